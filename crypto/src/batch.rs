@@ -1,0 +1,234 @@
+//! Batch verification: many verification equations checked with one multiscalar multiplication.
+//!
+//! Each proof contributes equations of the form `Σ sᵢ·Pᵢ = 0`. The batch multiplies each by an
+//! independent random 128-bit weight `z` and checks that the sum of all of them is the identity.
+//! If any single equation fails, the sum is the identity with probability at most 2⁻¹²⁸ over
+//! the weights. Coefficients of the fixed generators (`G`, `H`, and points such as the election
+//! key that recur across proofs) are coalesced so each appears once in the multiplication.
+//!
+//! The weights are not part of any proof: they come from the verifier's randomness. A caller
+//! that needs reproducible runs (a replay in a test) passes a fixed seed.
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, RngCore, SeedableRng};
+use rayon::prelude::*;
+
+use crate::errors::VerifyError;
+use crate::group::{g, h, Point};
+
+/// How many distinct recurring points are coalesced; further ones are treated as ordinary terms.
+const MAX_FIXED: usize = 16;
+
+/// Accumulates random-weighted verification equations.
+pub struct BatchVerifier {
+    rng: ChaCha20Rng,
+    g: Scalar,
+    h: Scalar,
+    fixed: Vec<(Point, Scalar)>,
+    scalars: Vec<Scalar>,
+    points: Vec<RistrettoPoint>,
+    equations: usize,
+}
+
+impl BatchVerifier {
+    /// A batch whose weights are drawn from a generator seeded by `rng`.
+    pub fn new<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        Self::from_seed(seed)
+    }
+
+    /// A batch with reproducible weights. The seed must be unpredictable to whoever made the
+    /// proofs, or the batch is not sound.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        BatchVerifier {
+            rng: ChaCha20Rng::from_seed(seed),
+            g: Scalar::ZERO,
+            h: Scalar::ZERO,
+            fixed: Vec::new(),
+            scalars: Vec::new(),
+            points: Vec::new(),
+            equations: 0,
+        }
+    }
+
+    /// Starts a new equation with a fresh random weight.
+    pub fn equation(&mut self) -> Equation<'_> {
+        let mut w = [0u8; 32];
+        self.rng.fill_bytes(&mut w[..16]);
+        self.equations += 1;
+        Equation {
+            z: Scalar::from_bytes_mod_order(w),
+            batch: self,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.equations
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.equations == 0
+    }
+
+    /// Reserves room for `n` more ordinary terms.
+    pub fn reserve(&mut self, n: usize) {
+        self.scalars.reserve(n);
+        self.points.reserve(n);
+    }
+
+    /// Checks every queued equation at once (variable time: all inputs are public).
+    pub fn verify_vartime(self) -> Result<(), VerifyError> {
+        let BatchVerifier {
+            g: gs,
+            h: hs,
+            fixed,
+            mut scalars,
+            mut points,
+            ..
+        } = self;
+        scalars.push(gs);
+        points.push(*g());
+        scalars.push(hs);
+        points.push(*h());
+        for (p, s) in fixed {
+            scalars.push(s);
+            points.push(*p.point());
+        }
+        let sum = RistrettoPoint::vartime_multiscalar_mul(scalars.iter(), points.iter());
+        if sum.is_identity() {
+            Ok(())
+        } else {
+            Err(VerifyError::BatchFailed)
+        }
+    }
+}
+
+/// One equation `Σ sᵢ·Pᵢ = 0` being added to a batch; every term is multiplied by its weight.
+pub struct Equation<'a> {
+    batch: &'a mut BatchVerifier,
+    z: Scalar,
+}
+
+impl Equation<'_> {
+    /// A term `s·G`.
+    pub fn g(&mut self, s: &Scalar) -> &mut Self {
+        self.batch.g += self.z * s;
+        self
+    }
+
+    /// A term `s·H`.
+    pub fn h(&mut self, s: &Scalar) -> &mut Self {
+        self.batch.h += self.z * s;
+        self
+    }
+
+    /// A term `s·P` for a point expected to recur across the batch (a public key).
+    pub fn fixed(&mut self, s: &Scalar, p: &Point) -> &mut Self {
+        let zs = self.z * s;
+        let fixed = &mut self.batch.fixed;
+        if let Some(slot) = fixed.iter_mut().find(|(q, _)| q == p) {
+            slot.1 += zs;
+        } else if fixed.len() < MAX_FIXED {
+            fixed.push((*p, zs));
+        } else {
+            self.batch.scalars.push(zs);
+            self.batch.points.push(*p.point());
+        }
+        self
+    }
+
+    /// A term `s·P`.
+    pub fn point(&mut self, s: &Scalar, p: &RistrettoPoint) -> &mut Self {
+        self.batch.scalars.push(self.z * s);
+        self.batch.points.push(*p);
+        self
+    }
+}
+
+/// The items of a batch that failed, each with the reason it failed on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchFailure {
+    pub failures: Vec<(usize, VerifyError)>,
+}
+
+/// Verifies every item, batching them across all cores; on failure, finds which items fail.
+///
+/// `queue` adds one item's equations to a batch (or returns an error for an item that is
+/// invalid before any arithmetic, e.g. a shape mismatch). Items are split into one chunk per
+/// worker; a failing chunk is bisected down to the failing items, so a batch with `f` bad
+/// items costs `O(f · log n)` extra batches.
+pub fn verify_all_vartime<T, F>(items: &[T], seed: [u8; 32], queue: F) -> Result<(), BatchFailure>
+where
+    T: Sync,
+    F: Fn(&T, &mut BatchVerifier) -> Result<(), VerifyError> + Sync,
+{
+    let workers = rayon::current_num_threads().max(1);
+    let chunk = items.len().div_ceil(workers).max(1);
+    let mut failures: Vec<(usize, VerifyError)> = items
+        .par_chunks(chunk)
+        .enumerate()
+        .flat_map_iter(|(ci, part)| {
+            let mut out = Vec::new();
+            bisect(part, ci * chunk, &seed, &queue, &mut out);
+            out
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        failures.sort_by_key(|(i, _)| *i);
+        Err(BatchFailure { failures })
+    }
+}
+
+fn sub_seed(seed: &[u8; 32], offset: usize, len: usize) -> [u8; 32] {
+    // Distinct sub-batches get distinct, unpredictable weights.
+    let mut rng = ChaCha20Rng::from_seed(*seed);
+    rng.set_stream(((offset as u64) << 32) ^ len as u64);
+    let mut s = [0u8; 32];
+    rng.fill_bytes(&mut s);
+    s
+}
+
+fn bisect<T, F>(
+    items: &[T],
+    offset: usize,
+    seed: &[u8; 32],
+    queue: &F,
+    out: &mut Vec<(usize, VerifyError)>,
+) where
+    F: Fn(&T, &mut BatchVerifier) -> Result<(), VerifyError>,
+{
+    if items.is_empty() {
+        return;
+    }
+    let mut batch = BatchVerifier::from_seed(sub_seed(seed, offset, items.len()));
+    let mut structural = false;
+    for (i, item) in items.iter().enumerate() {
+        if let Err(e) = queue(item, &mut batch) {
+            if items.len() == 1 {
+                out.push((offset + i, e));
+                return;
+            }
+            structural = true;
+            break;
+        }
+    }
+    if !structural {
+        match batch.verify_vartime() {
+            Ok(()) => return,
+            Err(e) if items.len() == 1 => {
+                out.push((offset, e));
+                return;
+            }
+            Err(_) => {}
+        }
+    }
+    let mid = items.len() / 2;
+    bisect(&items[..mid], offset, seed, queue, out);
+    bisect(&items[mid..], offset + mid, seed, queue, out);
+}

@@ -1,0 +1,64 @@
+//! Error types, split by cause: malformed input ([`DecodeError`]) is not the same failure as a
+//! well-formed statement whose proof does not verify ([`VerifyError`]).
+
+use thiserror::Error;
+
+/// The bytes are not a canonical encoding of the expected value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    #[error("input truncated: needed {needed} bytes, {remaining} remain")]
+    Truncated { needed: usize, remaining: usize },
+    #[error("{0} trailing bytes after the value")]
+    TrailingBytes(usize),
+    #[error("wrong length: expected {expected} bytes, got {got}")]
+    WrongLength { expected: usize, got: usize },
+    #[error("length {len} exceeds the maximum {max}")]
+    LengthOutOfRange { len: usize, max: usize },
+    #[error("scalar is not canonical (not reduced modulo the group order)")]
+    NonCanonicalScalar,
+    #[error("bytes are not the canonical encoding of a ristretto255 point")]
+    InvalidPoint,
+    #[error("the identity element is not allowed in field `{0}`")]
+    IdentityPoint(&'static str),
+    #[error("string is not valid UTF-8")]
+    InvalidUtf8,
+    #[error("unknown {what} tag {tag}")]
+    UnknownTag { what: &'static str, tag: u64 },
+    #[error("invalid value: {0}")]
+    Invalid(&'static str),
+}
+
+/// A well-formed statement whose proof (or signature) does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VerifyError {
+    #[error("{0} proof does not verify")]
+    ProofInvalid(&'static str),
+    #[error("{0}: proof and statement do not match in shape")]
+    ShapeMismatch(&'static str),
+    #[error("a proof commitment in {0} is the identity")]
+    IdentityCommitment(&'static str),
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("share does not match the dealer's commitments")]
+    ShareMismatch,
+    #[error("batch verification failed")]
+    BatchFailed,
+}
+
+/// A request the caller made that the primitive cannot satisfy (a programming or input error
+/// detected before any cryptography runs).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParamError {
+    #[error("value {value} is outside the allowed range [0, {max}]")]
+    OutOfRange { value: u64, max: u64 },
+    #[error("threshold {t} is invalid for {n} participants")]
+    BadThreshold { t: usize, n: usize },
+    #[error("participant index {0} is invalid (indices start at 1)")]
+    BadIndex(u64),
+    #[error("duplicate participant index {0}")]
+    DuplicateIndex(u64),
+    #[error("need at least {needed} shares, got {got}")]
+    NotEnoughShares { needed: usize, got: usize },
+    #[error("{0}")]
+    Unsupported(&'static str),
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod batch;
+pub mod codec;
+pub mod elgamal;
+pub mod errors;
+pub mod group;
+pub mod hex;
+pub mod secret;
+pub mod sign;
+pub mod transcript;
+
+pub use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+pub use curve25519_dalek::scalar::Scalar;
+pub use merlin::Transcript;
