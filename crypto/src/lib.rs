@@ -10,6 +10,7 @@ pub mod errors;
 pub mod group;
 pub mod hex;
 pub mod secret;
+pub mod sigma;
 pub mod sign;
 pub mod transcript;
 
