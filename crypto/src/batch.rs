@@ -57,12 +57,32 @@ impl BatchVerifier {
 
     /// Starts a new equation with a fresh random weight.
     pub fn equation(&mut self) -> Equation<'_> {
+        let z = self.weight();
+        Equation { z, batch: self }
+    }
+
+    /// A fresh random 128-bit weight for one equation, for callers that merge the terms of
+    /// several equations sharing a point (see [`WeightedTerms`]).
+    pub fn weight(&mut self) -> Scalar {
         let mut w = [0u8; 32];
         self.rng.fill_bytes(&mut w[..16]);
         self.equations += 1;
-        Equation {
-            z: Scalar::from_bytes_mod_order(w),
-            batch: self,
+        Scalar::from_bytes_mod_order(w)
+    }
+
+    /// Terms already multiplied by their equations' weights.
+    pub fn weighted(&mut self) -> WeightedTerms<'_> {
+        WeightedTerms { batch: self }
+    }
+
+    fn add_fixed(&mut self, zs: Scalar, p: &Point) {
+        if let Some(slot) = self.fixed.iter_mut().find(|(q, _)| q == p) {
+            slot.1 += zs;
+        } else if self.fixed.len() < MAX_FIXED {
+            self.fixed.push((*p, zs));
+        } else {
+            self.scalars.push(zs);
+            self.points.push(*p.point());
         }
     }
 
@@ -128,22 +148,39 @@ impl Equation<'_> {
 
     /// A term `s·P` for a point expected to recur across the batch (a public key).
     pub fn fixed(&mut self, s: &Scalar, p: &Point) -> &mut Self {
-        let zs = self.z * s;
-        let fixed = &mut self.batch.fixed;
-        if let Some(slot) = fixed.iter_mut().find(|(q, _)| q == p) {
-            slot.1 += zs;
-        } else if fixed.len() < MAX_FIXED {
-            fixed.push((*p, zs));
-        } else {
-            self.batch.scalars.push(zs);
-            self.batch.points.push(*p.point());
-        }
+        self.batch.add_fixed(self.z * s, p);
         self
     }
 
     /// A term `s·P`.
     pub fn point(&mut self, s: &Scalar, p: &RistrettoPoint) -> &mut Self {
         self.batch.scalars.push(self.z * s);
+        self.batch.points.push(*p);
+        self
+    }
+}
+
+/// Terms whose scalars the caller has already multiplied by weights from
+/// [`BatchVerifier::weight`]. A proof whose equations share a point (a ciphertext appearing in
+/// every branch of a disjunction) adds that point once with the summed coefficient, which keeps
+/// the multiscalar multiplication small.
+pub struct WeightedTerms<'a> {
+    batch: &'a mut BatchVerifier,
+}
+
+impl WeightedTerms<'_> {
+    pub fn g(&mut self, zs: Scalar) -> &mut Self {
+        self.batch.g += zs;
+        self
+    }
+
+    pub fn fixed(&mut self, zs: Scalar, p: &Point) -> &mut Self {
+        self.batch.add_fixed(zs, p);
+        self
+    }
+
+    pub fn point(&mut self, zs: Scalar, p: &RistrettoPoint) -> &mut Self {
+        self.batch.scalars.push(zs);
         self.batch.points.push(*p);
         self
     }

@@ -178,23 +178,30 @@ impl DisjunctiveProof {
     }
 
     fn equations(&self, pk: &PublicKey, ct: &Ciphertext, cs: &[Scalar], batch: &mut BatchVerifier) {
-        let minus_one = -Scalar::ONE;
-        batch.reserve(self.branches.len() * 4);
+        // For each j, with weights zⱼ, z'ⱼ:
+        //   zⱼ(sⱼ·G − Aⱼ − cⱼ·α) + z'ⱼ(sⱼ·K − Bⱼ − cⱼ·β + cⱼ·j·G) = 0.
+        // α and β occur in every branch, so their coefficients are summed and each is added once.
+        batch.reserve(self.branches.len() * 2 + 2);
+        let (mut g, mut k, mut alpha, mut beta) =
+            (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
         for (j, (br, cj)) in self.branches.iter().zip(cs).enumerate() {
-            // sⱼ·G − Aⱼ − cⱼ·α = 0
+            let z1 = batch.weight();
+            let z2 = batch.weight();
+            g += z1 * br.s + z2 * cj * Scalar::from(j as u64);
+            k += z2 * br.s;
+            alpha -= z1 * cj;
+            beta -= z2 * cj;
             batch
-                .equation()
-                .g(&br.s)
-                .point(&minus_one, br.a.point())
-                .point(&-cj, ct.alpha.point());
-            // sⱼ·K − Bⱼ − cⱼ·β + cⱼ·j·G = 0
-            batch
-                .equation()
-                .fixed(&br.s, pk.point())
-                .point(&minus_one, br.b.point())
-                .point(&-cj, ct.beta.point())
-                .g(&(cj * Scalar::from(j as u64)));
+                .weighted()
+                .point(-z1, br.a.point())
+                .point(-z2, br.b.point());
         }
+        batch
+            .weighted()
+            .g(g)
+            .fixed(k, pk.point())
+            .point(alpha, ct.alpha.point())
+            .point(beta, ct.beta.point());
     }
 
     /// Adds this proof's `2(L + 1)` equations to `batch`.

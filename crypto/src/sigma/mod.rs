@@ -13,7 +13,7 @@ mod disjunctive;
 mod schnorr;
 
 pub use chaum_pedersen::{ChaumPedersenProof, DleqStatement};
-pub use disjunctive::DisjunctiveProof;
+pub use disjunctive::{Branch, DisjunctiveProof};
 pub use schnorr::SchnorrProof;
 
 use merlin::Transcript;
