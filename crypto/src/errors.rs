@@ -28,6 +28,24 @@ pub enum DecodeError {
     Invalid(&'static str),
 }
 
+impl DecodeError {
+    /// A stable name for the failure, used by the rejection corpus in `specs/vectors/reject/`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::Truncated { .. } => "truncated",
+            DecodeError::TrailingBytes(_) => "trailing-bytes",
+            DecodeError::WrongLength { .. } => "wrong-length",
+            DecodeError::LengthOutOfRange { .. } => "length-out-of-range",
+            DecodeError::NonCanonicalScalar => "non-canonical-scalar",
+            DecodeError::InvalidPoint => "invalid-point",
+            DecodeError::IdentityPoint(_) => "identity-point",
+            DecodeError::InvalidUtf8 => "invalid-utf8",
+            DecodeError::UnknownTag { .. } => "unknown-tag",
+            DecodeError::Invalid(_) => "invalid",
+        }
+    }
+}
+
 /// A well-formed statement whose proof (or signature) does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum VerifyError {
@@ -43,6 +61,20 @@ pub enum VerifyError {
     ShareMismatch,
     #[error("batch verification failed")]
     BatchFailed,
+}
+
+impl VerifyError {
+    /// A stable name for the failure, used by the rejection corpus in `specs/vectors/reject/`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::ProofInvalid(_) => "proof-invalid",
+            VerifyError::ShapeMismatch(_) => "shape-mismatch",
+            VerifyError::IdentityCommitment(_) => "identity-commitment",
+            VerifyError::BadSignature => "bad-signature",
+            VerifyError::ShareMismatch => "share-mismatch",
+            VerifyError::BatchFailed => "batch-failed",
+        }
+    }
 }
 
 /// A request the caller made that the primitive cannot satisfy (a programming or input error

@@ -57,6 +57,11 @@ pub struct VerifyingKey(DalekVerifyingKey);
 impl VerifyingKey {
     pub fn from_wire(bytes: &[u8; 32]) -> Result<Self, DecodeError> {
         let k = DalekVerifyingKey::from_bytes(bytes).map_err(|_| DecodeError::InvalidPoint)?;
+        // Edwards decompression accepts some non-canonical encodings (y ≥ p, or a sign bit on
+        // x = 0); one key must have one encoding, because the encoding is hashed and signed.
+        if k.to_edwards().compress().as_bytes() != bytes {
+            return Err(DecodeError::InvalidPoint);
+        }
         if k.is_weak() {
             return Err(DecodeError::Invalid("Ed25519 public key of small order"));
         }
@@ -159,6 +164,20 @@ mod tests {
         assert_eq!(vk.verify(b"entrY", &sig), Err(VerifyError::BadSignature));
         let vk2 = VerifyingKey::from_bytes(&vk.to_bytes()).unwrap();
         assert_eq!(vk2, vk);
+    }
+
+    #[test]
+    fn non_canonical_keys_rejected() {
+        // y = p + 2 (non-canonical encoding of y = 2 if that were on the curve) and
+        // y = 1 with the sign bit set (x = 0 has no negative).
+        let mut y_over_p = [0xffu8; 32];
+        y_over_p[0] = 0xef;
+        y_over_p[31] = 0x7f;
+        assert!(VerifyingKey::from_wire(&y_over_p).is_err());
+        let mut neg_zero = [0u8; 32];
+        neg_zero[0] = 1;
+        neg_zero[31] = 0x80;
+        assert!(VerifyingKey::from_wire(&neg_zero).is_err());
     }
 
     #[test]
