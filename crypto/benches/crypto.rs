@@ -54,7 +54,8 @@ fn encrypt(pk: &PublicKey, choice: usize, rng: &mut ChaCha20Rng) -> Ballot {
     let mut r_sum = urna_crypto::Scalar::ZERO;
     for i in 0..OPTIONS {
         let m = u64::from(i == choice);
-        let (ct, r) = Ciphertext::encrypt_random(pk, m, rng);
+        let r = SecretScalar::random(rng);
+        let ct = Ciphertext::encrypt_bit(pk, subtle::Choice::from(m as u8), &r);
         let p = DisjunctiveProof::prove(pk, &ct, m, &r, 1, CTX, rng).unwrap();
         r_sum += r.expose();
         selections.push((ct, p));
@@ -104,7 +105,8 @@ fn benches(c: &mut Criterion) {
 
     c.bench_function("selection: encrypt + 0/1 proof", |bch| {
         bch.iter(|| {
-            let (ct, r) = Ciphertext::encrypt_random(&pk, 1, &mut rng);
+            let r = SecretScalar::random(&mut rng);
+            let ct = Ciphertext::encrypt_bit(&pk, subtle::Choice::from(1), &r);
             DisjunctiveProof::prove(&pk, &ct, 1, &r, 1, CTX, &mut rng).unwrap()
         })
     });
