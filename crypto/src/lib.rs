@@ -10,8 +10,10 @@ pub mod errors;
 pub mod group;
 pub mod hex;
 pub mod secret;
+pub mod share_enc;
 pub mod sigma;
 pub mod sign;
+pub mod threshold;
 pub mod transcript;
 
 pub use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};

@@ -86,3 +86,54 @@ proptest! {
         }
     }
 }
+
+/// All `t`-element subsets of `1..=n`.
+fn subsets(n: u64, t: usize) -> Vec<Vec<u64>> {
+    let mut out = Vec::new();
+    for mask in 0u32..(1 << n) {
+        if mask.count_ones() as usize == t {
+            out.push((1..=n).filter(|i| mask & (1 << (i - 1)) != 0).collect());
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn lagrange_over_every_t_subset_reconstructs(seed: u64, t in 1usize..=5) {
+        use urna_crypto::threshold::{reconstruct, Polynomial};
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let p = Polynomial::random(t, &mut rng).unwrap();
+        let secret_point = p.commitments()[0];
+        let shares: Vec<(u64, Scalar)> = (1..=5u16)
+            .map(|j| (u64::from(j), *p.evaluate(j).unwrap().expose()))
+            .collect();
+        for subset in subsets(5, t) {
+            let chosen: Vec<(u64, Scalar)> = subset.iter().map(|&i| shares[(i - 1) as usize]).collect();
+            let s = reconstruct(&chosen).unwrap();
+            prop_assert_eq!(Point::from_point(mul_g(&s)), secret_point);
+        }
+        // Fewer than t shares do not determine the secret.
+        if t > 1 {
+            let s = reconstruct(&shares[..t - 1]).unwrap();
+            prop_assert_ne!(Point::from_point(mul_g(&s)), secret_point);
+        }
+    }
+
+    #[test]
+    fn joint_key_matches_every_t_subset_of_a_dkg(seed: u64) {
+        use urna_crypto::threshold::{deal_in_memory, lagrange_at_zero};
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let (joint, keys) = deal_in_memory(3, 5, &mut rng).unwrap();
+        for subset in subsets(5, 3) {
+            let l = lagrange_at_zero(&subset).unwrap();
+            let k: Scalar = subset.iter().zip(&l).map(|(i, l)| keys[(*i - 1) as usize].0.expose() * l).sum();
+            prop_assert_eq!(Point::from_point(mul_g(&k)), joint);
+        }
+        for (j, (s, vk)) in keys.iter().enumerate() {
+            prop_assert_eq!(Point::from_point(mul_g(s.expose())), *vk, "VK_{}", j + 1);
+        }
+    }
+}
