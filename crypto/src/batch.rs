@@ -70,6 +70,14 @@ impl BatchVerifier {
         Scalar::from_bytes_mod_order(w)
     }
 
+    /// A generator for verifier randomness that a sub-verifier draws itself (bulletproofs picks
+    /// its own combination weight), derived from this batch's secret stream.
+    pub fn fork_rng(&mut self) -> ChaCha20Rng {
+        let mut seed = [0u8; 32];
+        self.rng.fill_bytes(&mut seed);
+        ChaCha20Rng::from_seed(seed)
+    }
+
     /// Terms already multiplied by their equations' weights.
     pub fn weighted(&mut self) -> WeightedTerms<'_> {
         WeightedTerms { batch: self }

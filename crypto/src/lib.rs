@@ -5,10 +5,12 @@
 
 pub mod batch;
 pub mod codec;
+pub mod dlog;
 pub mod elgamal;
 pub mod errors;
 pub mod group;
 pub mod hex;
+pub mod range;
 pub mod secret;
 pub mod share_enc;
 pub mod sigma;

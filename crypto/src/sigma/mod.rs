@@ -10,10 +10,12 @@
 
 mod chaum_pedersen;
 mod disjunctive;
+mod linear;
 mod schnorr;
 
 pub use chaum_pedersen::{ChaumPedersenProof, DleqStatement};
 pub use disjunctive::{Branch, DisjunctiveProof};
+pub use linear::LinearProof;
 pub use schnorr::SchnorrProof;
 
 use merlin::Transcript;
