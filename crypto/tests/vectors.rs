@@ -12,9 +12,14 @@ use urna_crypto::codec::Decode;
 use urna_crypto::elgamal::{message_point, Ciphertext, PublicKey};
 use urna_crypto::group::{self, Point};
 use urna_crypto::hex;
+use urna_crypto::range::EncryptedRangeProof;
 use urna_crypto::secret::SecretScalar;
-use urna_crypto::sigma::{ChaumPedersenProof, DisjunctiveProof, DleqStatement, SchnorrProof};
+use urna_crypto::share_enc::{self, ComplaintVerdict, DecryptionReveal, EncryptedShare};
+use urna_crypto::sigma::{
+    ChaumPedersenProof, DisjunctiveProof, DleqStatement, LinearProof, SchnorrProof,
+};
 use urna_crypto::sign::{Signature, VerifyingKey};
+use urna_crypto::threshold;
 use urna_crypto::Scalar;
 
 fn dir() -> PathBuf {
@@ -126,6 +131,129 @@ fn sigma_vectors() {
             .verify(&pk, &de(&case["ciphertext"]), l, &ctx)
             .unwrap();
     }
+    let l = &v["linear"];
+    de::<LinearProof>(&l["proof"])
+        .verify(&de(&l["K"]), &de(&l["ciphertext"]), &de(&l["V"]), &ctx)
+        .unwrap();
+}
+
+fn u64s(v: &Value) -> Vec<u64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
+}
+
+fn list<T: Decode>(v: &Value) -> Vec<T> {
+    v.as_array().unwrap().iter().map(de).collect()
+}
+
+#[test]
+fn range_vectors() {
+    let v = load("range.json");
+    let ctx = bytes(&v["ctx"]);
+    let pk: PublicKey = de(&v["K"]);
+    let mut rng = rand::thread_rng();
+    for case in v["cases"].as_array().unwrap() {
+        let cts: Vec<Ciphertext> = list(&case["ciphertexts"]);
+        let maxima = u64s(&case["maxima"]);
+        de::<EncryptedRangeProof>(&case["proof"])
+            .verify(&pk, &cts, &maxima, &ctx, &mut rng)
+            .unwrap();
+    }
+}
+
+#[test]
+fn threshold_vectors() {
+    let v = load("threshold.json");
+    let ctx = bytes(&v["ctx"]);
+    let ceremony_keys: Vec<Point> = list(&v["ceremony_keys"]);
+    let ceremony: Vec<SecretScalar> = v["ceremony_secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| SecretScalar::new(de(s)))
+        .collect();
+    let mut commitments = Vec::new();
+    for d in v["dealers"].as_array().unwrap() {
+        let dealer = d["dealer"].as_u64().unwrap() as u16;
+        let c: Vec<Point> = list(&d["commitments"]);
+        let proofs: Vec<SchnorrProof> = list(&d["coefficient_proofs"]);
+        threshold::verify_coefficient_proofs(&c, &proofs, dealer, &ctx).unwrap();
+        for s in d["shares"].as_array().unwrap() {
+            let j = s["recipient"].as_u64().unwrap() as u16;
+            let share: Scalar = de(&s["share"]);
+            threshold::verify_share(&share, j, &c).unwrap();
+            let enc: EncryptedShare = de(&s["encrypted"]);
+            let k = usize::from(j - 1);
+            let got = share_enc::decrypt_share(
+                &enc,
+                &ceremony[k],
+                &ceremony_keys[k],
+                &c,
+                dealer,
+                j,
+                &ctx,
+            )
+            .unwrap();
+            assert_eq!(*got.expose(), share);
+        }
+        commitments.push(c);
+    }
+    let dealt: Vec<&[Point]> = commitments.iter().map(Vec::as_slice).collect();
+    assert_eq!(
+        de::<Point>(&v["joint_key"]),
+        threshold::joint_public_key(&dealt)
+    );
+    let vks: Vec<Point> = list(&v["verification_keys"]);
+    for (j, vk) in vks.iter().enumerate() {
+        assert_eq!(*vk, threshold::verification_key(&dealt, j as u16 + 1));
+    }
+    for l in v["lagrange"].as_array().unwrap() {
+        let got = threshold::lagrange_at_zero(&u64s(&l["set"])).unwrap();
+        assert_eq!(got, list::<Scalar>(&l["lambda"]));
+    }
+    let dec = &v["decryption"];
+    let dctx = bytes(&dec["ctx"]);
+    let ct: Ciphertext = de(&dec["ciphertext"]);
+    let mut shares = Vec::new();
+    for p in dec["partials"].as_array().unwrap() {
+        let j = p["index"].as_u64().unwrap();
+        let d: Point = de(&p["D"]);
+        let proof: ChaumPedersenProof = de(&p["proof"]);
+        let mut batch = urna_crypto::batch::BatchVerifier::new(&mut rand::thread_rng());
+        threshold::queue_partial(
+            &vks[j as usize - 1],
+            &ct.alpha,
+            &d,
+            &proof,
+            &dctx,
+            &mut batch,
+        )
+        .unwrap();
+        batch.verify_vartime().unwrap();
+        shares.push((j, d));
+    }
+    let m = dec["m"].as_u64().unwrap();
+    for pair in [[0usize, 1], [0, 2], [1, 2]] {
+        let chosen: Vec<(u64, Point)> = pair.iter().map(|&i| shares[i]).collect();
+        let k_alpha = threshold::combine_shares(&chosen).unwrap();
+        assert_eq!(ct.beta.point() - k_alpha, message_point(m));
+    }
+    let c = &v["complaint"];
+    let dealer = c["dealer"].as_u64().unwrap() as u16;
+    let recipient = c["recipient"].as_u64().unwrap() as u16;
+    let verdict = share_enc::verify_complaint(
+        &de::<EncryptedShare>(&c["encrypted"]),
+        &de::<DecryptionReveal>(&c["reveal"]),
+        &ceremony_keys[usize::from(recipient - 1)],
+        &commitments[usize::from(dealer - 1)],
+        dealer,
+        recipient,
+        &ctx,
+    );
+    assert_eq!(verdict, ComplaintVerdict::ShareValid);
 }
 
 #[test]
@@ -145,50 +273,86 @@ fn run_case(op: &str, input: &Value) -> String {
     fn code<T>(r: Result<T, impl Into<Code>>) -> Result<T, String> {
         r.map_err(|e| e.into().0)
     }
-    let result: Result<(), String> = (|| match op {
-        "decode:Point" => code(Point::from_bytes(&bytes(input))).map(drop),
-        "decode:Scalar" => code(Scalar::from_bytes(&bytes(input))).map(drop),
-        "decode:Ciphertext" => code(Ciphertext::from_bytes(&bytes(input))).map(drop),
-        "verify:disjunctive" => {
-            let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
-            let ct: Ciphertext = code(Ciphertext::from_bytes(&bytes(&input["ciphertext"])))?;
-            let p = code(DisjunctiveProof::from_bytes(&bytes(&input["proof"])))?;
-            code(p.verify(
-                &pk,
-                &ct,
-                input["L"].as_u64().unwrap(),
-                &bytes(&input["ctx"]),
-            ))
-        }
-        "verify:chaum_pedersen" => {
-            let u = code(Point::from_bytes(&bytes(&input["U"])))?;
-            let x = code(Point::from_bytes(&bytes(&input["X"])))?;
-            let y = code(Point::from_bytes(&bytes(&input["Y"])))?;
-            let p = code(ChaumPedersenProof::from_bytes(&bytes(&input["proof"])))?;
-            code(p.verify(
-                DleqStatement {
-                    u: &u,
-                    x: &x,
-                    y: &y,
-                },
-                &bytes(&input["ctx"]),
-            ))
-        }
-        "verify:schnorr" => {
-            // The statement may be deliberately degenerate: decode it leniently.
-            let x_bytes = bytes(&input["X"]);
-            let mut r = urna_crypto::codec::Reader::new(&x_bytes);
-            let x = code(Point::decode_allow_identity(&mut r))?;
-            let p = code(SchnorrProof::from_bytes(&bytes(&input["proof"])))?;
-            code(p.verify(&x, &bytes(&input["ctx"])))
-        }
-        "verify:ed25519" => {
-            let vk = code(VerifyingKey::from_bytes(&bytes(&input["public"])))?;
-            let sig = code(Signature::from_bytes(&bytes(&input["signature"])))?;
-            code(vk.verify(&bytes(&input["message"]), &sig))
-        }
-        other => panic!("unknown corpus op {other}"),
-    })();
+    let result: Result<(), String> =
+        (|| match op {
+            "decode:Point" => code(Point::from_bytes(&bytes(input))).map(drop),
+            "decode:Scalar" => code(Scalar::from_bytes(&bytes(input))).map(drop),
+            "decode:Ciphertext" => code(Ciphertext::from_bytes(&bytes(input))).map(drop),
+            "verify:disjunctive" => {
+                let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
+                let ct: Ciphertext = code(Ciphertext::from_bytes(&bytes(&input["ciphertext"])))?;
+                let p = code(DisjunctiveProof::from_bytes(&bytes(&input["proof"])))?;
+                code(p.verify(
+                    &pk,
+                    &ct,
+                    input["L"].as_u64().unwrap(),
+                    &bytes(&input["ctx"]),
+                ))
+            }
+            "verify:chaum_pedersen" => {
+                let u = code(Point::from_bytes(&bytes(&input["U"])))?;
+                let x = code(Point::from_bytes(&bytes(&input["X"])))?;
+                let y = code(Point::from_bytes(&bytes(&input["Y"])))?;
+                let p = code(ChaumPedersenProof::from_bytes(&bytes(&input["proof"])))?;
+                code(p.verify(
+                    DleqStatement {
+                        u: &u,
+                        x: &x,
+                        y: &y,
+                    },
+                    &bytes(&input["ctx"]),
+                ))
+            }
+            "verify:schnorr" => {
+                // The statement may be deliberately degenerate: decode it leniently.
+                let x_bytes = bytes(&input["X"]);
+                let mut r = urna_crypto::codec::Reader::new(&x_bytes);
+                let x = code(Point::decode_allow_identity(&mut r))?;
+                let p = code(SchnorrProof::from_bytes(&bytes(&input["proof"])))?;
+                code(p.verify(&x, &bytes(&input["ctx"])))
+            }
+            "verify:range" => {
+                let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
+                let cts = input["ciphertexts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| code(Ciphertext::from_bytes(&bytes(c))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let p = code(EncryptedRangeProof::from_bytes(&bytes(&input["proof"])))?;
+                code(p.verify(
+                    &pk,
+                    &cts,
+                    &u64s(&input["maxima"]),
+                    &bytes(&input["ctx"]),
+                    &mut rand::thread_rng(),
+                ))
+            }
+            "verify:partial_decryption" => {
+                let vk = code(Point::from_bytes(&bytes(&input["VK"])))?;
+                let alpha = code(Point::from_bytes(&bytes(&input["alpha"])))?;
+                let d = code(Point::from_bytes(&bytes(&input["D"])))?;
+                let p = code(ChaumPedersenProof::from_bytes(&bytes(&input["proof"])))?;
+                let mut batch = urna_crypto::batch::BatchVerifier::new(&mut rand::thread_rng());
+                code(threshold::queue_partial(
+                    &vk,
+                    &alpha,
+                    &d,
+                    &p,
+                    &bytes(&input["ctx"]),
+                    &mut batch,
+                ))?;
+                code(batch.verify_vartime().map_err(|_| {
+                    urna_crypto::errors::VerifyError::ProofInvalid("partial decryption")
+                }))
+            }
+            "verify:ed25519" => {
+                let vk = code(VerifyingKey::from_bytes(&bytes(&input["public"])))?;
+                let sig = code(Signature::from_bytes(&bytes(&input["signature"])))?;
+                code(vk.verify(&bytes(&input["message"]), &sig))
+            }
+            other => panic!("unknown corpus op {other}"),
+        })();
     match result {
         Ok(()) => "accepted".into(),
         Err(c) => c,

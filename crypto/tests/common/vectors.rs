@@ -11,9 +11,14 @@ use urna_crypto::codec::Encode;
 use urna_crypto::elgamal::{Ciphertext, SecretKey};
 use urna_crypto::group::{self, mul_g, Point};
 use urna_crypto::hex;
+use urna_crypto::range::EncryptedRangeProof;
 use urna_crypto::secret::SecretScalar;
-use urna_crypto::sigma::{ChaumPedersenProof, DisjunctiveProof, DleqStatement, SchnorrProof};
+use urna_crypto::share_enc;
+use urna_crypto::sigma::{
+    ChaumPedersenProof, DisjunctiveProof, DleqStatement, LinearProof, SchnorrProof,
+};
 use urna_crypto::sign::SigningKey;
+use urna_crypto::threshold::{self, Polynomial};
 use urna_crypto::Scalar;
 
 fn rng(label: &str) -> ChaCha20Rng {
@@ -125,6 +130,11 @@ pub fn sigma() -> Value {
         let p = DisjunctiveProof::prove(&pk, &ct, m, &nonce, l, ctx, &mut r).expect("m ≤ L");
         disj.push(json!({"L": l, "m": m, "ciphertext": hx(&ct), "proof": hx(&p)}));
     }
+    let v = SecretScalar::new(Scalar::from(5u64));
+    let (ct, nonce) = Ciphertext::encrypt_random(&pk, 5, &mut r);
+    let gamma = SecretScalar::random(&mut r);
+    let com = Point::from_point(mul_g(v.expose()) + gamma.expose() * group::h());
+    let lin = LinearProof::prove(&pk, &ct, &com, &v, &nonce, &gamma, ctx, &mut r);
     json!({
         "description": "Sigma proofs (§5). Every proof verifies under ctx; m is informative only.",
         "seed": seed_note("urna-v1 vectors sigma"),
@@ -132,6 +142,154 @@ pub fn sigma() -> Value {
         "schnorr": {"X": hx(&big_x), "proof": hx(&schnorr)},
         "chaum_pedersen": {"U": hx(&u), "X": hx(&big_x), "Y": hx(&y), "proof": hx(&cp)},
         "disjunctive": {"K": hx(pk.point()), "cases": disj},
+        "linear": {"K": hx(pk.point()), "ciphertext": hx(&ct), "V": hx(&com), "proof": hx(&lin)},
+    })
+}
+
+pub fn range() -> Value {
+    let mut r = rng("urna-v1 vectors range");
+    let ctx = b"urna test vectors: range context";
+    let sk = SecretKey::random(&mut r);
+    let pk = sk.public_key().expect("non-identity key");
+    let mut cases = Vec::new();
+    for (values, maxima) in [
+        (vec![7u64], vec![10u64]),
+        (vec![0, 3, 1000], vec![1000, 1000, 1000]),
+        (vec![300, 0], vec![300, 70_000]),
+    ] {
+        let nonces: Vec<SecretScalar> = values
+            .iter()
+            .map(|_| SecretScalar::random(&mut r))
+            .collect();
+        let cts: Vec<Ciphertext> = values
+            .iter()
+            .zip(&nonces)
+            .map(|(v, n)| Ciphertext::encrypt(&pk, *v, n))
+            .collect();
+        let p = EncryptedRangeProof::prove(&pk, &cts, &values, &nonces, &maxima, ctx, &mut r)
+            .expect("values within bounds");
+        cases.push(json!({
+            "values": values,
+            "maxima": maxima,
+            "ciphertexts": cts.iter().map(hx).collect::<Vec<_>>(),
+            "proof": hx(&p),
+        }));
+    }
+    json!({
+        "description": "Range proofs (§6): each proof verifies under ctx, K, the ciphertexts and the maxima; values are informative only.",
+        "seed": seed_note("urna-v1 vectors range"),
+        "ctx": hex::encode(ctx),
+        "K": hx(pk.point()),
+        "cases": cases,
+    })
+}
+
+pub fn threshold() -> Value {
+    let mut r = rng("urna-v1 vectors threshold");
+    let ctx = b"urna test vectors: ceremony context";
+    let (t, n) = (2usize, 3u16);
+    let polys: Vec<Polynomial> = (0..n)
+        .map(|_| Polynomial::random(t, &mut r).expect("t ≥ 1"))
+        .collect();
+    let ceremony: Vec<SecretScalar> = (0..n).map(|_| SecretScalar::random(&mut r)).collect();
+    let ceremony_keys: Vec<Point> = ceremony
+        .iter()
+        .map(|x| Point::from_point(mul_g(x.expose())))
+        .collect();
+    let commitments: Vec<Vec<Point>> = polys.iter().map(Polynomial::commitments).collect();
+    let mut dealers = Vec::new();
+    for (i, (p, c)) in polys.iter().zip(&commitments).enumerate() {
+        let dealer = i as u16 + 1;
+        let proofs = p.prove_coefficients(c, dealer, ctx, &mut r);
+        let mut shares = Vec::new();
+        for j in 1..=n {
+            let s = p.evaluate(j).expect("index ≥ 1");
+            let enc = share_enc::encrypt_share(
+                &s,
+                &ceremony_keys[usize::from(j - 1)],
+                dealer,
+                j,
+                ctx,
+                &mut r,
+            )
+            .expect("encryption");
+            shares.push(json!({"recipient": j, "share": hex::encode(s.expose().as_bytes()), "encrypted": hx(&enc)}));
+        }
+        dealers.push(json!({
+            "dealer": dealer,
+            "commitments": c.iter().map(hx).collect::<Vec<_>>(),
+            "coefficient_proofs": proofs.iter().map(hx).collect::<Vec<_>>(),
+            "shares": shares,
+        }));
+    }
+    let dealt: Vec<&[Point]> = commitments.iter().map(Vec::as_slice).collect();
+    let joint = threshold::joint_public_key(&dealt);
+    let vks: Vec<Point> = (1..=n)
+        .map(|j| threshold::verification_key(&dealt, j))
+        .collect();
+    let key_shares: Vec<SecretScalar> = (1..=n)
+        .map(|j| {
+            SecretScalar::new(
+                polys
+                    .iter()
+                    .map(|p| *p.evaluate(j).expect("index ≥ 1").expose())
+                    .sum(),
+            )
+        })
+        .collect();
+    let pk = urna_crypto::elgamal::PublicKey::new(joint).expect("non-identity joint key");
+    let (ct, _) = Ciphertext::encrypt_random(&pk, 42, &mut r);
+    let dec_ctx = b"urna test vectors: decryption context";
+    let partials: Vec<Value> = (0..usize::from(n))
+        .map(|j| {
+            let (d, proof) =
+                threshold::partial_decrypt(&key_shares[j], &vks[j], &ct.alpha, dec_ctx, &mut r);
+            json!({"index": j + 1, "D": hx(&d), "proof": hx(&proof)})
+        })
+        .collect();
+    let lagrange: Vec<Value> = [[1u64, 2], [1, 3], [2, 3]]
+        .iter()
+        .map(|set| {
+            let l = threshold::lagrange_at_zero(set).expect("distinct indices");
+            json!({"set": set, "lambda": l.iter().map(|x| hex::encode(x.as_bytes())).collect::<Vec<_>>()})
+        })
+        .collect();
+    // Recipient 1 complains (falsely) about dealer 2's good share: the reveal shows it is valid.
+    let enc = share_enc::encrypt_share(
+        &polys[1].evaluate(1).expect("index ≥ 1"),
+        &ceremony_keys[0],
+        2,
+        1,
+        ctx,
+        &mut r,
+    )
+    .expect("encryption");
+    let rev = share_enc::reveal(&enc, &ceremony[0], &ceremony_keys[0], 2, 1, ctx, &mut r);
+    json!({
+        "description": "Threshold primitives and share encryption (§8): a 2-of-3 key generation, key material, partial decryptions of Enc(42), Lagrange coefficients, a complaint decided as ShareValid.",
+        "seed": seed_note("urna-v1 vectors threshold"),
+        "t": t,
+        "n": n,
+        "ctx": hex::encode(ctx),
+        "ceremony_secrets": ceremony.iter().map(|x| hex::encode(x.expose().as_bytes())).collect::<Vec<_>>(),
+        "ceremony_keys": ceremony_keys.iter().map(hx).collect::<Vec<_>>(),
+        "dealers": dealers,
+        "joint_key": hx(&joint),
+        "verification_keys": vks.iter().map(hx).collect::<Vec<_>>(),
+        "lagrange": lagrange,
+        "decryption": {
+            "ctx": hex::encode(dec_ctx),
+            "ciphertext": hx(&ct),
+            "m": 42,
+            "partials": partials,
+        },
+        "complaint": {
+            "dealer": 2,
+            "recipient": 1,
+            "encrypted": hx(&enc),
+            "reveal": hx(&rev),
+            "verdict": "share-valid",
+        },
     })
 }
 
@@ -303,6 +461,73 @@ pub fn reject() -> Value {
         "identity-commitment",
     );
 
+    let rctx = b"urna reject corpus: range";
+    let nonces = vec![SecretScalar::random(&mut r)];
+    let cts = vec![Ciphertext::encrypt(&pk, 11, &nonces[0])];
+    let rp = EncryptedRangeProof::prove(&pk, &cts, &[11], &nonces, &[11], rctx, &mut r)
+        .expect("in range");
+    let range_stmt = |maxima: &[u64], ctx: &[u8], proof: &str| json!({"K": hx(pk.point()), "ciphertexts": [hx(&cts[0])], "maxima": maxima, "ctx": hex::encode(ctx), "proof": proof});
+    case(
+        "range: Enc(11) proven in [0, 11], checked against [0, 10]",
+        "verify:range",
+        range_stmt(&[10], rctx, &hx(&rp)),
+        "proof-invalid",
+    );
+    case(
+        "range: another context",
+        "verify:range",
+        range_stmt(&[11], b"another election", &hx(&rp)),
+        "proof-invalid",
+    );
+    case(
+        "range: proof for 8-bit bounds checked against a 16-bit bound",
+        "verify:range",
+        range_stmt(&[300], rctx, &hx(&rp)),
+        "shape-mismatch",
+    );
+    let rp_hex = hx(&rp);
+    let mut bad_a = rp_hex.clone();
+    let a_at = 2 * (2 + 32 + 192 + 2);
+    bad_a.replace_range(a_at..a_at + 64, &"ff".repeat(32));
+    case(
+        "range: bulletproof point A is not a point",
+        "verify:range",
+        range_stmt(&[11], rctx, &bad_a),
+        "invalid-point",
+    );
+    case(
+        "range: bulletproof truncated by one point",
+        "verify:range",
+        range_stmt(&[11], rctx, &{
+            let mut t = rp_hex[..rp_hex.len() - 64].to_string();
+            let len = (rp_hex.len() / 2 - (2 + 32 + 192 + 2)) - 32;
+            t.replace_range(
+                2 * (2 + 32 + 192)..2 * (2 + 32 + 192) + 4,
+                &format!("{len:04x}"),
+            );
+            t
+        }),
+        "invalid",
+    );
+
+    let (_, keys) = threshold::deal_in_memory(2, 3, &mut r).expect("2 of 3");
+    let alpha = Point::from_point(mul_g(&Scalar::from(99u64)));
+    let wrong = SecretScalar::new(keys[0].0.expose() + Scalar::ONE);
+    let (d, pd) = threshold::partial_decrypt(&wrong, &keys[0].1, &alpha, ctx, &mut r);
+    case(
+        "partial decryption: made with a wrong share",
+        "verify:partial_decryption",
+        json!({"VK": hx(&keys[0].1), "alpha": hx(&alpha), "D": hx(&d), "ctx": hex::encode(ctx), "proof": hx(&pd)}),
+        "proof-invalid",
+    );
+    let (d, pd) = threshold::partial_decrypt(&keys[0].0, &keys[0].1, &alpha, ctx, &mut r);
+    case(
+        "partial decryption: valid share checked against another trustee's key",
+        "verify:partial_decryption",
+        json!({"VK": hx(&keys[1].1), "alpha": hx(&alpha), "D": hx(&d), "ctx": hex::encode(ctx), "proof": hx(&pd)}),
+        "proof-invalid",
+    );
+
     let sig_key = SigningKey::generate(&mut r);
     let sig = sig_key.sign(b"message");
     let vk = hx(&sig_key.verifying_key());
@@ -341,6 +566,8 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("elgamal.json", elgamal()),
         ("sigma.json", sigma()),
         ("signature.json", signature()),
+        ("range.json", range()),
+        ("threshold.json", threshold()),
         ("reject/crypto.json", reject()),
     ]
 }
