@@ -79,7 +79,7 @@ pub struct EncryptedRangeProof {
     pub commitments: Vec<Point>,
     /// Links `ctᵢ` to `Vᵢ`.
     pub links: Vec<LinearProof>,
-    proof: RangeProof,
+    proof: Box<RangeProof>,
     /// The bulletproof's canonical encoding, kept to compare and re-encode without recomputing.
     proof_bytes: Vec<u8>,
 }
@@ -195,7 +195,7 @@ impl EncryptedRangeProof {
             commitments,
             links,
             proof_bytes: proof.to_bytes(),
-            proof,
+            proof: Box::new(proof),
         })
     }
 
@@ -307,7 +307,7 @@ impl Decode for EncryptedRangeProof {
         Ok(EncryptedRangeProof {
             commitments,
             links,
-            proof,
+            proof: Box::new(proof),
             proof_bytes: bp.to_vec(),
         })
     }
@@ -394,7 +394,7 @@ mod tests {
                 commitments: vec![com],
                 links: vec![link.clone()],
                 proof_bytes: proof.to_bytes(),
-                proof,
+                proof: Box::new(proof),
             };
             assert_eq!(
                 forged.verify(&pk, &cts, &[max], b"ctx", &mut rng),

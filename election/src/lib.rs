@@ -10,5 +10,10 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod ballot;
+pub mod context;
 pub mod entry;
 pub mod manifest;
+pub mod payload;
+pub mod rejection;
+pub mod state;

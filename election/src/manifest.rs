@@ -579,6 +579,18 @@ impl Encode for Manifest {
 impl Decode for Manifest {
     /// Decodes and validates; a manifest that decodes is a valid manifest.
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let m = Manifest::decode_unvalidated(r)?;
+        m.validate()
+            .map_err(|_| DecodeError::Invalid("manifest fails validation"))?;
+        Ok(m)
+    }
+}
+
+impl Manifest {
+    /// Decodes the canonical form *without* the semantic checks of [`Manifest::validate`]
+    /// (the bytes are still strictly parsed). For the state machine, which reports a
+    /// well-formed but invalid manifest with its precise reason; call `validate` next.
+    pub fn decode_unvalidated(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         if &r.array::<8>()? != MANIFEST_MAGIC {
             return Err(DecodeError::Invalid("not a urna v1 manifest"));
         }
@@ -666,7 +678,7 @@ impl Decode for Manifest {
         }
         let opens = get_opt_str8(r)?;
         let closes = get_opt_str8(r)?;
-        let m = Manifest {
+        Ok(Manifest {
             election_id,
             title,
             authority_key,
@@ -679,10 +691,7 @@ impl Decode for Manifest {
             ballot_styles,
             opens,
             closes,
-        };
-        m.validate()
-            .map_err(|_| DecodeError::Invalid("manifest fails validation"))?;
-        Ok(m)
+        })
     }
 }
 

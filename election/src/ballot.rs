@@ -1,0 +1,674 @@
+//! Ballots: construction from a voter's choices, verification, and Benaloh openings.
+//!
+//! For each contest of the voter's ballot style a ballot holds one ElGamal ciphertext per
+//! option, a proof per option that it encrypts an allowed value (a 0/1 disjunctive proof, or an
+//! aggregated range proof for score contests) and, where the per-option proofs do not already
+//! imply it, a proof that the contest total is within its limits. Every proof's context binds
+//! the election context hash, the voter's credential, the contest and the slot
+//! ([`ElectionContext::ballot_proof_ctx`]), so a ballot cannot be moved to another credential,
+//! election or position. `specs/election.md` §5 gives the encoding and the rules.
+
+use std::collections::BTreeMap;
+
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use thiserror::Error;
+use urna_crypto::batch::BatchVerifier;
+use urna_crypto::codec::{Decode, Encode, Reader, Writer};
+use urna_crypto::elgamal::{message_point, Ciphertext, PublicKey};
+use urna_crypto::errors::{DecodeError, ParamError, VerifyError};
+use urna_crypto::group::Point;
+use urna_crypto::range::EncryptedRangeProof;
+use urna_crypto::secret::SecretScalar;
+use urna_crypto::sigma::{ChaumPedersenProof, DisjunctiveProof, DleqStatement};
+use urna_crypto::sign::VerifyingKey;
+use urna_crypto::Scalar;
+
+use crate::context::{ElectionContext, SLOT_CONTEST, SLOT_OPTIONS_RANGE};
+use crate::manifest::{Contest, Manifest};
+
+/// Widest contest-total range `max − min` proven with a disjunctive proof (its size grows
+/// linearly); wider ranges use a range proof.
+const MAX_DISJUNCTIVE_TOTAL: u32 = 16;
+
+/// Per-option proofs of one contest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionProofs {
+    /// One 0/1 disjunctive proof per option (tag 1).
+    ZeroOne(Vec<DisjunctiveProof>),
+    /// One aggregated range proof `[0, max]` over all options (tag 2).
+    Range(EncryptedRangeProof),
+}
+
+/// The proof that a contest's total is within its limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContestProof {
+    /// Not needed: the per-option proofs imply the limits (tag 0).
+    None,
+    /// The total equals the fixed value `min` (tag 1).
+    Exact(Box<ChaumPedersenProof>),
+    /// `total − min ∈ [0, max − min]`, disjunctive (tag 2).
+    Bounded(DisjunctiveProof),
+    /// `total − min ∈ [0, max − min]` by range proof (tag 3), for ranges too wide for a
+    /// disjunction.
+    Range(EncryptedRangeProof),
+}
+
+/// Which contest proof a rule requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TotalCheck {
+    None,
+    Exact(u32),
+    Bounded { min: u32, max: u32 },
+    Range { min: u32, max: u32 },
+}
+
+fn total_check(contest: &Contest) -> TotalCheck {
+    let rule = contest.rule();
+    let n = contest.options.len() as u32;
+    let implied_max = u32::from(rule.per_option_max) * n;
+    if rule.total_min == 0 && rule.total_max >= implied_max {
+        TotalCheck::None
+    } else if rule.total_min == rule.total_max {
+        TotalCheck::Exact(rule.total_min)
+    } else if rule.total_max - rule.total_min <= MAX_DISJUNCTIVE_TOTAL {
+        TotalCheck::Bounded {
+            min: rule.total_min,
+            max: rule.total_max,
+        }
+    } else {
+        TotalCheck::Range {
+            min: rule.total_min,
+            max: rule.total_max,
+        }
+    }
+}
+
+/// One contest of a ballot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContestBallot {
+    pub selections: Vec<Ciphertext>,
+    pub option_proofs: OptionProofs,
+    pub contest_proof: ContestProof,
+}
+
+/// A ballot: the style it was made for and one [`ContestBallot`] per contest of that style, in
+/// the style's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ballot {
+    pub style: u16,
+    pub contests: Vec<ContestBallot>,
+}
+
+/// The voter's choices: for each contest id, one value per option (0/1 for selections, the
+/// score for score contests). Contests of the style that are absent count as all zeros.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choices(pub BTreeMap<String, Vec<u16>>);
+
+impl Choices {
+    /// Selects options by id in a 0/1 contest.
+    pub fn select(
+        &mut self,
+        manifest: &Manifest,
+        contest: &str,
+        options: &[&str],
+    ) -> Result<(), ChoiceError> {
+        let c = manifest
+            .contests
+            .iter()
+            .find(|c| c.id == contest)
+            .ok_or_else(|| ChoiceError::UnknownContest(contest.to_string()))?;
+        let mut values = vec![0u16; c.options.len()];
+        for o in options {
+            let i = c
+                .option_index(o)
+                .ok_or_else(|| ChoiceError::UnknownOption {
+                    contest: contest.to_string(),
+                    option: o.to_string(),
+                })?;
+            values[i] = 1;
+        }
+        self.0.insert(contest.to_string(), values);
+        Ok(())
+    }
+}
+
+/// Why choices cannot be encrypted (checked before any cryptography).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ChoiceError {
+    #[error("unknown ballot style {0:?}")]
+    UnknownStyle(String),
+    #[error("unknown contest {0:?}")]
+    UnknownContest(String),
+    #[error("contest {0:?} is not on this voter's ballot")]
+    ContestNotInStyle(String),
+    #[error("contest {contest:?} has no option {option:?}")]
+    UnknownOption { contest: String, option: String },
+    #[error("contest {contest:?} expects {expected} values, got {got}")]
+    WrongOptionCount {
+        contest: String,
+        expected: usize,
+        got: usize,
+    },
+    #[error("contest {contest:?}: option {option:?} has value {value}, above the maximum {max}")]
+    AboveMax {
+        contest: String,
+        option: String,
+        value: u16,
+        max: u16,
+    },
+    #[error("contest {contest:?}: {total} chosen, more than the maximum {max}")]
+    OverLimit {
+        contest: String,
+        total: u32,
+        max: u32,
+    },
+    #[error("contest {contest:?}: {total} chosen, fewer than the minimum {min}")]
+    UnderLimit {
+        contest: String,
+        total: u32,
+        min: u32,
+    },
+    #[error("proof construction failed: {0}")]
+    Proof(#[from] ParamError),
+}
+
+/// Why a ballot is not valid for its credential and election.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BallotError {
+    #[error("ballot style {0} does not exist")]
+    UnknownStyle(u16),
+    #[error("ballot style {style} has {expected} contests, the ballot {got}")]
+    ContestCount {
+        style: u16,
+        expected: usize,
+        got: usize,
+    },
+    #[error("contest {contest:?} has {expected} options, the ballot {got}")]
+    OptionCount {
+        contest: String,
+        expected: usize,
+        got: usize,
+    },
+    #[error("contest {contest:?}: wrong kind of {which} proof for this contest")]
+    ProofKind {
+        contest: String,
+        which: &'static str,
+    },
+    #[error("contest {contest:?}: {which} proof invalid: {error}")]
+    Proof {
+        contest: String,
+        which: String,
+        error: VerifyError,
+    },
+}
+
+/// The secrets of a freshly encrypted ballot, kept by the voter's client for a Benaloh
+/// challenge and discarded (zeroized) once the ballot is cast.
+#[derive(Debug)]
+pub struct BallotSecrets {
+    /// Per contest, per option: the value and its encryption nonce.
+    pub openings: Vec<Vec<(u16, SecretScalar)>>,
+}
+
+/// Encrypts and proves a ballot, after validating the choices against the manifest.
+pub fn encrypt_ballot<R: RngCore + CryptoRng>(
+    manifest: &Manifest,
+    style_id: &str,
+    choices: &Choices,
+    credential: &VerifyingKey,
+    context: &ElectionContext,
+    rng: &mut R,
+) -> Result<(Ballot, BallotSecrets), ChoiceError> {
+    let (style_index, style) = manifest
+        .style(style_id)
+        .ok_or_else(|| ChoiceError::UnknownStyle(style_id.to_string()))?;
+    for id in choices.0.keys() {
+        let ci = manifest
+            .contests
+            .iter()
+            .position(|c| &c.id == id)
+            .ok_or_else(|| ChoiceError::UnknownContest(id.clone()))?;
+        if !style.contests.contains(&(ci as u16)) {
+            return Err(ChoiceError::ContestNotInStyle(id.clone()));
+        }
+    }
+    // Validate everything before encrypting anything.
+    let mut values_per_contest = Vec::with_capacity(style.contests.len());
+    for &ci in &style.contests {
+        let contest = contest_at(manifest, ci)?;
+        let values = match choices.0.get(&contest.id) {
+            Some(v) => v.clone(),
+            None => vec![0; contest.options.len()],
+        };
+        validate_contest_choice(contest, &values)?;
+        values_per_contest.push(values);
+    }
+    let pk = &context.joint_key;
+    let mut contests = Vec::with_capacity(style.contests.len());
+    let mut openings = Vec::with_capacity(style.contests.len());
+    for (&ci, values) in style.contests.iter().zip(values_per_contest) {
+        let contest = contest_at(manifest, ci)?;
+        let (cb, opening) = encrypt_contest(pk, contest, ci, &values, credential, context, rng)?;
+        contests.push(cb);
+        openings.push(opening);
+    }
+    Ok((
+        Ballot {
+            style: style_index,
+            contests,
+        },
+        BallotSecrets { openings },
+    ))
+}
+
+fn contest_at(manifest: &Manifest, ci: u16) -> Result<&Contest, ChoiceError> {
+    manifest
+        .contests
+        .get(usize::from(ci))
+        .ok_or_else(|| ChoiceError::UnknownContest(format!("#{ci}")))
+}
+
+fn validate_contest_choice(contest: &Contest, values: &[u16]) -> Result<(), ChoiceError> {
+    if values.len() != contest.options.len() {
+        return Err(ChoiceError::WrongOptionCount {
+            contest: contest.id.clone(),
+            expected: contest.options.len(),
+            got: values.len(),
+        });
+    }
+    let rule = contest.rule();
+    for (v, o) in values.iter().zip(&contest.options) {
+        if *v > rule.per_option_max {
+            return Err(ChoiceError::AboveMax {
+                contest: contest.id.clone(),
+                option: o.id.clone(),
+                value: *v,
+                max: rule.per_option_max,
+            });
+        }
+    }
+    let total: u32 = values.iter().map(|v| u32::from(*v)).sum();
+    if total > rule.total_max {
+        return Err(ChoiceError::OverLimit {
+            contest: contest.id.clone(),
+            total,
+            max: rule.total_max,
+        });
+    }
+    if total < rule.total_min {
+        return Err(ChoiceError::UnderLimit {
+            contest: contest.id.clone(),
+            total,
+            min: rule.total_min,
+        });
+    }
+    Ok(())
+}
+
+/// `(Σαᵢ, Σβᵢ)` of a contest's selections.
+fn contest_sum(selections: &[Ciphertext]) -> Ciphertext {
+    let (a, b) = Ciphertext::sum(selections);
+    Ciphertext::from_points(a, b)
+}
+
+/// The sum shifted down by `min·G`, so that a total in `[min, max]` becomes `[0, max − min]`.
+fn shifted(sum: &Ciphertext, min: u32) -> Ciphertext {
+    Ciphertext {
+        alpha: sum.alpha,
+        beta: Point::from_point(sum.beta.point() - message_point(min.into())),
+    }
+}
+
+fn encrypt_contest<R: RngCore + CryptoRng>(
+    pk: &PublicKey,
+    contest: &Contest,
+    ci: u16,
+    values: &[u16],
+    credential: &VerifyingKey,
+    context: &ElectionContext,
+    rng: &mut R,
+) -> Result<(ContestBallot, Vec<(u16, SecretScalar)>), ChoiceError> {
+    let rule = contest.rule();
+    let mut selections = Vec::with_capacity(values.len());
+    let mut opening = Vec::with_capacity(values.len());
+    for v in values {
+        let r = SecretScalar::random(rng);
+        // The contest kind is public; the value is not, so both paths are constant time in it.
+        let ct = if rule.per_option_max == 1 {
+            Ciphertext::encrypt_bit(pk, v.ct_eq(&1), &r)
+        } else {
+            Ciphertext::encrypt(pk, u64::from(*v), &r)
+        };
+        selections.push(ct);
+        opening.push((*v, r));
+    }
+    let option_proofs = if rule.per_option_max == 1 {
+        let mut proofs = Vec::with_capacity(values.len());
+        for (j, (ct, (v, r))) in selections.iter().zip(&opening).enumerate() {
+            let ctx = context.ballot_proof_ctx(credential, ci, j as u16);
+            proofs.push(DisjunctiveProof::prove(
+                pk,
+                ct,
+                u64::from(*v),
+                r,
+                1,
+                &ctx,
+                rng,
+            )?);
+        }
+        OptionProofs::ZeroOne(proofs)
+    } else {
+        let ctx = context.ballot_proof_ctx(credential, ci, SLOT_OPTIONS_RANGE);
+        let vals: Vec<u64> = values.iter().map(|v| u64::from(*v)).collect();
+        let nonces: Vec<SecretScalar> = opening.iter().map(|(_, r)| r.clone()).collect();
+        let maxima = vec![u64::from(rule.per_option_max); values.len()];
+        OptionProofs::Range(EncryptedRangeProof::prove(
+            pk,
+            &selections,
+            &vals,
+            &nonces,
+            &maxima,
+            &ctx,
+            rng,
+        )?)
+    };
+    let total: u32 = values.iter().map(|v| u32::from(*v)).sum();
+    let r_sum = SecretScalar::new(opening.iter().map(|(_, r)| r.expose()).sum::<Scalar>());
+    let sum = contest_sum(&selections);
+    let ctx = context.ballot_proof_ctx(credential, ci, SLOT_CONTEST);
+    let contest_proof = match total_check(contest) {
+        TotalCheck::None => ContestProof::None,
+        TotalCheck::Exact(min) => {
+            let ct = shifted(&sum, min);
+            let st = DleqStatement {
+                u: pk.point(),
+                x: &ct.alpha,
+                y: &ct.beta,
+            };
+            ContestProof::Exact(Box::new(ChaumPedersenProof::prove(&r_sum, st, &ctx, rng)))
+        }
+        TotalCheck::Bounded { min, max } => ContestProof::Bounded(DisjunctiveProof::prove(
+            pk,
+            &shifted(&sum, min),
+            u64::from(total - min),
+            &r_sum,
+            u64::from(max - min),
+            &ctx,
+            rng,
+        )?),
+        TotalCheck::Range { min, max } => ContestProof::Range(EncryptedRangeProof::prove(
+            pk,
+            &[shifted(&sum, min)],
+            &[u64::from(total - min)],
+            &[r_sum],
+            &[u64::from(max - min)],
+            &ctx,
+            rng,
+        )?),
+    };
+    Ok((
+        ContestBallot {
+            selections,
+            option_proofs,
+            contest_proof,
+        },
+        opening,
+    ))
+}
+
+impl Ballot {
+    /// Checks the ballot's shape against the manifest and adds every sigma-proof equation to
+    /// `batch`. Range proofs, which cannot be batched, are verified here directly.
+    pub fn queue(
+        &self,
+        manifest: &Manifest,
+        credential: &VerifyingKey,
+        context: &ElectionContext,
+        batch: &mut BatchVerifier,
+    ) -> Result<(), BallotError> {
+        let style = manifest
+            .ballot_styles
+            .get(usize::from(self.style))
+            .ok_or(BallotError::UnknownStyle(self.style))?;
+        if style.contests.len() != self.contests.len() {
+            return Err(BallotError::ContestCount {
+                style: self.style,
+                expected: style.contests.len(),
+                got: self.contests.len(),
+            });
+        }
+        let pk = &context.joint_key;
+        for (&ci, cb) in style.contests.iter().zip(&self.contests) {
+            let contest = manifest
+                .contests
+                .get(usize::from(ci))
+                .ok_or(BallotError::UnknownStyle(self.style))?;
+            queue_contest(pk, contest, ci, cb, credential, context, batch)?;
+        }
+        Ok(())
+    }
+
+    /// Verifies the ballot on its own (a batch of one).
+    pub fn verify<R: RngCore + CryptoRng>(
+        &self,
+        manifest: &Manifest,
+        credential: &VerifyingKey,
+        context: &ElectionContext,
+        rng: &mut R,
+    ) -> Result<(), BallotError> {
+        let mut batch = BatchVerifier::new(rng);
+        self.queue(manifest, credential, context, &mut batch)?;
+        batch.verify_vartime().map_err(|e| BallotError::Proof {
+            contest: String::new(),
+            which: "ballot".into(),
+            error: e,
+        })
+    }
+
+    /// Every ciphertext of the ballot, for the copy check (weeding).
+    pub fn ciphertexts(&self) -> impl Iterator<Item = &Ciphertext> {
+        self.contests.iter().flat_map(|c| c.selections.iter())
+    }
+
+    /// Checks a Benaloh opening: every ciphertext is `Enc(value; nonce)` under `pk`.
+    pub fn check_opening(
+        &self,
+        pk: &PublicKey,
+        openings: &[Vec<(u16, Scalar)>],
+    ) -> Result<(), OpeningError> {
+        if openings.len() != self.contests.len() {
+            return Err(OpeningError::Shape);
+        }
+        for (ci, (cb, op)) in self.contests.iter().zip(openings).enumerate() {
+            if op.len() != cb.selections.len() {
+                return Err(OpeningError::Shape);
+            }
+            for (oi, (ct, (v, r))) in cb.selections.iter().zip(op).enumerate() {
+                if Ciphertext::encrypt(pk, u64::from(*v), &SecretScalar::new(*r)) != *ct {
+                    return Err(OpeningError::Mismatch {
+                        contest: ci,
+                        option: oi,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a Benaloh opening does not match its ballot.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OpeningError {
+    #[error("the opening does not have the ballot's shape")]
+    Shape,
+    #[error("contest #{contest}, option #{option}: the ciphertext does not encrypt the claimed value with the revealed nonce")]
+    Mismatch { contest: usize, option: usize },
+}
+
+fn proof_error(contest: &Contest, which: impl Into<String>, error: VerifyError) -> BallotError {
+    BallotError::Proof {
+        contest: contest.id.clone(),
+        which: which.into(),
+        error,
+    }
+}
+
+fn queue_contest(
+    pk: &PublicKey,
+    contest: &Contest,
+    ci: u16,
+    cb: &ContestBallot,
+    credential: &VerifyingKey,
+    context: &ElectionContext,
+    batch: &mut BatchVerifier,
+) -> Result<(), BallotError> {
+    let n = contest.options.len();
+    if cb.selections.len() != n {
+        return Err(BallotError::OptionCount {
+            contest: contest.id.clone(),
+            expected: n,
+            got: cb.selections.len(),
+        });
+    }
+    let rule = contest.rule();
+    match (&cb.option_proofs, rule.per_option_max == 1) {
+        (OptionProofs::ZeroOne(proofs), true) if proofs.len() == n => {
+            for (j, (ct, p)) in cb.selections.iter().zip(proofs).enumerate() {
+                let ctx = context.ballot_proof_ctx(credential, ci, j as u16);
+                p.queue(pk, ct, 1, &ctx, batch).map_err(|e| {
+                    proof_error(contest, format!("option {}", contest.options[j].id), e)
+                })?;
+            }
+        }
+        (OptionProofs::Range(p), false) => {
+            let ctx = context.ballot_proof_ctx(credential, ci, SLOT_OPTIONS_RANGE);
+            let maxima = vec![u64::from(rule.per_option_max); n];
+            p.queue(pk, &cb.selections, &maxima, &ctx, batch)
+                .map_err(|e| proof_error(contest, "option range", e))?;
+        }
+        _ => {
+            return Err(BallotError::ProofKind {
+                contest: contest.id.clone(),
+                which: "per-option",
+            })
+        }
+    }
+    let sum = contest_sum(&cb.selections);
+    let ctx = context.ballot_proof_ctx(credential, ci, SLOT_CONTEST);
+    let total = |e| proof_error(contest, "contest total", e);
+    match (total_check(contest), &cb.contest_proof) {
+        (TotalCheck::None, ContestProof::None) => Ok(()),
+        (TotalCheck::Exact(min), ContestProof::Exact(p)) => {
+            let ct = shifted(&sum, min);
+            let st = DleqStatement {
+                u: pk.point(),
+                x: &ct.alpha,
+                y: &ct.beta,
+            };
+            p.queue(st, &ctx, batch).map_err(total)
+        }
+        (TotalCheck::Bounded { min, max }, ContestProof::Bounded(p)) => p
+            .queue(pk, &shifted(&sum, min), u64::from(max - min), &ctx, batch)
+            .map_err(total),
+        (TotalCheck::Range { min, max }, ContestProof::Range(p)) => p
+            .queue(
+                pk,
+                &[shifted(&sum, min)],
+                &[u64::from(max - min)],
+                &ctx,
+                batch,
+            )
+            .map_err(total),
+        _ => Err(BallotError::ProofKind {
+            contest: contest.id.clone(),
+            which: "contest-total",
+        }),
+    }
+}
+
+// ---- encoding (specs/election.md §5.1) ----
+
+impl Encode for ContestBallot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        // Option counts are bounded by the manifest (≤ 254) before a ballot is built or decoded.
+        out.put_u8(self.selections.len() as u8);
+        self.selections.iter().for_each(|c| c.encode(out));
+        match &self.option_proofs {
+            OptionProofs::ZeroOne(ps) => {
+                out.put_u8(1);
+                ps.iter().for_each(|p| p.encode(out));
+            }
+            OptionProofs::Range(p) => {
+                out.put_u8(2);
+                p.encode(out);
+            }
+        }
+        match &self.contest_proof {
+            ContestProof::None => out.put_u8(0),
+            ContestProof::Exact(p) => {
+                out.put_u8(1);
+                p.encode(out);
+            }
+            ContestProof::Bounded(p) => {
+                out.put_u8(2);
+                p.encode(out);
+            }
+            ContestProof::Range(p) => {
+                out.put_u8(3);
+                p.encode(out);
+            }
+        }
+    }
+}
+
+impl Decode for ContestBallot {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let n = r.u8()? as usize;
+        let selections = r.vec_of::<Ciphertext>(n)?;
+        let option_proofs = match r.u8()? {
+            1 => OptionProofs::ZeroOne(r.vec_of::<DisjunctiveProof>(n)?),
+            2 => OptionProofs::Range(EncryptedRangeProof::decode(r)?),
+            t => {
+                return Err(DecodeError::UnknownTag {
+                    what: "option proofs",
+                    tag: t.into(),
+                })
+            }
+        };
+        let contest_proof = match r.u8()? {
+            0 => ContestProof::None,
+            1 => ContestProof::Exact(Box::new(ChaumPedersenProof::decode(r)?)),
+            2 => ContestProof::Bounded(DisjunctiveProof::decode(r)?),
+            3 => ContestProof::Range(EncryptedRangeProof::decode(r)?),
+            t => {
+                return Err(DecodeError::UnknownTag {
+                    what: "contest proof",
+                    tag: t.into(),
+                })
+            }
+        };
+        Ok(ContestBallot {
+            selections,
+            option_proofs,
+            contest_proof,
+        })
+    }
+}
+
+impl Encode for Ballot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.put_u16(self.style);
+        out.put_u16(self.contests.len() as u16);
+        self.contests.iter().for_each(|c| c.encode(out));
+    }
+}
+
+impl Decode for Ballot {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let style = r.u16()?;
+        let contests = r.vec_u16::<ContestBallot>()?;
+        Ok(Ballot { style, contests })
+    }
+}

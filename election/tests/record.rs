@@ -1,0 +1,106 @@
+//! A whole election replays to the tally computed in the clear; replay is deterministic for
+//! every prefix; random elections agree with their clear tallies.
+
+mod common;
+use common::kit::{self, record, Config, Kit};
+
+use proptest::prelude::*;
+use urna_election::state::{BallotStatus, Election, Phase};
+
+#[test]
+fn small_election_replays_to_its_clear_tally() {
+    let r = record(1);
+    let e = Election::replay(&r.entries).unwrap();
+    assert_eq!(e.phase(), Phase::Finished);
+    assert_eq!(e.result().unwrap().counts, r.expected);
+    let c = e.counts();
+    assert_eq!(
+        (c.voters, c.ballots, c.counted, c.superseded, c.challenged),
+        (12, 15, 12, 3, 1)
+    );
+    assert_eq!(c.decryption_shares, 2);
+    let statuses: Vec<BallotStatus> = e.ballots().iter().map(|b| b.status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| matches!(s, BallotStatus::Superseded { .. }))
+            .count(),
+        3
+    );
+    assert_eq!(e.ballots()[12].status, BallotStatus::Challenged);
+}
+
+#[test]
+fn every_prefix_replays_identically() {
+    let r = record(2);
+    let mut one_by_one = Election::new();
+    for (i, entry) in r.entries.iter().enumerate() {
+        let admitted = one_by_one.apply(entry).unwrap();
+        assert_eq!(admitted.index, i as u64);
+        let replayed = Election::replay(&r.entries[..=i]).unwrap();
+        assert_eq!(replayed.phase(), one_by_one.phase());
+        assert_eq!(replayed.counts(), one_by_one.counts());
+        assert_eq!(replayed.encrypted_tally(), one_by_one.encrypted_tally());
+        assert_eq!(replayed.ballots(), one_by_one.ballots());
+    }
+    // Batched application (as the board does) gives the same answers as one at a time.
+    let mut batched = Election::new();
+    assert!(batched.apply_batch(&r.entries).iter().all(Result::is_ok));
+    assert_eq!(batched.result(), one_by_one.result());
+}
+
+fn random_election(
+    seed: u64,
+    voters: usize,
+    revotes: usize,
+    weights: bool,
+) -> (Vec<Vec<u64>>, Election) {
+    let cfg = Config {
+        voters: (0..voters)
+            .map(|i| (if weights { 1 + (i as u32 % 4) } else { 1 }, (i % 2) as u16))
+            .collect(),
+        ..Config::default()
+    };
+    let mut kit = Kit::new(seed, cfg);
+    let mut e = Election::new();
+    let setup = kit.setup();
+    kit::apply_all(&mut e, &[setup]);
+    let ceremony = kit.ceremony();
+    kit::apply_all(&mut e, &ceremony);
+    let roll = kit.roll(0, 0..voters);
+    kit::apply_all(&mut e, &[roll, kit.open()]);
+    let ctx = e.context().unwrap().clone();
+    let mut last = vec![None; voters];
+    for k in 0..voters + revotes {
+        let v = k % voters;
+        let c = kit.random_choices(kit.voters[v].style);
+        let b = kit.ballot(v, &c, &ctx);
+        kit::apply_all(&mut e, &[b]);
+        last[v] = Some(c);
+    }
+    kit::apply_all(&mut e, &[kit.close()]);
+    let shares: Vec<_> = [3u16, 1]
+        .iter()
+        .map(|i| kit.decryption_share(*i, &e))
+        .collect();
+    kit::apply_all(&mut e, &shares);
+    let res = kit.result(&e);
+    kit::apply_all(&mut e, &[res]);
+    let ballots: Vec<_> = kit
+        .voters
+        .iter()
+        .zip(last)
+        .filter_map(|(v, c)| c.map(|c| (v.weight, v.style, c)))
+        .collect();
+    (kit::clear_tally(&kit.manifest, &ballots), e)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+    #[test]
+    fn random_elections_tally_in_the_clear(seed in any::<u64>(), voters in 1usize..6, revotes in 0usize..3, weights in any::<bool>()) {
+        let (clear, e) = random_election(seed, voters, revotes, weights);
+        prop_assert_eq!(e.phase(), Phase::Finished);
+        prop_assert_eq!(&e.result().unwrap().counts, &clear);
+    }
+}
