@@ -47,6 +47,8 @@ pub struct Config {
     pub revote: &'static str,
     /// (weight, style index) per voter.
     pub voters: Vec<(u32, u16)>,
+    /// TOML for `[[contests]]` and `[[ballot_styles]]`; the example manifest's if `None`.
+    pub contests: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             voters: (0..12)
                 .map(|i| (1 + (i % 3 == 0) as u32, (i % 4 == 3) as u16))
                 .collect(),
+            contests: None,
         }
     }
 }
@@ -106,7 +109,10 @@ fn manifest_toml(
         ));
     }
     t.push('\n');
-    t.push_str(&EXAMPLE[contests_at..]);
+    match &cfg.contests {
+        Some(c) => t.push_str(c),
+        None => t.push_str(&EXAMPLE[contests_at..]),
+    }
     t
 }
 

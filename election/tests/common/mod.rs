@@ -1,1 +1,2 @@
 pub mod kit;
+pub mod vectors;

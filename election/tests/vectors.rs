@@ -1,0 +1,106 @@
+//! The frozen election vectors: the generator reproduces them byte for byte; the record,
+//! read from its JSON alone, replays to its stated final state; every corpus case is refused
+//! for exactly its named reason and changes nothing.
+
+mod common;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use urna_crypto::hex;
+use urna_election::entry::Entry;
+use urna_election::rejection::Rejection;
+use urna_election::state::Election;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../specs/vectors")
+}
+
+fn load(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir().join(name)).unwrap()).unwrap()
+}
+
+fn entries(v: &Value) -> Vec<Entry> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Entry::decode(hex::decode(h.as_str().unwrap()).unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn generator_reproduces_the_committed_files() {
+    for (name, value) in common::vectors::all() {
+        let committed = std::fs::read_to_string(dir().join(name)).unwrap();
+        assert!(
+            committed == common::vectors::render(&value),
+            "specs/vectors/{name} differs from the generator: run \
+             `cargo run -p urna-election --example gen-vectors` and review the diff"
+        );
+    }
+}
+
+#[test]
+fn record_replays_to_its_final_state() {
+    let v = load("election/record.json");
+    let e = Election::replay(&entries(&v["entries"])).unwrap();
+    let f = &v["final"];
+    assert_eq!(serde_json::to_value(e.phase()).unwrap(), f["phase"]);
+    assert_eq!(serde_json::to_value(e.counts()).unwrap(), f["counts"]);
+    assert_eq!(
+        serde_json::to_value(e.result().unwrap().counts.clone()).unwrap(),
+        f["result"]
+    );
+    assert_eq!(
+        hex::encode(&e.context().unwrap().hash),
+        f["context_hash"].as_str().unwrap()
+    );
+    let codes: Vec<String> = e.ballots().iter().map(|b| b.tracking_code.full()).collect();
+    let stated: Vec<String> = f["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["tracking_code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, stated);
+    // The manifest in the record is the one the TOML describes.
+    let m =
+        urna_election::manifest::Manifest::from_toml(v["manifest_toml"].as_str().unwrap()).unwrap();
+    assert_eq!(hex::encode(&m.hash()), f["manifest_hash"].as_str().unwrap());
+}
+
+#[test]
+fn rejection_corpus_fails_for_the_named_reason() {
+    let main = entries(&load("election/record.json")["entries"]);
+    let corpus = load("reject/election.json");
+    let mut seen = std::collections::BTreeSet::new();
+    for case in corpus["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let record = match case["record"].as_str().unwrap() {
+            "main" => main.clone(),
+            other => entries(&corpus["records"][other]),
+        };
+        let prefix = case["prefix"].as_u64().unwrap() as usize;
+        let mut e = Election::replay(&record[..prefix]).unwrap();
+        let before = (e.size(), e.phase(), e.counts());
+        let bytes = hex::decode(case["entry"].as_str().unwrap()).unwrap();
+        let got = match Entry::decode(bytes) {
+            Err(err) => Rejection::from(err),
+            Ok(entry) => e.apply(&entry).expect_err(name),
+        };
+        assert_eq!(
+            got.code(),
+            case["error"].as_str().unwrap(),
+            "case {name:?}: {got}"
+        );
+        assert_eq!(
+            (e.size(), e.phase(), e.counts()),
+            before,
+            "case {name:?} changed the state"
+        );
+        seen.insert(got.code());
+    }
+    for code in Rejection::CODES {
+        assert!(seen.contains(code), "no corpus case produces {code}");
+    }
+}
