@@ -35,7 +35,7 @@ fn generator_reproduces_the_committed_files() {
         assert!(
             committed == common::vectors::render(&value),
             "specs/vectors/{name} differs from the generator: run \
-             `cargo run -p urna-election --example gen-vectors` and review the diff"
+             `cargo run -p urna-election --example gen-election-vectors` and review the diff"
         );
     }
 }

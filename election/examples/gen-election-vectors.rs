@@ -1,7 +1,7 @@
 //! Writes `specs/vectors/election/record.json` and `specs/vectors/reject/election.json` from the
 //! deterministic generator in `tests/common/`.
 //!
-//! `cargo run -p urna-election --example gen-vectors` — then review and commit the diff.
+//! `cargo run -p urna-election --example gen-election-vectors` — then review and commit the diff.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
