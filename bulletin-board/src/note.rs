@@ -1,0 +1,319 @@
+//! C2SP formats: `signed-note` (Ed25519), `tlog-checkpoint` and `tlog-proof`.
+//!
+//! A checkpoint body is `origin\nsize\nbase64(root)\n`; the board signs it as a signed note
+//! whose key name is the origin. A receipt is a `tlog-proof`: the entry's index, its inclusion
+//! path and the signed checkpoint, verifiable offline with the board's public key.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use urna_crypto::sign::{Signature, SigningKey, VerifyingKey};
+
+use crate::merkle::{verify_inclusion, Hash, ProofError};
+
+const EM_DASH_SPACE: &str = "\u{2014} ";
+const ED25519_ALG: u8 = 0x01;
+const PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NoteError {
+    #[error("malformed note: {0}")]
+    Malformed(&'static str),
+    #[error("no signature by {0:?} with the expected key")]
+    NoSignature(String),
+    #[error("the signature by {0:?} does not verify")]
+    BadSignature(String),
+    #[error("the checkpoint is for origin {got:?}, expected {expected:?}")]
+    WrongOrigin { expected: String, got: String },
+    #[error("inclusion proof: {0}")]
+    Proof(#[from] ProofError),
+}
+
+/// The 4-byte key ID of an Ed25519 note key: `SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[..4]`.
+pub fn key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update([ED25519_ALG]);
+    h.update(key.as_bytes());
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+/// The verifier key string `name+hex(key ID)+base64(0x01 ‖ key)` (the sumdb/C2SP vkey form).
+pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
+    let mut k = vec![ED25519_ALG];
+    k.extend_from_slice(key.as_bytes());
+    format!(
+        "{name}+{}+{}",
+        urna_crypto::hex::encode(&key_id(name, key)),
+        B64.encode(k)
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointHead {
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// A tree head for one origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash,
+}
+
+impl Checkpoint {
+    /// The tlog-checkpoint body (the signed text).
+    pub fn body(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
+    }
+
+    /// The signed note: body, blank line, one signature line by `key` named after the origin.
+    pub fn sign(&self, key: &SigningKey) -> String {
+        let body = self.body();
+        let sig = key.sign(body.as_bytes());
+        let mut blob = key_id(&self.origin, &key.verifying_key()).to_vec();
+        blob.extend_from_slice(&sig.0);
+        format!(
+            "{body}\n{EM_DASH_SPACE}{} {}\n",
+            self.origin,
+            B64.encode(blob)
+        )
+    }
+
+    /// Parses a signed checkpoint and verifies the signature by `key` named `origin`. Other
+    /// signature lines (witness cosignatures) are ignored.
+    pub fn open(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, NoteError> {
+        let (body, sigs) = note
+            .split_once("\n\n")
+            .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
+        let body = format!("{body}\n");
+        let cp = Checkpoint::parse_body(&body)?;
+        if cp.origin != origin {
+            return Err(NoteError::WrongOrigin {
+                expected: origin.into(),
+                got: cp.origin,
+            });
+        }
+        if !sigs.ends_with('\n') {
+            return Err(NoteError::Malformed(
+                "signature block does not end with a newline",
+            ));
+        }
+        let id = key_id(origin, key);
+        for line in sigs.lines() {
+            let rest = line
+                .strip_prefix(EM_DASH_SPACE)
+                .ok_or(NoteError::Malformed("signature line without an em dash"))?;
+            let (name, b64) = rest
+                .rsplit_once(' ')
+                .ok_or(NoteError::Malformed("signature line without a signature"))?;
+            let blob = B64
+                .decode(b64)
+                .map_err(|_| NoteError::Malformed("signature is not base64"))?;
+            if name != origin || blob.len() != 68 || blob[..4] != id {
+                continue;
+            }
+            let mut s = [0u8; 64];
+            s.copy_from_slice(&blob[4..]);
+            return key
+                .verify(body.as_bytes(), &Signature(s))
+                .map(|()| cp)
+                .map_err(|_| NoteError::BadSignature(origin.into()));
+        }
+        Err(NoteError::NoSignature(origin.into()))
+    }
+
+    fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {
+        let mut lines = body.split('\n');
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or(NoteError::Malformed("empty origin"))?;
+        let size_s = lines.next().ok_or(NoteError::Malformed("no tree size"))?;
+        // Decimal without leading zeros (except "0"), as tlog-checkpoint requires.
+        if size_s.is_empty()
+            || (size_s.len() > 1 && size_s.starts_with('0'))
+            || !size_s.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(NoteError::Malformed("tree size is not a canonical decimal"));
+        }
+        let size = size_s
+            .parse()
+            .map_err(|_| NoteError::Malformed("tree size out of range"))?;
+        let root_s = lines.next().ok_or(NoteError::Malformed("no root hash"))?;
+        let root: Hash = B64
+            .decode(root_s)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or(NoteError::Malformed("root hash is not 32 bytes of base64"))?;
+        Ok(Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+        })
+    }
+}
+
+/// A receipt: a C2SP tlog-proof that an entry is at `index` under a signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub index: u64,
+    pub proof: Vec<Hash>,
+    /// The signed checkpoint note.
+    pub checkpoint: String,
+}
+
+impl Receipt {
+    pub fn to_text(&self) -> String {
+        let mut s = format!("{PROOF_HEADER}\nindex {}\n", self.index);
+        for h in &self.proof {
+            s.push_str(&B64.encode(h));
+            s.push('\n');
+        }
+        s.push('\n');
+        s.push_str(&self.checkpoint);
+        s
+    }
+
+    pub fn parse(text: &str) -> Result<Receipt, NoteError> {
+        let rest = text
+            .strip_prefix(PROOF_HEADER)
+            .and_then(|r| r.strip_prefix('\n'))
+            .ok_or(NoteError::Malformed("not a c2sp.org/tlog-proof@v1"))?;
+        let (head, checkpoint) = rest
+            .split_once("\n\n")
+            .ok_or(NoteError::Malformed("no blank line before the checkpoint"))?;
+        let mut lines = head.lines();
+        let mut line = lines.next().ok_or(NoteError::Malformed("no index"))?;
+        if line.starts_with("extra ") {
+            line = lines.next().ok_or(NoteError::Malformed("no index"))?;
+        }
+        let index = line
+            .strip_prefix("index ")
+            .and_then(|n| n.parse().ok())
+            .ok_or(NoteError::Malformed("bad index line"))?;
+        let proof = lines
+            .map(|l| {
+                B64.decode(l)
+                    .ok()
+                    .and_then(|v| v.try_into().ok())
+                    .ok_or(NoteError::Malformed("proof hash is not 32 bytes of base64"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Receipt {
+            index,
+            proof,
+            checkpoint: checkpoint.to_string(),
+        })
+    }
+
+    /// Verifies offline that `entry` is in the log `origin` signed by `key`; returns the
+    /// checkpoint it is included under.
+    pub fn verify(
+        &self,
+        entry: &[u8],
+        origin: &str,
+        key: &VerifyingKey,
+    ) -> Result<Checkpoint, NoteError> {
+        let cp = Checkpoint::open(&self.checkpoint, origin, key)?;
+        verify_inclusion(
+            &crate::merkle::leaf_hash(entry),
+            self.index,
+            cp.size,
+            &self.proof,
+            &cp.root,
+        )?;
+        Ok(cp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::{leaf_hash, Tree};
+
+    #[test]
+    fn checkpoint_signs_opens_and_rejects() {
+        let key = SigningKey::from_seed(&[1; 32]);
+        let cp = Checkpoint {
+            origin: "vote.example.org/2026/council".into(),
+            size: 12,
+            root: [7; 32],
+        };
+        let note = cp.sign(&key);
+        assert!(note.starts_with("vote.example.org/2026/council\n12\nBwcH"));
+        assert!(note.contains("\n\n\u{2014} vote.example.org/2026/council "));
+        assert_eq!(
+            Checkpoint::open(&note, &cp.origin, &key.verifying_key()),
+            Ok(cp.clone())
+        );
+        let other = SigningKey::from_seed(&[2; 32]);
+        assert!(matches!(
+            Checkpoint::open(&note, &cp.origin, &other.verifying_key()),
+            Err(NoteError::NoSignature(_))
+        ));
+        assert!(matches!(
+            Checkpoint::open(&note, "other.example", &key.verifying_key()),
+            Err(NoteError::WrongOrigin { .. })
+        ));
+        let forged = note.replacen("\n12\n", "\n13\n", 1);
+        assert!(matches!(
+            Checkpoint::open(&forged, &cp.origin, &key.verifying_key()),
+            Err(NoteError::BadSignature(_))
+        ));
+        let padded = note.replacen("\n12\n", "\n012\n", 1);
+        assert!(matches!(
+            Checkpoint::open(&padded, &cp.origin, &key.verifying_key()),
+            Err(NoteError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn receipts_round_trip_and_verify_offline() {
+        let key = SigningKey::from_seed(&[3; 32]);
+        let origin = "vote.example.org/x";
+        let entries: Vec<Vec<u8>> = (0..11u8).map(|i| vec![i; 5]).collect();
+        let mut t = Tree::new();
+        for e in &entries {
+            t.push(leaf_hash(e));
+        }
+        let cp = Checkpoint {
+            origin: origin.into(),
+            size: 11,
+            root: t.root(11).unwrap(),
+        };
+        let note = cp.sign(&key);
+        for (i, e) in entries.iter().enumerate() {
+            let r = Receipt {
+                index: i as u64,
+                proof: t.inclusion_proof(i as u64, 11).unwrap(),
+                checkpoint: note.clone(),
+            };
+            let parsed = Receipt::parse(&r.to_text()).unwrap();
+            assert_eq!(parsed, r);
+            assert_eq!(
+                parsed.verify(e, origin, &key.verifying_key()),
+                Ok(cp.clone())
+            );
+            assert!(parsed
+                .verify(b"another entry", origin, &key.verifying_key())
+                .is_err());
+        }
+        assert_eq!(
+            verifier_key(origin, &key.verifying_key())
+                .split('+')
+                .count(),
+            3
+        );
+    }
+}
