@@ -1,0 +1,273 @@
+//! The board's core, without HTTP: admission through the election rules, group commit to the
+//! durable log, checkpoints and receipts, and recovery at start.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::Path;
+
+use thiserror::Error;
+use urna_crypto::sign::{SigningKey, VerifyingKey};
+use urna_election::entry::{Entry, EntryKind, MAX_ENTRY_SIZE};
+use urna_election::payload::Payload;
+use urna_election::rejection::Rejection;
+use urna_election::state::Election;
+
+use crate::merkle::{Hash, Tree};
+use crate::note::{Checkpoint, NoteError, Receipt};
+use crate::store::Store;
+
+/// Why the board refuses to start. Acknowledged history is never "repaired".
+#[derive(Debug, Error)]
+pub enum OpenError {
+    #[error("cannot read the log: {0}")]
+    Io(#[from] io::Error),
+    #[error("the stored checkpoint is invalid: {0}")]
+    Checkpoint(NoteError),
+    #[error("the checkpoint covers {checkpoint} entries but only {log} intact entries are in the log: acknowledged entries are missing or damaged (bad frame at byte {at})")]
+    MissingEntries { checkpoint: u64, log: u64, at: u64 },
+    #[error("the log's tree at size {size} does not match the signed checkpoint's root")]
+    RootMismatch { size: u64 },
+    #[error("entry {index} of the log is not admissible on replay: {rejection}")]
+    Replay { index: u64, rejection: Rejection },
+}
+
+pub struct Board {
+    origin: String,
+    key: SigningKey,
+    store: Store,
+    election: Election,
+    tree: Tree,
+    entries: Vec<Vec<u8>>,
+    by_leaf: HashMap<Hash, u64>,
+    checkpoint: String,
+    /// Whether recovery cut a torn, never-acknowledged tail.
+    pub recovered_tail: bool,
+}
+
+impl Board {
+    /// Opens the board's data directory, replays the log through the rules and checks it
+    /// against the last signed checkpoint.
+    pub fn open(dir: &Path, origin: &str, key: SigningKey) -> Result<Board, OpenError> {
+        let (mut store, rec) = Store::open(dir)?;
+        let head = match &rec.checkpoint {
+            Some(note) => Some(
+                Checkpoint::open(note, origin, &key.verifying_key())
+                    .map_err(OpenError::Checkpoint)?,
+            ),
+            None => None,
+        };
+        let acknowledged = head.as_ref().map_or(0, |c| c.size);
+        if (rec.entries.len() as u64) < acknowledged {
+            return Err(OpenError::MissingEntries {
+                checkpoint: acknowledged,
+                log: rec.entries.len() as u64,
+                at: rec.valid_len,
+            });
+        }
+        let recovered_tail = rec.trailing_garbage > 0;
+        if recovered_tail {
+            store.truncate_tail()?;
+        }
+        let mut tree = Tree::new();
+        let mut by_leaf = HashMap::with_capacity(rec.entries.len());
+        let mut parsed = Vec::with_capacity(rec.entries.len());
+        for (i, bytes) in rec.entries.iter().enumerate() {
+            let entry = Entry::decode(bytes.clone()).map_err(|e| OpenError::Replay {
+                index: i as u64,
+                rejection: Rejection::from(e),
+            })?;
+            let leaf = entry.leaf_hash();
+            tree.push(leaf);
+            by_leaf.insert(leaf, i as u64);
+            parsed.push(entry);
+        }
+        if let Some(h) = &head {
+            if tree.root(h.size).ok() != Some(h.root) {
+                return Err(OpenError::RootMismatch { size: h.size });
+            }
+        }
+        let election = Election::replay(&parsed)
+            .map_err(|(index, _, rejection)| OpenError::Replay { index, rejection })?;
+        let mut board = Board {
+            origin: origin.to_string(),
+            key,
+            store,
+            election,
+            tree,
+            entries: rec.entries,
+            by_leaf,
+            checkpoint: String::new(),
+            recovered_tail,
+        };
+        board.publish_checkpoint()?;
+        Ok(board)
+    }
+
+    fn publish_checkpoint(&mut self) -> io::Result<()> {
+        let size = self.tree.size();
+        let root = self
+            .tree
+            .root(size)
+            .unwrap_or_else(|_| crate::merkle::empty_root());
+        let note = Checkpoint {
+            origin: self.origin.clone(),
+            size,
+            root,
+        }
+        .sign(&self.key);
+        self.store.write_checkpoint(&note)?;
+        self.checkpoint = note;
+        Ok(())
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn public_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    pub fn election(&self) -> &Election {
+        &self.election
+    }
+
+    pub fn size(&self) -> u64 {
+        self.tree.size()
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn entry(&self, index: u64) -> Option<&[u8]> {
+        self.entries.get(index as usize).map(Vec::as_slice)
+    }
+
+    /// The latest signed checkpoint note.
+    pub fn checkpoint(&self) -> &str {
+        &self.checkpoint
+    }
+
+    pub fn index_of(&self, leaf: &Hash) -> Option<u64> {
+        self.by_leaf.get(leaf).copied()
+    }
+
+    /// A receipt for the entry at `index` under the current checkpoint.
+    pub fn receipt(&self, index: u64) -> Option<Receipt> {
+        let proof = self.tree.inclusion_proof(index, self.tree.size()).ok()?;
+        Some(Receipt {
+            index,
+            proof,
+            checkpoint: self.checkpoint.clone(),
+        })
+    }
+
+    /// Checks the board's own admission conditions on top of the election rules: the entry is
+    /// for this log, and a Setup's manifest names this board.
+    fn board_rules(&self, entry: &Entry) -> Result<(), Rejection> {
+        if entry.election_id() != self.origin {
+            return Err(Rejection::WrongElection {
+                expected: self.origin.clone(),
+                got: entry.election_id().to_string(),
+            });
+        }
+        if entry.kind() == EntryKind::Setup {
+            if let Ok(Payload::Setup(m)) = Payload::decode(EntryKind::Setup, entry.payload()) {
+                if m.board_key != self.key.verifying_key() {
+                    return Err(Rejection::UnauthorisedAuthor {
+                        kind: EntryKind::Setup,
+                        expected: "a manifest naming this board's key".into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Admits a group of submissions at once: every admissible entry is appended and made
+    /// durable with one `fdatasync`, one checkpoint is signed, and only then are receipts made.
+    /// Re-submitting an entry already on the log returns its receipt (idempotent).
+    ///
+    /// An I/O error is returned as such: the in-memory state may then be ahead of the disk, so
+    /// the caller must stop serving and restart (recovery re-derives everything from the log).
+    pub fn submit(&mut self, batch: &[Vec<u8>]) -> io::Result<Vec<Result<Receipt, Rejection>>> {
+        let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
+        let mut fresh: Vec<(usize, Entry)> = Vec::new();
+        let mut in_batch: HashMap<Hash, usize> = HashMap::new();
+        for (i, raw) in batch.iter().enumerate() {
+            if raw.len() > MAX_ENTRY_SIZE {
+                out[i] = Some(Err(Rejection::Oversized { size: raw.len() }));
+                continue;
+            }
+            let entry = match Entry::decode(raw.clone()) {
+                Ok(e) => e,
+                Err(e) => {
+                    out[i] = Some(Err(Rejection::from(e)));
+                    continue;
+                }
+            };
+            let leaf = entry.leaf_hash();
+            if let Some(index) = self.by_leaf.get(&leaf) {
+                out[i] = Some(Ok(*index));
+                continue;
+            }
+            if in_batch.contains_key(&leaf) {
+                continue; // answered with the first copy's outcome below
+            }
+            if let Err(r) = self.board_rules(&entry) {
+                out[i] = Some(Err(r));
+                continue;
+            }
+            in_batch.insert(leaf, i);
+            fresh.push((i, entry));
+        }
+        let entries: Vec<Entry> = fresh.iter().map(|(_, e)| e.clone()).collect();
+        let verdicts = self.election.apply_batch(&entries);
+        let mut admitted: Vec<&[u8]> = Vec::new();
+        for ((i, entry), v) in fresh.iter().zip(verdicts) {
+            match v {
+                Ok(a) => {
+                    out[*i] = Some(Ok(a.index));
+                    admitted.push(entry.bytes());
+                }
+                Err(r) => out[*i] = Some(Err(r)),
+            }
+        }
+        if !admitted.is_empty() {
+            self.store.append(&admitted)?;
+            for (_, entry) in &fresh {
+                let leaf = entry.leaf_hash();
+                if let Some(Some(Ok(index))) = in_batch.get(&leaf).map(|&i| out[i].clone()) {
+                    if index == self.tree.size() {
+                        self.tree.push(leaf);
+                        self.by_leaf.insert(leaf, index);
+                        self.entries.push(entry.bytes().to_vec());
+                    }
+                }
+            }
+            self.publish_checkpoint()?;
+        }
+        // Duplicates within the batch share their first copy's outcome.
+        for (i, raw) in batch.iter().enumerate() {
+            if out[i].is_none() {
+                let first = Entry::decode(raw.clone())
+                    .ok()
+                    .and_then(|e| in_batch.get(&e.leaf_hash()).copied());
+                out[i] = first.and_then(|f| out[f].clone());
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|o| match o {
+                Some(Ok(index)) => self.receipt(index).ok_or(Rejection::Malformed {
+                    reason: "no receipt".into(),
+                }),
+                Some(Err(r)) => Err(r),
+                None => Err(Rejection::Malformed {
+                    reason: "unprocessed".into(),
+                }),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,161 @@
+//! The board core against a whole election: receipts verify offline, resubmission is
+//! idempotent, rejections change nothing, and recovery cuts only a torn tail and refuses to start
+//! on damaged acknowledged history.
+
+#[path = "../../election/tests/common/kit.rs"]
+mod kit;
+
+use std::fs::OpenOptions;
+use std::io::Write;
+
+use urna_board::board::{Board, OpenError};
+use urna_board::note::Checkpoint;
+
+fn setup() -> (kit::Record, tempfile::TempDir) {
+    (kit::record(77), tempfile::tempdir().unwrap())
+}
+
+fn open(r: &kit::Record, dir: &std::path::Path) -> Board {
+    Board::open(dir, r.kit.id(), r.kit.board.clone()).unwrap()
+}
+
+#[test]
+fn a_whole_election_with_receipts_and_idempotence() {
+    let (r, dir) = setup();
+    let mut b = open(&r, dir.path());
+    let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let mut receipts = Vec::new();
+    for chunk in raw.chunks(5) {
+        for res in b.submit(chunk).unwrap() {
+            receipts.push(res.unwrap());
+        }
+    }
+    assert_eq!(b.size(), raw.len() as u64);
+    let vk = b.public_key();
+    for (i, (rc, e)) in receipts.iter().zip(&raw).enumerate() {
+        assert_eq!(rc.index, i as u64);
+        rc.verify(e, r.kit.id(), &vk).unwrap();
+    }
+    // Re-submitting is idempotent: same index, receipt under the current checkpoint.
+    let again = b.submit(&raw[3..4]).unwrap();
+    assert_eq!(again[0].as_ref().unwrap().index, 3);
+    assert_eq!(b.size(), raw.len() as u64);
+    // Bad input gets a typed rejection and leaves the log unchanged.
+    let before = b.checkpoint().to_string();
+    let mut garbled = raw[5].clone();
+    garbled.truncate(20);
+    let res = b
+        .submit(&[
+            garbled,
+            vec![0; 70_000],
+            raw[0][..raw[0].len() - 1].to_vec(),
+        ])
+        .unwrap();
+    let codes: Vec<&str> = res.iter().map(|x| x.as_ref().unwrap_err().code()).collect();
+    assert_eq!(codes, ["malformed", "oversized", "malformed"]);
+    assert_eq!(b.checkpoint(), before);
+    let cp = Checkpoint::open(b.checkpoint(), r.kit.id(), &vk).unwrap();
+    drop(b);
+    // Reopening replays to the same state and the same tree.
+    let b = open(&r, dir.path());
+    assert!(!b.recovered_tail);
+    assert_eq!(b.tree().root(cp.size).unwrap(), cp.root);
+    assert_eq!(b.election().result(), kit_result(&r).as_ref());
+}
+
+fn kit_result(r: &kit::Record) -> Option<urna_election::payload::ElectionResult> {
+    urna_election::state::Election::replay(&r.entries)
+        .ok()?
+        .result()
+        .cloned()
+}
+
+#[test]
+fn a_torn_tail_is_cut_and_damaged_history_refuses_to_start() {
+    let (r, dir) = setup();
+    let raw: Vec<Vec<u8>> = r
+        .entries
+        .iter()
+        .take(12)
+        .map(|e| e.bytes().to_vec())
+        .collect();
+    {
+        let mut b = open(&r, dir.path());
+        b.submit(&raw).unwrap();
+    }
+    let log = dir.path().join("log");
+    // A frame written but never acknowledged, cut short by a crash.
+    let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(&[0, 0, 1, 0, 42, 42, 42]).unwrap();
+    drop(f);
+    let b = open(&r, dir.path());
+    assert!(b.recovered_tail);
+    assert_eq!(b.size(), 12);
+    drop(b);
+    // Damage inside acknowledged history: flip a byte in the third entry.
+    let mut bytes = std::fs::read(&log).unwrap();
+    let third = 2 * 12 + raw[0].len() + raw[1].len() + 20;
+    bytes[third] ^= 1;
+    std::fs::write(&log, &bytes).unwrap();
+    let err = Board::open(dir.path(), r.kit.id(), r.kit.board.clone())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            OpenError::MissingEntries {
+                checkpoint: 12,
+                log: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err
+        .to_string()
+        .contains("acknowledged entries are missing or damaged"));
+}
+
+#[test]
+fn a_checkpoint_that_does_not_match_the_log_refuses_to_start() {
+    let (r, dir) = setup();
+    let raw: Vec<Vec<u8>> = r
+        .entries
+        .iter()
+        .take(4)
+        .map(|e| e.bytes().to_vec())
+        .collect();
+    {
+        let mut b = open(&r, dir.path());
+        b.submit(&raw).unwrap();
+    }
+    let forged = Checkpoint {
+        origin: r.kit.id().into(),
+        size: 4,
+        root: [9; 32],
+    }
+    .sign(&r.kit.board);
+    std::fs::write(dir.path().join("checkpoint"), forged).unwrap();
+    let err = Board::open(dir.path(), r.kit.id(), r.kit.board.clone())
+        .err()
+        .unwrap();
+    assert!(matches!(err, OpenError::RootMismatch { size: 4 }), "{err}");
+}
+
+#[test]
+fn the_board_refuses_other_elections_and_manifests_naming_another_board() {
+    let (r, dir) = setup();
+    let mut b = Board::open(
+        dir.path(),
+        r.kit.id(),
+        urna_crypto::sign::SigningKey::from_seed(&[5; 32]),
+    )
+    .unwrap();
+    let res = b.submit(&[r.entries[0].bytes().to_vec()]).unwrap();
+    assert_eq!(res[0].as_ref().unwrap_err().code(), "unauthorised-author");
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut b2 = Board::open(dir2.path(), "vote.example.org/another", r.kit.board.clone()).unwrap();
+    let res = b2.submit(&[r.entries[0].bytes().to_vec()]).unwrap();
+    assert_eq!(res[0].as_ref().unwrap_err().code(), "wrong-election");
+    assert_eq!(b2.size(), 0);
+}
