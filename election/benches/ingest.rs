@@ -11,7 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use urna_crypto::codec::Encode;
+use urna_crypto::sign::SigningKey;
 use urna_election::ballot::{encrypt_ballot, Choices};
+use urna_election::context::ElectionContext;
 use urna_election::entry::{Entry, EntryKind};
 use urna_election::payload::Payload;
 use urna_election::state::Election;
@@ -59,29 +61,38 @@ fn choices(v: usize) -> Choices {
     c
 }
 
+fn signed_ballot(
+    kit: &Kit,
+    key: &SigningKey,
+    choices: &Choices,
+    ctx: &ElectionContext,
+    rng: &mut ChaCha20Rng,
+) -> Entry {
+    let (b, _) = encrypt_ballot(
+        &kit.manifest,
+        "all",
+        choices,
+        &key.verifying_key(),
+        ctx,
+        rng,
+    )
+    .unwrap();
+    Entry::sign(
+        kit.id(),
+        EntryKind::Ballot,
+        &Payload::Ballot(Box::new(b)).to_bytes(),
+        key,
+    )
+    .unwrap()
+}
+
 fn ballots(kit: &Kit, e: &Election, n: usize) -> Vec<Entry> {
     let ctx = e.context().unwrap().clone();
     (0..n)
         .into_par_iter()
         .map(|v| {
             let mut rng = ChaCha20Rng::seed_from_u64(v as u64);
-            let key = &kit.voters[v].key;
-            let (b, _) = encrypt_ballot(
-                &kit.manifest,
-                "all",
-                &choices(v),
-                &key.verifying_key(),
-                &ctx,
-                &mut rng,
-            )
-            .unwrap();
-            Entry::sign(
-                kit.id(),
-                EntryKind::Ballot,
-                &Payload::Ballot(Box::new(b)).to_bytes(),
-                key,
-            )
-            .unwrap()
+            signed_ballot(kit, &kit.voters[v].key, &choices(v), &ctx, &mut rng)
         })
         .collect()
 }
@@ -93,24 +104,7 @@ fn per_ballot(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let mine = choices(3);
     c.bench_function("plurality-10 ballot: encrypt + prove + sign", |b| {
-        b.iter(|| {
-            let (ballot, _) = encrypt_ballot(
-                &kit.manifest,
-                "all",
-                &mine,
-                &key.verifying_key(),
-                &ctx,
-                &mut rng,
-            )
-            .unwrap();
-            Entry::sign(
-                kit.id(),
-                EntryKind::Ballot,
-                &Payload::Ballot(Box::new(ballot)).to_bytes(),
-                &key,
-            )
-            .unwrap()
-        })
+        b.iter(|| signed_ballot(&kit, &key, &mine, &ctx, &mut rng))
     });
     let entries = ballots(&kit, &e, 200);
     println!(

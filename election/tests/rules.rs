@@ -21,6 +21,17 @@ fn rejects(e: &mut Election, entry: &Entry, code: &str) -> Rejection {
     r
 }
 
+/// A kit with the default manifest and the given (weight, style) voters.
+fn kit_with(seed: u64, voters: Vec<(u32, u16)>) -> Kit {
+    Kit::new(
+        seed,
+        Config {
+            voters,
+            ..Config::default()
+        },
+    )
+}
+
 fn at_key_ceremony(kit: &Kit) -> Election {
     let mut e = Election::new();
     apply_all(&mut e, &[kit.setup()]);
@@ -281,13 +292,7 @@ fn roll_rules() {
 
 #[test]
 fn ballot_rules() {
-    let mut kit = Kit::new(
-        8,
-        Config {
-            voters: vec![(1, 0), (2, 1), (1, 0)],
-            ..Config::default()
-        },
-    );
+    let mut kit = kit_with(8, vec![(1, 0), (2, 1), (1, 0)]);
     let mut e = at_registration(&mut kit);
     apply_all(&mut e, &[kit.roll(0, 0..2)]); // voter 2 is not on the roll
     let ctx = e.context().unwrap().clone();
@@ -327,13 +332,7 @@ fn ballot_rules() {
 
 #[test]
 fn a_ballot_is_bound_to_its_credential() {
-    let mut kit = Kit::new(
-        9,
-        Config {
-            voters: vec![(1, 0), (1, 0)],
-            ..Config::default()
-        },
-    );
+    let mut kit = kit_with(9, vec![(1, 0), (1, 0)]);
     let mut e = at_voting(&mut kit);
     let ctx = e.context().unwrap().clone();
     let c = kit.random_choices(0);
@@ -365,13 +364,7 @@ fn revoting_can_be_forbidden() {
 
 #[test]
 fn challenged_ballots_open_and_are_never_counted_or_cast() {
-    let mut kit = Kit::new(
-        11,
-        Config {
-            voters: vec![(1, 0), (1, 0)],
-            ..Config::default()
-        },
-    );
+    let mut kit = kit_with(11, vec![(1, 0), (1, 0)]);
     let mut e = at_voting(&mut kit);
     let ctx = e.context().unwrap().clone();
     let c = kit.random_choices(0);
@@ -392,13 +385,7 @@ fn challenged_ballots_open_and_are_never_counted_or_cast() {
 
 #[test]
 fn decryption_share_and_result_rules() {
-    let mut kit = Kit::new(
-        12,
-        Config {
-            voters: vec![(3, 0), (1, 1), (2, 0)],
-            ..Config::default()
-        },
-    );
+    let mut kit = kit_with(12, vec![(3, 0), (1, 1), (2, 0)]);
     let mut e = at_tallying(&mut kit);
     let s1 = kit.decryption_share(1, &e);
     // Trustee 2 posting trustee 1's share.
@@ -468,13 +455,7 @@ fn decryption_share_and_result_rules() {
 
 #[test]
 fn any_t_shares_give_the_same_result() {
-    let mut kit = Kit::new(
-        13,
-        Config {
-            voters: vec![(1, 0), (5, 0), (2, 1)],
-            ..Config::default()
-        },
-    );
+    let mut kit = kit_with(13, vec![(1, 0), (5, 0), (2, 1)]);
     let base = at_tallying(&mut kit);
     let shares: Vec<Entry> = (1..=3).map(|i| kit.decryption_share(i, &base)).collect();
     let mut results = Vec::new();
