@@ -11,4 +11,5 @@
 pub mod board;
 pub mod merkle;
 pub mod note;
+pub mod server;
 pub mod store;
