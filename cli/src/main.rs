@@ -1,28 +1,147 @@
 //! `urna`: one command for every role. Thin by design; the libraries hold the logic.
 
-use std::process::ExitCode;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 
-const USAGE: &str = "usage: urna <command>\n\ncommands:\n  demo    run a whole election on this machine (not yet available)\n";
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use urna_board::board::Board;
+use urna_board::note::verifier_key;
+use urna_crypto::hex;
+use urna_crypto::sign::SigningKey;
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("demo") => {
-            println!(
-                "urna demo: not yet — the election layers (issues 3–8) are still being built."
-            );
-            println!(
-                "The cryptographic core is in place: run `cargo test --workspace` to check it."
-            );
-            ExitCode::SUCCESS
+#[derive(Parser)]
+#[command(
+    name = "urna",
+    version,
+    about = "End-to-end verifiable elections: one command for every role"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a whole election on this machine.
+    Demo,
+    /// The bulletin board.
+    Board {
+        #[command(subcommand)]
+        command: BoardCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BoardCommand {
+    /// Create the board's signing key; prints the public key for the manifest's `board` key.
+    Init {
+        /// Where to write the secret key (hex seed, readable only by its owner).
+        #[arg(long, default_value = "board.key")]
+        key: PathBuf,
+        /// The election id (the log's origin), to print the checkpoint verifier key.
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Serve the election's ledger over HTTP.
+    Serve {
+        #[arg(long, default_value = "board.key")]
+        key: PathBuf,
+        /// The election id: the log's origin and the checkpoints' key name.
+        #[arg(long)]
+        origin: String,
+        /// Data directory holding the log and the latest checkpoint.
+        #[arg(long, default_value = "board-data")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+fn read_key(path: &PathBuf) -> Result<SigningKey> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let seed = hex::decode_array::<32>(text.trim())
+        .map_err(|e| anyhow::anyhow!("{}: not a 32-byte hex key: {e}", path.display()))?;
+    Ok(SigningKey::from_seed(&seed))
+}
+
+fn write_secret(path: &PathBuf, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+async fn serve(key: SigningKey, origin: String, data: PathBuf, listen: SocketAddr) -> Result<()> {
+    let board = Board::open(&data, &origin, key)
+        .with_context(|| format!("opening the board in {}", data.display()))?;
+    if board.recovered_tail {
+        eprintln!("urna board: cut a torn, never-acknowledged tail from the log");
+    }
+    eprintln!(
+        "urna board: {origin}: {} entries, listening on {listen}",
+        board.size()
+    );
+    let router = urna_board::server::app(urna_board::server::start(board));
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo => {
+            println!("urna demo: not yet — the trustee, voter and verifier layers (issues 5–8) are still being built.");
+            println!("The cryptographic core, the election rules and the board core are in place: run `cargo test --workspace`.");
+            Ok(())
         }
-        Some("--help") | Some("-h") | Some("help") | None => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
+        Command::Board {
+            command: BoardCommand::Init { key, origin },
+        } => {
+            let k = SigningKey::generate(&mut rand::rngs::OsRng);
+            write_secret(&key, &format!("{}\n", hex::encode(k.seed())))?;
+            println!(
+                "board public key (manifest [keys] board): {}",
+                hex::encode(k.verifying_key().as_bytes())
+            );
+            if let Some(o) = origin {
+                println!(
+                    "checkpoint verifier key: {}",
+                    verifier_key(&o, &k.verifying_key())
+                );
+            }
+            Ok(())
         }
-        Some(other) => {
-            eprintln!("urna: unknown command `{other}`\n\n{USAGE}");
-            ExitCode::from(2)
+        Command::Board {
+            command:
+                BoardCommand::Serve {
+                    key,
+                    origin,
+                    data,
+                    listen,
+                },
+        } => {
+            let key = read_key(&key)?;
+            if origin.is_empty() {
+                bail!("--origin must be the election id");
+            }
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(serve(key, origin, data, listen))
         }
     }
 }
