@@ -381,6 +381,16 @@ impl Manifest {
             .map(|(i, s)| (i as u16, s))
     }
 
+    /// `(contest index, option index)` of every option in manifest order (contest, then
+    /// option): the layout of the encrypted tally, of decryption shares and of the result.
+    pub fn option_positions(&self) -> Vec<(u16, u16)> {
+        self.contests
+            .iter()
+            .enumerate()
+            .flat_map(|(c, contest)| (0..contest.options.len()).map(move |o| (c as u16, o as u16)))
+            .collect()
+    }
+
     pub fn trustee_index(&self, key: &VerifyingKey) -> Option<u16> {
         self.trustees
             .iter()

@@ -145,7 +145,8 @@ pub struct Election {
     counts: Counts,
     /// Flattened option offsets: `offsets[c]` is the index of contest `c`'s first option.
     offsets: Vec<usize>,
-    total_options: usize,
+    /// `(contest, option)` of each flattened position ([`Manifest::option_positions`]).
+    positions: Vec<(u16, u16)>,
     /// Running sums of counted ballots per weight class, per flattened option.
     acc: BTreeMap<u32, Vec<(RistrettoPoint, RistrettoPoint)>>,
     tally: Option<Vec<Ciphertext>>,
@@ -184,7 +185,7 @@ impl Election {
             ballots: Vec::new(),
             counts: Counts::default(),
             offsets: Vec::new(),
-            total_options: 0,
+            positions: Vec::new(),
             acc: BTreeMap::new(),
             tally: None,
             shares: Vec::new(),
@@ -193,17 +194,13 @@ impl Election {
     }
 
     /// Replays a whole log; stops at the first rejected entry, returning its index.
-    pub fn replay<'a>(
-        entries: impl IntoIterator<Item = &'a Entry>,
-    ) -> Result<Election, (u64, EntryKind, Rejection)> {
+    pub fn replay(entries: &[Entry]) -> Result<Election, (u64, EntryKind, Rejection)> {
         let mut e = Election::new();
-        let all: Vec<&Entry> = entries.into_iter().collect();
-        for chunk in all.chunks(1024) {
-            let owned: Vec<Entry> = chunk.iter().map(|e| (*e).clone()).collect();
-            for (i, r) in e.apply_batch(&owned).into_iter().enumerate() {
+        for chunk in entries.chunks(1024) {
+            for (i, r) in e.apply_batch(chunk).into_iter().enumerate() {
                 if let Err(rej) = r {
                     let index = e.size + i as u64;
-                    return Err((index, owned[i].kind(), rej));
+                    return Err((index, chunk[i].kind(), rej));
                 }
             }
         }
@@ -537,7 +534,7 @@ impl Election {
             total += c.options.len();
         }
         self.offsets = offsets;
-        self.total_options = total;
+        self.positions = m.option_positions();
         self.manifest_hash = m.hash();
         self.manifest = Some(Arc::new(m));
         self.phase = Phase::KeyCeremony;
@@ -823,7 +820,7 @@ impl Election {
         let cts: Vec<Ciphertext> = ballot.ciphertexts().copied().collect();
         let positions = self.positions(&m, ballot.style);
         let acc = self.acc.entry(weight).or_insert_with(|| {
-            vec![(RistrettoPoint::default(), RistrettoPoint::default()); self.total_options]
+            vec![(RistrettoPoint::default(), RistrettoPoint::default()); self.positions.len()]
         });
         let index = self.size;
         let mut supersedes = None;
@@ -913,7 +910,7 @@ impl Election {
             .iter()
             .map(|(w, v)| (Scalar::from(u64::from(*w)), v))
             .collect();
-        let tally: Vec<Ciphertext> = (0..self.total_options)
+        let tally: Vec<Ciphertext> = (0..self.positions.len())
             .into_par_iter()
             .map(|pos| {
                 let mut a = *g();
@@ -941,7 +938,7 @@ impl Election {
         if self.shares.iter().any(|(t, _)| *t == d.trustee) {
             return Err(bad(format!("trustee {} has already posted", d.trustee)));
         }
-        let (Some(ctx), Some(tally), Some(m)) = (&self.context, &self.tally, &self.manifest) else {
+        let (Some(ctx), Some(tally)) = (&self.context, &self.tally) else {
             return Err(bad("no tally".into()));
         };
         if d.shares.len() != tally.len() {
@@ -955,12 +952,7 @@ impl Election {
             .verification_keys
             .get(usize::from(d.trustee) - 1)
             .ok_or_else(|| bad("no verification key".into()))?;
-        let labels: Vec<(u16, u16)> = m
-            .contests
-            .iter()
-            .enumerate()
-            .flat_map(|(c, contest)| (0..contest.options.len()).map(move |o| (c as u16, o as u16)))
-            .collect();
+        let labels = &self.positions;
         let items: Vec<usize> = (0..tally.len()).collect();
         let seed = batch_seed(std::slice::from_ref(entry));
         verify_all_vartime(&items, seed, |&i, batch| {
@@ -1046,19 +1038,17 @@ impl Election {
     }
 
     fn position_label(&self, m: &Manifest, pos: usize) -> (String, String) {
-        for (ci, off) in self.offsets.iter().enumerate().rev() {
-            if pos >= *off {
-                if let Some(c) = m.contests.get(ci) {
-                    let o = c
-                        .options
-                        .get(pos - off)
-                        .map(|o| o.id.clone())
-                        .unwrap_or_default();
-                    return (c.id.clone(), o);
-                }
-            }
-        }
-        (String::new(), String::new())
+        let Some(&(c, o)) = self.positions.get(pos) else {
+            return (String::new(), String::new());
+        };
+        let contest = m.contests.get(usize::from(c));
+        (
+            contest.map(|x| x.id.clone()).unwrap_or_default(),
+            contest
+                .and_then(|x| x.options.get(usize::from(o)))
+                .map(|x| x.id.clone())
+                .unwrap_or_default(),
+        )
     }
 }
 

@@ -379,7 +379,7 @@ impl Kit {
         let share = self.key_share(i, e.qualified_trustees());
         let vk = ctx.verification_keys[usize::from(i - 1)];
         let tally = e.encrypted_tally().unwrap().to_vec();
-        let labels = self.labels();
+        let labels = self.manifest.option_positions();
         let shares = tally
             .iter()
             .zip(labels)
@@ -397,16 +397,6 @@ impl Kit {
             &self.trustees[usize::from(i - 1)].signing,
             &Payload::DecryptionShare(DecryptionShare { trustee: i, shares }),
         )
-    }
-
-    /// (contest, option) of every flattened tally position.
-    pub fn labels(&self) -> Vec<(u16, u16)> {
-        self.manifest
-            .contests
-            .iter()
-            .enumerate()
-            .flat_map(|(c, contest)| (0..contest.options.len()).map(move |o| (c as u16, o as u16)))
-            .collect()
     }
 
     /// The result as anyone computes it from the admitted shares.
