@@ -37,7 +37,7 @@ pub struct Board {
     store: Store,
     election: Election,
     tree: Tree,
-    entries: Vec<Vec<u8>>,
+    entries: Vec<Entry>,
     by_leaf: HashMap<Hash, u64>,
     checkpoint: String,
     /// Whether recovery cut a torn, never-acknowledged tail.
@@ -70,23 +70,23 @@ impl Board {
         }
         let mut tree = Tree::new();
         let mut by_leaf = HashMap::with_capacity(rec.entries.len());
-        let mut parsed = Vec::with_capacity(rec.entries.len());
-        for (i, bytes) in rec.entries.iter().enumerate() {
-            let entry = Entry::decode(bytes.clone()).map_err(|e| OpenError::Replay {
+        let mut entries = Vec::with_capacity(rec.entries.len());
+        for (i, bytes) in rec.entries.into_iter().enumerate() {
+            let entry = Entry::decode(bytes).map_err(|e| OpenError::Replay {
                 index: i as u64,
                 rejection: Rejection::from(e),
             })?;
             let leaf = entry.leaf_hash();
             tree.push(leaf);
             by_leaf.insert(leaf, i as u64);
-            parsed.push(entry);
+            entries.push(entry);
         }
         if let Some(h) = &head {
             if tree.root(h.size).ok() != Some(h.root) {
                 return Err(OpenError::RootMismatch { size: h.size });
             }
         }
-        let election = Election::replay(&parsed)
+        let election = Election::replay(&entries)
             .map_err(|(index, _, rejection)| OpenError::Replay { index, rejection })?;
         let mut board = Board {
             origin: origin.to_string(),
@@ -94,7 +94,7 @@ impl Board {
             store,
             election,
             tree,
-            entries: rec.entries,
+            entries,
             by_leaf,
             checkpoint: String::new(),
             recovered_tail,
@@ -141,7 +141,7 @@ impl Board {
     }
 
     pub fn entry(&self, index: u64) -> Option<&[u8]> {
-        self.entries.get(index as usize).map(Vec::as_slice)
+        self.entries.get(index as usize).map(Entry::bytes)
     }
 
     /// The latest signed checkpoint note.
@@ -193,7 +193,11 @@ impl Board {
     /// the caller must stop serving and restart (recovery re-derives everything from the log).
     pub fn submit(&mut self, batch: &[Vec<u8>]) -> io::Result<Vec<Result<Receipt, Rejection>>> {
         let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
-        let mut fresh: Vec<(usize, Entry)> = Vec::new();
+        // Entries new to the log, in submission order, with the submission each answers.
+        let mut fresh: Vec<Entry> = Vec::new();
+        let mut fresh_at: Vec<usize> = Vec::new();
+        // A submission repeating an earlier one of the same batch shares that one's outcome.
+        let mut copies: Vec<(usize, usize)> = Vec::new();
         let mut in_batch: HashMap<Hash, usize> = HashMap::new();
         for (i, raw) in batch.iter().enumerate() {
             if raw.len() > MAX_ENTRY_SIZE {
@@ -212,50 +216,40 @@ impl Board {
                 out[i] = Some(Ok(*index));
                 continue;
             }
-            if in_batch.contains_key(&leaf) {
-                continue; // answered with the first copy's outcome below
+            if let Some(&first) = in_batch.get(&leaf) {
+                copies.push((i, first));
+                continue;
             }
             if let Err(r) = self.board_rules(&entry) {
                 out[i] = Some(Err(r));
                 continue;
             }
             in_batch.insert(leaf, i);
-            fresh.push((i, entry));
+            fresh.push(entry);
+            fresh_at.push(i);
         }
-        let entries: Vec<Entry> = fresh.iter().map(|(_, e)| e.clone()).collect();
-        let verdicts = self.election.apply_batch(&entries);
-        let mut admitted: Vec<&[u8]> = Vec::new();
-        for ((i, entry), v) in fresh.iter().zip(verdicts) {
-            match v {
-                Ok(a) => {
-                    out[*i] = Some(Ok(a.index));
-                    admitted.push(entry.bytes());
-                }
-                Err(r) => out[*i] = Some(Err(r)),
+        let verdicts = self.election.apply_batch(&fresh);
+        let mut admitted: Vec<Entry> = Vec::new();
+        for ((entry, i), v) in fresh.into_iter().zip(fresh_at).zip(verdicts) {
+            out[i] = Some(v.map(|a| a.index));
+            if out[i].as_ref().is_some_and(Result::is_ok) {
+                admitted.push(entry);
             }
         }
         if !admitted.is_empty() {
-            self.store.append(&admitted)?;
-            for (_, entry) in &fresh {
+            let bytes: Vec<&[u8]> = admitted.iter().map(Entry::bytes).collect();
+            self.store.append(&bytes)?;
+            // The state machine numbered admitted entries consecutively from the log's size.
+            for entry in admitted {
                 let leaf = entry.leaf_hash();
-                if let Some(Some(Ok(index))) = in_batch.get(&leaf).map(|&i| out[i].clone()) {
-                    if index == self.tree.size() {
-                        self.tree.push(leaf);
-                        self.by_leaf.insert(leaf, index);
-                        self.entries.push(entry.bytes().to_vec());
-                    }
-                }
+                self.by_leaf.insert(leaf, self.tree.size());
+                self.tree.push(leaf);
+                self.entries.push(entry);
             }
             self.publish_checkpoint()?;
         }
-        // Duplicates within the batch share their first copy's outcome.
-        for (i, raw) in batch.iter().enumerate() {
-            if out[i].is_none() {
-                let first = Entry::decode(raw.clone())
-                    .ok()
-                    .and_then(|e| in_batch.get(&e.leaf_hash()).copied());
-                out[i] = first.and_then(|f| out[f].clone());
-            }
+        for (i, first) in copies {
+            out[i] = out[first].clone();
         }
         Ok(out
             .into_iter()

@@ -52,12 +52,6 @@ pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
     )
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckpointHead {
-    pub size: u64,
-    pub root: Hash,
-}
-
 /// A tree head for one origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {

@@ -159,3 +159,14 @@ fn the_board_refuses_other_elections_and_manifests_naming_another_board() {
     assert_eq!(res[0].as_ref().unwrap_err().code(), "wrong-election");
     assert_eq!(b2.size(), 0);
 }
+
+#[test]
+fn a_batch_repeating_an_entry_answers_both_copies_with_one_index() {
+    let (r, dir) = setup();
+    let mut b = open(&r, dir.path());
+    let setup_entry = r.entries[0].bytes().to_vec();
+    let res = b.submit(&[setup_entry.clone(), setup_entry]).unwrap();
+    let indices: Vec<u64> = res.iter().map(|x| x.as_ref().unwrap().index).collect();
+    assert_eq!(indices, [0, 0]);
+    assert_eq!(b.size(), 1);
+}
