@@ -21,7 +21,7 @@ use urna_crypto::share_enc::{verify_complaint, ComplaintVerdict, EncryptedShare}
 use urna_crypto::sigma::DleqStatement;
 use urna_crypto::sign::VerifyingKey;
 use urna_crypto::threshold;
-use urna_crypto::{RistrettoPoint, Scalar};
+use urna_crypto::{CompressedRistretto, RistrettoPoint, Scalar};
 
 use crate::ballot::Ballot;
 use crate::context::ElectionContext;
@@ -102,9 +102,10 @@ pub struct BallotRecord {
 struct Voter {
     weight: u32,
     style: u16,
-    /// The counted ballot: its record index and its ciphertexts (compressed, 64 bytes each),
+    /// The counted ballot: its record index and its ciphertexts' encodings `α ‖ β` (64 bytes
+    /// each rather than ~384 decompressed: this is held for every voter until the polls close),
     /// kept so a revote can subtract them from the running tally.
-    counted: Option<(usize, Vec<Ciphertext>)>,
+    counted: Option<(usize, Vec<[u8; 64]>)>,
 }
 
 #[derive(Clone, Default)]
@@ -817,8 +818,7 @@ impl Election {
         for ct in ballot.ciphertexts() {
             self.seen_alphas.insert(*ct.alpha.as_bytes());
         }
-        let cts: Vec<Ciphertext> = ballot.ciphertexts().copied().collect();
-        let positions = self.positions(&m, ballot.style);
+        let positions = self.style_positions(&m, ballot.style);
         let acc = self.acc.entry(weight).or_insert_with(|| {
             vec![(RistrettoPoint::default(), RistrettoPoint::default()); self.positions.len()]
         });
@@ -826,9 +826,20 @@ impl Election {
         let mut supersedes = None;
         if let Some(v) = self.voters.get_mut(&key) {
             if let Some((rec, old)) = v.counted.take() {
+                // Superseded ciphertexts were validated on admission, so they decompress.
                 for (pos, ct) in positions.iter().zip(&old) {
-                    acc[*pos].0 -= ct.alpha.point();
-                    acc[*pos].1 -= ct.beta.point();
+                    let (a, b) = (
+                        CompressedRistretto::from_slice(&ct[..32])
+                            .ok()
+                            .and_then(|c| c.decompress()),
+                        CompressedRistretto::from_slice(&ct[32..])
+                            .ok()
+                            .and_then(|c| c.decompress()),
+                    );
+                    if let (Some(a), Some(b)) = (a, b) {
+                        acc[*pos].0 -= a;
+                        acc[*pos].1 -= b;
+                    }
                 }
                 if let Some(r) = self.ballots.get_mut(rec) {
                     r.status = BallotStatus::Superseded { by: index };
@@ -837,11 +848,16 @@ impl Election {
                 self.counts.superseded += 1;
                 self.counts.counted -= 1;
             }
-            for (pos, ct) in positions.iter().zip(&cts) {
+            let mut kept = Vec::with_capacity(positions.len());
+            for (pos, ct) in positions.iter().zip(ballot.ciphertexts()) {
                 acc[*pos].0 += ct.alpha.point();
                 acc[*pos].1 += ct.beta.point();
+                let mut enc = [0u8; 64];
+                enc[..32].copy_from_slice(ct.alpha.as_bytes());
+                enc[32..].copy_from_slice(ct.beta.as_bytes());
+                kept.push(enc);
             }
-            v.counted = Some((self.ballots.len(), cts));
+            v.counted = Some((self.ballots.len(), kept));
         }
         self.ballots.push(BallotRecord {
             index,
@@ -855,7 +871,7 @@ impl Election {
     }
 
     /// The flattened tally positions of a style's options, in ballot order.
-    fn positions(&self, m: &Manifest, style: u16) -> Vec<usize> {
+    fn style_positions(&self, m: &Manifest, style: u16) -> Vec<usize> {
         let mut out = Vec::new();
         if let Some(s) = m.ballot_styles.get(usize::from(style)) {
             for &ci in &s.contests {
