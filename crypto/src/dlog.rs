@@ -112,13 +112,9 @@ impl DlogTable {
         )
     }
 
-    /// Number of baby steps.
-    pub fn len(&self) -> u64 {
+    /// Number of baby steps, `T = 2^bits`.
+    pub fn baby_steps(&self) -> u64 {
         1 << self.bits
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Baby-step indices whose prefix is `key` (almost always zero or one).
@@ -139,7 +135,7 @@ impl DlogTable {
 
     /// Finds `m ∈ [0, bound]` with `m·G = target`, using every core.
     pub fn solve_vartime(&self, target: &RistrettoPoint, bound: u64) -> Result<u64, DlogError> {
-        let t = self.len();
+        let t = self.baby_steps();
         let giant = message_point(t);
         let steps = bound / t + 1;
         let batches = steps.div_ceil(BATCH as u64);
