@@ -40,12 +40,14 @@ pub struct AppState {
     submit: mpsc::Sender<(Vec<u8>, Reply)>,
 }
 
-/// Starts the writer task and returns the state the router serves. The writer stops the
-/// process on an I/O error: state in memory may then be ahead of the disk, and only a restart
-/// (which recovers from the log) is safe.
-pub fn start(board: Board) -> AppState {
+/// Starts the writer task and returns the state the router serves, and a receiver that yields
+/// the error if storage fails. The writer then stops: state in memory may be ahead of the disk,
+/// so nothing more is acknowledged (submissions get 503) and the process must restart, which
+/// recovers from the log. Whether to exit is the caller's decision.
+pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     let board = Arc::new(RwLock::new(board));
     let (tx, mut rx) = mpsc::channel::<(Vec<u8>, Reply)>(QUEUE);
+    let (fatal_tx, fatal_rx) = oneshot::channel();
     let writer = Arc::clone(&board);
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
@@ -62,27 +64,22 @@ pub fn start(board: Board) -> AppState {
                 Ok(mut b) => b.submit(&bodies),
                 Err(_) => Err(std::io::Error::other("board lock poisoned")),
             })
-            .await;
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(format!("writer failed: {e}"))));
             match outcome {
-                Ok(Ok(results)) => {
+                Ok(results) => {
                     for (reply, r) in replies.into_iter().zip(results) {
                         let _ = reply.send(r);
                     }
                 }
-                Ok(Err(e)) => {
-                    eprintln!(
-                        "urna board: storage failure, stopping before acknowledging anything: {e}"
-                    );
-                    std::process::exit(70);
-                }
                 Err(e) => {
-                    eprintln!("urna board: writer failed: {e}");
-                    std::process::exit(70);
+                    let _ = fatal_tx.send(e);
+                    return;
                 }
             }
         }
     });
-    AppState { board, submit: tx }
+    (AppState { board, submit: tx }, fatal_rx)
 }
 
 pub fn app(state: AppState) -> Router {

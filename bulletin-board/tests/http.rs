@@ -35,7 +35,7 @@ async fn submit_read_and_reject_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
     let vk = board.public_key();
-    let router = app(start(board));
+    let router = app(start(board).0);
     let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
     // Every entry of a whole election, one request each; each receipt verifies offline.
     let (status, body) = call(&router, post(raw[0].clone())).await;

@@ -30,7 +30,7 @@ async fn concurrent_ballots_over_tcp() {
     let dir = tempfile::tempdir().unwrap();
     let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
     let vk = board.public_key();
-    let router = urna_board::server::app(urna_board::server::start(board));
+    let router = urna_board::server::app(urna_board::server::start(board).0);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });

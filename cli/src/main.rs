@@ -90,13 +90,33 @@ async fn serve(key: SigningKey, origin: String, data: PathBuf, listen: SocketAdd
         "urna board: {origin}: {} entries, listening on {listen}",
         board.size()
     );
-    let router = urna_board::server::app(urna_board::server::start(board));
+    let (state, fatal) = urna_board::server::start(board);
+    let router = urna_board::server::app(state);
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<std::io::Error>();
+    // Stop serving as soon as storage fails; report the failure after the shutdown.
+    tokio::spawn(async move {
+        if let Ok(e) = fatal.await {
+            let _ = stop_tx.send(e);
+        }
+    });
+    let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let record = std::sync::Arc::clone(&failed);
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                Ok(e) = stop_rx => {
+                    if let Ok(mut slot) = record.lock() {
+                        *slot = Some(e);
+                    }
+                }
+            }
         })
         .await?;
+    if let Some(e) = failed.lock().ok().and_then(|mut s| s.take()) {
+        bail!("storage failed, stopped before acknowledging anything more; restart to recover from the log: {e}");
+    }
     Ok(())
 }
 
