@@ -9,7 +9,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod board;
+pub mod client;
 pub mod merkle;
 pub mod note;
 pub mod server;
 pub mod store;
+pub mod tiles;

@@ -9,8 +9,15 @@
 //! - `GET /entries/{index}` → the entry's bytes.
 //! - `GET /consistency/{old}/{new}` → `{"proof": [hex…]}` (RFC 9162).
 //! - `GET /info` → origin, keys, size, phase and counts (JSON).
+//! - `GET /manifest` → the manifest (JSON), once `Setup` is on the log.
+//! - `GET /entries?start=S&end=E` → a JSON view of up to 1,000 entries.
+//! - `GET /tile/<L>/<N>[.p/<W>]`, `GET /tile/entries/<N>[.p/<W>]` → C2SP tlog-tiles.
+//! - `GET /openapi.json` → the OpenAPI description of all of the above.
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -19,13 +26,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use urna_crypto::hex;
 use urna_election::entry::{TrackingCode, MAX_ENTRY_SIZE};
 use urna_election::rejection::Rejection;
 
 use crate::board::Board;
 use crate::note::{verifier_key, Receipt};
+use crate::tiles;
 
 /// Most submissions committed together (one state-machine batch, one fdatasync).
 pub const MAX_GROUP: usize = 512;
@@ -82,16 +90,126 @@ pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     (AppState { board, submit: tx }, fatal_rx)
 }
 
+/// Per-client and global limits on requests. Clients are told apart by IP address (when the
+/// server is run with connection info; in-process routers without it are not rate limited).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Requests per second each client address may sustain (token bucket refill rate).
+    pub rate_per_client: f64,
+    /// Requests a client may make in a burst above its rate.
+    pub burst_per_client: f64,
+    /// Requests being served at once, across all clients; more get 503.
+    pub max_in_flight: usize,
+    /// A request (including reading its body) that takes longer gets 408.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_per_client: 1000.0,
+            burst_per_client: 2000.0,
+            max_in_flight: 4096,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+#[derive(Clone)]
+struct Guard {
+    limits: Limits,
+    in_flight: Arc<Semaphore>,
+    buckets: Arc<Mutex<HashMap<IpAddr, Bucket>>>,
+}
+
+impl Guard {
+    fn admit(&self, ip: IpAddr) -> bool {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        // Forget idle clients so the map stays bounded by recent activity.
+        if buckets.len() > 100_000 {
+            buckets.retain(|_, b| now.duration_since(b.at) < Duration::from_secs(60));
+        }
+        let b = buckets.entry(ip).or_insert(Bucket {
+            tokens: self.limits.burst_per_client,
+            at: now,
+        });
+        let refill = now.duration_since(b.at).as_secs_f64() * self.limits.rate_per_client;
+        b.tokens = (b.tokens + refill).min(self.limits.burst_per_client);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn limit(
+    State(g): State<Guard>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = peer {
+        if !g.admit(ip) {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "1")],
+                Json(json!({"code": "rate-limited", "message": "too many requests from this address; retry shortly"})),
+            )
+                .into_response();
+        }
+    }
+    let Ok(_permit) = g.in_flight.clone().try_acquire_owned() else {
+        return unavailable("the board is serving too many requests; retry shortly");
+    };
+    match tokio::time::timeout(g.limits.timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            Json(json!({"code": "timeout", "message": "the request took too long"})),
+        )
+            .into_response(),
+    }
+}
+
+/// The router with the default limits.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Limits::default())
+}
+
+pub fn app_with(state: AppState, limits: Limits) -> Router {
+    let guard = Guard {
+        in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+        limits,
+        buckets: Arc::new(Mutex::new(HashMap::new())),
+    };
     Router::new()
         .route("/entries", post(submit))
+        .route("/entries", get(entries_json))
         .route("/entries/{index}", get(entry))
+        .route("/manifest", get(manifest))
+        .route("/tile/{*path}", get(tile))
+        .route("/openapi.json", get(openapi))
         .route("/checkpoint", get(checkpoint))
         .route("/receipt/{hash}", get(receipt))
         .route("/consistency/{old}/{new}", get(consistency))
         .route("/info", get(info))
         .layer(DefaultBodyLimit::max(MAX_ENTRY_SIZE))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(guard, limit))
 }
 
 fn rejection_response(r: &Rejection) -> Response {
@@ -202,4 +320,106 @@ async fn info(State(st): State<AppState>) -> Response {
         Some(v) => Json(v).into_response(),
         None => unavailable(POISONED),
     }
+}
+
+/// Tiles never change once served (a partial tile of width W is the same W hashes forever).
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+async fn tile(State(st): State<AppState>, Path(path): Path<String>) -> Response {
+    let bytes = if let Some(rest) = path.strip_prefix("entries/") {
+        let Some(t) = tiles::parse_index(rest) else {
+            return not_found("not a tile path");
+        };
+        read(&st, |b| {
+            let want = t.width.unwrap_or(tiles::WIDTH);
+            if tiles::available_width(0, t.index, b.size()) < want {
+                return None;
+            }
+            let start = t.index * tiles::WIDTH;
+            Some(tiles::entry_bundle(
+                (start..start + want).filter_map(|i| b.entry(i)),
+            ))
+        })
+    } else {
+        let Some((level, rest)) = path.split_once('/') else {
+            return not_found("not a tile path");
+        };
+        let (Ok(level), Some(t)) = (level.parse::<u32>(), tiles::parse_index(rest)) else {
+            return not_found("not a tile path");
+        };
+        if level > 7 || level.to_string() != path[..path.len() - rest.len() - 1] {
+            return not_found("not a tile path");
+        }
+        read(&st, |b| tiles::hash_tile(b.tree(), level, t))
+    };
+    match bytes {
+        Some(Some(bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (header::CACHE_CONTROL, IMMUTABLE),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Some(None) => not_found("the tree does not hold that tile (yet)"),
+        None => unavailable(POISONED),
+    }
+}
+
+async fn manifest(State(st): State<AppState>) -> Response {
+    match read(&st, |b| b.election().manifest().map(|m| json!(m.as_ref()))) {
+        Some(Some(m)) => Json(m).into_response(),
+        Some(None) => not_found("no Setup entry on the log yet"),
+        None => unavailable(POISONED),
+    }
+}
+
+/// Most entries one JSON view returns.
+pub const MAX_VIEW: u64 = 1000;
+
+#[derive(serde::Deserialize)]
+struct Range {
+    start: Option<u64>,
+    end: Option<u64>,
+}
+
+async fn entries_json(
+    State(st): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<Range>,
+) -> Response {
+    let v = read(&st, |b| {
+        let start = q.start.unwrap_or(0).min(b.size());
+        let end = q
+            .end
+            .unwrap_or(b.size())
+            .min(b.size())
+            .min(start + MAX_VIEW)
+            .max(start);
+        let items: Vec<_> = (start..end)
+            .filter_map(|i| {
+                let bytes = b.entry(i)?;
+                let e = urna_election::entry::Entry::decode(bytes.to_vec()).ok()?;
+                Some(json!({
+                    "index": i,
+                    "kind": e.kind().name(),
+                    "author": hex::encode(e.author().as_bytes()),
+                    "leaf_hash": hex::encode(&e.leaf_hash()),
+                    "size": bytes.len(),
+                    "entry": hex::encode(bytes),
+                }))
+            })
+            .collect();
+        json!({"start": start, "end": end, "size": b.size(), "entries": items})
+    });
+    match v {
+        Some(v) => Json(v).into_response(),
+        None => unavailable(POISONED),
+    }
+}
+
+/// The OpenAPI 3.1 description of this API, published from `specs/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../specs/openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }

@@ -11,6 +11,8 @@ use tower::ServiceExt;
 use urna_board::board::Board;
 use urna_board::note::{Checkpoint, Receipt};
 use urna_board::server::{app, start};
+use urna_election::entry::Entry;
+use urna_election::payload::Payload;
 
 async fn call(router: &axum::Router, req: Request<Body>) -> (StatusCode, Vec<u8>) {
     let res = router.clone().oneshot(req).await.unwrap();
@@ -79,4 +81,223 @@ async fn submit_read_and_reject_over_http() {
     assert_eq!(v["phase"], "finished");
     let (status, _) = call(&router, get("/entries/9999")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn rejected(router: &axum::Router, bytes: Vec<u8>) -> (StatusCode, String) {
+    let (status, body) = call(router, post(bytes)).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    (status, v["code"].as_str().unwrap().to_string())
+}
+
+/// Each bad submission gets its typed rejection over HTTP and leaves the log as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_submissions_get_typed_rejections_and_change_nothing() {
+    let mut r = kit::record(32);
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
+    let router = app(start(board).0);
+    let open_at = r
+        .entries
+        .iter()
+        .position(|e| e.kind() == urna_election::entry::EntryKind::OpenVoting)
+        .unwrap();
+    // A ballot before the polls open.
+    for e in &r.entries[..open_at] {
+        assert_eq!(
+            call(&router, post(e.bytes().to_vec())).await.0,
+            StatusCode::OK
+        );
+    }
+    let early = r.entries[open_at + 1].bytes().to_vec();
+    let mut cases: Vec<(&str, Vec<u8>, StatusCode)> =
+        vec![("wrong-phase", early, StatusCode::UNPROCESSABLE_ENTITY)];
+    let before = call(&router, get("/checkpoint")).await.1;
+    for (code, bytes, status) in cases.drain(..) {
+        assert_eq!(rejected(&router, bytes).await, (status, code.to_string()));
+    }
+    assert_eq!(call(&router, get("/checkpoint")).await.1, before);
+    assert_eq!(
+        call(&router, post(r.entries[open_at].bytes().to_vec()))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let first = r.entries[open_at + 1].clone();
+    assert_eq!(
+        call(&router, post(first.bytes().to_vec())).await.0,
+        StatusCode::OK
+    );
+    let ctx = {
+        let mut e = urna_election::state::Election::new();
+        kit::apply_all(&mut e, &r.entries[..=open_at]);
+        e.context().unwrap().clone()
+    };
+    // A bit flipped inside the signed bytes: the signature no longer holds.
+    let mut flipped = r.entries[open_at + 2].bytes().to_vec();
+    let at = flipped.len() - 100;
+    flipped[at] ^= 1;
+    // The same ballot under another election's id (re-signed by its voter).
+    let Payload::Ballot(b) = Payload::decode(first.kind(), first.payload()).unwrap() else {
+        panic!("not a ballot")
+    };
+    let other = Entry::sign(
+        "another.example/2026",
+        first.kind(),
+        first.payload(),
+        &r.kit.voters[0].key,
+    )
+    .unwrap();
+    // A credential that is not on the roll.
+    let stranger = urna_crypto::sign::SigningKey::from_seed(&[9; 32]);
+    let unknown = Entry::sign(r.kit.id(), first.kind(), first.payload(), &stranger).unwrap();
+    // Voter 0's ciphertexts cast under voter 2's credential (same style): the proofs bind
+    // the credential, so they fail before the copy is noticed.
+    let copied = r.kit.ballot_entry(2, (*b).clone());
+    // A Benaloh-challenged ballot's ciphertexts cast afterwards: a replay of known ciphertexts.
+    let choices = r.kit.random_choices(r.kit.voters[1].style);
+    let (challenge, opened) = r.kit.challenged(1, &choices, &ctx);
+    assert_eq!(
+        call(&router, post(challenge.bytes().to_vec())).await.0,
+        StatusCode::OK
+    );
+    let replayed = r.kit.ballot_entry(1, opened);
+    // A fresh ballot whose proofs were made for another credential.
+    let choices = r.kit.random_choices(r.kit.voters[0].style);
+    let (foreign, _) = r.kit.encrypt(0, &choices, &ctx);
+    let misbound = r.kit.ballot_entry(2, foreign);
+    // The election's result before the polls have closed.
+    let result = r.entries.last().unwrap().bytes().to_vec();
+    let before = call(&router, get("/checkpoint")).await.1;
+    for (code, bytes, status) in [
+        ("bad-signature", flipped, StatusCode::FORBIDDEN),
+        (
+            "wrong-election",
+            other.bytes().to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "not-eligible",
+            unknown.bytes().to_vec(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "invalid-ballot",
+            copied.bytes().to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "copied-ballot",
+            replayed.bytes().to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "invalid-ballot",
+            misbound.bytes().to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("wrong-phase", result, StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "malformed",
+            b"not an entry".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "malformed",
+            first.bytes()[..first.bytes().len() - 1].to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "malformed",
+            [first.bytes(), b"x"].concat(),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        assert_eq!(
+            rejected(&router, bytes).await,
+            (status, code.to_string()),
+            "{code}"
+        );
+    }
+    let (status, _) = call(&router, post(vec![0; 65_536])).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(call(&router, get("/checkpoint")).await.1, before);
+    // A duplicate submission is answered with the original receipt and adds nothing.
+    let (status, body) = call(&router, post(first.bytes().to_vec())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        Receipt::parse(std::str::from_utf8(&body).unwrap())
+            .unwrap()
+            .index,
+        open_at as u64 + 1
+    );
+    assert_eq!(call(&router, get("/checkpoint")).await.1, before);
+}
+
+/// The tlog-tiles read API: entry bundles and hash tiles rebuild the signed tree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiles_rebuild_the_signed_tree() {
+    let r = kit::record(33);
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
+    let vk = board.public_key();
+    let router = app(start(board).0);
+    for e in &r.entries {
+        assert_eq!(
+            call(&router, post(e.bytes().to_vec())).await.0,
+            StatusCode::OK
+        );
+    }
+    let n = r.entries.len() as u64;
+    assert!(n < 256);
+    let (status, bundle) = call(&router, get(&format!("/tile/entries/000.p/{n}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let got = urna_board::tiles::parse_bundle(&bundle).unwrap();
+    assert_eq!(got.len() as u64, n);
+    let (status, hashes) = call(&router, get(&format!("/tile/0/000.p/{n}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut tree = urna_board::merkle::Tree::new();
+    for (i, e) in got.iter().enumerate() {
+        let leaf = urna_board::merkle::leaf_hash(e);
+        assert_eq!(&hashes[i * 32..i * 32 + 32], &leaf);
+        tree.push(leaf);
+    }
+    let cp = Checkpoint::open(
+        std::str::from_utf8(&call(&router, get("/checkpoint")).await.1).unwrap(),
+        r.kit.id(),
+        &vk,
+    )
+    .unwrap();
+    assert_eq!(tree.root(n).unwrap(), cp.root);
+    // A smaller partial tile is still served; a full tile or a wider one is not there yet.
+    assert_eq!(
+        call(&router, get("/tile/entries/000.p/3")).await.0,
+        StatusCode::OK
+    );
+    for missing in [
+        "/tile/entries/000",
+        "/tile/0/000",
+        "/tile/1/000.p/1",
+        "/tile/0/001.p/1",
+        "/tile/00/000.p/1",
+        "/tile/0/x000/000.p/1",
+    ] {
+        assert_eq!(
+            call(&router, get(missing)).await.0,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+    let (status, body) = call(&router, get("/entries?start=2&end=4")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(v["entries"][0]["index"], 2);
+    let (status, body) = call(&router, get("/manifest")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["election_id"], r.kit.id());
+    let (status, body) = call(&router, get("/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["openapi"], "3.1.0");
 }

@@ -55,7 +55,36 @@ enum BoardCommand {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
+}
+
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Requests per second each client address may sustain.
+    #[arg(long, default_value_t = 1000.0)]
+    rate_per_client: f64,
+    /// Requests a client may make in a burst above its rate.
+    #[arg(long, default_value_t = 2000.0)]
+    burst_per_client: f64,
+    /// Requests served at once across all clients; more are answered 503.
+    #[arg(long, default_value_t = 4096)]
+    max_in_flight: usize,
+    /// Seconds a request (including its body) may take before it is answered 408.
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> urna_board::server::Limits {
+        urna_board::server::Limits {
+            rate_per_client: self.rate_per_client,
+            burst_per_client: self.burst_per_client,
+            max_in_flight: self.max_in_flight,
+            timeout: std::time::Duration::from_secs(self.timeout_secs),
+        }
+    }
 }
 
 fn read_key(path: &PathBuf) -> Result<SigningKey> {
@@ -80,7 +109,13 @@ fn write_secret(path: &PathBuf, contents: &str) -> Result<()> {
     Ok(())
 }
 
-async fn serve(key: SigningKey, origin: String, data: PathBuf, listen: SocketAddr) -> Result<()> {
+async fn serve(
+    key: SigningKey,
+    origin: String,
+    data: PathBuf,
+    listen: SocketAddr,
+    limits: urna_board::server::Limits,
+) -> Result<()> {
     let board = Board::open(&data, &origin, key)
         .with_context(|| format!("opening the board in {}", data.display()))?;
     if board.recovered_tail {
@@ -91,7 +126,7 @@ async fn serve(key: SigningKey, origin: String, data: PathBuf, listen: SocketAdd
         board.size()
     );
     let (state, fatal) = urna_board::server::start(board);
-    let router = urna_board::server::app(state);
+    let router = urna_board::server::app_with(state, limits);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<std::io::Error>();
     // Stop serving as soon as storage fails; report the failure after the shutdown.
@@ -102,18 +137,21 @@ async fn serve(key: SigningKey, origin: String, data: PathBuf, listen: SocketAdd
     });
     let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
     let record = std::sync::Arc::clone(&failed);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                Ok(e) = stop_rx => {
-                    if let Ok(mut slot) = record.lock() {
-                        *slot = Some(e);
-                    }
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            Ok(e) = stop_rx => {
+                if let Ok(mut slot) = record.lock() {
+                    *slot = Some(e);
                 }
             }
-        })
-        .await?;
+        }
+    })
+    .await?;
     if let Some(e) = failed.lock().ok().and_then(|mut s| s.take()) {
         bail!("storage failed, stopped before acknowledging anything more; restart to recover from the log: {e}");
     }
@@ -152,6 +190,7 @@ fn main() -> Result<()> {
                     origin,
                     data,
                     listen,
+                    limits,
                 },
         } => {
             let key = read_key(&key)?;
@@ -161,7 +200,7 @@ fn main() -> Result<()> {
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(serve(key, origin, data, listen))
+                .block_on(serve(key, origin, data, listen, limits.limits()))
         }
     }
 }

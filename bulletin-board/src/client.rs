@@ -1,0 +1,315 @@
+//! A client of the board's HTTP API for every party (trustees, voters, the registrar, the
+//! authority, observers). It trusts nothing it is served: checkpoints are opened with the board
+//! key the caller names, downloaded entries are re-hashed into the tree and compared with the
+//! signed root, and receipts are verified before they are returned.
+
+use std::time::Duration;
+
+use thiserror::Error;
+use urna_crypto::hex;
+use urna_crypto::sign::VerifyingKey;
+
+use crate::merkle::{self, Hash, Tree};
+use crate::note::{Checkpoint, NoteError, Receipt};
+use crate::tiles;
+
+#[derive(Debug, Error)]
+pub enum ClientError {
+    #[error("the board at {url} is unreachable: {why}")]
+    Unreachable { url: String, why: String },
+    #[error("the board rejected the entry ({code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the board answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("the board's answer does not check out: {0}")]
+    Misbehaved(String),
+    #[error("the board's checkpoint or receipt does not verify: {0}")]
+    Note(#[from] NoteError),
+}
+
+impl ClientError {
+    /// Whether trying again later may succeed (the board was down or busy).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Unreachable { .. } => true,
+            ClientError::Status { status, .. } => matches!(status, 408 | 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+}
+
+/// A verified copy of the log up to a signed checkpoint.
+pub struct LogCopy {
+    pub checkpoint: Checkpoint,
+    /// The signed note the checkpoint was read from.
+    pub note: String,
+    pub entries: Vec<Vec<u8>>,
+    pub tree: Tree,
+}
+
+#[derive(Clone)]
+pub struct BoardClient {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl BoardClient {
+    /// `url` is the board's base URL, e.g. `http://127.0.0.1:8080`.
+    pub fn new(url: &str) -> BoardClient {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        BoardClient {
+            base: url.trim_end_matches('/').to_string(),
+            agent,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut resp = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| ClientError::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
+            })?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .map_err(|e| ClientError::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
+            })?;
+        if status != 200 {
+            return Err(ClientError::Status {
+                status,
+                message: error_message(&body),
+            });
+        }
+        Ok(body)
+    }
+
+    fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        String::from_utf8(self.get(path)?)
+            .map_err(|_| ClientError::Misbehaved(format!("{path} is not UTF-8")))
+    }
+
+    pub fn info(&self) -> Result<serde_json::Value, ClientError> {
+        serde_json::from_slice(&self.get("/info")?)
+            .map_err(|e| ClientError::Misbehaved(format!("/info: {e}")))
+    }
+
+    /// The board's key as the board itself states it. Trust it only after comparing it with
+    /// the key the election's manifest names (or one obtained out of band).
+    pub fn stated_key(&self) -> Result<(String, VerifyingKey), ClientError> {
+        let info = self.info()?;
+        let origin = info["origin"]
+            .as_str()
+            .ok_or_else(|| ClientError::Misbehaved("/info has no origin".into()))?
+            .to_string();
+        let key = info["board_key"]
+            .as_str()
+            .and_then(|k| hex::decode_array::<32>(k).ok())
+            .and_then(|k| VerifyingKey::from_wire(&k).ok())
+            .ok_or_else(|| ClientError::Misbehaved("/info has no valid board key".into()))?;
+        Ok((origin, key))
+    }
+
+    /// The latest checkpoint, opened with `key`.
+    pub fn checkpoint(
+        &self,
+        origin: &str,
+        key: &VerifyingKey,
+    ) -> Result<(Checkpoint, String), ClientError> {
+        let note = self.get_text("/checkpoint")?;
+        let cp = Checkpoint::open(&note, origin, key)?;
+        Ok((cp, note))
+    }
+
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, ClientError> {
+        self.get(&format!("/entries/{index}"))
+    }
+
+    /// An RFC 9162 consistency proof, checked against the two roots before it is returned.
+    pub fn check_consistency(&self, old: &Checkpoint, new: &Checkpoint) -> Result<(), ClientError> {
+        if old.size == new.size {
+            return if old.root == new.root {
+                Ok(())
+            } else {
+                Err(ClientError::Misbehaved(format!(
+                    "two checkpoints of size {} with different roots: the board forked its log",
+                    old.size
+                )))
+            };
+        }
+        if old.size > new.size {
+            return Err(ClientError::Misbehaved(format!(
+                "the board's checkpoint went back from size {} to {}",
+                old.size, new.size
+            )));
+        }
+        let proof = if old.size == 0 {
+            Vec::new()
+        } else {
+            let v: serde_json::Value = serde_json::from_slice(
+                &self.get(&format!("/consistency/{}/{}", old.size, new.size))?,
+            )
+            .map_err(|e| ClientError::Misbehaved(format!("consistency proof: {e}")))?;
+            v["proof"]
+                .as_array()
+                .ok_or_else(|| ClientError::Misbehaved("consistency proof has no hashes".into()))?
+                .iter()
+                .map(|h| {
+                    h.as_str()
+                        .and_then(|h| hex::decode_array::<32>(h).ok())
+                        .ok_or_else(|| {
+                            ClientError::Misbehaved("bad hash in consistency proof".into())
+                        })
+                })
+                .collect::<Result<Vec<Hash>, _>>()?
+        };
+        if old.size > 0 {
+            merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(
+                |e| {
+                    ClientError::Misbehaved(format!(
+                        "checkpoint {} is not an extension of checkpoint {}: {e}",
+                        new.size, old.size
+                    ))
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Submits an entry once. A receipt is returned only after it verifies for this entry.
+    pub fn submit(
+        &self,
+        entry: &[u8],
+        origin: &str,
+        key: &VerifyingKey,
+    ) -> Result<Receipt, ClientError> {
+        let url = format!("{}/entries", self.base);
+        let mut resp = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .send(entry)
+            .map_err(|e| ClientError::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
+            })?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .read_to_vec()
+            .map_err(|e| ClientError::Unreachable {
+                url: url.clone(),
+                why: e.to_string(),
+            })?;
+        if status != 200 {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let code = v["code"].as_str().unwrap_or("").to_string();
+            let message = v["message"].as_str().unwrap_or("").to_string();
+            if (400..500).contains(&status) && !matches!(status, 408 | 429) {
+                return Err(ClientError::Rejected {
+                    status,
+                    code,
+                    message,
+                });
+            }
+            return Err(ClientError::Status { status, message });
+        }
+        let text = String::from_utf8(body)
+            .map_err(|_| ClientError::Misbehaved("receipt is not UTF-8".into()))?;
+        let receipt = Receipt::parse(&text)?;
+        receipt.verify(entry, origin, key)?;
+        Ok(receipt)
+    }
+
+    /// Submits with retries and exponential backoff while the board is down or busy. Safe:
+    /// submission is idempotent, so a retry after a lost answer never adds a second entry.
+    pub fn submit_retrying(
+        &self,
+        entry: &[u8],
+        origin: &str,
+        key: &VerifyingKey,
+        give_up_after: Duration,
+    ) -> Result<Receipt, ClientError> {
+        let start = std::time::Instant::now();
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match self.submit(entry, origin, key) {
+                Err(e) if e.is_transient() && start.elapsed() + wait < give_up_after => {
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Downloads the log up to the latest checkpoint through the entry tiles and checks that
+    /// the entries hash to the signed root.
+    pub fn fetch_log(&self, origin: &str, key: &VerifyingKey) -> Result<LogCopy, ClientError> {
+        let (checkpoint, note) = self.checkpoint(origin, key)?;
+        let mut entries = Vec::with_capacity(checkpoint.size as usize);
+        let mut n = 0;
+        while (entries.len() as u64) < checkpoint.size {
+            let w = tiles::available_width(0, n, checkpoint.size);
+            let path = if w == tiles::WIDTH {
+                format!("/tile/entries/{}", tiles::encode_index(n))
+            } else {
+                format!("/tile/entries/{}.p/{w}", tiles::encode_index(n))
+            };
+            let bundle = self.get(&path)?;
+            let got = tiles::parse_bundle(&bundle)
+                .ok_or_else(|| ClientError::Misbehaved(format!("{path} is not an entry bundle")))?;
+            if got.len() as u64 != w {
+                return Err(ClientError::Misbehaved(format!(
+                    "{path} holds {} entries, not {w}",
+                    got.len()
+                )));
+            }
+            entries.extend(got);
+            n += 1;
+        }
+        let mut tree = Tree::new();
+        for e in &entries {
+            tree.push(merkle::leaf_hash(e));
+        }
+        if tree.root(checkpoint.size).ok() != Some(checkpoint.root) {
+            return Err(ClientError::Misbehaved(format!(
+                "the entries served do not hash to the signed root of size {}",
+                checkpoint.size
+            )));
+        }
+        Ok(LogCopy {
+            checkpoint,
+            note,
+            entries,
+            tree,
+        })
+    }
+}
+
+fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+}

@@ -1,0 +1,152 @@
+//! Crash test: the board process is killed with SIGKILL at random moments while clients submit
+//! ballots concurrently, and restarted each time. Afterwards every receipt ever returned must
+//! verify against the final checkpoint, every pair of checkpoints seen must be consistent, and
+//! the final log must replay cleanly.
+//!
+//! `URNA_CRASH_KILLS` sets the number of kills (default 20); `URNA_CRASH_BALLOTS` the number of
+//! voters (default 600). Run alone: `cargo test -p urna-cli --test crash -- --nocapture`.
+
+#[path = "../election/tests/common/kit.rs"]
+mod kit;
+mod support;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use urna_board::client::BoardClient;
+use urna_board::note::{Checkpoint, Receipt};
+use urna_crypto::sign::VerifyingKey;
+use urna_election::entry::Entry;
+use urna_election::state::Election;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn receipts_survive_sigkill() {
+    let kills = env_usize("URNA_CRASH_KILLS", 20);
+    let voters = env_usize("URNA_CRASH_BALLOTS", 600);
+    let cfg = kit::Config {
+        trustees: 3,
+        threshold: 2,
+        voters: (0..voters).map(|i| (1, (i % 4 == 3) as u16)).collect(),
+        ..kit::Config::default()
+    };
+    let mut k = kit::Kit::new(7, cfg);
+    let mut setup = vec![k.setup()];
+    setup.extend(k.ceremony());
+    for (b, lo) in (0..voters).step_by(1000).enumerate() {
+        setup.push(k.roll(b as u32, lo..(lo + 1000).min(voters)));
+    }
+    setup.push(k.open());
+    let mut e = Election::new();
+    kit::apply_all(&mut e, &setup);
+    let ctx = e.context().unwrap().clone();
+    let ballots: Vec<Entry> = (0..voters)
+        .map(|v| {
+            let c = k.random_choices(k.voters[v].style);
+            k.ballot(v, &c, &ctx)
+        })
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut board = support::Board::start(dir.path(), &k.board, k.id());
+    let origin = k.id().to_string();
+    let vk: VerifyingKey = k.board.verifying_key();
+    let client = BoardClient::new(&board.url);
+    for x in &setup {
+        client
+            .submit_retrying(x.bytes(), &origin, &vk, Duration::from_secs(30))
+            .unwrap();
+    }
+
+    let queue = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let receipts: Arc<Mutex<Vec<(usize, Receipt)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let ballots = Arc::new(ballots);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (queue, receipts, ballots) = (queue.clone(), receipts.clone(), ballots.clone());
+            let client = client.clone();
+            let origin = origin.clone();
+            std::thread::spawn(move || loop {
+                let i = queue.fetch_add(1, Ordering::SeqCst);
+                let Some(b) = ballots.get(i) else { return };
+                let r = client
+                    .submit_retrying(b.bytes(), &origin, &vk, Duration::from_secs(60))
+                    .unwrap_or_else(|e| panic!("ballot {i}: {e}"));
+                receipts.lock().unwrap().push((i, r));
+            })
+        })
+        .collect();
+    let watcher = {
+        let (done, seen, client) = (done.clone(), seen.clone(), client.clone());
+        let origin = origin.clone();
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                if let Ok((_, note)) = client.checkpoint(&origin, &vk) {
+                    seen.lock().unwrap().push(note);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(99);
+    for _ in 0..kills {
+        std::thread::sleep(Duration::from_millis(rng.gen_range(20..250)));
+        board.kill();
+        board.restart();
+    }
+    for w in workers {
+        w.join().unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+    // One more crash with everything acknowledged: nothing may be lost.
+    board.kill();
+    board.restart();
+
+    let copy = client.fetch_log(&origin, &vk).unwrap();
+    let last = copy.checkpoint.clone();
+    assert_eq!(last.size as usize, setup.len() + voters);
+    let receipts = receipts.lock().unwrap();
+    assert_eq!(receipts.len(), voters);
+    for (i, r) in receipts.iter() {
+        let cp = r.verify(ballots[*i].bytes(), &origin, &vk).unwrap();
+        client.check_consistency(&cp, &last).unwrap();
+        assert_eq!(copy.entries[r.index as usize], ballots[*i].bytes());
+    }
+    let mut seen: Vec<Checkpoint> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|n| Checkpoint::open(n, &origin, &vk).unwrap())
+        .collect();
+    seen.sort_by_key(|c| c.size);
+    seen.dedup();
+    for pair in seen.windows(2) {
+        client.check_consistency(&pair[0], &pair[1]).unwrap();
+    }
+    for c in &seen {
+        client.check_consistency(c, &last).unwrap();
+    }
+    let entries: Vec<Entry> = copy
+        .entries
+        .into_iter()
+        .map(|b| Entry::decode(b).unwrap())
+        .collect();
+    let e = Election::replay(&entries).unwrap();
+    assert_eq!(e.counts().counted as usize, voters);
+    eprintln!(
+        "crash test: {kills} kills, {} checkpoints seen, {voters} receipts verified against size {}",
+        seen.len(),
+        last.size
+    );
+}

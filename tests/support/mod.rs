@@ -1,0 +1,97 @@
+//! Runs the built `urna` binary as separate processes, as real parties would.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use urna_crypto::hex;
+use urna_crypto::sign::SigningKey;
+
+pub const URNA: &str = env!("CARGO_BIN_EXE_urna");
+
+/// A free loopback port (bound and released: another process could take it, rarely).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// A board process serving one election from a data directory.
+pub struct Board {
+    pub url: String,
+    port: u16,
+    key: PathBuf,
+    data: PathBuf,
+    origin: String,
+    child: Option<Child>,
+}
+
+impl Board {
+    pub fn start(dir: &Path, key: &SigningKey, origin: &str) -> Board {
+        let key_path = dir.join("board.key");
+        std::fs::write(&key_path, format!("{}\n", hex::encode(key.seed()))).unwrap();
+        let port = free_port();
+        let mut b = Board {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            key: key_path,
+            data: dir.join("board-data"),
+            origin: origin.to_string(),
+            child: None,
+        };
+        b.restart();
+        b
+    }
+
+    /// Starts the process (again) and waits until it answers.
+    pub fn restart(&mut self) {
+        let child = Command::new(URNA)
+            .args(["board", "serve", "--origin", &self.origin, "--listen"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--key")
+            .arg(&self.key)
+            .arg("--data")
+            .arg(&self.data)
+            .args([
+                "--rate-per-client",
+                "1000000",
+                "--burst-per-client",
+                "1000000",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("the board exited at start: {status}");
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the board did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
