@@ -9,6 +9,9 @@ use thiserror::Error;
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
 
+use urna_election::entry::Entry;
+use urna_election::state::Election;
+
 use crate::merkle::{self, Hash, Tree};
 use crate::note::{Checkpoint, NoteError, Receipt};
 use crate::tiles;
@@ -40,6 +43,16 @@ impl ClientError {
             _ => false,
         }
     }
+}
+
+/// The election as a party sees it: the verified log, its entries, and the state the election
+/// rules derive from them (the same code the board runs).
+pub struct Synced {
+    pub origin: String,
+    pub key: VerifyingKey,
+    pub log: LogCopy,
+    pub entries: Vec<Entry>,
+    pub election: Election,
 }
 
 /// A verified copy of the log up to a signed checkpoint.
@@ -303,6 +316,53 @@ impl BoardClient {
             note,
             entries,
             tree,
+        })
+    }
+}
+
+impl BoardClient {
+    /// Downloads and verifies the whole log, and replays it through the election rules. The
+    /// board's key is taken from `expected` if given; otherwise the key the board states is
+    /// used, and it must be the one the election's manifest names.
+    pub fn sync(&self, expected: Option<&VerifyingKey>) -> Result<Synced, ClientError> {
+        let (origin, stated) = self.stated_key()?;
+        let key = match expected {
+            Some(k) if *k != stated => {
+                return Err(ClientError::Misbehaved(
+                    "the board states a different key from the one expected".into(),
+                ))
+            }
+            Some(k) => *k,
+            None => stated,
+        };
+        let log = self.fetch_log(&origin, &key)?;
+        let entries = log
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                Entry::decode(b.clone())
+                    .map_err(|e| ClientError::Misbehaved(format!("entry {i} does not decode: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let election = Election::replay(&entries).map_err(|(i, kind, r)| {
+            ClientError::Misbehaved(format!(
+                "entry {i} ({kind}) on the log is not admissible: {r}"
+            ))
+        })?;
+        if let Some(m) = election.manifest() {
+            if m.board_key != key {
+                return Err(ClientError::Misbehaved(
+                    "the manifest names a different board key".into(),
+                ));
+            }
+        }
+        Ok(Synced {
+            origin,
+            key,
+            log,
+            entries,
+            election,
         })
     }
 }

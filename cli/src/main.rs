@@ -10,6 +10,9 @@ use urna_board::note::verifier_key;
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 
+mod secrets;
+mod trustee;
+
 #[derive(Parser)]
 #[command(
     name = "urna",
@@ -29,6 +32,47 @@ enum Command {
     Board {
         #[command(subcommand)]
         command: BoardCommand,
+    },
+    /// A trustee: key material, the key ceremony, decryption shares.
+    Trustee {
+        #[command(subcommand)]
+        command: TrusteeCommand,
+    },
+    /// Combine the decryption shares on the ledger, post the result and print it.
+    Tally {
+        #[arg(long)]
+        board: String,
+        /// A plain key file to sign the Result with (default: a fresh key; the rules check the
+        /// result itself, not who posts it).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrusteeCommand {
+    /// Create a trustee's signing and key-ceremony keys, sealed with a passphrase
+    /// (URNA_PASSPHRASE or asked); prints the public keys for the manifest.
+    Init {
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+    },
+    /// Take part in the key ceremony; resumable: re-run after a crash to continue.
+    Ceremony {
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+        /// Seconds to wait for the other trustees before giving up (re-run to continue).
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+    },
+    /// After the polls close: post this trustee's decryption share of the tally.
+    Decrypt {
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
     },
 }
 
@@ -85,28 +129,6 @@ impl LimitArgs {
             timeout: std::time::Duration::from_secs(self.timeout_secs),
         }
     }
-}
-
-fn read_key(path: &PathBuf) -> Result<SigningKey> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let seed = hex::decode_array::<32>(text.trim())
-        .map_err(|e| anyhow::anyhow!("{}: not a 32-byte hex key: {e}", path.display()))?;
-    Ok(SigningKey::from_seed(&seed))
-}
-
-fn write_secret(path: &PathBuf, contents: &str) -> Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    f.write_all(contents.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
 }
 
 async fn serve(
@@ -170,7 +192,7 @@ fn main() -> Result<()> {
             command: BoardCommand::Init { key, origin },
         } => {
             let k = SigningKey::generate(&mut rand::rngs::OsRng);
-            write_secret(&key, &format!("{}\n", hex::encode(k.seed())))?;
+            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
             println!(
                 "board public key (manifest [keys] board): {}",
                 hex::encode(k.verifying_key().as_bytes())
@@ -193,7 +215,7 @@ fn main() -> Result<()> {
                     limits,
                 },
         } => {
-            let key = read_key(&key)?;
+            let key = secrets::read_plain_key(&key)?;
             if origin.is_empty() {
                 bail!("--origin must be the election id");
             }
@@ -201,6 +223,63 @@ fn main() -> Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(serve(key, origin, data, listen, limits.limits()))
+        }
+        Command::Trustee {
+            command: TrusteeCommand::Init { key },
+        } => {
+            let pass = secrets::passphrase(&key.display().to_string(), true)?;
+            let k = trustee::init(&key, pass.as_bytes())?;
+            println!("trustee key sealed in {}", key.display());
+            println!(
+                "for the manifest's [[trustees]] entry:\n{}",
+                trustee::describe(&k)
+            );
+            Ok(())
+        }
+        Command::Trustee {
+            command:
+                TrusteeCommand::Ceremony {
+                    board,
+                    key,
+                    timeout,
+                },
+        } => {
+            let pass = secrets::passphrase(&key.display().to_string(), false)?;
+            let mut k = trustee::open(&key, pass.as_bytes())?;
+            let client = urna_board::client::BoardClient::new(&board);
+            let joint = trustee::ceremony(
+                &client,
+                &key,
+                &mut k,
+                pass.as_bytes(),
+                std::time::Duration::from_secs(timeout),
+                &mut |m| eprintln!("urna trustee: {m}"),
+            )?;
+            println!(
+                "key ceremony complete; joint election key {}",
+                hex::encode(joint.as_bytes())
+            );
+            Ok(())
+        }
+        Command::Trustee {
+            command: TrusteeCommand::Decrypt { board, key },
+        } => {
+            let pass = secrets::passphrase(&key.display().to_string(), false)?;
+            let mut k = trustee::open(&key, pass.as_bytes())?;
+            let client = urna_board::client::BoardClient::new(&board);
+            if trustee::decrypt(&client, &mut k)? {
+                println!("decryption share posted");
+            } else {
+                println!("this trustee's decryption share is already on the ledger");
+            }
+            Ok(())
+        }
+        Command::Tally { board, key } => {
+            let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
+            let client = urna_board::client::BoardClient::new(&board);
+            let (e, r) = trustee::tally(&client, signer)?;
+            print!("{}", trustee::table(&e, &r));
+            Ok(())
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod elgamal;
 pub mod errors;
 pub mod group;
 pub mod hex;
+pub mod keyfile;
 pub mod range;
 pub mod secret;
 pub mod share_enc;

@@ -50,6 +50,20 @@ impl Polynomial {
         })
     }
 
+    /// A polynomial from coefficients kept by its dealer (e.g. restored from an encrypted key
+    /// file so that a resumed ceremony posts nothing conflicting).
+    pub fn from_coefficients(coefficients: Vec<SecretScalar>) -> Result<Self, ParamError> {
+        if coefficients.is_empty() {
+            return Err(ParamError::BadThreshold { t: 0, n: 0 });
+        }
+        Ok(Polynomial { coefficients })
+    }
+
+    /// The secret coefficients `a_0 … a_{t−1}`, for sealing into the dealer's key file.
+    pub fn coefficients(&self) -> &[SecretScalar] {
+        &self.coefficients
+    }
+
     pub fn threshold(&self) -> usize {
         self.coefficients.len()
     }

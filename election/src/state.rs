@@ -234,6 +234,12 @@ impl Election {
         &self.qualified
     }
 
+    /// The sum of the roll's weights: with a contest's per-option maximum, it bounds every
+    /// decrypted total (the discrete-log search).
+    pub fn total_weight(&self) -> u64 {
+        self.voters.values().map(|v| u64::from(v.weight)).sum()
+    }
+
     pub fn counts(&self) -> Counts {
         self.counts
     }

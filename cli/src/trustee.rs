@@ -1,0 +1,172 @@
+//! `urna trustee …` and `urna tally`: thin loops over `urna-tally` and the board client.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use urna_board::client::BoardClient;
+use urna_crypto::hex;
+use urna_election::entry::Entry;
+use urna_election::payload::{ElectionResult, Payload};
+use urna_election::state::{Election, Phase};
+use urna_tally::trustee::{Step, TrusteeKey};
+
+use crate::secrets;
+
+pub fn init(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
+    let mut rng = rand::rngs::OsRng;
+    let key = TrusteeKey::generate(&mut rng);
+    secrets::write_secret(
+        path,
+        &key.seal(passphrase, secrets::cost(), &mut rng)?,
+        true,
+    )?;
+    Ok(key)
+}
+
+pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
+    TrusteeKey::open(&secrets::read(path)?, passphrase)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
+    let sealed = key.seal(passphrase, secrets::cost(), &mut rand::rngs::OsRng)?;
+    secrets::write_secret(path, &sealed, false)
+}
+
+pub fn post(
+    client: &BoardClient,
+    origin: &str,
+    vk: &urna_crypto::sign::VerifyingKey,
+    e: &Entry,
+) -> Result<()> {
+    client
+        .submit_retrying(e.bytes(), origin, vk, Duration::from_secs(60))
+        .with_context(|| format!("posting {}", e.kind()))?;
+    Ok(())
+}
+
+/// Takes part in the key ceremony until it completes (or fails, or `timeout` passes), saving
+/// the key file whenever it holds something new before anything depending on it is posted.
+pub fn ceremony(
+    client: &BoardClient,
+    path: &Path,
+    key: &mut TrusteeKey,
+    passphrase: &[u8],
+    timeout: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<urna_crypto::group::Point> {
+    let start = Instant::now();
+    let mut last = String::new();
+    let mut rng = rand::rngs::OsRng;
+    loop {
+        let s = client.sync(None)?;
+        match key.ceremony_step(&s.election, &mut rng)? {
+            Step::Post {
+                entry,
+                what,
+                save_first,
+            } => {
+                if save_first {
+                    save(path, key, passphrase)?;
+                }
+                post(client, &s.origin, &s.key, &entry)?;
+                progress(&format!("posted {what}"));
+                continue;
+            }
+            Step::Wait(why) => {
+                if why != last {
+                    progress(&why);
+                    last = why;
+                }
+            }
+            Step::Complete {
+                joint_key,
+                save_first,
+            } => {
+                if save_first {
+                    save(path, key, passphrase)?;
+                }
+                return Ok(joint_key);
+            }
+            Step::Failed(why) => bail!("the key ceremony failed: {why}"),
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "gave up waiting after {} s: {last}; re-run to continue",
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Posts this trustee's decryption share (once; re-running after it is on the ledger is a no-op).
+pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
+    let s = client.sync(None)?;
+    let me = key.index(&s.election)?;
+    if s.election.decryption_shares().iter().any(|(i, _)| *i == me) {
+        return Ok(false);
+    }
+    let entry = key.decryption_share(&s.election, &mut rand::rngs::OsRng)?;
+    post(client, &s.origin, &s.key, &entry)?;
+    Ok(true)
+}
+
+/// Combines the shares on the ledger and posts the result (signed by `signer`, or by a fresh
+/// key: the result is checked by the rules, not trusted for its author).
+pub fn tally(
+    client: &BoardClient,
+    signer: Option<urna_crypto::sign::SigningKey>,
+) -> Result<(Election, ElectionResult)> {
+    let s = client.sync(None)?;
+    if s.election.phase() == Phase::Finished {
+        let r = s
+            .election
+            .result()
+            .cloned()
+            .context("finished without a result")?;
+        return Ok((s.election, r));
+    }
+    let result = urna_tally::result::compute(&s.election)?;
+    let signer =
+        signer.unwrap_or_else(|| urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng));
+    let p = Payload::Result(result.clone());
+    let entry = Entry::sign(
+        &s.origin,
+        p.kind(),
+        &urna_crypto::codec::Encode::to_bytes(&p),
+        &signer,
+    )?;
+    post(client, &s.origin, &s.key, &entry)?;
+    Ok((s.election, result))
+}
+
+/// The result as a table, one block per contest.
+pub fn table(e: &Election, r: &ElectionResult) -> String {
+    let Some(m) = e.manifest() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (c, counts) in m.contests.iter().zip(&r.counts) {
+        out.push_str(&format!("{}\n", c.title));
+        let width = c
+            .options
+            .iter()
+            .map(|o| o.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (o, n) in c.options.iter().zip(counts) {
+            out.push_str(&format!("  {:<width$}  {n:>8}\n", o.name));
+        }
+    }
+    out
+}
+
+pub fn describe(key: &TrusteeKey) -> String {
+    format!(
+        "signing_key = \"{}\"\nceremony_key = \"{}\"",
+        hex::encode(key.verifying_key().as_bytes()),
+        hex::encode(key.ceremony_key().as_bytes())
+    )
+}
