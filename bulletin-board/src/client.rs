@@ -154,6 +154,11 @@ impl BoardClient {
         Ok((cp, note))
     }
 
+    /// The latest signed checkpoint note, unverified (for keeping, to check consistency later).
+    pub fn get_checkpoint_note(&self) -> Result<String, ClientError> {
+        self.get_text("/checkpoint")
+    }
+
     pub fn entry(&self, index: u64) -> Result<Vec<u8>, ClientError> {
         self.get(&format!("/entries/{index}"))
     }

@@ -6,12 +6,16 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use urna_board::board::Board;
+use urna_board::client::BoardClient;
 use urna_board::note::verifier_key;
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 
+mod authority;
+mod demo;
 mod secrets;
 mod trustee;
+mod voter;
 
 #[derive(Parser)]
 #[command(
@@ -26,12 +30,32 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a whole election on this machine.
-    Demo,
+    /// Run a whole election on this machine, through a real board on 127.0.0.1, and verify it.
+    Demo {
+        #[arg(long, default_value_t = 200)]
+        voters: usize,
+        /// Keep keys, credentials and the board's log here (an empty or new directory) instead
+        /// of a temporary one.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Print one JSON object instead of the step-by-step report.
+        #[arg(long)]
+        json: bool,
+    },
     /// The bulletin board.
     Board {
         #[command(subcommand)]
         command: BoardCommand,
+    },
+    /// The election authority: manifest, opening and closing the polls.
+    Authority {
+        #[command(subcommand)]
+        command: AuthorityCommand,
+    },
+    /// The registrar: voter credentials and the public roll.
+    Registrar {
+        #[command(subcommand)]
+        command: RegistrarCommand,
     },
     /// A trustee: key material, the key ceremony, decryption shares.
     Trustee {
@@ -47,32 +71,42 @@ enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
-}
-
-#[derive(Subcommand)]
-enum TrusteeCommand {
-    /// Create a trustee's signing and key-ceremony keys, sealed with a passphrase
-    /// (URNA_PASSPHRASE or asked); prints the public keys for the manifest.
-    Init {
-        #[arg(long, default_value = "trustee.key")]
-        key: PathBuf,
-    },
-    /// Take part in the key ceremony; resumable: re-run after a crash to continue.
-    Ceremony {
+    /// Cast a ballot (or challenge one to audit the encryption).
+    Vote {
         #[arg(long)]
         board: String,
-        #[arg(long, default_value = "trustee.key")]
-        key: PathBuf,
-        /// Seconds to wait for the other trustees before giving up (re-run to continue).
-        #[arg(long, default_value_t = 3600)]
-        timeout: u64,
+        #[arg(long)]
+        credential: PathBuf,
+        /// Choices, e.g. `mayor=alice;council=dan,eve;budget=park:3,bikes:5;measure-a=yes`
+        /// (or a JSON object); asked interactively on a terminal if absent.
+        #[arg(long)]
+        choices: Option<String>,
+        /// Challenge instead of casting: reveal the encryption's nonces, check them and publish
+        /// the audited ballot (it can never be cast).
+        #[arg(long)]
+        challenge: bool,
+        /// Where to save the receipt.
+        #[arg(long, default_value = "ballot.receipt")]
+        receipt: PathBuf,
     },
-    /// After the polls close: post this trustee's decryption share of the tally.
-    Decrypt {
+    /// Ballot receipts.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
+    /// Re-verify a whole election from its board.
+    Verify {
         #[arg(long)]
         board: String,
-        #[arg(long, default_value = "trustee.key")]
-        key: PathBuf,
+        /// A checkpoint kept earlier (repeatable): the log must extend it.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+        /// The board's public key (hex), if obtained out of band; otherwise the key the board
+        /// states, which must be the one its manifest names.
+        #[arg(long)]
+        board_key: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -131,6 +165,352 @@ impl LimitArgs {
     }
 }
 
+#[derive(Subcommand)]
+enum AuthorityCommand {
+    /// Create the authority's signing key, sealed with a passphrase; prints the public key.
+    Init {
+        #[arg(long, default_value = "authority.key")]
+        key: PathBuf,
+    },
+    /// Validate the TOML manifest and post it as the election's first entry.
+    Setup {
+        #[arg(long)]
+        manifest: PathBuf,
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "authority.key")]
+        key: PathBuf,
+    },
+    /// Open the polls.
+    Open {
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "authority.key")]
+        key: PathBuf,
+    },
+    /// Close the polls (fixes the encrypted tally).
+    Close {
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "authority.key")]
+        key: PathBuf,
+    },
+    /// Phase, counts, and who is still missing.
+    Status {
+        #[arg(long)]
+        board: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistrarCommand {
+    /// Create the registrar's signing key, sealed with a passphrase; prints the public key.
+    Init {
+        #[arg(long, default_value = "registrar.key")]
+        key: PathBuf,
+    },
+    /// Issue one credential per new voter of the CSV (`voter_id[,weight][,style]`) into
+    /// `--out`, and post the public roll.
+    Credentials {
+        #[arg(long)]
+        voters: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "registrar.key")]
+        key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrusteeCommand {
+    /// Create a trustee's signing and key-ceremony keys, sealed with a passphrase
+    /// (URNA_PASSPHRASE or asked); prints the public keys for the manifest.
+    Init {
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+    },
+    /// Take part in the key ceremony; resumable: re-run after a crash to continue.
+    Ceremony {
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+        /// Seconds to wait for the other trustees before giving up (re-run to continue).
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+    },
+    /// After the polls close: post this trustee's decryption share of the tally.
+    Decrypt {
+        #[arg(long)]
+        board: String,
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Check a receipt: offline (proof and signature), or against the board's current log.
+    Check {
+        receipt: PathBuf,
+        #[arg(long)]
+        board: Option<String>,
+    },
+}
+
+fn verify_cmd(
+    board: &str,
+    checkpoints: &[PathBuf],
+    board_key: Option<&str>,
+    json: bool,
+) -> Result<bool> {
+    let client = BoardClient::new(board);
+    let expected = board_key
+        .map(|k| {
+            hex::decode_array::<32>(k)
+                .ok()
+                .and_then(|k| urna_crypto::sign::VerifyingKey::from_wire(&k).ok())
+                .context("--board-key is not a 32-byte hex Ed25519 key")
+        })
+        .transpose()?;
+    let (origin, stated) = client.stated_key()?;
+    let key = expected.unwrap_or(stated);
+    let copy = client.fetch_log(&origin, &key)?;
+    let earlier = checkpoints
+        .iter()
+        .map(|p| secrets::read(p))
+        .collect::<Result<Vec<_>>>()?;
+    let report = urna_verifier::verify(&origin, &key, &copy.note, &copy.entries, &earlier);
+    let manifest = copy
+        .entries
+        .first()
+        .and_then(|b| urna_election::entry::Entry::decode(b.clone()).ok())
+        .and_then(|e| urna_election::payload::Payload::decode(e.kind(), e.payload()).ok())
+        .and_then(|p| match p {
+            urna_election::payload::Payload::Setup(m) => Some(*m),
+            _ => None,
+        });
+    if manifest.as_ref().is_some_and(|m| m.board_key != key) {
+        bail!("the manifest names a different board key from the one the log is signed with");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text(manifest.as_ref()));
+    }
+    Ok(report.verified)
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo { voters, data, json } => {
+            if !demo::run(&demo::Options { voters, data, json })? {
+                bail!("the demo election did not verify");
+            }
+            Ok(())
+        }
+        Command::Board { command } => board_cmd(command),
+        Command::Authority { command } => authority_cmd(command),
+        Command::Registrar { command } => match command {
+            RegistrarCommand::Init { key } => {
+                let pass = secrets::passphrase(&key.display().to_string(), true)?;
+                let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
+                println!(
+                    "registrar public key (manifest [keys] registrar): {}",
+                    hex::encode(k.verifying_key().as_bytes())
+                );
+                Ok(())
+            }
+            RegistrarCommand::Credentials {
+                voters,
+                out,
+                board,
+                key,
+            } => {
+                let k = secrets::open_sealed_key_asking(&key)?;
+                let (issued, posted) =
+                    voter::credentials(&BoardClient::new(&board), &voters, &out, &k)?;
+                println!(
+                    "{issued} credential(s) issued into {}; {posted} roll batch(es) posted",
+                    out.display()
+                );
+                Ok(())
+            }
+        },
+        Command::Trustee { command } => trustee_cmd(command),
+        Command::Tally { board, key } => {
+            let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
+            let (e, r) = trustee::tally(&BoardClient::new(&board), signer)?;
+            print!("{}", trustee::table(&e, &r));
+            Ok(())
+        }
+        Command::Vote {
+            board,
+            credential,
+            choices,
+            challenge,
+            receipt,
+        } => {
+            let cred = urna_voter::credential::Credential::parse(&secrets::read(&credential)?)?;
+            let opts = voter::VoteOptions {
+                choices: choices.as_deref(),
+                challenge,
+                receipt_out: Some(&receipt),
+            };
+            if voter::vote(&BoardClient::new(&board), &cred, &opts, &mut |m| {
+                println!("{m}")
+            })?
+            .is_some()
+            {
+                println!("receipt saved to {}", receipt.display());
+            }
+            Ok(())
+        }
+        Command::Receipt {
+            command: ReceiptCommand::Check { receipt, board },
+        } => {
+            println!("{}", voter::check_receipt(&receipt, board.as_deref())?);
+            Ok(())
+        }
+        Command::Verify {
+            board,
+            checkpoint,
+            board_key,
+            json,
+        } => {
+            if !verify_cmd(&board, &checkpoint, board_key.as_deref(), json)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn authority_cmd(command: AuthorityCommand) -> Result<()> {
+    match command {
+        AuthorityCommand::Init { key } => {
+            let pass = secrets::passphrase(&key.display().to_string(), true)?;
+            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
+            println!(
+                "authority public key (manifest [keys] authority): {}",
+                hex::encode(k.verifying_key().as_bytes())
+            );
+        }
+        AuthorityCommand::Setup {
+            manifest,
+            board,
+            key,
+        } => {
+            let k = secrets::open_sealed_key_asking(&key)?;
+            let m = authority::setup(&BoardClient::new(&board), &manifest, &k)?;
+            println!(
+                "election {} set up: {} trustees (threshold {}), {} contests",
+                m.election_id,
+                m.trustees.len(),
+                m.threshold,
+                m.contests.len()
+            );
+        }
+        AuthorityCommand::Open { board, key } => {
+            let k = secrets::open_sealed_key_asking(&key)?;
+            let i = authority::open(&BoardClient::new(&board), &k)?;
+            println!("polls open (entry {i})");
+        }
+        AuthorityCommand::Close { board, key } => {
+            let k = secrets::open_sealed_key_asking(&key)?;
+            let i = authority::close(&BoardClient::new(&board), &k)?;
+            println!("polls closed (entry {i}); the encrypted tally is fixed");
+        }
+        AuthorityCommand::Status { board } => {
+            print!("{}", authority::status(&BoardClient::new(&board))?)
+        }
+    }
+    Ok(())
+}
+
+fn trustee_cmd(command: TrusteeCommand) -> Result<()> {
+    match command {
+        TrusteeCommand::Init { key } => {
+            let pass = secrets::passphrase(&key.display().to_string(), true)?;
+            let k = trustee::init(&key, pass.as_bytes())?;
+            println!("trustee key sealed in {}", key.display());
+            println!(
+                "for the manifest's [[trustees]] entry:\n{}",
+                trustee::describe(&k)
+            );
+        }
+        TrusteeCommand::Ceremony {
+            board,
+            key,
+            timeout,
+        } => {
+            let pass = secrets::passphrase(&key.display().to_string(), false)?;
+            let mut k = trustee::open(&key, pass.as_bytes())?;
+            let joint = trustee::ceremony(
+                &BoardClient::new(&board),
+                &key,
+                &mut k,
+                pass.as_bytes(),
+                std::time::Duration::from_secs(timeout),
+                &mut |m| eprintln!("urna trustee: {m}"),
+            )?;
+            println!(
+                "key ceremony complete; joint election key {}",
+                hex::encode(joint.as_bytes())
+            );
+        }
+        TrusteeCommand::Decrypt { board, key } => {
+            let pass = secrets::passphrase(&key.display().to_string(), false)?;
+            let mut k = trustee::open(&key, pass.as_bytes())?;
+            if trustee::decrypt(&BoardClient::new(&board), &mut k)? {
+                println!("decryption share posted");
+            } else {
+                println!("this trustee's decryption share is already on the ledger");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn board_cmd(command: BoardCommand) -> Result<()> {
+    match command {
+        BoardCommand::Init { key, origin } => {
+            let k = SigningKey::generate(&mut rand::rngs::OsRng);
+            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
+            println!(
+                "board public key (manifest [keys] board): {}",
+                hex::encode(k.verifying_key().as_bytes())
+            );
+            if let Some(o) = origin {
+                println!(
+                    "checkpoint verifier key: {}",
+                    verifier_key(&o, &k.verifying_key())
+                );
+            }
+            Ok(())
+        }
+        BoardCommand::Serve {
+            key,
+            origin,
+            data,
+            listen,
+            limits,
+        } => {
+            let key = secrets::read_plain_key(&key)?;
+            if origin.is_empty() {
+                bail!("--origin must be the election id");
+            }
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(serve(key, origin, data, listen, limits.limits()))
+        }
+    }
+}
+
 async fn serve(
     key: SigningKey,
     origin: String,
@@ -178,108 +558,4 @@ async fn serve(
         bail!("storage failed, stopped before acknowledging anything more; restart to recover from the log: {e}");
     }
     Ok(())
-}
-
-fn main() -> Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Demo => {
-            println!("urna demo: not yet — the trustee, voter and verifier layers (issues 5–8) are still being built.");
-            println!("The cryptographic core, the election rules and the board core are in place: run `cargo test --workspace`.");
-            Ok(())
-        }
-        Command::Board {
-            command: BoardCommand::Init { key, origin },
-        } => {
-            let k = SigningKey::generate(&mut rand::rngs::OsRng);
-            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
-            println!(
-                "board public key (manifest [keys] board): {}",
-                hex::encode(k.verifying_key().as_bytes())
-            );
-            if let Some(o) = origin {
-                println!(
-                    "checkpoint verifier key: {}",
-                    verifier_key(&o, &k.verifying_key())
-                );
-            }
-            Ok(())
-        }
-        Command::Board {
-            command:
-                BoardCommand::Serve {
-                    key,
-                    origin,
-                    data,
-                    listen,
-                    limits,
-                },
-        } => {
-            let key = secrets::read_plain_key(&key)?;
-            if origin.is_empty() {
-                bail!("--origin must be the election id");
-            }
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(serve(key, origin, data, listen, limits.limits()))
-        }
-        Command::Trustee {
-            command: TrusteeCommand::Init { key },
-        } => {
-            let pass = secrets::passphrase(&key.display().to_string(), true)?;
-            let k = trustee::init(&key, pass.as_bytes())?;
-            println!("trustee key sealed in {}", key.display());
-            println!(
-                "for the manifest's [[trustees]] entry:\n{}",
-                trustee::describe(&k)
-            );
-            Ok(())
-        }
-        Command::Trustee {
-            command:
-                TrusteeCommand::Ceremony {
-                    board,
-                    key,
-                    timeout,
-                },
-        } => {
-            let pass = secrets::passphrase(&key.display().to_string(), false)?;
-            let mut k = trustee::open(&key, pass.as_bytes())?;
-            let client = urna_board::client::BoardClient::new(&board);
-            let joint = trustee::ceremony(
-                &client,
-                &key,
-                &mut k,
-                pass.as_bytes(),
-                std::time::Duration::from_secs(timeout),
-                &mut |m| eprintln!("urna trustee: {m}"),
-            )?;
-            println!(
-                "key ceremony complete; joint election key {}",
-                hex::encode(joint.as_bytes())
-            );
-            Ok(())
-        }
-        Command::Trustee {
-            command: TrusteeCommand::Decrypt { board, key },
-        } => {
-            let pass = secrets::passphrase(&key.display().to_string(), false)?;
-            let mut k = trustee::open(&key, pass.as_bytes())?;
-            let client = urna_board::client::BoardClient::new(&board);
-            if trustee::decrypt(&client, &mut k)? {
-                println!("decryption share posted");
-            } else {
-                println!("this trustee's decryption share is already on the ledger");
-            }
-            Ok(())
-        }
-        Command::Tally { board, key } => {
-            let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
-            let client = urna_board::client::BoardClient::new(&board);
-            let (e, r) = trustee::tally(&client, signer)?;
-            print!("{}", trustee::table(&e, &r));
-            Ok(())
-        }
-    }
 }

@@ -84,3 +84,31 @@ pub fn read_plain_key(path: &Path) -> Result<SigningKey> {
     );
     Ok(SigningKey::from_seed(&seed))
 }
+
+/// Creates a passphrase-sealed Ed25519 signing key (authority, registrar).
+pub fn init_sealed_key(path: &Path, passphrase: &[u8]) -> Result<SigningKey> {
+    let mut rng = rand::rngs::OsRng;
+    let k = SigningKey::generate(&mut rng);
+    let sealed = urna_crypto::keyfile::seal(k.seed(), passphrase, cost(), &mut rng)?;
+    write_secret(path, &sealed, true)?;
+    Ok(k)
+}
+
+pub fn open_sealed_key(path: &Path, passphrase: &[u8]) -> Result<SigningKey> {
+    let seed = urna_crypto::keyfile::open(&read(path)?, passphrase)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let seed: [u8; 32] = seed
+        .as_slice()
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{}: not a sealed signing key", path.display()))?;
+    let k = SigningKey::from_seed(&seed);
+    let mut seed = seed;
+    zeroize::Zeroize::zeroize(&mut seed);
+    Ok(k)
+}
+
+/// A sealed key opened with the passphrase from the environment or the terminal.
+pub fn open_sealed_key_asking(path: &Path) -> Result<SigningKey> {
+    let pass = passphrase(&path.display().to_string(), false)?;
+    open_sealed_key(path, pass.as_bytes())
+}

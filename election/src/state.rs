@@ -234,6 +234,11 @@ impl Election {
         &self.qualified
     }
 
+    /// Roll batches admitted so far (the next batch's number).
+    pub fn roll_batches(&self) -> u32 {
+        self.roll_batches
+    }
+
     /// The sum of the roll's weights: with a contest's per-option maximum, it bounds every
     /// decrypted total (the discrete-log search).
     pub fn total_weight(&self) -> u64 {

@@ -1,0 +1,396 @@
+//! `urna demo`: a whole election on this machine, every party talking to a real board over
+//! HTTP on 127.0.0.1 exactly as separate parties would, then a full verification.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use rand::Rng;
+use serde_json::json;
+use urna_board::client::BoardClient;
+use urna_crypto::hex;
+use urna_crypto::sign::SigningKey;
+use urna_election::ballot::Choices;
+use urna_election::manifest::Manifest;
+use urna_voter::credential::Credential;
+use urna_voter::vote;
+
+use crate::{authority, secrets, trustee, voter};
+
+const EXAMPLE: &str = include_str!("../../specs/examples/manifest.toml");
+const ORIGIN: &str = "demo.urna.example/2026/council";
+const PASS: &str = "demo passphrase";
+const TRUSTEES: [&str; 5] = ["Ada", "Grace", "Alan", "Barbara", "Edsger"];
+
+pub struct Options {
+    pub voters: usize,
+    pub data: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// Starts a board on 127.0.0.1 (random port) in a background thread; returns its URL.
+fn start_board(dir: &Path, key: SigningKey) -> Result<String> {
+    let board = urna_board::board::Board::open(dir, ORIGIN, key)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let (state, _fatal) = urna_board::server::start(board);
+            let router = urna_board::server::app(state);
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
+        })
+    });
+    Ok(format!("http://{addr}"))
+}
+
+fn manifest_toml(
+    authority: &SigningKey,
+    registrar: &SigningKey,
+    board: &SigningKey,
+    trustees: &[String],
+) -> String {
+    let contests = &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap_or(0)..];
+    let mut t = format!(
+        "election_id = \"{ORIGIN}\"\ntitle = \"urna demo: City Council Election 2026\"\nrevote = \"latest-counts\"\nthreshold = 3\n\n[keys]\n"
+    );
+    for (name, k) in [
+        ("authority", authority),
+        ("registrar", registrar),
+        ("board", board),
+    ] {
+        t.push_str(&format!(
+            "{name} = \"{}\"\n",
+            hex::encode(k.verifying_key().as_bytes())
+        ));
+    }
+    for (name, keys) in TRUSTEES.iter().zip(trustees) {
+        t.push_str(&format!("\n[[trustees]]\nname = \"{name}\"\n{keys}\n"));
+    }
+    t.push('\n');
+    t.push_str(contests);
+    t
+}
+
+/// Random valid choices for a style (a blank contest now and then).
+fn random_choices<R: Rng>(m: &Manifest, style: u16, rng: &mut R) -> Choices {
+    let mut choices = Choices::default();
+    for &ci in &m.ballot_styles[usize::from(style)].contests {
+        let c = &m.contests[usize::from(ci)];
+        let rule = c.rule();
+        let n = c.options.len();
+        let mut values = vec![0u16; n];
+        if rule.per_option_max == 1 {
+            let k = rng.gen_range(rule.total_min..=rule.total_max.min(n as u32)) as usize;
+            let mut idx: Vec<usize> = (0..n).collect();
+            for s in 0..k {
+                let pick = rng.gen_range(s..n);
+                idx.swap(s, pick);
+                values[idx[s]] = 1;
+            }
+        } else {
+            let mut left = rule.total_max;
+            for v in values.iter_mut() {
+                let top = u32::from(rule.per_option_max).min(left);
+                *v = rng.gen_range(0..=top) as u16;
+                left -= u32::from(*v);
+            }
+        }
+        choices.0.insert(c.id.clone(), values);
+    }
+    choices
+}
+
+pub fn run(opts: &Options) -> Result<bool> {
+    if opts.voters == 0 {
+        bail!("--voters must be at least 1");
+    }
+    let tmp;
+    let dir: PathBuf = match &opts.data {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            if std::fs::read_dir(d)?.next().is_some() {
+                bail!(
+                    "{} is not empty; the demo needs a fresh directory",
+                    d.display()
+                );
+            }
+            d.clone()
+        }
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let quiet = opts.json;
+    let say = |m: &str| {
+        if !quiet {
+            println!("{m}");
+        }
+    };
+    let mut timings = serde_json::Map::new();
+    let mut lap = Instant::now();
+    let mut mark = |name: &str, timings: &mut serde_json::Map<String, serde_json::Value>| {
+        timings.insert(name.into(), json!(lap.elapsed().as_millis() as u64));
+        lap = Instant::now();
+    };
+
+    say("1. keys: the board, the authority, the registrar and five trustees each make their own");
+    let board_key = SigningKey::generate(&mut rand::rngs::OsRng);
+    secrets::write_secret(
+        &dir.join("board.key"),
+        &format!("{}\n", hex::encode(board_key.seed())),
+        true,
+    )?;
+    let authority_key = secrets::init_sealed_key(&dir.join("authority.key"), PASS.as_bytes())?;
+    let registrar_key = secrets::init_sealed_key(&dir.join("registrar.key"), PASS.as_bytes())?;
+    let mut trustee_keys = Vec::new();
+    let mut described = Vec::new();
+    for i in 1..=TRUSTEES.len() {
+        let k = trustee::init(&dir.join(format!("trustee-{i}.key")), PASS.as_bytes())?;
+        described.push(trustee::describe(&k));
+        trustee_keys.push(k);
+    }
+    let url = start_board(&dir.join("board-data"), board_key.clone())?;
+    say(&format!(
+        "   board listening on {url} (log in {})",
+        dir.join("board-data").display()
+    ));
+    let client = BoardClient::new(&url);
+    mark("keys_ms", &mut timings);
+
+    say("2. the authority posts the manifest (plurality, approval, score, referendum; two ballot styles)");
+    let manifest_path = dir.join("manifest.toml");
+    std::fs::write(
+        &manifest_path,
+        manifest_toml(&authority_key, &registrar_key, &board_key, &described),
+    )?;
+    let manifest = authority::setup(&client, &manifest_path, &authority_key)?;
+    mark("setup_ms", &mut timings);
+
+    say("3. key ceremony: 5 trustees, threshold 3, each on its own thread, only through the board");
+    let joint = std::thread::scope(|s| -> Result<Vec<urna_crypto::group::Point>> {
+        let handles: Vec<_> = trustee_keys
+            .iter_mut()
+            .enumerate()
+            .map(|(i, k)| {
+                let client = client.clone();
+                let path = dir.join(format!("trustee-{}.key", i + 1));
+                s.spawn(move || {
+                    trustee::ceremony(
+                        &client,
+                        &path,
+                        k,
+                        PASS.as_bytes(),
+                        Duration::from_secs(300),
+                        &mut |_| {},
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a trustee thread panicked"))?
+            })
+            .collect()
+    })?;
+    if joint.windows(2).any(|w| w[0] != w[1]) {
+        bail!("the trustees disagree on the joint key");
+    }
+    say(&format!(
+        "   joint election key {}",
+        hex::encode(joint[0].as_bytes())
+    ));
+    mark("key_ceremony_ms", &mut timings);
+
+    say(&format!("4. the registrar issues {} credentials (every 10th voter has weight 2, every 5th the non-resident ballot) and posts the roll", opts.voters));
+    let mut csv = String::from("voter_id,weight,style\n");
+    for v in 0..opts.voters {
+        let weight = if v % 10 == 9 { 2 } else { 1 };
+        let style = if v % 5 == 4 {
+            "non-resident"
+        } else {
+            "resident"
+        };
+        csv.push_str(&format!("voter-{v:05},{weight},{style}\n"));
+    }
+    let csv_path = dir.join("voters.csv");
+    std::fs::write(&csv_path, csv)?;
+    let cred_dir = dir.join("credentials");
+    let (issued, posted) = voter::credentials(&client, &csv_path, &cred_dir, &registrar_key)?;
+    say(&format!(
+        "   {issued} credentials issued, {posted} roll batch(es) posted"
+    ));
+    authority::open(&client, &authority_key)?;
+    say("   the authority opens the polls");
+    let earlier_checkpoint = client.get_checkpoint_note()?;
+    mark("registration_ms", &mut timings);
+
+    say("5. voters cast encrypted ballots; voter 0 first challenges one (Benaloh audit); some revote");
+    let synced = client.sync(None)?;
+    let creds: Vec<Credential> = (0..opts.voters)
+        .map(|v| {
+            Credential::parse(&secrets::read(
+                &cred_dir.join(format!("voter-{v:05}.credential")),
+            )?)
+            .map_err(anyhow::Error::from)
+        })
+        .collect::<Result<_>>()?;
+    let last: Arc<Mutex<Vec<Option<Choices>>>> = Arc::new(Mutex::new(vec![None; opts.voters]));
+    let cast = std::sync::atomic::AtomicUsize::new(0);
+    let revoters: Vec<usize> = (0..opts.voters).filter(|v| v % 17 == 3).collect();
+    let work: Vec<usize> = (0..opts.voters).chain(revoters.iter().copied()).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let e = &synced.election;
+    let challenged = Mutex::new(None);
+    std::thread::scope(|s| -> Result<()> {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| -> Result<()> {
+                    let mut rng = rand::rngs::OsRng;
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        // Revotes come after every first ballot has been handed out.
+                        let Some(&v) = work.get(i) else { return Ok(()) };
+                        let cred = &creds[v];
+                        let (_, style) =
+                            e.voter(&cred.public()).context("voter not on the roll")?;
+                        if i == 0 {
+                            let c = random_choices(&manifest, style, &mut rng);
+                            let p = vote::prepare(e, cred, &c, &mut rng)?;
+                            let entry = p.challenge(e, cred)?;
+                            client.submit_retrying(
+                                entry.bytes(),
+                                &synced.origin,
+                                &synced.key,
+                                Duration::from_secs(60),
+                            )?;
+                            *challenged.lock().map_err(|_| anyhow::anyhow!("lock"))? =
+                                Some(entry.leaf_hash());
+                        }
+                        let c = random_choices(&manifest, style, &mut rng);
+                        let p = vote::prepare(e, cred, &c, &mut rng)?;
+                        client.submit_retrying(
+                            p.entry.bytes(),
+                            &synced.origin,
+                            &synced.key,
+                            Duration::from_secs(60),
+                        )?;
+                        cast.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        last.lock().map_err(|_| anyhow::anyhow!("lock"))?[v] = Some(c);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a voter thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let cast = cast.into_inner();
+    say(&format!(
+        "   {cast} ballots cast ({} revotes), 1 challenged",
+        revoters.len()
+    ));
+    mark("voting_ms", &mut timings);
+
+    say("6. the authority closes the polls; trustees 1–3 decrypt the tally (4 and 5 are absent)");
+    authority::close(&client, &authority_key)?;
+    for k in trustee_keys.iter_mut().take(3) {
+        trustee::decrypt(&client, k)?;
+    }
+    let (e, result) = trustee::tally(&client, None)?;
+    mark("tally_ms", &mut timings);
+
+    say("7. an observer downloads the board and re-verifies everything");
+    let copy = client.fetch_log(&synced.origin, &synced.key)?;
+    let report = urna_verifier::verify(
+        &synced.origin,
+        &synced.key,
+        &copy.note,
+        &copy.entries,
+        &[earlier_checkpoint],
+    );
+    mark("verify_ms", &mut timings);
+
+    let last = last.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone();
+    let mut expected: Vec<Vec<u64>> = manifest
+        .contests
+        .iter()
+        .map(|c| vec![0; c.options.len()])
+        .collect();
+    for (v, c) in last.iter().enumerate() {
+        let Some(c) = c else { continue };
+        let weight = if v % 10 == 9 { 2 } else { 1 };
+        for (ci, contest) in manifest.contests.iter().enumerate() {
+            if let Some(values) = c.0.get(&contest.id) {
+                for (o, x) in values.iter().enumerate() {
+                    expected[ci][o] += weight * u64::from(*x);
+                }
+            }
+        }
+    }
+    let matches = result.counts == expected;
+    let ok = report.verified && matches;
+    let counts = e.counts();
+    if opts.json {
+        let named = |counts: &Vec<Vec<u64>>| -> serde_json::Value {
+            manifest
+                .contests
+                .iter()
+                .zip(counts)
+                .map(|(c, n)| {
+                    (
+                        c.id.clone(),
+                        c.options
+                            .iter()
+                            .zip(n)
+                            .map(|(o, x)| (o.id.clone(), json!(x)))
+                            .collect::<serde_json::Map<_, _>>()
+                            .into(),
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        };
+        println!(
+            "{}",
+            json!({
+                "verified": report.verified,
+                "result_matches_expected": matches,
+                "voters": opts.voters,
+                "ballots_cast": cast,
+                "ballots_counted": counts.counted,
+                "ballots_superseded": counts.superseded,
+                "ballots_challenged": counts.challenged,
+                "result": named(&result.counts),
+                "expected": named(&expected),
+                "board": url,
+                "entries": copy.checkpoint.size,
+                "timings_ms": timings,
+            })
+        );
+    } else {
+        println!();
+        print!("{}", report.to_text(Some(&manifest)));
+        println!(
+            "{}",
+            if matches {
+                "the decrypted result equals the tally computed in the clear from the choices the demo made"
+            } else {
+                "MISMATCH: the decrypted result differs from the tally computed in the clear"
+            }
+        );
+    }
+    Ok(ok)
+}

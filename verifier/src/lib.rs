@@ -1,0 +1,266 @@
+//! The observer's verification of a whole election record: the Merkle tree against the
+//! board-signed checkpoint, consistency with checkpoints kept earlier, then a replay of every
+//! entry through the same state machine the board runs (every signature, proof and rule), and
+//! the result against the combination of the decryption shares.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use urna_board::merkle::{leaf_hash, Tree};
+use urna_board::note::Checkpoint;
+use urna_crypto::sign::VerifyingKey;
+use urna_election::entry::{Entry, TrackingCode};
+use urna_election::payload::ElectionResult;
+use urna_election::state::{BallotStatus, Counts, Election, Phase};
+
+/// One check and its outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub verified: bool,
+    pub election_id: String,
+    pub title: Option<String>,
+    pub size: u64,
+    pub phase: Option<Phase>,
+    pub entries_by_kind: BTreeMap<String, u64>,
+    pub counts: Option<Counts>,
+    pub challenged: Vec<String>,
+    pub result: Option<ElectionResult>,
+    pub checks: Vec<Check>,
+    /// The first failure: entry index (if any), its kind, and the rule or proof that failed.
+    pub failure: Option<String>,
+}
+
+/// Verifies a record: the signed checkpoint `note`, the entries it covers, and checkpoints kept
+/// earlier by the observer (each must be a prefix of this log).
+pub fn verify(
+    origin: &str,
+    board_key: &VerifyingKey,
+    note: &str,
+    entries: &[Vec<u8>],
+    earlier: &[String],
+) -> Report {
+    let mut r = Report {
+        verified: false,
+        election_id: origin.to_string(),
+        title: None,
+        size: entries.len() as u64,
+        phase: None,
+        entries_by_kind: BTreeMap::new(),
+        counts: None,
+        challenged: Vec::new(),
+        result: None,
+        checks: Vec::new(),
+        failure: None,
+    };
+    let check = |r: &mut Report, name: &str, res: Result<String, String>| -> bool {
+        let ok = res.is_ok();
+        let detail = res.unwrap_or_else(|e| e);
+        if !ok && r.failure.is_none() {
+            r.failure = Some(format!("{name}: {detail}"));
+        }
+        r.checks.push(Check {
+            name: name.to_string(),
+            ok,
+            detail,
+        });
+        ok
+    };
+    let cp = match Checkpoint::open(note, origin, board_key) {
+        Ok(cp) => cp,
+        Err(e) => {
+            check(&mut r, "checkpoint signed by the board", Err(e.to_string()));
+            return r;
+        }
+    };
+    check(
+        &mut r,
+        "checkpoint signed by the board",
+        Ok(format!("size {}", cp.size)),
+    );
+    let mut tree = Tree::new();
+    for e in entries {
+        tree.push(leaf_hash(e));
+    }
+    let root_ok = cp.size == entries.len() as u64 && tree.root(cp.size).ok() == Some(cp.root);
+    if !check(
+        &mut r,
+        "Merkle tree of the entries matches the checkpoint",
+        if root_ok {
+            Ok(format!("{} entries", entries.len()))
+        } else {
+            Err(format!(
+                "the {} entries do not hash to the signed root of size {} (an entry was removed, added, altered or reordered)",
+                entries.len(),
+                cp.size
+            ))
+        },
+    ) {
+        return r;
+    }
+    for (k, n) in earlier.iter().enumerate() {
+        let res = match Checkpoint::open(n, origin, board_key) {
+            Err(e) => Err(format!("earlier checkpoint {}: {e}", k + 1)),
+            Ok(old) if old.size > cp.size => Err(format!(
+                "earlier checkpoint {} has size {}, larger than the log's {}",
+                k + 1,
+                old.size,
+                cp.size
+            )),
+            Ok(old) if tree.root(old.size).ok() != Some(old.root) => Err(format!(
+                "earlier checkpoint {} (size {}) is not a prefix of this log: the board forked its log",
+                k + 1,
+                old.size
+            )),
+            Ok(old) => Ok(format!("size {} is a prefix", old.size)),
+        };
+        check(&mut r, "consistent with an earlier checkpoint", res);
+    }
+    let decoded: Result<Vec<Entry>, String> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Entry::decode(b.clone()).map_err(|e| format!("entry {i}: malformed: {e}")))
+        .collect();
+    let decoded = match decoded {
+        Ok(d) => d,
+        Err(e) => {
+            check(
+                &mut r,
+                "every entry admissible under the election rules",
+                Err(e),
+            );
+            return r;
+        }
+    };
+    for e in &decoded {
+        *r.entries_by_kind.entry(e.kind().to_string()).or_default() += 1;
+    }
+    let election = match Election::replay(&decoded) {
+        Ok(e) => e,
+        Err((i, kind, rejection)) => {
+            check(
+                &mut r,
+                "every entry admissible under the election rules",
+                Err(format!(
+                    "entry {i} ({kind}): {} — {rejection}",
+                    rejection.code()
+                )),
+            );
+            return r;
+        }
+    };
+    check(
+        &mut r,
+        "every entry admissible under the election rules",
+        Ok(
+            "signatures, proofs, eligibility, phases, revoting, key ceremony, decryption shares"
+                .into(),
+        ),
+    );
+    r.title = election.manifest().map(|m| m.title.clone());
+    r.phase = Some(election.phase());
+    r.counts = Some(election.counts());
+    r.challenged = election
+        .ballots()
+        .iter()
+        .filter(|b| b.status == BallotStatus::Challenged)
+        .map(|b| format!("entry {} {}", b.index, TrackingCode::full(&b.tracking_code)))
+        .collect();
+    if !r.challenged.is_empty() {
+        let n = r.challenged.len();
+        check(
+            &mut r,
+            "challenged ballots open to the choices they claim",
+            Ok(format!("{n} audited")),
+        );
+    }
+    match election.phase() {
+        Phase::Finished => {
+            let published = election.result().cloned();
+            let recomputed = urna_tally::result::compute(&election).map_err(|e| e.to_string());
+            let res = match (&published, recomputed) {
+                (Some(p), Ok(c)) if *p == c => {
+                    Ok("equals the combination of the decryption shares".into())
+                }
+                (_, Err(e)) => Err(e),
+                _ => Err("the published result differs from the combination".into()),
+            };
+            check(&mut r, "result", res);
+            r.result = published;
+        }
+        p => {
+            check(
+                &mut r,
+                "result",
+                Err(format!("no result yet (phase {p:?})")),
+            );
+        }
+    }
+    r.verified = r.checks.iter().all(|c| c.ok);
+    r
+}
+
+impl Report {
+    /// The human report.
+    pub fn to_text(&self, manifest: Option<&urna_election::manifest::Manifest>) -> String {
+        let mut s = format!(
+            "election {}{}\n{} entries:",
+            self.election_id,
+            self.title
+                .as_ref()
+                .map(|t| format!(" — {t}"))
+                .unwrap_or_default(),
+            self.size
+        );
+        for (k, n) in &self.entries_by_kind {
+            s.push_str(&format!(" {k} {n};"));
+        }
+        s.push('\n');
+        if let Some(c) = &self.counts {
+            s.push_str(&format!(
+                "ballots: {} cast, {} counted, {} superseded, {} challenged; {} voters on the roll\n",
+                c.ballots, c.counted, c.superseded, c.challenged, c.voters
+            ));
+        }
+        for c in &self.challenged {
+            s.push_str(&format!("  challenged: {c}\n"));
+        }
+        if let (Some(r), Some(m)) = (&self.result, manifest) {
+            for (c, counts) in m.contests.iter().zip(&r.counts) {
+                s.push_str(&format!("{}\n", c.title));
+                let w = c
+                    .options
+                    .iter()
+                    .map(|o| o.name.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                for (o, n) in c.options.iter().zip(counts) {
+                    s.push_str(&format!("  {:<w$}  {n:>8}\n", o.name));
+                }
+            }
+        }
+        for c in &self.checks {
+            s.push_str(&format!(
+                "{} {} — {}\n",
+                if c.ok { "✓" } else { "✗" },
+                c.name,
+                c.detail
+            ));
+        }
+        s.push_str(if self.verified {
+            "VERIFIED\n"
+        } else {
+            "NOT VERIFIED\n"
+        });
+        s
+    }
+}
