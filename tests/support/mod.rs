@@ -19,6 +19,54 @@ pub fn free_port() -> u16 {
         .unwrap_or(0)
 }
 
+/// Runs `urna` with the given arguments (test passphrase and a cheap KDF in the environment).
+pub fn urna(args: &[&str]) -> std::process::Output {
+    Command::new(URNA)
+        .args(args)
+        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_KDF_COST", "test")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Runs `urna`, asserting success; returns stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = urna(args);
+    assert!(
+        out.status.success(),
+        "urna {} failed:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `urna`, asserting failure; returns stdout and stderr together.
+pub fn fails(args: &[&str]) -> String {
+    let out = urna(args);
+    assert!(!out.status.success(), "urna {} succeeded", args.join(" "));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Spawns `urna` in the background (test passphrase and KDF cost).
+pub fn spawn(args: &[&str]) -> Child {
+    Command::new(URNA)
+        .args(args)
+        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_KDF_COST", "test")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// A board process serving one election from a data directory.
 pub struct Board {
     pub url: String,
@@ -33,6 +81,12 @@ impl Board {
     pub fn start(dir: &Path, key: &SigningKey, origin: &str) -> Board {
         let key_path = dir.join("board.key");
         std::fs::write(&key_path, format!("{}\n", hex::encode(key.seed()))).unwrap();
+        Board::start_with_key_file(dir, &key_path, origin)
+    }
+
+    /// Serves from `<dir>/board-data` with a key file made by `urna board init`.
+    pub fn start_with_key_file(dir: &Path, key_path: &Path, origin: &str) -> Board {
+        let key_path = key_path.to_path_buf();
         let port = free_port();
         let mut b = Board {
             url: format!("http://127.0.0.1:{port}"),

@@ -1,0 +1,369 @@
+//! A small election end to end, every party a separate `urna` process on loopback: keys made
+//! by each role's `init`, the manifest posted by the authority, a key ceremony in which one
+//! trustee process is killed and resumed, credentials from a CSV, votes with a Benaloh
+//! challenge and a revote, the board killed and restarted between voting and tally, a
+//! decryption with one trustee absent, receipts checked before and after, and `urna verify`.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{fails, ok, spawn, Board};
+
+const ORIGIN: &str = "e2e.urna.example/2026";
+const EXAMPLE: &str = include_str!("../specs/examples/manifest.toml");
+
+fn field(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            l.split_once(prefix)
+                .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
+}
+
+fn info(url: &str) -> serde_json::Value {
+    let body = ureq::get(&format!("{url}/info"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_small_election_with_separate_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+
+    let board_pub = field(
+        &ok(&[
+            "board",
+            "init",
+            "--key",
+            &d("board.key"),
+            "--origin",
+            ORIGIN,
+        ]),
+        "[keys] board):",
+    );
+    let authority_pub = field(
+        &ok(&["authority", "init", "--key", &d("authority.key")]),
+        "[keys] authority):",
+    );
+    let registrar_pub = field(
+        &ok(&["registrar", "init", "--key", &d("registrar.key")]),
+        "[keys] registrar):",
+    );
+    let mut trustees = String::new();
+    for i in 1..=3 {
+        let out = ok(&["trustee", "init", "--key", &d(&format!("t{i}.key"))]);
+        trustees.push_str(&format!(
+            "\n[[trustees]]\nname = \"T{i}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
+            field(&out, "signing_key ="),
+            field(&out, "ceremony_key =")
+        ));
+    }
+    // A key file is never overwritten, and a wrong passphrase is a clear error.
+    assert!(fails(&["trustee", "init", "--key", &d("t1.key")]).contains("exists already"));
+    let manifest = format!(
+        "election_id = \"{ORIGIN}\"\ntitle = \"E2E\"\nthreshold = 2\n\n[keys]\nauthority = \"{authority_pub}\"\nregistrar = \"{registrar_pub}\"\nboard = \"{board_pub}\"\n{trustees}\n{}",
+        &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..]
+    );
+    std::fs::write(d("manifest.toml"), manifest).unwrap();
+
+    let mut board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
+    let url = board.url.clone();
+    ok(&[
+        "authority",
+        "setup",
+        "--manifest",
+        &d("manifest.toml"),
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+
+    // Trustee 1 alone posts its commitments and waits; it is killed there, and resumed later.
+    let mut t1 = spawn(&[
+        "trustee",
+        "ceremony",
+        "--board",
+        &url,
+        "--key",
+        &d("t1.key"),
+    ]);
+    wait_until("trustee 1's commitment", || info(&url)["size"] == 2);
+    t1.kill().unwrap();
+    t1.wait().unwrap();
+    let others: Vec<_> = [2, 3]
+        .iter()
+        .map(|i| {
+            spawn(&[
+                "trustee",
+                "ceremony",
+                "--board",
+                &url,
+                "--key",
+                &d(&format!("t{i}.key")),
+            ])
+        })
+        .collect();
+    let t1 = spawn(&[
+        "trustee",
+        "ceremony",
+        "--board",
+        &url,
+        "--key",
+        &d("t1.key"),
+    ]);
+    let mut keys = Vec::new();
+    for c in others.into_iter().chain([t1]) {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        keys.push(field(
+            &String::from_utf8(out.stdout).unwrap(),
+            "joint election key",
+        ));
+    }
+    assert!(keys.iter().all(|k| *k == keys[0]));
+    assert_eq!(info(&url)["phase"], "registration");
+
+    // Credentials: a bad CSV posts nothing and names its lines.
+    std::fs::write(
+        d("bad.csv"),
+        "voter_id,weight,style\nann,1,resident\nbob,zero,resident\ncid,1,martian\n",
+    )
+    .unwrap();
+    let size = info(&url)["size"].clone();
+    let err = fails(&[
+        "registrar",
+        "credentials",
+        "--voters",
+        &d("bad.csv"),
+        "--out",
+        &d("creds"),
+        "--board",
+        &url,
+        "--key",
+        &d("registrar.key"),
+    ]);
+    assert!(err.contains("line 3") && err.contains("line 4"), "{err}");
+    assert_eq!(info(&url)["size"], size);
+    std::fs::write(d("voters.csv"), "voter_id,weight,style\nann,1,resident\nbob,2,resident\ncid,1,non-resident\ndee,3,resident\n").unwrap();
+    let creds = [
+        "registrar",
+        "credentials",
+        "--voters",
+        &d("voters.csv"),
+        "--out",
+        &d("creds"),
+        "--board",
+        &url,
+        "--key",
+        &d("registrar.key"),
+    ];
+    assert!(ok(&creds).contains("4 credential(s) issued"));
+    // Re-running issues nothing new and posts nothing.
+    assert!(ok(&creds).contains("0 credential(s) issued into"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d("creds/ann.credential"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let cred = |v: &str| d(&format!("creds/{v}.credential"));
+    let rcpt = |v: &str| d(&format!("{v}.receipt"));
+    let vote = |v: &str, choices: &str, receipt: &str| {
+        ok(&[
+            "vote",
+            "--board",
+            &url,
+            "--credential",
+            &cred(v),
+            "--choices",
+            choices,
+            "--receipt",
+            receipt,
+        ])
+    };
+
+    assert!(fails(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &cred("ann"),
+        "--choices",
+        "mayor=alice"
+    ])
+    .contains("not open yet"));
+    ok(&[
+        "authority",
+        "open",
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    std::fs::write(
+        d("early.cp"),
+        ureq::get(&format!("{url}/checkpoint"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+
+    let all = "mayor=alice;council=dan,eve;budget=park:3,bikes:5;measure-a=yes";
+    // Ann audits her client first: the challenged ballot is published and never counted.
+    assert!(ok(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &cred("ann"),
+        "--choices",
+        all,
+        "--challenge"
+    ])
+    .contains("challenged"));
+    vote("ann", all, &rcpt("ann"));
+    vote(
+        "bob",
+        "mayor=bob;council=fay;budget=library:5;measure-a=no",
+        &rcpt("bob-first"),
+    );
+    let out = vote(
+        "bob",
+        "mayor=carol;council=;budget=park:1;measure-a=blank",
+        &rcpt("bob"),
+    );
+    assert!(out.contains("replaces your earlier ballot"), "{out}");
+    vote("cid", "budget=bikes:4,park:4;measure-a=yes", &rcpt("cid"));
+    // Bad choices are refused before anything is encrypted.
+    assert!(fails(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &cred("dee"),
+        "--choices",
+        "mayor=alice,bob"
+    ])
+    .contains("mayor"));
+    assert!(fails(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &cred("dee"),
+        "--choices",
+        "mayor=zed"
+    ])
+    .contains("no option `zed`"));
+    assert!(fails(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &cred("cid"),
+        "--choices",
+        "mayor=alice"
+    ])
+    .contains("not on this voter's ballot"));
+    vote(
+        "dee",
+        "mayor=alice;council=gus;budget=park:2;measure-a=no",
+        &rcpt("dee"),
+    );
+
+    assert!(
+        ok(&["receipt", "check", &rcpt("bob-first"), "--board", &url])
+            .contains("superseded by a later ballot")
+    );
+    assert!(ok(&["receipt", "check", &rcpt("ann"), "--board", &url])
+        .contains("the ballot counted for your credential"));
+    assert!(ok(&["receipt", "check", &rcpt("ann")]).contains("offline"));
+    let status = ok(&["authority", "status", "--board", &url]);
+    assert!(
+        status.contains("ballots cast 5 (counted 4, superseded 1, challenged 1)"),
+        "{status}"
+    );
+
+    // The board is killed between voting and the tally; it recovers from its log.
+    board.kill();
+    board.restart();
+
+    ok(&[
+        "authority",
+        "close",
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    assert!(fails(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &cred("dee"),
+        "--choices",
+        "mayor=bob"
+    ])
+    .contains("closed"));
+    // Trustee 2 is absent; 1 and 3 suffice.
+    assert!(ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")]).contains("posted"));
+    assert!(
+        ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")])
+            .contains("already on the ledger")
+    );
+    ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t3.key")]);
+    let table = ok(&["tally", "--board", &url]);
+    // Weighted: ann 1 (alice), bob 2 (carol), dee 3 (alice).
+    assert!(
+        table.contains("Alice Martin         4") && table.contains("Carol Diaz           2"),
+        "{table}"
+    );
+
+    assert!(ok(&["receipt", "check", &rcpt("dee"), "--board", &url]).contains("counted"));
+    let report = ok(&[
+        "verify",
+        "--board",
+        &url,
+        "--checkpoint",
+        &d("early.cp"),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["verified"], true);
+    // budget: ann park 3 bikes 5; bob park 1 ×2; cid bikes 4 park 4; dee park 2 ×3.
+    assert_eq!(
+        v["result"]["counts"][2],
+        serde_json::json!([3 + 2 + 4 + 6, 5 + 4, 0])
+    );
+    assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
+}
