@@ -89,15 +89,22 @@ enum Command {
         #[arg(long, default_value = "ballot.receipt")]
         receipt: PathBuf,
     },
+    /// Election records for observers.
+    Record {
+        #[command(subcommand)]
+        command: RecordCommand,
+    },
     /// Ballot receipts.
     Receipt {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
-    /// Re-verify a whole election from its board.
+    /// Re-verify a whole election, from an exported record file or from its board.
     Verify {
-        #[arg(long)]
-        board: String,
+        /// An exported record (`urna record export`); or use --board.
+        record: Option<PathBuf>,
+        #[arg(long, conflicts_with = "record", required_unless_present = "record")]
+        board: Option<String>,
         /// A checkpoint kept earlier (repeatable): the log must extend it.
         #[arg(long)]
         checkpoint: Vec<PathBuf>,
@@ -251,6 +258,17 @@ enum TrusteeCommand {
 }
 
 #[derive(Subcommand)]
+enum RecordCommand {
+    /// Download the whole log (checked against the signed checkpoint) into one record file.
+    Export {
+        #[arg(long)]
+        board: String,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum ReceiptCommand {
     /// Check a receipt: offline (proof and signature), or against the board's current log.
     Check {
@@ -260,44 +278,84 @@ enum ReceiptCommand {
     },
 }
 
+fn parse_board_key(k: &str) -> Result<urna_crypto::sign::VerifyingKey> {
+    hex::decode_array::<32>(k)
+        .ok()
+        .and_then(|k| urna_crypto::sign::VerifyingKey::from_wire(&k).ok())
+        .context("--board-key is not a 32-byte hex Ed25519 key")
+}
+
+fn manifest_of(entries: &[Vec<u8>]) -> Option<urna_election::manifest::Manifest> {
+    use urna_election::payload::Payload;
+    let e = urna_election::entry::Entry::decode(entries.first()?.clone()).ok()?;
+    match Payload::decode(e.kind(), e.payload()).ok()? {
+        Payload::Setup(m) => Some(*m),
+        _ => None,
+    }
+}
+
 fn verify_cmd(
-    board: &str,
+    record: Option<&std::path::Path>,
+    board: Option<&str>,
     checkpoints: &[PathBuf],
     board_key: Option<&str>,
     json: bool,
 ) -> Result<bool> {
-    let client = BoardClient::new(board);
-    let expected = board_key
-        .map(|k| {
-            hex::decode_array::<32>(k)
-                .ok()
-                .and_then(|k| urna_crypto::sign::VerifyingKey::from_wire(&k).ok())
-                .context("--board-key is not a 32-byte hex Ed25519 key")
-        })
-        .transpose()?;
-    let (origin, stated) = client.stated_key()?;
-    let key = expected.unwrap_or(stated);
-    let copy = client.fetch_log(&origin, &key)?;
+    let pinned = board_key.map(parse_board_key).transpose()?;
+    let (origin, key, note, entries, key_source) = match (record, board) {
+        (Some(path), _) => {
+            let f =
+                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let rec = urna_verifier::record::read(&mut std::io::BufReader::new(f))?;
+            let origin = rec
+                .checkpoint
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let (key, source) = match pinned {
+                Some(k) => (k, "pinned with --board-key"),
+                None => (
+                    manifest_of(&rec.entries).map(|m| m.board_key).context(
+                        "the record has no manifest to take the board key from; pass --board-key",
+                    )?,
+                    "taken from the record's own manifest (pin it with --board-key)",
+                ),
+            };
+            (origin, key, rec.checkpoint, rec.entries, source)
+        }
+        (None, Some(url)) => {
+            let client = BoardClient::new(url);
+            let (origin, stated) = client.stated_key()?;
+            let (key, source) = match pinned {
+                Some(k) => (k, "pinned with --board-key"),
+                None => (
+                    stated,
+                    "as the board states it, checked against its manifest",
+                ),
+            };
+            let copy = client.fetch_log(&origin, &key)?;
+            (origin, key, copy.note, copy.entries, source)
+        }
+        (None, None) => bail!("give a record file or --board"),
+    };
     let earlier = checkpoints
         .iter()
         .map(|p| secrets::read(p))
         .collect::<Result<Vec<_>>>()?;
-    let report = urna_verifier::verify(&origin, &key, &copy.note, &copy.entries, &earlier);
-    let manifest = copy
-        .entries
-        .first()
-        .and_then(|b| urna_election::entry::Entry::decode(b.clone()).ok())
-        .and_then(|e| urna_election::payload::Payload::decode(e.kind(), e.payload()).ok())
-        .and_then(|p| match p {
-            urna_election::payload::Payload::Setup(m) => Some(*m),
-            _ => None,
-        });
+    let mut report = urna_verifier::verify(&origin, &key, &note, &entries, &earlier);
+    let manifest = manifest_of(&entries);
     if manifest.as_ref().is_some_and(|m| m.board_key != key) {
-        bail!("the manifest names a different board key from the one the log is signed with");
+        report.fail(
+            "the manifest names the board key that signs the log",
+            "the manifest names a different board key from the one the checkpoint is signed with"
+                .into(),
+        );
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        println!("board key {} ({key_source})", hex::encode(key.as_bytes()));
         print!("{}", report.to_text(manifest.as_ref()));
     }
     Ok(report.verified)
@@ -375,13 +433,40 @@ fn main() -> Result<()> {
             println!("{}", voter::check_receipt(&receipt, board.as_deref())?);
             Ok(())
         }
+        Command::Record {
+            command: RecordCommand::Export { board, out },
+        } => {
+            let client = BoardClient::new(&board);
+            let (origin, key) = client.stated_key()?;
+            let copy = client.fetch_log(&origin, &key)?;
+            let tmp = out.with_extension("tmp");
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            urna_verifier::record::write(&mut f, &copy.note, &copy.entries)?;
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&tmp, &out)?;
+            let bytes = std::fs::metadata(&out)?.len();
+            println!(
+                "{} entries ({bytes} bytes) under the checkpoint of size {} written to {}",
+                copy.entries.len(),
+                copy.checkpoint.size,
+                out.display()
+            );
+            Ok(())
+        }
         Command::Verify {
+            record,
             board,
             checkpoint,
             board_key,
             json,
         } => {
-            if !verify_cmd(&board, &checkpoint, board_key.as_deref(), json)? {
+            if !verify_cmd(
+                record.as_deref(),
+                board.as_deref(),
+                &checkpoint,
+                board_key.as_deref(),
+                json,
+            )? {
                 std::process::exit(1);
             }
             Ok(())

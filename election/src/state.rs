@@ -197,10 +197,12 @@ impl Election {
     /// Replays a whole log; stops at the first rejected entry, returning its index.
     pub fn replay(entries: &[Entry]) -> Result<Election, (u64, EntryKind, Rejection)> {
         let mut e = Election::new();
-        for chunk in entries.chunks(1024) {
+        for (c, chunk) in entries.chunks(1024).enumerate() {
             for (i, r) in e.apply_batch(chunk).into_iter().enumerate() {
                 if let Err(rej) = r {
-                    let index = e.size + i as u64;
+                    // The log's index, not the state's size: later entries of the chunk may
+                    // have been admitted after the failing one.
+                    let index = (c * 1024 + i) as u64;
                     return Err((index, chunk[i].kind(), rej));
                 }
             }

@@ -104,3 +104,22 @@ proptest! {
         prop_assert_eq!(&e.result().unwrap().counts, &clear);
     }
 }
+
+/// A failing entry is reported at its own index in the log, even when later entries of the same
+/// batch are admissible.
+#[test]
+fn replay_names_the_failing_entry_by_its_log_index() {
+    let r = kit::record(5);
+    let mut entries = r.entries.clone();
+    let first_ballot = entries
+        .iter()
+        .position(|e| e.kind() == urna_election::entry::EntryKind::Ballot)
+        .unwrap();
+    entries.insert(first_ballot + 1, entries[first_ballot].clone());
+    let Err((index, kind, rejection)) = Election::replay(&entries) else {
+        panic!("a duplicated entry must not replay")
+    };
+    assert_eq!(index, first_ballot as u64 + 1);
+    assert_eq!(kind, urna_election::entry::EntryKind::Ballot);
+    assert_eq!(rejection.code(), "duplicate");
+}

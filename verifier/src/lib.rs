@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod record;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -210,6 +212,19 @@ pub fn verify(
 }
 
 impl Report {
+    /// Records a failed check found outside [`verify`] (e.g. about where the key came from).
+    pub fn fail(&mut self, name: &str, detail: String) {
+        if self.failure.is_none() {
+            self.failure = Some(format!("{name}: {detail}"));
+        }
+        self.checks.push(Check {
+            name: name.to_string(),
+            ok: false,
+            detail,
+        });
+        self.verified = false;
+    }
+
     /// The human report.
     pub fn to_text(&self, manifest: Option<&urna_election::manifest::Manifest>) -> String {
         let mut s = format!(

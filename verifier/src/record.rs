@@ -1,0 +1,92 @@
+//! The exported election record: one file holding the board's signed checkpoint and every
+//! entry it covers, readable as a stream (specs/verifier.md §1).
+//!
+//! ```text
+//! "urna-record-v1\n"
+//! u32 length ‖ signed checkpoint note (UTF-8)
+//! u64 entry count (must equal the checkpoint's size)
+//! then per entry: u32 length ‖ entry bytes
+//! ```
+//! Integers are big-endian; an entry is at most 65,535 bytes; nothing may follow the last entry.
+
+use std::io::{self, Read, Write};
+
+use thiserror::Error;
+
+pub const MAGIC: &[u8] = b"urna-record-v1\n";
+const MAX_NOTE: u32 = 1 << 16;
+const MAX_ENTRY: u32 = 65_535;
+
+#[derive(Debug, Error)]
+pub enum RecordError {
+    #[error("cannot read the record: {0}")]
+    Io(#[from] io::Error),
+    #[error("not an urna record: {0}")]
+    Malformed(String),
+}
+
+pub struct Record {
+    pub checkpoint: String,
+    pub entries: Vec<Vec<u8>>,
+}
+
+pub fn write<W: Write>(w: &mut W, checkpoint: &str, entries: &[Vec<u8>]) -> io::Result<()> {
+    w.write_all(MAGIC)?;
+    w.write_all(&(checkpoint.len() as u32).to_be_bytes())?;
+    w.write_all(checkpoint.as_bytes())?;
+    w.write_all(&(entries.len() as u64).to_be_bytes())?;
+    for e in entries {
+        w.write_all(&(e.len() as u32).to_be_bytes())?;
+        w.write_all(e)?;
+    }
+    w.flush()
+}
+
+fn read_exact<R: Read>(r: &mut R, n: usize, what: &str) -> Result<Vec<u8>, RecordError> {
+    let mut buf = vec![0u8; n];
+    r.read_exact(&mut buf).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => RecordError::Malformed(format!("truncated in {what}")),
+        _ => RecordError::Io(e),
+    })?;
+    Ok(buf)
+}
+
+fn u32_of<R: Read>(r: &mut R, what: &str) -> Result<u32, RecordError> {
+    let b = read_exact(r, 4, what)?;
+    Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Reads a whole record, strictly: lengths bounded, the count matching, no trailing bytes.
+pub fn read<R: Read>(r: &mut R) -> Result<Record, RecordError> {
+    if read_exact(r, MAGIC.len(), "the header")? != MAGIC {
+        return Err(RecordError::Malformed(
+            "the file does not start with urna-record-v1".into(),
+        ));
+    }
+    let n = u32_of(r, "the checkpoint length")?;
+    if n > MAX_NOTE {
+        return Err(RecordError::Malformed(format!("checkpoint of {n} bytes")));
+    }
+    let checkpoint = String::from_utf8(read_exact(r, n as usize, "the checkpoint")?)
+        .map_err(|_| RecordError::Malformed("the checkpoint is not UTF-8".into()))?;
+    let c = read_exact(r, 8, "the entry count")?;
+    let count = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    let mut entries = Vec::with_capacity(count.min(1 << 20) as usize);
+    for i in 0..count {
+        let len = u32_of(r, &format!("entry {i}'s length"))?;
+        if len > MAX_ENTRY {
+            return Err(RecordError::Malformed(format!(
+                "entry {i} has {len} bytes, more than 65,535"
+            )));
+        }
+        entries.push(read_exact(r, len as usize, &format!("entry {i}"))?);
+    }
+    let mut rest = [0u8; 1];
+    if r.read(&mut rest)? != 0 {
+        return Err(RecordError::Malformed("bytes follow the last entry".into()));
+    }
+    Ok(Record {
+        checkpoint,
+        entries,
+    })
+}
