@@ -12,6 +12,7 @@ use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 
 mod authority;
+mod bench;
 mod demo;
 mod secrets;
 mod trustee;
@@ -98,6 +99,17 @@ enum Command {
     Receipt {
         #[command(subcommand)]
         command: ReceiptCommand,
+    },
+    /// Measure the figures: encryption, verification, board ingest, tally, record size.
+    Bench {
+        #[command(subcommand)]
+        command: Option<BenchCommand>,
+        /// A short run (under a minute).
+        #[arg(long)]
+        quick: bool,
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Re-verify a whole election, from an exported record file or from its board.
     Verify {
@@ -258,6 +270,17 @@ enum TrusteeCommand {
 }
 
 #[derive(Subcommand)]
+enum BenchCommand {
+    /// Write a large synthetic but fully valid record of plurality-10 ballots.
+    Record {
+        #[arg(long, default_value_t = 100_000)]
+        ballots: usize,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum RecordCommand {
     /// Download the whole log (checked against the signed checkpoint) into one record file.
     Export {
@@ -371,6 +394,15 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Board { command } => board_cmd(command),
+        Command::Bench {
+            command: Some(BenchCommand::Record { ballots, out }),
+            ..
+        } => bench::record(ballots, &out, &|m| println!("{m}")),
+        Command::Bench {
+            command: None,
+            quick,
+            json,
+        } => bench::run(quick, json),
         Command::Authority { command } => authority_cmd(command),
         Command::Registrar { command } => match command {
             RegistrarCommand::Init { key } => {

@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod record;
+pub mod synth;
 
 use std::collections::BTreeMap;
 

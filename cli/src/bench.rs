@@ -1,0 +1,395 @@
+//! `urna bench`: the figures the issues name, measured in this run on this machine.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+use urna_board::client::BoardClient;
+use urna_crypto::RistrettoPoint;
+use urna_election::entry::Entry;
+use urna_election::payload::Payload;
+use urna_election::state::Election;
+use urna_verifier::synth::{self, Synthetic};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let p = 10f64.powi(places);
+    (x * p).round() / p
+}
+
+fn state_at_open(s: &Synthetic) -> Result<Election> {
+    Election::replay(&s.entries[..s.ballots_at])
+        .map_err(|(i, k, r)| anyhow!("entry {i} ({k}): {r}"))
+}
+
+/// Writes a synthetic record of `ballots` plurality-10 ballots.
+pub fn record(ballots: usize, out: &Path, say: &dyn Fn(&str)) -> Result<()> {
+    let t = Instant::now();
+    let s = synth::plurality10(ballots, 1, &|n| {
+        if n % 20_480 < 4096 {
+            eprint!("\r{n} ballots made and admitted");
+        }
+    })
+    .map_err(anyhow::Error::msg)?;
+    eprintln!();
+    let entries: Vec<Vec<u8>> = s.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
+    urna_verifier::record::write(&mut f, &s.checkpoint(), &entries)?;
+    drop(f);
+    let bytes = std::fs::metadata(out)?.len();
+    say(&format!(
+        "{} entries, {ballots} ballots, {bytes} bytes ({:.0} bytes per ballot) in {:.1} s; board key {}",
+        entries.len(),
+        bytes as f64 / ballots as f64,
+        t.elapsed().as_secs_f64(),
+        urna_crypto::hex::encode(s.board.verifying_key().as_bytes())
+    ));
+    Ok(())
+}
+
+/// Serves a fresh durable board for the synthetic election on loopback; returns its URL.
+fn serve(s: &Synthetic, dir: &Path) -> Result<String> {
+    let board = urna_board::board::Board::open(dir, synth::ORIGIN, s.board.clone())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let limits = urna_board::server::Limits {
+        rate_per_client: 1e9,
+        burst_per_client: 1e9,
+        ..Default::default()
+    };
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let router = urna_board::server::app_with(urna_board::server::start(board).0, limits);
+            let _ = axum::serve(listener, router).await;
+        })
+    });
+    Ok(format!("http://{addr}"))
+}
+
+/// Board ingest: `clients` concurrent loopback clients post the prepared ballots; durable.
+fn board_load(s: &Synthetic, clients: usize) -> Result<(f64, f64, f64)> {
+    let dir = tempfile::tempdir()?;
+    let url = serve(s, dir.path())?;
+    let client = BoardClient::new(&url);
+    let vk = s.board.verifying_key();
+    for e in &s.entries[..s.ballots_at] {
+        client.submit(e.bytes(), synth::ORIGIN, &vk)?;
+    }
+    let ballots = &s.entries[s.ballots_at..s.ballots_at + s.ballots];
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let next = AtomicUsize::new(0);
+    let lat = Mutex::new(Vec::with_capacity(ballots.len()));
+    let t0 = Instant::now();
+    std::thread::scope(|sc| {
+        for _ in 0..clients {
+            sc.spawn(|| -> Result<()> {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(b) = ballots.get(i) else { break };
+                    let t = Instant::now();
+                    let mut r = agent.post(&format!("{url}/entries")).send(b.bytes())?;
+                    let _ = r.body_mut().read_to_vec()?;
+                    mine.push(ms(t.elapsed()));
+                    if r.status() != 200 {
+                        return Err(anyhow!("ballot {i} refused: {}", r.status()));
+                    }
+                }
+                lat.lock().map_err(|_| anyhow!("lock"))?.extend(mine);
+                Ok(())
+            });
+        }
+    });
+    let total = t0.elapsed().as_secs_f64();
+    let mut l = lat.into_inner().map_err(|_| anyhow!("lock"))?;
+    if l.len() != ballots.len() {
+        return Err(anyhow!(
+            "only {} of {} ballots were admitted",
+            l.len(),
+            ballots.len()
+        ));
+    }
+    l.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)];
+    Ok((ballots.len() as f64 / total, pct(0.5), pct(0.99)))
+}
+
+/// Choices to verified receipt, one voter at a time on loopback (the voter client's path).
+fn vote_to_receipt(s: &Synthetic, voters: usize) -> Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let url = serve(s, dir.path())?;
+    let client = BoardClient::new(&url);
+    let vk = s.board.verifying_key();
+    for e in &s.entries[..s.ballots_at] {
+        client.submit(e.bytes(), synth::ORIGIN, &vk)?;
+    }
+    let e = client.sync(None)?.election;
+    let m = e.manifest().context("no manifest")?.clone();
+    let ctx = e.context().context("no context")?.clone();
+    let mut times = Vec::new();
+    let mut rng = rand::rngs::OsRng;
+    for (i, key) in s.voters.iter().take(voters).enumerate() {
+        let t = Instant::now();
+        let mut choices = urna_election::ballot::Choices::default();
+        let mut v = vec![0u16; 10];
+        v[i % 10] = 1;
+        choices.0.insert("seat".into(), v);
+        let (ballot, _) = urna_election::ballot::encrypt_ballot(
+            &m,
+            "all",
+            &choices,
+            &key.verifying_key(),
+            &ctx,
+            &mut rng,
+        )?;
+        let p = Payload::Ballot(Box::new(ballot));
+        let entry = Entry::sign(
+            synth::ORIGIN,
+            p.kind(),
+            &urna_crypto::codec::Encode::to_bytes(&p),
+            key,
+        )?;
+        // `submit` returns only once the receipt verified against the board's key.
+        client.submit(entry.bytes(), synth::ORIGIN, &vk)?;
+        times.push(ms(t.elapsed()));
+    }
+    Ok(median(times))
+}
+
+pub fn run(quick: bool, json: bool) -> Result<()> {
+    let n = if quick { 1200 } else { 10_000 };
+    let say = |m: &str| {
+        if !json {
+            eprintln!("{m}");
+        }
+    };
+    let mut f = Map::new();
+    say(&format!(
+        "making a synthetic election of {n} plurality-10 ballots…"
+    ));
+    let t = Instant::now();
+    let s = synth::plurality10(n, 1, &|_| {}).map_err(anyhow::Error::msg)?;
+    f.insert(
+        "synthetic_election_s".into(),
+        json!(round(t.elapsed().as_secs_f64(), 1)),
+    );
+    let at_open = state_at_open(&s)?;
+    let m = s.manifest.clone();
+    let ctx = at_open.context().context("no context")?.clone();
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+
+    say("encrypting ballots (one thread)…");
+    let cred = urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng).verifying_key();
+    let mut choices = urna_election::ballot::Choices::default();
+    choices
+        .0
+        .insert("seat".into(), (0..10).map(|i| u16::from(i == 3)).collect());
+    let enc: Vec<f64> = one.install(|| {
+        (0..if quick { 40 } else { 200 })
+            .map(|_| {
+                let t = Instant::now();
+                let _ = urna_election::ballot::encrypt_ballot(
+                    &m,
+                    "all",
+                    &choices,
+                    &cred,
+                    &ctx,
+                    &mut rand::rngs::OsRng,
+                );
+                ms(t.elapsed())
+            })
+            .collect()
+    });
+    f.insert("encrypt_ballot_ms".into(), json!(round(median(enc), 3)));
+
+    say("verifying ballots in batches of 100 (one thread)…");
+    let ballots: Vec<Entry> = s.entries[s.ballots_at..s.ballots_at + s.ballots].to_vec();
+    let per: Vec<f64> = one.install(|| {
+        ballots
+            .chunks(100)
+            .take(if quick { 5 } else { 20 })
+            .map(|chunk| {
+                let mut e = at_open.clone();
+                let t = Instant::now();
+                let ok = e.apply_batch(chunk).iter().all(Result::is_ok);
+                let per = ms(t.elapsed()) / chunk.len() as f64;
+                if ok {
+                    per
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    });
+    if per.iter().any(|x| x.is_nan()) {
+        return Err(anyhow!("a synthetic ballot did not verify"));
+    }
+    f.insert("verify_ballot_ms".into(), json!(round(median(per), 3)));
+
+    say("verifying every ballot on all cores…");
+    let mut e = at_open.clone();
+    let t = Instant::now();
+    for chunk in ballots.chunks(1024) {
+        if !e.apply_batch(chunk).iter().all(Result::is_ok) {
+            return Err(anyhow!("a synthetic ballot did not verify"));
+        }
+    }
+    f.insert(
+        "verify_ballots_per_s".into(),
+        json!((ballots.len() as f64 / t.elapsed().as_secs_f64()).round()),
+    );
+    f.insert("cores".into(), json!(rayon::current_num_threads()));
+
+    say("board ingest: 64 concurrent loopback clients, durable…");
+    let (per_s, p50, p99) = board_load(&s, 64)?;
+    f.insert("board_ingest_per_s".into(), json!(per_s.round()));
+    f.insert("board_p50_ms".into(), json!(round(p50, 1)));
+    f.insert("board_p99_ms".into(), json!(round(p99, 1)));
+
+    say("choices to verified receipt, one voter at a time…");
+    f.insert(
+        "vote_to_receipt_ms".into(),
+        json!(round(vote_to_receipt(&s, if quick { 20 } else { 100 })?, 2)),
+    );
+
+    say("tally of 100,000 ballots: homomorphic sum, threshold decryption, result…");
+    let cts: Vec<(RistrettoPoint, RistrettoPoint)> = ballots
+        .par_iter()
+        .filter_map(|b| match Payload::decode(b.kind(), b.payload()) {
+            Ok(Payload::Ballot(bal)) => Some(bal),
+            _ => None,
+        })
+        .flat_map_iter(|bal| {
+            bal.ciphertexts()
+                .map(|c| (*c.alpha.point(), *c.beta.point()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let target = 100_000 * 10;
+    let t = Instant::now();
+    let sum = (0..target)
+        .into_par_iter()
+        .fold(
+            || [(RistrettoPoint::default(), RistrettoPoint::default()); 10],
+            |mut acc, k| {
+                let (a, b) = cts[k % cts.len()];
+                acc[k % 10].0 += a;
+                acc[k % 10].1 += b;
+                acc
+            },
+        )
+        .reduce(
+            || [(RistrettoPoint::default(), RistrettoPoint::default()); 10],
+            |mut x, y| {
+                for (p, q) in x.iter_mut().zip(y) {
+                    p.0 += q.0;
+                    p.1 += q.1;
+                }
+                x
+            },
+        );
+    let sum_s = t.elapsed().as_secs_f64();
+    std::hint::black_box(sum);
+    let mut finished = at_open.clone();
+    for chunk in ballots.chunks(1024) {
+        finished.apply_batch(chunk);
+    }
+    let close = &s.entries[s.ballots_at + s.ballots];
+    finished.apply(close).map_err(|r| anyhow!("close: {r}"))?;
+    let mut keys = s.trustees;
+    let t = Instant::now();
+    for k in keys.iter_mut().take(2) {
+        let x = k.decryption_share(&finished, &mut rand::rngs::OsRng)?;
+        finished.apply(&x).map_err(|r| anyhow!("share: {r}"))?;
+    }
+    let points = finished.combine().map_err(|r| anyhow!("combine: {r}"))?;
+    for p in &points {
+        urna_crypto::dlog::solve_vartime(p, 100_001).map_err(|e| anyhow!("dlog: {e}"))?;
+    }
+    let decrypt_s = t.elapsed().as_secs_f64();
+    f.insert(
+        "tally_sum_additions_per_s".into(),
+        json!((2.0 * target as f64 / sum_s).round()),
+    );
+    f.insert(
+        "tally_decrypt_ms_100k".into(),
+        json!(round((sum_s + decrypt_s) * 1e3, 1)),
+    );
+
+    let record: usize = s.entries.iter().map(|e| e.bytes().len() + 4).sum::<usize>() + 4096;
+    f.insert(
+        "record_bytes_per_ballot".into(),
+        json!((record as f64 / s.ballots as f64).round()),
+    );
+    f.insert("ballot_entry_bytes".into(), json!(ballots[0].bytes().len()));
+
+    say("key ceremony of 5 trustees (threshold 3), in memory…");
+    f.insert(
+        "ceremony_5_trustees_ms".into(),
+        json!(round(ceremony_ms()?, 1)),
+    );
+
+    if json {
+        println!("{}", Value::Object(f));
+    } else {
+        println!(
+            "urna bench{} ({} ballots)",
+            if quick { " --quick" } else { "" },
+            n
+        );
+        for (k, v) in &f {
+            println!("  {k:<28} {v}");
+        }
+    }
+    Ok(())
+}
+
+fn ceremony_ms() -> Result<f64> {
+    use urna_tally::trustee::{Step, TrusteeKey};
+    let mut rng = rand::rngs::OsRng;
+    let keys: Vec<TrusteeKey> = (0..5).map(|_| TrusteeKey::generate(&mut rng)).collect();
+    let [a, r, b] = [0; 3].map(|_| urna_crypto::sign::SigningKey::generate(&mut rng));
+    let text = synth::manifest_toml(&a, &r, &b, &keys, 3);
+    let m = urna_election::manifest::Manifest::from_toml(&text)?;
+    let setup = Entry::sign(
+        &m.election_id,
+        urna_election::entry::EntryKind::Setup,
+        &urna_crypto::codec::Encode::to_bytes(&Payload::Setup(Box::new(m.clone()))),
+        &a,
+    )?;
+    let mut keys = keys;
+    let t = Instant::now();
+    let mut e = Election::new();
+    e.apply(&setup).map_err(|r| anyhow!("{r}"))?;
+    loop {
+        let mut posted = false;
+        for k in keys.iter_mut() {
+            if let Step::Post { entry, .. } = k.ceremony_step(&e, &mut rng)? {
+                e.apply(&entry).map_err(|r| anyhow!("{r}"))?;
+                posted = true;
+            }
+        }
+        if !posted {
+            break;
+        }
+    }
+    Ok(ms(t.elapsed()))
+}
