@@ -12,6 +12,7 @@ use urna_election::payload::Payload;
 use urna_election::rejection::Rejection;
 use urna_election::state::Election;
 
+use crate::index::{Index, IndexState};
 use crate::merkle::{Hash, Tree};
 use crate::note::{Checkpoint, NoteError, Receipt};
 use crate::store::Store;
@@ -38,10 +39,12 @@ pub struct Board {
     election: Election,
     tree: Tree,
     entries: Vec<Entry>,
-    by_leaf: HashMap<Hash, u64>,
+    index: Index,
     checkpoint: String,
     /// Whether recovery cut a torn, never-acknowledged tail.
     pub recovered_tail: bool,
+    /// How the derived index compared with the log at start.
+    pub index_state: IndexState,
 }
 
 impl Board {
@@ -69,7 +72,6 @@ impl Board {
             store.truncate_tail()?;
         }
         let mut tree = Tree::new();
-        let mut by_leaf = HashMap::with_capacity(rec.entries.len());
         let mut entries = Vec::with_capacity(rec.entries.len());
         for (i, bytes) in rec.entries.into_iter().enumerate() {
             let entry = Entry::decode(bytes).map_err(|e| OpenError::Replay {
@@ -78,7 +80,6 @@ impl Board {
             })?;
             let leaf = entry.leaf_hash();
             tree.push(leaf);
-            by_leaf.insert(leaf, i as u64);
             entries.push(entry);
         }
         if let Some(h) = &head {
@@ -88,6 +89,7 @@ impl Board {
         }
         let election = Election::replay(&entries)
             .map_err(|(index, _, rejection)| OpenError::Replay { index, rejection })?;
+        let (index, index_state) = Index::open(&dir.join("index"), &tree)?;
         let mut board = Board {
             origin: origin.to_string(),
             key,
@@ -95,9 +97,10 @@ impl Board {
             election,
             tree,
             entries,
-            by_leaf,
+            index,
             checkpoint: String::new(),
             recovered_tail,
+            index_state,
         };
         board.publish_checkpoint()?;
         Ok(board)
@@ -150,7 +153,7 @@ impl Board {
     }
 
     pub fn index_of(&self, leaf: &Hash) -> Option<u64> {
-        self.by_leaf.get(leaf).copied()
+        self.index.get(leaf)
     }
 
     /// A receipt for the entry at `index` under the current checkpoint.
@@ -212,8 +215,8 @@ impl Board {
                 }
             };
             let leaf = entry.leaf_hash();
-            if let Some(index) = self.by_leaf.get(&leaf) {
-                out[i] = Some(Ok(*index));
+            if let Some(index) = self.index.get(&leaf) {
+                out[i] = Some(Ok(index));
                 continue;
             }
             if let Some(&first) = in_batch.get(&leaf) {
@@ -240,12 +243,13 @@ impl Board {
             let bytes: Vec<&[u8]> = admitted.iter().map(Entry::bytes).collect();
             self.store.append(&bytes)?;
             // The state machine numbered admitted entries consecutively from the log's size.
-            for entry in admitted {
-                let leaf = entry.leaf_hash();
-                self.by_leaf.insert(leaf, self.tree.size());
-                self.tree.push(leaf);
+            let from = self.tree.size();
+            let leaves: Vec<Hash> = admitted.iter().map(Entry::leaf_hash).collect();
+            for (entry, leaf) in admitted.into_iter().zip(&leaves) {
+                self.tree.push(*leaf);
                 self.entries.push(entry);
             }
+            self.index.add(from, &leaves)?;
             self.publish_checkpoint()?;
         }
         for (i, first) in copies {

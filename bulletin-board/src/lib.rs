@@ -10,6 +10,7 @@
 
 pub mod board;
 pub mod client;
+pub mod index;
 pub mod merkle;
 pub mod note;
 pub mod server;
