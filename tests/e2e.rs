@@ -366,4 +366,27 @@ fn a_small_election_with_separate_processes() {
         serde_json::json!([3 + 2 + 4 + 6, 5 + 4, 0])
     );
     assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
+    // An observer handed voters' receipts confirms what became of each ballot, from a record file.
+    ok(&[
+        "record",
+        "export",
+        "--board",
+        &url,
+        "-o",
+        &d("election.urna"),
+    ]);
+    let text = ok(&[
+        "verify",
+        &d("election.urna"),
+        "--board-key",
+        &board_pub,
+        "--voter-receipt",
+        &rcpt("bob-first"),
+        "--voter-receipt",
+        &rcpt("dee"),
+    ]);
+    assert!(
+        text.contains("superseded by the same credential's ballot") && text.contains("is counted"),
+        "{text}"
+    );
 }

@@ -64,6 +64,9 @@ pub struct LogCopy {
     pub tree: Tree,
 }
 
+/// Tile requests in flight at once when downloading a log.
+const PARALLEL_FETCHES: usize = 8;
+
 #[derive(Clone)]
 pub struct BoardClient {
     base: String,
@@ -281,30 +284,74 @@ impl BoardClient {
         }
     }
 
+    /// Entry tile `n` of a tree of `size` (full, or partial at the right edge), checked for
+    /// the number of entries it must hold.
+    fn entry_tile(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+        let w = tiles::available_width(0, n, size);
+        let path = if w == tiles::WIDTH {
+            format!("/tile/entries/{}", tiles::encode_index(n))
+        } else {
+            format!("/tile/entries/{}.p/{w}", tiles::encode_index(n))
+        };
+        let bundle = self.get(&path)?;
+        let got = tiles::parse_bundle(&bundle)
+            .ok_or_else(|| ClientError::Misbehaved(format!("{path} is not an entry bundle")))?;
+        if got.len() as u64 != w {
+            return Err(ClientError::Misbehaved(format!(
+                "{path} holds {} entries, not {w}",
+                got.len()
+            )));
+        }
+        Ok(got)
+    }
+
     /// Downloads the log up to the latest checkpoint through the entry tiles and checks that
     /// the entries hash to the signed root.
     pub fn fetch_log(&self, origin: &str, key: &VerifyingKey) -> Result<LogCopy, ClientError> {
         let (checkpoint, note) = self.checkpoint(origin, key)?;
-        let mut entries = Vec::with_capacity(checkpoint.size as usize);
-        let mut n = 0;
-        while (entries.len() as u64) < checkpoint.size {
-            let w = tiles::available_width(0, n, checkpoint.size);
-            let path = if w == tiles::WIDTH {
-                format!("/tile/entries/{}", tiles::encode_index(n))
-            } else {
-                format!("/tile/entries/{}.p/{w}", tiles::encode_index(n))
-            };
-            let bundle = self.get(&path)?;
-            let got = tiles::parse_bundle(&bundle)
-                .ok_or_else(|| ClientError::Misbehaved(format!("{path} is not an entry bundle")))?;
-            if got.len() as u64 != w {
-                return Err(ClientError::Misbehaved(format!(
-                    "{path} holds {} entries, not {w}",
-                    got.len()
-                )));
+        let tiles_needed = checkpoint.size.div_ceil(tiles::WIDTH);
+        // Tiles are immutable and independent: fetch them on a few connections at once.
+        let next = std::sync::atomic::AtomicU64::new(0);
+        let fetched: std::sync::Mutex<Vec<(u64, Vec<Vec<u8>>)>> = Default::default();
+        let failed: std::sync::Mutex<Option<ClientError>> = Default::default();
+        std::thread::scope(|s| {
+            for _ in 0..PARALLEL_FETCHES.min(tiles_needed as usize) {
+                s.spawn(|| loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= tiles_needed || failed.lock().map_or(true, |f| f.is_some()) {
+                        return;
+                    }
+                    match self.entry_tile(n, checkpoint.size) {
+                        Ok(got) => {
+                            if let Ok(mut f) = fetched.lock() {
+                                f.push((n, got));
+                            }
+                        }
+                        Err(e) => {
+                            if let Ok(mut f) = failed.lock() {
+                                f.get_or_insert(e);
+                            }
+                            return;
+                        }
+                    }
+                });
             }
+        });
+        if let Some(e) = failed.into_inner().ok().flatten() {
+            return Err(e);
+        }
+        let mut fetched = fetched
+            .into_inner()
+            .map_err(|_| ClientError::Misbehaved("a fetch thread failed".into()))?;
+        fetched.sort_by_key(|(n, _)| *n);
+        let mut entries = Vec::with_capacity(checkpoint.size as usize);
+        for (_, got) in fetched {
             entries.extend(got);
-            n += 1;
+        }
+        if entries.len() as u64 != checkpoint.size {
+            return Err(ClientError::Misbehaved(
+                "the entry tiles do not cover the checkpoint".into(),
+            ));
         }
         let mut tree = Tree::new();
         for e in &entries {

@@ -252,6 +252,10 @@ pub fn run(opts: &Options) -> Result<bool> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let e = &synced.election;
     let challenged = Mutex::new(None);
+    let bar = crate::progress_bar(work.len() as u64, "ballots cast");
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     std::thread::scope(|s| -> Result<()> {
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -286,6 +290,7 @@ pub fn run(opts: &Options) -> Result<bool> {
                             Duration::from_secs(60),
                         )?;
                         cast.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        bar.inc(1);
                         last.lock().map_err(|_| anyhow::anyhow!("lock"))?[v] = Some(c);
                     }
                 })
@@ -297,6 +302,7 @@ pub fn run(opts: &Options) -> Result<bool> {
         }
         Ok(())
     })?;
+    bar.finish_and_clear();
     let cast = cast.into_inner();
     say(&format!(
         "   {cast} ballots cast ({} revotes), 1 challenged",
@@ -314,13 +320,20 @@ pub fn run(opts: &Options) -> Result<bool> {
 
     say("7. an observer downloads the board and re-verifies everything");
     let copy = client.fetch_log(&synced.origin, &synced.key)?;
+    let bar = crate::progress_bar(copy.entries.len() as u64, "entries replayed");
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     let report = urna_verifier::verify(
         &synced.origin,
         &synced.key,
         &copy.note,
         &copy.entries,
         &[earlier_checkpoint],
+        &[],
+        &|done, _| bar.set_position(done as u64),
     );
+    bar.finish_and_clear();
     mark("verify_ms", &mut timings);
 
     let last = last.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone();

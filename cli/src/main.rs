@@ -124,6 +124,9 @@ enum Command {
         /// states, which must be the one its manifest names.
         #[arg(long)]
         board_key: Option<String>,
+        /// A voter's receipt (repeatable): also confirm its ballot was counted (or superseded).
+        #[arg(long)]
+        voter_receipt: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -317,11 +320,23 @@ fn manifest_of(entries: &[Vec<u8>]) -> Option<urna_election::manifest::Manifest>
     }
 }
 
+/// A progress bar on stderr, drawn only on a terminal.
+pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 fn verify_cmd(
     record: Option<&std::path::Path>,
     board: Option<&str>,
     checkpoints: &[PathBuf],
     board_key: Option<&str>,
+    receipts: &[PathBuf],
     json: bool,
 ) -> Result<bool> {
     let pinned = board_key.map(parse_board_key).transpose()?;
@@ -366,7 +381,24 @@ fn verify_cmd(
         .iter()
         .map(|p| secrets::read(p))
         .collect::<Result<Vec<_>>>()?;
-    let mut report = urna_verifier::verify(&origin, &key, &note, &entries, &earlier);
+    let receipts = receipts
+        .iter()
+        .map(|p| {
+            urna_voter::receipt::BallotReceipt::parse(&secrets::read(p)?)
+                .with_context(|| format!("reading {}", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bar = progress_bar(entries.len() as u64, "entries replayed");
+    let mut report = urna_verifier::verify(
+        &origin,
+        &key,
+        &note,
+        &entries,
+        &earlier,
+        &receipts,
+        &|done, _| bar.set_position(done as u64),
+    );
+    bar.finish_and_clear();
     let manifest = manifest_of(&entries);
     if manifest.as_ref().is_some_and(|m| m.board_key != key) {
         report.fail(
@@ -490,6 +522,7 @@ fn main() -> Result<()> {
             board,
             checkpoint,
             board_key,
+            voter_receipt,
             json,
         } => {
             if !verify_cmd(
@@ -497,6 +530,7 @@ fn main() -> Result<()> {
                 board.as_deref(),
                 &checkpoint,
                 board_key.as_deref(),
+                &voter_receipt,
                 json,
             )? {
                 std::process::exit(1);

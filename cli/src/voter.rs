@@ -162,6 +162,16 @@ pub fn vote(
             }
             return Ok(None);
         }
+        // The voter may have taken a while to decide: the ballot was made for this board, this
+        // election and an open poll; make sure that is still so before casting it.
+        let (origin, key) = client.stated_key().map_err(explain)?;
+        let phase = client.info().map_err(explain)?["phase"].clone();
+        if origin != s.origin || key != s.key {
+            bail!("the board's election or key changed since the ballot was prepared; nothing was cast");
+        }
+        if phase != "voting" {
+            bail!("the election changed since the ballot was prepared (phase now {phase}); nothing was cast");
+        }
         if let Some(i) = vote::counted_ballot(&s.election, cred) {
             say(&format!("note: this replaces your earlier ballot (entry {i}), which will be marked superseded"));
         }

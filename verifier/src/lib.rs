@@ -18,6 +18,7 @@ use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::{Entry, TrackingCode};
 use urna_election::payload::ElectionResult;
 use urna_election::state::{BallotStatus, Counts, Election, Phase};
+use urna_voter::receipt::BallotReceipt;
 
 /// One check and its outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +52,8 @@ pub fn verify(
     note: &str,
     entries: &[Vec<u8>],
     earlier: &[String],
+    receipts: &[BallotReceipt],
+    progress: &dyn Fn(usize, usize),
 ) -> Report {
     let mut r = Report {
         verified: false,
@@ -147,20 +150,25 @@ pub fn verify(
     for e in &decoded {
         *r.entries_by_kind.entry(e.kind().to_string()).or_default() += 1;
     }
-    let election = match Election::replay(&decoded) {
-        Ok(e) => e,
-        Err((i, kind, rejection)) => {
-            check(
-                &mut r,
-                "every entry admissible under the election rules",
-                Err(format!(
-                    "entry {i} ({kind}): {} — {rejection}",
-                    rejection.code()
-                )),
-            );
-            return r;
+    let mut election = Election::new();
+    for (c, chunk) in decoded.chunks(REPLAY_CHUNK).enumerate() {
+        for (i, res) in election.apply_batch(chunk).into_iter().enumerate() {
+            if let Err(rejection) = res {
+                let index = c * REPLAY_CHUNK + i;
+                check(
+                    &mut r,
+                    "every entry admissible under the election rules",
+                    Err(format!(
+                        "entry {index} ({}): {} — {rejection}",
+                        chunk[i].kind(),
+                        rejection.code()
+                    )),
+                );
+                return r;
+            }
         }
-    };
+        progress(c * REPLAY_CHUNK + chunk.len(), decoded.len());
+    }
     check(
         &mut r,
         "every entry admissible under the election rules",
@@ -186,6 +194,10 @@ pub fn verify(
             Ok(format!("{n} audited")),
         );
     }
+    for (k, receipt) in receipts.iter().enumerate() {
+        let res = check_receipt(receipt, board_key, entries, &tree, &election);
+        check(&mut r, &format!("voter receipt {}", k + 1), res);
+    }
     match election.phase() {
         Phase::Finished => {
             let published = election.result().cloned();
@@ -210,6 +222,50 @@ pub fn verify(
     }
     r.verified = r.checks.iter().all(|c| c.ok);
     r
+}
+
+/// Entries replayed per batch (one multiscalar batch of ballot proofs, all cores).
+const REPLAY_CHUNK: usize = 1024;
+
+/// A voter's receipt against the verified log: signed by this board, its checkpoint a prefix
+/// of this log, its ballot at its index, and what became of it.
+fn check_receipt(
+    receipt: &BallotReceipt,
+    board_key: &VerifyingKey,
+    entries: &[Vec<u8>],
+    tree: &Tree,
+    election: &Election,
+) -> Result<String, String> {
+    if receipt.board_key != *board_key {
+        return Err("the receipt is from another board key".into());
+    }
+    let cp = receipt.verify_offline().map_err(|e| e.to_string())?;
+    if tree.root(cp.size).ok() != Some(cp.root) {
+        return Err(format!(
+            "the receipt's checkpoint (size {}) is not a prefix of this log: the board forked or rewrote its log",
+            cp.size
+        ));
+    }
+    let i = receipt.receipt.index;
+    if entries.get(i as usize).map(Vec::as_slice) != Some(&receipt.entry[..]) {
+        return Err(format!("entry {i} of the log is not the receipt's ballot"));
+    }
+    let code = receipt.tracking_code().short();
+    match election
+        .ballots()
+        .iter()
+        .find(|b| b.index == i)
+        .map(|b| b.status)
+    {
+        Some(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
+        Some(BallotStatus::Superseded { by }) => Ok(format!(
+            "ballot {code} (entry {i}) was superseded by the same credential's ballot at entry {by}"
+        )),
+        Some(BallotStatus::Challenged) => Ok(format!(
+            "ballot {code} (entry {i}) was challenged, never counted"
+        )),
+        None => Err(format!("entry {i} is not a ballot")),
+    }
 }
 
 impl Report {
