@@ -93,24 +93,7 @@ impl BoardClient {
 
     fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let url = format!("{}{path}", self.base);
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| ClientError::Unreachable {
-                url: url.clone(),
-                why: e.to_string(),
-            })?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_vec()
-            .map_err(|e| ClientError::Unreachable {
-                url: url.clone(),
-                why: e.to_string(),
-            })?;
+        let (status, body) = answer(self.agent.get(&url).call(), &url)?;
         if status != 200 {
             return Err(ClientError::Status {
                 status,
@@ -225,23 +208,12 @@ impl BoardClient {
         key: &VerifyingKey,
     ) -> Result<Receipt, ClientError> {
         let url = format!("{}/entries", self.base);
-        let mut resp = self
+        let sent = self
             .agent
             .post(&url)
             .header("content-type", "application/octet-stream")
-            .send(entry)
-            .map_err(|e| ClientError::Unreachable {
-                url: url.clone(),
-                why: e.to_string(),
-            })?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .read_to_vec()
-            .map_err(|e| ClientError::Unreachable {
-                url: url.clone(),
-                why: e.to_string(),
-            })?;
+            .send(entry);
+        let (status, body) = answer(sent, &url)?;
         if status != 200 {
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             let code = v["code"].as_str().unwrap_or("").to_string();
@@ -417,6 +389,26 @@ impl BoardClient {
             election,
         })
     }
+}
+
+/// The status and body of an answer (at most 64 MiB: a full entry tile is under 17 MiB).
+fn answer(
+    sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    url: &str,
+) -> Result<(u16, Vec<u8>), ClientError> {
+    let unreachable = |e: ureq::Error| ClientError::Unreachable {
+        url: url.to_string(),
+        why: e.to_string(),
+    };
+    let mut resp = sent.map_err(unreachable)?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .map_err(unreachable)?;
+    Ok((status, body))
 }
 
 fn error_message(body: &[u8]) -> String {

@@ -59,6 +59,18 @@ pub fn record(ballots: usize, out: &Path, say: &dyn Fn(&str)) -> Result<()> {
     Ok(())
 }
 
+/// A fresh durable board on loopback holding the synthetic election up to its open polls.
+fn board_at_open(s: &Synthetic) -> Result<(tempfile::TempDir, String, BoardClient)> {
+    let dir = tempfile::tempdir()?;
+    let url = serve(s, dir.path())?;
+    let client = BoardClient::new(&url);
+    let vk = s.board.verifying_key();
+    for e in &s.entries[..s.ballots_at] {
+        client.submit(e.bytes(), synth::ORIGIN, &vk)?;
+    }
+    Ok((dir, url, client))
+}
+
 /// Serves a fresh durable board for the synthetic election on loopback; returns its URL.
 fn serve(s: &Synthetic, dir: &Path) -> Result<String> {
     let board = urna_board::board::Board::open(dir, synth::ORIGIN, s.board.clone())?;
@@ -83,13 +95,7 @@ fn serve(s: &Synthetic, dir: &Path) -> Result<String> {
 
 /// Board ingest: `clients` concurrent loopback clients post the prepared ballots; durable.
 fn board_load(s: &Synthetic, clients: usize) -> Result<(f64, f64, f64)> {
-    let dir = tempfile::tempdir()?;
-    let url = serve(s, dir.path())?;
-    let client = BoardClient::new(&url);
-    let vk = s.board.verifying_key();
-    for e in &s.entries[..s.ballots_at] {
-        client.submit(e.bytes(), synth::ORIGIN, &vk)?;
-    }
+    let (_dir, url, _) = board_at_open(s)?;
     let ballots = &s.entries[s.ballots_at..s.ballots_at + s.ballots];
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -134,13 +140,8 @@ fn board_load(s: &Synthetic, clients: usize) -> Result<(f64, f64, f64)> {
 
 /// Choices to verified receipt, one voter at a time on loopback (the voter client's path).
 fn vote_to_receipt(s: &Synthetic, voters: usize) -> Result<f64> {
-    let dir = tempfile::tempdir()?;
-    let url = serve(s, dir.path())?;
-    let client = BoardClient::new(&url);
+    let (_dir, _, client) = board_at_open(s)?;
     let vk = s.board.verifying_key();
-    for e in &s.entries[..s.ballots_at] {
-        client.submit(e.bytes(), synth::ORIGIN, &vk)?;
-    }
     let e = client.sync(None)?.election;
     let m = e.manifest().context("no manifest")?.clone();
     let ctx = e.context().context("no context")?.clone();

@@ -6,13 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use rand::Rng;
 use serde_json::json;
 use urna_board::client::BoardClient;
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 use urna_election::ballot::Choices;
-use urna_election::manifest::Manifest;
 use urna_voter::credential::Credential;
 use urna_voter::vote;
 
@@ -77,35 +75,6 @@ fn manifest_toml(
     t.push('\n');
     t.push_str(contests);
     t
-}
-
-/// Random valid choices for a style (a blank contest now and then).
-fn random_choices<R: Rng>(m: &Manifest, style: u16, rng: &mut R) -> Choices {
-    let mut choices = Choices::default();
-    for &ci in &m.ballot_styles[usize::from(style)].contests {
-        let c = &m.contests[usize::from(ci)];
-        let rule = c.rule();
-        let n = c.options.len();
-        let mut values = vec![0u16; n];
-        if rule.per_option_max == 1 {
-            let k = rng.gen_range(rule.total_min..=rule.total_max.min(n as u32)) as usize;
-            let mut idx: Vec<usize> = (0..n).collect();
-            for s in 0..k {
-                let pick = rng.gen_range(s..n);
-                idx.swap(s, pick);
-                values[idx[s]] = 1;
-            }
-        } else {
-            let mut left = rule.total_max;
-            for v in values.iter_mut() {
-                let top = u32::from(rule.per_option_max).min(left);
-                *v = rng.gen_range(0..=top) as u16;
-                left -= u32::from(*v);
-            }
-        }
-        choices.0.insert(c.id.clone(), values);
-    }
-    choices
 }
 
 pub fn run(opts: &Options) -> Result<bool> {
@@ -269,7 +238,7 @@ pub fn run(opts: &Options) -> Result<bool> {
                         let (_, style) =
                             e.voter(&cred.public()).context("voter not on the roll")?;
                         if i == 0 {
-                            let c = random_choices(&manifest, style, &mut rng);
+                            let c = Choices::random(&manifest, style, &mut rng);
                             let p = vote::prepare(e, cred, &c, &mut rng)?;
                             let entry = p.challenge(e, cred)?;
                             client.submit_retrying(
@@ -281,7 +250,7 @@ pub fn run(opts: &Options) -> Result<bool> {
                             *challenged.lock().map_err(|_| anyhow::anyhow!("lock"))? =
                                 Some(entry.leaf_hash());
                         }
-                        let c = random_choices(&manifest, style, &mut rng);
+                        let c = Choices::random(&manifest, style, &mut rng);
                         let p = vote::prepare(e, cred, &c, &mut rng)?;
                         client.submit_retrying(
                             p.entry.bytes(),

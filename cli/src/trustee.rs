@@ -144,23 +144,9 @@ pub fn tally(
 
 /// The result as a table, one block per contest.
 pub fn table(e: &Election, r: &ElectionResult) -> String {
-    let Some(m) = e.manifest() else {
-        return String::new();
-    };
-    let mut out = String::new();
-    for (c, counts) in m.contests.iter().zip(&r.counts) {
-        out.push_str(&format!("{}\n", c.title));
-        let width = c
-            .options
-            .iter()
-            .map(|o| o.name.chars().count())
-            .max()
-            .unwrap_or(0);
-        for (o, n) in c.options.iter().zip(counts) {
-            out.push_str(&format!("  {:<width$}  {n:>8}\n", o.name));
-        }
-    }
-    out
+    e.manifest()
+        .map(|m| urna_verifier::result_table(m, r))
+        .unwrap_or_default()
 }
 
 pub fn describe(key: &TrusteeKey) -> String {

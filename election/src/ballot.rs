@@ -107,6 +107,42 @@ pub struct Ballot {
 pub struct Choices(pub BTreeMap<String, Vec<u16>>);
 
 impl Choices {
+    /// Uniformly drawn valid choices for a ballot style (for demos, benchmarks and tests): a
+    /// random number of selections within each 0/1 contest's limits, random scores within a
+    /// score contest's maximum and budget.
+    pub fn random<R: rand::Rng>(manifest: &Manifest, style: u16, rng: &mut R) -> Choices {
+        let mut choices = Choices::default();
+        let Some(style) = manifest.ballot_styles.get(usize::from(style)) else {
+            return choices;
+        };
+        for &ci in &style.contests {
+            let Some(c) = manifest.contests.get(usize::from(ci)) else {
+                continue;
+            };
+            let rule = c.rule();
+            let n = c.options.len();
+            let mut values = vec![0u16; n];
+            if rule.per_option_max == 1 {
+                let k = rng.gen_range(rule.total_min..=rule.total_max.min(n as u32)) as usize;
+                let mut idx: Vec<usize> = (0..n).collect();
+                for s in 0..k {
+                    let pick = rng.gen_range(s..n);
+                    idx.swap(s, pick);
+                    values[idx[s]] = 1;
+                }
+            } else {
+                let mut left = rule.total_max;
+                for v in values.iter_mut() {
+                    let top = u32::from(rule.per_option_max).min(left);
+                    *v = rng.gen_range(0..=top) as u16;
+                    left -= u32::from(*v);
+                }
+            }
+            choices.0.insert(c.id.clone(), values);
+        }
+        choices
+    }
+
     /// Selects options by id in a 0/1 contest.
     pub fn select(
         &mut self,

@@ -224,6 +224,24 @@ pub fn verify(
     r
 }
 
+/// The result as a table, one block per contest, options by name.
+pub fn result_table(m: &urna_election::manifest::Manifest, r: &ElectionResult) -> String {
+    let mut s = String::new();
+    for (c, counts) in m.contests.iter().zip(&r.counts) {
+        s.push_str(&format!("{}\n", c.title));
+        let w = c
+            .options
+            .iter()
+            .map(|o| o.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (o, n) in c.options.iter().zip(counts) {
+            s.push_str(&format!("  {:<w$}  {n:>8}\n", o.name));
+        }
+    }
+    s
+}
+
 /// Entries replayed per batch (one multiscalar batch of ballot proofs, all cores).
 const REPLAY_CHUNK: usize = 1024;
 
@@ -307,18 +325,7 @@ impl Report {
             s.push_str(&format!("  challenged: {c}\n"));
         }
         if let (Some(r), Some(m)) = (&self.result, manifest) {
-            for (c, counts) in m.contests.iter().zip(&r.counts) {
-                s.push_str(&format!("{}\n", c.title));
-                let w = c
-                    .options
-                    .iter()
-                    .map(|o| o.name.chars().count())
-                    .max()
-                    .unwrap_or(0);
-                for (o, n) in c.options.iter().zip(counts) {
-                    s.push_str(&format!("  {:<w$}  {n:>8}\n", o.name));
-                }
-            }
+            s.push_str(&result_table(m, r));
         }
         for c in &self.checks {
             s.push_str(&format!(

@@ -4,7 +4,7 @@
 //! entries, exactly as the board and the verifier do.
 #![allow(dead_code)]
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use urna_crypto::codec::Encode;
 use urna_crypto::elgamal::message_point;
@@ -284,35 +284,7 @@ impl Kit {
 
     /// Random valid choices for a style.
     pub fn random_choices(&mut self, style: u16) -> Choices {
-        let m = &self.manifest;
-        let mut choices = Choices::default();
-        for &ci in &m.ballot_styles[usize::from(style)].contests {
-            let c = &m.contests[usize::from(ci)];
-            let rule = c.rule();
-            let n = c.options.len();
-            let mut values = vec![0u16; n];
-            if rule.per_option_max == 1 {
-                let k = self
-                    .rng
-                    .gen_range(rule.total_min..=rule.total_max.min(n as u32))
-                    as usize;
-                let mut idx: Vec<usize> = (0..n).collect();
-                for s in 0..k {
-                    let pick = self.rng.gen_range(s..n);
-                    idx.swap(s, pick);
-                    values[idx[s]] = 1;
-                }
-            } else {
-                let mut left = rule.total_max;
-                for v in values.iter_mut() {
-                    let top = u32::from(rule.per_option_max).min(left);
-                    *v = self.rng.gen_range(0..=top) as u16;
-                    left -= u32::from(*v);
-                }
-            }
-            choices.0.insert(c.id.clone(), values);
-        }
-        choices
+        Choices::random(&self.manifest, style, &mut self.rng)
     }
 
     pub fn encrypt(
