@@ -22,6 +22,8 @@ pub const MAX_OPTIONS: usize = 254;
 pub const MAX_SCORE: u16 = 1000;
 /// Largest number of trustees.
 pub const MAX_TRUSTEES: usize = 64;
+/// At most this many witnesses may be named.
+pub const MAX_WITNESSES: usize = 32;
 
 /// Which ballot counts when a credential votes more than once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +132,17 @@ pub struct Trustee {
     pub ceremony_key: Point,
 }
 
+/// A witness: an independent cosigner of the board's checkpoints (C2SP tlog-witness).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    /// Its key name in cosignature lines (a scheme-less URL-like name).
+    pub name: String,
+    /// Its Ed25519 cosigning key.
+    pub key: VerifyingKey,
+    /// Where the board submits checkpoints (`<url>/add-checkpoint`).
+    pub url: String,
+}
+
 /// A validated manifest. Construct with [`Manifest::from_toml`] or decode from its canonical
 /// bytes; both validate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +161,10 @@ pub struct Manifest {
     /// Informational only; the rules never read a clock.
     pub opens: Option<String>,
     pub closes: Option<String>,
+    /// Witnesses that cosign the board's checkpoints, and how many of them a checkpoint needs
+    /// before clients accept it (0 when there are none).
+    pub witnesses: Vec<Witness>,
+    pub witness_quorum: u16,
 }
 
 /// Why a manifest is not acceptable.
@@ -157,6 +174,8 @@ pub enum ManifestError {
     Toml(String),
     #[error("election id {0:?} must be 1–255 bytes of lowercase letters, digits and . - _ / : with no scheme")]
     BadElectionId(String),
+    #[error("witness quorum {quorum} does not fit {n} witnesses (1 ≤ quorum ≤ n, or 0 with none)")]
+    BadWitnessQuorum { quorum: u16, n: usize },
     #[error("{what} {id:?} is empty or longer than {max} bytes")]
     BadText {
         what: &'static str,
@@ -352,6 +371,27 @@ impl Manifest {
         }
         for d in [&self.opens, &self.closes].into_iter().flatten() {
             check_text("date", d, 255)?;
+        }
+        let n = self.witnesses.len();
+        let quorum_ok = if n == 0 {
+            self.witness_quorum == 0
+        } else {
+            n <= MAX_WITNESSES && self.witness_quorum >= 1 && usize::from(self.witness_quorum) <= n
+        };
+        if !quorum_ok {
+            return Err(ManifestError::BadWitnessQuorum {
+                quorum: self.witness_quorum,
+                n,
+            });
+        }
+        let mut names = HashSet::new();
+        let mut wkeys = HashSet::new();
+        for w in &self.witnesses {
+            check_text("witness name", &w.name, 255)?;
+            check_text("witness url", &w.url, 255)?;
+            if !names.insert(w.name.as_str()) || !wkeys.insert(*w.key.as_bytes()) {
+                return Err(ManifestError::DuplicateKey(format!("witness {}", w.name)));
+            }
         }
         Ok(())
     }
@@ -583,6 +623,14 @@ impl Encode for Manifest {
         }
         put_str8(out, self.opens.as_deref().unwrap_or(""));
         put_str8(out, self.closes.as_deref().unwrap_or(""));
+        // Validation bounds the count by MAX_WITNESSES, so it fits a u8.
+        out.put_u8(self.witnesses.len() as u8);
+        for w in &self.witnesses {
+            put_str8(out, &w.name);
+            w.key.encode(out);
+            put_str8(out, &w.url);
+        }
+        out.put_u16(self.witness_quorum);
     }
 }
 
@@ -688,6 +736,16 @@ impl Manifest {
         }
         let opens = get_opt_str8(r)?;
         let closes = get_opt_str8(r)?;
+        let nw = r.u8()? as usize;
+        let mut witnesses = Vec::with_capacity(nw);
+        for _ in 0..nw {
+            witnesses.push(Witness {
+                name: get_str8(r)?,
+                key: VerifyingKey::decode(r)?,
+                url: get_str8(r)?,
+            });
+        }
+        let witness_quorum = r.u16()?;
         Ok(Manifest {
             election_id,
             title,
@@ -701,6 +759,8 @@ impl Manifest {
             ballot_styles,
             opens,
             closes,
+            witnesses,
+            witness_quorum,
         })
     }
 }
@@ -725,6 +785,10 @@ mod toml_form {
         trustees: Vec<TrusteeToml>,
         contests: Vec<ContestToml>,
         ballot_styles: Vec<StyleToml>,
+        #[serde(default)]
+        witnesses: Vec<WitnessToml>,
+        #[serde(default)]
+        witness_quorum: Option<u16>,
     }
 
     #[derive(Deserialize)]
@@ -733,6 +797,14 @@ mod toml_form {
         authority: String,
         registrar: String,
         board: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct WitnessToml {
+        name: String,
+        key: String,
+        url: String,
     }
 
     #[derive(Deserialize)]
@@ -940,6 +1012,21 @@ mod toml_form {
                 ballot_styles,
                 opens: self.opens,
                 closes: self.closes,
+                // Default: a majority of the named witnesses.
+                witness_quorum: self.witness_quorum.unwrap_or(
+                    (self.witnesses.len() / 2 + usize::from(!self.witnesses.is_empty())) as u16,
+                ),
+                witnesses: self
+                    .witnesses
+                    .into_iter()
+                    .map(|w| {
+                        Ok(Witness {
+                            key: vk(&format!("witness {:?} key", w.name), &w.key)?,
+                            name: w.name,
+                            url: w.url,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ManifestError>>()?,
             })
         }
     }

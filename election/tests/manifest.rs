@@ -185,3 +185,38 @@ fn decoding_revalidates() {
     // An invalid manifest can be encoded (by a malicious authority) but never decoded.
     assert!(Manifest::from_bytes(&m.to_bytes()).is_err());
 }
+
+#[test]
+fn witnesses_and_their_quorum() {
+    let m = example();
+    assert_eq!(m.witnesses.len(), 3);
+    assert_eq!(m.witness_quorum, 2);
+    assert_eq!(m.witnesses[0].name, "witness.party-a.example");
+    assert_eq!(Manifest::from_bytes(&m.to_bytes()).unwrap(), m);
+    // The default quorum is a majority.
+    let without = EXAMPLE.replace("witness_quorum = 2\n", "");
+    assert_eq!(Manifest::from_toml(&without).unwrap().witness_quorum, 2);
+    for (bad, what) in [
+        ("witness_quorum = 4\n", "more than the witnesses"),
+        ("witness_quorum = 0\n", "zero with witnesses"),
+    ] {
+        let text = EXAMPLE.replace("witness_quorum = 2\n", bad);
+        assert!(
+            matches!(
+                Manifest::from_toml(&text),
+                Err(ManifestError::BadWitnessQuorum { .. })
+            ),
+            "{what}"
+        );
+    }
+    let dup = EXAMPLE.replace("witness.observers.example", "witness.party-a.example");
+    assert!(matches!(
+        Manifest::from_toml(&dup),
+        Err(ManifestError::DuplicateKey(_))
+    ));
+    let mut none = m.clone();
+    none.witnesses.clear();
+    assert!(none.validate().is_err(), "a quorum of 2 with no witnesses");
+    none.witness_quorum = 0;
+    none.validate().unwrap();
+}
