@@ -41,6 +41,10 @@ pub struct Board {
     entries: Vec<Entry>,
     index: Index,
     checkpoint: String,
+    /// Cosignature lines collected for the current checkpoint.
+    cosignatures: String,
+    /// The latest checkpoint the manifest's witness quorum cosigned, with the cosignatures.
+    cosigned: Option<String>,
     /// Whether recovery cut a torn, never-acknowledged tail.
     pub recovered_tail: bool,
     /// How the derived index compared with the log at start.
@@ -90,6 +94,11 @@ impl Board {
         let election = Election::replay(&entries)
             .map_err(|(index, _, rejection)| OpenError::Replay { index, rejection })?;
         let (index, index_state) = Index::open(&dir.join("index"), &tree)?;
+        // A cosigned checkpoint is kept only if it is this board's and a prefix of this log.
+        let cosigned = rec.cosigned.filter(|note| {
+            Checkpoint::open(note, origin, &key.verifying_key())
+                .is_ok_and(|c| tree.root(c.size).ok() == Some(c.root))
+        });
         let mut board = Board {
             origin: origin.to_string(),
             key,
@@ -99,6 +108,8 @@ impl Board {
             entries,
             index,
             checkpoint: String::new(),
+            cosignatures: String::new(),
+            cosigned,
             recovered_tail,
             index_state,
         };
@@ -120,7 +131,62 @@ impl Board {
         .sign(&self.key);
         self.store.write_checkpoint(&note)?;
         self.checkpoint = note;
+        self.cosignatures.clear();
         Ok(())
+    }
+
+    /// The witnesses the manifest names and its quorum, if any.
+    pub fn witness_policy(&self) -> Option<(Vec<urna_election::manifest::Witness>, usize)> {
+        let m = self.election.manifest()?;
+        (!m.witnesses.is_empty()).then(|| (m.witnesses.clone(), usize::from(m.witness_quorum)))
+    }
+
+    /// The latest checkpoint with whatever cosignatures it has collected so far.
+    pub fn checkpoint_with_cosignatures(&self) -> String {
+        format!("{}{}", self.checkpoint, self.cosignatures)
+    }
+
+    /// The latest checkpoint the witness quorum cosigned.
+    pub fn cosigned(&self) -> Option<&str> {
+        self.cosigned.as_deref()
+    }
+
+    /// Records witnesses' cosignature lines on `note` (a checkpoint this board signed). Once
+    /// they reach the quorum, the note becomes the published cosigned checkpoint (durably).
+    pub fn record_cosignatures(
+        &mut self,
+        note: &str,
+        lines: &str,
+        quorum: usize,
+    ) -> io::Result<()> {
+        if note == self.checkpoint {
+            self.cosignatures = lines.to_string();
+        }
+        let Ok(cp) = Checkpoint::open(note, &self.origin, &self.key.verifying_key()) else {
+            return Ok(());
+        };
+        let newer = self.cosigned.as_deref().map_or(true, |c| {
+            Checkpoint::open(c, &self.origin, &self.key.verifying_key())
+                .map_or(true, |old| old.size < cp.size)
+        });
+        if lines.lines().count() >= quorum && newer {
+            let full = crate::note::add_signature_lines(note, lines);
+            self.store.write_cosigned(&full)?;
+            self.cosigned = Some(full);
+        }
+        Ok(())
+    }
+
+    /// A receipt for the entry at `index` under the cosigned checkpoint, if it covers it.
+    pub fn cosigned_receipt(&self, index: u64) -> Option<Receipt> {
+        let note = self.cosigned.as_ref()?;
+        let cp = Checkpoint::open(note, &self.origin, &self.key.verifying_key()).ok()?;
+        let proof = self.tree.inclusion_proof(index, cp.size).ok()?;
+        Some(Receipt {
+            index,
+            proof,
+            checkpoint: note.clone(),
+        })
     }
 
     pub fn origin(&self) -> &str {

@@ -140,6 +140,24 @@ impl BoardClient {
         Ok((cp, note))
     }
 
+    /// The latest checkpoint the witness quorum cosigned (unverified), if there is one yet.
+    pub fn cosigned_note(&self) -> Result<Option<String>, ClientError> {
+        match self.get_text("/checkpoint/cosigned") {
+            Ok(n) => Ok(Some(n)),
+            Err(ClientError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The receipt of the entry with this leaf hash under the cosigned checkpoint (unverified).
+    pub fn cosigned_receipt(&self, leaf: &Hash) -> Result<Option<Receipt>, ClientError> {
+        match self.get_text(&format!("/receipt/{}?cosigned=true", hex::encode(leaf))) {
+            Ok(t) => Ok(Some(Receipt::parse(&t)?)),
+            Err(ClientError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The latest signed checkpoint note, unverified (for keeping, to check consistency later).
     pub fn get_checkpoint_note(&self) -> Result<String, ClientError> {
         self.get_text("/checkpoint")
@@ -281,6 +299,15 @@ impl BoardClient {
     /// the entries hash to the signed root.
     pub fn fetch_log(&self, origin: &str, key: &VerifyingKey) -> Result<LogCopy, ClientError> {
         let (checkpoint, note) = self.checkpoint(origin, key)?;
+        self.fetch_log_under(checkpoint, note)
+    }
+
+    /// Downloads the log up to a given (already verified) checkpoint.
+    pub fn fetch_log_under(
+        &self,
+        checkpoint: Checkpoint,
+        note: String,
+    ) -> Result<LogCopy, ClientError> {
         let tiles_needed = checkpoint.size.div_ceil(tiles::WIDTH);
         // Tiles are immutable and independent: fetch them on a few connections at once.
         let next = std::sync::atomic::AtomicU64::new(0);
@@ -342,6 +369,19 @@ impl BoardClient {
             tree,
         })
     }
+}
+
+/// The witness policy a manifest sets: (name, key) of each witness, and the quorum.
+pub fn witness_policy(
+    m: &urna_election::manifest::Manifest,
+) -> (Vec<(String, VerifyingKey)>, usize) {
+    (
+        m.witnesses
+            .iter()
+            .map(|w| (w.name.clone(), w.key))
+            .collect(),
+        usize::from(m.witness_quorum),
+    )
 }
 
 impl BoardClient {

@@ -16,3 +16,4 @@ pub mod note;
 pub mod server;
 pub mod store;
 pub mod tiles;
+pub mod witness;

@@ -14,6 +14,8 @@ use crate::merkle::{verify_inclusion, Hash, ProofError};
 
 const EM_DASH_SPACE: &str = "\u{2014} ";
 const ED25519_ALG: u8 = 0x01;
+/// C2SP tlog-cosignature: the key-ID algorithm byte of Ed25519 cosignatures (`cosignature/v1`).
+const COSIGNATURE_ALG: u8 = 0x04;
 const PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -28,6 +30,10 @@ pub enum NoteError {
     WrongOrigin { expected: String, got: String },
     #[error("inclusion proof: {0}")]
     Proof(#[from] ProofError),
+    #[error(
+        "the checkpoint carries valid cosignatures from {got} of the witnesses, {need} needed"
+    )]
+    NoQuorum { got: usize, need: usize },
 }
 
 /// The 4-byte key ID of an Ed25519 note key: `SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[..4]`.
@@ -50,6 +56,86 @@ pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
         urna_crypto::hex::encode(&key_id(name, key)),
         B64.encode(k)
     )
+}
+
+/// The key ID of a witness's Ed25519 cosigning key: `SHA-256(name ‖ "\n" ‖ 0x04 ‖ key)[..4]`.
+pub fn cosigner_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update([COSIGNATURE_ALG]);
+    h.update(key.as_bytes());
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+/// The message a `cosignature/v1` signs: `"cosignature/v1\ntime <t>\n" ‖ checkpoint body`.
+fn cosigned_message(body: &str, time: u64) -> String {
+    format!("cosignature/v1\ntime {time}\n{body}")
+}
+
+/// A witness's cosignature line on a checkpoint body: `— <name> base64(key ID ‖ u64 time ‖ sig)`.
+pub fn cosign(body: &str, name: &str, key: &SigningKey, time: u64) -> String {
+    let sig = key.sign(cosigned_message(body, time).as_bytes());
+    let mut blob = cosigner_key_id(name, &key.verifying_key()).to_vec();
+    blob.extend_from_slice(&time.to_be_bytes());
+    blob.extend_from_slice(&sig.0);
+    format!("{EM_DASH_SPACE}{name} {}\n", B64.encode(blob))
+}
+
+/// Splits a signed note into its body (with its final newline) and its signature lines.
+pub fn split_note(note: &str) -> Result<(String, Vec<&str>), NoteError> {
+    let (body, sigs) = note
+        .split_once("\n\n")
+        .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
+    if !sigs.ends_with('\n') {
+        return Err(NoteError::Malformed(
+            "signature block does not end with a newline",
+        ));
+    }
+    Ok((format!("{body}\n"), sigs.lines().collect()))
+}
+
+/// The witnesses (indices into `witnesses`) whose valid cosignature the note carries, with the
+/// time each one signed at. Lines by unknown keys are ignored, as signed-note requires.
+pub fn cosigners(
+    note: &str,
+    witnesses: &[(String, VerifyingKey)],
+) -> Result<Vec<(usize, u64)>, NoteError> {
+    let (body, lines) = split_note(note)?;
+    let mut out = Vec::new();
+    for (i, (name, key)) in witnesses.iter().enumerate() {
+        let id = cosigner_key_id(name, key);
+        let valid = lines.iter().find_map(|line| {
+            let (n, b64) = line.strip_prefix(EM_DASH_SPACE)?.rsplit_once(' ')?;
+            let blob = B64.decode(b64).ok()?;
+            if n != name || blob.len() != 76 || blob[..4] != id {
+                return None;
+            }
+            let time = u64::from_be_bytes(blob[4..12].try_into().ok()?);
+            let mut sig = [0u8; 64];
+            sig.copy_from_slice(&blob[12..]);
+            key.verify(cosigned_message(&body, time).as_bytes(), &Signature(sig))
+                .ok()
+                .map(|()| time)
+        });
+        if let Some(t) = valid {
+            out.push((i, t));
+        }
+    }
+    Ok(out)
+}
+
+/// Adds signature lines to a signed note (skipping lines it already carries).
+pub fn add_signature_lines(note: &str, lines: &str) -> String {
+    let mut out = note.to_string();
+    for l in lines.lines().filter(|l| !l.is_empty()) {
+        if !note.lines().any(|x| x == l) {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// A tree head for one origin.
@@ -127,7 +213,31 @@ impl Checkpoint {
         Err(NoteError::NoSignature(origin.into()))
     }
 
-    fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {
+    /// Opens a checkpoint under the board's key and the witness policy: at least `quorum` of
+    /// `witnesses` must have cosigned it. Returns the checkpoint and the cosigners' indices.
+    pub fn open_witnessed(
+        note: &str,
+        origin: &str,
+        key: &VerifyingKey,
+        witnesses: &[(String, VerifyingKey)],
+        quorum: usize,
+    ) -> Result<(Checkpoint, Vec<usize>), NoteError> {
+        let cp = Checkpoint::open(note, origin, key)?;
+        let got: Vec<usize> = cosigners(note, witnesses)?
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        if got.len() < quorum {
+            return Err(NoteError::NoQuorum {
+                got: got.len(),
+                need: quorum,
+            });
+        }
+        Ok((cp, got))
+    }
+
+    /// Parses a checkpoint body (`origin\nsize\nbase64(root)\n`).
+    pub fn parse_body(body: &str) -> Result<Checkpoint, NoteError> {
         let mut lines = body.split('\n');
         let origin = lines
             .next()
@@ -270,6 +380,68 @@ mod tests {
             Checkpoint::open(&padded, &cp.origin, &key.verifying_key()),
             Err(NoteError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn cosignatures_verify_and_count_towards_a_quorum() {
+        let board = SigningKey::from_seed(&[1; 32]);
+        let cp = Checkpoint {
+            origin: "vote.example.org/x".into(),
+            size: 5,
+            root: [9; 32],
+        };
+        let note = cp.sign(&board);
+        let ws: Vec<(String, SigningKey)> = (0..3u8)
+            .map(|i| {
+                (
+                    format!("witness-{i}.example"),
+                    SigningKey::from_seed(&[10 + i; 32]),
+                )
+            })
+            .collect();
+        let policy: Vec<(String, VerifyingKey)> = ws
+            .iter()
+            .map(|(n, k)| (n.clone(), k.verifying_key()))
+            .collect();
+        let (body, _) = split_note(&note).unwrap();
+        let mut cosigned = note.clone();
+        for (n, k) in &ws[..2] {
+            cosigned = add_signature_lines(&cosigned, &cosign(&body, n, k, 1_700_000_000));
+        }
+        // Adding the same line twice changes nothing.
+        assert_eq!(
+            add_signature_lines(&cosigned, &cosign(&body, &ws[0].0, &ws[0].1, 1_700_000_000)),
+            cosigned
+        );
+        assert_eq!(
+            cosigners(&cosigned, &policy).unwrap(),
+            vec![(0, 1_700_000_000), (1, 1_700_000_000)]
+        );
+        let (opened, who) =
+            Checkpoint::open_witnessed(&cosigned, &cp.origin, &board.verifying_key(), &policy, 2)
+                .unwrap();
+        assert_eq!((opened, who), (cp.clone(), vec![0, 1]));
+        assert_eq!(
+            Checkpoint::open_witnessed(&cosigned, &cp.origin, &board.verifying_key(), &policy, 3),
+            Err(NoteError::NoQuorum { got: 2, need: 3 })
+        );
+        // A cosignature over another checkpoint does not count; nor one by an unknown key.
+        let other = Checkpoint {
+            size: 6,
+            ..cp.clone()
+        }
+        .body();
+        let stray = add_signature_lines(&note, &cosign(&other, &ws[2].0, &ws[2].1, 1));
+        assert!(cosigners(&stray, &policy).unwrap().is_empty());
+        let stranger = SigningKey::from_seed(&[99; 32]);
+        let unknown = add_signature_lines(&note, &cosign(&body, &ws[2].0, &stranger, 1));
+        assert!(cosigners(&unknown, &policy).unwrap().is_empty());
+        // The board's own signature line is not a cosignature.
+        assert!(
+            cosigners(&note, &[(cp.origin.clone(), board.verifying_key())])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ use urna_election::rejection::Rejection;
 use crate::board::Board;
 use crate::note::{verifier_key, Receipt};
 use crate::tiles;
+use base64::Engine;
 
 /// Most submissions committed together (one state-machine batch, one fdatasync).
 pub const MAX_GROUP: usize = 512;
@@ -48,6 +49,126 @@ pub struct AppState {
     submit: mpsc::Sender<(Vec<u8>, Reply)>,
 }
 
+/// How long the board waits for a witness before going on without it.
+const WITNESS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Submits the latest checkpoint to the manifest's witnesses whenever it changes (C2SP
+/// tlog-witness), and records their cosignatures. Slow or absent witnesses delay only the
+/// cosigned checkpoint, never admission.
+fn witness_loop(board: Arc<RwLock<Board>>, wake: std::sync::mpsc::Receiver<()>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(WITNESS_TIMEOUT))
+        .build()
+        .into();
+    let last_sizes: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
+    while wake.recv().is_ok() {
+        while wake.try_recv().is_ok() {}
+        let job = board.read().ok().and_then(|b| {
+            let (witnesses, quorum) = b.witness_policy()?;
+            Some((witnesses, quorum, b.checkpoint().to_string(), b.size()))
+        });
+        let Some((witnesses, quorum, note, size)) = job else {
+            continue;
+        };
+        let lines: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = witnesses
+                .iter()
+                .map(|w| {
+                    let (agent, board, note, last_sizes) = (&agent, &board, &note, &last_sizes);
+                    s.spawn(move || ask_witness(agent, board, w, note, size, last_sizes))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().ok().flatten())
+                .collect()
+        });
+        if let Ok(mut b) = board.write() {
+            // Durable storage of the cosigned checkpoint failing is not fatal to admission;
+            // it is retried with the next checkpoint.
+            let _ = b.record_cosignatures(&note, &lines.concat(), quorum);
+        }
+    }
+}
+
+/// One witness's cosignature line on `note`, learning its last cosigned size on a 409.
+fn ask_witness(
+    agent: &ureq::Agent,
+    board: &RwLock<Board>,
+    w: &urna_election::manifest::Witness,
+    note: &str,
+    size: u64,
+    last_sizes: &Mutex<HashMap<String, u64>>,
+) -> Option<String> {
+    let url = format!("{}/add-checkpoint", w.url.trim_end_matches('/'));
+    let mut old = last_sizes
+        .lock()
+        .ok()?
+        .get(&w.name)
+        .copied()
+        .unwrap_or(0)
+        .min(size);
+    for _ in 0..2 {
+        let proof = if old == 0 || old == size {
+            Vec::new()
+        } else {
+            board
+                .read()
+                .ok()?
+                .tree()
+                .consistency_proof(old, size)
+                .ok()?
+        };
+        let mut body = format!("old {old}\n");
+        for h in &proof {
+            body.push_str(&base64::engine::general_purpose::STANDARD.encode(h));
+            body.push('\n');
+        }
+        body.push('\n');
+        body.push_str(note);
+        let mut resp = agent.post(&url).send(body.as_bytes()).ok()?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().ok()?;
+        match status {
+            200 => {
+                let cosigned = crate::note::add_signature_lines(note, &text);
+                let ok = crate::note::cosigners(&cosigned, &[(w.name.clone(), w.key)])
+                    .is_ok_and(|c| !c.is_empty());
+                if !ok {
+                    return None;
+                }
+                last_sizes.lock().ok()?.insert(w.name.clone(), size);
+                let id = crate::note::cosigner_key_id(&w.name, &w.key);
+                return text
+                    .lines()
+                    .find(|l| {
+                        l.strip_prefix("\u{2014} ")
+                            .and_then(|r| r.rsplit_once(' '))
+                            .and_then(|(n, b)| {
+                                base64::engine::general_purpose::STANDARD
+                                    .decode(b)
+                                    .ok()
+                                    .map(|b| (n, b))
+                            })
+                            .is_some_and(|(n, b)| n == w.name && b.len() == 76 && b[..4] == id)
+                    })
+                    .map(|l| format!("{l}\n"));
+            }
+            409 => {
+                let theirs: u64 = text.trim().parse().ok()?;
+                if theirs > size || theirs == old {
+                    return None;
+                }
+                old = theirs;
+                last_sizes.lock().ok()?.insert(w.name.clone(), theirs);
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// Starts the writer task and returns the state the router serves, and a receiver that yields
 /// the error if storage fails. The writer then stops: state in memory may be ahead of the disk,
 /// so nothing more is acknowledged (submissions get 503) and the process must restart, which
@@ -57,6 +178,11 @@ pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     let (tx, mut rx) = mpsc::channel::<(Vec<u8>, Reply)>(QUEUE);
     let (fatal_tx, fatal_rx) = oneshot::channel();
     let writer = Arc::clone(&board);
+    let (wake_tx, wake_rx) = std::sync::mpsc::channel::<()>();
+    let witnessed = Arc::clone(&board);
+    std::thread::spawn(move || witness_loop(witnessed, wake_rx));
+    // Cosign what is on disk already (after a restart), then every new checkpoint.
+    let _ = wake_tx.send(());
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut group = vec![first];
@@ -76,6 +202,7 @@ pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
             .unwrap_or_else(|e| Err(std::io::Error::other(format!("writer failed: {e}"))));
             match outcome {
                 Ok(results) => {
+                    let _ = wake_tx.send(());
                     for (reply, r) in replies.into_iter().zip(results) {
                         let _ = reply.send(r);
                     }
@@ -204,6 +331,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .route("/tile/{*path}", get(tile))
         .route("/openapi.json", get(openapi))
         .route("/checkpoint", get(checkpoint))
+        .route("/checkpoint/cosigned", get(cosigned))
         .route("/receipt/{hash}", get(receipt))
         .route("/consistency/{old}/{new}", get(consistency))
         .route("/info", get(info))
@@ -267,8 +395,16 @@ fn read<T>(st: &AppState, f: impl FnOnce(&Board) -> T) -> Option<T> {
 
 const POISONED: &str = "board state unavailable";
 
+async fn cosigned(State(st): State<AppState>) -> Response {
+    match read(&st, |b| b.cosigned().map(str::to_string)) {
+        Some(Some(c)) => text(c),
+        Some(None) => not_found("no checkpoint has been cosigned by the witness quorum yet"),
+        None => unavailable(POISONED),
+    }
+}
+
 async fn checkpoint(State(st): State<AppState>) -> Response {
-    match read(&st, |b| b.checkpoint().to_string()) {
+    match read(&st, |b| b.checkpoint_with_cosignatures()) {
         Some(c) => text(c),
         None => unavailable(POISONED),
     }
@@ -284,11 +420,29 @@ async fn entry(State(st): State<AppState>, Path(index): Path<u64>) -> Response {
     }
 }
 
-async fn receipt(State(st): State<AppState>, Path(hash): Path<String>) -> Response {
+#[derive(serde::Deserialize)]
+struct ReceiptQuery {
+    cosigned: Option<bool>,
+}
+
+async fn receipt(
+    State(st): State<AppState>,
+    Path(hash): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ReceiptQuery>,
+) -> Response {
     let Some(code) = TrackingCode::parse(&hash) else {
         return not_found("not a leaf hash or tracking code");
     };
-    match read(&st, |b| b.index_of(&code.0).and_then(|i| b.receipt(i))) {
+    let cosigned = q.cosigned.unwrap_or(false);
+    match read(&st, |b| {
+        b.index_of(&code.0).and_then(|i| {
+            if cosigned {
+                b.cosigned_receipt(i)
+            } else {
+                b.receipt(i)
+            }
+        })
+    }) {
         Some(Some(r)) => text(r.to_text()),
         Some(None) => not_found("no entry with that leaf hash"),
         None => unavailable(POISONED),

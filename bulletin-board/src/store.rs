@@ -15,6 +15,7 @@ use crate::merkle::leaf_hash;
 
 const LOG: &str = "log";
 const CHECKPOINT: &str = "checkpoint";
+const COSIGNED: &str = "cosigned";
 
 /// What was read back from disk.
 pub struct Recovered {
@@ -23,6 +24,8 @@ pub struct Recovered {
     pub valid_len: u64,
     pub trailing_garbage: u64,
     pub checkpoint: Option<String>,
+    /// The latest checkpoint the witness quorum cosigned, with its cosignatures.
+    pub cosigned: Option<String>,
 }
 
 pub struct Store {
@@ -73,7 +76,13 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
+        let cosigned = match fs::read_to_string(dir.join(COSIGNED)) {
+            Ok(s) => Some(s),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
         let rec = Recovered {
+            cosigned,
             entries,
             valid_len: at as u64,
             trailing_garbage: (bytes.len() - at) as u64,
@@ -115,13 +124,22 @@ impl Store {
     /// Replaces the checkpoint atomically: write a temporary file, fsync it, rename it over the
     /// old one, fsync the directory.
     pub fn write_checkpoint(&self, note: &str) -> io::Result<()> {
-        let tmp = self.dir.join("checkpoint.tmp");
+        self.replace(CHECKPOINT, note)
+    }
+
+    /// Replaces the cosigned checkpoint atomically, like the checkpoint.
+    pub fn write_cosigned(&self, note: &str) -> io::Result<()> {
+        self.replace(COSIGNED, note)
+    }
+
+    fn replace(&self, name: &str, contents: &str) -> io::Result<()> {
+        let tmp = self.dir.join(format!("{name}.tmp"));
         {
             let mut f = File::create(&tmp)?;
-            f.write_all(note.as_bytes())?;
+            f.write_all(contents.as_bytes())?;
             f.sync_all()?;
         }
-        fs::rename(&tmp, self.dir.join(CHECKPOINT))?;
+        fs::rename(&tmp, self.dir.join(name))?;
         File::open(&self.dir)?.sync_all()
     }
 }

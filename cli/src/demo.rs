@@ -23,6 +23,8 @@ const TRUSTEES: [&str; 5] = ["Ada", "Grace", "Alan", "Barbara", "Edsger"];
 
 pub struct Options {
     pub voters: usize,
+    /// Witnesses cosigning the board's checkpoints (a majority is the quorum); 0 for none.
+    pub witnesses: usize,
     pub data: Option<PathBuf>,
     pub json: bool,
 }
@@ -49,11 +51,37 @@ fn start_board(dir: &Path, key: SigningKey) -> Result<String> {
     Ok(format!("http://{addr}"))
 }
 
+/// Starts a witness for the demo's log on 127.0.0.1 in a background thread; returns its
+/// manifest entry.
+fn start_witness(dir: &Path, i: usize, board: &SigningKey) -> Result<String> {
+    let name = format!("witness-{i}.demo.urna.example");
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let pubkey = hex::encode(key.verifying_key().as_bytes());
+    let logs = [(ORIGIN.to_string(), board.verifying_key())]
+        .into_iter()
+        .collect();
+    let w = std::sync::Arc::new(urna_board::witness::Witness::open(dir, &name, key, logs)?);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let _ = axum::serve(listener, urna_board::witness::router(w)).await;
+        })
+    });
+    Ok(format!(
+        "\n[[witnesses]]\nname = \"{name}\"\nkey = \"{pubkey}\"\nurl = \"http://{addr}\"\n"
+    ))
+}
+
 fn manifest_toml(
     authority: &SigningKey,
     registrar: &SigningKey,
     board: &SigningKey,
     trustees: &[String],
+    witnesses: &[String],
 ) -> String {
     let contests = &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap_or(0)..];
     let mut t = format!(
@@ -71,6 +99,9 @@ fn manifest_toml(
     }
     for (name, keys) in TRUSTEES.iter().zip(trustees) {
         t.push_str(&format!("\n[[trustees]]\nname = \"{name}\"\n{keys}\n"));
+    }
+    for w in witnesses {
+        t.push_str(w);
     }
     t.push('\n');
     t.push_str(contests);
@@ -127,6 +158,15 @@ pub fn run(opts: &Options) -> Result<bool> {
         described.push(trustee::describe(&k));
         trustee_keys.push(k);
     }
+    let witnesses = (1..=opts.witnesses)
+        .map(|i| start_witness(&dir.join(format!("witness-{i}")), i, &board_key))
+        .collect::<Result<Vec<_>>>()?;
+    if !witnesses.is_empty() {
+        say(&format!(
+            "   {} witnesses cosign the board's checkpoints (quorum: a majority)",
+            witnesses.len()
+        ));
+    }
     let url = start_board(&dir.join("board-data"), board_key.clone())?;
     say(&format!(
         "   board listening on {url} (log in {})",
@@ -139,7 +179,13 @@ pub fn run(opts: &Options) -> Result<bool> {
     let manifest_path = dir.join("manifest.toml");
     std::fs::write(
         &manifest_path,
-        manifest_toml(&authority_key, &registrar_key, &board_key, &described),
+        manifest_toml(
+            &authority_key,
+            &registrar_key,
+            &board_key,
+            &described,
+            &witnesses,
+        ),
     )?;
     let manifest = authority::setup(&client, &manifest_path, &authority_key)?;
     mark("setup_ms", &mut timings);
@@ -288,7 +334,27 @@ pub fn run(opts: &Options) -> Result<bool> {
     mark("tally_ms", &mut timings);
 
     say("7. an observer downloads the board and re-verifies everything");
-    let copy = client.fetch_log(&synced.origin, &synced.key)?;
+    let copy = if opts.witnesses == 0 {
+        client.fetch_log(&synced.origin, &synced.key)?
+    } else {
+        // Observers take the log under the checkpoint the witness quorum cosigned.
+        let latest = client.checkpoint(&synced.origin, &synced.key)?.0.size;
+        let start = Instant::now();
+        let note = loop {
+            if let Some(note) = client.cosigned_note()? {
+                let cp = urna_board::note::Checkpoint::open(&note, &synced.origin, &synced.key)?;
+                if cp.size == latest {
+                    break note;
+                }
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                bail!("the witnesses did not cosign the final checkpoint within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let cp = urna_board::note::Checkpoint::open(&note, &synced.origin, &synced.key)?;
+        client.fetch_log_under(cp, note)?
+    };
     let bar = crate::progress_bar(copy.entries.len() as u64, "entries replayed");
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());

@@ -35,6 +35,9 @@ enum Command {
     Demo {
         #[arg(long, default_value_t = 200)]
         voters: usize,
+        /// Witnesses cosigning the board's checkpoints (quorum: a majority); 0 for none.
+        #[arg(long, default_value_t = 3)]
+        witnesses: usize,
         /// Keep keys, credentials and the board's log here (an empty or new directory) instead
         /// of a temporary one.
         #[arg(long)]
@@ -47,6 +50,11 @@ enum Command {
     Board {
         #[command(subcommand)]
         command: BoardCommand,
+    },
+    /// A witness: an independent cosigner of boards' checkpoints (C2SP tlog-witness).
+    Witness {
+        #[command(subcommand)]
+        command: WitnessCommand,
     },
     /// The election authority: manifest, opening and closing the polls.
     Authority {
@@ -188,6 +196,36 @@ impl LimitArgs {
 }
 
 #[derive(Subcommand)]
+enum WitnessCommand {
+    /// Create the witness's Ed25519 cosigning key; prints the manifest's [[witnesses]] entry.
+    Init {
+        #[arg(long, default_value = "witness.key")]
+        key: PathBuf,
+        /// The witness's name (its cosignature key name), e.g. witness.party-a.example.
+        #[arg(long)]
+        name: String,
+        /// The URL the board will reach it at, for the printed manifest entry.
+        #[arg(long, default_value = "http://127.0.0.1:8090")]
+        url: String,
+    },
+    /// Serve add-checkpoint for the given logs, keeping durable state in --data.
+    Serve {
+        #[arg(long, default_value = "witness.key")]
+        key: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "witness-data")]
+        data: PathBuf,
+        /// A log to witness: its checkpoint verifier key (`urna board init --origin` prints
+        /// it), optionally written ORIGIN=VKEY. Repeatable.
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuthorityCommand {
     /// Create the authority's signing key, sealed with a passphrase; prints the public key.
     Init {
@@ -312,12 +350,7 @@ fn parse_board_key(k: &str) -> Result<urna_crypto::sign::VerifyingKey> {
 }
 
 fn manifest_of(entries: &[Vec<u8>]) -> Option<urna_election::manifest::Manifest> {
-    use urna_election::payload::Payload;
-    let e = urna_election::entry::Entry::decode(entries.first()?.clone()).ok()?;
-    match Payload::decode(e.kind(), e.payload()).ok()? {
-        Payload::Setup(m) => Some(*m),
-        _ => None,
-    }
+    urna_verifier::manifest_of(entries.first()?)
 }
 
 /// A progress bar on stderr, drawn only on a terminal.
@@ -329,6 +362,28 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// The log as observers take it: up to the latest checkpoint the witness quorum cosigned when
+/// the manifest names witnesses (the policy is then checked by the verifier), else the latest.
+fn fetch_for_observer(
+    client: &BoardClient,
+    origin: &str,
+    key: &urna_crypto::sign::VerifyingKey,
+) -> Result<urna_board::client::LogCopy> {
+    let latest = client.fetch_log(origin, key)?;
+    let witnessed = manifest_of(&latest.entries).is_some_and(|m| !m.witnesses.is_empty());
+    if !witnessed {
+        return Ok(latest);
+    }
+    match client.cosigned_note()? {
+        Some(note) => {
+            let cp = urna_board::note::Checkpoint::open(&note, origin, key)?;
+            Ok(client.fetch_log_under(cp, note)?)
+        }
+        // Nothing cosigned yet: the latest checkpoint, which will fail the witness check.
+        None => Ok(latest),
+    }
 }
 
 fn verify_cmd(
@@ -372,7 +427,7 @@ fn verify_cmd(
                     "as the board states it, checked against its manifest",
                 ),
             };
-            let copy = client.fetch_log(&origin, &key)?;
+            let copy = fetch_for_observer(&client, &origin, &key)?;
             (origin, key, copy.note, copy.entries, source)
         }
         (None, None) => bail!("give a record file or --board"),
@@ -419,8 +474,18 @@ fn verify_cmd(
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { voters, data, json } => {
-            if !demo::run(&demo::Options { voters, data, json })? {
+        Command::Demo {
+            voters,
+            witnesses,
+            data,
+            json,
+        } => {
+            if !demo::run(&demo::Options {
+                voters,
+                witnesses,
+                data,
+                json,
+            })? {
                 bail!("the demo election did not verify");
             }
             Ok(())
@@ -436,6 +501,7 @@ fn main() -> Result<()> {
             json,
         } => bench::run(quick, json),
         Command::Authority { command } => authority_cmd(command),
+        Command::Witness { command } => witness_cmd(command),
         Command::Registrar { command } => match command {
             RegistrarCommand::Init { key } => {
                 let pass = secrets::passphrase(&key.display().to_string(), true)?;
@@ -502,7 +568,7 @@ fn main() -> Result<()> {
         } => {
             let client = BoardClient::new(&board);
             let (origin, key) = client.stated_key()?;
-            let copy = client.fetch_log(&origin, &key)?;
+            let copy = fetch_for_observer(&client, &origin, &key)?;
             let tmp = out.with_extension("tmp");
             let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
             urna_verifier::record::write(&mut f, &copy.note, &copy.entries)?;
@@ -536,6 +602,57 @@ fn main() -> Result<()> {
                 std::process::exit(1);
             }
             Ok(())
+        }
+    }
+}
+
+fn witness_cmd(command: WitnessCommand) -> Result<()> {
+    match command {
+        WitnessCommand::Init { key, name, url } => {
+            let k = SigningKey::generate(&mut rand::rngs::OsRng);
+            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
+            println!(
+                "for the manifest:\n[[witnesses]]\nname = \"{name}\"\nkey = \"{}\"\nurl = \"{url}\"",
+                hex::encode(k.verifying_key().as_bytes())
+            );
+            Ok(())
+        }
+        WitnessCommand::Serve {
+            key,
+            name,
+            listen,
+            data,
+            logs,
+        } => {
+            let key = secrets::read_plain_key(&key)?;
+            let mut known = std::collections::BTreeMap::new();
+            for l in &logs {
+                let vkey = l.split_once('=').map_or(l.as_str(), |(_, v)| v);
+                let (origin, k) = urna_board::witness::parse_vkey(vkey)
+                    .with_context(|| format!("--log {l}: not a verifier key name+id+key"))?;
+                if let Some((o, _)) = l.split_once('=') {
+                    if o != origin {
+                        bail!("--log {l}: the verifier key is for {origin}, not {o}");
+                    }
+                }
+                known.insert(origin, k);
+            }
+            let w = std::sync::Arc::new(urna_board::witness::Witness::open(
+                &data, &name, key, known,
+            )?);
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(async move {
+                    let listener = tokio::net::TcpListener::bind(listen).await?;
+                    eprintln!("urna witness {name}: listening on {listen}");
+                    axum::serve(listener, urna_board::witness::router(w))
+                        .with_graceful_shutdown(async {
+                            let _ = tokio::signal::ctrl_c().await;
+                        })
+                        .await?;
+                    Ok(())
+                })
         }
     }
 }

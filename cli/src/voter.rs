@@ -197,6 +197,9 @@ pub fn vote(
             "cast: entry {} of the ledger, receipt verified",
             r.receipt.index
         ));
+        if !m.witnesses.is_empty() {
+            say("the receipt's checkpoint is signed by the board but not yet cosigned by the witnesses; `urna receipt check` upgrades it once they have");
+        }
         return Ok(Some(r));
     }
 }
@@ -228,7 +231,8 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<String> {
         client.check_consistency(a, b).map_err(|e| e.to_string())
     })?;
     let phase = format!("{:?}", s.election.phase()).to_lowercase();
-    Ok(match standing {
+    let witnessed = witness_status(&client, &s, &r, cp, path)?;
+    let standing = match standing {
         Standing::Counted => format!(
             "ballot {} is on the board (entry {}), the log of size {} extends your receipt's, and it is the ballot counted for your credential (phase {phase})",
             r.tracking_code().short(), r.receipt.index, s.log.checkpoint.size
@@ -238,5 +242,73 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<String> {
             r.tracking_code().short(), r.receipt.index
         ),
         Standing::Challenged => format!("ballot {} was challenged (audited), never counted", r.tracking_code().short()),
+    };
+    Ok(match witnessed {
+        Some(w) => format!("{standing}\n{w}"),
+        None => standing,
     })
+}
+
+/// Under a manifest that names witnesses: checks the board's cosigned checkpoint against the
+/// policy and, once it covers the ballot, rewrites the receipt under it (the upgrade).
+fn witness_status(
+    client: &BoardClient,
+    s: &urna_board::client::Synced,
+    r: &BallotReceipt,
+    receipt_cp: urna_board::note::Checkpoint,
+    path: &Path,
+) -> Result<Option<String>> {
+    let Some(m) = s.election.manifest().filter(|m| !m.witnesses.is_empty()) else {
+        return Ok(None);
+    };
+    let (policy, quorum) = urna_board::client::witness_policy(m);
+    let Some(note) = client.cosigned_note()? else {
+        return Ok(Some(format!(
+            "not yet cosigned: no checkpoint carries the witness quorum ({quorum} of {}) yet; check again later",
+            policy.len()
+        )));
+    };
+    let (cp, who) =
+        urna_board::note::Checkpoint::open_witnessed(&note, &s.origin, &s.key, &policy, quorum)
+            .context("the board's cosigned checkpoint does not meet the witness policy")?;
+    if cp.size < receipt_cp.size {
+        client.check_consistency(&cp, &receipt_cp)?;
+    } else {
+        client.check_consistency(&receipt_cp, &cp)?;
+    }
+    let names = who
+        .iter()
+        .map(|i| policy[*i].0.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if r.receipt.index >= cp.size {
+        return Ok(Some(format!(
+            "not yet cosigned: the witnesses ({names}) have cosigned the log up to size {}, before your ballot; check again later",
+            cp.size
+        )));
+    }
+    if r.receipt.checkpoint == note {
+        return Ok(Some(format!(
+            "your receipt is under a checkpoint cosigned by {names} ({quorum} needed)"
+        )));
+    }
+    let leaf = urna_board::merkle::leaf_hash(&r.entry);
+    let upgraded = client
+        .cosigned_receipt(&leaf)?
+        .context("the board has no receipt under its cosigned checkpoint")?;
+    upgraded.verify(&r.entry, &s.origin, &s.key)?;
+    if upgraded.checkpoint != note {
+        bail!("the board's upgraded receipt is not under its cosigned checkpoint");
+    }
+    let new = BallotReceipt {
+        receipt: upgraded,
+        ..BallotReceipt::parse(&r.to_text())?
+    };
+    std::fs::write(path, new.to_text()).with_context(|| format!("writing {}", path.display()))?;
+    Ok(Some(format!(
+        "upgraded: your receipt is now under the checkpoint of size {} cosigned by {names} ({quorum} of {} needed), saved to {}",
+        cp.size,
+        policy.len(),
+        path.display()
+    )))
 }

@@ -1,0 +1,338 @@
+//! Witnesses on loopback, every party a separate `urna` process: three witnesses with a policy
+//! of 2 of 3 cosign the board's checkpoints; a witness killed with SIGKILL keeps its state; one
+//! witness down does not stop the election; receipts are upgraded to cosigned checkpoints; and
+//! a second board with the same key serving a different history (a fork) is refused by the
+//! witnesses, which keep the evidence, and caught by `urna verify` and `urna receipt check`.
+
+mod support;
+
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use support::{fails, free_port, ok, spawn, Board};
+
+const ORIGIN: &str = "witnessed.urna.example/2026";
+const EXAMPLE: &str = include_str!("../specs/examples/manifest.toml");
+
+fn field(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            l.split_once(prefix)
+                .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
+}
+
+fn get(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(mut r) => (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(_) => (0, String::new()),
+    }
+}
+
+fn size(url: &str, path: &str) -> Option<u64> {
+    let (status, body) = get(&format!("{url}{path}"));
+    (status == 200)
+        .then(|| body.lines().nth(1).and_then(|l| l.parse().ok()))
+        .flatten()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+struct WitnessProc {
+    args: Vec<String>,
+    url: String,
+    child: Option<Child>,
+}
+
+impl WitnessProc {
+    fn start(&mut self) {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let mut child = spawn(&args);
+        let url = self.url.clone();
+        wait_until("a witness to listen", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                panic!("the witness exited ({status}): {err}");
+            }
+            get(&format!("{url}/state")).0 == 200
+        });
+        self.child = Some(child);
+    }
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+    fn cosigned_size(&self) -> u64 {
+        let v: serde_json::Value =
+            serde_json::from_str(&get(&format!("{}/state", self.url)).1).unwrap();
+        v["logs"][ORIGIN]["size"].as_u64().unwrap_or(0)
+    }
+}
+
+impl Drop for WitnessProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[test]
+fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let board_init = ok(&[
+        "board",
+        "init",
+        "--key",
+        &d("board.key"),
+        "--origin",
+        ORIGIN,
+    ]);
+    let board_pub = field(&board_init, "[keys] board):");
+    let vkey = field(&board_init, "checkpoint verifier key:");
+    let authority_pub = field(
+        &ok(&["authority", "init", "--key", &d("authority.key")]),
+        "[keys] authority):",
+    );
+    let registrar_pub = field(
+        &ok(&["registrar", "init", "--key", &d("registrar.key")]),
+        "[keys] registrar):",
+    );
+    let mut trustees = String::new();
+    for i in 1..=2 {
+        let out = ok(&["trustee", "init", "--key", &d(&format!("t{i}.key"))]);
+        trustees.push_str(&format!(
+            "\n[[trustees]]\nname = \"T{i}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
+            field(&out, "signing_key ="),
+            field(&out, "ceremony_key =")
+        ));
+    }
+    let mut witnesses = Vec::new();
+    let mut manifest_witnesses = String::new();
+    for i in 1..=3 {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let name = format!("w{i}.witness.example");
+        let out = ok(&[
+            "witness",
+            "init",
+            "--key",
+            &d(&format!("w{i}.key")),
+            "--name",
+            &name,
+            "--url",
+            &url,
+        ]);
+        manifest_witnesses.push_str(&out[out.find("[[witnesses]]").unwrap()..]);
+        manifest_witnesses.push('\n');
+        let args = vec![
+            "witness".into(),
+            "serve".into(),
+            "--key".into(),
+            d(&format!("w{i}.key")),
+            "--name".into(),
+            name,
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--data".into(),
+            d(&format!("w{i}-data")),
+            "--log".into(),
+            format!("{ORIGIN}={vkey}"),
+        ];
+        let mut w = WitnessProc {
+            args,
+            url,
+            child: None,
+        };
+        w.start();
+        witnesses.push(w);
+    }
+    let manifest = format!(
+        "election_id = \"{ORIGIN}\"\ntitle = \"Witnessed\"\nthreshold = 2\nwitness_quorum = 2\n\n[keys]\nauthority = \"{authority_pub}\"\nregistrar = \"{registrar_pub}\"\nboard = \"{board_pub}\"\n{trustees}\n{manifest_witnesses}\n{}",
+        &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..]
+    );
+    std::fs::write(d("manifest.toml"), manifest).unwrap();
+    let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
+    let url = board.url.clone();
+    ok(&[
+        "authority",
+        "setup",
+        "--manifest",
+        &d("manifest.toml"),
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    let ceremony: Vec<_> = (1..=2)
+        .map(|i| {
+            spawn(&[
+                "trustee",
+                "ceremony",
+                "--board",
+                &url,
+                "--key",
+                &d(&format!("t{i}.key")),
+            ])
+        })
+        .collect();
+    for c in ceremony {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    std::fs::write(
+        d("voters.csv"),
+        "voter_id,weight,style\nann,1,resident\nbob,1,resident\ncid,1,resident\n",
+    )
+    .unwrap();
+    ok(&[
+        "registrar",
+        "credentials",
+        "--voters",
+        &d("voters.csv"),
+        "--out",
+        &d("creds"),
+        "--board",
+        &url,
+        "--key",
+        &d("registrar.key"),
+    ]);
+    ok(&[
+        "authority",
+        "open",
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    let vote = |v: &str, c: &str| {
+        ok(&[
+            "vote",
+            "--board",
+            &url,
+            "--credential",
+            &d(&format!("creds/{v}.credential")),
+            "--choices",
+            c,
+            "--receipt",
+            &d(&format!("{v}.receipt")),
+        ])
+    };
+    let out = vote("ann", "mayor=alice;measure-a=yes");
+    assert!(out.contains("not yet cosigned"), "{out}");
+    let latest = || size(&url, "/checkpoint").unwrap();
+    wait_until("the quorum to cosign the latest checkpoint", || {
+        size(&url, "/checkpoint/cosigned") == Some(latest())
+    });
+    let check = ok(&["receipt", "check", &d("ann.receipt"), "--board", &url]);
+    assert!(
+        check.contains("upgraded") && check.contains("cosigned by"),
+        "{check}"
+    );
+    assert!(
+        ok(&["receipt", "check", &d("ann.receipt"), "--board", &url])
+            .contains("is under a checkpoint cosigned by")
+    );
+
+    // A witness killed with SIGKILL comes back with the state it had persisted.
+    wait_until("witness 1 to cosign", || {
+        witnesses[0].cosigned_size() == latest()
+    });
+    let before = witnesses[0].cosigned_size();
+    witnesses[0].kill();
+    witnesses[0].start();
+    assert_eq!(witnesses[0].cosigned_size(), before);
+
+    // One witness down: the election goes on and the other two still make the quorum.
+    witnesses[1].kill();
+    vote("bob", "mayor=bob;measure-a=no");
+    wait_until("the quorum without witness 2", || {
+        size(&url, "/checkpoint/cosigned") == Some(latest())
+    });
+    let report = ok(&["verify", "--board", &url]);
+    assert!(
+        report.contains("✓ checkpoint cosigned by the witness quorum"),
+        "{report}"
+    );
+    witnesses[1].start();
+
+    // A fork: the same board key serves a second history (two commitments swapped).
+    let fork_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        tmp.path().join("board.key"),
+        fork_dir.path().join("board.key"),
+    )
+    .unwrap();
+    let fork =
+        Board::start_with_key_file(fork_dir.path(), &fork_dir.path().join("board.key"), ORIGIN);
+    let n = latest();
+    let entry = |i: u64| {
+        let mut r = ureq::get(&format!("{url}/entries/{i}")).call().unwrap();
+        r.body_mut().read_to_vec().unwrap()
+    };
+    let mut order: Vec<u64> = (0..n).collect();
+    order.swap(1, 2);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for i in order {
+        let mut r = agent
+            .post(&format!("{}/entries", fork.url))
+            .send(&entry(i)[..])
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "{}",
+            r.body_mut().read_to_string().unwrap()
+        );
+    }
+    assert_eq!(size(&fork.url, "/checkpoint"), Some(n));
+    wait_until("a witness to record the fork", || {
+        get(&format!("{}/evidence", witnesses[0].url)).1.len() > 10
+    });
+    let evidence: serde_json::Value =
+        serde_json::from_str(&get(&format!("{}/evidence", witnesses[0].url)).1).unwrap();
+    assert!(evidence[0]["received"]
+        .as_str()
+        .unwrap()
+        .starts_with(ORIGIN));
+    assert_eq!(
+        size(&fork.url, "/checkpoint/cosigned"),
+        None,
+        "the fork must not reach the quorum"
+    );
+    let err = fails(&["verify", "--board", &fork.url]);
+    assert!(
+        err.contains("✗ checkpoint cosigned by the witness quorum"),
+        "{err}"
+    );
+    let err = fails(&["receipt", "check", &d("ann.receipt"), "--board", &fork.url]);
+    assert!(
+        err.contains("not an extension") || err.contains("forked") || err.contains("consistency"),
+        "{err}"
+    );
+    // The honest board is still cosigned and verifies.
+    assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
+}
