@@ -1,0 +1,449 @@
+// The election layer in the browser, from specs/election.md and specs/board.md: entries and
+// their signatures, the manifest's canonical form, the election context the key ceremony fixed,
+// ballots, tracking codes, and checkpoints (signed notes, witness cosignatures, Merkle roots).
+
+import * as c from './crypto.js';
+
+export const KIND = {
+  Setup: 1, DkgCommitment: 2, DkgShares: 3, DkgComplaint: 4, DkgConfirm: 5, VoterRoll: 6,
+  OpenVoting: 7, Ballot: 8, ChallengedBallot: 9, CloseVoting: 10, DecryptionShare: 11, Result: 12,
+};
+
+const MAGIC = c.utf8('URNA');
+const SLOT_CONTEST = 0xffff;
+
+const str8 = (s) => {
+  const b = c.utf8(s);
+  if (b.length > 255) throw new Error('string too long');
+  return c.concat(c.u8(b.length), b);
+};
+const readStr8 = (r) => new TextDecoder('utf-8', { fatal: true }).decode(r.take(r.u8()));
+const readStr16 = (r) => new TextDecoder('utf-8', { fatal: true }).decode(r.take(r.u16()));
+
+// ---- entries (§3) ----
+
+export function parseEntry(bytes) {
+  const r = new c.Reader(bytes);
+  if (c.hex(r.take(4)) !== c.hex(MAGIC) || r.u8() !== 1) throw new Error('not an urna v1 entry');
+  const electionId = readStr8(r);
+  const kind = r.u8();
+  const author = r.take(32);
+  const payload = r.take(r.u16());
+  const signedLength = r.at;
+  const signature = r.take(64);
+  r.finish();
+  return { bytes, electionId, kind, author, payload, signed: bytes.subarray(0, signedLength), signature };
+}
+
+export function signEntry(electionId, kind, payload, seed) {
+  const author = c.publicKeyOf(seed);
+  const body = c.concat(MAGIC, c.u8(1), str8(electionId), c.u8(kind), author, c.u16(payload.length), payload);
+  if (body.length + 64 > 65535) throw new Error('oversized entry');
+  return c.concat(body, c.sign(seed, body));
+}
+
+export const leafHash = (bytes) => c.sha256(c.concat(Uint8Array.of(0), bytes));
+
+const BASE32 = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** Crockford base32 of the leaf hash, 52 characters in groups of four (§8). */
+export function trackingCode(leaf) {
+  let bits = 0;
+  let n = 0;
+  let s = '';
+  for (const b of leaf) {
+    bits = (bits << 8) | b;
+    n += 8;
+    while (n >= 5) {
+      n -= 5;
+      s += BASE32[(bits >> n) & 31];
+    }
+    bits &= (1 << n) - 1;
+  }
+  if (n > 0) s += BASE32[(bits << (5 - n)) & 31];
+  return s.match(/.{1,4}/g).join('-');
+}
+
+// ---- the manifest (§2) ----
+
+const KINDS = { 1: 'plurality', 2: 'approval', 3: 'score', 4: 'referendum' };
+
+export function decodeManifest(bytes) {
+  const r = new c.Reader(bytes);
+  if (new TextDecoder().decode(r.take(8)) !== 'urna-m01') throw new Error('not an urna v1 manifest');
+  const m = { electionId: readStr8(r), title: readStr16(r) };
+  m.authorityKey = r.take(32);
+  m.registrarKey = r.take(32);
+  m.boardKey = r.take(32);
+  m.trustees = [];
+  for (let n = r.u16(), i = 0; i < n; i++) {
+    m.trustees.push({ name: readStr8(r), signingKey: r.take(32), ceremonyKey: r.point('ceremony_key') });
+  }
+  m.threshold = r.u16();
+  m.revote = r.u8();
+  m.contests = [];
+  for (let n = r.u16(), i = 0; i < n; i++) {
+    const contest = { id: readStr8(r), title: readStr16(r) };
+    const tag = r.u8();
+    contest.kind = KINDS[tag];
+    if (tag === 1) contest.exactly = r.u8() === 1;
+    else if (tag === 2) [contest.min, contest.max] = [r.u16(), r.u16()];
+    else if (tag === 3) [contest.max, contest.budget] = [r.u16(), r.u32()];
+    else if (tag === 4) contest.blank = r.u8() === 1;
+    else throw new Error('unknown contest kind');
+    contest.options = [];
+    for (let k = r.u8(), j = 0; j < k; j++) contest.options.push({ id: readStr8(r), name: readStr16(r) });
+    m.contests.push(contest);
+  }
+  m.styles = [];
+  for (let n = r.u16(), i = 0; i < n; i++) {
+    const id = readStr8(r);
+    const contests = [];
+    for (let k = r.u16(), j = 0; j < k; j++) contests.push(r.u16());
+    m.styles.push({ id, contests });
+  }
+  m.opens = readStr8(r);
+  m.closes = readStr8(r);
+  m.witnesses = [];
+  for (let n = r.u8(), i = 0; i < n; i++) m.witnesses.push({ name: readStr8(r), key: r.take(32), url: readStr8(r) });
+  m.witnessQuorum = r.u16();
+  r.finish();
+  return m;
+}
+
+/** `(per_option_max, total_min, total_max)` of a contest (§2.2). */
+export function rule(contest) {
+  const n = contest.options.length;
+  switch (contest.kind) {
+    case 'plurality':
+      return { p: 1, min: contest.exactly ? 1 : 0, max: 1 };
+    case 'approval':
+      return { p: 1, min: contest.min, max: contest.max };
+    case 'score':
+      return { p: contest.max, min: 0, max: contest.budget || contest.max * n };
+    default:
+      return { p: 1, min: 1, max: 1 };
+  }
+}
+
+// ---- the election as the ledger defines it ----
+
+/**
+ * Derives what the booth needs from the ledger's entries: the manifest and its hash, the phase,
+ * the joint key and verification keys of the qualified trustees, the context hash E, the roll
+ * and the ballots. The board and the witnesses have checked every proof; the booth recomputes
+ * the key from the dealers' commitments itself, so that it encrypts only to the key the
+ * ceremony produced.
+ */
+export function electionState(entryBytes) {
+  const entries = entryBytes.map(parseEntry);
+  if (entries.length === 0 || entries[0].kind !== KIND.Setup) throw new Error('the ledger has no Setup entry');
+  const m = decodeManifest(entries[0].payload);
+  const manifestHash = c.sha256(c.concat(c.utf8('urna-v1 manifest'), entries[0].payload));
+  const commitments = new Map();
+  const disqualified = new Set();
+  const confirmed = new Set();
+  const roll = new Map();
+  const ballots = [];
+  let phase = 'key-ceremony';
+  entries.forEach((e, index) => {
+    const r = new c.Reader(e.payload);
+    switch (e.kind) {
+      case KIND.DkgCommitment: {
+        const dealer = r.u16();
+        const cs = [];
+        for (let n = r.u16(), k = 0; k < n; k++) cs.push(r.point('C'));
+        commitments.set(dealer, cs);
+        break;
+      }
+      case KIND.DkgComplaint: {
+        r.u16();
+        disqualified.add(r.u16());
+        break;
+      }
+      case KIND.DkgConfirm:
+        confirmed.add(r.u16());
+        break;
+      case KIND.VoterRoll: {
+        r.u32();
+        for (let n = r.u32(), k = 0; k < n; k++) {
+          const cred = c.hex(r.take(32));
+          roll.set(cred, { weight: r.u32(), style: r.u16() });
+        }
+        break;
+      }
+      case KIND.OpenVoting:
+        phase = 'voting';
+        break;
+      case KIND.CloseVoting:
+        phase = 'tallying';
+        break;
+      case KIND.Result:
+        phase = 'finished';
+        break;
+      case KIND.Ballot:
+      case KIND.ChallengedBallot:
+        ballots.push({ index, kind: e.kind, credential: c.hex(e.author), leaf: leafHash(e.bytes) });
+        break;
+      default:
+    }
+  });
+  const n = m.trustees.length;
+  const qualified = [...Array(n).keys()].map((i) => i + 1).filter((i) => !disqualified.has(i));
+  let context = null;
+  if (qualified.every((i) => confirmed.has(i) && commitments.has(i)) && qualified.length >= m.threshold) {
+    let K = c.ZERO;
+    for (const i of qualified) K = K.add(commitments.get(i)[0]);
+    const vks = [];
+    for (let j = 1; j <= n; j++) {
+      let vk = c.ZERO;
+      for (const i of qualified) {
+        let power = 1n;
+        for (const C of commitments.get(i)) {
+          vk = vk.add(c.mul(C, power));
+          power = c.mod(power * BigInt(j));
+        }
+      }
+      vks.push(vk);
+    }
+    const E = c.sha256(c.concat(c.utf8('urna-v1 election-context'), manifestHash, K.toBytes(), c.u16(n), ...vks.map((v) => v.toBytes())));
+    context = { K, vks, E };
+  }
+  return { manifest: m, manifestHash, phase, context, roll, ballots, size: entries.length };
+}
+
+// ---- ballots (§5) ----
+
+const proofCtx = (E, cred, contest, slot) => c.concat(E, cred, c.u16(contest), c.u16(slot));
+
+/**
+ * Checks choices against a style: `choices[contestId]` is an array of values per option.
+ * Throws an Error whose message names the problem.
+ */
+export function checkChoices(m, styleIndex, choices) {
+  for (const id of Object.keys(choices)) {
+    const ci = m.contests.findIndex((x) => x.id === id);
+    if (ci < 0 || !m.styles[styleIndex].contests.includes(ci)) throw new Error(`${id} is not on this ballot`);
+  }
+  for (const ci of m.styles[styleIndex].contests) {
+    const contest = m.contests[ci];
+    const values = choices[contest.id] ?? contest.options.map(() => 0);
+    const { p, min, max } = rule(contest);
+    if (values.length !== contest.options.length) throw new Error(`${contest.id}: wrong number of options`);
+    values.forEach((v, o) => {
+      if (!Number.isInteger(v) || v < 0 || v > p) throw new Error(`${contest.id}: ${contest.options[o].id} must be between 0 and ${p}`);
+    });
+    const total = values.reduce((a, b) => a + b, 0);
+    if (total < min) throw new Error(`${contest.id}: at least ${min}`);
+    if (total > max) throw new Error(`${contest.id}: at most ${max}`);
+  }
+}
+
+/** Whether this booth can prove a contest (range proofs are not implemented here yet). */
+export function supported(contest) {
+  const { p, min, max } = rule(contest);
+  return p === 1 && !(max - min > 16 && !(min === 0 && max >= contest.options.length));
+}
+
+/**
+ * Encrypts and proves a ballot for the credential `cred` (32-byte public key). Returns the
+ * payload bytes and the openings (value and nonce per option) for a Benaloh challenge.
+ */
+export function encryptBallot(state, cred, styleIndex, choices) {
+  const { manifest: m, context } = state;
+  if (!context) throw new Error('the key ceremony has not completed');
+  checkChoices(m, styleIndex, choices);
+  const { K, E } = context;
+  const parts = [c.u16(styleIndex), c.u16(m.styles[styleIndex].contests.length)];
+  const openings = [];
+  for (const ci of m.styles[styleIndex].contests) {
+    const contest = m.contests[ci];
+    if (!supported(contest)) throw new Error(`${contest.id}: this booth cannot prove ${contest.kind} contests yet; use \`urna vote\``);
+    const values = choices[contest.id] ?? contest.options.map(() => 0);
+    const nonces = values.map(() => c.randomScalar());
+    const cts = values.map((v, o) => c.encrypt(K, v, nonces[o]));
+    parts.push(c.u8(cts.length), ...cts.map(c.encodeCiphertext), c.u8(1));
+    values.forEach((v, o) => {
+      parts.push(c.encodeDisjunctive(c.disjunctiveProve(K, cts[o], v, nonces[o], 1, proofCtx(E, cred, ci, o))));
+    });
+    const { p, min, max } = rule(contest);
+    const total = values.reduce((a, b) => a + b, 0);
+    const A = cts.reduce((a, ct) => a.add(ct.alpha), c.ZERO);
+    const B = cts.reduce((a, ct) => a.add(ct.beta), c.ZERO).subtract(c.mulG(BigInt(min)));
+    const rSum = c.mod(nonces.reduce((a, x) => a + x, 0n));
+    const ctx = proofCtx(E, cred, ci, SLOT_CONTEST);
+    if (min === 0 && max >= p * contest.options.length) {
+      parts.push(c.u8(0));
+    } else if (min === max) {
+      parts.push(c.u8(1), c.encodeCp(c.cpProve(rSum, K, A, B, ctx)));
+    } else {
+      const proof = c.disjunctiveProve(K, { alpha: A, beta: B }, total - min, rSum, max - min, ctx);
+      parts.push(c.u8(2), c.encodeDisjunctive(proof));
+    }
+    openings.push(values.map((v, o) => ({ value: v, nonce: nonces[o] })));
+  }
+  return { payload: c.concat(...parts), openings };
+}
+
+/** The `ChallengedBallot` payload: the ballot, then every option's value and nonce (§4). */
+export function challengedPayload(ballot, openings) {
+  const parts = [ballot];
+  for (const contest of openings) for (const o of contest) parts.push(c.u16(o.value), c.encodeScalar(o.nonce));
+  return c.concat(...parts);
+}
+
+/** Steps over an EncryptedRangeProof (crypto §6), which this booth neither makes nor checks. */
+function skipRangeProof(r) {
+  const k = r.u16();
+  r.take(k * (32 + 192));
+  r.take(r.u16());
+}
+
+/** Reads a ballot payload (§5.1) into its contests' ciphertexts and proofs. */
+export function decodeBallot(bytes) {
+  const r = new c.Reader(bytes);
+  const style = r.u16();
+  const contests = [];
+  for (let k = r.u16(), i = 0; i < k; i++) {
+    const n = r.u8();
+    const cts = [];
+    for (let j = 0; j < n; j++) cts.push(c.decodeCiphertext(r));
+    const optionKind = r.u8();
+    const optionProofs = [];
+    if (optionKind === 1) for (let j = 0; j < n; j++) optionProofs.push(c.decodeDisjunctive(r));
+    else if (optionKind === 2) skipRangeProof(r);
+    else throw new Error('unknown option proof kind');
+    const contestKind = r.u8();
+    let contestProof = null;
+    if (contestKind === 1) contestProof = c.decodeCp(r);
+    else if (contestKind === 2) contestProof = c.decodeDisjunctive(r);
+    else if (contestKind === 3) skipRangeProof(r);
+    else if (contestKind !== 0) throw new Error('unknown contest proof kind');
+    contests.push({ cts, optionKind, optionProofs, contestKind, contestProof });
+  }
+  return { style, contests, rest: r };
+}
+
+/**
+ * Verifies a ballot's proofs for its credential as §5.3 requires, for the contests this booth
+ * can check (0/1 contests); contests proven by range proofs are counted in `skipped`.
+ */
+export function verifyBallot(state, cred, bytes, skipped = { count: 0 }) {
+  const { manifest: m, context } = state;
+  const b = decodeBallot(bytes);
+  b.rest.finish();
+  const { K, E } = context;
+  const style = m.styles[b.style];
+  if (!style || style.contests.length !== b.contests.length) return false;
+  return b.contests.every((cb, k) => {
+    const ci = style.contests[k];
+    const contest = m.contests[ci];
+    const { p, min, max } = rule(contest);
+    if (cb.cts.length !== contest.options.length) return false;
+    if (!supported(contest)) {
+      skipped.count += 1;
+      return true;
+    }
+    const optionsOk = cb.cts.every((ct, o) => c.disjunctiveVerify(cb.optionProofs[o], K, ct, 1, proofCtx(E, cred, ci, o)));
+    const A = cb.cts.reduce((a, ct) => a.add(ct.alpha), c.ZERO);
+    const B = cb.cts.reduce((a, ct) => a.add(ct.beta), c.ZERO).subtract(c.mulG(BigInt(min)));
+    const ctx = proofCtx(E, cred, ci, SLOT_CONTEST);
+    if (min === 0 && max >= p * contest.options.length) return optionsOk && cb.contestKind === 0;
+    if (min === max) return optionsOk && cb.contestKind === 1 && c.cpVerify(cb.contestProof, K, A, B, ctx);
+    return optionsOk && cb.contestKind === 2 && c.disjunctiveVerify(cb.contestProof, K, { alpha: A, beta: B }, max - min, ctx);
+  });
+}
+
+/** Checks a Benaloh opening here: each ciphertext is Enc(v; r) under K (§5.4). */
+export function checkOpening(K, ballot, openings) {
+  const b = decodeBallot(ballot);
+  if (b.contests.length !== openings.length) return false;
+  return b.contests.every((cb, k) => cb.cts.length === openings[k].length && cb.cts.every((ct, o) => {
+    const again = c.encrypt(K, openings[k][o].value, openings[k][o].nonce);
+    return ct.alpha.equals(again.alpha) && ct.beta.equals(again.beta);
+  }));
+}
+
+// ---- checkpoints and the tree (specs/board.md §1–2, §6) ----
+
+const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+const unb64 = (s) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
+
+function keyId(name, alg, key) {
+  return c.sha256(c.concat(c.utf8(name), c.utf8('\n'), Uint8Array.of(alg), key)).subarray(0, 4);
+}
+
+/** Opens a board-signed checkpoint note; returns `{ origin, size, root, body, lines }`. */
+export function openCheckpoint(note, origin, boardKey) {
+  const split = note.indexOf('\n\n');
+  if (split < 0) throw new Error('malformed note');
+  const body = note.slice(0, split + 1);
+  const lines = note.slice(split + 2).split('\n').filter((l) => l.length > 0);
+  const [o, sizeS, rootS] = body.split('\n');
+  if (o !== origin) throw new Error(`the checkpoint is for ${o}, not ${origin}`);
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeS)) throw new Error('malformed size');
+  const id = c.hex(keyId(origin, 1, boardKey));
+  const ok = lines.some((l) => {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(l);
+    if (!m || m[1] !== origin) return false;
+    const blob = unb64(m[2]);
+    return blob.length === 68 && c.hex(blob.subarray(0, 4)) === id && c.verifySignature(boardKey, c.utf8(body), blob.subarray(4));
+  });
+  if (!ok) throw new Error('the checkpoint is not signed by the board key');
+  return { origin, size: Number(sizeS), root: unb64(rootS), body, lines };
+}
+
+/** The witnesses (by name) whose valid `cosignature/v1` the checkpoint carries. */
+export function cosigners(cp, witnesses) {
+  return witnesses
+    .filter((w) => {
+      const id = c.hex(keyId(w.name, 4, w.key));
+      return cp.lines.some((l) => {
+        const m = /^\u2014 (\S+) (\S+)$/.exec(l);
+        if (!m || m[1] !== w.name) return false;
+        const blob = unb64(m[2]);
+        if (blob.length !== 76 || c.hex(blob.subarray(0, 4)) !== id) return false;
+        let time = 0n;
+        for (const x of blob.subarray(4, 12)) time = (time << 8n) | BigInt(x);
+        const msg = c.utf8(`cosignature/v1\ntime ${time}\n${cp.body}`);
+        return c.verifySignature(w.key, msg, blob.subarray(12));
+      });
+    })
+    .map((w) => w.name);
+}
+
+/** RFC 9162 MTH of leaf hashes. */
+export function merkleRoot(leaves) {
+  if (leaves.length === 0) return c.sha256(new Uint8Array(0));
+  let level = leaves;
+  // Hash pairs left to right; an odd node is carried up unchanged (equivalent to RFC 9162 MTH).
+  while (level.length > 1) {
+    const next = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(c.sha256(c.concat(Uint8Array.of(1), level[i], level[i + 1])));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** Splits an entry bundle (u16 length ‖ bytes)*. */
+export function parseBundle(bytes) {
+  const out = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (bytes.length - at < 2) throw new Error('malformed bundle');
+    const n = (bytes[at] << 8) | bytes[at + 1];
+    if (bytes.length - at - 2 < n) throw new Error('malformed bundle');
+    out.push(bytes.slice(at + 2, at + 2 + n));
+    at += 2 + n;
+  }
+  return out;
+}
+
+export function tileIndex(n) {
+  const groups = [String(n % 1000).padStart(3, '0')];
+  for (let x = Math.floor(n / 1000); x > 0; x = Math.floor(x / 1000)) groups.unshift(`x${String(x % 1000).padStart(3, '0')}`);
+  return groups.join('/');
+}
+
+export { b64, unb64 };
