@@ -330,6 +330,26 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .route("/manifest", get(manifest))
         .route("/tile/{*path}", get(tile))
         .route("/openapi.json", get(openapi))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/booth/") }),
+        )
+        .route(
+            "/booth",
+            get(|| async { axum::response::Redirect::to("/booth/") }),
+        )
+        .route(
+            "/booth/",
+            get(|| async { asset("text/html; charset=utf-8", BOOTH_HTML) }),
+        )
+        .route(
+            "/booth/booth.js",
+            get(|| async { asset("text/javascript; charset=utf-8", BOOTH_JS) }),
+        )
+        .route(
+            "/booth/booth.css",
+            get(|| async { asset("text/css; charset=utf-8", BOOTH_CSS) }),
+        )
         .route("/checkpoint", get(checkpoint))
         .route("/checkpoint/cosigned", get(cosigned))
         .route("/receipt/{hash}", get(receipt))
@@ -569,6 +589,22 @@ async fn entries_json(
         Some(v) => Json(v).into_response(),
         None => unavailable(POISONED),
     }
+}
+
+// The browser booth and election page (`web/`), built by build.rs, or a page saying why not.
+const BOOTH_HTML: &str = include_str!(concat!(env!("OUT_DIR"), "/booth/index.html"));
+const BOOTH_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/booth/booth.js"));
+const BOOTH_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/booth/booth.css"));
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The OpenAPI 3.1 description of this API, published from `specs/openapi.json`.

@@ -220,12 +220,12 @@ const proofCtx = (E, cred, contest, slot) => c.concat(E, cred, c.u16(contest), c
  * Checks choices against a style: `choices[contestId]` is an array of values per option.
  * Throws an Error whose message names the problem.
  */
-export function checkChoices(m, styleIndex, choices) {
+export function checkChoices(m, styleIndex, choices, only = null) {
   for (const id of Object.keys(choices)) {
     const ci = m.contests.findIndex((x) => x.id === id);
     if (ci < 0 || !m.styles[styleIndex].contests.includes(ci)) throw new Error(`${id} is not on this ballot`);
   }
-  for (const ci of m.styles[styleIndex].contests) {
+  for (const ci of only ?? m.styles[styleIndex].contests) {
     const contest = m.contests[ci];
     const values = choices[contest.id] ?? contest.options.map(() => 0);
     const { p, min, max } = rule(contest);
@@ -237,6 +237,20 @@ export function checkChoices(m, styleIndex, choices) {
     if (total < min) throw new Error(`${contest.id}: at least ${min}`);
     if (total > max) throw new Error(`${contest.id}: at most ${max}`);
   }
+}
+
+/** Every problem with the choices, one message per contest (empty when they are valid). */
+export function problems(m, styleIndex, choices) {
+  const out = [];
+  for (const ci of m.styles[styleIndex].contests) {
+    const id = m.contests[ci].id;
+    try {
+      checkChoices(m, styleIndex, { [id]: choices[id] ?? m.contests[ci].options.map(() => 0) }, [ci]);
+    } catch (err) {
+      out.push(err.message);
+    }
+  }
+  return out;
 }
 
 /** Whether this booth can prove a contest (range proofs are not implemented here yet). */
@@ -447,3 +461,52 @@ export function tileIndex(n) {
 }
 
 export { b64, unb64 };
+
+/** RFC 9162 §2.1.3.2: `leaf` is at `index` in the tree of `size` leaves with `root`. */
+export function verifyInclusion(leaf, index, size, proof, root) {
+  if (index >= size) return false;
+  let fn = BigInt(index);
+  let sn = BigInt(size - 1);
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = c.sha256(c.concat(Uint8Array.of(1), p, r));
+      while ((fn & 1n) === 0n && fn !== 0n) {
+        fn >>= 1n;
+        sn >>= 1n;
+      }
+    } else {
+      r = c.sha256(c.concat(Uint8Array.of(1), r, p));
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && c.hex(r) === c.hex(root);
+}
+
+/** Parses a C2SP tlog-proof receipt (specs/board.md §3). */
+export function parseReceipt(text) {
+  const head = 'c2sp.org/tlog-proof@v1\n';
+  if (!text.startsWith(head)) throw new Error('not a tlog-proof');
+  const split = text.indexOf('\n\n');
+  const lines = text.slice(head.length, split).split('\n');
+  let at = 0;
+  if (lines[at].startsWith('extra ')) at += 1;
+  const index = Number(/^index (\d+)$/.exec(lines[at])[1]);
+  const proof = lines.slice(at + 1).map(unb64);
+  return { index, proof, checkpoint: text.slice(split + 2) };
+}
+
+/** The decrypted totals of a `Result` entry's payload, per contest and option. */
+export function decodeResult(payload) {
+  const r = new c.Reader(payload);
+  const out = [];
+  for (let n = r.u16(), i = 0; i < n; i++) {
+    const counts = [];
+    for (let k = r.u8(), j = 0; j < k; j++) counts.push(r.u64());
+    out.push(counts);
+  }
+  r.finish();
+  return out;
+}

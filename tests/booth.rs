@@ -1,0 +1,262 @@
+//! The browser booth end to end: a real board (separate process) with a witness, voters voting
+//! in headless Chromium through the booth the board serves — audit, cast, revote, limits,
+//! lookup, Chinese — then the CLI checks the receipts the browser saved, the election is
+//! tallied, the result page is shown, and `urna verify` accepts every browser-made ballot.
+//!
+//! Needs Debian's chromium and the booth's npm packages (`.ci/run` installs both); without
+//! them the test says so and passes. Screenshots: `web/test-results/`.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{free_port, ok, spawn, Board};
+
+const ORIGIN: &str = "booth.urna.example/2026";
+
+fn field(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            l.split_once(prefix)
+                .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
+}
+
+const CONTESTS: &str = r#"
+[[contests]]
+id = "seat"
+title = "One seat, ten candidates"
+kind = "plurality"
+exactly = true
+options = [
+  { id = "a", name = "Ada" }, { id = "b", name = "Ben" }, { id = "c", name = "Cai" },
+  { id = "d", name = "Dora" }, { id = "e", name = "Eli" }, { id = "f", name = "Fei" },
+  { id = "g", name = "Gus" }, { id = "h", name = "Hana" }, { id = "i", name = "Ivo" },
+  { id = "j", name = "Jun" },
+]
+
+[[contests]]
+id = "council"
+title = "Council (up to 2)"
+kind = "approval"
+min = 0
+max = 2
+options = [
+  { id = "dan", name = "Dan" }, { id = "eve", name = "Eve" }, { id = "fay", name = "Fay" },
+]
+
+[[contests]]
+id = "measure-a"
+title = "Measure A"
+kind = "referendum"
+blank = true
+
+[[ballot_styles]]
+id = "all"
+contests = ["seat", "council", "measure-a"]
+"#;
+
+fn run_browser(
+    web: &Path,
+    url: &str,
+    out: &Path,
+    mode: &str,
+    creds: &[String],
+) -> serde_json::Value {
+    let o = Command::new("node")
+        .arg(web.join("test/e2e/booth.mjs"))
+        .args([url, out.to_str().unwrap(), mode])
+        .args(creds)
+        .output()
+        .expect("node");
+    assert!(
+        o.status.success(),
+        "the browser test failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap()
+}
+
+#[test]
+fn voters_vote_in_the_browser() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() || !web.join("node_modules/playwright-core").exists() {
+        eprintln!(
+            "skipped: needs {chromium} and web/node_modules (run .ci/run, which installs them)"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let board_init = ok(&[
+        "board",
+        "init",
+        "--key",
+        &d("board.key"),
+        "--origin",
+        ORIGIN,
+    ]);
+    let board_pub = field(&board_init, "[keys] board):");
+    let vkey = field(&board_init, "checkpoint verifier key:");
+    let authority_pub = field(
+        &ok(&["authority", "init", "--key", &d("authority.key")]),
+        "[keys] authority):",
+    );
+    let registrar_pub = field(
+        &ok(&["registrar", "init", "--key", &d("registrar.key")]),
+        "[keys] registrar):",
+    );
+    let mut trustees = String::new();
+    for i in 1..=2 {
+        let out = ok(&["trustee", "init", "--key", &d(&format!("t{i}.key"))]);
+        trustees.push_str(&format!(
+            "\n[[trustees]]\nname = \"T{i}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
+            field(&out, "signing_key ="),
+            field(&out, "ceremony_key =")
+        ));
+    }
+    let wport = free_port();
+    let wurl = format!("http://127.0.0.1:{wport}");
+    let wout = ok(&[
+        "witness",
+        "init",
+        "--key",
+        &d("w.key"),
+        "--name",
+        "w.booth.example",
+        "--url",
+        &wurl,
+    ]);
+    let mut witness = spawn(&[
+        "witness",
+        "serve",
+        "--key",
+        &d("w.key"),
+        "--name",
+        "w.booth.example",
+        "--listen",
+        &format!("127.0.0.1:{wport}"),
+        "--data",
+        &d("w-data"),
+        "--log",
+        &vkey,
+    ]);
+    let manifest = format!(
+        "election_id = \"{ORIGIN}\"\ntitle = \"Browser election\"\nthreshold = 2\nwitness_quorum = 1\n\n[keys]\nauthority = \"{authority_pub}\"\nregistrar = \"{registrar_pub}\"\nboard = \"{board_pub}\"\n{trustees}\n{}\n{CONTESTS}",
+        &wout[wout.find("[[witnesses]]").unwrap()..]
+    );
+    std::fs::write(d("manifest.toml"), manifest).unwrap();
+    let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
+    let url = board.url.clone();
+    ok(&[
+        "authority",
+        "setup",
+        "--manifest",
+        &d("manifest.toml"),
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    let ceremony: Vec<_> = (1..=2)
+        .map(|i| {
+            spawn(&[
+                "trustee",
+                "ceremony",
+                "--board",
+                &url,
+                "--key",
+                &d(&format!("t{i}.key")),
+            ])
+        })
+        .collect();
+    for c in ceremony {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    std::fs::write(d("voters.csv"), "voter_id,weight\nann,1\nbob,2\n").unwrap();
+    ok(&[
+        "registrar",
+        "credentials",
+        "--voters",
+        &d("voters.csv"),
+        "--out",
+        &d("creds"),
+        "--board",
+        &url,
+        "--key",
+        &d("registrar.key"),
+    ]);
+    ok(&[
+        "authority",
+        "open",
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+
+    let out = web.join("test-results");
+    let creds = vec![d("creds/ann.credential"), d("creds/bob.credential")];
+    let report = run_browser(&web, &url, &out, "vote", &creds);
+    eprintln!(
+        "in-browser encryption of the ballot (10-candidate seat + 2 contests), ms: {}",
+        report["encrypt_ms"]
+    );
+    // The receipts the browser saved are the CLI's format and check out against the board.
+    let receipts: Vec<String> = report["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    assert!(ok(&["receipt", "check", &receipts[0], "--board", &url]).contains("superseded"));
+    assert!(ok(&["receipt", "check", &receipts[1], "--board", &url]).contains("counted"));
+
+    ok(&[
+        "authority",
+        "close",
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")]);
+    ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t2.key")]);
+    let table = ok(&["tally", "--board", &url]);
+    // Ann's revote (Hana, No) and Bob's (weight 2: Hana, No): Hana 3.
+    assert!(
+        table.contains("Hana         3") || table.contains("Hana  "),
+        "{table}"
+    );
+    let page = run_browser(&web, &url, &out, "result", &[]);
+    assert!(page["result"].as_str().unwrap().contains("Hana"));
+    assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
+    let _ = witness.kill();
+    let _ = witness.wait();
+}
+
+/// The browser's implementation of the protocol checks the same frozen vectors as the Rust one
+/// (`web/test/*.test.js`, run with Node's test runner).
+#[test]
+fn the_browser_implementation_passes_the_vectors() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    if !web.join("node_modules/@noble/curves").exists() {
+        eprintln!("skipped: the booth's npm packages are not installed (the board's build installs them when npm is available)");
+        return;
+    }
+    let o = Command::new("npm")
+        .args(["test", "--silent"])
+        .current_dir(&web)
+        .output()
+        .expect("npm");
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

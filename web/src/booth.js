@@ -1,0 +1,302 @@
+// The booth and the public election page. Everything the voter is shown is checked here
+// first: the board's signature, every entry against the signed Merkle root, the witnesses'
+// cosignatures, and the election key recomputed from the trustees' commitments. Ballots are
+// encrypted and proved on this device; the board only ever sees ciphertexts.
+
+import * as c from './crypto.js';
+import * as e from './election.js';
+import { pickLanguage, t } from './i18n.js';
+
+const $ = (id) => document.getElementById(id);
+let lang = pickLanguage(localStorage.getItem('urna-lang'), navigator.languages);
+let board = null; // { origin, key, note, cp, entries, state, cosigned }
+
+function el(tag, attrs = {}, ...children) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'on') for (const [ev, f] of Object.entries(v)) n.addEventListener(ev, f);
+    else if (v !== false && v !== undefined) n.setAttribute(k, v === true ? '' : v);
+  }
+  for (const ch of children.flat()) if (ch !== null && ch !== undefined) n.append(ch);
+  return n;
+}
+
+const say = (key, vars, cls) => {
+  const s = $('status');
+  s.textContent = t(lang, key, vars);
+  s.className = cls || '';
+};
+
+async function fetchBytes(path) {
+  const r = await fetch(path);
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/** Downloads the log through the entry tiles and checks it against the signed checkpoint. */
+async function loadBoard() {
+  const info = await (await fetch('/info')).json();
+  const note = await (await fetch('/checkpoint')).text();
+  const first = e.parseBundle(await fetchBytes(`/tile/entries/000${size1(note)}`))[0];
+  const manifest = e.decodeManifest(e.parseEntry(first).payload);
+  // The board key is the one the manifest (entry 0, under the signed root) names.
+  const key = manifest.boardKey;
+  if (info.board_key !== c.hex(key)) throw new Error('the board states a key other than its manifest’s');
+  const cp = e.openCheckpoint(note, manifest.electionId, key);
+  const entries = [];
+  for (let n = 0; entries.length < cp.size; n++) {
+    const w = Math.min(256, cp.size - n * 256);
+    const path = `/tile/entries/${e.tileIndex(n)}${w === 256 ? '' : `.p/${w}`}`;
+    entries.push(...e.parseBundle(await fetchBytes(path)));
+  }
+  if (c.hex(e.merkleRoot(entries.map(e.leafHash))) !== c.hex(cp.root)) throw new Error('the entries do not match the signed root');
+  const state = e.electionState(entries);
+  let cosigned = null;
+  if (manifest.witnesses.length > 0) cosigned = e.cosigners(cp, manifest.witnesses);
+  board = { origin: manifest.electionId, key, note, cp, entries, state, cosigned };
+}
+
+/** The size of the partial first tile to fetch for entry 0 (the whole tile if full). */
+function size1(note) {
+  const size = Number(note.split('\n')[1]);
+  return size >= 256 ? '' : `.p/${size}`;
+}
+
+function checkedLine() {
+  const lines = [el('p', {}, t(lang, 'checked', { size: board.cp.size }))];
+  const m = board.state.manifest;
+  if (board.cosigned) {
+    const vars = { names: board.cosigned.join(', ') || '—', got: board.cosigned.length, need: m.witnessQuorum };
+    lines.push(el('p', { class: board.cosigned.length >= m.witnessQuorum ? 'ok' : 'error' },
+      t(lang, board.cosigned.length >= m.witnessQuorum ? 'cosigned' : 'notCosigned', vars)));
+  }
+  return lines;
+}
+
+// ---- the public election page ----
+
+function renderPage() {
+  const view = $('page-view');
+  view.replaceChildren();
+  if (!board) return;
+  const { state } = board;
+  const m = state.manifest;
+  view.append(el('h2', { id: 'page-heading' }, m.title));
+  view.append(el('p', {}, t(lang, 'phase', { phase: state.phase })));
+  view.append(el('p', { id: 'counts' }, t(lang, 'counts', { ballots: state.ballots.filter((b) => b.kind === e.KIND.Ballot).length, voters: state.roll.size })));
+  view.append(...checkedLine());
+  const input = el('input', { type: 'text', id: 'lookup-code', 'aria-describedby': 'lookup-result', autocomplete: 'off' });
+  const out = el('p', { id: 'lookup-result', role: 'status', 'aria-live': 'polite' });
+  view.append(el('form', { on: { submit: (ev) => { ev.preventDefault(); out.textContent = lookup(input.value); } } },
+    el('label', { for: 'lookup-code' }, t(lang, 'lookup')), input, el('button', { type: 'submit' }, t(lang, 'lookupButton'))), out);
+  const resultEntry = board.entries.map(e.parseEntry).find((x) => x.kind === e.KIND.Result);
+  if (resultEntry) {
+    const counts = e.decodeResult(resultEntry.payload);
+    view.append(el('h3', {}, t(lang, 'result')));
+    m.contests.forEach((contest, ci) => {
+      view.append(el('table', { 'aria-label': contest.title }, el('caption', {}, contest.title),
+        contest.options.map((o, k) => el('tr', {}, el('th', { scope: 'row' }, o.name), el('td', { class: 'n' }, String(counts[ci][k]))))));
+    });
+  }
+  view.append(el('p', { class: 'hint' }, t(lang, 'verifyYourself', { command: `urna verify --board ${location.origin}` })));
+}
+
+function lookup(code) {
+  const clean = code.replace(/-/g, '').toLowerCase().trim();
+  const b = board.state.ballots.find((x) => {
+    const full = e.trackingCode(x.leaf).replace(/-/g, '');
+    return full === clean || c.hex(x.leaf) === clean;
+  });
+  if (!b) return t(lang, 'lookupMissing');
+  if (b.kind === e.KIND.ChallengedBallot) return t(lang, 'lookupChallenged', { index: b.index });
+  const later = board.state.ballots.some((x) => x.kind === e.KIND.Ballot && x.credential === b.credential && x.index > b.index);
+  return t(lang, later ? 'lookupSuperseded' : 'lookupCounted', { index: b.index });
+}
+
+// ---- the booth ----
+
+let voter = null; // { seed, pub, style, weight }
+
+function renderVote() {
+  const view = $('vote-view');
+  view.replaceChildren();
+  if (!board) return;
+  const m = board.state.manifest;
+  view.append(el('h2', { id: 'vote-heading' }, m.title));
+  view.append(...checkedLine());
+  if (board.state.phase !== 'voting') {
+    view.append(el('p', { class: 'error' }, t(lang, 'notOpen', { phase: board.state.phase })));
+    return;
+  }
+  if (!voter) {
+    const area = el('textarea', { id: 'credential', rows: 4, 'aria-describedby': 'credential-help', spellcheck: 'false' });
+    const file = el('input', { type: 'file', id: 'credential-file', 'aria-label': t(lang, 'credential') });
+    file.addEventListener('change', async () => { area.value = await file.files[0].text(); });
+    const err = el('p', { id: 'credential-error', class: 'error', role: 'alert' });
+    view.append(el('form', { on: { submit: (ev) => { ev.preventDefault(); useCredential(area.value, err); } } },
+      el('label', { for: 'credential' }, t(lang, 'credential')),
+      el('p', { id: 'credential-help', class: 'hint' }, t(lang, 'credentialHelp')), area, file, err,
+      el('button', { type: 'submit', id: 'use-credential' }, t(lang, 'useCredential'))));
+    return;
+  }
+  view.append(el('p', {}, t(lang, 'weight', { style: m.styles[voter.style].id, weight: voter.weight })));
+  view.append(el('p', { class: 'hint' }, t(lang, 'revoteNote')));
+  const form = el('form', { id: 'ballot' });
+  const errors = el('p', { id: 'ballot-error', class: 'error', role: 'alert' });
+  for (const ci of m.styles[voter.style].contests) form.append(contestFieldset(m.contests[ci], ci));
+  const submit = el('button', { type: 'submit', id: 'encrypt' }, t(lang, 'encrypt'));
+  form.append(errors, submit);
+  const validate = () => {
+    const found = e.problems(m, voter.style, readChoices(form));
+    errors.textContent = found.join(' · ');
+    submit.disabled = found.length > 0;
+  };
+  form.addEventListener('change', validate);
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); prepare(readChoices(form)); });
+  view.append(form);
+  validate();
+}
+
+function contestFieldset(contest, ci) {
+  const { p, min, max } = e.rule(contest);
+  const hint = min === 1 && max === 1 ? t(lang, 'chooseExactly') : min === 0 ? t(lang, 'chooseUpTo', { max }) : t(lang, 'chooseBetween', { min, max });
+  const fs = el('fieldset', { 'data-contest': contest.id }, el('legend', {}, contest.title));
+  if (!e.supported(contest) || p > 1) {
+    fs.append(el('p', { class: 'error' }, t(lang, 'scoreUnsupported')));
+    fs.dataset.unsupported = 'true';
+    return fs;
+  }
+  fs.append(el('p', { class: 'hint', id: `hint-${ci}` }, hint));
+  const single = max === 1;
+  contest.options.forEach((o, k) => {
+    const id = `c${ci}-o${k}`;
+    fs.append(el('label', { class: 'option', for: id },
+      el('input', { type: single ? 'radio' : 'checkbox', name: `contest-${ci}`, id, value: String(k), 'aria-describedby': `hint-${ci}` }), o.name));
+  });
+  return fs;
+}
+
+function readChoices(form) {
+  const m = board.state.manifest;
+  const out = {};
+  for (const ci of m.styles[voter.style].contests) {
+    const contest = m.contests[ci];
+    const values = contest.options.map((_, k) => (form.querySelector(`#c${ci}-o${k}`)?.checked ? 1 : 0));
+    out[contest.id] = values;
+  }
+  return out;
+}
+
+function useCredential(text, err) {
+  try {
+    const lines = text.trim().split('\n');
+    const id = /^election (.+)$/.exec(lines[1] || '')?.[1];
+    const keyHex = /^key ([0-9a-f]{64})$/.exec(lines[2] || '')?.[1];
+    if (lines[0] !== 'urna-credential-v1' || !id || !keyHex) throw new Error(t(lang, 'badCredential'));
+    if (id !== board.origin) throw new Error(t(lang, 'otherElection', { id }));
+    const seed = c.unhex(keyHex);
+    const pub = c.publicKeyOf(seed);
+    const entry = board.state.roll.get(c.hex(pub));
+    if (!entry) throw new Error(t(lang, 'notOnRoll'));
+    voter = { seed, pub, style: entry.style, weight: entry.weight };
+    renderVote();
+  } catch (ex) {
+    err.textContent = ex.message;
+  }
+}
+
+async function post(bytes) {
+  const r = await fetch('/entries', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  const text = await r.text();
+  if (!r.ok) throw new Error(JSON.parse(text).message);
+  return text;
+}
+
+function prepare(choices) {
+  const view = $('vote-view');
+  try {
+    const { payload, openings } = e.encryptBallot(board.state, voter.pub, voter.style, choices);
+    const entry = e.signEntry(board.origin, e.KIND.Ballot, payload, voter.seed);
+    const code = e.trackingCode(e.leafHash(entry));
+    view.replaceChildren(el('h2', { id: 'vote-heading' }, t(lang, 'tracking')),
+      el('p', { class: 'code', id: 'tracking-code' }, code), el('p', { class: 'hint' }, t(lang, 'trackingHelp')),
+      el('button', { id: 'cast', on: { click: () => cast(entry, code) } }, t(lang, 'cast')),
+      el('button', { id: 'challenge', class: 'secondary', on: { click: () => challenge(payload, openings) } }, t(lang, 'challenge')));
+    $('cast').focus();
+  } catch (ex) {
+    say('failed', { error: ex.message }, 'error');
+  }
+}
+
+async function challenge(payload, openings) {
+  try {
+    if (!e.checkOpening(board.state.context.K, payload, openings)) throw new Error('the encryption does not open to the choices');
+    const entry = e.signEntry(board.origin, e.KIND.ChallengedBallot, e.challengedPayload(payload, openings), voter.seed);
+    await post(entry);
+    await refresh();
+    renderVote();
+    say('challenged', {}, 'ok');
+  } catch (ex) {
+    say('failed', { error: ex.message }, 'error');
+  }
+}
+
+async function cast(entry, code) {
+  try {
+    const text = await post(entry);
+    const receipt = e.parseReceipt(text);
+    const cp = e.openCheckpoint(receipt.checkpoint, board.origin, board.key);
+    if (!e.verifyInclusion(e.leafHash(entry), receipt.index, cp.size, receipt.proof, cp.root)) throw new Error('the receipt does not prove inclusion');
+    const file = `urna-ballot-receipt-v1\nelection ${board.origin}\nboard-key ${c.hex(board.key)}\ntracking ${code}\nentry ${c.hex(entry)}\n\n${text}`;
+    const link = el('a', { id: 'receipt', href: URL.createObjectURL(new Blob([file], { type: 'text/plain' })), download: `ballot-${code.slice(0, 9)}.receipt` }, t(lang, 'receipt'));
+    $('vote-view').replaceChildren(el('h2', { id: 'vote-heading' }, t(lang, 'tracking')), el('p', { class: 'code' }, code),
+      el('p', { class: 'ok', id: 'cast-done' }, t(lang, 'castDone', { index: receipt.index })), link,
+      el('p', { class: 'hint' }, t(lang, 'receiptHelp')), el('p', { class: 'hint' }, t(lang, 'revoteNote')));
+    say('castDone', { index: receipt.index }, 'ok');
+    await refresh();
+  } catch (ex) {
+    say('failed', { error: ex.message }, 'error');
+  }
+}
+
+// ---- navigation and language ----
+
+async function refresh() {
+  await loadBoard();
+  renderPage();
+}
+
+function route() {
+  const vote = location.hash === '#vote';
+  $('vote-view').hidden = !vote;
+  $('page-view').hidden = vote;
+  if (vote) renderVote();
+  else renderPage();
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-Hans' : 'en';
+  document.title = t(lang, 'title');
+  $('title').textContent = t(lang, 'title');
+  $('lang-label').textContent = t(lang, 'language');
+  $('nav-page').textContent = t(lang, 'page');
+  $('nav-vote').textContent = t(lang, 'booth');
+  $('lang').value = lang;
+}
+
+$('lang').addEventListener('change', () => {
+  lang = $('lang').value;
+  localStorage.setItem('urna-lang', lang);
+  applyLanguage();
+  route();
+});
+window.addEventListener('hashchange', route);
+
+applyLanguage();
+say('loading');
+refresh()
+  .then(() => {
+    say('phase', { phase: board.state.phase });
+    route();
+  })
+  .catch((ex) => say('failed', { error: ex.message }, 'error'));

@@ -1,0 +1,114 @@
+// Drives the booth in headless Chromium (Debian's /usr/bin/chromium through playwright-core)
+// against a real board: audit (challenge), cast, revote, a second voter, the tracking-code
+// lookup, the Chinese interface, and after the tally the result page. Screenshots go to the
+// output directory. Usage: node booth.mjs <board url> <out dir> <mode: vote|result> [credential files…]
+import { chromium } from 'playwright-core';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, out, mode, ...creds] = process.argv.slice(2);
+mkdirSync(out, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 390, height: 844 }, locale: 'en-US' });
+const page = await context.newPage();
+page.on('console', (m) => process.stderr.write(`console: ${m.text()}\n`));
+page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+const report = { receipts: [], codes: [], encrypt_ms: [] };
+
+async function openBooth() {
+  // A fresh load each time: a new voter (or a revote) starts from nothing in memory.
+  await page.goto(`${url}/booth/?visit=${Date.now()}#vote`);
+  try {
+    await page.waitForSelector('#credential, .error', { timeout: 30000 });
+  } catch (err) {
+    process.stderr.write(`status: ${await page.textContent('#status')}\n`);
+    throw err;
+  }
+}
+
+async function useCredential(file) {
+  await openBooth();
+  await page.fill('#credential', readFileSync(file, 'utf8'));
+  await page.click('#use-credential');
+  await page.waitForSelector('#ballot');
+}
+
+async function choose(picks) {
+  for (const id of picks) await page.check(`#${id}`);
+  const t0 = Date.now();
+  await page.click('#encrypt');
+  await page.waitForSelector('#tracking-code');
+  report.encrypt_ms.push(Date.now() - t0);
+  return (await page.textContent('#tracking-code')).trim();
+}
+
+async function castAndKeep(name) {
+  await page.click('#cast');
+  await page.waitForSelector('#cast-done');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#receipt')]);
+  const path = join(out, `${name}.receipt`);
+  await download.saveAs(path);
+  report.receipts.push(path);
+}
+
+if (mode === 'vote') {
+  const [ann, bob] = creds;
+  // Ann audits the booth first: the challenged ballot opens to her choices and is published.
+  await useCredential(ann);
+  await shot('1-ballot');
+  // c0 = the 10-candidate seat, c1 = council (approval), c2 = the referendum.
+  let code = await choose(['c0-o3', 'c1-o0', 'c1-o2', 'c2-o0']);
+  await shot('2-tracking-code');
+  await page.click('#challenge');
+  await page.waitForSelector('#status.ok');
+  if (!(await page.textContent('#status')).includes('Audit passed')) throw new Error('the challenge did not pass');
+  await shot('3-challenged');
+  code = await choose(['c0-o3', 'c1-o0', 'c2-o0']);
+  await castAndKeep('ann-first');
+  report.codes.push(code);
+  await shot('4-cast');
+  // Ann changes her mind: her revote supersedes the first ballot.
+  await useCredential(ann);
+  code = await choose(['c0-o7', 'c2-o1']);
+  await castAndKeep('ann-second');
+  report.codes.push(code);
+  // Limits are explained and enforced as she chooses: three council seats is one too many.
+  await useCredential(bob);
+  await page.check('#c1-o0');
+  await page.check('#c1-o1');
+  await page.check('#c1-o2');
+  await page.waitForSelector('#encrypt:disabled');
+  if (!(await page.textContent('#ballot-error')).includes('at most 2')) throw new Error('the limit was not explained');
+  await shot('5-limit');
+  await page.uncheck('#c1-o2');
+  code = await choose(['c0-o7', 'c2-o1']);
+  await castAndKeep('bob');
+  report.codes.push(code);
+  // The public page: the first ballot is superseded, the revote counted.
+  await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
+  await page.waitForSelector('#lookup-code');
+  await page.fill('#lookup-code', report.codes[0]);
+  await page.click('#lookup-code + button');
+  await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.length > 0);
+  if (!(await page.textContent('#lookup-result')).includes('superseded')) throw new Error('lookup: first ballot not superseded');
+  await page.fill('#lookup-code', report.codes[1]);
+  await page.click('#lookup-code + button');
+  await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.includes('counted'));
+  await shot('6-lookup');
+  // Simplified Chinese.
+  await page.selectOption('#lang', 'zh');
+  await page.waitForFunction(() => document.querySelector('#title').textContent.includes('投票亭'));
+  await shot('7-zh');
+} else {
+  await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
+  await page.waitForSelector('table');
+  report.result = await page.textContent('#page-view');
+  await shot('8-result');
+}
+writeFileSync(join(out, `report-${mode}.json`), JSON.stringify(report, null, 2));
+console.log(JSON.stringify(report));
+await browser.close();
