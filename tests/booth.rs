@@ -53,9 +53,19 @@ title = "Measure A"
 kind = "referendum"
 blank = true
 
+[[contests]]
+id = "budget"
+title = "Budget (0 to 5 points each, 8 in all)"
+kind = "score"
+max = 5
+budget = 8
+options = [
+  { id = "park", name = "Park" }, { id = "bikes", name = "Bikes" }, { id = "library", name = "Library" },
+]
+
 [[ballot_styles]]
 id = "all"
-contests = ["seat", "council", "measure-a"]
+contests = ["seat", "council", "measure-a", "budget"]
 "#;
 
 fn run_browser(
@@ -203,7 +213,7 @@ fn voters_vote_in_the_browser() {
     let creds = vec![d("creds/ann.credential"), d("creds/bob.credential")];
     let report = run_browser(&web, &url, &out, "vote", &creds);
     eprintln!(
-        "in-browser encryption of the ballot (10-candidate seat + 2 contests), ms: {}",
+        "in-browser encryption of a ballot (10-candidate seat, approval, referendum, a score contest with range proofs), ms: {}",
         report["encrypt_ms"]
     );
     // The receipts the browser saved are the CLI's format and check out against the board.

@@ -152,6 +152,7 @@ function renderVote() {
     submit.disabled = found.length > 0;
   };
   form.addEventListener('change', validate);
+  form.addEventListener('input', validate);
   form.addEventListener('submit', (ev) => { ev.preventDefault(); prepare(readChoices(form)); });
   view.append(form);
   validate();
@@ -161,9 +162,13 @@ function contestFieldset(contest, ci) {
   const { p, min, max } = e.rule(contest);
   const hint = min === 1 && max === 1 ? t(lang, 'chooseExactly') : min === 0 ? t(lang, 'chooseUpTo', { max }) : t(lang, 'chooseBetween', { min, max });
   const fs = el('fieldset', { 'data-contest': contest.id }, el('legend', {}, contest.title));
-  if (!e.supported(contest) || p > 1) {
-    fs.append(el('p', { class: 'error' }, t(lang, 'scoreUnsupported')));
-    fs.dataset.unsupported = 'true';
+  if (p > 1) {
+    fs.append(el('p', { class: 'hint', id: `hint-${ci}` }, t(lang, 'scoreHint', { p, max })));
+    contest.options.forEach((o, k) => {
+      const id = `c${ci}-o${k}`;
+      fs.append(el('label', { class: 'option', for: id },
+        el('input', { type: 'number', id, min: '0', max: String(p), step: '1', value: '0', inputmode: 'numeric', 'aria-describedby': `hint-${ci}` }), ` ${o.name}`));
+    });
     return fs;
   }
   fs.append(el('p', { class: 'hint', id: `hint-${ci}` }, hint));
@@ -181,7 +186,11 @@ function readChoices(form) {
   const out = {};
   for (const ci of m.styles[voter.style].contests) {
     const contest = m.contests[ci];
-    const values = contest.options.map((_, k) => (form.querySelector(`#c${ci}-o${k}`)?.checked ? 1 : 0));
+    const values = contest.options.map((_, k) => {
+      const input = form.querySelector(`#c${ci}-o${k}`);
+      if (input?.type === 'number') return input.value === '' ? 0 : Number(input.value);
+      return input?.checked ? 1 : 0;
+    });
     out[contest.id] = values;
   }
   return out;

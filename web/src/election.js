@@ -3,6 +3,7 @@
 // ballots, tracking codes, and checkpoints (signed notes, witness cosignatures, Merkle roots).
 
 import * as c from './crypto.js';
+import * as rp from './range.js';
 
 export const KIND = {
   Setup: 1, DkgCommitment: 2, DkgShares: 3, DkgComplaint: 4, DkgConfirm: 5, VoterRoll: 6,
@@ -11,6 +12,7 @@ export const KIND = {
 
 const MAGIC = c.utf8('URNA');
 const SLOT_CONTEST = 0xffff;
+const SLOT_OPTIONS_RANGE = 0xfffe;
 
 const str8 = (s) => {
   const b = c.utf8(s);
@@ -253,10 +255,13 @@ export function problems(m, styleIndex, choices) {
   return out;
 }
 
-/** Whether this booth can prove a contest (range proofs are not implemented here yet). */
-export function supported(contest) {
+/** Which contest-total proof a contest needs (§5.3): none, exact, bounded or range. */
+export function totalCheck(contest) {
   const { p, min, max } = rule(contest);
-  return p === 1 && !(max - min > 16 && !(min === 0 && max >= contest.options.length));
+  if (min === 0 && max >= p * contest.options.length) return 'none';
+  if (min === max) return 'exact';
+  if (max - min <= 16) return 'bounded';
+  return 'range';
 }
 
 /**
@@ -272,27 +277,37 @@ export function encryptBallot(state, cred, styleIndex, choices) {
   const openings = [];
   for (const ci of m.styles[styleIndex].contests) {
     const contest = m.contests[ci];
-    if (!supported(contest)) throw new Error(`${contest.id}: this booth cannot prove ${contest.kind} contests yet; use \`urna vote\``);
     const values = choices[contest.id] ?? contest.options.map(() => 0);
     const nonces = values.map(() => c.randomScalar());
     const cts = values.map((v, o) => c.encrypt(K, v, nonces[o]));
-    parts.push(c.u8(cts.length), ...cts.map(c.encodeCiphertext), c.u8(1));
-    values.forEach((v, o) => {
-      parts.push(c.encodeDisjunctive(c.disjunctiveProve(K, cts[o], v, nonces[o], 1, proofCtx(E, cred, ci, o))));
-    });
     const { p, min, max } = rule(contest);
+    parts.push(c.u8(cts.length), ...cts.map(c.encodeCiphertext));
+    if (p === 1) {
+      parts.push(c.u8(1));
+      values.forEach((v, o) => {
+        parts.push(c.encodeDisjunctive(c.disjunctiveProve(K, cts[o], v, nonces[o], 1, proofCtx(E, cred, ci, o))));
+      });
+    } else {
+      const proof = rp.rangeProve(K, cts, values, nonces, values.map(() => p), proofCtx(E, cred, ci, SLOT_OPTIONS_RANGE));
+      parts.push(c.u8(2), rp.encodeRange(proof));
+    }
     const total = values.reduce((a, b) => a + b, 0);
     const A = cts.reduce((a, ct) => a.add(ct.alpha), c.ZERO);
     const B = cts.reduce((a, ct) => a.add(ct.beta), c.ZERO).subtract(c.mulG(BigInt(min)));
     const rSum = c.mod(nonces.reduce((a, x) => a + x, 0n));
     const ctx = proofCtx(E, cred, ci, SLOT_CONTEST);
-    if (min === 0 && max >= p * contest.options.length) {
-      parts.push(c.u8(0));
-    } else if (min === max) {
-      parts.push(c.u8(1), c.encodeCp(c.cpProve(rSum, K, A, B, ctx)));
-    } else {
-      const proof = c.disjunctiveProve(K, { alpha: A, beta: B }, total - min, rSum, max - min, ctx);
-      parts.push(c.u8(2), c.encodeDisjunctive(proof));
+    switch (totalCheck(contest)) {
+      case 'none':
+        parts.push(c.u8(0));
+        break;
+      case 'exact':
+        parts.push(c.u8(1), c.encodeCp(c.cpProve(rSum, K, A, B, ctx)));
+        break;
+      case 'bounded':
+        parts.push(c.u8(2), c.encodeDisjunctive(c.disjunctiveProve(K, { alpha: A, beta: B }, total - min, rSum, max - min, ctx)));
+        break;
+      default:
+        parts.push(c.u8(3), rp.encodeRange(rp.rangeProve(K, [{ alpha: A, beta: B }], [total - min], [rSum], [max - min], ctx)));
     }
     openings.push(values.map((v, o) => ({ value: v, nonce: nonces[o] })));
   }
@@ -306,13 +321,6 @@ export function challengedPayload(ballot, openings) {
   return c.concat(...parts);
 }
 
-/** Steps over an EncryptedRangeProof (crypto §6), which this booth neither makes nor checks. */
-function skipRangeProof(r) {
-  const k = r.u16();
-  r.take(k * (32 + 192));
-  r.take(r.u16());
-}
-
 /** Reads a ballot payload (§5.1) into its contests' ciphertexts and proofs. */
 export function decodeBallot(bytes) {
   const r = new c.Reader(bytes);
@@ -324,25 +332,23 @@ export function decodeBallot(bytes) {
     for (let j = 0; j < n; j++) cts.push(c.decodeCiphertext(r));
     const optionKind = r.u8();
     const optionProofs = [];
+    let optionRange = null;
     if (optionKind === 1) for (let j = 0; j < n; j++) optionProofs.push(c.decodeDisjunctive(r));
-    else if (optionKind === 2) skipRangeProof(r);
+    else if (optionKind === 2) optionRange = rp.decodeRange(r);
     else throw new Error('unknown option proof kind');
     const contestKind = r.u8();
     let contestProof = null;
     if (contestKind === 1) contestProof = c.decodeCp(r);
     else if (contestKind === 2) contestProof = c.decodeDisjunctive(r);
-    else if (contestKind === 3) skipRangeProof(r);
+    else if (contestKind === 3) contestProof = rp.decodeRange(r);
     else if (contestKind !== 0) throw new Error('unknown contest proof kind');
-    contests.push({ cts, optionKind, optionProofs, contestKind, contestProof });
+    contests.push({ cts, optionKind, optionProofs, optionRange, contestKind, contestProof });
   }
   return { style, contests, rest: r };
 }
 
-/**
- * Verifies a ballot's proofs for its credential as §5.3 requires, for the contests this booth
- * can check (0/1 contests); contests proven by range proofs are counted in `skipped`.
- */
-export function verifyBallot(state, cred, bytes, skipped = { count: 0 }) {
+/** Verifies a ballot's proofs for its credential, exactly as §5.3 requires. */
+export function verifyBallot(state, cred, bytes) {
   const { manifest: m, context } = state;
   const b = decodeBallot(bytes);
   b.rest.finish();
@@ -353,18 +359,25 @@ export function verifyBallot(state, cred, bytes, skipped = { count: 0 }) {
     const ci = style.contests[k];
     const contest = m.contests[ci];
     const { p, min, max } = rule(contest);
-    if (cb.cts.length !== contest.options.length) return false;
-    if (!supported(contest)) {
-      skipped.count += 1;
-      return true;
-    }
-    const optionsOk = cb.cts.every((ct, o) => c.disjunctiveVerify(cb.optionProofs[o], K, ct, 1, proofCtx(E, cred, ci, o)));
+    const n = contest.options.length;
+    if (cb.cts.length !== n) return false;
+    const optionsOk = p === 1
+      ? cb.optionKind === 1 && cb.cts.every((ct, o) => c.disjunctiveVerify(cb.optionProofs[o], K, ct, 1, proofCtx(E, cred, ci, o)))
+      : cb.optionKind === 2 && rp.rangeVerify(cb.optionRange, K, cb.cts, cb.cts.map(() => p), proofCtx(E, cred, ci, SLOT_OPTIONS_RANGE));
     const A = cb.cts.reduce((a, ct) => a.add(ct.alpha), c.ZERO);
     const B = cb.cts.reduce((a, ct) => a.add(ct.beta), c.ZERO).subtract(c.mulG(BigInt(min)));
     const ctx = proofCtx(E, cred, ci, SLOT_CONTEST);
-    if (min === 0 && max >= p * contest.options.length) return optionsOk && cb.contestKind === 0;
-    if (min === max) return optionsOk && cb.contestKind === 1 && c.cpVerify(cb.contestProof, K, A, B, ctx);
-    return optionsOk && cb.contestKind === 2 && c.disjunctiveVerify(cb.contestProof, K, { alpha: A, beta: B }, max - min, ctx);
+    const total = { alpha: A, beta: B };
+    switch (totalCheck(contest)) {
+      case 'none':
+        return optionsOk && cb.contestKind === 0;
+      case 'exact':
+        return optionsOk && cb.contestKind === 1 && c.cpVerify(cb.contestProof, K, A, B, ctx);
+      case 'bounded':
+        return optionsOk && cb.contestKind === 2 && c.disjunctiveVerify(cb.contestProof, K, total, max - min, ctx);
+      default:
+        return optionsOk && cb.contestKind === 3 && rp.rangeVerify(cb.contestProof, K, [total], [max - min], ctx);
+    }
   });
 }
 

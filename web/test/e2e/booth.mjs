@@ -37,8 +37,9 @@ async function useCredential(file) {
   await page.waitForSelector('#ballot');
 }
 
-async function choose(picks) {
+async function choose(picks, scores = {}) {
   for (const id of picks) await page.check(`#${id}`);
+  for (const [id, v] of Object.entries(scores)) await page.fill(`#${id}`, String(v));
   const t0 = Date.now();
   await page.click('#encrypt');
   await page.waitForSelector('#tracking-code');
@@ -60,20 +61,21 @@ if (mode === 'vote') {
   // Ann audits the booth first: the challenged ballot opens to her choices and is published.
   await useCredential(ann);
   await shot('1-ballot');
-  // c0 = the 10-candidate seat, c1 = council (approval), c2 = the referendum.
-  let code = await choose(['c0-o3', 'c1-o0', 'c1-o2', 'c2-o0']);
+  // c0 = the 10-candidate seat, c1 = council (approval), c2 = the referendum, c3 = the budget
+  // (scores, proved with range proofs).
+  let code = await choose(['c0-o3', 'c1-o0', 'c1-o2', 'c2-o0'], { 'c3-o0': 3, 'c3-o1': 5 });
   await shot('2-tracking-code');
   await page.click('#challenge');
   await page.waitForSelector('#status.ok');
   if (!(await page.textContent('#status')).includes('Audit passed')) throw new Error('the challenge did not pass');
   await shot('3-challenged');
-  code = await choose(['c0-o3', 'c1-o0', 'c2-o0']);
+  code = await choose(['c0-o3', 'c1-o0', 'c2-o0'], { 'c3-o2': 2 });
   await castAndKeep('ann-first');
   report.codes.push(code);
   await shot('4-cast');
   // Ann changes her mind: her revote supersedes the first ballot.
   await useCredential(ann);
-  code = await choose(['c0-o7', 'c2-o1']);
+  code = await choose(['c0-o7', 'c2-o1'], { 'c3-o0': 4, 'c3-o2': 4 });
   await castAndKeep('ann-second');
   report.codes.push(code);
   // Limits are explained and enforced as she chooses: three council seats is one too many.
