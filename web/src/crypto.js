@@ -421,3 +421,17 @@ export function verifySignature(publicKey, message, signature) {
     return false;
   }
 }
+
+// ---- Schnorr (§5.1), used by observers' checks of the key ceremony ----
+
+export function schnorrVerify(p, X, ctx) {
+  const t = proofTranscript('schnorr-v1', ctx);
+  t.validateAndAppendPoint('X', X, true);
+  t.validateAndAppendPoint('A', p.A, true);
+  const ch = t.challengeScalar('c');
+  return mulG(p.s).equals(p.A.add(mul(X, ch)));
+}
+
+export function decodeSchnorr(r) {
+  return { A: r.point('A'), s: r.scalar() };
+}

@@ -78,3 +78,17 @@ test('Merlin transcripts: the upstream known answer (§3)', () => {
   t.appendMessage('some label', c.utf8('some data'));
   assert.equal(c.hex(t.challengeBytes('challenge', 32)), 'd5a21972d0d5fe320c0d263fac7fffb8145aa640af6e9bca177c03c7efcf0615');
 });
+
+test('Schnorr and linear-relation vectors (§5.1, §5.4)', async () => {
+  const rp = await import('../src/range.js');
+  const s = vectors('sigma.json');
+  const ctx = c.unhex(s.ctx);
+  const sr = new c.Reader(c.unhex(s.schnorr.proof));
+  assert.equal(c.schnorrVerify(c.decodeSchnorr(sr), c.decodePoint(c.unhex(s.schnorr.X)), ctx), true);
+  const l = s.linear;
+  const lr = new c.Reader(c.unhex(l.proof));
+  const proof = rp.decodeLinear(lr);
+  lr.finish();
+  const ct = c.decodeCiphertext(new c.Reader(c.unhex(l.ciphertext)));
+  assert.equal(rp.linearVerify(proof, c.decodePoint(c.unhex(l.K)), ct, c.decodePoint(c.unhex(l.V)), ctx), true);
+});
