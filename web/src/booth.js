@@ -244,6 +244,12 @@ async function challenge(payload, openings) {
     await post(entry);
     await refresh();
     renderVote();
+    // Show what the opening revealed, next to the choices it had to match.
+    const m = board.state.manifest;
+    const audit = el('details', { id: 'audit', open: true }, el('summary', {}, t(lang, 'auditDetails')),
+      m.styles[voter.style].contests.map((ci, k) => el('p', {}, `${m.contests[ci].title}: `,
+        m.contests[ci].options.map((o, j) => `${o.name} = ${openings[k][j].value} (r = ${c.hex(c.encodeScalar(openings[k][j].nonce)).slice(0, 12)}…)`).join(', '))));
+    $('vote-view').prepend(audit);
     say('challenged', {}, 'ok');
   } catch (ex) {
     say('failed', { error: ex.message }, 'error');

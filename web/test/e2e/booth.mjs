@@ -68,6 +68,7 @@ if (mode === 'vote') {
   await page.click('#challenge');
   await page.waitForSelector('#status.ok');
   if (!(await page.textContent('#status')).includes('Audit passed')) throw new Error('the challenge did not pass');
+  if (!(await page.textContent('#audit')).includes('Dora = 1')) throw new Error('the opening was not shown');
   await shot('3-challenged');
   code = await choose(['c0-o3', 'c1-o0', 'c2-o0'], { 'c3-o2': 2 });
   await castAndKeep('ann-first');
