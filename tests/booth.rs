@@ -11,18 +11,9 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{free_port, ok, spawn, Board};
+use support::{ceremony, free_port, ok, spawn, Board, Roles};
 
 const ORIGIN: &str = "booth.urna.example/2026";
-
-fn field(text: &str, prefix: &str) -> String {
-    text.lines()
-        .find_map(|l| {
-            l.split_once(prefix)
-                .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        })
-        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
-}
 
 const CONTESTS: &str = r#"
 [[contests]]
@@ -102,33 +93,7 @@ fn voters_vote_in_the_browser() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    let board_init = ok(&[
-        "board",
-        "init",
-        "--key",
-        &d("board.key"),
-        "--origin",
-        ORIGIN,
-    ]);
-    let board_pub = field(&board_init, "[keys] board):");
-    let vkey = field(&board_init, "checkpoint verifier key:");
-    let authority_pub = field(
-        &ok(&["authority", "init", "--key", &d("authority.key")]),
-        "[keys] authority):",
-    );
-    let registrar_pub = field(
-        &ok(&["registrar", "init", "--key", &d("registrar.key")]),
-        "[keys] registrar):",
-    );
-    let mut trustees = String::new();
-    for i in 1..=2 {
-        let out = ok(&["trustee", "init", "--key", &d(&format!("t{i}.key"))]);
-        trustees.push_str(&format!(
-            "\n[[trustees]]\nname = \"T{i}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
-            field(&out, "signing_key ="),
-            field(&out, "ceremony_key =")
-        ));
-    }
+    let roles = Roles::init(tmp.path(), ORIGIN, 2);
     let wport = free_port();
     let wurl = format!("http://127.0.0.1:{wport}");
     let wout = ok(&[
@@ -153,11 +118,15 @@ fn voters_vote_in_the_browser() {
         "--data",
         &d("w-data"),
         "--log",
-        &vkey,
+        &roles.vkey,
     ]);
-    let manifest = format!(
-        "election_id = \"{ORIGIN}\"\ntitle = \"Browser election\"\nthreshold = 2\nwitness_quorum = 1\n\n[keys]\nauthority = \"{authority_pub}\"\nregistrar = \"{registrar_pub}\"\nboard = \"{board_pub}\"\n{trustees}\n{}\n{CONTESTS}",
-        &wout[wout.find("[[witnesses]]").unwrap()..]
+    let manifest = roles.manifest(
+        ORIGIN,
+        "threshold = 2\nwitness_quorum = 1",
+        &format!(
+            "{}\n{CONTESTS}",
+            &wout[wout.find("[[witnesses]]").unwrap()..]
+        ),
     );
     std::fs::write(d("manifest.toml"), manifest).unwrap();
     let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
@@ -172,21 +141,7 @@ fn voters_vote_in_the_browser() {
         "--key",
         &d("authority.key"),
     ]);
-    let ceremony: Vec<_> = (1..=2)
-        .map(|i| {
-            spawn(&[
-                "trustee",
-                "ceremony",
-                "--board",
-                &url,
-                "--key",
-                &d(&format!("t{i}.key")),
-            ])
-        })
-        .collect();
-    for c in ceremony {
-        assert!(c.wait_with_output().unwrap().status.success());
-    }
+    ceremony(tmp.path(), &url, 2);
     std::fs::write(d("voters.csv"), "voter_id,weight\nann,1\nbob,2\n").unwrap();
     ok(&[
         "registrar",

@@ -6,21 +6,10 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
-use support::{fails, ok, spawn, Board};
+use support::{fails, field, ok, spawn, wait_until, Board, Roles};
 
 const ORIGIN: &str = "e2e.urna.example/2026";
 const EXAMPLE: &str = include_str!("../specs/examples/manifest.toml");
-
-fn field(text: &str, prefix: &str) -> String {
-    text.lines()
-        .find_map(|l| {
-            l.split_once(prefix)
-                .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        })
-        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
-}
 
 fn info(url: &str) -> serde_json::Value {
     let body = ureq::get(&format!("{url}/info"))
@@ -32,55 +21,18 @@ fn info(url: &str) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_small_election_with_separate_processes() {
     let tmp = tempfile::tempdir().unwrap();
     let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
 
-    let board_pub = field(
-        &ok(&[
-            "board",
-            "init",
-            "--key",
-            &d("board.key"),
-            "--origin",
-            ORIGIN,
-        ]),
-        "[keys] board):",
-    );
-    let authority_pub = field(
-        &ok(&["authority", "init", "--key", &d("authority.key")]),
-        "[keys] authority):",
-    );
-    let registrar_pub = field(
-        &ok(&["registrar", "init", "--key", &d("registrar.key")]),
-        "[keys] registrar):",
-    );
-    let mut trustees = String::new();
-    for i in 1..=3 {
-        let out = ok(&["trustee", "init", "--key", &d(&format!("t{i}.key"))]);
-        trustees.push_str(&format!(
-            "\n[[trustees]]\nname = \"T{i}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
-            field(&out, "signing_key ="),
-            field(&out, "ceremony_key =")
-        ));
-    }
+    let roles = Roles::init(tmp.path(), ORIGIN, 3);
     // A key file is never overwritten, and a wrong passphrase is a clear error.
     assert!(fails(&["trustee", "init", "--key", &d("t1.key")]).contains("exists already"));
-    let manifest = format!(
-        "election_id = \"{ORIGIN}\"\ntitle = \"E2E\"\nthreshold = 2\n\n[keys]\nauthority = \"{authority_pub}\"\nregistrar = \"{registrar_pub}\"\nboard = \"{board_pub}\"\n{trustees}\n{}",
-        &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..]
+    let manifest = roles.manifest(
+        ORIGIN,
+        "threshold = 2",
+        &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..],
     );
     std::fs::write(d("manifest.toml"), manifest).unwrap();
 
@@ -379,7 +331,7 @@ fn a_small_election_with_separate_processes() {
         "verify",
         &d("election.urna"),
         "--board-key",
-        &board_pub,
+        &roles.board_pub,
         "--voter-receipt",
         &rcpt("bob-first"),
         "--voter-receipt",

@@ -7,21 +7,11 @@
 mod support;
 
 use std::process::Child;
-use std::time::{Duration, Instant};
 
-use support::{fails, free_port, ok, spawn, Board};
+use support::{ceremony, fails, free_port, ok, spawn, wait_until, Board, Roles};
 
 const ORIGIN: &str = "witnessed.urna.example/2026";
 const EXAMPLE: &str = include_str!("../specs/examples/manifest.toml");
-
-fn field(text: &str, prefix: &str) -> String {
-    text.lines()
-        .find_map(|l| {
-            l.split_once(prefix)
-                .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        })
-        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
-}
 
 fn get(url: &str) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -42,17 +32,6 @@ fn size(url: &str, path: &str) -> Option<u64> {
     (status == 200)
         .then(|| body.lines().nth(1).and_then(|l| l.parse().ok()))
         .flatten()
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 struct WitnessProc {
@@ -101,33 +80,8 @@ impl Drop for WitnessProc {
 fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
     let tmp = tempfile::tempdir().unwrap();
     let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    let board_init = ok(&[
-        "board",
-        "init",
-        "--key",
-        &d("board.key"),
-        "--origin",
-        ORIGIN,
-    ]);
-    let board_pub = field(&board_init, "[keys] board):");
-    let vkey = field(&board_init, "checkpoint verifier key:");
-    let authority_pub = field(
-        &ok(&["authority", "init", "--key", &d("authority.key")]),
-        "[keys] authority):",
-    );
-    let registrar_pub = field(
-        &ok(&["registrar", "init", "--key", &d("registrar.key")]),
-        "[keys] registrar):",
-    );
-    let mut trustees = String::new();
-    for i in 1..=2 {
-        let out = ok(&["trustee", "init", "--key", &d(&format!("t{i}.key"))]);
-        trustees.push_str(&format!(
-            "\n[[trustees]]\nname = \"T{i}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
-            field(&out, "signing_key ="),
-            field(&out, "ceremony_key =")
-        ));
-    }
+    let roles = Roles::init(tmp.path(), ORIGIN, 2);
+    let vkey = roles.vkey.clone();
     let mut witnesses = Vec::new();
     let mut manifest_witnesses = String::new();
     for i in 1..=3 {
@@ -168,9 +122,13 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
         w.start();
         witnesses.push(w);
     }
-    let manifest = format!(
-        "election_id = \"{ORIGIN}\"\ntitle = \"Witnessed\"\nthreshold = 2\nwitness_quorum = 2\n\n[keys]\nauthority = \"{authority_pub}\"\nregistrar = \"{registrar_pub}\"\nboard = \"{board_pub}\"\n{trustees}\n{manifest_witnesses}\n{}",
-        &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..]
+    let manifest = roles.manifest(
+        ORIGIN,
+        "threshold = 2\nwitness_quorum = 2",
+        &format!(
+            "{manifest_witnesses}\n{}",
+            &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..]
+        ),
     );
     std::fs::write(d("manifest.toml"), manifest).unwrap();
     let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
@@ -185,21 +143,7 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
         "--key",
         &d("authority.key"),
     ]);
-    let ceremony: Vec<_> = (1..=2)
-        .map(|i| {
-            spawn(&[
-                "trustee",
-                "ceremony",
-                "--board",
-                &url,
-                "--key",
-                &d(&format!("t{i}.key")),
-            ])
-        })
-        .collect();
-    for c in ceremony {
-        assert!(c.wait_with_output().unwrap().status.success());
-    }
+    ceremony(tmp.path(), &url, 2);
     std::fs::write(
         d("voters.csv"),
         "voter_id,weight,style\nann,1,resident\nbob,1,resident\ncid,1,resident\n",

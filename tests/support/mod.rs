@@ -149,3 +149,102 @@ impl Drop for Board {
         self.kill();
     }
 }
+
+/// The value after `prefix` on the first line that has it (trimmed, quotes removed).
+pub fn field(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find_map(|l| {
+            l.split_once(prefix)
+                .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| panic!("no {prefix:?} in {text}"))
+}
+
+/// Polls `f` every 50 ms until it holds, for at most a minute.
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every role's keys made by its own `init` in `dir`: board, authority, registrar and
+/// `trustees` trustees (`t1.key`, …).
+pub struct Roles {
+    pub board_pub: String,
+    /// The board's checkpoint verifier key, for witnesses.
+    pub vkey: String,
+    authority_pub: String,
+    registrar_pub: String,
+    trustees_toml: String,
+}
+
+impl Roles {
+    pub fn init(dir: &Path, origin: &str, trustees: usize) -> Roles {
+        let d = |name: &str| dir.join(name).to_str().unwrap_or_default().to_string();
+        let board = ok(&[
+            "board",
+            "init",
+            "--key",
+            &d("board.key"),
+            "--origin",
+            origin,
+        ]);
+        let authority = ok(&["authority", "init", "--key", &d("authority.key")]);
+        let registrar = ok(&["registrar", "init", "--key", &d("registrar.key")]);
+        let mut trustees_toml = String::new();
+        for i in 1..=trustees {
+            let out = ok(&["trustee", "init", "--key", &d(&format!("t{i}.key"))]);
+            trustees_toml.push_str(&format!(
+                "\n[[trustees]]\nname = \"T{i}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
+                field(&out, "signing_key ="),
+                field(&out, "ceremony_key =")
+            ));
+        }
+        Roles {
+            board_pub: field(&board, "[keys] board):"),
+            vkey: field(&board, "checkpoint verifier key:"),
+            authority_pub: field(&authority, "[keys] authority):"),
+            registrar_pub: field(&registrar, "[keys] registrar):"),
+            trustees_toml,
+        }
+    }
+
+    /// A manifest: `head` holds top-level settings (threshold, quorum…), `tables` the
+    /// witnesses, contests and styles.
+    pub fn manifest(&self, origin: &str, head: &str, tables: &str) -> String {
+        format!(
+            "election_id = \"{origin}\"\ntitle = \"Test election\"\n{head}\n\n[keys]\nauthority = \"{}\"\nregistrar = \"{}\"\nboard = \"{}\"\n{}\n{tables}",
+            self.authority_pub, self.registrar_pub, self.board_pub, self.trustees_toml
+        )
+    }
+}
+
+/// Runs the key ceremony with `n` trustee processes at once (`t1.key`…) and waits for them.
+pub fn ceremony(dir: &Path, url: &str, n: usize) {
+    let running: Vec<Child> = (1..=n)
+        .map(|i| {
+            let key = dir.join(format!("t{i}.key"));
+            spawn(&[
+                "trustee",
+                "ceremony",
+                "--board",
+                url,
+                "--key",
+                key.to_str().unwrap_or_default(),
+            ])
+        })
+        .collect();
+    for c in running {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
