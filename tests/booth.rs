@@ -11,7 +11,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{ceremony, free_port, ok, spawn, Board, Roles};
+use support::{ceremony, free_port, ok, register_and_open, spawn, Roles};
 
 const ORIGIN: &str = "booth.urna.example/2026";
 
@@ -128,41 +128,10 @@ fn voters_vote_in_the_browser() {
             &wout[wout.find("[[witnesses]]").unwrap()..]
         ),
     );
-    std::fs::write(d("manifest.toml"), manifest).unwrap();
-    let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
+    let board = roles.serve(tmp.path(), ORIGIN, &manifest);
     let url = board.url.clone();
-    ok(&[
-        "authority",
-        "setup",
-        "--manifest",
-        &d("manifest.toml"),
-        "--board",
-        &url,
-        "--key",
-        &d("authority.key"),
-    ]);
     ceremony(tmp.path(), &url, 2);
-    std::fs::write(d("voters.csv"), "voter_id,weight\nann,1\nbob,2\n").unwrap();
-    ok(&[
-        "registrar",
-        "credentials",
-        "--voters",
-        &d("voters.csv"),
-        "--out",
-        &d("creds"),
-        "--board",
-        &url,
-        "--key",
-        &d("registrar.key"),
-    ]);
-    ok(&[
-        "authority",
-        "open",
-        "--board",
-        &url,
-        "--key",
-        &d("authority.key"),
-    ]);
+    register_and_open(tmp.path(), &url, "voter_id,weight\nann,1\nbob,2\n");
 
     let out = web.join("test-results");
     let creds = vec![d("creds/ann.credential"), d("creds/bob.credential")];

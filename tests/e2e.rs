@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{fails, field, ok, spawn, wait_until, Board, Roles};
+use support::{fails, field, ok, spawn, wait_until, Roles};
 
 const ORIGIN: &str = "e2e.urna.example/2026";
 const EXAMPLE: &str = include_str!("../specs/examples/manifest.toml");
@@ -34,20 +34,8 @@ fn a_small_election_with_separate_processes() {
         "threshold = 2",
         &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..],
     );
-    std::fs::write(d("manifest.toml"), manifest).unwrap();
-
-    let mut board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
+    let mut board = roles.serve(tmp.path(), ORIGIN, &manifest);
     let url = board.url.clone();
-    ok(&[
-        "authority",
-        "setup",
-        "--manifest",
-        &d("manifest.toml"),
-        "--board",
-        &url,
-        "--key",
-        &d("authority.key"),
-    ]);
 
     // Trustee 1 alone posts its commitments and waits; it is killed there, and resumed later.
     let mut t1 = spawn(&[

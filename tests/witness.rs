@@ -8,7 +8,7 @@ mod support;
 
 use std::process::Child;
 
-use support::{ceremony, fails, free_port, ok, spawn, wait_until, Board, Roles};
+use support::{ceremony, fails, free_port, ok, register_and_open, spawn, wait_until, Board, Roles};
 
 const ORIGIN: &str = "witnessed.urna.example/2026";
 const EXAMPLE: &str = include_str!("../specs/examples/manifest.toml");
@@ -130,45 +130,14 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
             &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..]
         ),
     );
-    std::fs::write(d("manifest.toml"), manifest).unwrap();
-    let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
+    let board = roles.serve(tmp.path(), ORIGIN, &manifest);
     let url = board.url.clone();
-    ok(&[
-        "authority",
-        "setup",
-        "--manifest",
-        &d("manifest.toml"),
-        "--board",
-        &url,
-        "--key",
-        &d("authority.key"),
-    ]);
     ceremony(tmp.path(), &url, 2);
-    std::fs::write(
-        d("voters.csv"),
+    register_and_open(
+        tmp.path(),
+        &url,
         "voter_id,weight,style\nann,1,resident\nbob,1,resident\ncid,1,resident\n",
-    )
-    .unwrap();
-    ok(&[
-        "registrar",
-        "credentials",
-        "--voters",
-        &d("voters.csv"),
-        "--out",
-        &d("creds"),
-        "--board",
-        &url,
-        "--key",
-        &d("registrar.key"),
-    ]);
-    ok(&[
-        "authority",
-        "open",
-        "--board",
-        &url,
-        "--key",
-        &d("authority.key"),
-    ]);
+    );
     let vote = |v: &str, c: &str| {
         ok(&[
             "vote",

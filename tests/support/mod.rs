@@ -248,3 +248,50 @@ pub fn ceremony(dir: &Path, url: &str, n: usize) {
         );
     }
 }
+
+impl Roles {
+    /// Writes the manifest, starts the board from `dir` and posts `Setup` as the authority.
+    pub fn serve(&self, dir: &Path, origin: &str, manifest: &str) -> Board {
+        let path = dir.join("manifest.toml");
+        std::fs::write(&path, manifest).unwrap();
+        let board = Board::start_with_key_file(dir, &dir.join("board.key"), origin);
+        let key = dir.join("authority.key");
+        ok(&[
+            "authority",
+            "setup",
+            "--manifest",
+            path.to_str().unwrap_or_default(),
+            "--board",
+            &board.url,
+            "--key",
+            key.to_str().unwrap_or_default(),
+        ]);
+        board
+    }
+}
+
+/// Issues credentials for the CSV's voters into `<dir>/creds` and opens the polls.
+pub fn register_and_open(dir: &Path, url: &str, csv: &str) {
+    let d = |name: &str| dir.join(name).to_str().unwrap_or_default().to_string();
+    std::fs::write(d("voters.csv"), csv).unwrap();
+    ok(&[
+        "registrar",
+        "credentials",
+        "--voters",
+        &d("voters.csv"),
+        "--out",
+        &d("creds"),
+        "--board",
+        url,
+        "--key",
+        &d("registrar.key"),
+    ]);
+    ok(&[
+        "authority",
+        "open",
+        "--board",
+        url,
+        "--key",
+        &d("authority.key"),
+    ]);
+}
