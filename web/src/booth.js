@@ -51,8 +51,21 @@ async function loadBoard() {
   }
   if (c.hex(e.merkleRoot(entries.map(e.leafHash))) !== c.hex(cp.root)) throw new Error('the entries do not match the signed root');
   const state = e.electionState(entries);
+  // The latest checkpoint the witness quorum cosigned, checked here against the policy.
   let cosigned = null;
-  if (manifest.witnesses.length > 0) cosigned = e.cosigners(cp, manifest.witnesses);
+  if (manifest.witnesses.length > 0) {
+    const r = await fetch('/checkpoint/cosigned');
+    if (r.ok) {
+      const witnessed = e.openCheckpoint(await r.text(), manifest.electionId, key);
+      if (witnessed.size > cp.size) throw new Error('the cosigned checkpoint is ahead of the log served');
+      if (witnessed.size > 0 && c.hex(e.merkleRoot(entries.slice(0, witnessed.size).map(e.leafHash))) !== c.hex(witnessed.root)) {
+        throw new Error('the cosigned checkpoint is not a prefix of the log served: the board forked its log');
+      }
+      cosigned = { size: witnessed.size, names: e.cosigners(witnessed, manifest.witnesses) };
+    } else {
+      cosigned = { size: 0, names: [] };
+    }
+  }
   board = { origin: manifest.electionId, key, note, cp, entries, state, cosigned };
 }
 
@@ -66,9 +79,10 @@ function checkedLine() {
   const lines = [el('p', {}, t(lang, 'checked', { size: board.cp.size }))];
   const m = board.state.manifest;
   if (board.cosigned) {
-    const vars = { names: board.cosigned.join(', ') || '—', got: board.cosigned.length, need: m.witnessQuorum };
-    lines.push(el('p', { class: board.cosigned.length >= m.witnessQuorum ? 'ok' : 'error' },
-      t(lang, board.cosigned.length >= m.witnessQuorum ? 'cosigned' : 'notCosigned', vars)));
+    const { size, names } = board.cosigned;
+    const met = names.length >= m.witnessQuorum;
+    if (met) lines.push(el('p', { class: 'ok', id: 'cosigned' }, t(lang, 'cosigned', { size, names: names.join(', '), got: names.length, need: m.witnessQuorum })));
+    if (!met || size < board.cp.size) lines.push(el('p', { class: 'hint' }, t(lang, 'notCosigned', { size: met ? size : 0, need: m.witnessQuorum })));
   }
   return lines;
 }

@@ -17,7 +17,16 @@ const page = await context.newPage();
 page.on('console', (m) => process.stderr.write(`console: ${m.text()}\n`));
 page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
 const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
-const report = { receipts: [], codes: [], encrypt_ms: [] };
+const report = { receipts: [], codes: [], encrypt_ms: [], accessibility: {} };
+
+/** Runs axe-core on the current view; serious or critical violations fail the test. */
+async function audit(name) {
+  await page.addScriptTag({ path: new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  report.accessibility[name] = result.violations.map((v) => `${v.impact}: ${v.id}`);
+  if (bad.length > 0) throw new Error(`accessibility (${name}): ${bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`).join('; ')}`);
+}
 
 async function openBooth() {
   // A fresh load each time: a new voter (or a revote) starts from nothing in memory.
@@ -59,12 +68,16 @@ async function castAndKeep(name) {
 if (mode === 'vote') {
   const [ann, bob] = creds;
   // Ann audits the booth first: the challenged ballot opens to her choices and is published.
+  await openBooth();
+  await audit('credential form');
   await useCredential(ann);
   await shot('1-ballot');
+  await audit('ballot');
   // c0 = the 10-candidate seat, c1 = council (approval), c2 = the referendum, c3 = the budget
   // (scores, proved with range proofs).
   let code = await choose(['c0-o3', 'c1-o0', 'c1-o2', 'c2-o0'], { 'c3-o0': 3, 'c3-o1': 5 });
   await shot('2-tracking-code');
+  await audit('tracking code');
   await page.click('#challenge');
   await page.waitForSelector('#status.ok');
   if (!(await page.textContent('#status')).includes('Audit passed')) throw new Error('the challenge did not pass');
@@ -102,6 +115,7 @@ if (mode === 'vote') {
   await page.click('#lookup-code + button');
   await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.includes('counted'));
   await shot('6-lookup');
+  await audit('election page');
   // Simplified Chinese.
   await page.selectOption('#lang', 'zh');
   await page.waitForFunction(() => document.querySelector('#title').textContent.includes('投票亭'));
@@ -109,8 +123,10 @@ if (mode === 'vote') {
 } else {
   await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
   await page.waitForSelector('table');
+  await page.waitForSelector('#cosigned');
   report.result = await page.textContent('#page-view');
   await shot('8-result');
+  await audit('result page');
 }
 writeFileSync(join(out, `report-${mode}.json`), JSON.stringify(report, null, 2));
 console.log(JSON.stringify(report));
