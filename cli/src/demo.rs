@@ -363,7 +363,7 @@ pub fn run(opts: &Options) -> Result<bool> {
         &synced.origin,
         &synced.key,
         &copy.note,
-        &copy.entries,
+        copy.entries,
         &[earlier_checkpoint],
         &[],
         &|done, _| bar.set_position(done as u64),

@@ -444,17 +444,17 @@ fn verify_cmd(
         })
         .collect::<Result<Vec<_>>>()?;
     let bar = progress_bar(entries.len() as u64, "entries replayed");
+    let manifest = manifest_of(&entries);
     let mut report = urna_verifier::verify(
         &origin,
         &key,
         &note,
-        &entries,
+        entries,
         &earlier,
         &receipts,
         &|done, _| bar.set_position(done as u64),
     );
     bar.finish_and_clear();
-    let manifest = manifest_of(&entries);
     if manifest.as_ref().is_some_and(|m| m.board_key != key) {
         report.fail(
             "the manifest names the board key that signs the log",

@@ -50,7 +50,7 @@ pub fn verify(
     origin: &str,
     board_key: &VerifyingKey,
     note: &str,
-    entries: &[Vec<u8>],
+    entries: Vec<Vec<u8>>,
     earlier: &[String],
     receipts: &[BallotReceipt],
     progress: &dyn Fn(usize, usize),
@@ -94,7 +94,7 @@ pub fn verify(
         Ok(format!("size {}", cp.size)),
     );
     let mut tree = Tree::new();
-    for e in entries {
+    for e in &entries {
         tree.push(leaf_hash(e));
     }
     let root_ok = cp.size == entries.len() as u64 && tree.root(cp.size).ok() == Some(cp.root);
@@ -151,10 +151,11 @@ pub fn verify(
             check(&mut r, "checkpoint cosigned by the witness quorum", res);
         }
     }
+    // Each entry's bytes move into its decoded form: the record is held in memory once.
     let decoded: Result<Vec<Entry>, String> = entries
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, b)| Entry::decode(b.clone()).map_err(|e| format!("entry {i}: malformed: {e}")))
+        .map(|(i, b)| Entry::decode(b).map_err(|e| format!("entry {i}: malformed: {e}")))
         .collect();
     let decoded = match decoded {
         Ok(d) => d,
@@ -215,7 +216,7 @@ pub fn verify(
         );
     }
     for (k, receipt) in receipts.iter().enumerate() {
-        let res = check_receipt(receipt, board_key, entries, &tree, &election);
+        let res = check_receipt(receipt, board_key, &decoded, &tree, &election);
         check(&mut r, &format!("voter receipt {}", k + 1), res);
     }
     match election.phase() {
@@ -282,7 +283,7 @@ const REPLAY_CHUNK: usize = 1024;
 fn check_receipt(
     receipt: &BallotReceipt,
     board_key: &VerifyingKey,
-    entries: &[Vec<u8>],
+    entries: &[Entry],
     tree: &Tree,
     election: &Election,
 ) -> Result<String, String> {
@@ -297,7 +298,7 @@ fn check_receipt(
         ));
     }
     let i = receipt.receipt.index;
-    if entries.get(i as usize).map(Vec::as_slice) != Some(&receipt.entry[..]) {
+    if entries.get(i as usize).map(Entry::bytes) != Some(&receipt.entry[..]) {
         return Err(format!("entry {i} of the log is not the receipt's ballot"));
     }
     let code = receipt.tracking_code().short();
