@@ -234,11 +234,26 @@ fn a_small_election_with_separate_processes() {
         "mayor=alice"
     ])
     .contains("not on this voter's ballot"));
-    vote(
-        "dee",
-        "mayor=alice;council=gus;budget=park:2;measure-a=no",
-        &rcpt("dee"),
+    // Dee votes on a terminal: the contests are asked one by one, then cast or challenge.
+    let interactive = format!(
+        "{} vote --board {url} --credential {} --receipt {}",
+        support::URNA,
+        cred("dee"),
+        rcpt("dee")
     );
+    match support::on_a_terminal(&interactive, "alice\ngus\npark:2\nno\ncast\n") {
+        Some(out) => assert!(
+            out.contains("tracking code") && out.contains("cast: entry"),
+            "{out}"
+        ),
+        None => {
+            vote(
+                "dee",
+                "mayor=alice;council=gus;budget=park:2;measure-a=no",
+                &rcpt("dee"),
+            );
+        }
+    }
 
     assert!(
         ok(&["receipt", "check", &rcpt("bob-first"), "--board", &url])

@@ -295,3 +295,33 @@ pub fn register_and_open(dir: &Path, url: &str, csv: &str) {
         &d("authority.key"),
     ]);
 }
+
+/// Runs a shell command line on a pseudo-terminal (util-linux `script`), typing `input`;
+/// returns what the terminal showed, or `None` where `script` is not installed.
+pub fn on_a_terminal(command: &str, input: &str) -> Option<String> {
+    use std::io::Write;
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", command, "/dev/null"])
+        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_KDF_COST", "test")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    // One answer at a time, as a person would type them after each prompt.
+    for line in input.split_inclusive('\n') {
+        std::thread::sleep(Duration::from_millis(300));
+        stdin.write_all(line.as_bytes()).ok()?;
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stdin);
+    let out = child.wait_with_output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "on a terminal, `{command}` failed:\n{text}"
+    );
+    Some(text)
+}
