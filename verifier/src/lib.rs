@@ -11,6 +11,7 @@ pub mod synth;
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use urna_board::merkle::{leaf_hash, Tree};
 use urna_board::note::Checkpoint;
@@ -94,8 +95,9 @@ pub fn verify(
         Ok(format!("size {}", cp.size)),
     );
     let mut tree = Tree::new();
-    for e in &entries {
-        tree.push(leaf_hash(e));
+    let leaves: Vec<[u8; 32]> = entries.par_iter().map(|e| leaf_hash(e)).collect();
+    for l in leaves {
+        tree.push(l);
     }
     let root_ok = cp.size == entries.len() as u64 && tree.root(cp.size).ok() == Some(cp.root);
     if !check(
@@ -152,10 +154,13 @@ pub fn verify(
         }
     }
     // Each entry's bytes move into its decoded form: the record is held in memory once.
+    // Decoded in parallel; the first malformed entry in log order is the one reported.
     let decoded: Result<Vec<Entry>, String> = entries
-        .into_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(i, b)| Entry::decode(b).map_err(|e| format!("entry {i}: malformed: {e}")))
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect();
     let decoded = match decoded {
         Ok(d) => d,
