@@ -147,17 +147,20 @@ fn a_small_election_with_separate_processes() {
             receipt,
         ])
     };
+    // A vote that must be refused; returns what the voter was told.
+    let refused = |v: &str, choices: &str| {
+        fails(&[
+            "vote",
+            "--board",
+            &url,
+            "--credential",
+            &cred(v),
+            "--choices",
+            choices,
+        ])
+    };
 
-    assert!(fails(&[
-        "vote",
-        "--board",
-        &url,
-        "--credential",
-        &cred("ann"),
-        "--choices",
-        "mayor=alice"
-    ])
-    .contains("not open yet"));
+    assert!(refused("ann", "mayor=alice").contains("not open yet"));
     ok(&[
         "authority",
         "open",
@@ -204,36 +207,9 @@ fn a_small_election_with_separate_processes() {
     assert!(out.contains("replaces your earlier ballot"), "{out}");
     vote("cid", "budget=bikes:4,park:4;measure-a=yes", &rcpt("cid"));
     // Bad choices are refused before anything is encrypted.
-    assert!(fails(&[
-        "vote",
-        "--board",
-        &url,
-        "--credential",
-        &cred("dee"),
-        "--choices",
-        "mayor=alice,bob"
-    ])
-    .contains("mayor"));
-    assert!(fails(&[
-        "vote",
-        "--board",
-        &url,
-        "--credential",
-        &cred("dee"),
-        "--choices",
-        "mayor=zed"
-    ])
-    .contains("no option `zed`"));
-    assert!(fails(&[
-        "vote",
-        "--board",
-        &url,
-        "--credential",
-        &cred("cid"),
-        "--choices",
-        "mayor=alice"
-    ])
-    .contains("not on this voter's ballot"));
+    assert!(refused("dee", "mayor=alice,bob").contains("mayor"));
+    assert!(refused("dee", "mayor=zed").contains("no option `zed`"));
+    assert!(refused("cid", "mayor=alice").contains("not on this voter's ballot"));
     // Dee votes on a terminal: the contests are asked one by one, then cast or challenge.
     let interactive = format!(
         "{} vote --board {url} --credential {} --receipt {}",
@@ -280,16 +256,7 @@ fn a_small_election_with_separate_processes() {
         "--key",
         &d("authority.key"),
     ]);
-    assert!(fails(&[
-        "vote",
-        "--board",
-        &url,
-        "--credential",
-        &cred("dee"),
-        "--choices",
-        "mayor=bob"
-    ])
-    .contains("closed"));
+    assert!(refused("dee", "mayor=bob").contains("closed"));
     // Trustee 2 is absent; 1 and 3 suffice.
     assert!(ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")]).contains("posted"));
     assert!(
