@@ -63,6 +63,17 @@ fn run(e: &mut Election, keys: &mut [TrusteeKey], who: &[u16], rng: &mut ChaCha2
     }
 }
 
+/// Each listed trustee takes exactly one step, which must be an entry to post.
+fn one_step_each(e: &mut Election, keys: &mut [TrusteeKey], who: &[u16], rng: &mut ChaCha20Rng) {
+    for &i in who {
+        let Step::Post { entry, .. } = keys[usize::from(i - 1)].ceremony_step(e, rng).unwrap()
+        else {
+            panic!("trustee {i} had nothing to post")
+        };
+        e.apply(&entry).unwrap();
+    }
+}
+
 fn plain_config(trustees: u16, threshold: u16) -> kit::Config {
     kit::Config {
         trustees,
@@ -130,26 +141,10 @@ fn a_bad_share_is_caught_by_a_public_complaint_and_a_false_one_refused() {
     // Trustee 2 is dishonest: it deals with the kit's polynomial and sends trustee 4 a bad share.
     e.apply(&k.commitment(2)).unwrap();
     let honest = [1u16, 3, 4, 5];
-    for &i in &honest {
-        let Step::Post { entry, .. } = keys[usize::from(i - 1)]
-            .ceremony_step(&e, &mut rng)
-            .unwrap()
-        else {
-            panic!()
-        };
-        e.apply(&entry).unwrap();
-    }
+    one_step_each(&mut e, &mut keys, &honest, &mut rng);
     e.apply(&k.shares(2, Some(4))).unwrap();
     // A false complaint by trustee 3 against honest trustee 1 is refused.
-    for &i in &honest {
-        let Step::Post { entry, .. } = keys[usize::from(i - 1)]
-            .ceremony_step(&e, &mut rng)
-            .unwrap()
-        else {
-            panic!()
-        };
-        e.apply(&entry).unwrap();
-    }
+    one_step_each(&mut e, &mut keys, &honest, &mut rng);
     let false_complaint = k.complaint(3, 1, &e);
     assert!(matches!(
         e.apply(&false_complaint),
@@ -173,15 +168,7 @@ fn too_few_honest_trustees_fail_the_ceremony() {
     e.apply(&k.setup()).unwrap();
     let mut keys = trustee_keys(&k);
     e.apply(&k.commitment(3)).unwrap();
-    for i in [1u16, 2] {
-        let Step::Post { entry, .. } = keys[usize::from(i - 1)]
-            .ceremony_step(&e, &mut rng)
-            .unwrap()
-        else {
-            panic!()
-        };
-        e.apply(&entry).unwrap();
-    }
+    one_step_each(&mut e, &mut keys, &[1u16, 2], &mut rng);
     e.apply(&k.shares(3, Some(1))).unwrap();
     let steps = run(&mut e, &mut keys, &[1, 2], &mut rng);
     assert_eq!(e.phase(), Phase::CeremonyFailed);
