@@ -32,10 +32,10 @@ fn sled_err(e: sled::Error) -> io::Error {
 
 impl Index {
     fn open_db(path: &Path) -> Result<Index, sled::Error> {
-        let db = sled::Config::new()
-            .path(path)
-            .flush_every_ms(Some(500))
-            .open()?;
+        // No periodic flush: the index is caught up from the log at every start, so losing its
+        // recent writes in a crash costs a few inserts, and flushing would compete with the
+        // log's fdatasync for the disk.
+        let db = sled::Config::new().path(path).flush_every_ms(None).open()?;
         let leaves = db.open_tree("leaf")?;
         Ok(Index { db, leaves })
     }
