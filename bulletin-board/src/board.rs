@@ -152,13 +152,12 @@ impl Board {
     }
 
     /// Records witnesses' cosignature lines on `note` (a checkpoint this board signed). Once
-    /// they reach the quorum, the note becomes the published cosigned checkpoint (durably).
-    pub fn record_cosignatures(
-        &mut self,
-        note: &str,
-        lines: &str,
-        quorum: usize,
-    ) -> io::Result<()> {
+    /// valid cosignatures from the manifest's quorum are among them, the note becomes the
+    /// published cosigned checkpoint (durably).
+    pub fn record_cosignatures(&mut self, note: &str, lines: &str) -> io::Result<()> {
+        let Some((witnesses, quorum)) = self.witness_policy() else {
+            return Ok(());
+        };
         if note == self.checkpoint {
             self.cosignatures = lines.to_string();
         }
@@ -169,8 +168,11 @@ impl Board {
             Checkpoint::open(c, &self.origin, &self.key.verifying_key())
                 .map_or(true, |old| old.size < cp.size)
         });
-        if lines.lines().count() >= quorum && newer {
-            let full = crate::note::add_signature_lines(note, lines);
+        let full = crate::note::add_signature_lines(note, lines);
+        let policy: Vec<(String, VerifyingKey)> =
+            witnesses.into_iter().map(|w| (w.name, w.key)).collect();
+        let cosigned = crate::note::cosigners(&full, &policy).map_or(0, |c| c.len());
+        if cosigned >= quorum && newer {
             self.store.write_cosigned(&full)?;
             self.cosigned = Some(full);
         }

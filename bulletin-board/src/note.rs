@@ -103,27 +103,32 @@ pub fn cosigners(
     witnesses: &[(String, VerifyingKey)],
 ) -> Result<Vec<(usize, u64)>, NoteError> {
     let (body, lines) = split_note(note)?;
-    let mut out = Vec::new();
-    for (i, (name, key)) in witnesses.iter().enumerate() {
-        let id = cosigner_key_id(name, key);
-        let valid = lines.iter().find_map(|line| {
-            let (n, b64) = line.strip_prefix(EM_DASH_SPACE)?.rsplit_once(' ')?;
-            let blob = B64.decode(b64).ok()?;
-            if n != name || blob.len() != 76 || blob[..4] != id {
-                return None;
-            }
-            let time = u64::from_be_bytes(blob[4..12].try_into().ok()?);
-            let mut sig = [0u8; 64];
-            sig.copy_from_slice(&blob[12..]);
-            key.verify(cosigned_message(&body, time).as_bytes(), &Signature(sig))
-                .ok()
-                .map(|()| time)
-        });
-        if let Some(t) = valid {
-            out.push((i, t));
-        }
+    Ok(witnesses
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (name, key))| {
+            lines
+                .iter()
+                .find_map(|l| verify_cosignature(&body, l, name, key))
+                .map(|t| (i, t))
+        })
+        .collect())
+}
+
+/// The time of a signature line if it is a valid `cosignature/v1` by witness `name` with `key`
+/// on the checkpoint `body`.
+pub fn verify_cosignature(body: &str, line: &str, name: &str, key: &VerifyingKey) -> Option<u64> {
+    let (n, b64) = line.strip_prefix(EM_DASH_SPACE)?.rsplit_once(' ')?;
+    let blob = B64.decode(b64).ok()?;
+    if n != name || blob.len() != 76 || blob[..4] != cosigner_key_id(name, key) {
+        return None;
     }
-    Ok(out)
+    let time = u64::from_be_bytes(blob[4..12].try_into().ok()?);
+    let mut sig = [0u8; 64];
+    sig.copy_from_slice(&blob[12..]);
+    key.verify(cosigned_message(body, time).as_bytes(), &Signature(sig))
+        .ok()
+        .map(|()| time)
 }
 
 /// Adds signature lines to a signed note (skipping lines it already carries).
@@ -173,10 +178,7 @@ impl Checkpoint {
     /// Parses a signed checkpoint and verifies the signature by `key` named `origin`. Other
     /// signature lines (witness cosignatures) are ignored.
     pub fn open(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, NoteError> {
-        let (body, sigs) = note
-            .split_once("\n\n")
-            .ok_or(NoteError::Malformed("no blank line before the signatures"))?;
-        let body = format!("{body}\n");
+        let (body, lines) = split_note(note)?;
         let cp = Checkpoint::parse_body(&body)?;
         if cp.origin != origin {
             return Err(NoteError::WrongOrigin {
@@ -184,13 +186,8 @@ impl Checkpoint {
                 got: cp.origin,
             });
         }
-        if !sigs.ends_with('\n') {
-            return Err(NoteError::Malformed(
-                "signature block does not end with a newline",
-            ));
-        }
         let id = key_id(origin, key);
-        for line in sigs.lines() {
+        for line in lines {
             let rest = line
                 .strip_prefix(EM_DASH_SPACE)
                 .ok_or(NoteError::Malformed("signature line without an em dash"))?;

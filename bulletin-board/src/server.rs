@@ -65,10 +65,10 @@ fn witness_loop(board: Arc<RwLock<Board>>, wake: std::sync::mpsc::Receiver<()>) 
     while wake.recv().is_ok() {
         while wake.try_recv().is_ok() {}
         let job = board.read().ok().and_then(|b| {
-            let (witnesses, quorum) = b.witness_policy()?;
-            Some((witnesses, quorum, b.checkpoint().to_string(), b.size()))
+            let (witnesses, _) = b.witness_policy()?;
+            Some((witnesses, b.checkpoint().to_string(), b.size()))
         });
-        let Some((witnesses, quorum, note, size)) = job else {
+        let Some((witnesses, note, size)) = job else {
             continue;
         };
         let lines: Vec<String> = std::thread::scope(|s| {
@@ -87,7 +87,7 @@ fn witness_loop(board: Arc<RwLock<Board>>, wake: std::sync::mpsc::Receiver<()>) 
         if let Ok(mut b) = board.write() {
             // Durable storage of the cosigned checkpoint failing is not fatal to admission;
             // it is retried with the next checkpoint.
-            let _ = b.record_cosignatures(&note, &lines.concat(), quorum);
+            let _ = b.record_cosignatures(&note, &lines.concat());
         }
     }
 }
@@ -132,28 +132,13 @@ fn ask_witness(
         let text = resp.body_mut().read_to_string().ok()?;
         match status {
             200 => {
-                let cosigned = crate::note::add_signature_lines(note, &text);
-                let ok = crate::note::cosigners(&cosigned, &[(w.name.clone(), w.key)])
-                    .is_ok_and(|c| !c.is_empty());
-                if !ok {
-                    return None;
-                }
+                // Keep the one line that is this witness's valid cosignature on this checkpoint.
+                let (body, _) = crate::note::split_note(note).ok()?;
+                let line = text.lines().find(|l| {
+                    crate::note::verify_cosignature(&body, l, &w.name, &w.key).is_some()
+                })?;
                 last_sizes.lock().ok()?.insert(w.name.clone(), size);
-                let id = crate::note::cosigner_key_id(&w.name, &w.key);
-                return text
-                    .lines()
-                    .find(|l| {
-                        l.strip_prefix("\u{2014} ")
-                            .and_then(|r| r.rsplit_once(' '))
-                            .and_then(|(n, b)| {
-                                base64::engine::general_purpose::STANDARD
-                                    .decode(b)
-                                    .ok()
-                                    .map(|b| (n, b))
-                            })
-                            .is_some_and(|(n, b)| n == w.name && b.len() == 76 && b[..4] == id)
-                    })
-                    .map(|l| format!("{l}\n"));
+                return Some(format!("{line}\n"));
             }
             409 => {
                 let theirs: u64 = text.trim().parse().ok()?;
