@@ -183,11 +183,16 @@ impl Board {
     pub fn cosigned_receipt(&self, index: u64) -> Option<Receipt> {
         let note = self.cosigned.as_ref()?;
         let cp = Checkpoint::open(note, &self.origin, &self.key.verifying_key()).ok()?;
-        let proof = self.tree.inclusion_proof(index, cp.size).ok()?;
+        self.receipt_under(index, cp.size, note)
+    }
+
+    /// The receipt of entry `index` under a checkpoint of `size` whose signed note is `note`.
+    fn receipt_under(&self, index: u64, size: u64, note: &str) -> Option<Receipt> {
+        let proof = self.tree.inclusion_proof(index, size).ok()?;
         Some(Receipt {
             index,
             proof,
-            checkpoint: note.clone(),
+            checkpoint: note.to_string(),
         })
     }
 
@@ -226,12 +231,7 @@ impl Board {
 
     /// A receipt for the entry at `index` under the current checkpoint.
     pub fn receipt(&self, index: u64) -> Option<Receipt> {
-        let proof = self.tree.inclusion_proof(index, self.tree.size()).ok()?;
-        Some(Receipt {
-            index,
-            proof,
-            checkpoint: self.checkpoint.clone(),
-        })
+        self.receipt_under(index, self.tree.size(), &self.checkpoint)
     }
 
     /// Checks the board's own admission conditions on top of the election rules: the entry is
@@ -266,7 +266,7 @@ impl Board {
         let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
         // Entries new to the log, in submission order, with the submission each answers.
         let mut fresh: Vec<Entry> = Vec::new();
-        let mut fresh_at: Vec<usize> = Vec::new();
+        let mut fresh_at: Vec<(usize, Hash)> = Vec::new();
         // A submission repeating an earlier one of the same batch shares that one's outcome.
         let mut copies: Vec<(usize, usize)> = Vec::new();
         let mut in_batch: HashMap<Hash, usize> = HashMap::new();
@@ -297,14 +297,16 @@ impl Board {
             }
             in_batch.insert(leaf, i);
             fresh.push(entry);
-            fresh_at.push(i);
+            fresh_at.push((i, leaf));
         }
         let verdicts = self.election.apply_batch(&fresh);
         let mut admitted: Vec<Entry> = Vec::new();
-        for ((entry, i), v) in fresh.into_iter().zip(fresh_at).zip(verdicts) {
+        let mut leaves: Vec<Hash> = Vec::new();
+        for ((entry, (i, leaf)), v) in fresh.into_iter().zip(fresh_at).zip(verdicts) {
             out[i] = Some(v.map(|a| a.index));
             if out[i].as_ref().is_some_and(Result::is_ok) {
                 admitted.push(entry);
+                leaves.push(leaf);
             }
         }
         if !admitted.is_empty() {
@@ -312,7 +314,6 @@ impl Board {
             self.store.append(&bytes)?;
             // The state machine numbered admitted entries consecutively from the log's size.
             let from = self.tree.size();
-            let leaves: Vec<Hash> = admitted.iter().map(Entry::leaf_hash).collect();
             for (entry, leaf) in admitted.into_iter().zip(&leaves) {
                 self.tree.push(*leaf);
                 self.entries.push(entry);
