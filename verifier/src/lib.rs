@@ -303,24 +303,16 @@ fn check_receipt(
         ));
     }
     let i = receipt.receipt.index;
-    if entries.get(i as usize).map(Entry::bytes) != Some(&receipt.entry[..]) {
-        return Err(format!("entry {i} of the log is not the receipt's ballot"));
-    }
     let code = receipt.tracking_code().short();
-    match election
-        .ballots()
-        .iter()
-        .find(|b| b.index == i)
-        .map(|b| b.status)
-    {
-        Some(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
-        Some(BallotStatus::Superseded { by }) => Ok(format!(
+    match receipt.standing(entries.get(i as usize).map(Entry::bytes), election) {
+        Ok(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
+        Ok(BallotStatus::Superseded { by }) => Ok(format!(
             "ballot {code} (entry {i}) was superseded by the same credential's ballot at entry {by}"
         )),
-        Some(BallotStatus::Challenged) => Ok(format!(
+        Ok(BallotStatus::Challenged) => Ok(format!(
             "ballot {code} (entry {i}) was challenged, never counted"
         )),
-        None => Err(format!("entry {i} is not a ballot")),
+        Err(_) => Err(format!("entry {i} of the log is not the receipt's ballot")),
     }
 }
 

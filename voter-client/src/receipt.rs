@@ -16,7 +16,7 @@ use urna_board::note::{Checkpoint, NoteError, Receipt};
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::TrackingCode;
-use urna_election::state::BallotStatus;
+use urna_election::state::{BallotStatus, Election};
 
 const MAGIC: &str = "urna-ballot-receipt-v1";
 
@@ -41,13 +41,8 @@ pub struct BallotReceipt {
     pub receipt: Receipt,
 }
 
-/// What became of the ballot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Standing {
-    Counted,
-    Superseded { by: u64 },
-    Challenged,
-}
+/// What became of the ballot: the status the election rules gave it.
+pub type Standing = BallotStatus;
 
 impl BallotReceipt {
     pub fn tracking_code(&self) -> TrackingCode {
@@ -123,20 +118,25 @@ impl BallotReceipt {
         }
         let cp = self.verify_offline()?;
         consistency(&cp, &s.log.checkpoint).map_err(ReceiptError::Inconsistent)?;
+        let at = s.log.entries.get(self.receipt.index as usize);
+        self.standing(at.map(Vec::as_slice), &s.election)
+    }
+
+    /// What became of the ballot, given the log's entry at the receipt's index and the state
+    /// the election rules derived from that log.
+    pub fn standing(
+        &self,
+        at_index: Option<&[u8]>,
+        e: &Election,
+    ) -> Result<Standing, ReceiptError> {
         let i = self.receipt.index;
-        if s.log.entries.get(i as usize).map(Vec::as_slice) != Some(&self.entry[..]) {
+        if at_index != Some(&self.entry[..]) {
             return Err(ReceiptError::Missing(i));
         }
-        let rec = s
-            .election
-            .ballots()
+        e.ballots()
             .iter()
             .find(|b| b.index == i)
-            .ok_or(ReceiptError::Missing(i))?;
-        Ok(match rec.status {
-            BallotStatus::Counted => Standing::Counted,
-            BallotStatus::Superseded { by } => Standing::Superseded { by },
-            BallotStatus::Challenged => Standing::Challenged,
-        })
+            .map(|b| b.status)
+            .ok_or(ReceiptError::Missing(i))
     }
 }
