@@ -42,6 +42,32 @@ pub enum TrusteeError {
     Share(String),
     #[error("cannot make the entry: {0}")]
     Entry(String),
+    #[error("the election rules refused this trustee's entry: {0}")]
+    Refused(urna_election::rejection::Rejection),
+}
+
+/// Runs a whole key ceremony among `keys` in this process (benchmarks, synthetic records): each
+/// trustee in turn takes its next step, which is admitted to `e` and handed to `admitted`,
+/// until none has anything left to post.
+pub fn ceremony_in_memory<R: RngCore + CryptoRng>(
+    keys: &mut [TrusteeKey],
+    e: &mut Election,
+    rng: &mut R,
+    mut admitted: impl FnMut(Entry),
+) -> Result<(), TrusteeError> {
+    loop {
+        let mut posted = false;
+        for k in keys.iter_mut() {
+            if let Step::Post { entry, .. } = k.ceremony_step(e, rng)? {
+                e.apply(&entry).map_err(TrusteeError::Refused)?;
+                admitted(entry);
+                posted = true;
+            }
+        }
+        if !posted {
+            return Ok(());
+        }
+    }
 }
 
 /// What a trustee keeps secret: its long-term signing key, its key-ceremony key, and (once the

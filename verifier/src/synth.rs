@@ -14,7 +14,7 @@ use urna_election::entry::Entry;
 use urna_election::manifest::Manifest;
 use urna_election::payload::{Payload, RollEntry, VoterRoll};
 use urna_election::state::Election;
-use urna_tally::trustee::{Step, TrusteeKey};
+use urna_tally::trustee::{ceremony_in_memory, TrusteeKey};
 
 use urna_board::merkle::{leaf_hash, Tree};
 use urna_board::note::Checkpoint;
@@ -114,20 +114,8 @@ pub fn plurality10(
             &Payload::Setup(Box::new(manifest.clone())),
         )?],
     )?;
-    loop {
-        let mut posted = false;
-        for k in keys.iter_mut() {
-            if let Step::Post { entry, .. } =
-                k.ceremony_step(&e, &mut rng).map_err(|e| e.to_string())?
-            {
-                admit(&mut e, &mut entries, vec![entry])?;
-                posted = true;
-            }
-        }
-        if !posted {
-            break;
-        }
-    }
+    ceremony_in_memory(&mut keys, &mut e, &mut rng, |x| entries.push(x))
+        .map_err(|e| e.to_string())?;
     let voters: Vec<SigningKey> = (0..ballots)
         .map(|_| SigningKey::generate(&mut rng))
         .collect();
