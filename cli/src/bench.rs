@@ -74,22 +74,14 @@ fn board_at_open(s: &Synthetic) -> Result<(tempfile::TempDir, String, BoardClien
 /// Serves a fresh durable board for the synthetic election on loopback; returns its URL.
 fn serve(s: &Synthetic, dir: &Path) -> Result<String> {
     let board = urna_board::board::Board::open(dir, synth::ORIGIN, s.board.clone())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
     let limits = urna_board::server::Limits {
         rate_per_client: 1e9,
         burst_per_client: 1e9,
         ..Default::default()
     };
-    std::thread::spawn(move || {
-        rt.block_on(async move {
-            let router = urna_board::server::app_with(urna_board::server::start(board).0, limits);
-            let _ = axum::serve(listener, router).await;
-        })
-    });
+    let addr = crate::loopback::serve(move || {
+        urna_board::server::app_with(urna_board::server::start(board).0, limits)
+    })?;
     Ok(format!("http://{addr}"))
 }
 

@@ -32,22 +32,9 @@ pub struct Options {
 /// Starts a board on 127.0.0.1 (random port) in a background thread; returns its URL.
 fn start_board(dir: &Path, key: SigningKey) -> Result<String> {
     let board = urna_board::board::Board::open(dir, ORIGIN, key)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    std::thread::spawn(move || {
-        rt.block_on(async move {
-            let (state, _fatal) = urna_board::server::start(board);
-            let router = urna_board::server::app(state);
-            let _ = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await;
-        })
-    });
+    let addr = crate::loopback::serve(move || {
+        urna_board::server::app(urna_board::server::start(board).0)
+    })?;
     Ok(format!("http://{addr}"))
 }
 
@@ -61,16 +48,7 @@ fn start_witness(dir: &Path, i: usize, board: &SigningKey) -> Result<String> {
         .into_iter()
         .collect();
     let w = std::sync::Arc::new(urna_board::witness::Witness::open(dir, &name, key, logs)?);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    std::thread::spawn(move || {
-        rt.block_on(async move {
-            let _ = axum::serve(listener, urna_board::witness::router(w)).await;
-        })
-    });
+    let addr = crate::loopback::serve(move || urna_board::witness::router(w))?;
     Ok(format!(
         "\n[[witnesses]]\nname = \"{name}\"\nkey = \"{pubkey}\"\nurl = \"http://{addr}\"\n"
     ))

@@ -14,6 +14,7 @@ use urna_crypto::sign::SigningKey;
 mod authority;
 mod bench;
 mod demo;
+mod loopback;
 mod secrets;
 mod trustee;
 mod voter;
