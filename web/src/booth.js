@@ -49,7 +49,8 @@ async function loadBoard() {
     const path = `/tile/entries/${e.tileIndex(n)}${w === 256 ? '' : `.p/${w}`}`;
     entries.push(...e.parseBundle(await fetchBytes(path)));
   }
-  if (c.hex(e.merkleRoot(entries.map(e.leafHash))) !== c.hex(cp.root)) throw new Error('the entries do not match the signed root');
+  const leaves = entries.map(e.leafHash);
+  if (c.hex(e.merkleRoot(leaves)) !== c.hex(cp.root)) throw new Error('the entries do not match the signed root');
   const state = e.electionState(entries);
   // The latest checkpoint the witness quorum cosigned, checked here against the policy.
   let cosigned = null;
@@ -58,7 +59,7 @@ async function loadBoard() {
     if (r.ok) {
       const witnessed = e.openCheckpoint(await r.text(), manifest.electionId, key);
       if (witnessed.size > cp.size) throw new Error('the cosigned checkpoint is ahead of the log served');
-      if (witnessed.size > 0 && c.hex(e.merkleRoot(entries.slice(0, witnessed.size).map(e.leafHash))) !== c.hex(witnessed.root)) {
+      if (witnessed.size > 0 && c.hex(e.merkleRoot(leaves.slice(0, witnessed.size))) !== c.hex(witnessed.root)) {
         throw new Error('the cosigned checkpoint is not a prefix of the log served: the board forked its log');
       }
       cosigned = { size: witnessed.size, names: e.cosigners(witnessed, manifest.witnesses) };
