@@ -155,9 +155,10 @@ impl Board {
     /// valid cosignatures from the manifest's quorum are among them, the note becomes the
     /// published cosigned checkpoint (durably).
     pub fn record_cosignatures(&mut self, note: &str, lines: &str) -> io::Result<()> {
-        let Some((witnesses, quorum)) = self.witness_policy() else {
+        let Some(m) = self.election.manifest().filter(|m| !m.witnesses.is_empty()) else {
             return Ok(());
         };
+        let (policy, quorum) = crate::client::witness_policy(m);
         if note == self.checkpoint {
             self.cosignatures = lines.to_string();
         }
@@ -169,8 +170,6 @@ impl Board {
                 .map_or(true, |old| old.size < cp.size)
         });
         let full = crate::note::add_signature_lines(note, lines);
-        let policy: Vec<(String, VerifyingKey)> =
-            witnesses.into_iter().map(|w| (w.name, w.key)).collect();
         let cosigned = crate::note::cosigners(&full, &policy).map_or(0, |c| c.len());
         if cosigned >= quorum && newer {
             self.store.write_cosigned(&full)?;
