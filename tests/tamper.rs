@@ -306,7 +306,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
             let confirm = b.at(EntryKind::DkgConfirm, 0);
             let mut el = Election::new();
             kit::apply_all(&mut el, &e[..confirm]);
-            let c = complaint(b, 2, 1, &el);
+            let c = b.r.kit.complaint_with(2, 1, &el, &mut rand::rngs::OsRng);
             e.insert(confirm, c);
         },
     );
@@ -506,30 +506,6 @@ fn catalogue(b: &Base) -> Vec<Case> {
         )
     });
     out
-}
-
-fn complaint(b: &Base, j: u16, dealer: u16, e: &Election) -> Entry {
-    use urna_crypto::share_enc;
-    let ctx = b.r.kit.dkg_ctx();
-    let enc = e.dkg_share(dealer, j).unwrap().clone();
-    let t = &b.r.kit.trustees[usize::from(j - 1)];
-    let reveal = share_enc::reveal(
-        &enc,
-        &t.ceremony,
-        &t.ceremony_key,
-        dealer,
-        j,
-        &ctx,
-        &mut rand::rngs::OsRng,
-    );
-    b.sign(
-        &t.signing,
-        &Payload::DkgComplaint(Box::new(urna_election::payload::DkgComplaint {
-            complainer: j,
-            dealer,
-            reveal,
-        })),
-    )
 }
 
 #[test]

@@ -223,18 +223,24 @@ impl Kit {
 
     /// Trustee `j` complains about dealer `dealer`'s share, revealing what it decrypted.
     pub fn complaint(&mut self, j: u16, dealer: u16, e: &Election) -> Entry {
+        let mut rng = self.rng.clone();
+        let entry = self.complaint_with(j, dealer, e, &mut rng);
+        self.rng = rng;
+        entry
+    }
+
+    /// As [`Kit::complaint`], drawing the proof's randomness from `rng`.
+    pub fn complaint_with<R: rand::RngCore + rand::CryptoRng>(
+        &self,
+        j: u16,
+        dealer: u16,
+        e: &Election,
+        rng: &mut R,
+    ) -> Entry {
         let ctx = self.dkg_ctx();
         let enc = e.dkg_share(dealer, j).unwrap().clone();
         let t = &self.trustees[usize::from(j - 1)];
-        let reveal = share_enc::reveal(
-            &enc,
-            &t.ceremony,
-            &t.ceremony_key,
-            dealer,
-            j,
-            &ctx,
-            &mut self.rng,
-        );
+        let reveal = share_enc::reveal(&enc, &t.ceremony, &t.ceremony_key, dealer, j, &ctx, rng);
         let p = Payload::DkgComplaint(Box::new(DkgComplaint {
             complainer: j,
             dealer,
