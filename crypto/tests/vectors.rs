@@ -7,6 +7,7 @@ mod vectors;
 
 use std::path::PathBuf;
 
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use serde_json::Value;
 use urna_crypto::codec::Decode;
 use urna_crypto::elgamal::{message_point, Ciphertext, PublicKey};
@@ -161,7 +162,118 @@ fn range_vectors() {
         de::<EncryptedRangeProof>(&case["proof"])
             .verify(&pk, &cts, &maxima, &ctx, &mut rng)
             .unwrap();
+        range_trace_satisfies_the_spec_equations(case);
     }
+    for g in v["generators"].as_array().unwrap() {
+        let j = g["party"].as_u64().unwrap() as u32;
+        for x in ["G", "H"] {
+            let chain = vectors::generator_chain(x.as_bytes()[0], j, 2);
+            let listed: Vec<Point> = list(&g[x]);
+            assert_eq!(
+                listed,
+                chain.into_iter().map(Point::from_point).collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+/// Evaluates the two verification equations of `specs/crypto.md` §6.5 from the spec's byte
+/// layout (§6.2), generators (§6.3) and the case's published trace. They hold only if the trace
+/// holds the very challenges the prover answered, so this pins both the trace and the spec text
+/// against proofs that `bulletproofs` made and verified.
+fn range_trace_satisfies_the_spec_equations(case: &Value) {
+    use urna_crypto::RistrettoPoint;
+    let tr = &case["trace"];
+    let sc = |v: &Value| -> Scalar { de(v) };
+    let (n, m) = (
+        tr["n"].as_u64().unwrap() as usize,
+        tr["m"].as_u64().unwrap() as usize,
+    );
+    let (y, z, x, w) = (sc(&tr["y"]), sc(&tr["z"]), sc(&tr["x"]), sc(&tr["w"]));
+    let u: Vec<Scalar> = list(&tr["u"]);
+    let lg = u.len();
+    assert_eq!(1 << lg, n * m);
+    let proof = bytes(&case["proof"]);
+    let k = u64s(&case["maxima"]).len();
+    let bp = &proof[2 + 224 * k + 2..];
+    assert_eq!(bp.len(), 32 * (9 + 2 * lg));
+    let field = |i: usize| -> [u8; 32] { bp[32 * i..32 * i + 32].try_into().unwrap() };
+    let pt = |i: usize| *Point::from_wire_allow_identity(&field(i)).unwrap().point();
+    let scal = |i: usize| Scalar::from_canonical_bytes(field(i)).unwrap();
+    let (a_pt, s_pt, t1, t2) = (pt(0), pt(1), pt(2), pt(3));
+    let (t_x, t_x_blinding, e_blinding) = (scal(4), scal(5), scal(6));
+    let (a, b) = (scal(7 + 2 * lg), scal(8 + 2 * lg));
+    let agg: Vec<Point> = tr["aggregated_commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            Point::from_wire_allow_identity(&hex::decode_array(h.as_str().unwrap()).unwrap())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(agg.len(), m);
+
+    let powers = |base: Scalar, count: usize| -> Vec<Scalar> {
+        std::iter::successors(Some(Scalar::ONE), |p| Some(p * base))
+            .take(count)
+            .collect()
+    };
+    let (zz, yp, zp, twos) = (
+        z * z,
+        powers(y, n * m),
+        powers(z, m),
+        powers(Scalar::from(2u64), n),
+    );
+    let delta = (z - zz) * yp.iter().sum::<Scalar>()
+        - zz * z * twos.iter().sum::<Scalar>() * zp.iter().sum::<Scalar>();
+    assert_eq!(delta, sc(&tr["delta"]));
+    let mut s = vec![u.iter().map(Scalar::invert).product::<Scalar>()];
+    for i in 1..n * m {
+        let mut si = Scalar::ONE;
+        for (j, uj) in u.iter().enumerate() {
+            si *= if (i >> (lg - 1 - j)) & 1 == 1 {
+                *uj
+            } else {
+                uj.invert()
+            };
+        }
+        s.push(si);
+    }
+    if let Some(listed) = tr.get("s") {
+        assert_eq!(list::<Scalar>(listed), s);
+    }
+
+    let (g, h) = (*group::g(), *group::h());
+    // (E1) the polynomial commitment.
+    let e1 = RistrettoPoint::vartime_multiscalar_mul(
+        zp.iter()
+            .map(|zj| zz * zj)
+            .chain([delta - t_x, -t_x_blinding, x, x * x]),
+        agg.iter().map(|v| *v.point()).chain([g, h, t1, t2]),
+    );
+    assert!(e1.is_identity(), "E1 fails for the published trace");
+    // (E2) the inner-product argument.
+    let gens = |c: u8| -> Vec<RistrettoPoint> {
+        (0..m as u32)
+            .flat_map(|j| vectors::generator_chain(c, j, n))
+            .collect()
+    };
+    let y_inv = powers(y.invert(), n * m);
+    let mut scalars = vec![Scalar::ONE, x, -e_blinding, w * (t_x - a * b)];
+    let mut points = vec![a_pt, s_pt, h, g];
+    scalars.extend(s.iter().map(|si| -z - a * si));
+    points.extend(gens(b'G'));
+    scalars.extend(
+        (0..n * m).map(|i| z + y_inv[i] * (zz * zp[i / n] * twos[i % n] - b * s[n * m - 1 - i])),
+    );
+    points.extend(gens(b'H'));
+    for (j, uj) in u.iter().enumerate() {
+        scalars.extend([uj * uj, (uj * uj).invert()]);
+        points.extend([pt(7 + 2 * j), pt(8 + 2 * j)]);
+    }
+    let e2 = RistrettoPoint::vartime_multiscalar_mul(scalars, points);
+    assert!(e2.is_identity(), "E2 fails for the published trace");
 }
 
 #[test]

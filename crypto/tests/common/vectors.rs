@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
 use urna_crypto::codec::Encode;
-use urna_crypto::elgamal::{Ciphertext, SecretKey};
+use urna_crypto::elgamal::{Ciphertext, PublicKey, SecretKey};
 use urna_crypto::group::{self, mul_g, Point};
 use urna_crypto::hex;
 use urna_crypto::range::EncryptedRangeProof;
@@ -19,7 +19,8 @@ use urna_crypto::sigma::{
 };
 use urna_crypto::sign::SigningKey;
 use urna_crypto::threshold::{self, Polynomial};
-use urna_crypto::Scalar;
+use urna_crypto::transcript::{proof_transcript, TranscriptProtocol};
+use urna_crypto::{RistrettoPoint, Scalar};
 
 fn rng(label: &str) -> ChaCha20Rng {
     let mut seed = [0u8; 32];
@@ -152,11 +153,16 @@ pub fn range() -> Value {
     let sk = SecretKey::random(&mut r);
     let pk = sk.public_key().expect("non-identity key");
     let mut cases = Vec::new();
-    for (values, maxima) in [
+    // One case per bit size n = 8, 16, 32, 64; the second pads 6 values to m = 8.
+    for (i, (values, maxima)) in [
         (vec![7u64], vec![10u64]),
         (vec![0, 3, 1000], vec![1000, 1000, 1000]),
         (vec![300, 0], vec![300, 70_000]),
-    ] {
+        (vec![(1 << 40) - 1], vec![1 << 40]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let nonces: Vec<SecretScalar> = values
             .iter()
             .map(|_| SecretScalar::random(&mut r))
@@ -173,15 +179,149 @@ pub fn range() -> Value {
             "maxima": maxima,
             "ciphertexts": cts.iter().map(hx).collect::<Vec<_>>(),
             "proof": hx(&p),
+            "trace": range_trace(&pk, &cts, &maxima, ctx, &p, i == 0),
         }));
     }
+    let generators: Vec<Value> = (0..2u32)
+        .map(|j| {
+            let first = |x: u8| -> Vec<String> {
+                generator_chain(x, j, 2)
+                    .iter()
+                    .map(|p| hx(&Point::from_point(*p)))
+                    .collect()
+            };
+            json!({"party": j, "G": first(b'G'), "H": first(b'H')})
+        })
+        .collect();
     json!({
-        "description": "Range proofs (§6): each proof verifies under ctx, K, the ciphertexts and the maxima; values are informative only.",
+        "description": "Range proofs (§6): each proof verifies under ctx, K, the ciphertexts and the maxima; values are informative only; trace holds what a verifier computes on the way (§6.4, §6.5).",
         "seed": seed_note("urna-v1 vectors range"),
         "ctx": hex::encode(ctx),
         "K": hx(pk.point()),
+        "generators": generators,
         "cases": cases,
     })
+}
+
+/// The first `count` points of party `j`'s chain `x` (`b'G'` or `b'H'`), `specs/crypto.md` §6.3.
+pub fn generator_chain(x: u8, j: u32, count: usize) -> Vec<RistrettoPoint> {
+    use sha3::digest::{ExtendableOutput, Update, XofReader};
+    let mut shake = sha3::Shake256::default();
+    shake.update(b"GeneratorsChain");
+    shake.update(&[x]);
+    shake.update(&j.to_le_bytes());
+    let mut reader = shake.finalize_xof();
+    (0..count)
+        .map(|_| {
+            let mut wide = [0u8; 64];
+            reader.read(&mut wide);
+            RistrettoPoint::from_uniform_bytes(&wide)
+        })
+        .collect()
+}
+
+fn scalar_hex(s: &Scalar) -> Value {
+    json!(hex::encode(s.as_bytes()))
+}
+
+/// What a verifier computes on the way to a range proof's equations (`specs/crypto.md` §6.4 and
+/// §6.5), replayed from the proof's bytes: the aggregated commitments, every challenge, `δ(y,z)`
+/// and, if `with_s`, the inner-product vector `s`.
+fn range_trace(
+    pk: &PublicKey,
+    cts: &[Ciphertext],
+    maxima: &[u64],
+    ctx: &[u8],
+    proof: &EncryptedRangeProof,
+    with_s: bool,
+) -> Value {
+    let k = cts.len();
+    let n = urna_crypto::range::bit_size(maxima);
+    let m = (2 * k).next_power_of_two();
+    let lg = (n * m).trailing_zeros() as usize;
+    let bytes = proof.to_bytes();
+    // u16 k, k commitments, k links of 192 bytes, u16 length; then the bulletproof (§6.2).
+    let bp = &bytes[2 + 224 * k + 2..];
+    let field = |i: usize| &bp[32 * i..32 * i + 32];
+
+    let mut t = proof_transcript(b"range-v1", ctx);
+    t.append_point(b"K", pk.point());
+    t.append_u64(b"k", k as u64);
+    for ((ct, max), v) in cts.iter().zip(maxima).zip(&proof.commitments) {
+        t.append_point(b"alpha", &ct.alpha);
+        t.append_point(b"beta", &ct.beta);
+        t.append_u64(b"max", *max);
+        t.append_point(b"V", v);
+    }
+    let mut aggregated: Vec<Point> = proof
+        .commitments
+        .iter()
+        .zip(maxima)
+        .flat_map(|(v, max)| {
+            [
+                *v,
+                Point::from_point(mul_g(&Scalar::from(*max)) - v.point()),
+            ]
+        })
+        .collect();
+    aggregated.resize(m, Point::identity());
+    t.append_message(b"dom-sep", b"rangeproof v1");
+    t.append_u64(b"n", n as u64);
+    t.append_u64(b"m", m as u64);
+    for v in &aggregated {
+        t.append_point(b"V", v);
+    }
+    t.append_message(b"A", field(0));
+    t.append_message(b"S", field(1));
+    let y = t.challenge_scalar(b"y");
+    let z = t.challenge_scalar(b"z");
+    t.append_message(b"T_1", field(2));
+    t.append_message(b"T_2", field(3));
+    let x = t.challenge_scalar(b"x");
+    t.append_message(b"t_x", field(4));
+    t.append_message(b"t_x_blinding", field(5));
+    t.append_message(b"e_blinding", field(6));
+    let w = t.challenge_scalar(b"w");
+    t.append_message(b"dom-sep", b"ipp v1");
+    t.append_u64(b"n", (n * m) as u64);
+    let u: Vec<Scalar> = (0..lg)
+        .map(|j| {
+            t.append_message(b"L", field(7 + 2 * j));
+            t.append_message(b"R", field(8 + 2 * j));
+            t.challenge_scalar(b"u")
+        })
+        .collect();
+
+    let powers = |b: Scalar, count: usize| -> Vec<Scalar> {
+        std::iter::successors(Some(Scalar::ONE), |p| Some(p * b))
+            .take(count)
+            .collect()
+    };
+    let sum_y: Scalar = powers(y, n * m).iter().sum();
+    let sum_z: Scalar = powers(z, m).iter().sum();
+    let two_n_minus_1 = Scalar::from(u64::MAX >> (64 - n));
+    let delta = (z - z * z) * sum_y - z * z * z * two_n_minus_1 * sum_z;
+    let mut s = vec![u.iter().map(Scalar::invert).product::<Scalar>()];
+    for i in 1..n * m {
+        let top = i.ilog2() as usize;
+        s.push(s[i - (1 << top)] * u[lg - 1 - top] * u[lg - 1 - top]);
+    }
+
+    let mut trace = json!({
+        "n": n,
+        "m": m,
+        "aggregated_commitments": aggregated.iter().map(hx).collect::<Vec<_>>(),
+        "y": scalar_hex(&y),
+        "z": scalar_hex(&z),
+        "x": scalar_hex(&x),
+        "w": scalar_hex(&w),
+        "u": u.iter().map(scalar_hex).collect::<Vec<_>>(),
+        "delta": scalar_hex(&delta),
+    });
+    if with_s {
+        trace["s"] = s.iter().map(scalar_hex).collect();
+    }
+    trace
 }
 
 pub fn threshold() -> Value {
