@@ -316,12 +316,16 @@ export function rangeVerify(p, K, cts, maxima, ctx) {
   t.appendU64('n', n);
   t.appendU64('m', m);
   Vs.forEach((V) => t.appendPoint('V', V));
-  t.validateAndAppendPoint('A', bp.A, true);
-  t.validateAndAppendPoint('S', bp.S, true);
+  // bulletproofs refuses an identity point as a failed proof, not as urna's identity-commitment (§6.4).
+  const validate = (label, P) => {
+    if (P.equals(c.ZERO)) return false;
+    t.appendPoint(label, P);
+    return true;
+  };
+  if (!validate('A', bp.A) || !validate('S', bp.S)) return false;
   const y = t.challengeScalar('y');
   const z = t.challengeScalar('z');
-  t.validateAndAppendPoint('T_1', bp.T1, true);
-  t.validateAndAppendPoint('T_2', bp.T2, true);
+  if (!validate('T_1', bp.T1) || !validate('T_2', bp.T2)) return false;
   const x = t.challengeScalar('x');
   t.appendMessage('t_x', c.encodeScalar(bp.tx));
   t.appendMessage('t_x_blinding', c.encodeScalar(bp.txBlind));
@@ -330,11 +334,11 @@ export function rangeVerify(p, K, cts, maxima, ctx) {
   const nm = n * m;
   t.appendMessage('dom-sep', c.utf8('ipp v1'));
   t.appendU64('n', nm);
-  const us = bp.Ls.map((L, i) => {
-    t.validateAndAppendPoint('L', L, true);
-    t.validateAndAppendPoint('R', bp.Rs[i], true);
-    return t.challengeScalar('u');
-  });
+  const us = [];
+  for (let i = 0; i < bp.Ls.length; i++) {
+    if (!validate('L', bp.Ls[i]) || !validate('R', bp.Rs[i])) return false;
+    us.push(t.challengeScalar('u'));
+  }
   const lg = us.length;
   const uInv = us.map(inv);
   const uSq = us.map((u) => c.mod(u * u));

@@ -635,6 +635,24 @@ pub fn reject() -> Value {
         range_stmt(&[11], rctx, &bad_a),
         "invalid-point",
     );
+    // The identity decodes inside a bulletproof and fails at verification (specs/crypto.md §6.4).
+    let mut id_a = rp_hex.clone();
+    id_a.replace_range(a_at..a_at + 64, &"00".repeat(32));
+    case(
+        "range: bulletproof point A is the identity",
+        "verify:range",
+        range_stmt(&[11], rctx, &id_a),
+        "proof-invalid",
+    );
+    // t_x is the fifth 32-byte field of the bulletproof; 2^256 − 1 is not a canonical scalar.
+    let mut big_tx = rp_hex.clone();
+    big_tx.replace_range(a_at + 4 * 64..a_at + 5 * 64, &"ff".repeat(32));
+    case(
+        "range: bulletproof scalar t_x is not canonical",
+        "verify:range",
+        range_stmt(&[11], rctx, &big_tx),
+        "non-canonical-scalar",
+    );
     case(
         "range: bulletproof truncated by one point",
         "verify:range",
