@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod record;
+pub mod results;
 pub mod synth;
 
 use std::collections::BTreeMap;
@@ -253,22 +254,16 @@ pub fn verify(
     r
 }
 
-/// The result as a table, one block per contest, options by name.
+/// The result as a table, one block per contest, options by name (aligned by display width),
+/// with shares and the winners by each contest's rule ([`results`]).
 pub fn result_table(m: &urna_election::manifest::Manifest, r: &ElectionResult) -> String {
-    let mut s = String::new();
-    for (c, counts) in m.contests.iter().zip(&r.counts) {
-        s.push_str(&format!("{}\n", c.title));
-        let w = c
-            .options
-            .iter()
-            .map(|o| o.name.chars().count())
-            .max()
-            .unwrap_or(0);
-        for (o, n) in c.options.iter().zip(counts) {
-            s.push_str(&format!("  {:<w$}  {n:>8}\n", o.name));
-        }
-    }
-    s
+    let text = results::Summary::of_counts(m, r).to_text();
+    // The title and election id head the report already.
+    text.splitn(3, '\n')
+        .nth(2)
+        .unwrap_or_default()
+        .trim_start()
+        .to_string()
 }
 
 /// The manifest of a `Setup` entry's bytes.
@@ -303,7 +298,7 @@ fn check_receipt(
         ));
     }
     let i = receipt.receipt.index;
-    let code = receipt.tracking_code().short();
+    let code = receipt.tracking_code().full();
     match receipt.standing(entries.get(i as usize).map(Entry::bytes), election) {
         Ok(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
         Ok(BallotStatus::Superseded { by }) => Ok(format!(

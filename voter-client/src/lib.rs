@@ -8,6 +8,7 @@
 
 pub mod choices;
 pub mod credential;
+pub mod letters;
 pub mod receipt;
 pub mod registrar;
 pub mod vote;

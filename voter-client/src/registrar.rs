@@ -34,13 +34,24 @@ pub struct RowError {
     pub message: String,
 }
 
-/// Parses `voter_id[,weight[,style]]` rows after a header line naming those columns. Weight
-/// defaults to 1 and style to the manifest's first. Every bad row is reported.
-pub fn parse_csv(text: &str, m: &Manifest) -> Result<Vec<VoterRow>, Vec<RowError>> {
+/// A row of the voters CSV as written, before the manifest is consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRow {
+    pub line: usize,
+    pub id: String,
+    pub weight: u32,
+    /// The ballot style's id; `None` for the manifest's first.
+    pub style: Option<String>,
+}
+
+/// Reads `voter_id[,weight[,style]]` rows after a header line naming those columns, without
+/// the manifest: everything about the file itself is checked here, before any board is
+/// reached. Weight defaults to 1. Every bad line is reported.
+pub fn read_csv(text: &str) -> Result<Vec<CsvRow>, Vec<RowError>> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
     let mut errors = Vec::new();
-    let header: Vec<String> = match lines.find(|(_, l)| !l.is_empty()) {
-        Some((_, h)) => h.split(',').map(|c| c.trim().to_lowercase()).collect(),
+    let (header_line, header): (usize, Vec<String>) = match lines.find(|(_, l)| !l.is_empty()) {
+        Some((n, h)) => (n, h.split(',').map(|c| c.trim().to_lowercase()).collect()),
         None => {
             return Err(vec![RowError {
                 line: 1,
@@ -51,10 +62,19 @@ pub fn parse_csv(text: &str, m: &Manifest) -> Result<Vec<VoterRow>, Vec<RowError
     let col = |name: &str| header.iter().position(|c| c == name);
     let Some(id_col) = col("voter_id") else {
         return Err(vec![RowError {
-            line: 1,
+            line: header_line,
             message: "the header has no `voter_id` column".into(),
         }]);
     };
+    if let Some(c) = header
+        .iter()
+        .find(|c| !matches!(c.as_str(), "voter_id" | "weight" | "style"))
+    {
+        return Err(vec![RowError {
+            line: header_line,
+            message: format!("unknown column {c:?}: the columns are voter_id, weight, style"),
+        }]);
+    }
     let (w_col, s_col) = (col("weight"), col("style"));
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -77,6 +97,10 @@ pub fn parse_csv(text: &str, m: &Manifest) -> Result<Vec<VoterRow>, Vec<RowError
             bad("empty voter_id".into());
             continue;
         }
+        if id.contains(['/', '\\']) || id.starts_with('.') || id.chars().any(char::is_control) {
+            bad(format!("voter_id {id:?} cannot name a file"));
+            continue;
+        }
         if !seen.insert(id.clone()) {
             bad(format!("voter_id {id:?} appears twice"));
             continue;
@@ -91,17 +115,10 @@ pub fn parse_csv(text: &str, m: &Manifest) -> Result<Vec<VoterRow>, Vec<RowError
                 }
             },
         };
-        let style = match s_col.map(|c| cells[c]) {
-            None | Some("") => 0,
-            Some(s) => match m.style(s) {
-                Some((i, _)) => i,
-                None => {
-                    bad(format!("no ballot style {s:?} in the manifest"));
-                    continue;
-                }
-            },
-        };
-        rows.push(VoterRow {
+        let style = s_col
+            .map(|c| cells[c].to_string())
+            .filter(|s| !s.is_empty());
+        rows.push(CsvRow {
             line,
             id,
             weight,
@@ -110,6 +127,51 @@ pub fn parse_csv(text: &str, m: &Manifest) -> Result<Vec<VoterRow>, Vec<RowError
     }
     if errors.is_empty() {
         Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses the voters CSV ([`read_csv`]) and resolves each row's ballot style in the manifest
+/// (default: its first). Every bad row is reported.
+pub fn parse_csv(text: &str, m: &Manifest) -> Result<Vec<VoterRow>, Vec<RowError>> {
+    resolve_styles(read_csv(text)?, m)
+}
+
+/// The rows with their ballot styles looked up in the manifest.
+pub fn resolve_styles(rows: Vec<CsvRow>, m: &Manifest) -> Result<Vec<VoterRow>, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let style = match &r.style {
+            None => 0,
+            Some(s) => match m.style(s) {
+                Some((i, _)) => i,
+                None => {
+                    errors.push(RowError {
+                        line: r.line,
+                        message: format!(
+                            "no ballot style {s:?} in the manifest (its styles: {})",
+                            m.ballot_styles
+                                .iter()
+                                .map(|s| s.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                    continue;
+                }
+            },
+        };
+        out.push(VoterRow {
+            line: r.line,
+            id: r.id,
+            weight: r.weight,
+            style,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
     } else {
         Err(errors)
     }
