@@ -105,7 +105,27 @@ fn a_small_election_with_separate_processes() {
         "--key",
         &d("registrar.key"),
     ]);
-    assert!(err.contains("line 3") && err.contains("line 4"), "{err}");
+    // The file itself is checked before the board is reached; the styles then against the
+    // board's manifest.
+    assert!(err.contains("line 3") && !err.contains("line 4"), "{err}");
+    std::fs::write(
+        d("bad.csv"),
+        "voter_id,weight,style\nann,1,resident\nbob,2,resident\ncid,1,martian\n",
+    )
+    .unwrap();
+    let err = fails(&[
+        "registrar",
+        "credentials",
+        "--voters",
+        &d("bad.csv"),
+        "--out",
+        &d("creds"),
+        "--board",
+        &url,
+        "--key",
+        &d("registrar.key"),
+    ]);
+    assert!(err.contains("line 4") && err.contains("martian"), "{err}");
     assert_eq!(info(&url)["size"], size);
     std::fs::write(d("voters.csv"), "voter_id,weight,style\nann,1,resident\nbob,2,resident\ncid,1,non-resident\ndee,3,resident\n").unwrap();
     let creds = [
@@ -210,14 +230,15 @@ fn a_small_election_with_separate_processes() {
     assert!(refused("dee", "mayor=alice,bob").contains("mayor"));
     assert!(refused("dee", "mayor=zed").contains("no option `zed`"));
     assert!(refused("cid", "mayor=alice").contains("not on this voter's ballot"));
-    // Dee votes on a terminal: the contests are asked one by one, then cast or challenge.
+    // Dee votes on a terminal: the contests are asked one by one, the choices summed up, then
+    // cast or challenge.
     let interactive = format!(
         "{} vote --board {url} --credential {} --receipt {}",
         support::URNA,
         cred("dee"),
         rcpt("dee")
     );
-    match support::on_a_terminal(&interactive, "alice\ngus\npark:2\nno\ncast\n") {
+    match support::on_a_terminal(&interactive, "alice\ngus\npark:2\nno\nok\ncast\n") {
         Some(out) => assert!(
             out.contains("tracking code") && out.contains("cast: entry"),
             "{out}"
@@ -259,15 +280,16 @@ fn a_small_election_with_separate_processes() {
     assert!(refused("dee", "mayor=bob").contains("closed"));
     // Trustee 2 is absent; 1 and 3 suffice.
     assert!(ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")]).contains("posted"));
+    // Nothing done is a "no" (exit 1), said as such.
     assert!(
-        ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")])
+        fails(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")])
             .contains("already on the ledger")
     );
     ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t3.key")]);
     let table = ok(&["tally", "--board", &url]);
     // Weighted: ann 1 (alice), bob 2 (carol), dee 3 (alice).
     assert!(
-        table.contains("Alice Martin         4") && table.contains("Carol Diaz           2"),
+        table.contains("Alice Martin  4") && table.contains("Carol Diaz    2"),
         "{table}"
     );
 

@@ -165,7 +165,7 @@ pub fn run(opts: &Options) -> Result<bool> {
             &witnesses,
         ),
     )?;
-    let manifest = authority::setup(&client, &manifest_path, &authority_key)?;
+    let (manifest, _) = authority::setup(&client, &manifest_path, &authority_key)?;
     mark("setup_ms", &mut timings);
 
     say("3. key ceremony: 5 trustees, threshold 3, each on its own thread, only through the board");
@@ -219,9 +219,11 @@ pub fn run(opts: &Options) -> Result<bool> {
     let csv_path = dir.join("voters.csv");
     std::fs::write(&csv_path, csv)?;
     let cred_dir = dir.join("credentials");
-    let (issued, posted) = voter::credentials(&client, &csv_path, &cred_dir, &registrar_key)?;
+    let issued = voter::credentials(&client, &csv_path, &cred_dir, &registrar_key)?;
     say(&format!(
-        "   {issued} credentials issued, {posted} roll batch(es) posted"
+        "   {} credentials issued, {} roll batch(es) posted",
+        issued.ids.len(),
+        issued.posted
     ));
     authority::open(&client, &authority_key)?;
     say("   the authority opens the polls");
@@ -308,7 +310,7 @@ pub fn run(opts: &Options) -> Result<bool> {
     for k in trustee_keys.iter_mut().take(3) {
         trustee::decrypt(&client, k)?;
     }
-    let (e, result) = trustee::tally(&client, None)?;
+    let (e, result, _) = trustee::tally(&client, None)?;
     mark("tally_ms", &mut timings);
 
     say("7. an observer downloads the board and re-verifies everything");

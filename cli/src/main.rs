@@ -14,7 +14,9 @@ use urna_crypto::sign::SigningKey;
 mod authority;
 mod bench;
 mod demo;
+mod guide;
 mod loopback;
+mod outcome;
 mod secrets;
 mod trustee;
 mod voter;
@@ -23,17 +25,23 @@ mod voter;
 #[command(
     name = "urna",
     version,
-    about = "End-to-end verifiable elections: one command for every role"
+    about = "End-to-end verifiable elections: one command for every role",
+    after_help = "Exit status: 0 done (verified); 1 no: the command ran and the answer is no or it could not be done (already done, the wrong phase, refused by the board, a failed check, a wrong passphrase); 2 error: bad usage or an input file that is not what it should be, or I/O (a file, the board unreachable).\n\nPassphrases of sealed key files are asked on the terminal, or taken from URNA_PASSPHRASE."
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// `--board`'s help, the same for every command.
+const BOARD_HELP: &str =
+    "The board's address, e.g. http://board.example:8080 (not the booth's …/booth/ page)";
 
 #[derive(Subcommand)]
 enum Command {
     /// Run a whole election on this machine, through a real board on 127.0.0.1, and verify it.
     Demo {
+        /// Voters to register (some weighted, two ballot styles).
         #[arg(long, default_value_t = 200)]
         voters: usize,
         /// Witnesses cosigning the board's checkpoints (quorum: a majority); 0 for none.
@@ -62,7 +70,7 @@ enum Command {
         #[command(subcommand)]
         command: AuthorityCommand,
     },
-    /// The registrar: voter credentials and the public roll.
+    /// The registrar: voter credentials, their letters, and the public roll.
     Registrar {
         #[command(subcommand)]
         command: RegistrarCommand,
@@ -72,23 +80,31 @@ enum Command {
         #[command(subcommand)]
         command: TrusteeCommand,
     },
-    /// Combine the decryption shares on the ledger, post the result and print it.
+    /// Combine the trustees' decryption shares, post the result and print it (with turnout,
+    /// percentages and winners); after the result is posted, print it again.
     Tally {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
         /// A plain key file to sign the Result with (default: a fresh key; the rules check the
         /// result itself, not who posts it).
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Print the result as one JSON object.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print the result as CSV: one row per option (contest, option, count, percent, winner).
+        #[arg(long)]
+        csv: bool,
     },
     /// Cast a ballot (or challenge one to audit the encryption).
     Vote {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The voter's credential file, from the registrar (its letter holds the same text).
         #[arg(long)]
         credential: PathBuf,
         /// Choices, e.g. `mayor=alice;council=dan,eve;budget=park:3,bikes:5;measure-a=yes`
-        /// (or a JSON object); asked interactively on a terminal if absent.
+        /// (or a JSON object); asked contest by contest on a terminal if absent.
         #[arg(long)]
         choices: Option<String>,
         /// Challenge instead of casting: reveal the encryption's nonces, check them and publish
@@ -98,6 +114,10 @@ enum Command {
         /// Where to save the receipt.
         #[arg(long, default_value = "ballot.receipt")]
         receipt: PathBuf,
+        /// Print the outcome (tracking code, entry, receipt file) as one JSON object; messages
+        /// go to stderr.
+        #[arg(long)]
+        json: bool,
     },
     /// Election records for observers.
     Record {
@@ -124,7 +144,8 @@ enum Command {
     Verify {
         /// An exported record (`urna record export`); or use --board.
         record: Option<PathBuf>,
-        #[arg(long, conflicts_with = "record", required_unless_present = "record")]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url,
+              conflicts_with = "record", required_unless_present = "record")]
         board: Option<String>,
         /// A checkpoint kept earlier (repeatable): the log must extend it.
         #[arg(long)]
@@ -136,6 +157,7 @@ enum Command {
         /// A voter's receipt (repeatable): also confirm its ballot was counted (or superseded).
         #[arg(long)]
         voter_receipt: Vec<PathBuf>,
+        /// Print the verification report as one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -148,20 +170,27 @@ enum BoardCommand {
         /// Where to write the secret key (hex seed, readable only by its owner).
         #[arg(long, default_value = "board.key")]
         key: PathBuf,
-        /// The election id (the log's origin), to print the checkpoint verifier key.
+        /// The election id (the log's origin): stored beside the key (`<key>.origin`) for
+        /// `board serve`, and used to print the checkpoint verifier key.
         #[arg(long)]
         origin: Option<String>,
+        /// Print the keys as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Serve the election's ledger over HTTP.
     Serve {
+        /// The board's key file, from `urna board init`.
         #[arg(long, default_value = "board.key")]
         key: PathBuf,
-        /// The election id: the log's origin and the checkpoints' key name.
+        /// The election id: the log's origin and the checkpoints' key name. Default: the one
+        /// `board init --origin` stored beside the key; if both are given they must agree.
         #[arg(long)]
-        origin: String,
+        origin: Option<String>,
         /// Data directory holding the log and the latest checkpoint.
         #[arg(long, default_value = "board-data")]
         data: PathBuf,
+        /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         #[command(flatten)]
@@ -200,6 +229,7 @@ impl LimitArgs {
 enum WitnessCommand {
     /// Create the witness's Ed25519 cosigning key; prints the manifest's [[witnesses]] entry.
     Init {
+        /// Where to write the secret key (readable only by its owner).
         #[arg(long, default_value = "witness.key")]
         key: PathBuf,
         /// The witness's name (its cosignature key name), e.g. witness.party-a.example.
@@ -208,15 +238,22 @@ enum WitnessCommand {
         /// The URL the board will reach it at, for the printed manifest entry.
         #[arg(long, default_value = "http://127.0.0.1:8090")]
         url: String,
+        /// Print the manifest entry's fields as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Serve add-checkpoint for the given logs, keeping durable state in --data.
     Serve {
+        /// The witness's key file, from `urna witness init`.
         #[arg(long, default_value = "witness.key")]
         key: PathBuf,
+        /// The witness's name, as in the manifest's [[witnesses]] entry.
         #[arg(long)]
         name: String,
+        /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8090")]
         listen: SocketAddr,
+        /// Data directory holding the latest checkpoint cosigned for each log.
         #[arg(long, default_value = "witness-data")]
         data: PathBuf,
         /// A log to witness: its checkpoint verifier key (`urna board init --origin` prints
@@ -230,36 +267,66 @@ enum WitnessCommand {
 enum AuthorityCommand {
     /// Create the authority's signing key, sealed with a passphrase; prints the public key.
     Init {
+        /// Where to write the sealed key.
         #[arg(long, default_value = "authority.key")]
         key: PathBuf,
+        /// Print the public key as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Validate the TOML manifest and post it as the election's first entry.
     Setup {
+        /// The election's manifest (TOML; see specs/examples/manifest.toml).
         #[arg(long)]
         manifest: PathBuf,
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The authority's sealed key file, from `urna authority init`.
         #[arg(long, default_value = "authority.key")]
         key: PathBuf,
+        /// Print what was set up as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Open the polls.
     Open {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The authority's sealed key file.
         #[arg(long, default_value = "authority.key")]
         key: PathBuf,
+        /// Print the entry posted as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Close the polls (fixes the encrypted tally).
     Close {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The authority's sealed key file.
+        #[arg(long, default_value = "authority.key")]
+        key: PathBuf,
+        /// Print the entry posted as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open and close the polls at the manifest's `opens` and `closes` times (RFC 3339, by
+    /// this machine's clock): waits, posts OpenVoting, waits, posts CloseVoting. Resumable:
+    /// it reads the phase from the board first, so re-running it after a stop carries on.
+    Schedule {
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
+        board: String,
+        /// The authority's sealed key file.
         #[arg(long, default_value = "authority.key")]
         key: PathBuf,
     },
     /// Phase, counts, and who is still missing.
     Status {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// Print the status as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -267,20 +334,58 @@ enum AuthorityCommand {
 enum RegistrarCommand {
     /// Create the registrar's signing key, sealed with a passphrase; prints the public key.
     Init {
+        /// Where to write the sealed key.
         #[arg(long, default_value = "registrar.key")]
         key: PathBuf,
+        /// Print the public key as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Issue one credential per new voter of the CSV (`voter_id[,weight][,style]`) into
-    /// `--out`, and post the public roll.
+    /// `--out`, and post the public roll. The CSV is checked first: every bad line is named
+    /// and nothing is issued.
     Credentials {
+        /// The voters: a CSV with a header `voter_id,weight,style` (weight and style optional).
         #[arg(long)]
         voters: PathBuf,
+        /// Directory for the credential files (`<voter id>.credential`, readable only by their
+        /// owner) and the private registry `registry.csv`.
         #[arg(long)]
         out: PathBuf,
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The registrar's sealed key file, from `urna registrar init`.
         #[arg(long, default_value = "registrar.key")]
         key: PathBuf,
+        /// Also write a printable letter for each voter issued a credential now, into this
+        /// directory (see `urna registrar letters`).
+        #[arg(long, value_name = "DIR")]
+        letters: Option<PathBuf>,
+        /// The board's public address for the letters (default: --board).
+        #[arg(long, value_name = "URL", value_parser = guide::board_url)]
+        public_url: Option<String>,
+        /// Print the counts as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one printable letter per voter (HTML, English and Simplified Chinese, print
+    /// stylesheet): the election's title, how to vote, the credential as text and as a QR code.
+    Letters {
+        /// The directory `urna registrar credentials --out` wrote the credentials into.
+        #[arg(long, value_name = "DIR")]
+        credentials: PathBuf,
+        /// Directory for the letters (`<voter id>.html`, readable only by their owner: each
+        /// holds a secret credential).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
+        board: String,
+        /// The board's public address printed in the letters (default: --board).
+        #[arg(long, value_name = "URL", value_parser = guide::board_url)]
+        public_url: Option<String>,
+        /// Print the letters written as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -289,25 +394,37 @@ enum TrusteeCommand {
     /// Create a trustee's signing and key-ceremony keys, sealed with a passphrase
     /// (URNA_PASSPHRASE or asked); prints the public keys for the manifest.
     Init {
+        /// Where to write the sealed key.
         #[arg(long, default_value = "trustee.key")]
         key: PathBuf,
+        /// Print the public keys as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Take part in the key ceremony; resumable: re-run after a crash to continue.
     Ceremony {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The trustee's sealed key file (updated as the ceremony goes).
         #[arg(long, default_value = "trustee.key")]
         key: PathBuf,
         /// Seconds to wait for the other trustees before giving up (re-run to continue).
         #[arg(long, default_value_t = 3600)]
         timeout: u64,
+        /// Print the joint key as one JSON object; progress goes to stderr.
+        #[arg(long)]
+        json: bool,
     },
     /// After the polls close: post this trustee's decryption share of the tally.
     Decrypt {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The trustee's sealed key file.
         #[arg(long, default_value = "trustee.key")]
         key: PathBuf,
+        /// Print the outcome as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -315,8 +432,10 @@ enum TrusteeCommand {
 enum BenchCommand {
     /// Write a large synthetic but fully valid record of plurality-10 ballots.
     Record {
+        /// Ballots in the record.
         #[arg(long, default_value_t = 100_000)]
         ballots: usize,
+        /// The record file to write.
         #[arg(short, long)]
         out: PathBuf,
     },
@@ -326,10 +445,14 @@ enum BenchCommand {
 enum RecordCommand {
     /// Download the whole log (checked against the signed checkpoint) into one record file.
     Export {
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
+        /// The record file to write.
         #[arg(short, long)]
         out: PathBuf,
+        /// Print what was written as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -337,9 +460,14 @@ enum RecordCommand {
 enum ReceiptCommand {
     /// Check a receipt: offline (proof and signature), or against the board's current log.
     Check {
+        /// The receipt file `urna vote` saved (or the booth downloaded).
         receipt: PathBuf,
-        #[arg(long)]
+        /// The board to check against (default: offline, the receipt's own proof only).
+        #[arg(long, value_name = "URL", value_parser = guide::board_url)]
         board: Option<String>,
+        /// Print the ballot's standing as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -472,8 +600,25 @@ fn verify_cmd(
     Ok(report.verified)
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{}", outcome::describe(&e));
+            std::process::ExitCode::from(outcome::code(&e))
+        }
+    }
+}
+
+/// Prints a JSON value, pretty.
+fn print_json(v: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Runs a command; `Ok` carries the exit code of a command that ran to its answer.
+fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Demo {
             voters,
@@ -489,52 +634,45 @@ fn main() -> Result<()> {
             })? {
                 bail!("the demo election did not verify");
             }
-            Ok(())
+            Ok(0)
         }
-        Command::Board { command } => board_cmd(command),
+        Command::Board { command } => board_cmd(command).map(|()| 0),
         Command::Bench {
             command: Some(BenchCommand::Record { ballots, out }),
             ..
-        } => bench::record(ballots, &out, &|m| println!("{m}")),
+        } => bench::record(ballots, &out, &|m| println!("{m}")).map(|()| 0),
         Command::Bench {
             command: None,
             quick,
             json,
-        } => bench::run(quick, json),
+        } => bench::run(quick, json).map(|()| 0),
         Command::Authority { command } => authority_cmd(command),
-        Command::Witness { command } => witness_cmd(command),
-        Command::Registrar { command } => match command {
-            RegistrarCommand::Init { key } => {
-                let pass = secrets::passphrase(&key.display().to_string(), true)?;
-                let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
-                println!(
-                    "registrar public key (manifest [keys] registrar): {}",
-                    hex::encode(k.verifying_key().as_bytes())
-                );
-                Ok(())
-            }
-            RegistrarCommand::Credentials {
-                voters,
-                out,
-                board,
-                key,
-            } => {
-                let k = secrets::open_sealed_key_asking(&key)?;
-                let (issued, posted) =
-                    voter::credentials(&BoardClient::new(&board), &voters, &out, &k)?;
-                println!(
-                    "{issued} credential(s) issued into {}; {posted} roll batch(es) posted",
-                    out.display()
-                );
-                Ok(())
-            }
-        },
+        Command::Witness { command } => witness_cmd(command).map(|()| 0),
+        Command::Registrar { command } => registrar_cmd(command).map(|()| 0),
         Command::Trustee { command } => trustee_cmd(command),
-        Command::Tally { board, key } => {
+        Command::Tally {
+            board,
+            key,
+            json,
+            csv,
+        } => {
             let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
-            let (e, r) = trustee::tally(&BoardClient::new(&board), signer)?;
-            print!("{}", trustee::table(&e, &r));
-            Ok(())
+            let (e, r, posted) = trustee::tally(&BoardClient::new(&board), signer)?;
+            let m = e.manifest().context("the board holds no election")?;
+            let summary = urna_verifier::results::Summary::new(m, &r, &e);
+            if json {
+                let mut v = summary.to_json();
+                v["posted"] = serde_json::json!(posted);
+                print_json(&v)?;
+            } else if csv {
+                print!("{}", summary.to_csv());
+            } else {
+                if !posted {
+                    println!("the result is on the ledger already; as it stands:\n");
+                }
+                print!("{}", summary.to_text());
+            }
+            Ok(0)
         }
         Command::Vote {
             board,
@@ -542,47 +680,102 @@ fn main() -> Result<()> {
             choices,
             challenge,
             receipt,
+            json,
         } => {
-            let cred = urna_voter::credential::Credential::parse(&secrets::read(&credential)?)?;
+            let cred = urna_voter::credential::Credential::parse(&secrets::read(&credential)?)
+                .map_err(|e| guide::bad_input(format!("{}: {e}", credential.display())))?;
             let opts = voter::VoteOptions {
                 choices: choices.as_deref(),
                 challenge,
                 receipt_out: Some(&receipt),
             };
-            if voter::vote(&BoardClient::new(&board), &cred, &opts, &mut |m| {
-                println!("{m}")
-            })?
-            .is_some()
-            {
-                println!("receipt saved to {}", receipt.display());
+            let mut say = |m: &str| {
+                if json {
+                    eprintln!("{m}")
+                } else {
+                    println!("{m}")
+                }
+            };
+            let outcome = voter::vote(&BoardClient::new(&board), &cred, &opts, &mut say)?;
+            match outcome {
+                voter::Outcome::Cast(r) => {
+                    if json {
+                        print_json(&serde_json::json!({
+                            "cast": true,
+                            "tracking_code": r.tracking_code().full(),
+                            "entry": r.receipt.index,
+                            "receipt": receipt,
+                        }))?;
+                    } else {
+                        println!("receipt saved to {}", receipt.display());
+                    }
+                }
+                voter::Outcome::Challenged(code) => {
+                    if json {
+                        print_json(&serde_json::json!({
+                            "cast": false,
+                            "challenged": true,
+                            "tracking_code": code.full(),
+                        }))?;
+                    }
+                }
             }
-            Ok(())
+            Ok(0)
         }
         Command::Receipt {
-            command: ReceiptCommand::Check { receipt, board },
+            command:
+                ReceiptCommand::Check {
+                    receipt,
+                    board,
+                    json,
+                },
         } => {
-            println!("{}", voter::check_receipt(&receipt, board.as_deref())?);
-            Ok(())
+            let (text, standing) = voter::check_receipt(&receipt, board.as_deref())?;
+            if json {
+                let r = urna_voter::receipt::BallotReceipt::parse(&secrets::read(&receipt)?)?;
+                print_json(&serde_json::json!({
+                    "tracking_code": r.tracking_code().full(),
+                    "entry": r.receipt.index,
+                    "checked_against_board": board.is_some(),
+                    "standing": standing,
+                    "report": text.lines().collect::<Vec<_>>(),
+                }))?;
+            } else {
+                println!("{text}");
+            }
+            Ok(0)
         }
         Command::Record {
-            command: RecordCommand::Export { board, out },
+            command: RecordCommand::Export { board, out, json },
         } => {
             let client = BoardClient::new(&board);
             let (origin, key) = client.stated_key()?;
             let copy = fetch_for_observer(&client, &origin, &key)?;
             let tmp = out.with_extension("tmp");
-            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(&tmp)
+                    .with_context(|| format!("creating {}", tmp.display()))?,
+            );
             urna_verifier::record::write(&mut f, &copy.note, &copy.entries)?;
             f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&tmp, &out)?;
             let bytes = std::fs::metadata(&out)?.len();
-            println!(
-                "{} entries ({bytes} bytes) under the checkpoint of size {} written to {}",
-                copy.entries.len(),
-                copy.checkpoint.size,
-                out.display()
-            );
-            Ok(())
+            if json {
+                print_json(&serde_json::json!({
+                    "entries": copy.entries.len(),
+                    "bytes": bytes,
+                    "checkpoint_size": copy.checkpoint.size,
+                    "out": out,
+                }))?;
+            } else {
+                println!(
+                    "{} entries ({bytes} bytes) under the checkpoint of size {} written to {}",
+                    copy.entries.len(),
+                    copy.checkpoint.size,
+                    out.display()
+                );
+            }
+            Ok(0)
         }
         Command::Verify {
             record,
@@ -592,30 +785,118 @@ fn main() -> Result<()> {
             voter_receipt,
             json,
         } => {
-            if !verify_cmd(
+            let verified = verify_cmd(
                 record.as_deref(),
                 board.as_deref(),
                 &checkpoint,
                 board_key.as_deref(),
                 &voter_receipt,
                 json,
-            )? {
-                std::process::exit(1);
-            }
-            Ok(())
+            )?;
+            Ok(if verified { 0 } else { outcome::NO })
         }
     }
 }
 
+fn registrar_cmd(command: RegistrarCommand) -> Result<()> {
+    match command {
+        RegistrarCommand::Init { key, json } => {
+            let pass = secrets::passphrase(&key.display().to_string(), true)?;
+            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
+            let public = hex::encode(k.verifying_key().as_bytes());
+            if json {
+                print_json(&serde_json::json!({ "registrar": public }))?;
+            } else {
+                println!("registrar public key (manifest [keys] registrar): {public}");
+            }
+        }
+        RegistrarCommand::Credentials {
+            voters,
+            out,
+            board,
+            key,
+            letters,
+            public_url,
+            json,
+        } => {
+            let client = BoardClient::new(&board);
+            let k = secrets::open_sealed_key_asking(&key)?;
+            let issued = voter::credentials(&client, &voters, &out, &k)?;
+            let written = match &letters {
+                Some(dir) => voter::letters(
+                    &client,
+                    &out,
+                    dir,
+                    public_url.as_deref().unwrap_or(&board),
+                    Some(&issued.ids),
+                )?,
+                None => 0,
+            };
+            if json {
+                print_json(&serde_json::json!({
+                    "issued": issued.ids.len(),
+                    "roll_batches_posted": issued.posted,
+                    "out": out,
+                    "letters": written,
+                }))?;
+            } else {
+                println!(
+                    "{} credential(s) issued into {}; {} roll batch(es) posted",
+                    issued.ids.len(),
+                    out.display(),
+                    issued.posted
+                );
+                if let Some(dir) = &letters {
+                    println!("{written} letter(s) written into {}", dir.display());
+                }
+            }
+        }
+        RegistrarCommand::Letters {
+            credentials,
+            out,
+            board,
+            public_url,
+            json,
+        } => {
+            let client = BoardClient::new(&board);
+            let n = voter::letters(
+                &client,
+                &credentials,
+                &out,
+                public_url.as_deref().unwrap_or(&board),
+                None,
+            )?;
+            if json {
+                print_json(&serde_json::json!({ "letters": n, "out": out }))?;
+            } else {
+                println!(
+                    "{n} letter(s) written into {} (each holds a secret credential: print, then delete)",
+                    out.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn witness_cmd(command: WitnessCommand) -> Result<()> {
     match command {
-        WitnessCommand::Init { key, name, url } => {
+        WitnessCommand::Init {
+            key,
+            name,
+            url,
+            json,
+        } => {
             let k = SigningKey::generate(&mut rand::rngs::OsRng);
             secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
-            println!(
-                "for the manifest:\n[[witnesses]]\nname = \"{name}\"\nkey = \"{}\"\nurl = \"{url}\"",
-                hex::encode(k.verifying_key().as_bytes())
-            );
+            let public = hex::encode(k.verifying_key().as_bytes());
+            if json {
+                print_json(&serde_json::json!({ "name": name, "key": public, "url": url }))?;
+            } else {
+                println!(
+                    "for the manifest:\n[[witnesses]]\nname = \"{name}\"\nkey = \"{public}\"\nurl = \"{url}\""
+                );
+            }
             Ok(())
         }
         WitnessCommand::Serve {
@@ -658,63 +939,103 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
     }
 }
 
-fn authority_cmd(command: AuthorityCommand) -> Result<()> {
+fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
     match command {
-        AuthorityCommand::Init { key } => {
+        AuthorityCommand::Init { key, json } => {
             let pass = secrets::passphrase(&key.display().to_string(), true)?;
             let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
-            println!(
-                "authority public key (manifest [keys] authority): {}",
-                hex::encode(k.verifying_key().as_bytes())
-            );
+            let public = hex::encode(k.verifying_key().as_bytes());
+            if json {
+                print_json(&serde_json::json!({ "authority": public }))?;
+            } else {
+                println!("authority public key (manifest [keys] authority): {public}");
+            }
         }
         AuthorityCommand::Setup {
             manifest,
             board,
             key,
+            json,
         } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            let m = authority::setup(&BoardClient::new(&board), &manifest, &k)?;
-            println!(
-                "election {} set up: {} trustees (threshold {}), {} contests",
-                m.election_id,
-                m.trustees.len(),
-                m.threshold,
-                m.contests.len()
-            );
+            let (m, i) = authority::setup(&BoardClient::new(&board), &manifest, &k)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "election_id": m.election_id,
+                    "title": m.title,
+                    "manifest_hash": hex::encode(&m.hash()),
+                    "entry": i,
+                    "trustees": m.trustees.len(),
+                    "threshold": m.threshold,
+                    "contests": m.contests.len(),
+                }))?;
+            } else {
+                println!(
+                    "election {} set up (entry {i}): {} trustees (threshold {}), {} contests; the trustees run `urna trustee ceremony` next",
+                    m.election_id,
+                    m.trustees.len(),
+                    m.threshold,
+                    m.contests.len()
+                );
+            }
         }
-        AuthorityCommand::Open { board, key } => {
+        AuthorityCommand::Open { board, key, json } => {
             let k = secrets::open_sealed_key_asking(&key)?;
             let i = authority::open(&BoardClient::new(&board), &k)?;
-            println!("polls open (entry {i})");
+            if json {
+                print_json(&serde_json::json!({ "opened": true, "entry": i }))?;
+            } else {
+                println!("polls open (entry {i})");
+            }
         }
-        AuthorityCommand::Close { board, key } => {
+        AuthorityCommand::Close { board, key, json } => {
             let k = secrets::open_sealed_key_asking(&key)?;
             let i = authority::close(&BoardClient::new(&board), &k)?;
-            println!("polls closed (entry {i}); the encrypted tally is fixed");
+            if json {
+                print_json(&serde_json::json!({ "closed": true, "entry": i }))?;
+            } else {
+                println!("polls closed (entry {i}); the encrypted tally is fixed; the trustees run `urna trustee decrypt` next");
+            }
         }
-        AuthorityCommand::Status { board } => {
-            print!("{}", authority::status(&BoardClient::new(&board))?)
+        AuthorityCommand::Schedule { board, key } => {
+            let k = secrets::open_sealed_key_asking(&key)?;
+            authority::schedule(&BoardClient::new(&board), &k, &mut |m| println!("{m}"))?;
+        }
+        AuthorityCommand::Status { board, json } => {
+            let s = authority::status(&BoardClient::new(&board))?;
+            if json {
+                print_json(&s)?;
+            } else {
+                print!("{}", authority::status_text(&s));
+            }
         }
     }
-    Ok(())
+    Ok(0)
 }
 
-fn trustee_cmd(command: TrusteeCommand) -> Result<()> {
+fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
     match command {
-        TrusteeCommand::Init { key } => {
+        TrusteeCommand::Init { key, json } => {
             let pass = secrets::passphrase(&key.display().to_string(), true)?;
             let k = trustee::init(&key, pass.as_bytes())?;
-            println!("trustee key sealed in {}", key.display());
-            println!(
-                "for the manifest's [[trustees]] entry:\n{}",
-                trustee::describe(&k)
-            );
+            if json {
+                print_json(&serde_json::json!({
+                    "signing_key": hex::encode(k.verifying_key().as_bytes()),
+                    "ceremony_key": hex::encode(k.ceremony_key().as_bytes()),
+                }))?;
+            } else {
+                println!("trustee key sealed in {}", key.display());
+                println!(
+                    "for the manifest's [[trustees]] entry:\n{}",
+                    trustee::describe(&k)
+                );
+            }
         }
         TrusteeCommand::Ceremony {
             board,
             key,
             timeout,
+            json,
         } => {
             let pass = secrets::passphrase(&key.display().to_string(), false)?;
             let mut k = trustee::open(&key, pass.as_bytes())?;
@@ -726,38 +1047,53 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<()> {
                 std::time::Duration::from_secs(timeout),
                 &mut |m| eprintln!("urna trustee: {m}"),
             )?;
-            println!(
-                "key ceremony complete; joint election key {}",
-                hex::encode(joint.as_bytes())
-            );
+            let joint = hex::encode(joint.as_bytes());
+            if json {
+                print_json(&serde_json::json!({ "joint_key": joint }))?;
+            } else {
+                println!("key ceremony complete; joint election key {joint}");
+            }
         }
-        TrusteeCommand::Decrypt { board, key } => {
+        TrusteeCommand::Decrypt { board, key, json } => {
             let pass = secrets::passphrase(&key.display().to_string(), false)?;
             let mut k = trustee::open(&key, pass.as_bytes())?;
-            if trustee::decrypt(&BoardClient::new(&board), &mut k)? {
+            let posted = trustee::decrypt(&BoardClient::new(&board), &mut k)?;
+            if json {
+                print_json(&serde_json::json!({ "posted": posted }))?;
+            } else if posted {
                 println!("decryption share posted");
             } else {
-                println!("this trustee's decryption share is already on the ledger");
+                println!("this trustee's decryption share is already on the ledger; nothing to do");
+            }
+            if !posted {
+                return Ok(outcome::NO);
             }
         }
     }
-    Ok(())
+    Ok(0)
 }
 
 fn board_cmd(command: BoardCommand) -> Result<()> {
     match command {
-        BoardCommand::Init { key, origin } => {
+        BoardCommand::Init { key, origin, json } => {
             let k = SigningKey::generate(&mut rand::rngs::OsRng);
             secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
-            println!(
-                "board public key (manifest [keys] board): {}",
-                hex::encode(k.verifying_key().as_bytes())
-            );
-            if let Some(o) = origin {
-                println!(
-                    "checkpoint verifier key: {}",
-                    verifier_key(&o, &k.verifying_key())
-                );
+            let public = hex::encode(k.verifying_key().as_bytes());
+            let vkey = origin.as_ref().map(|o| verifier_key(o, &k.verifying_key()));
+            if let Some(o) = &origin {
+                secrets::write_secret(&origin_file(&key), &format!("{o}\n"), false)?;
+            }
+            if json {
+                print_json(&serde_json::json!({
+                    "board": public,
+                    "origin": origin,
+                    "verifier_key": vkey,
+                }))?;
+            } else {
+                println!("board public key (manifest [keys] board): {public}");
+                if let Some(v) = vkey {
+                    println!("checkpoint verifier key: {v}");
+                }
             }
             Ok(())
         }
@@ -768,15 +1104,42 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             listen,
             limits,
         } => {
+            let origin = serve_origin(&key, origin)?;
             let key = secrets::read_plain_key(&key)?;
-            if origin.is_empty() {
-                bail!("--origin must be the election id");
-            }
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
                 .block_on(serve(key, origin, data, listen, limits.limits()))
         }
+    }
+}
+
+/// Where `board init --origin` keeps the origin: beside the key, `<key>.origin`.
+fn origin_file(key: &std::path::Path) -> PathBuf {
+    let mut name = key.file_name().unwrap_or_default().to_os_string();
+    name.push(".origin");
+    key.with_file_name(name)
+}
+
+/// The origin `board serve` uses: the one stored at `board init`, which `--origin` may repeat
+/// but not contradict; or `--origin` alone for a key made without one.
+fn serve_origin(key: &std::path::Path, given: Option<String>) -> Result<String> {
+    let path = origin_file(key);
+    let stored = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t.trim().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    match (stored, given) {
+        (Some(s), Some(g)) if s != g => outcome::usage!(
+            "--origin {g} is not the origin {s} that `urna board init` stored in {} for this key",
+            path.display()
+        ),
+        (Some(s), _) => Ok(s),
+        (None, Some(g)) if !g.is_empty() => Ok(g),
+        _ => outcome::usage!(
+            "no origin: pass --origin (the election id), or make the key with `urna board init --origin`"
+        ),
     }
 }
 
@@ -827,4 +1190,41 @@ async fn serve(
         bail!("storage failed, stopped before acknowledging anything more; restart to recover from the log: {e}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command says what it does and every argument what it means, in `--help`.
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.is_hide_set() || id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("`{path}`: argument {id}"));
+                }
+            }
+            for s in c.get_subcommands() {
+                let sub = format!("{path} {}", s.get_name());
+                if s.get_about().is_none() && s.get_long_about().is_none() {
+                    missing.push(format!("`{sub}`: no description"));
+                }
+                walk(s, &sub, missing);
+            }
+        }
+        let cli = super::Cli::command();
+        cli.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&cli, "urna", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "without help text:\n{}",
+            missing.join("\n")
+        );
+    }
 }

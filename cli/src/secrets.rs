@@ -95,8 +95,8 @@ pub fn init_sealed_key(path: &Path, passphrase: &[u8]) -> Result<SigningKey> {
 }
 
 pub fn open_sealed_key(path: &Path, passphrase: &[u8]) -> Result<SigningKey> {
-    let seed = urna_crypto::keyfile::open(&read(path)?, passphrase)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let seed =
+        urna_crypto::keyfile::open(&read(path)?, passphrase).map_err(|e| seal_error(path, e))?;
     let seed: [u8; 32] = seed
         .as_slice()
         .try_into()
@@ -111,4 +111,21 @@ pub fn open_sealed_key(path: &Path, passphrase: &[u8]) -> Result<SigningKey> {
 pub fn open_sealed_key_asking(path: &Path) -> Result<SigningKey> {
     let pass = passphrase(&path.display().to_string(), false)?;
     open_sealed_key(path, pass.as_bytes())
+}
+
+/// A sealed file that did not open, said once: a wrong passphrase is a plain "no" (exit 1); a
+/// file that is not a sealed key is a usage error.
+pub fn seal_error(path: &Path, e: urna_crypto::keyfile::SealError) -> anyhow::Error {
+    use urna_crypto::keyfile::SealError;
+    match e {
+        SealError::WrongPassphrase => anyhow::anyhow!(
+            "wrong passphrase for {} (or the file was altered)",
+            path.display()
+        ),
+        SealError::Malformed(why) => crate::guide::bad_input(format!(
+            "{} is not an urna sealed key file ({why})",
+            path.display()
+        )),
+        e => anyhow::anyhow!("opening {}: {e}", path.display()),
+    }
 }

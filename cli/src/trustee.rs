@@ -9,7 +9,9 @@ use urna_crypto::hex;
 use urna_election::entry::Entry;
 use urna_election::payload::{ElectionResult, Payload};
 use urna_election::state::{Election, Phase};
-use urna_tally::trustee::{Step, TrusteeKey};
+use urna_tally::trustee::{Step, TrusteeError, TrusteeKey};
+
+use crate::guide::{self, Act};
 
 use crate::secrets;
 
@@ -25,8 +27,10 @@ pub fn init(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
 }
 
 pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
-    TrusteeKey::open(&secrets::read(path)?, passphrase)
-        .with_context(|| format!("opening {}", path.display()))
+    TrusteeKey::open(&secrets::read(path)?, passphrase).map_err(|e| match e {
+        TrusteeError::Seal(s) => secrets::seal_error(path, s),
+        e => anyhow::Error::new(e).context(format!("opening {}", path.display())),
+    })
 }
 
 fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
@@ -104,6 +108,7 @@ pub fn ceremony(
 /// Posts this trustee's decryption share (once; re-running after it is on the ledger is a no-op).
 pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
     let s = client.sync(None)?;
+    guide::allow(Act::Decrypt, &s.election)?;
     let me = key.index(&s.election)?;
     if s.election.decryption_shares().iter().any(|(i, _)| *i == me) {
         return Ok(false);
@@ -114,20 +119,23 @@ pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
 }
 
 /// Combines the shares on the ledger and posts the result (signed by `signer`, or by a fresh
-/// key: the result is checked by the rules, not trusted for its author).
+/// key: the result is checked by the rules, not trusted for its author). Once the result is
+/// on the ledger, returns it without posting. The flag says whether it was posted now.
 pub fn tally(
     client: &BoardClient,
     signer: Option<urna_crypto::sign::SigningKey>,
-) -> Result<(Election, ElectionResult)> {
+) -> Result<(Election, ElectionResult, bool)> {
     let s = client.sync(None)?;
+    guide::allow(Act::Tally, &s.election)?;
     if s.election.phase() == Phase::Finished {
         let r = s
             .election
             .result()
             .cloned()
             .context("finished without a result")?;
-        return Ok((s.election, r));
+        return Ok((s.election, r, false));
     }
+    missing_shares(&s.election)?;
     let result = urna_tally::result::compute(&s.election)?;
     let signer =
         signer.unwrap_or_else(|| urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng));
@@ -139,14 +147,47 @@ pub fn tally(
         &signer,
     )?;
     post(client, &s.origin, &s.key, &entry)?;
-    Ok((s.election, result))
+    Ok((s.election, result, true))
 }
 
-/// The result as a table, one block per contest.
-pub fn table(e: &Election, r: &ElectionResult) -> String {
-    e.manifest()
-        .map(|m| urna_verifier::result_table(m, r))
-        .unwrap_or_default()
+/// Fewer than `t` decryption shares: who has posted, and which trustees could still.
+fn missing_shares(e: &Election) -> Result<()> {
+    let Some(m) = e.manifest() else {
+        return Ok(());
+    };
+    let have: Vec<u16> = e.decryption_shares().iter().map(|(i, _)| *i).collect();
+    let t = usize::from(m.threshold);
+    if have.len() >= t {
+        return Ok(());
+    }
+    let name = |i: &u16| {
+        format!(
+            "trustee {i} ({})",
+            m.trustees
+                .get(usize::from(*i) - 1)
+                .map_or("?", |t| t.name.as_str())
+        )
+    };
+    let missing: Vec<String> = e
+        .qualified_trustees()
+        .iter()
+        .filter(|i| !have.contains(i))
+        .map(name)
+        .collect();
+    let posted = if have.is_empty() {
+        "none yet".to_string()
+    } else {
+        format!(
+            "from {}",
+            have.iter().map(name).collect::<Vec<_>>().join(", ")
+        )
+    };
+    bail!(
+        "{} of the {t} decryption shares needed are on the ledger ({posted}); {} more must run `urna trustee decrypt`, from: {}",
+        have.len(),
+        t - have.len(),
+        missing.join(", ")
+    )
 }
 
 pub fn describe(key: &TrusteeKey) -> String {

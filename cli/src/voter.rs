@@ -8,52 +8,57 @@ use anyhow::{bail, Context, Result};
 use urna_board::client::{BoardClient, ClientError};
 use urna_crypto::sign::SigningKey;
 use urna_election::ballot::Choices;
-use urna_election::manifest::Manifest;
+use urna_election::entry::TrackingCode;
+use urna_election::manifest::{Contest, Manifest};
+use urna_voter::choices;
 use urna_voter::credential::Credential;
 use urna_voter::receipt::{BallotReceipt, Standing};
-use urna_voter::registrar::{parse_csv, Registry};
+use urna_voter::registrar::{read_csv, resolve_styles, Registry};
 use urna_voter::vote;
 
+use crate::guide::{self, Act};
 use crate::secrets;
 
 const REGISTRY: &str = "registry.csv";
 
+/// What `credentials` did: the voters issued a credential now, and the roll batches posted.
+pub struct Issued {
+    pub ids: Vec<String>,
+    pub posted: usize,
+}
+
+/// Bad lines of a voters CSV, all of them, as a usage error.
+fn bad_rows(csv: &Path, errs: &[urna_voter::registrar::RowError]) -> anyhow::Error {
+    guide::bad_input(format!(
+        "{} has bad lines; nothing was issued or posted:\n{}",
+        csv.display(),
+        errs.iter()
+            .map(|e| format!("  {e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
+}
+
 /// Issues credentials for new voters (files `<out>/<voter id>.credential`, mode 0600), records
 /// them in the private registry `<out>/registry.csv`, and posts every registry entry not yet
-/// on the roll. Returns (issued now, posted now).
+/// on the roll. The CSV is checked before the board is reached.
 pub fn credentials(
     client: &BoardClient,
     csv: &Path,
     out: &Path,
     key: &SigningKey,
-) -> Result<(usize, usize)> {
+) -> Result<Issued> {
+    let rows = read_csv(&secrets::read(csv)?).map_err(|errs| bad_rows(csv, &errs))?;
     let s = client.sync(None)?;
+    guide::allow(Act::Roll, &s.election)?;
     let m = s
         .election
         .manifest()
         .context("the board has no Setup entry yet")?;
-    let rows = parse_csv(&secrets::read(csv)?, m).map_err(|errs| {
-        anyhow::anyhow!(
-            "{} has bad rows; nothing was issued or posted:\n{}",
-            csv.display(),
-            errs.iter()
-                .map(|e| format!("  {e}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })?;
-    for r in &rows {
-        if r.id.contains(['/', '\\']) || r.id.starts_with('.') {
-            bail!("line {}: voter_id {:?} cannot name a file", r.line, r.id);
-        }
-    }
-    std::fs::create_dir_all(out)?;
+    let rows = resolve_styles(rows, m).map_err(|errs| bad_rows(csv, &errs))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let reg_path = out.join(REGISTRY);
-    let mut registry = match std::fs::read_to_string(&reg_path) {
-        Ok(t) => Registry::parse(&t).map_err(|e| anyhow::anyhow!("{}: {e}", reg_path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Registry::default(),
-        Err(e) => return Err(e.into()),
-    };
+    let mut registry = read_registry(&reg_path)?;
     let issued = registry.issue(&m.election_id, &rows, &mut rand::rngs::OsRng);
     for (row, cred) in &issued {
         secrets::write_secret(
@@ -72,38 +77,189 @@ pub fn credentials(
         client.submit_retrying(b.bytes(), &s.origin, &s.key, Duration::from_secs(60))?;
         posted += 1;
     }
-    Ok((issued.len(), posted))
+    Ok(Issued {
+        ids: issued.into_iter().map(|(r, _)| r.id).collect(),
+        posted,
+    })
 }
 
-/// Asks for each contest's choices on the terminal.
-fn ask_choices(m: &Manifest, style: u16) -> Result<Choices> {
-    let stdin = std::io::stdin();
-    let mut text = String::new();
-    for &ci in &m.ballot_styles[usize::from(style)].contests {
-        let c = &m.contests[usize::from(ci)];
-        let rule = c.rule();
-        println!("\n{}", c.title);
-        for o in &c.options {
-            println!("  {:<12} {}", o.id, o.name);
+fn read_registry(path: &Path) -> Result<Registry> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => {
+            Registry::parse(&t).map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))
         }
-        if rule.per_option_max == 1 {
-            println!(
-                "choose {}..{} option ids, separated by commas:",
-                rule.total_min, rule.total_max
-            );
-        } else {
-            println!(
-                "give option:score pairs (each 0..{}, at most {} in all), separated by commas:",
-                rule.per_option_max, rule.total_max
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Registry::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Writes a printable letter (`<out>/<voter id>.html`, mode 0600) for each voter of the
+/// registry in `creds` whose credential file is there (only those in `only`, if given).
+/// Returns how many were written.
+pub fn letters(
+    client: &BoardClient,
+    creds: &Path,
+    out: &Path,
+    public_url: &str,
+    only: Option<&[String]>,
+) -> Result<usize> {
+    let reg_path = creds.join(REGISTRY);
+    if !reg_path.exists() {
+        crate::outcome::usage!(
+            "{} has no {REGISTRY}: give the directory `urna registrar credentials --out` wrote",
+            creds.display()
+        );
+    }
+    let registry = read_registry(&reg_path)?;
+    let s = client.sync(None)?;
+    let m = s
+        .election
+        .manifest()
+        .context("the board holds no election yet")?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut written = 0;
+    let mut missing = Vec::new();
+    for (id, entry) in &registry.0 {
+        if only.is_some_and(|o| !o.contains(id)) {
+            continue;
+        }
+        let path = creds.join(format!("{id}.credential"));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => zeroize::Zeroizing::new(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                missing.push(id.as_str());
+                continue;
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let cred = Credential::parse(&text)
+            .map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))?;
+        if cred.public() != entry.credential || cred.election_id != m.election_id {
+            bail!(
+                "{} is not the credential the registry holds for {id} in this election",
+                path.display()
             );
         }
-        print!("> ");
+        let html = urna_voter::letters::render(&urna_voter::letters::Letter {
+            manifest: m,
+            voter_id: id,
+            weight: entry.weight,
+            style: entry.style,
+            credential: &cred,
+            board_url: public_url,
+        })?;
+        secrets::write_secret(&out.join(format!("{id}.html")), &html, false)?;
+        written += 1;
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "no credential file (delivered and deleted?), so no letter, for: {}",
+            missing.join(", ")
+        );
+    }
+    Ok(written)
+}
+
+/// Reads answers on the terminal.
+struct Terminal;
+
+impl Terminal {
+    /// One answer, trimmed. End of input is an error: nothing is cast without an answer.
+    fn ask(&self, prompt: &str) -> Result<String> {
+        print!("{prompt}");
         std::io::stdout().flush()?;
         let mut line = String::new();
-        stdin.lock().read_line(&mut line)?;
-        text.push_str(&format!("{}={};", c.id, line.trim()));
+        if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            bail!("no answer (end of input); nothing was cast");
+        }
+        Ok(line.trim().to_string())
     }
-    Ok(urna_voter::choices::parse(&text, m)?)
+
+    /// Asks one contest until the answer satisfies its rule.
+    fn contest(&self, c: &Contest, n: usize, of: usize) -> Result<Vec<u16>> {
+        println!("\n[{n}/{of}] {} — {}", c.title, choices::instructions(c));
+        let w = c.options.iter().map(|o| o.id.len()).max().unwrap_or(0);
+        for o in &c.options {
+            println!("  {:<w$}  {}", o.id, o.name);
+        }
+        let how = if c.rule().per_option_max == 1 {
+            "type the option ids, separated by commas"
+        } else {
+            "type option:points pairs, separated by commas"
+        };
+        println!("({how}; nothing for blank where allowed)");
+        loop {
+            let line = self.ask("> ")?;
+            match choices::parse_answer(&line, c) {
+                Ok(v) => return Ok(v),
+                Err(e) => println!("  {e}. Please answer again."),
+            }
+        }
+    }
+}
+
+/// Asks every contest of the style, then shows the choices and lets the voter change any of
+/// them before anything is encrypted. `kept` (choices already made, e.g. before a challenge)
+/// skips straight to the summary.
+fn ask_choices(m: &Manifest, style: u16, kept: Option<Choices>) -> Result<Choices> {
+    let term = Terminal;
+    let contests: Vec<&Contest> = m.ballot_styles[usize::from(style)]
+        .contests
+        .iter()
+        .map(|&ci| &m.contests[usize::from(ci)])
+        .collect();
+    let mut choices = match kept {
+        Some(c) => c,
+        None => {
+            let mut c = Choices::default();
+            for (i, contest) in contests.iter().enumerate() {
+                let v = term.contest(contest, i + 1, contests.len())?;
+                c.0.insert(contest.id.clone(), v);
+            }
+            c
+        }
+    };
+    loop {
+        println!("\nYour choices:");
+        for (i, c) in contests.iter().enumerate() {
+            let values = choices
+                .0
+                .get(&c.id)
+                .cloned()
+                .unwrap_or_else(|| vec![0; c.options.len()]);
+            println!(
+                "  {}. {}: {}",
+                i + 1,
+                c.title,
+                choices::describe_answer(&values, c)
+            );
+        }
+        let answer =
+            term.ask("encrypt these choices? [ok, or change N (the contest's number or id)] ")?;
+        let answer = answer.to_lowercase();
+        if matches!(answer.as_str(), "" | "ok" | "y" | "yes") {
+            return Ok(choices);
+        }
+        let which = answer.strip_prefix("change").unwrap_or(&answer).trim();
+        let which = if which.is_empty() {
+            term.ask("which contest? (its number or id) ")?
+        } else {
+            which.to_string()
+        };
+        let found = which
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .filter(|&i| i < contests.len())
+            .or_else(|| contests.iter().position(|c| c.id == which));
+        match found {
+            Some(i) => {
+                let v = term.contest(contests[i], i + 1, contests.len())?;
+                choices.0.insert(contests[i].id.clone(), v);
+            }
+            None => println!("  `{which}` is none of the contests 1–{}", contests.len()),
+        }
+    }
 }
 
 pub struct VoteOptions<'a> {
@@ -112,41 +268,89 @@ pub struct VoteOptions<'a> {
     pub receipt_out: Option<&'a Path>,
 }
 
-/// Prepares, shows the tracking code, then casts or challenges (looping after a challenge on a
-/// terminal). Returns the receipt when a ballot was cast.
+/// What `vote` did.
+pub enum Outcome {
+    Cast(Box<BallotReceipt>),
+    /// Challenged (and published) a ballot of this tracking code; nothing was cast.
+    Challenged(TrackingCode),
+}
+
+/// The first three groups of a tracking code: what a voter compares by eye.
+pub fn code_prefix(code: &TrackingCode) -> String {
+    code.full().split('-').take(3).collect::<Vec<_>>().join("-")
+}
+
+/// Prepares, shows the tracking code, then casts or challenges. On a terminal: contest by
+/// contest, a summary with "change", and after a challenge the same choices encrypted afresh.
 pub fn vote(
     client: &BoardClient,
     cred: &Credential,
     opts: &VoteOptions<'_>,
     say: &mut dyn FnMut(&str),
-) -> Result<Option<BallotReceipt>> {
+) -> Result<Outcome> {
     let interactive = opts.choices.is_none() && std::io::stdin().is_terminal();
+    let mut kept: Option<Choices> = None;
     loop {
         let s = client.sync(None).map_err(explain)?;
         let m = s
             .election
             .manifest()
-            .context("the board has no election yet")?;
-        let (_, style) = s
+            .context("the board holds no election yet")?;
+        if cred.election_id != m.election_id {
+            return Err(vote::VoteError::OtherElection {
+                credential: cred.election_id.clone(),
+                board: m.election_id.clone(),
+            }
+            .into());
+        }
+        let (weight, style) = s
             .election
             .voter(&cred.public())
             .ok_or(vote::VoteError::NotOnRoll)?;
+        guide::allow(Act::Vote, &s.election)?;
+        if kept.is_none() {
+            if interactive {
+                say(&format!("{} — your ballot", m.title));
+            }
+            if weight != 1 {
+                say(&format!(
+                    "your ballot counts {weight} times: the roll gives your credential a weight of {weight}, as this election's rules provide"
+                ));
+            }
+        }
         let choices = match opts.choices {
-            Some(c) => urna_voter::choices::parse(c, m)?,
-            None if interactive => ask_choices(m, style)?,
-            None => bail!("no --choices given and not on a terminal"),
+            Some(c) => {
+                let parsed = urna_voter::choices::parse(c, m)
+                    .map_err(|e| guide::bad_input(format!("--choices: {e}")))?;
+                choices::check(&parsed, m, style).map_err(|e| {
+                    guide::bad_input(format!(
+                        "--choices: contest `{}` ({}): {}",
+                        e.contest, e.title, e.error
+                    ))
+                })?;
+                parsed
+            }
+            None if interactive => ask_choices(m, style, kept.take())?,
+            None => crate::outcome::usage!("no --choices given and not on a terminal to ask them"),
         };
         let prepared = vote::prepare(&s.election, cred, &choices, &mut rand::rngs::OsRng)?;
-        say(&format!(
-            "tracking code: {}",
-            prepared.tracking_code().full()
-        ));
+        let code = prepared.tracking_code();
+        say(&format!("tracking code: {}", code.full()));
         let challenge = if interactive {
-            print!("cast this ballot, or challenge it to audit the encryption? [cast/challenge] ");
-            std::io::stdout().flush()?;
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line)?;
-            line.trim().starts_with("ch")
+            say(&format!(
+                "note at least its first groups ({}): the board will show your ballot under this code",
+                code_prefix(&code)
+            ));
+            loop {
+                let a = Terminal.ask(
+                    "cast this ballot, or challenge it to audit the encryption? [cast/challenge] ",
+                )?;
+                match a.to_lowercase().as_str() {
+                    "cast" => break false,
+                    "challenge" => break true,
+                    _ => println!("  please type cast or challenge"),
+                }
+            }
         } else {
             opts.challenge
         };
@@ -157,10 +361,11 @@ pub fn vote(
                 .map_err(explain)?;
             say("challenged: the encryption opened to exactly your choices and was published for anyone to audit; this ballot can never be cast");
             if interactive {
-                say("preparing a fresh ballot");
+                say("your choices are kept; they will be encrypted afresh (you may still change them)");
+                kept = Some(choices);
                 continue;
             }
-            return Ok(None);
+            return Ok(Outcome::Challenged(code));
         }
         // The voter may have taken a while to decide: the ballot was made for this board, this
         // election and an open poll; make sure that is still so before casting it.
@@ -200,7 +405,7 @@ pub fn vote(
         if !m.witnesses.is_empty() {
             say("the receipt's checkpoint is signed by the board but not yet cosigned by the witnesses; `urna receipt check` upgrades it once they have");
         }
-        return Ok(Some(r));
+        return Ok(Outcome::Cast(Box::new(r)));
     }
 }
 
@@ -214,15 +419,20 @@ fn explain(e: ClientError) -> anyhow::Error {
 }
 
 /// Checks a receipt: offline only, or against the board's current log.
-pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<String> {
-    let r = BallotReceipt::parse(&secrets::read(path)?)?;
+/// Also returns the ballot's standing when checked against the board.
+pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option<Standing>)> {
+    let r = BallotReceipt::parse(&secrets::read(path)?)
+        .map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))?;
     let cp = r.verify_offline()?;
     let Some(url) = board else {
-        return Ok(format!(
-            "offline: ballot {} is entry {} under the board-signed checkpoint of size {}",
-            r.tracking_code().short(),
-            r.receipt.index,
-            cp.size
+        return Ok((
+            format!(
+                "offline: ballot {} is entry {} under the board-signed checkpoint of size {}",
+                r.tracking_code().full(),
+                r.receipt.index,
+                cp.size
+            ),
+            None,
         ));
     };
     let client = BoardClient::new(url);
@@ -232,21 +442,24 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<String> {
     })?;
     let phase = format!("{:?}", s.election.phase()).to_lowercase();
     let witnessed = witness_status(&client, &s, &r, cp, path)?;
-    let standing = match standing {
+    let text = match standing {
         Standing::Counted => format!(
             "ballot {} is on the board (entry {}), the log of size {} extends your receipt's, and it is the ballot counted for your credential (phase {phase})",
-            r.tracking_code().short(), r.receipt.index, s.log.checkpoint.size
+            r.tracking_code().full(), r.receipt.index, s.log.checkpoint.size
         ),
         Standing::Superseded { by } => format!(
             "ballot {} is on the board (entry {}), but it was superseded by a later ballot of the same credential at entry {by}",
-            r.tracking_code().short(), r.receipt.index
+            r.tracking_code().full(), r.receipt.index
         ),
-        Standing::Challenged => format!("ballot {} was challenged (audited), never counted", r.tracking_code().short()),
+        Standing::Challenged => format!("ballot {} was challenged (audited), never counted", r.tracking_code().full()),
     };
-    Ok(match witnessed {
-        Some(w) => format!("{standing}\n{w}"),
-        None => standing,
-    })
+    Ok((
+        match witnessed {
+            Some(w) => format!("{text}\n{w}"),
+            None => text,
+        },
+        Some(standing),
+    ))
 }
 
 /// Under a manifest that names witnesses: checks the board's cosigned checkpoint against the
