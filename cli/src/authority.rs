@@ -113,7 +113,14 @@ pub fn schedule(client: &BoardClient, key: &SigningKey, say: &mut dyn FnMut(&str
                     std::thread::sleep(POLL.min(Duration::from_secs(at - now)));
                     continue;
                 }
-                guide::allow(Act::Open, e)?;
+                if e.counts().voters == 0 {
+                    tell(
+                        format!("it is past {text}, but nobody is on the voter roll yet; the polls open as soon as the registrar has posted it"),
+                        say,
+                    );
+                    std::thread::sleep(POLL);
+                    continue;
+                }
                 let i = post(client, &Payload::OpenVoting, key)?;
                 say(&format!("polls open (entry {i})"));
             }

@@ -182,12 +182,14 @@ impl Terminal {
         for o in &c.options {
             println!("  {:<w$}  {}", o.id, o.name);
         }
-        let how = if c.rule().per_option_max == 1 {
-            "type the option ids, separated by commas"
-        } else {
-            "type option:points pairs, separated by commas"
-        };
-        println!("({how}; nothing for blank where allowed)");
+        println!(
+            "({})",
+            if c.rule().per_option_max == 1 {
+                "type the option ids, separated by commas"
+            } else {
+                "type option:points pairs, separated by commas"
+            }
+        );
         loop {
             let line = self.ask("> ")?;
             match choices::parse_answer(&line, c) {
