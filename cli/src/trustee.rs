@@ -65,6 +65,9 @@ pub fn ceremony(
     let mut rng = rand::rngs::OsRng;
     loop {
         let s = client.sync(None)?;
+        if s.election.phase() == Phase::AwaitingSetup {
+            bail!("the board holds no election yet; the authority runs `urna authority setup` first, then re-run this");
+        }
         match key.ceremony_step(&s.election, &mut rng)? {
             Step::Post {
                 entry,

@@ -405,7 +405,7 @@ pub fn vote(
             r.receipt.index
         ));
         if !m.witnesses.is_empty() {
-            say("the receipt's checkpoint is signed by the board but not yet cosigned by the witnesses; `urna receipt check` upgrades it once they have");
+            say("this is normal: your receipt is signed by the board and not yet cosigned by the witnesses, who cosign the board's log as it grows; check it in a few minutes with `urna receipt check`, which then confirms your ballot under their cosignatures");
         }
         return Ok(Outcome::Cast(Box::new(r)));
     }
