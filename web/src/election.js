@@ -464,6 +464,28 @@ export function cosigners(cp, witnesses) {
     .map((w) => w.name);
 }
 
+/**
+ * The path, under a witness's URL, of its latest cosigned checkpoint of the log `origin`:
+ * every byte outside RFC 3986's unreserved characters and `/` percent-encoded.
+ */
+export function checkpointPath(origin) {
+  let p = '/checkpoint/';
+  for (const b of c.utf8(origin)) {
+    const ch = String.fromCharCode(b);
+    p += /[A-Za-z0-9\-._~/]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return p;
+}
+
+/**
+ * What the witnesses' answers show their quorum covers: the `quorum`-th largest of their latest
+ * cosigned sizes (every witness at or above it vouches for that prefix), or null.
+ */
+export function quorumCover(sizes, quorum) {
+  const sorted = [...sizes].sort((a, b) => b - a);
+  return sorted.length >= quorum && quorum > 0 ? sorted[quorum - 1] : null;
+}
+
 /** RFC 9162 MTH of leaf hashes. */
 export function merkleRoot(leaves) {
   if (leaves.length === 0) return c.sha256(new Uint8Array(0));

@@ -1,5 +1,6 @@
 // The witness policy in the browser: the cosignature corpus the Rust implementation generates
-// (specs/vectors/cosignatures.json) gets exactly the same verdicts here.
+// (specs/vectors/cosignatures.json) gets exactly the same verdicts here, and the rule that
+// decides what the witnesses' quorum covers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -24,4 +25,16 @@ test('every cosignature case gets the verdict the Rust verifier gives', () => {
     const want = k.accepted ? { accepted: true, cosigners: k.cosigners } : { accepted: false, error: k.error };
     assert.deepEqual(verdict, want, k.name);
   }
+});
+
+test('the quorum covers the quorum-th largest size the witnesses cosigned', () => {
+  assert.equal(e.quorumCover([12, 11, 10], 2), 11);
+  assert.equal(e.quorumCover([10, 12], 2), 10);
+  assert.equal(e.quorumCover([12], 2), null);
+  assert.equal(e.quorumCover([7, 7, 7], 3), 7);
+});
+
+test('witness checkpoint paths percent-encode like the Rust client', () => {
+  assert.equal(e.checkpointPath('vote.example.org/2026/council'), '/checkpoint/vote.example.org/2026/council');
+  assert.equal(e.checkpointPath('a b:c+d'), '/checkpoint/a%20b%3Ac%2Bd');
 });
