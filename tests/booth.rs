@@ -1,7 +1,8 @@
 //! The browser booth end to end: a real board (separate process) with a witness, voters voting
 //! in headless Chromium through the booth the board serves — audit, cast, revote, limits,
-//! lookup, Chinese — then the CLI checks the receipts the browser saved, the election is
-//! tallied, the result page is shown, and `urna verify` accepts every browser-made ballot.
+//! lookup, Chinese — then the CLI checks the receipts the browser saved, a front showing a
+//! stale cosigned view is reported as withholding by the browser, the election is tallied, the
+//! result page is shown, and `urna verify` accepts every browser-made ballot.
 //!
 //! Needs Debian's chromium and the booth's npm packages (`.ci/run` installs both); without
 //! them the test says so and passes. Screenshots: `web/test-results/`.
@@ -11,7 +12,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{ceremony, free_port, ok, register_and_open, spawn, Roles};
+use support::{ceremony, free_port, ok, register_and_open, spawn, wait_until, Roles, StaleProxy};
 
 const ORIGIN: &str = "booth.urna.example/2026";
 
@@ -81,6 +82,23 @@ fn run_browser(
     serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap()
 }
 
+/// Waits until the witness quorum has cosigned the board's latest checkpoint.
+fn wait_cosigned(url: &str) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let size = |path: &str| -> Option<String> {
+        let mut r = agent.get(&format!("{url}{path}")).call().ok()?;
+        let text = r.body_mut().read_to_string().ok()?;
+        (r.status() == 200).then(|| text.lines().nth(1).unwrap_or_default().to_string())
+    };
+    wait_until("the witness to cosign the latest checkpoint", || {
+        size("/checkpoint/cosigned").is_some()
+            && size("/checkpoint/cosigned") == size("/checkpoint")
+    });
+}
+
 #[test]
 fn voters_vote_in_the_browser() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
@@ -132,6 +150,14 @@ fn voters_vote_in_the_browser() {
     let url = board.url.clone();
     ceremony(tmp.path(), &url, 2);
     register_and_open(tmp.path(), &url, "voter_id,weight\nann,1\nbob,2\n");
+    // What the witness cosigned before any ballot: the view a hostile board would keep showing.
+    wait_cosigned(&url);
+    let stale = ureq::get(&format!("{url}/checkpoint/cosigned"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
 
     let out = web.join("test-results");
     let creds = vec![d("creds/ann.credential"), d("creds/bob.credential")];
@@ -141,6 +167,7 @@ fn voters_vote_in_the_browser() {
         report["encrypt_ms"]
     );
     // The receipts the browser saved are the CLI's format and check out against the board.
+    wait_cosigned(&url);
     let receipts: Vec<String> = report["receipts"]
         .as_array()
         .unwrap()
@@ -149,6 +176,17 @@ fn voters_vote_in_the_browser() {
         .collect();
     assert!(ok(&["receipt", "check", &receipts[0], "--board", &url]).contains("superseded"));
     assert!(ok(&["receipt", "check", &receipts[1], "--board", &url]).contains("counted"));
+    // Through a front that shows the stale cosigned view, the browser asks the witness itself
+    // and reports the board as withholding instead of showing the ballot counted.
+    let proxy = StaleProxy::start(&url, &stale);
+    let codes: Vec<String> = report["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    run_browser(&web, &proxy.url, &out, "withholding", &codes[1..2]);
+    drop(proxy);
 
     ok(&[
         "authority",
@@ -161,6 +199,8 @@ fn voters_vote_in_the_browser() {
     ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")]);
     ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t2.key")]);
     let table = ok(&["tally", "--board", &url]);
+    // The page shows the result once the witness quorum covers it.
+    wait_cosigned(&url);
     // Ann's revote (Hana, No) and Bob's (weight 2: Hana, No): Hana 3.
     assert!(
         table.contains("Hana         3") || table.contains("Hana  "),

@@ -584,3 +584,133 @@ fn verify_rejects_each_tampering_for_the_right_reason() {
         failures.join("\n")
     );
 }
+
+/// A short election whose manifest names three witnesses (the default quorum: 2 of 3), up to
+/// a few ballots, with its witnesses' keys.
+fn witnessed_record() -> (kit::Kit, Vec<Vec<u8>>, Vec<(String, SigningKey)>) {
+    let witnesses: Vec<(String, SigningKey)> = (1..=3u8)
+        .map(|i| {
+            (
+                format!("w{i}.witness.example"),
+                SigningKey::from_seed(&[40 + i; 32]),
+            )
+        })
+        .collect();
+    let mut tables = String::new();
+    for (name, k) in &witnesses {
+        tables.push_str(&format!(
+            "[[witnesses]]\nname = \"{name}\"\nkey = \"{}\"\nurl = \"https://{name}\"\n\n",
+            hex::encode(k.verifying_key().as_bytes())
+        ));
+    }
+    tables.push_str(&kit::EXAMPLE[kit::EXAMPLE.find("[[contests]]").unwrap()..]);
+    let mut k = kit::Kit::new(
+        73,
+        kit::Config {
+            contests: Some(tables),
+            ..kit::Config::default()
+        },
+    );
+    assert_eq!(k.manifest.witness_quorum, 2);
+    let mut entries = vec![k.setup()];
+    entries.extend(k.ceremony());
+    entries.push(k.roll(0, 0..12));
+    entries.push(k.open());
+    let mut e = Election::new();
+    kit::apply_all(&mut e, &entries);
+    let ctx = e.context().unwrap().clone();
+    for v in 0..3 {
+        let c = k.random_choices(k.voters[v].style);
+        entries.push(k.ballot(v, &c, &ctx));
+    }
+    let bytes = entries.iter().map(|e| e.bytes().to_vec()).collect();
+    (k, bytes, witnesses)
+}
+
+/// §2 of the cosignature policy: a record carrying a failing signature line by a witness the
+/// manifest names is rejected, even when the other witnesses meet the quorum (as a verifier
+/// following C2SP signed-note does); failing lines by keys the manifest does not name are
+/// ignored.
+#[test]
+fn verify_applies_the_cosignature_policy_to_every_line() {
+    let (k, entries, witnesses) = witnessed_record();
+    let note = checkpoint(&k, &entries, &k.board);
+    let (body, _) = urna_board::note::split_note(&note).unwrap();
+    let line =
+        |i: usize| urna_board::note::cosign(&body, &witnesses[i].0, &witnesses[i].1, 1_800_000_000);
+    // One bit flipped in the signature: the 41st base64 digit (inside the Ed25519 signature,
+    // after the key ID and time) replaced by the digit whose value differs in its lowest bit.
+    let flipped = |l: String| {
+        const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let (head, b64) = l.trim_end().rsplit_once(' ').unwrap();
+        let mut b = b64.as_bytes().to_vec();
+        let v = DIGITS.iter().position(|d| *d == b[40]).unwrap();
+        b[40] = DIGITS[v ^ 1];
+        format!("{head} {}\n", String::from_utf8(b).unwrap())
+    };
+    let stranger = urna_board::note::cosign(
+        &body,
+        "observer.example",
+        &SigningKey::from_seed(&[77; 32]),
+        1_800_000_000,
+    );
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "all three witnesses cosign",
+            format!("{note}{}{}{}", line(0), line(1), line(2)),
+            "",
+        ),
+        (
+            "one bit flipped in witness 2's cosignature, quorum met by 1 and 3",
+            format!("{note}{}{}{}", line(0), flipped(line(1)), line(2)),
+            "cosignature by witness \"w2.witness.example\" does not verify",
+        ),
+        (
+            "witness 1 cosigns twice, the second line forged",
+            format!("{note}{}{}{}", line(0), line(2), flipped(line(0))),
+            "cosignature by witness \"w1.witness.example\" does not verify",
+        ),
+        (
+            "a failing line by a key the manifest does not name",
+            format!("{note}{}{}{}", line(0), line(1), flipped(stranger)),
+            "",
+        ),
+        (
+            "one cosignature, two needed",
+            format!("{note}{}", line(2)),
+            "only 1 valid witness cosignatures, 2 needed",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let key = hex::encode(k.board.verifying_key().as_bytes());
+    let mut failures = Vec::new();
+    for (n, (name, note, expect)) in cases.iter().enumerate() {
+        let mut bytes = Vec::new();
+        urna_verifier::record::write(&mut bytes, note, &entries).unwrap();
+        let path = dir.path().join(format!("witnessed-{n}.urna"));
+        std::fs::write(&path, bytes).unwrap();
+        let out = support::urna(&[
+            "verify",
+            path.to_str().unwrap(),
+            "--board-key",
+            &key,
+            "--json",
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+        let reason = report["failure"].as_str().unwrap_or_default().to_string();
+        let good = if expect.is_empty() {
+            out.status.success()
+        } else {
+            out.status.code() == Some(1) && reason.contains(expect)
+        };
+        if !good {
+            failures.push(format!(
+                "{name}: expected `{expect}`, got status {:?}: {reason}{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

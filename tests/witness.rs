@@ -3,12 +3,18 @@
 //! witness down does not stop the election; receipts are upgraded to cosigned checkpoints; and
 //! a second board with the same key serving a different history (a fork) is refused by the
 //! witnesses, which keep the evidence, and caught by `urna verify` and `urna receipt check`.
+//! A board that shows clients a stale cosigned checkpoint (through a rewriting proxy) is caught
+//! as withholding, because clients ask the witnesses themselves; a ballot the witnesses never
+//! confirmed is a warning while voting is open and a failure (exit status 3) after the close.
 
 mod support;
 
 use std::process::Child;
 
-use support::{ceremony, fails, free_port, ok, register_and_open, spawn, wait_until, Board, Roles};
+use support::{
+    ceremony, fails, free_port, ok, register_and_open, spawn, urna, wait_until, Board, Roles,
+    StaleProxy,
+};
 
 const ORIGIN: &str = "witnessed.urna.example/2026";
 const EXAMPLE: &str = include_str!("../specs/examples/manifest.toml");
@@ -76,11 +82,11 @@ impl Drop for WitnessProc {
     }
 }
 
-#[test]
-fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    let roles = Roles::init(tmp.path(), ORIGIN, 2);
+/// Three witnesses (quorum 2), the board, the key ceremony, and an open poll for ann, bob and
+/// cid.
+fn witnessed_election(dir: &std::path::Path) -> (Vec<WitnessProc>, Board) {
+    let d = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let roles = Roles::init(dir, ORIGIN, 2);
     let vkey = roles.vkey.clone();
     let mut witnesses = Vec::new();
     let mut manifest_witnesses = String::new();
@@ -130,14 +136,22 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
             &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap()..]
         ),
     );
-    let board = roles.serve(tmp.path(), ORIGIN, &manifest);
-    let url = board.url.clone();
-    ceremony(tmp.path(), &url, 2);
+    let board = roles.serve(dir, ORIGIN, &manifest);
+    ceremony(dir, &board.url, 2);
     register_and_open(
-        tmp.path(),
-        &url,
+        dir,
+        &board.url,
         "voter_id,weight,style\nann,1,resident\nbob,1,resident\ncid,1,resident\n",
     );
+    (witnesses, board)
+}
+
+#[test]
+fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let (mut witnesses, board) = witnessed_election(tmp.path());
+    let url = board.url.clone();
     let vote = |v: &str, c: &str| {
         ok(&[
             "vote",
@@ -152,7 +166,7 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
         ])
     };
     let out = vote("ann", "mayor=alice;measure-a=yes");
-    assert!(out.contains("not yet cosigned"), "{out}");
+    assert!(out.contains("witnesses confirm new ballots"), "{out}");
     let latest = || size(&url, "/checkpoint").unwrap();
     wait_until("the quorum to cosign the latest checkpoint", || {
         size(&url, "/checkpoint/cosigned") == Some(latest())
@@ -238,7 +252,9 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
     );
     let err = fails(&["verify", "--board", &fork.url]);
     assert!(
-        err.contains("✗ checkpoint cosigned by the witness quorum"),
+        err.starts_with("NOT VERIFIED")
+            && err.contains("✗ the board's log agrees with what the witnesses cosigned")
+            && err.contains("forked its log"),
         "{err}"
     );
     let err = fails(&["receipt", "check", &d("ann.receipt"), "--board", &fork.url]);
@@ -248,4 +264,165 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
     );
     // The honest board is still cosigned and verifies.
     assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
+}
+
+/// Runs `urna`, returning its exit status and what it printed.
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = urna(args);
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn a_stale_cosigned_view_is_withholding_and_an_unconfirmed_ballot_fails_after_the_close() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let (mut witnesses, board) = witnessed_election(tmp.path());
+    let url = board.url.clone();
+    let latest = || size(&url, "/checkpoint").unwrap();
+    let all_cosigned = || {
+        wait_until("the quorum to cosign the latest checkpoint", || {
+            size(&url, "/checkpoint/cosigned") == Some(latest())
+        })
+    };
+    all_cosigned();
+    // What the witnesses cosigned before any ballot: the hostile board's stale view.
+    let stale = get(&format!("{url}/checkpoint/cosigned")).1;
+    let vote = |v: &str, c: &str| {
+        ok(&[
+            "vote",
+            "--board",
+            &url,
+            "--credential",
+            &d(&format!("creds/{v}.credential")),
+            "--choices",
+            c,
+            "--receipt",
+            &d(&format!("{v}.receipt")),
+        ])
+    };
+    vote("ann", "mayor=alice;measure-a=yes");
+    wait_until("every witness to cosign ann's ballot", || {
+        witnesses.iter().all(|w| w.cosigned_size() == latest())
+    });
+    all_cosigned();
+
+    // The honest board: counted, decided on what the witnesses cosigned.
+    let (status, out) = run(&["receipt", "check", &d("ann.receipt"), "--board", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(
+        out.contains("the ballot counted for your credential")
+            && out.contains("vouch for")
+            && out.contains("voting is still open"),
+        "{out}"
+    );
+    let (status, out) = run(&["verify", "--board", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "VERIFIED: the log's first {} entries, under a checkpoint cosigned by",
+            latest()
+        )) && out.contains("the Result is not included (phase voting)")
+            && out.contains("✓ the board shows the newest checkpoint the witnesses cosigned"),
+        "{out}"
+    );
+
+    // Through the hostile front, the stale view is caught by asking the witnesses.
+    let proxy = StaleProxy::start(&url, &stale);
+    let (status, out) = run(&["receipt", "check", &d("ann.receipt"), "--board", &proxy.url]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(
+        out.contains("the board is withholding")
+            && out.contains(&format!("up to {} entries", latest())),
+        "{out}"
+    );
+    let (status, out) = run(&["verify", "--board", &proxy.url]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(
+        out.starts_with("NOT VERIFIED")
+            && out.contains("failure: the board shows the newest checkpoint the witnesses cosigned: the board is withholding")
+            && out.contains("lags the witnesses"),
+        "{out}"
+    );
+    let (status, out) = run(&["verify", "--board", &proxy.url, "--json"]);
+    assert_eq!(status, Some(1), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out[..out.rfind('}').unwrap() + 1])
+        .unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert!(report["failure"].as_str().unwrap().contains("withholding"));
+    assert_eq!(report["witnesses"]["witnesses_cover"], latest());
+    assert!(report["witnesses"]["board_cosigned"].as_u64().unwrap() < latest());
+
+    // The witnesses are down: a new ballot is recorded but unconfirmed. While voting is open
+    // that is the normal state of a new ballot, not an alarm.
+    for w in witnesses.iter_mut() {
+        w.kill();
+    }
+    vote("bob", "mayor=bob;measure-a=no");
+    let (status, out) = run(&["receipt", "check", &d("bob.receipt"), "--board", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(
+        out.contains("Your ballot is recorded")
+            && out.contains("Independent witnesses confirm new ballots")
+            && out.contains("could not be asked"),
+        "{out}"
+    );
+    let (status, out) = run(&["verify", "--board", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(
+        out.contains("are not yet cosigned and were not verified"),
+        "{out}"
+    );
+    // After the close, a ballot the witnesses never confirmed is a failure of its own.
+    ok(&[
+        "authority",
+        "close",
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    let (status, out) = run(&["receipt", "check", &d("bob.receipt"), "--board", &url]);
+    assert_eq!(status, Some(3), "{out}");
+    assert!(out.contains("NOT CONFIRMED: voting has closed"), "{out}");
+    let (status, out) = run(&["verify", "--board", &url, "--final"]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(out.contains("does not contain the Result"), "{out}");
+
+    // The witnesses come back; the board resubmits its latest checkpoint to them unprompted.
+    for w in witnesses.iter_mut() {
+        w.start();
+    }
+    all_cosigned();
+    let (status, out) = run(&["receipt", "check", &d("bob.receipt"), "--board", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(
+        out.contains("the ballot counted for your credential")
+            && out.contains("voting has closed, so this is final")
+            && out.contains("upgraded"),
+        "{out}"
+    );
+    ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t1.key")]);
+    ok(&["trustee", "decrypt", "--board", &url, "--key", &d("t2.key")]);
+    ok(&["tally", "--board", &url]);
+    all_cosigned();
+    let out = ok(&["verify", "--board", &url, "--final"]);
+    assert!(
+        out.contains("the Result is included")
+            && out.contains("✓ the verified log contains the Result (--final)"),
+        "{out}"
+    );
+    // The hostile front still shows the view from before any ballot: still caught.
+    let (status, out) = run(&["verify", "--board", &proxy.url, "--final"]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(out.contains("withholding"), "{out}");
+    let (status, out) = run(&["receipt", "check", &d("bob.receipt"), "--board", &proxy.url]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(out.contains("the board is withholding"), "{out}");
+    drop(proxy);
 }

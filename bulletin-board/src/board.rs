@@ -151,31 +151,77 @@ impl Board {
         self.cosigned.as_deref()
     }
 
-    /// Records witnesses' cosignature lines on `note` (a checkpoint this board signed). Once
-    /// valid cosignatures from the manifest's quorum are among them, the note becomes the
-    /// published cosigned checkpoint (durably).
+    /// Records witnesses' cosignature lines on `note` (a checkpoint this board signed), adding
+    /// to those already collected for it. Once valid cosignatures from the manifest's quorum are
+    /// among them, the note becomes the published cosigned checkpoint (durably).
     pub fn record_cosignatures(&mut self, note: &str, lines: &str) -> io::Result<()> {
         let Some(m) = self.election.manifest().filter(|m| !m.witnesses.is_empty()) else {
             return Ok(());
         };
         let (policy, quorum) = crate::client::witness_policy(m);
+        let mut lines = lines.to_string();
         if note == self.checkpoint {
-            self.cosignatures = lines.to_string();
+            let (body, _) = crate::note::split_note(note).unwrap_or_default();
+            for l in lines.lines() {
+                // Only valid lines by named witnesses: one bad line would reject the note.
+                let valid = policy
+                    .iter()
+                    .any(|(n, k)| crate::note::verify_cosignature(&body, l, n, k).is_some());
+                if valid && !self.cosignatures.lines().any(|x| x == l) {
+                    self.cosignatures.push_str(l);
+                    self.cosignatures.push('\n');
+                }
+            }
+            lines = self.cosignatures.clone();
         }
         let Ok(cp) = Checkpoint::open(note, &self.origin, &self.key.verifying_key()) else {
             return Ok(());
         };
-        let newer = self.cosigned.as_deref().map_or(true, |c| {
-            Checkpoint::open(c, &self.origin, &self.key.verifying_key())
-                .map_or(true, |old| old.size < cp.size)
-        });
-        let full = crate::note::add_signature_lines(note, lines);
+        let full = crate::note::add_signature_lines(note, &lines);
         let cosigned = crate::note::cosigners(&full, &policy).map_or(0, |c| c.len());
-        if cosigned >= quorum && newer {
-            self.store.write_cosigned(&full)?;
-            self.cosigned = Some(full);
+        if cosigned < quorum {
+            return Ok(());
+        }
+        let old = self
+            .cosigned
+            .as_deref()
+            .and_then(|c| Checkpoint::open(c, &self.origin, &self.key.verifying_key()).ok());
+        match old {
+            Some(old) if old.size >= cp.size => {
+                // The same checkpoint with more cosignatures (they arrive one by one): served
+                // at once; not stored again, since the stored copy already meets the quorum.
+                let more = self.cosigned.as_deref().map_or(0, |c| {
+                    crate::note::cosigners(c, &policy).map_or(0, |x| x.len())
+                }) < cosigned;
+                if old == cp && more {
+                    self.cosigned = Some(full);
+                }
+            }
+            _ => {
+                self.store.write_cosigned(&full)?;
+                self.cosigned = Some(full);
+            }
         }
         Ok(())
+    }
+
+    /// The manifest's witnesses that have not yet cosigned the latest checkpoint.
+    pub fn uncosigned_by(&self) -> Vec<urna_election::manifest::Witness> {
+        let Some((witnesses, _)) = self.witness_policy() else {
+            return Vec::new();
+        };
+        let Ok((body, _)) = crate::note::split_note(&self.checkpoint) else {
+            return witnesses;
+        };
+        witnesses
+            .into_iter()
+            .filter(|w| {
+                !self
+                    .cosignatures
+                    .lines()
+                    .any(|l| crate::note::verify_cosignature(&body, l, &w.name, &w.key).is_some())
+            })
+            .collect()
     }
 
     /// A receipt for the entry at `index` under the cosigned checkpoint, if it covers it.

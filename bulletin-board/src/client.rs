@@ -10,6 +10,8 @@ use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
 
 use urna_election::entry::Entry;
+use urna_election::manifest::Manifest;
+use urna_election::payload::Payload;
 use urna_election::state::Election;
 
 use crate::merkle::{self, Hash, Tree};
@@ -389,45 +391,476 @@ impl BoardClient {
     /// board's key is taken from `expected` if given; otherwise the key the board states is
     /// used, and it must be the one the election's manifest names.
     pub fn sync(&self, expected: Option<&VerifyingKey>) -> Result<Synced, ClientError> {
-        let (origin, stated) = self.stated_key()?;
-        let key = match expected {
-            Some(k) if *k != stated => {
-                return Err(ClientError::Misbehaved(
-                    "the board states a different key from the one expected".into(),
-                ))
-            }
-            Some(k) => *k,
-            None => stated,
-        };
+        let (origin, key) = self.board_identity(expected)?;
         let log = self.fetch_log(&origin, &key)?;
-        let entries = log
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                Entry::decode(b.clone())
-                    .map_err(|e| ClientError::Misbehaved(format!("entry {i} does not decode: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let election = Election::replay(&entries).map_err(|(i, kind, r)| {
-            ClientError::Misbehaved(format!(
-                "entry {i} ({kind}) on the log is not admissible: {r}"
-            ))
-        })?;
-        if let Some(m) = election.manifest() {
-            if m.board_key != key {
+        let entries = decode_entries(&log.entries)?;
+        let election = replay_from(Election::new(), &entries, 0)?;
+        synced(origin, key, log, entries, election)
+    }
+
+    /// The origin and the key to open the board's checkpoints with: `expected` if given (the
+    /// board must state the same one), else the one it states.
+    fn board_identity(
+        &self,
+        expected: Option<&VerifyingKey>,
+    ) -> Result<(String, VerifyingKey), ClientError> {
+        let (origin, stated) = self.stated_key()?;
+        match expected {
+            Some(k) if *k != stated => Err(ClientError::Misbehaved(
+                "the board states a different key from the one expected".into(),
+            )),
+            Some(k) => Ok((origin, *k)),
+            None => Ok((origin, stated)),
+        }
+    }
+
+    /// Like [`BoardClient::sync`], under the witness policy: when the manifest names witnesses,
+    /// they are asked what they cosigned (before the log is downloaded, so the log must contain
+    /// it all), and the election is also replayed up to the newest checkpoint their quorum
+    /// covers — the state every verdict is decided on. A board whose log contradicts what a
+    /// witness cosigned is an error; one whose cosigned checkpoint lags the witnesses' is
+    /// reported in the view ([`WitnessView::withholding`]).
+    pub fn sync_checked(&self, expected: Option<&VerifyingKey>) -> Result<Checked, ClientError> {
+        let (origin, key) = self.board_identity(expected)?;
+        let (log, view) = self.fetch_witnessed_log(&origin, &key)?;
+        let view = view.transpose()?;
+        let entries = decode_entries(&log.entries)?;
+        let split = match &view {
+            Some(v) => v.covered.as_ref().map_or(0, |c| c.checkpoint.size as usize),
+            None => entries.len(),
+        };
+        let decided = replay_from(Election::new(), &entries[..split], 0)?;
+        let election = replay_from(decided.clone(), &entries[split..], split)?;
+        let decided = (view.is_none() || split > 0).then_some(decided);
+        Ok(Checked {
+            synced: synced(origin, key, log, entries, election)?,
+            witnessed: view,
+            decided,
+        })
+    }
+
+    /// The log under the board's latest checkpoint and, when its manifest names witnesses, what
+    /// they say of it: `Err(Misbehaved)` naming the contradiction if the log contradicts a
+    /// witness or the board's cosigned checkpoint does not check out (another error if the
+    /// board could not be asked). The witnesses are asked first.
+    pub fn fetch_witnessed_log(
+        &self,
+        origin: &str,
+        key: &VerifyingKey,
+    ) -> Result<(LogCopy, Option<Result<WitnessView, ClientError>>), ClientError> {
+        let first = match self.entry(0) {
+            Ok(b) => Some(b),
+            Err(ClientError::Status { status: 404, .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let manifest = first
+            .as_deref()
+            .and_then(manifest_of)
+            .filter(|m| !m.witnesses.is_empty());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let answers = manifest.as_ref().map(|m| ask_witnesses(m, origin, key));
+            let log = self.fetch_log(origin, key)?;
+            if first.is_some() && log.entries.first() != first.as_ref() {
                 return Err(ClientError::Misbehaved(
-                    "the manifest names a different board key".into(),
+                    "the board served two different first entries".into(),
                 ));
             }
+            let view = match (&manifest, answers) {
+                (Some(m), Some(a)) => Some(self.witness_view(&log, origin, key, m, a)),
+                _ => None,
+            };
+            // The board moved on between serving its log and its cosigned checkpoint: again,
+            // so that the newest cosigned checkpoint is within the log (a few times at most).
+            let beyond = matches!(&view, Some(Ok(v)) if v.board_cosigned_beyond);
+            if !beyond || attempt >= 3 {
+                return Ok((log, view));
+            }
         }
-        Ok(Synced {
-            origin,
-            key,
-            log,
-            entries,
-            election,
+    }
+
+    /// Checks the witnesses' answers against the log, then finds the newest checkpoint the
+    /// quorum covers (specs/board.md §6.2), giving the board [`WITHHOLDING_GRACE`] to show a
+    /// cosigned checkpoint as new as what the witnesses' quorum covers.
+    fn witness_view(
+        &self,
+        log: &LogCopy,
+        origin: &str,
+        key: &VerifyingKey,
+        m: &Manifest,
+        answers: Vec<WitnessAnswer>,
+    ) -> Result<WitnessView, ClientError> {
+        let (policy, quorum) = witness_policy(m);
+        let size = log.checkpoint.size;
+        for a in &answers {
+            let Ok(Some((cp, _))) = &a.latest else {
+                continue;
+            };
+            if cp.size > size {
+                return Err(ClientError::Misbehaved(format!(
+                    "witness {} has cosigned the log up to {} entries, but the board serves only {size}: the board rolled back its log or hides its latest checkpoint",
+                    a.name, cp.size
+                )));
+            }
+            if log.tree.root(cp.size).ok() != Some(cp.root) {
+                return Err(ClientError::Misbehaved(format!(
+                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log",
+                    a.name, cp.size
+                )));
+            }
+        }
+        let sizes: Vec<u64> = answers
+            .iter()
+            .filter_map(|a| a.latest.as_ref().ok()?.as_ref().map(|(c, _)| c.size))
+            .collect();
+        let witnesses_cover = quorum_cover(&sizes, quorum);
+        let start = std::time::Instant::now();
+        let board = loop {
+            let b = self.board_cosigned(log, origin, key, &policy, quorum)?;
+            let lags = match (&b, witnesses_cover) {
+                (Some(BoardCosigned::Beyond), _) | (_, None) => false,
+                (Some(BoardCosigned::Within(c, _)), Some(w)) => c.size < w,
+                (None, Some(_)) => true,
+            };
+            if !lags || start.elapsed() >= WITHHOLDING_GRACE {
+                break b;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        let (board_cosigned, beyond) = match board {
+            Some(BoardCosigned::Within(c, n)) => (Some((c, n)), false),
+            Some(BoardCosigned::Beyond) => (None, true),
+            None => (None, false),
+        };
+        let names = |at: u64| -> Vec<String> {
+            answers
+                .iter()
+                .filter(|a| matches!(&a.latest, Ok(Some((c, _))) if c.size >= at))
+                .map(|a| a.name.clone())
+                .collect()
+        };
+        let from_board = board_cosigned
+            .as_ref()
+            .filter(|(c, _)| witnesses_cover.map_or(true, |w| c.size >= w));
+        let covered = if let Some((cp, note)) = from_board {
+            let cosigners = named_cosigners(note, &policy);
+            let mut vouchers = names(cp.size);
+            for c in &cosigners {
+                if !vouchers.contains(c) {
+                    vouchers.push(c.clone());
+                }
+            }
+            Some(Covered {
+                checkpoint: cp.clone(),
+                note: note.clone(),
+                cosigners,
+                vouchers,
+            })
+        } else if let Some(w) = witnesses_cover {
+            // Gather every witness's line on that very checkpoint into one note.
+            let mut note = String::new();
+            let mut cp = None;
+            for a in &answers {
+                if let Ok(Some((c, n))) = &a.latest {
+                    if c.size == w {
+                        note = if note.is_empty() {
+                            n.clone()
+                        } else {
+                            crate::note::add_signature_lines(
+                                &note,
+                                &crate::note::split_note(n)
+                                    .map(|(_, l)| l.join("\n") + "\n")
+                                    .unwrap_or_default(),
+                            )
+                        };
+                        cp = Some(c.clone());
+                    }
+                }
+            }
+            cp.map(|checkpoint| Covered {
+                checkpoint,
+                cosigners: named_cosigners(&note, &policy),
+                note,
+                vouchers: names(w),
+            })
+        } else {
+            None
+        };
+        Ok(WitnessView {
+            named: policy.len(),
+            quorum,
+            answers,
+            board_cosigned,
+            board_cosigned_beyond: beyond,
+            witnesses_cover,
+            covered,
         })
+    }
+
+    /// The board's `/checkpoint/cosigned`: it must meet the policy with its own cosignature
+    /// lines and be a prefix of `log` (or lie beyond it, the board having moved on since).
+    fn board_cosigned(
+        &self,
+        log: &LogCopy,
+        origin: &str,
+        key: &VerifyingKey,
+        policy: &[(String, VerifyingKey)],
+        quorum: usize,
+    ) -> Result<Option<BoardCosigned>, ClientError> {
+        let Some(note) = self.cosigned_note()? else {
+            return Ok(None);
+        };
+        let (cp, _) =
+            Checkpoint::open_witnessed(&note, origin, key, policy, quorum).map_err(|e| {
+                ClientError::Misbehaved(format!(
+                    "the board's cosigned checkpoint does not meet the witness policy: {e}"
+                ))
+            })?;
+        if cp.size > log.checkpoint.size {
+            return Ok(Some(BoardCosigned::Beyond));
+        }
+        if log.tree.root(cp.size).ok() != Some(cp.root) {
+            return Err(ClientError::Misbehaved(format!(
+                "the board's cosigned checkpoint (size {}) is not a prefix of the log it serves: the board forked its log",
+                cp.size
+            )));
+        }
+        Ok(Some(BoardCosigned::Within(cp, note)))
+    }
+}
+
+/// The board's cosigned checkpoint, relative to a downloaded log.
+enum BoardCosigned {
+    Within(Checkpoint, String),
+    /// Newer than the log downloaded (the board moved on meanwhile).
+    Beyond,
+}
+
+/// The largest size the witnesses' latest cosigned checkpoints show their quorum covers: the
+/// `quorum`-th largest of those sizes (each witness at or above it has cosigned a checkpoint
+/// extending that prefix, once each is checked to be a prefix of one log), if enough answered.
+pub fn quorum_cover(sizes: &[u64], quorum: usize) -> Option<u64> {
+    let mut sorted = sizes.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    quorum.checked_sub(1).and_then(|i| sorted.get(i)).copied()
+}
+
+/// The names of the policy's witnesses whose valid cosignature `note` carries (none if the note
+/// is rejected under the policy).
+fn named_cosigners(note: &str, policy: &[(String, VerifyingKey)]) -> Vec<String> {
+    crate::note::cosigners(note, policy)
+        .map(|c| c.into_iter().map(|(i, _)| policy[i].0.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// How long a client waits for one witness's answer.
+const WITNESS_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the board's cosigned checkpoint may trail what the witness quorum has cosigned
+/// before the board is reported as withholding. An honest board records each cosignature as it
+/// arrives and resubmits its latest checkpoint to witnesses that missed it, so it catches up
+/// well within this.
+pub const WITHHOLDING_GRACE: Duration = Duration::from_secs(15);
+
+/// What one witness the manifest names says it last cosigned of the log.
+#[derive(Debug, Clone)]
+pub struct WitnessAnswer {
+    pub name: String,
+    /// Its latest cosigned checkpoint and the note (board-signed, carrying this witness's valid
+    /// cosignature); `Ok(None)` if it has cosigned nothing of this log yet; `Err` if it could not
+    /// be asked or its answer does not check out.
+    pub latest: Result<Option<(Checkpoint, String)>, String>,
+}
+
+/// The newest checkpoint covered by the witness quorum, as a client found it.
+#[derive(Debug, Clone)]
+pub struct Covered {
+    pub checkpoint: Checkpoint,
+    /// A board-signed note of this checkpoint carrying every cosignature gathered for it.
+    pub note: String,
+    /// The witnesses whose valid cosignature `note` carries.
+    pub cosigners: Vec<String>,
+    /// The witnesses vouching for it: those that cosigned it or a checkpoint extending it.
+    pub vouchers: Vec<String>,
+}
+
+/// What the witnesses the manifest names say of the log, and how the board's view compares.
+#[derive(Debug, Clone)]
+pub struct WitnessView {
+    /// Witnesses the manifest names, and how many must vouch.
+    pub named: usize,
+    pub quorum: usize,
+    pub answers: Vec<WitnessAnswer>,
+    /// The board's `/checkpoint/cosigned` and its note, checked (policy met, a prefix of the
+    /// log).
+    pub board_cosigned: Option<(Checkpoint, String)>,
+    /// Whether the board's cosigned checkpoint lay beyond the log downloaded.
+    pub board_cosigned_beyond: bool,
+    /// The size the witnesses' own answers show covered: the `quorum`-th largest of their
+    /// latest cosigned sizes, if at least `quorum` answered.
+    pub witnesses_cover: Option<u64>,
+    /// The newest checkpoint the quorum covers: the board's cosigned one, unless the witnesses
+    /// cover more.
+    pub covered: Option<Covered>,
+}
+
+impl WitnessView {
+    /// `(size the witnesses' quorum covers, size of the board's cosigned checkpoint)` when the
+    /// board shows an older cosigned checkpoint (or none) than what the witnesses cosigned.
+    pub fn withholding(&self) -> Option<(u64, Option<u64>)> {
+        let w = self.witnesses_cover?;
+        let b = self.board_cosigned.as_ref().map(|(c, _)| c.size);
+        (!self.board_cosigned_beyond && b.map_or(true, |b| b < w)).then_some((w, b))
+    }
+
+    /// The witnesses that could not be asked, or whose answer did not check out, with why.
+    pub fn unanswered(&self) -> Vec<(&str, &str)> {
+        self.answers
+            .iter()
+            .filter_map(|a| {
+                a.latest
+                    .as_ref()
+                    .err()
+                    .map(|e| (a.name.as_str(), e.as_str()))
+            })
+            .collect()
+    }
+}
+
+/// The election as a party sees it under the witness policy.
+pub struct Checked {
+    /// The log under the board's latest checkpoint, replayed to its end.
+    pub synced: Synced,
+    /// What the witnesses said (`None` when the manifest names none).
+    pub witnessed: Option<WitnessView>,
+    /// The election as of the newest checkpoint the witness quorum covers (of the board's
+    /// latest checkpoint when the manifest names no witnesses); `None` if nothing is covered.
+    pub decided: Option<Election>,
+}
+
+/// Asks every witness the manifest names, at once, for its latest cosigned checkpoint of this log.
+pub fn ask_witnesses(m: &Manifest, origin: &str, key: &VerifyingKey) -> Vec<WitnessAnswer> {
+    let (policy, _) = witness_policy(m);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(WITNESS_ANSWER_TIMEOUT))
+        .build()
+        .into();
+    std::thread::scope(|s| {
+        let asked: Vec<_> = m
+            .witnesses
+            .iter()
+            .map(|w| {
+                let (agent, policy) = (&agent, &policy);
+                s.spawn(move || WitnessAnswer {
+                    name: w.name.clone(),
+                    latest: ask_witness(agent, w, origin, key, policy),
+                })
+            })
+            .collect();
+        asked
+            .into_iter()
+            .zip(&m.witnesses)
+            .map(|(h, w)| {
+                h.join().unwrap_or_else(|_| WitnessAnswer {
+                    name: w.name.clone(),
+                    latest: Err("the request failed".into()),
+                })
+            })
+            .collect()
+    })
+}
+
+fn ask_witness(
+    agent: &ureq::Agent,
+    w: &urna_election::manifest::Witness,
+    origin: &str,
+    key: &VerifyingKey,
+    policy: &[(String, VerifyingKey)],
+) -> Result<Option<(Checkpoint, String)>, String> {
+    let url = format!(
+        "{}{}",
+        w.url.trim_end_matches('/'),
+        crate::witness::checkpoint_path(origin)
+    );
+    let (status, body) = answer(agent.get(&url).call(), &url).map_err(|e| match e {
+        ClientError::Unreachable { why, .. } => format!("{url} is unreachable: {why}"),
+        e => e.to_string(),
+    })?;
+    match status {
+        200 => {}
+        404 => return Ok(None),
+        s => return Err(format!("{url} answered {s}")),
+    }
+    let note = String::from_utf8(body).map_err(|_| format!("{url}: not UTF-8"))?;
+    let cp = Checkpoint::open(&note, origin, key).map_err(|e| format!("{url}: {e}"))?;
+    let by = crate::note::cosigners(&note, policy).map_err(|e| format!("{url}: {e}"))?;
+    if !by.iter().any(|(i, _)| policy[*i].0 == w.name) {
+        return Err(format!(
+            "{url}: the checkpoint does not carry {}'s cosignature",
+            w.name
+        ));
+    }
+    Ok(Some((cp, note)))
+}
+
+fn decode_entries(bytes: &[Vec<u8>]) -> Result<Vec<Entry>, ClientError> {
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            Entry::decode(b.clone())
+                .map_err(|e| ClientError::Misbehaved(format!("entry {i} does not decode: {e}")))
+        })
+        .collect()
+}
+
+/// Applies `entries` (the log's from index `offset`) to `e`.
+fn replay_from(mut e: Election, entries: &[Entry], offset: usize) -> Result<Election, ClientError> {
+    for (c, chunk) in entries.chunks(1024).enumerate() {
+        for (i, r) in e.apply_batch(chunk).into_iter().enumerate() {
+            if let Err(r) = r {
+                return Err(ClientError::Misbehaved(format!(
+                    "entry {} ({}) on the log is not admissible: {r}",
+                    offset + c * 1024 + i,
+                    chunk[i].kind()
+                )));
+            }
+        }
+    }
+    Ok(e)
+}
+
+fn synced(
+    origin: String,
+    key: VerifyingKey,
+    log: LogCopy,
+    entries: Vec<Entry>,
+    election: Election,
+) -> Result<Synced, ClientError> {
+    if let Some(m) = election.manifest() {
+        if m.board_key != key {
+            return Err(ClientError::Misbehaved(
+                "the manifest names a different board key".into(),
+            ));
+        }
+    }
+    Ok(Synced {
+        origin,
+        key,
+        log,
+        entries,
+        election,
+    })
+}
+
+/// The manifest of a `Setup` entry's bytes (not validated: the replay does that).
+fn manifest_of(entry: &[u8]) -> Option<Manifest> {
+    let e = Entry::decode(entry.to_vec()).ok()?;
+    match Payload::decode(e.kind(), e.payload()).ok()? {
+        Payload::Setup(m) => Some(*m),
+        _ => None,
     }
 }
 
@@ -456,4 +889,20 @@ fn error_message(body: &[u8]) -> String {
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_string))
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quorum_cover;
+
+    #[test]
+    fn the_quorum_covers_the_quorum_th_largest_size_the_witnesses_cosigned() {
+        // Witnesses at 12, 11 and 10 with a quorum of 2: the first 11 entries are vouched for
+        // by two (the witness at 12 cosigned an extension of them).
+        assert_eq!(quorum_cover(&[10, 12, 11], 2), Some(11));
+        assert_eq!(quorum_cover(&[10, 12], 2), Some(10));
+        assert_eq!(quorum_cover(&[12], 2), None);
+        assert_eq!(quorum_cover(&[7, 7, 7], 3), Some(7));
+        assert_eq!(quorum_cover(&[7], 0), None);
+    }
 }

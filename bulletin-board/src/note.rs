@@ -34,6 +34,10 @@ pub enum NoteError {
         "the checkpoint carries valid cosignatures from {got} of the witnesses, {need} needed"
     )]
     NoQuorum { got: usize, need: usize },
+    /// A line by a named witness's key (its name and key ID) that does not verify: the whole
+    /// note is rejected, as C2SP signed-note says, even if the quorum is met without it.
+    #[error("the cosignature by witness {0:?} does not verify, so the note is rejected")]
+    BadCosignature(String),
 }
 
 /// The 4-byte key ID of an Ed25519 note key: `SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[..4]`.
@@ -97,38 +101,79 @@ pub fn split_note(note: &str) -> Result<(String, Vec<&str>), NoteError> {
 }
 
 /// The witnesses (indices into `witnesses`) whose valid cosignature the note carries, with the
-/// time each one signed at. Lines by unknown keys are ignored, as signed-note requires.
+/// time each one signed at. Lines by unknown keys (another name, or a named witness's name with
+/// another key ID) are ignored; a line by a named witness's key that does not verify rejects the
+/// whole note (`BadCosignature`), even when the others meet the quorum (specs/board.md §6).
 pub fn cosigners(
     note: &str,
     witnesses: &[(String, VerifyingKey)],
 ) -> Result<Vec<(usize, u64)>, NoteError> {
     let (body, lines) = split_note(note)?;
-    Ok(witnesses
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (name, key))| {
-            lines
-                .iter()
-                .find_map(|l| verify_cosignature(&body, l, name, key))
-                .map(|t| (i, t))
-        })
-        .collect())
+    let mut out = Vec::new();
+    for (i, (name, key)) in witnesses.iter().enumerate() {
+        let mut valid = None;
+        for l in &lines {
+            match cosignature_line(&body, l, name, key) {
+                LineBy::Other => {}
+                LineBy::Valid(t) => {
+                    valid.get_or_insert(t);
+                }
+                LineBy::Invalid => return Err(NoteError::BadCosignature(name.clone())),
+            }
+        }
+        if let Some(t) = valid {
+            out.push((i, t));
+        }
+    }
+    Ok(out)
+}
+
+/// What one signature line is with respect to one witness's cosigning key.
+enum LineBy {
+    /// Not by this key: another name, or the same name with another key ID.
+    Other,
+    /// A valid `cosignature/v1` by this key, signed at this time.
+    Valid(u64),
+    /// By this key's name and key ID (or unreadable under its name), and it does not verify.
+    Invalid,
+}
+
+fn cosignature_line(body: &str, line: &str, name: &str, key: &VerifyingKey) -> LineBy {
+    let Some((n, b64)) = line
+        .strip_prefix(EM_DASH_SPACE)
+        .and_then(|r| r.rsplit_once(' '))
+    else {
+        return LineBy::Other;
+    };
+    if n != name {
+        return LineBy::Other;
+    }
+    let Some(blob) = B64.decode(b64).ok().filter(|b| b.len() >= 4) else {
+        return LineBy::Invalid;
+    };
+    if blob[..4] != cosigner_key_id(name, key) {
+        return LineBy::Other;
+    }
+    let (Ok(time), Ok(sig)) = (
+        <[u8; 8]>::try_from(blob.get(4..12).unwrap_or_default()),
+        <[u8; 64]>::try_from(blob.get(12..).unwrap_or_default()),
+    ) else {
+        return LineBy::Invalid;
+    };
+    let time = u64::from_be_bytes(time);
+    match key.verify(cosigned_message(body, time).as_bytes(), &Signature(sig)) {
+        Ok(()) => LineBy::Valid(time),
+        Err(_) => LineBy::Invalid,
+    }
 }
 
 /// The time of a signature line if it is a valid `cosignature/v1` by witness `name` with `key`
 /// on the checkpoint `body`.
 pub fn verify_cosignature(body: &str, line: &str, name: &str, key: &VerifyingKey) -> Option<u64> {
-    let (n, b64) = line.strip_prefix(EM_DASH_SPACE)?.rsplit_once(' ')?;
-    let blob = B64.decode(b64).ok()?;
-    if n != name || blob.len() != 76 || blob[..4] != cosigner_key_id(name, key) {
-        return None;
+    match cosignature_line(body, line, name, key) {
+        LineBy::Valid(t) => Some(t),
+        LineBy::Other | LineBy::Invalid => None,
     }
-    let time = u64::from_be_bytes(blob[4..12].try_into().ok()?);
-    let mut sig = [0u8; 64];
-    sig.copy_from_slice(&blob[12..]);
-    key.verify(cosigned_message(body, time).as_bytes(), &Signature(sig))
-        .ok()
-        .map(|()| time)
 }
 
 /// Adds signature lines to a signed note (skipping lines it already carries).
@@ -175,8 +220,8 @@ impl Checkpoint {
         )
     }
 
-    /// Parses a signed checkpoint and verifies the signature by `key` named `origin`. Other
-    /// signature lines (witness cosignatures) are ignored.
+    /// Parses a signed checkpoint and verifies the signature by `key` named `origin`. Lines by
+    /// other keys (witness cosignatures) are ignored here; every line by this key must verify.
     pub fn open(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, NoteError> {
         let (body, lines) = split_note(note)?;
         let cp = Checkpoint::parse_body(&body)?;
@@ -187,6 +232,9 @@ impl Checkpoint {
             });
         }
         let id = key_id(origin, key);
+        // Every line by the board's key (its name and key ID) must verify, not only the first:
+        // a failing signature from a known key rejects the note (C2SP signed-note).
+        let mut signed = false;
         for line in lines {
             let rest = line
                 .strip_prefix(EM_DASH_SPACE)
@@ -197,17 +245,23 @@ impl Checkpoint {
             let blob = B64
                 .decode(b64)
                 .map_err(|_| NoteError::Malformed("signature is not base64"))?;
-            if name != origin || blob.len() != 68 || blob[..4] != id {
+            if blob.len() < 4 {
+                return Err(NoteError::Malformed("signature shorter than a key ID"));
+            }
+            if name != origin || blob[..4] != id {
                 continue;
             }
-            let mut s = [0u8; 64];
-            s.copy_from_slice(&blob[4..]);
-            return key
-                .verify(body.as_bytes(), &Signature(s))
-                .map(|()| cp)
-                .map_err(|_| NoteError::BadSignature(origin.into()));
+            let s = <[u8; 64]>::try_from(&blob[4..])
+                .map_err(|_| NoteError::BadSignature(origin.into()))?;
+            key.verify(body.as_bytes(), &Signature(s))
+                .map_err(|_| NoteError::BadSignature(origin.into()))?;
+            signed = true;
         }
-        Err(NoteError::NoSignature(origin.into()))
+        if signed {
+            Ok(cp)
+        } else {
+            Err(NoteError::NoSignature(origin.into()))
+        }
     }
 
     /// Opens a checkpoint under the board's key and the witness policy: at least `quorum` of
@@ -422,14 +476,18 @@ mod tests {
             Checkpoint::open_witnessed(&cosigned, &cp.origin, &board.verifying_key(), &policy, 3),
             Err(NoteError::NoQuorum { got: 2, need: 3 })
         );
-        // A cosignature over another checkpoint does not count; nor one by an unknown key.
+        // A named witness's cosignature over another checkpoint fails on this one: the note is
+        // rejected. One by an unknown key does not count.
         let other = Checkpoint {
             size: 6,
             ..cp.clone()
         }
         .body();
         let stray = add_signature_lines(&note, &cosign(&other, &ws[2].0, &ws[2].1, 1));
-        assert!(cosigners(&stray, &policy).unwrap().is_empty());
+        assert_eq!(
+            cosigners(&stray, &policy),
+            Err(NoteError::BadCosignature(ws[2].0.clone()))
+        );
         let stranger = SigningKey::from_seed(&[99; 32]);
         let unknown = add_signature_lines(&note, &cosign(&body, &ws[2].0, &stranger, 1));
         assert!(cosigners(&unknown, &policy).unwrap().is_empty());
@@ -438,6 +496,101 @@ mod tests {
             cosigners(&note, &[(cp.origin.clone(), board.verifying_key())])
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    /// Flips one bit of the signature in the `nth` line (0-based) of a note's signature block.
+    fn flip_line(note: &str, nth: usize) -> String {
+        let (body, lines) = split_note(note).unwrap();
+        let mut out = format!("{body}\n");
+        for (i, l) in lines.iter().enumerate() {
+            if i == nth {
+                let (head, b64) = l.rsplit_once(' ').unwrap();
+                let mut blob = B64.decode(b64).unwrap();
+                let last = blob.len() - 1;
+                blob[last] ^= 1;
+                out.push_str(&format!("{head} {}\n", B64.encode(blob)));
+            } else {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_failing_line_by_a_named_key_rejects_the_note_even_with_the_quorum_met() {
+        let board = SigningKey::from_seed(&[1; 32]);
+        let cp = Checkpoint {
+            origin: "vote.example.org/x".into(),
+            size: 5,
+            root: [9; 32],
+        };
+        let note = cp.sign(&board);
+        let (body, _) = split_note(&note).unwrap();
+        let ws: Vec<(String, SigningKey)> = (0..3u8)
+            .map(|i| {
+                (
+                    format!("w{i}.example"),
+                    SigningKey::from_seed(&[20 + i; 32]),
+                )
+            })
+            .collect();
+        let policy: Vec<(String, VerifyingKey)> = ws
+            .iter()
+            .map(|(n, k)| (n.clone(), k.verifying_key()))
+            .collect();
+        let mut all = note.clone();
+        for (n, k) in &ws {
+            all = add_signature_lines(&all, &cosign(&body, n, k, 7));
+        }
+        assert_eq!(cosigners(&all, &policy).unwrap().len(), 3);
+        // Line 0 is the board's; line 2 is witness 1's. Two valid cosignatures remain (quorum
+        // 2), yet the note is rejected.
+        let forged = flip_line(&all, 2);
+        assert_eq!(
+            cosigners(&forged, &policy),
+            Err(NoteError::BadCosignature("w1.example".into()))
+        );
+        assert_eq!(
+            Checkpoint::open_witnessed(&forged, &cp.origin, &board.verifying_key(), &policy, 2),
+            Err(NoteError::BadCosignature("w1.example".into()))
+        );
+        // A second, failing line by a witness that also signed validly: rejected as well.
+        let twice = add_signature_lines(&all, &cosign(&body, &ws[0].0, &ws[0].1, 8));
+        let bad_twin = flip_line(&twice, 4);
+        assert!(matches!(
+            cosigners(&bad_twin, &policy),
+            Err(NoteError::BadCosignature(_))
+        ));
+        // A witness's line truncated to its key ID: it claims the key, and fails.
+        let id_only = format!(
+            "{all}\u{2014} w2.example {}\n",
+            B64.encode(cosigner_key_id("w2.example", &ws[2].1.verifying_key()))
+        );
+        assert!(matches!(
+            cosigners(&id_only, &policy),
+            Err(NoteError::BadCosignature(_))
+        ));
+        // Failing lines by keys the policy does not name are ignored: another name, or a named
+        // witness's name with another key ID.
+        let stranger = SigningKey::from_seed(&[99; 32]);
+        let other_name = flip_line(
+            &add_signature_lines(&all, &cosign(&body, "nobody.example", &stranger, 1)),
+            4,
+        );
+        assert_eq!(cosigners(&other_name, &policy).unwrap().len(), 3);
+        let other_key = flip_line(
+            &add_signature_lines(&all, &cosign(&body, &ws[1].0, &stranger, 1)),
+            4,
+        );
+        assert_eq!(cosigners(&other_key, &policy).unwrap().len(), 3);
+        // The board's own key: a second board line that fails rejects the checkpoint too.
+        let twice_signed = format!("{note}{}", note.lines().last().unwrap());
+        let twice_signed = flip_line(&format!("{twice_signed}\n"), 1);
+        assert_eq!(
+            Checkpoint::open(&twice_signed, &cp.origin, &board.verifying_key()),
+            Err(NoteError::BadSignature(cp.origin.clone()))
         );
     }
 

@@ -51,10 +51,15 @@ pub struct AppState {
 
 /// How long the board waits for a witness before going on without it.
 const WITNESS_TIMEOUT: Duration = Duration::from_secs(5);
+/// While a witness has not cosigned the latest checkpoint, it is asked again after this, doubling
+/// up to [`WITNESS_RETRY_MAX`]: a witness that was down catches up without new entries.
+const WITNESS_RETRY: Duration = Duration::from_secs(1);
+const WITNESS_RETRY_MAX: Duration = Duration::from_secs(8);
 
 /// Submits the latest checkpoint to the manifest's witnesses whenever it changes (C2SP
-/// tlog-witness), and records their cosignatures. Slow or absent witnesses delay only the
-/// cosigned checkpoint, never admission.
+/// tlog-witness), and again to those that have not cosigned it yet, recording each
+/// cosignature as it arrives. Slow or absent witnesses delay only the cosigned checkpoint,
+/// never admission.
 fn witness_loop(board: Arc<RwLock<Board>>, wake: std::sync::mpsc::Receiver<()>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -62,33 +67,62 @@ fn witness_loop(board: Arc<RwLock<Board>>, wake: std::sync::mpsc::Receiver<()>) 
         .build()
         .into();
     let last_sizes: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
-    while wake.recv().is_ok() {
-        while wake.try_recv().is_ok() {}
+    let mut retry: Option<Duration> = None;
+    loop {
+        // Some(true): a new checkpoint; Some(false): time to retry; None: the board stopped.
+        let woke = match retry {
+            None => wake.recv().ok().map(|()| true),
+            Some(after) => match wake.recv_timeout(after) {
+                Ok(()) => Some(true),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Some(false),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+            },
+        };
+        let Some(mut new_checkpoint) = woke else {
+            return;
+        };
+        while wake.try_recv().is_ok() {
+            new_checkpoint = true;
+        }
         let job = board.read().ok().and_then(|b| {
-            let (witnesses, _) = b.witness_policy()?;
-            Some((witnesses, b.checkpoint().to_string(), b.size()))
+            b.witness_policy()?;
+            Some((b.uncosigned_by(), b.checkpoint().to_string(), b.size()))
         });
         let Some((witnesses, note, size)) = job else {
+            retry = None;
             continue;
         };
-        let lines: Vec<String> = std::thread::scope(|s| {
-            let handles: Vec<_> = witnesses
-                .iter()
-                .map(|w| {
-                    let (agent, board, note, last_sizes) = (&agent, &board, &note, &last_sizes);
-                    s.spawn(move || ask_witness(agent, board, w, note, size, last_sizes))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .filter_map(|h| h.join().ok().flatten())
-                .collect()
-        });
-        if let Ok(mut b) = board.write() {
-            // Durable storage of the cosigned checkpoint failing is not fatal to admission;
-            // it is retried with the next checkpoint.
-            let _ = b.record_cosignatures(&note, &lines.concat());
+        if witnesses.is_empty() {
+            retry = None;
+            continue;
         }
+        let collected = Mutex::new(String::new());
+        std::thread::scope(|s| {
+            for w in &witnesses {
+                let (agent, board, note, last_sizes, collected) =
+                    (&agent, &board, &note, &last_sizes, &collected);
+                s.spawn(move || {
+                    let Some(line) = ask_witness(agent, board, w, note, size, last_sizes) else {
+                        return;
+                    };
+                    // Recorded at once, so the cosigned checkpoint never waits for a slow
+                    // witness. Failing to store it durably is not fatal to admission; it is
+                    // retried with the next checkpoint.
+                    if let Ok(mut lines) = collected.lock() {
+                        lines.push_str(&line);
+                        if let Ok(mut b) = board.write() {
+                            let _ = b.record_cosignatures(note, &lines);
+                        }
+                    }
+                });
+            }
+        });
+        let missing = board.read().is_ok_and(|b| !b.uncosigned_by().is_empty());
+        retry = match (missing, retry) {
+            (false, _) => None,
+            (true, Some(after)) if !new_checkpoint => Some((after * 2).min(WITNESS_RETRY_MAX)),
+            (true, _) => Some(WITNESS_RETRY),
+        };
     }
 }
 

@@ -7,6 +7,9 @@
 //!   `200` with cosignature lines; `400` malformed or old > new; `403` no valid log signature;
 //!   `404` unknown origin; `409` old size is not the last cosigned size (body: that size,
 //!   `text/x.tlog.size`) or same size with another root; `422` the consistency proof fails.
+//! - `GET /checkpoint/<origin>` (origin percent-encoded as a path): the checkpoint last cosigned
+//!   for that log, as the log signed it, with this witness's cosignature line; `404` if none.
+//!   Clients ask every witness for it instead of taking the log's word for what was cosigned.
 //! - `GET /state` (JSON): per log, the last cosigned size and root.
 //! - `GET /evidence` (JSON): conflicting checkpoint pairs.
 
@@ -27,6 +30,21 @@ use urna_crypto::sign::{SigningKey, VerifyingKey};
 
 use crate::merkle::{verify_consistency, Hash};
 use crate::note::{cosign, split_note, Checkpoint};
+
+/// The path, under a witness's URL, of its latest cosigned checkpoint of the log `origin`:
+/// `/checkpoint/<origin>` with every byte outside RFC 3986's unreserved characters and `/`
+/// percent-encoded.
+pub fn checkpoint_path(origin: &str) -> String {
+    let mut p = String::from("/checkpoint/");
+    for b in origin.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            p.push(char::from(b));
+        } else {
+            p.push_str(&format!("%{b:02X}"));
+        }
+    }
+    p
+}
 
 /// Parses a note verifier key `name+hex(key id)+base64(0x01 ‖ key)` (what `urna board init`
 /// prints), checking the key ID.
@@ -52,6 +70,9 @@ pub struct LogState {
     pub root: String,
     /// The signed checkpoint last cosigned.
     pub note: String,
+    /// This witness's cosignature line on it (empty in state written before it was kept).
+    #[serde(default)]
+    pub cosignature: String,
 }
 
 /// Two signed views of one log that cannot both be true.
@@ -246,16 +267,41 @@ impl Witness {
             )?;
             return Err(Refusal::BadProof);
         }
+        let line = cosign(&body, &self.name, &self.key, now());
         st.logs.insert(
             origin.clone(),
             LogState {
                 size: cp.size,
                 root: B64.encode(cp.root),
                 note: note.to_string(),
+                cosignature: line.clone(),
             },
         );
         self.persist(&st).map_err(Refusal::Storage)?;
-        Ok(cosign(&body, &self.name, &self.key, now()))
+        Ok(line)
+    }
+
+    /// The checkpoint of `origin` this witness last cosigned: its body, the log's valid signature
+    /// line(s) and this witness's cosignature line (other lines it was sent are dropped).
+    pub fn latest(&self, origin: &str) -> Option<String> {
+        let key = self.logs.get(origin)?;
+        let known = self.state.lock().ok()?.logs.get(origin).cloned()?;
+        let (body, lines) = split_note(&known.note).ok()?;
+        let mut out = format!("{body}\n");
+        for l in lines {
+            if Checkpoint::open(&format!("{body}\n{l}\n"), origin, key).is_ok() {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        if known.cosignature.is_empty() {
+            // State from before the line was kept: this witness cosigned this checkpoint
+            // already, so cosigning it again now commits it to nothing new.
+            out.push_str(&cosign(&body, &self.name, &self.key, now()));
+        } else {
+            out.push_str(&known.cosignature);
+        }
+        Some(out)
     }
 
     pub fn state_json(&self) -> serde_json::Value {
@@ -297,9 +343,31 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: String) -> Response
     }
 }
 
+async fn latest(
+    State(w): State<Arc<Witness>>,
+    axum::extract::Path(origin): axum::extract::Path<String>,
+) -> Response {
+    // Read by voters' browsers on other origins (the booth), so readable cross-origin.
+    let cors = (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    match w.latest(&origin) {
+        Some(note) => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), cors],
+            note,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [cors],
+            "no checkpoint of that log has been cosigned\n",
+        )
+            .into_response(),
+    }
+}
+
 pub fn router(w: Arc<Witness>) -> Router {
     Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
+        .route("/checkpoint/{*origin}", get(latest))
         .route(
             "/state",
             get(|State(w): State<Arc<Witness>>| async move { Json(w.state_json()) }),
@@ -328,5 +396,87 @@ mod tests {
             );
         }
         assert_eq!(parse_vkey("a+00000000+AQ=="), None);
+    }
+
+    #[test]
+    fn checkpoint_paths_percent_encode_all_but_unreserved_and_slash() {
+        assert_eq!(
+            checkpoint_path("vote.example.org/2026/council"),
+            "/checkpoint/vote.example.org/2026/council"
+        );
+        assert_eq!(checkpoint_path("a b:c+d"), "/checkpoint/a%20b%3Ac%2Bd");
+    }
+
+    #[tokio::test]
+    async fn the_latest_cosigned_checkpoint_is_served_with_this_witness_cosignature() {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().unwrap();
+        let origin = "vote.example.org/2026/council";
+        let board = SigningKey::from_seed(&[1; 32]);
+        let witness_key = SigningKey::from_seed(&[2; 32]);
+        let w = Arc::new(
+            Witness::open(
+                dir.path(),
+                "w.example",
+                witness_key.clone(),
+                [(origin.to_string(), board.verifying_key())].into(),
+            )
+            .unwrap(),
+        );
+        let get = |path: String| {
+            let app = router(Arc::clone(&w));
+            async move {
+                let r = app
+                    .oneshot(
+                        axum::http::Request::get(path)
+                            .body(axum::body::Body::empty())
+                            .unwrap(),
+                    )
+                    .await
+                    .unwrap();
+                let cors = r
+                    .headers()
+                    .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                    .cloned();
+                let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+                (String::from_utf8(body.to_vec()).unwrap(), cors)
+            }
+        };
+        assert!(w.latest(origin).is_none());
+        let cp = Checkpoint {
+            origin: origin.into(),
+            size: 3,
+            root: [5; 32],
+        };
+        // Sent with a forged line claiming another witness: not passed on.
+        let sent = format!("{}\u{2014} w2.example AAAAAAAA\n", cp.sign(&board));
+        let line = w.add_checkpoint(&format!("old 0\n\n{sent}")).unwrap();
+        let policy = [("w.example".to_string(), witness_key.verifying_key())];
+        for path in [
+            checkpoint_path(origin),
+            "/checkpoint/vote.example.org%2F2026%2Fcouncil".to_string(),
+        ] {
+            let (note, cors) = get(path).await;
+            assert_eq!(note, format!("{}{line}", cp.sign(&board)));
+            assert_eq!(cors.unwrap(), "*");
+            let (opened, who) =
+                Checkpoint::open_witnessed(&note, origin, &board.verifying_key(), &policy, 1)
+                    .unwrap();
+            assert_eq!((opened, who), (cp.clone(), vec![0]));
+        }
+        // The state survives a restart, line and all.
+        drop(w);
+        let again = Witness::open(
+            dir.path(),
+            "w.example",
+            witness_key,
+            [(origin.to_string(), board.verifying_key())].into(),
+        )
+        .unwrap();
+        assert_eq!(
+            again.latest(origin).unwrap(),
+            format!("{}{line}", cp.sign(&board))
+        );
+        assert!(again.latest("other.example").is_none());
     }
 }

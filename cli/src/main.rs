@@ -21,12 +21,20 @@ mod secrets;
 mod trustee;
 mod voter;
 
+/// The exit statuses, as `--help` states them.
+const EXIT_STATUS: &str = "Exit status: 0 done (verified); 1 no: the command ran and the answer \
+is no or it could not be done (already done, the wrong phase, refused by the board, a failed check \
+or verification, a party's answers that do not check out, a wrong passphrase); 2 error: bad usage or \
+an input file that is not what it should be, or I/O (a file, the board unreachable); 3 (`urna \
+receipt check` only) voting has closed and no checkpoint the witness quorum cosigned includes the \
+ballot.\n\nPassphrases of sealed key files are asked on the terminal, or taken from URNA_PASSPHRASE.";
+
 #[derive(Parser)]
 #[command(
     name = "urna",
     version,
     about = "End-to-end verifiable elections: one command for every role",
-    after_help = "Exit status: 0 done (verified); 1 no: the command ran and the answer is no or it could not be done (already done, the wrong phase, refused by the board, a failed check, a wrong passphrase); 2 error: bad usage or an input file that is not what it should be, or I/O (a file, the board unreachable).\n\nPassphrases of sealed key files are asked on the terminal, or taken from URNA_PASSPHRASE."
+    after_help = EXIT_STATUS
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -141,6 +149,14 @@ enum Command {
         json: bool,
     },
     /// Re-verify a whole election, from an exported record file or from its board.
+    ///
+    /// From a board whose manifest names witnesses, the witnesses are asked for their latest
+    /// cosigned checkpoint and the log is verified up to the newest checkpoint their quorum
+    /// cosigned; a board whose cosigned checkpoint lags theirs fails as withholding. The first
+    /// lines say how many entries were verified and whether the Result is among them.
+    #[command(
+        after_help = "Exit status: 0 verified; 1 not verified; 2 the verification could not run (usage, I/O, an unreachable board)."
+    )]
     Verify {
         /// An exported record (`urna record export`); or use --board.
         record: Option<PathBuf>,
@@ -157,6 +173,10 @@ enum Command {
         /// A voter's receipt (repeatable): also confirm its ballot was counted (or superseded).
         #[arg(long)]
         voter_receipt: Vec<PathBuf>,
+        /// Fail unless the verified (cosigned) log contains the Result: the election is over
+        /// and its outcome is what was verified.
+        #[arg(long = "final")]
+        final_: bool,
         /// Print the verification report as one JSON object.
         #[arg(long)]
         json: bool,
@@ -458,7 +478,15 @@ enum RecordCommand {
 
 #[derive(Subcommand)]
 enum ReceiptCommand {
-    /// Check a receipt: offline (proof and signature), or against the board's current log.
+    /// Check a receipt: offline (proof and signature), or against the board's log.
+    ///
+    /// With --board, when the manifest names witnesses, the witnesses are asked what they
+    /// cosigned, and what became of the ballot (counted, superseded, challenged) is decided only
+    /// on the newest checkpoint their quorum cosigned. A ballot they have not yet confirmed is
+    /// normal while voting is open (run the check again later); after the close it is a failure.
+    #[command(
+        after_help = "Exit status: 0 the ballot's standing was confirmed, or it is recorded and awaits the witnesses while voting is open; 1 the check failed (the receipt, the board's log or the board's cosigned view does not check out: a fork, a dropped ballot, withholding); 2 the check could not run (usage, I/O, an unreachable board); 3 voting has closed and no checkpoint the witness quorum cosigned includes the ballot."
+    )]
     Check {
         /// The receipt file `urna vote` saved (or the booth downloaded).
         receipt: PathBuf,
@@ -493,25 +521,122 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// The log as observers take it: up to the latest checkpoint the witness quorum cosigned when
-/// the manifest names witnesses (the policy is then checked by the verifier), else the latest.
-fn fetch_for_observer(
+/// What an observer takes from a board: the log up to the newest checkpoint whose note carries
+/// the witness quorum's cosignatures (the latest when the manifest names no witnesses), what
+/// the witnesses said, and what failed on the way (withholding, or a log contradicting them).
+struct Observed {
+    note: String,
+    size: u64,
+    log: urna_board::client::LogCopy,
+    view: Option<urna_board::client::WitnessView>,
+    problem: Option<(&'static str, String)>,
+}
+
+const FRESHNESS: &str = "the board shows the newest checkpoint the witnesses cosigned";
+const AGREES: &str = "the board's log agrees with what the witnesses cosigned";
+
+fn observe(
     client: &BoardClient,
     origin: &str,
     key: &urna_crypto::sign::VerifyingKey,
-) -> Result<urna_board::client::LogCopy> {
-    let latest = client.fetch_log(origin, key)?;
-    let witnessed = manifest_of(&latest.entries).is_some_and(|m| !m.witnesses.is_empty());
-    if !witnessed {
-        return Ok(latest);
-    }
-    match client.cosigned_note()? {
-        Some(note) => {
-            let cp = urna_board::note::Checkpoint::open(&note, origin, key)?;
-            Ok(client.fetch_log_under(cp, note)?)
+) -> Result<Observed> {
+    let (log, view) = client.fetch_witnessed_log(origin, key)?;
+    let latest = (log.note.clone(), log.checkpoint.size);
+    let (view, problem) = match view {
+        None => (None, None),
+        Some(Err(urna_board::client::ClientError::Misbehaved(why))) => (None, Some((AGREES, why))),
+        Some(Err(e)) => return Err(e.into()),
+        Some(Ok(v)) => {
+            let problem = v.withholding().map(|(w, b)| {
+                (
+                    FRESHNESS,
+                    format!(
+                        "the board is withholding: the witnesses have cosigned its log up to {w} entries, but its cosigned checkpoint has {} (it lags the witnesses)",
+                        b.map_or("not been published".to_string(), |b| format!("only {b}"))
+                    ),
+                )
+            });
+            (Some(v), problem)
         }
-        // Nothing cosigned yet: the latest checkpoint, which will fail the witness check.
-        None => Ok(latest),
+    };
+    // The newest note carrying the quorum's cosignatures itself: the covered checkpoint, or
+    // the board's own when it withholds a newer one.
+    let (note, size) = match &view {
+        None => latest,
+        Some(v) => {
+            let covered = v
+                .covered
+                .as_ref()
+                .filter(|c| c.cosigners.len() >= v.quorum && problem.is_none())
+                .map(|c| (c.note.clone(), c.checkpoint.size));
+            let board = v.board_cosigned.as_ref().map(|(c, n)| (n.clone(), c.size));
+            covered.or(board).unwrap_or(latest)
+        }
+    };
+    Ok(Observed {
+        note,
+        size,
+        log,
+        view,
+        problem,
+    })
+}
+
+/// Fills the report with what the witnesses said and what the observer found on the way.
+fn witness_checks(report: &mut urna_verifier::Report, o: &Observed) {
+    report.latest_size = Some(o.log.checkpoint.size);
+    if let Some(v) = &o.view {
+        if let Some(w) = report.witnesses.as_mut() {
+            w.answers = v
+                .answers
+                .iter()
+                .map(|a| urna_verifier::WitnessAnswer {
+                    name: a.name.clone(),
+                    size: a
+                        .latest
+                        .as_ref()
+                        .ok()
+                        .and_then(|l| l.as_ref().map(|(c, _)| c.size)),
+                    error: a.latest.as_ref().err().cloned(),
+                })
+                .collect();
+            w.witnesses_cover = v.witnesses_cover;
+            w.board_cosigned = v.board_cosigned.as_ref().map(|(c, _)| c.size);
+        }
+        for (name, why) in v.unanswered() {
+            report
+                .warnings
+                .push(format!("witness {name} could not be asked: {why}"));
+        }
+        if v.witnesses_cover.is_none() {
+            report.warnings.push(format!(
+                "fewer than {} witnesses answered: whether the board shows their newest cosigned checkpoint is unconfirmed",
+                v.quorum
+            ));
+        }
+    }
+    match (&o.problem, &o.view) {
+        (Some((name, why)), _) => report.check_first(name, Err(why.clone())),
+        (None, Some(v)) => {
+            let sizes = v
+                .answers
+                .iter()
+                .map(|a| match &a.latest {
+                    Ok(Some((c, _))) => format!("{} {}", a.name, c.size),
+                    Ok(None) => format!("{} none", a.name),
+                    Err(_) => format!("{} no answer", a.name),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            report.check_first(
+                FRESHNESS,
+                Ok(format!(
+                    "checkpoint {} is the newest their quorum covers (their latest: {sizes})",
+                    o.size
+                )),
+            );
+        }
+        (None, None) => {}
     }
 }
 
@@ -521,10 +646,15 @@ fn verify_cmd(
     checkpoints: &[PathBuf],
     board_key: Option<&str>,
     receipts: &[PathBuf],
+    final_: bool,
     json: bool,
 ) -> Result<bool> {
     let pinned = board_key.map(parse_board_key).transpose()?;
-    let (origin, key, note, entries, key_source) = match (record, board) {
+    let mut earlier = checkpoints
+        .iter()
+        .map(|p| secrets::read(p))
+        .collect::<Result<Vec<_>>>()?;
+    let (origin, key, note, entries, key_source, observed) = match (record, board) {
         (Some(path), _) => {
             let f =
                 std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -544,7 +674,7 @@ fn verify_cmd(
                     "taken from the record's own manifest (pin it with --board-key)",
                 ),
             };
-            (origin, key, rec.checkpoint, rec.entries, source)
+            (origin, key, rec.checkpoint, rec.entries, source, None)
         }
         (None, Some(url)) => {
             let client = BoardClient::new(url);
@@ -556,15 +686,38 @@ fn verify_cmd(
                     "as the board states it, checked against its manifest",
                 ),
             };
-            let copy = fetch_for_observer(&client, &origin, &key)?;
-            (origin, key, copy.note, copy.entries, source)
+            let mut o = observe(&client, &origin, &key)?;
+            let size = o.size as usize;
+            let entries = o
+                .log
+                .entries
+                .drain(..size.min(o.log.entries.len()))
+                .collect();
+            (origin, key, o.note.clone(), entries, source, Some(o))
         }
         (None, None) => bail!("give a record file or --board"),
     };
-    let earlier = checkpoints
-        .iter()
-        .map(|p| secrets::read(p))
-        .collect::<Result<Vec<_>>>()?;
+    // Checkpoints kept from past the cosigned part verified are checked against the board's
+    // latest log instead (it holds them, if the board kept its history).
+    let mut past = Vec::new();
+    if let Some(o) = &observed {
+        earlier.retain(|n| {
+            match urna_board::note::Checkpoint::open(n, &origin, &key) {
+                Ok(c) if c.size > o.size => {
+                    let res = if c.size > o.log.checkpoint.size {
+                        Err(format!("a kept checkpoint has size {}, larger than the board's latest log ({})", c.size, o.log.checkpoint.size))
+                    } else if o.log.tree.root(c.size).ok() != Some(c.root) {
+                        Err(format!("a kept checkpoint (size {}) is not a prefix of the board's log: the board forked its log", c.size))
+                    } else {
+                        Ok(format!("size {} is a prefix of the board's latest log (past the cosigned part verified)", c.size))
+                    };
+                    past.push(res);
+                    false
+                }
+                _ => true,
+            }
+        });
+    }
     let receipts = receipts
         .iter()
         .map(|p| {
@@ -591,9 +744,38 @@ fn verify_cmd(
                 .into(),
         );
     }
+    for res in past {
+        match res {
+            Ok(d) => report.pass("consistent with an earlier checkpoint", d),
+            Err(e) => report.fail("consistent with an earlier checkpoint", e),
+        }
+    }
+    match &observed {
+        Some(o) => witness_checks(&mut report, o),
+        None if report.witnesses.is_some() => report.warnings.push(
+            "a record file cannot show whether the witnesses have cosigned a newer checkpoint; verify from the board (--board) for that"
+                .into(),
+        ),
+        None => {}
+    }
+    if final_ {
+        let name = "the verified log contains the Result (--final)";
+        if report.includes_result {
+            report.pass(name, "the election is finished".into());
+        } else {
+            report.fail(
+                name,
+                format!(
+                    "the verified log of {} entries does not contain the Result",
+                    report.size
+                ),
+            );
+        }
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        print!("{}", report.summary());
         println!("board key {} ({key_source})", hex::encode(key.as_bytes()));
         print!("{}", report.to_text(manifest.as_ref()));
     }
@@ -632,7 +814,7 @@ fn run(cli: Cli) -> Result<u8> {
                 data,
                 json,
             })? {
-                bail!("the demo election did not verify");
+                return Err(outcome::CheckFailed("the demo election did not verify".into()).into());
             }
             Ok(0)
         }
@@ -730,7 +912,7 @@ fn run(cli: Cli) -> Result<u8> {
                     json,
                 },
         } => {
-            let (text, standing) = voter::check_receipt(&receipt, board.as_deref())?;
+            let (text, standing, status) = voter::check_receipt(&receipt, board.as_deref())?;
             if json {
                 let r = urna_voter::receipt::BallotReceipt::parse(&secrets::read(&receipt)?)?;
                 print_json(&serde_json::json!({
@@ -738,40 +920,58 @@ fn run(cli: Cli) -> Result<u8> {
                     "entry": r.receipt.index,
                     "checked_against_board": board.is_some(),
                     "standing": standing,
+                    "confirmed_by_witnesses": status == 0 && standing.is_some(),
                     "report": text.lines().collect::<Vec<_>>(),
                 }))?;
             } else {
                 println!("{text}");
             }
-            Ok(0)
+            Ok(status)
         }
         Command::Record {
             command: RecordCommand::Export { board, out, json },
         } => {
             let client = BoardClient::new(&board);
             let (origin, key) = client.stated_key()?;
-            let copy = fetch_for_observer(&client, &origin, &key)?;
+            let o = observe(&client, &origin, &key)?;
+            if let Some((what, why)) = &o.problem {
+                return Err(outcome::CheckFailed(format!("{what}: {why}")).into());
+            }
+            if let Some(v) = &o.view {
+                if !v
+                    .covered
+                    .as_ref()
+                    .is_some_and(|c| c.checkpoint.size == o.size)
+                {
+                    return Err(outcome::CheckFailed(format!(
+                        "no checkpoint carries the cosignatures of {} of the witnesses yet; export later",
+                        v.quorum
+                    ))
+                    .into());
+                }
+            }
+            let entries = &o.log.entries[..(o.size as usize).min(o.log.entries.len())];
             let tmp = out.with_extension("tmp");
             let mut f = std::io::BufWriter::new(
                 std::fs::File::create(&tmp)
                     .with_context(|| format!("creating {}", tmp.display()))?,
             );
-            urna_verifier::record::write(&mut f, &copy.note, &copy.entries)?;
+            urna_verifier::record::write(&mut f, &o.note, entries)?;
             f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&tmp, &out)?;
             let bytes = std::fs::metadata(&out)?.len();
             if json {
                 print_json(&serde_json::json!({
-                    "entries": copy.entries.len(),
+                    "entries": entries.len(),
                     "bytes": bytes,
-                    "checkpoint_size": copy.checkpoint.size,
+                    "checkpoint_size": o.size,
                     "out": out,
                 }))?;
             } else {
                 println!(
                     "{} entries ({bytes} bytes) under the checkpoint of size {} written to {}",
-                    copy.entries.len(),
-                    copy.checkpoint.size,
+                    entries.len(),
+                    o.size,
                     out.display()
                 );
             }
@@ -783,6 +983,7 @@ fn run(cli: Cli) -> Result<u8> {
             checkpoint,
             board_key,
             voter_receipt,
+            final_,
             json,
         } => {
             let verified = verify_cmd(
@@ -791,6 +992,7 @@ fn run(cli: Cli) -> Result<u8> {
                 &checkpoint,
                 board_key.as_deref(),
                 &voter_receipt,
+                final_,
                 json,
             )?;
             Ok(if verified { 0 } else { outcome::NO })

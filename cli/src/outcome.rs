@@ -26,6 +26,19 @@ impl fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+/// A check that ran and failed (exit 1): a verification, a receipt check, or a party's answers
+/// that do not check out.
+#[derive(Debug)]
+pub struct CheckFailed(pub String);
+
+impl fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CheckFailed {}
+
 /// `bail!` for usage errors.
 macro_rules! usage {
     ($($arg:tt)*) => {

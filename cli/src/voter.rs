@@ -12,7 +12,7 @@ use urna_election::entry::TrackingCode;
 use urna_election::manifest::{Contest, Manifest};
 use urna_voter::choices;
 use urna_voter::credential::Credential;
-use urna_voter::receipt::{BallotReceipt, Standing};
+use urna_voter::receipt::{BallotReceipt, ReceiptError, Standing, Verdict};
 use urna_voter::registrar::{read_csv, resolve_styles, Registry};
 use urna_voter::vote;
 
@@ -420,110 +420,154 @@ fn explain(e: ClientError) -> anyhow::Error {
     }
 }
 
-/// Checks a receipt: offline only, or against the board's current log.
-/// Also returns the ballot's standing when checked against the board.
-pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option<Standing>)> {
+/// The exit status of `urna receipt check` when voting has closed and no checkpoint the
+/// witness quorum covers includes the ballot.
+pub const NOT_COVERED: u8 = 3;
+
+/// Checks a receipt: offline only, or against the board's log under the witness policy.
+/// Returns what to tell the voter, the ballot's standing once decided, and the exit status (0, or [`NOT_COVERED`]); a check that
+/// fails is an error (exit status 1, see `main`).
+pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option<Standing>, u8)> {
     let r = BallotReceipt::parse(&secrets::read(path)?)
         .map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))?;
     let cp = r.verify_offline()?;
+    let code = r.tracking_code().full();
     let Some(url) = board else {
         return Ok((
             format!(
-                "offline: ballot {} is entry {} under the board-signed checkpoint of size {}",
-                r.tracking_code().full(),
-                r.receipt.index,
-                cp.size
+                "offline: ballot {code} is entry {} under the board-signed checkpoint of size {}",
+                r.receipt.index, cp.size
             ),
             None,
+            0,
         ));
     };
     let client = BoardClient::new(url);
-    let s = client.sync(Some(&r.board_key))?;
-    let standing = r.check(&s, |a, b| {
-        client.check_consistency(a, b).map_err(|e| e.to_string())
-    })?;
-    let phase = format!("{:?}", s.election.phase()).to_lowercase();
-    let witnessed = witness_status(&client, &s, &r, cp, path)?;
-    let text = match standing {
-        Standing::Counted => format!(
-            "ballot {} is on the board (entry {}), the log of size {} extends your receipt's, and it is the ballot counted for your credential (phase {phase})",
-            r.tracking_code().full(), r.receipt.index, s.log.checkpoint.size
-        ),
-        Standing::Superseded { by } => format!(
-            "ballot {} is on the board (entry {}), but it was superseded by a later ballot of the same credential at entry {by}",
-            r.tracking_code().full(), r.receipt.index
-        ),
-        Standing::Challenged => format!("ballot {} was challenged (audited), never counted", r.tracking_code().full()),
+    let c = client.sync_checked(Some(&r.board_key))?;
+    let i = r.receipt.index;
+    let verdict = match r.judge(&c) {
+        Err(ReceiptError::Withholding { witnesses, board }) => {
+            return Err(anyhow::Error::new(crate::outcome::CheckFailed(format!(
+                "the board is withholding: the witnesses ({}) have cosigned its log up to {witnesses} entries, but the board shows {} as cosigned. Your ballot's standing is not decided on the board's word. Keep your receipt file and report this to the election authority and the observers.",
+                vouchers(&c),
+                board.map_or("no checkpoint".to_string(), |b| format!("only {b} entries")),
+            ))));
+        }
+        v => v?,
     };
-    Ok((
-        match witnessed {
-            Some(w) => format!("{text}\n{w}"),
-            None => text,
-        },
-        Some(standing),
-    ))
+    let witnessed = c.witnessed.as_ref();
+    let quorum = witnessed.map(|v| format!("{} of {}", v.quorum, v.named));
+    let mut lines = Vec::new();
+    let (standing, status) = match verdict {
+        Verdict::Decided {
+            standing,
+            covered,
+            closed,
+        } => {
+            let under = match &quorum {
+                Some(q) => format!(
+                    "the checkpoint of {covered} entries that the witnesses {} vouch for ({q} needed) includes it",
+                    vouchers(&c)
+                ),
+                None => format!("the board's log of {covered} entries extends your receipt's"),
+            };
+            let when = if closed {
+                "voting has closed, so this is final".to_string()
+            } else {
+                "voting is still open".to_string()
+            };
+            lines.push(match standing {
+                Standing::Counted => format!(
+                    "ballot {code} is on the board (entry {i}), {under}, and it is the ballot counted for your credential ({when})"
+                ),
+                Standing::Superseded { by } => format!(
+                    "ballot {code} is on the board (entry {i}), {under}, but it was superseded by a later ballot of the same credential at entry {by} ({when})"
+                ),
+                Standing::Challenged => format!(
+                    "ballot {code} (entry {i}) was challenged (audited), never counted; {under}"
+                ),
+            });
+            if let Some(upgrade) = upgrade(&r, &c, path)? {
+                lines.push(upgrade);
+            }
+            (Some(standing), 0)
+        }
+        Verdict::Pending { covered } => {
+            lines.push(format!(
+                "Your ballot is recorded: ballot {code} is entry {i} of the board's log, and the board's signed receipt verifies. Independent witnesses confirm new ballots within a few seconds to minutes (so far they have confirmed the first {covered} entries); run `urna receipt check` again later to confirm that it is counted."
+            ));
+            (None, 0)
+        }
+        Verdict::NotCovered { covered } => {
+            lines.push(format!(
+                "NOT CONFIRMED: voting has closed, but the witnesses ({} needed) have confirmed the board's log only up to {covered} entries, and your ballot is entry {i}. The board's signed receipt still proves that it accepted your ballot; keep the receipt file and report this to the election authority and the observers: the board may be hiding entries from the witnesses.",
+                quorum.as_deref().unwrap_or("a quorum")
+            ));
+            (None, NOT_COVERED)
+        }
+    };
+    if let Some(v) = witnessed {
+        for (name, why) in v.unanswered() {
+            lines.push(format!("note: witness {name} could not be asked ({why})"));
+        }
+    }
+    Ok((lines.join("\n"), standing, status))
 }
 
-/// Under a manifest that names witnesses: checks the board's cosigned checkpoint against the
-/// policy and, once it covers the ballot, rewrites the receipt under it (the upgrade).
-fn witness_status(
-    client: &BoardClient,
-    s: &urna_board::client::Synced,
+/// The witnesses vouching for the covered checkpoint, by name.
+fn vouchers(c: &urna_board::client::Checked) -> String {
+    c.witnessed
+        .as_ref()
+        .and_then(|v| v.covered.as_ref())
+        .map_or_else(String::new, |cv| cv.vouchers.join(", "))
+}
+
+/// Rewrites the receipt under the covered checkpoint once that checkpoint's note carries the
+/// quorum's cosignatures itself (so the receipt proves the ballot's inclusion offline).
+fn upgrade(
     r: &BallotReceipt,
-    receipt_cp: urna_board::note::Checkpoint,
+    c: &urna_board::client::Checked,
     path: &Path,
 ) -> Result<Option<String>> {
-    let Some(m) = s.election.manifest().filter(|m| !m.witnesses.is_empty()) else {
+    let Some(v) = &c.witnessed else {
         return Ok(None);
     };
-    let (policy, quorum) = urna_board::client::witness_policy(m);
-    let Some(note) = client.cosigned_note()? else {
-        return Ok(Some(format!(
-            "not yet cosigned: no checkpoint carries the witness quorum ({quorum} of {}) yet; check again later",
-            policy.len()
-        )));
+    let Some(cv) = v
+        .covered
+        .as_ref()
+        .filter(|cv| cv.cosigners.len() >= v.quorum)
+    else {
+        return Ok(None);
     };
-    let (cp, who) =
-        urna_board::note::Checkpoint::open_witnessed(&note, &s.origin, &s.key, &policy, quorum)
-            .context("the board's cosigned checkpoint does not meet the witness policy")?;
-    if cp.size < receipt_cp.size {
-        client.check_consistency(&cp, &receipt_cp)?;
-    } else {
-        client.check_consistency(&receipt_cp, &cp)?;
-    }
-    let names = who
-        .iter()
-        .map(|i| policy[*i].0.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if r.receipt.index >= cp.size {
+    let names = cv.cosigners.join(", ");
+    if r.receipt.checkpoint == cv.note {
         return Ok(Some(format!(
-            "not yet cosigned: the witnesses ({names}) have cosigned the log up to size {}, before your ballot; check again later",
-            cp.size
+            "your receipt is under a checkpoint cosigned by {names} ({} needed)",
+            v.quorum
         )));
     }
-    if r.receipt.checkpoint == note {
-        return Ok(Some(format!(
-            "your receipt is under a checkpoint cosigned by {names} ({quorum} needed)"
-        )));
-    }
-    let leaf = urna_board::merkle::leaf_hash(&r.entry);
-    let upgraded = client
-        .cosigned_receipt(&leaf)?
-        .context("the board has no receipt under its cosigned checkpoint")?;
-    upgraded.verify(&r.entry, &s.origin, &s.key)?;
-    if upgraded.checkpoint != note {
-        bail!("the board's upgraded receipt is not under its cosigned checkpoint");
-    }
+    let proof = c
+        .synced
+        .log
+        .tree
+        .inclusion_proof(r.receipt.index, cv.checkpoint.size)
+        .map_err(|e| anyhow::anyhow!("inclusion proof under the cosigned checkpoint: {e}"))?;
+    let upgraded = urna_board::note::Receipt {
+        index: r.receipt.index,
+        proof,
+        checkpoint: cv.note.clone(),
+    };
+    upgraded.verify(&r.entry, &r.election_id, &r.board_key)?;
     let new = BallotReceipt {
         receipt: upgraded,
         ..BallotReceipt::parse(&r.to_text())?
     };
     std::fs::write(path, new.to_text()).with_context(|| format!("writing {}", path.display()))?;
     Ok(Some(format!(
-        "upgraded: your receipt is now under the checkpoint of size {} cosigned by {names} ({quorum} of {} needed), saved to {}",
-        cp.size,
-        policy.len(),
+        "upgraded: your receipt is now under the checkpoint of size {} cosigned by {names} ({} of {} needed), saved to {}",
+        cv.checkpoint.size,
+        v.quorum,
+        v.named,
         path.display()
     )))
 }

@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use urna_crypto::hex;
@@ -324,4 +325,131 @@ pub fn on_a_terminal(command: &str, input: &str) -> Option<String> {
         "on a terminal, `{command}` failed:\n{text}"
     );
     Some(text)
+}
+
+/// A hostile front for an honest board: it serves, at `/checkpoint/cosigned`, an older
+/// checkpoint the witnesses really did cosign, and its latest checkpoint without the
+/// cosignatures collected for it, passing everything else through. A board doing this itself
+/// would look the same to clients; the proxy adds no such mode to the product.
+pub struct StaleProxy {
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Clone)]
+struct Upstream {
+    url: String,
+    stale: Arc<Mutex<String>>,
+}
+
+async fn rewrite(
+    axum::extract::State(up): axum::extract::State<Upstream>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let method = req.method().clone();
+    if path == "/checkpoint/cosigned" {
+        return up.stale.lock().unwrap().clone().into_response();
+    }
+    if path.starts_with("/receipt/") && path.contains("cosigned=true") {
+        return (axum::http::StatusCode::NOT_FOUND, "").into_response();
+    }
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let url = format!("{}{path}", up.url);
+    let (status, ctype, mut bytes) = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut r = if method == axum::http::Method::POST {
+            agent.post(&url).send(&body[..]).unwrap()
+        } else {
+            agent.get(&url).call().unwrap()
+        };
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = r
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap();
+        (r.status().as_u16(), ctype, bytes)
+    })
+    .await
+    .unwrap();
+    if path == "/checkpoint" {
+        // Only the board's own signature line: nothing cosigned about the latest.
+        let text = String::from_utf8(bytes).unwrap();
+        let (body, sigs) = text.split_once("\n\n").unwrap();
+        bytes = format!("{body}\n\n{}\n", sigs.lines().next().unwrap()).into_bytes();
+    }
+    (
+        axum::http::StatusCode::from_u16(status).unwrap(),
+        [(axum::http::header::CONTENT_TYPE, ctype)],
+        bytes,
+    )
+        .into_response()
+}
+
+impl StaleProxy {
+    pub fn start(upstream: &str, stale: &str) -> StaleProxy {
+        let port = free_port();
+        let up = Upstream {
+            url: upstream.to_string(),
+            stale: Arc::new(Mutex::new(stale.to_string())),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                    .await
+                    .unwrap();
+                let app = axum::Router::new().fallback(rewrite).with_state(up);
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let url = format!("http://127.0.0.1:{port}");
+        wait_until("the proxy to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        StaleProxy {
+            url,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for StaleProxy {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

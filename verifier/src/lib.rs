@@ -30,12 +30,49 @@ pub struct Check {
     pub detail: String,
 }
 
+/// What the witnesses the manifest names vouch for (specs/verifier.md §4).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WitnessReport {
+    /// Witnesses the manifest names, and how many must cosign.
+    pub named: usize,
+    pub quorum: usize,
+    /// The witnesses whose valid cosignature the verified checkpoint carries.
+    pub cosigners: Vec<String>,
+    /// What each witness answered when asked for its latest cosigned checkpoint (empty when
+    /// verifying a record file: nobody was asked).
+    pub answers: Vec<WitnessAnswer>,
+    /// The size the witnesses' answers show their quorum covers, if at least `quorum` answered.
+    pub witnesses_cover: Option<u64>,
+    /// The size of the board's cosigned checkpoint (`/checkpoint/cosigned`), if it serves one.
+    pub board_cosigned: Option<u64>,
+}
+
+/// One witness's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct WitnessAnswer {
+    pub name: String,
+    /// The size of its latest cosigned checkpoint of this log (null: none, or no answer).
+    pub size: Option<u64>,
+    /// Why there is no usable answer, if so.
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub verified: bool,
     pub election_id: String,
     pub title: Option<String>,
+    /// The number of entries verified: the size of the checkpoint the record is under.
     pub size: u64,
+    /// That checkpoint's root (hex), if its signature verified.
+    pub root: Option<String>,
+    /// Whether the verified entries include the published Result.
+    pub includes_result: bool,
+    /// The size of the board's latest (possibly not yet cosigned) checkpoint, when verifying
+    /// from a board; entries past `size` were not verified.
+    pub latest_size: Option<u64>,
+    /// Present when the manifest names witnesses.
+    pub witnesses: Option<WitnessReport>,
     pub phase: Option<Phase>,
     pub entries_by_kind: BTreeMap<String, u64>,
     pub counts: Option<Counts>,
@@ -44,6 +81,8 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// The first failure: entry index (if any), its kind, and the rule or proof that failed.
     pub failure: Option<String>,
+    /// Things the verification could not establish, though nothing failed.
+    pub warnings: Vec<String>,
 }
 
 /// Verifies a record: the signed checkpoint `note`, the entries it covers, and checkpoints kept
@@ -62,6 +101,10 @@ pub fn verify(
         election_id: origin.to_string(),
         title: None,
         size: entries.len() as u64,
+        root: None,
+        includes_result: false,
+        latest_size: None,
+        witnesses: None,
         phase: None,
         entries_by_kind: BTreeMap::new(),
         counts: None,
@@ -69,6 +112,7 @@ pub fn verify(
         result: None,
         checks: Vec::new(),
         failure: None,
+        warnings: Vec::new(),
     };
     let check = |r: &mut Report, name: &str, res: Result<String, String>| -> bool {
         let ok = res.is_ok();
@@ -95,6 +139,7 @@ pub fn verify(
         "checkpoint signed by the board",
         Ok(format!("size {}", cp.size)),
     );
+    r.root = Some(urna_crypto::hex::encode(&cp.root));
     let mut tree = Tree::new();
     let leaves: Vec<[u8; 32]> = entries.par_iter().map(|e| leaf_hash(e)).collect();
     for l in leaves {
@@ -137,7 +182,18 @@ pub fn verify(
     if let Some(m) = entries.first().and_then(|b| manifest_of(b)) {
         if !m.witnesses.is_empty() {
             let (policy, quorum) = urna_board::client::witness_policy(&m);
-            let res = match urna_board::note::cosigners(note, &policy) {
+            let cosigners = urna_board::note::cosigners(note, &policy);
+            r.witnesses = Some(WitnessReport {
+                named: policy.len(),
+                quorum,
+                cosigners: cosigners
+                    .iter()
+                    .flatten()
+                    .map(|(i, _)| policy[*i].0.clone())
+                    .collect(),
+                ..WitnessReport::default()
+            });
+            let res = match cosigners {
                 Ok(c) if c.len() >= quorum => Ok(format!(
                     "{} of {} witnesses ({} needed): {}",
                     c.len(),
@@ -237,6 +293,7 @@ pub fn verify(
                 _ => Err("the published result differs from the combination".into()),
             };
             check(&mut r, "result", res);
+            r.includes_result = published.is_some();
             r.result = published;
         }
         p => {
@@ -312,6 +369,83 @@ fn check_receipt(
 }
 
 impl Report {
+    /// Records a check made outside [`verify`] that comes before the log's own (what the
+    /// witnesses say of it): listed first, and if it fails it is *the* failure reported, since
+    /// it names the cause of whatever else fails.
+    pub fn check_first(&mut self, name: &str, res: Result<String, String>) {
+        let ok = res.is_ok();
+        let detail = res.unwrap_or_else(|e| e);
+        if !ok {
+            self.failure = Some(format!("{name}: {detail}"));
+            self.verified = false;
+        }
+        self.checks.insert(
+            0,
+            Check {
+                name: name.to_string(),
+                ok,
+                detail,
+            },
+        );
+    }
+
+    /// Records a passing check made outside [`verify`].
+    pub fn pass(&mut self, name: &str, detail: String) {
+        self.checks.push(Check {
+            name: name.to_string(),
+            ok: true,
+            detail,
+        });
+    }
+
+    /// The first lines of the human report: the verdict, exactly what was verified (how many
+    /// entries, under whose cosignatures, whether the Result is among them), and the failure.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{}: the log's first {} entries",
+            if self.verified {
+                "VERIFIED"
+            } else {
+                "NOT VERIFIED"
+            },
+            self.size
+        );
+        if let Some(w) = &self.witnesses {
+            if w.cosigners.is_empty() {
+                s.push_str(", under a checkpoint no witness of the manifest cosigned");
+            } else {
+                s.push_str(&format!(
+                    ", under a checkpoint cosigned by {} ({} of {} needed)",
+                    w.cosigners.join(", "),
+                    w.quorum,
+                    w.named
+                ));
+            }
+        }
+        s.push('\n');
+        let phase = self
+            .phase
+            .map_or("unknown".to_string(), |p| format!("{p:?}").to_lowercase());
+        s.push_str(&if self.includes_result {
+            "the Result is included: the election is finished\n".to_string()
+        } else {
+            format!("the Result is not included (phase {phase})\n")
+        });
+        if let Some(latest) = self.latest_size.filter(|l| *l > self.size) {
+            s.push_str(&format!(
+                "the board's latest checkpoint has {latest} entries: the last {} are not yet cosigned and were not verified\n",
+                latest - self.size
+            ));
+        }
+        if let Some(f) = &self.failure {
+            s.push_str(&format!("failure: {f}\n"));
+        }
+        for w in &self.warnings {
+            s.push_str(&format!("warning: {w}\n"));
+        }
+        s
+    }
+
     /// Records a failed check found outside [`verify`] (e.g. about where the key came from).
     pub fn fail(&mut self, name: &str, detail: String) {
         if self.failure.is_none() {

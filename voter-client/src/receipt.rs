@@ -11,12 +11,13 @@
 //! ```
 
 use thiserror::Error;
-use urna_board::client::Synced;
+use urna_board::client::{Checked, Synced};
+use urna_board::merkle::Tree;
 use urna_board::note::{Checkpoint, NoteError, Receipt};
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::TrackingCode;
-use urna_election::state::{BallotStatus, Election};
+use urna_election::state::{BallotStatus, Election, Phase};
 
 const MAGIC: &str = "urna-ballot-receipt-v1";
 
@@ -32,6 +33,51 @@ pub enum ReceiptError {
     Missing(u64),
     #[error("the receipt is for board key {0}, the board now uses another")]
     OtherBoard(String),
+    /// The witnesses' quorum has cosigned more of the log than the board shows as cosigned.
+    #[error("the board is withholding: the witnesses have cosigned its log up to {witnesses} entries, but the board shows {} as cosigned", board.map_or("no checkpoint".to_string(), |b| format!("only {b} entries")))]
+    Withholding { witnesses: u64, board: Option<u64> },
+}
+
+/// What a receipt check found out about the ballot. When the manifest names witnesses, the
+/// standing is decided only on the newest checkpoint their quorum covers, never on the board's
+/// own uncosigned one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The ballot's standing in the log's first `covered` entries (all of the board's log when
+    /// the manifest names no witnesses). `closed`: voting had closed within them, so the
+    /// standing is final.
+    Decided {
+        standing: Standing,
+        covered: u64,
+        closed: bool,
+    },
+    /// The board's log holds the ballot at the receipt's index, but no checkpoint the witness
+    /// quorum covers includes it yet, and voting is still open: the normal state of a new ballot.
+    Pending { covered: u64 },
+    /// Voting has closed (the authority's `CloseVoting` is on the board's log) and still no
+    /// checkpoint the witness quorum covers includes the ballot.
+    NotCovered { covered: u64 },
+}
+
+fn closed(e: &Election) -> bool {
+    matches!(e.phase(), Phase::Tallying | Phase::Finished)
+}
+
+/// Whether the checkpoint `cp` is a prefix of the log `tree` (of `size` entries) holds.
+fn prefix_of(tree: &Tree, size: u64, cp: &Checkpoint) -> Result<(), String> {
+    if cp.size > size {
+        return Err(format!(
+            "the board's log has {size} entries, fewer than the {} of the receipt's checkpoint: it dropped acknowledged entries",
+            cp.size
+        ));
+    }
+    if tree.root(cp.size).ok() != Some(cp.root) {
+        return Err(format!(
+            "the receipt's checkpoint (size {}) is not a prefix of the board's log: the board forked or rewrote its log",
+            cp.size
+        ));
+    }
+    Ok(())
 }
 
 pub struct BallotReceipt {
@@ -120,6 +166,43 @@ impl BallotReceipt {
         consistency(&cp, &s.log.checkpoint).map_err(ReceiptError::Inconsistent)?;
         let at = s.log.entries.get(self.receipt.index as usize);
         self.standing(at.map(Vec::as_slice), &s.election)
+    }
+
+    /// Against the board's log checked under the witness policy ([`Checked`]): the log extends
+    /// the receipt's checkpoint and holds the ballot at its index; the board shows the newest
+    /// checkpoint the witnesses cosigned; and what became of the ballot, decided on the newest
+    /// checkpoint their quorum covers.
+    pub fn judge(&self, c: &Checked) -> Result<Verdict, ReceiptError> {
+        let s = &c.synced;
+        let latest = self.check(s, |a, b| prefix_of(&s.log.tree, b.size, a))?;
+        let Some(view) = &c.witnessed else {
+            return Ok(Verdict::Decided {
+                standing: latest,
+                covered: s.log.checkpoint.size,
+                closed: closed(&s.election),
+            });
+        };
+        if let Some((witnesses, board)) = view.withholding() {
+            return Err(ReceiptError::Withholding { witnesses, board });
+        }
+        match &c.decided {
+            Some(e) if self.receipt.index < e.size() => {
+                let at = s.entries.get(self.receipt.index as usize);
+                Ok(Verdict::Decided {
+                    standing: self.standing(at.map(|x| x.bytes()), e)?,
+                    covered: e.size(),
+                    closed: closed(e),
+                })
+            }
+            d => {
+                let covered = d.as_ref().map_or(0, |e| e.size());
+                Ok(if closed(&s.election) {
+                    Verdict::NotCovered { covered }
+                } else {
+                    Verdict::Pending { covered }
+                })
+            }
+        }
     }
 
     /// What became of the ballot, given the log's entry at the receipt's index and the state

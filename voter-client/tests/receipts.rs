@@ -11,7 +11,7 @@ use urna_board::board::Board;
 use urna_board::client::BoardClient;
 use urna_election::entry::Entry;
 use urna_voter::credential::Credential;
-use urna_voter::receipt::{BallotReceipt, ReceiptError, Standing};
+use urna_voter::receipt::{BallotReceipt, ReceiptError, Standing, Verdict};
 use urna_voter::vote::{self, VoteError};
 
 /// Serves a board from `dir` on a random loopback port; returns its URL.
@@ -67,9 +67,21 @@ fn cast(
 
 fn check(c: &BoardClient, r: &BallotReceipt) -> Result<Standing, ReceiptError> {
     let s = c.sync(Some(&r.board_key)).unwrap();
-    r.check(&s, |a, b| {
+    let standing = r.check(&s, |a, b| {
         c.check_consistency(a, b).map_err(|e| e.to_string())
-    })
+    });
+    // Without witnesses in the manifest, the verdict is decided on the board's whole log.
+    if let Ok(st) = &standing {
+        let checked = c.sync_checked(Some(&r.board_key)).unwrap();
+        assert!(checked.witnessed.is_none());
+        match r.judge(&checked).unwrap() {
+            Verdict::Decided {
+                standing, covered, ..
+            } => assert_eq!((standing, covered), (*st, s.log.checkpoint.size)),
+            v => panic!("{v:?}"),
+        }
+    }
+    standing
 }
 
 #[test]

@@ -1,7 +1,9 @@
 // The booth and the public election page. Everything the voter is shown is checked here
 // first: the board's signature, every entry against the signed Merkle root, the witnesses'
-// cosignatures, and the election key recomputed from the trustees' commitments. Ballots are
-// encrypted and proved on this device; the board only ever sees ciphertexts.
+// cosignatures (asked of the witnesses themselves, not taken from the board), and the election
+// key recomputed from the trustees' commitments. A ballot's standing and the result are shown
+// only from the log the witness quorum covers. Ballots are encrypted and proved on this device;
+// the board only ever sees ciphertexts.
 
 import * as c from './crypto.js';
 import * as e from './election.js';
@@ -9,7 +11,7 @@ import { pickLanguage, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 let lang = pickLanguage(localStorage.getItem('urna-lang'), navigator.languages);
-let board = null; // { origin, key, note, cp, entries, state, cosigned }
+let board = null; // { origin, key, note, cp, entries, state, covered: { size, state, vouchers, withholding, unanswered } }
 
 function el(tag, attrs = {}, ...children) {
   const n = document.createElement(tag);
@@ -33,15 +35,86 @@ async function fetchBytes(path) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** Downloads the log through the entry tiles and checks it against the signed checkpoint. */
+/** How long the board's cosigned checkpoint may trail the witnesses' before it is withholding. */
+const WITHHOLDING_GRACE_MS = 15000;
+
+/**
+ * Asks one witness the manifest names for its latest cosigned checkpoint of this log, checked:
+ * signed by the board, carrying this witness's valid cosignature. `{ name, cp }` (cp null if it
+ * has cosigned nothing yet) or `{ name, error }`.
+ */
+async function askWitness(w, manifest, key) {
+  try {
+    const r = await fetch(`${w.url.replace(/\/+$/, '')}${e.checkpointPath(manifest.electionId)}`, { cache: 'no-store' });
+    if (r.status === 404) return { name: w.name, cp: null };
+    if (!r.ok) return { name: w.name, error: `${r.status}` };
+    const cp = e.openCheckpoint(await r.text(), manifest.electionId, key);
+    if (!e.cosigners(cp, manifest.witnesses).includes(w.name)) throw new Error('no cosignature by this witness');
+    return { name: w.name, cp };
+  } catch (ex) {
+    return { name: w.name, error: ex.message };
+  }
+}
+
+/** The board's `/checkpoint/cosigned`, checked against the policy and the log (null if none). */
+async function boardCosigned(manifest, key, leaves) {
+  const r = await fetch('/checkpoint/cosigned', { cache: 'no-store' });
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`/checkpoint/cosigned: ${r.status}`);
+  const cp = e.openCheckpoint(await r.text(), manifest.electionId, key);
+  const names = e.cosigners(cp, manifest.witnesses);
+  if (names.length < manifest.witnessQuorum) throw new Error('the board’s cosigned checkpoint lacks the witness quorum');
+  if (cp.size > leaves.length) return { size: cp.size, names, beyond: true };
+  if (c.hex(e.merkleRoot(leaves.slice(0, cp.size))) !== c.hex(cp.root)) {
+    throw new Error('the board’s cosigned checkpoint is not a prefix of the log it serves: the board forked its log');
+  }
+  return { size: cp.size, names };
+}
+
+/**
+ * What the witnesses say of the log (specs/board.md §6.2): each answer must be a prefix of the
+ * log; their quorum covers the quorum-th largest size they cosigned; the board's cosigned
+ * checkpoint must be at least that new (after a grace), or the board is withholding. The newest
+ * covered checkpoint is the larger of the two.
+ */
+async function witnessView(manifest, key, leaves, answers) {
+  for (const a of answers) {
+    if (!a.cp) continue;
+    if (a.cp.size > leaves.length) throw new Error(`witness ${a.name} has cosigned ${a.cp.size} entries but the board serves only ${leaves.length}: the board rolled back or hides its log`);
+    if (c.hex(e.merkleRoot(leaves.slice(0, a.cp.size))) !== c.hex(a.cp.root)) {
+      throw new Error(`witness ${a.name} cosigned a checkpoint that is not a prefix of the log the board serves: the board forked its log`);
+    }
+  }
+  const sizes = answers.filter((a) => a.cp).map((a) => a.cp.size);
+  const cover = e.quorumCover(sizes, manifest.witnessQuorum);
+  const started = Date.now();
+  let fromBoard = await boardCosigned(manifest, key, leaves);
+  while (cover !== null && !fromBoard?.beyond && (fromBoard?.size ?? -1) < cover && Date.now() - started < WITHHOLDING_GRACE_MS) {
+    await new Promise((done) => setTimeout(done, 500));
+    fromBoard = await boardCosigned(manifest, key, leaves);
+  }
+  const usable = fromBoard && !fromBoard.beyond ? fromBoard : null;
+  const withholding = cover !== null && !fromBoard?.beyond && (usable?.size ?? -1) < cover ? { witnesses: cover, board: usable ? usable.size : null } : null;
+  const size = Math.max(usable ? usable.size : 0, cover ?? 0);
+  const vouchers = answers.filter((a) => a.cp && a.cp.size >= size).map((a) => a.name);
+  for (const n of usable && usable.size === size ? usable.names : []) if (!vouchers.includes(n)) vouchers.push(n);
+  return { size, vouchers, withholding, unanswered: answers.filter((a) => a.error) };
+}
+
+/**
+ * Downloads the log through the entry tiles and checks it against the signed checkpoint. When the
+ * manifest names witnesses they are asked first, so the log served afterwards must hold all they
+ * cosigned; ballots' standing is then decided on the newest checkpoint their quorum covers.
+ */
 async function loadBoard() {
   const info = await (await fetch('/info')).json();
-  const note = await (await fetch('/checkpoint')).text();
-  const first = e.parseBundle(await fetchBytes(`/tile/entries/000${size1(note)}`))[0];
+  const first = await fetchBytes('/entries/0');
   const manifest = e.decodeManifest(e.parseEntry(first).payload);
   // The board key is the one the manifest (entry 0, under the signed root) names.
   const key = manifest.boardKey;
   if (info.board_key !== c.hex(key)) throw new Error('the board states a key other than its manifest’s');
+  const answers = await Promise.all(manifest.witnesses.map((w) => askWitness(w, manifest, key)));
+  const note = await (await fetch('/checkpoint', { cache: 'no-store' })).text();
   const cp = e.openCheckpoint(note, manifest.electionId, key);
   const entries = [];
   for (let n = 0; entries.length < cp.size; n++) {
@@ -49,42 +122,34 @@ async function loadBoard() {
     const path = `/tile/entries/${e.tileIndex(n)}${w === 256 ? '' : `.p/${w}`}`;
     entries.push(...e.parseBundle(await fetchBytes(path)));
   }
+  if (entries.length === 0 || c.hex(entries[0]) !== c.hex(first)) throw new Error('the board served two different first entries');
   const leaves = entries.map(e.leafHash);
   if (c.hex(e.merkleRoot(leaves)) !== c.hex(cp.root)) throw new Error('the entries do not match the signed root');
   const state = e.electionState(entries);
-  // The latest checkpoint the witness quorum cosigned, checked here against the policy.
-  let cosigned = null;
+  // Without witnesses the board's signature is the whole policy; with them, what they cover.
+  let covered = { size: cp.size, state, vouchers: [], withholding: null, unanswered: [] };
   if (manifest.witnesses.length > 0) {
-    const r = await fetch('/checkpoint/cosigned');
-    if (r.ok) {
-      const witnessed = e.openCheckpoint(await r.text(), manifest.electionId, key);
-      if (witnessed.size > cp.size) throw new Error('the cosigned checkpoint is ahead of the log served');
-      if (witnessed.size > 0 && c.hex(e.merkleRoot(leaves.slice(0, witnessed.size))) !== c.hex(witnessed.root)) {
-        throw new Error('the cosigned checkpoint is not a prefix of the log served: the board forked its log');
-      }
-      cosigned = { size: witnessed.size, names: e.cosigners(witnessed, manifest.witnesses) };
-    } else {
-      cosigned = { size: 0, names: [] };
-    }
+    const view = await witnessView(manifest, key, leaves, answers);
+    covered = { ...view, state: view.size === cp.size ? state : view.size > 0 ? e.electionState(entries.slice(0, view.size)) : null };
   }
-  board = { origin: manifest.electionId, key, note, cp, entries, state, cosigned };
+  board = { origin: manifest.electionId, key, note, cp, entries, state, covered };
 }
 
-/** The size of the partial first tile to fetch for entry 0 (the whole tile if full). */
-function size1(note) {
-  const size = Number(note.split('\n')[1]);
-  return size >= 256 ? '' : `.p/${size}`;
-}
+const witnessed = () => board.state.manifest.witnesses.length > 0;
+const closedPhase = (phase) => phase === 'tallying' || phase === 'finished';
 
 function checkedLine() {
   const lines = [el('p', {}, t(lang, 'checked', { size: board.cp.size }))];
   const m = board.state.manifest;
-  if (board.cosigned) {
-    const { size, names } = board.cosigned;
-    const met = names.length >= m.witnessQuorum;
-    if (met) lines.push(el('p', { class: 'ok', id: 'cosigned' }, t(lang, 'cosigned', { size, names: names.join(', '), got: names.length, need: m.witnessQuorum })));
-    if (!met || size < board.cp.size) lines.push(el('p', { class: 'hint' }, t(lang, 'notCosigned', { size: met ? size : 0, need: m.witnessQuorum })));
+  if (!witnessed()) return lines;
+  const { size, vouchers, withholding, unanswered } = board.covered;
+  if (withholding) {
+    lines.push(el('p', { class: 'error', role: 'alert', id: 'withholding' }, t(lang, 'withholding', { witnesses: withholding.witnesses, board: withholding.board ?? 0 })));
+  } else if (size > 0) {
+    lines.push(el('p', { class: 'ok', id: 'cosigned' }, t(lang, 'cosigned', { size, names: vouchers.join(', '), got: vouchers.length, need: m.witnessQuorum })));
   }
+  if (size < board.cp.size) lines.push(el('p', { class: 'hint' }, t(lang, 'notCosigned', { size })));
+  for (const u of unanswered) lines.push(el('p', { class: 'hint' }, t(lang, 'witnessUnanswered', { name: u.name, error: u.error })));
   return lines;
 }
 
@@ -104,7 +169,8 @@ function renderPage() {
   const out = el('p', { id: 'lookup-result', role: 'status', 'aria-live': 'polite' });
   view.append(el('form', { on: { submit: (ev) => { ev.preventDefault(); out.textContent = lookup(input.value); } } },
     el('label', { for: 'lookup-code' }, t(lang, 'lookup')), input, el('button', { type: 'submit' }, t(lang, 'lookupButton'))), out);
-  const resultEntry = board.entries.map(e.parseEntry).find((x) => x.kind === e.KIND.Result);
+  // The result only once the witness quorum covers it.
+  const resultEntry = board.entries.slice(0, board.covered.size).map(e.parseEntry).find((x) => x.kind === e.KIND.Result);
   if (resultEntry) {
     const counts = e.decodeResult(resultEntry.payload);
     view.append(el('h3', {}, t(lang, 'result')));
@@ -116,6 +182,7 @@ function renderPage() {
   view.append(el('p', { class: 'hint' }, t(lang, 'verifyYourself', { command: `urna verify --board ${location.origin}` })));
 }
 
+/** A ballot's standing, decided only on the log the witness quorum covers (specs/board.md §6.2). */
 function lookup(code) {
   const clean = code.replace(/-/g, '').toLowerCase().trim();
   const b = board.state.ballots.find((x) => {
@@ -123,9 +190,13 @@ function lookup(code) {
     return full === clean || c.hex(x.leaf) === clean;
   });
   if (!b) return t(lang, 'lookupMissing');
+  const { size, state, withholding } = board.covered;
+  if (withholding) return t(lang, 'lookupWithholding', { index: b.index });
+  if (b.index >= size) return t(lang, closedPhase(board.state.phase) ? 'lookupNotCovered' : 'lookupPending', { index: b.index, size });
   if (b.kind === e.KIND.ChallengedBallot) return t(lang, 'lookupChallenged', { index: b.index });
-  const later = board.state.ballots.some((x) => x.kind === e.KIND.Ballot && x.credential === b.credential && x.index > b.index);
-  return t(lang, later ? 'lookupSuperseded' : 'lookupCounted', { index: b.index });
+  const later = state.ballots.some((x) => x.kind === e.KIND.Ballot && x.credential === b.credential && x.index > b.index);
+  const final = closedPhase(state.phase) ? t(lang, 'final') : '';
+  return `${t(lang, later ? 'lookupSuperseded' : 'lookupCounted', { index: b.index })}${final}`;
 }
 
 // ---- the booth ----
@@ -280,7 +351,8 @@ async function cast(entry, code) {
     const file = `urna-ballot-receipt-v1\nelection ${board.origin}\nboard-key ${c.hex(board.key)}\ntracking ${code}\nentry ${c.hex(entry)}\n\n${text}`;
     const link = el('a', { id: 'receipt', href: URL.createObjectURL(new Blob([file], { type: 'text/plain' })), download: `ballot-${code.slice(0, 9)}.receipt` }, t(lang, 'receipt'));
     $('vote-view').replaceChildren(el('h2', { id: 'vote-heading' }, t(lang, 'tracking')), el('p', { class: 'code' }, code),
-      el('p', { class: 'ok', id: 'cast-done' }, t(lang, 'castDone', { index: receipt.index })), link,
+      el('p', { class: 'ok', id: 'cast-done' }, t(lang, 'castDone', { index: receipt.index })),
+      witnessed() ? el('p', { class: 'hint', id: 'cast-pending' }, t(lang, 'castPending')) : null, link,
       el('p', { class: 'hint' }, t(lang, 'receiptHelp')), el('p', { class: 'hint' }, t(lang, 'revoteNote')));
     say('castDone', { index: receipt.index }, 'ok');
     await refresh();

@@ -400,7 +400,10 @@ function keyId(name, alg, key) {
   return c.sha256(c.concat(c.utf8(name), c.utf8('\n'), Uint8Array.of(alg), key)).subarray(0, 4);
 }
 
-/** Opens a board-signed checkpoint note; returns `{ origin, size, root, body, lines }`. */
+/**
+ * Opens a board-signed checkpoint note; returns `{ origin, size, root, body, lines }`. Every
+ * line by the board's key (its name and key ID) must verify, and at least one must be there.
+ */
 export function openCheckpoint(note, origin, boardKey) {
   const split = note.indexOf('\n\n');
   if (split < 0) throw new Error('malformed note');
@@ -410,33 +413,77 @@ export function openCheckpoint(note, origin, boardKey) {
   if (o !== origin) throw new Error(`the checkpoint is for ${o}, not ${origin}`);
   if (!/^(0|[1-9][0-9]*)$/.test(sizeS)) throw new Error('malformed size');
   const id = c.hex(keyId(origin, 1, boardKey));
-  const ok = lines.some((l) => {
+  let signed = false;
+  for (const l of lines) {
     const m = /^\u2014 (\S+) (\S+)$/.exec(l);
-    if (!m || m[1] !== origin) return false;
+    if (!m) throw new Error('malformed signature line');
     const blob = unb64(m[2]);
-    return blob.length === 68 && c.hex(blob.subarray(0, 4)) === id && c.verifySignature(boardKey, c.utf8(body), blob.subarray(4));
-  });
-  if (!ok) throw new Error('the checkpoint is not signed by the board key');
+    if (blob.length < 4) throw new Error('malformed signature line');
+    if (m[1] !== origin || c.hex(blob.subarray(0, 4)) !== id) continue;
+    if (blob.length !== 68 || !c.verifySignature(boardKey, c.utf8(body), blob.subarray(4))) {
+      throw new Error('a signature by the board key does not verify');
+    }
+    signed = true;
+  }
+  if (!signed) throw new Error('the checkpoint is not signed by the board key');
   return { origin, size: Number(sizeS), root: unb64(rootS), body, lines };
 }
 
-/** The witnesses (by name) whose valid `cosignature/v1` the checkpoint carries. */
+/**
+ * The witnesses (by name, in manifest order) whose valid `cosignature/v1` the checkpoint
+ * carries. Lines by other keys are ignored; a line by a named witness's key (its name and key
+ * ID) that does not verify rejects the whole checkpoint (specs/board.md §6.1), even when the
+ * others meet the quorum.
+ */
 export function cosigners(cp, witnesses) {
   return witnesses
     .filter((w) => {
       const id = c.hex(keyId(w.name, 4, w.key));
-      return cp.lines.some((l) => {
+      let valid = false;
+      for (const l of cp.lines) {
         const m = /^\u2014 (\S+) (\S+)$/.exec(l);
-        if (!m || m[1] !== w.name) return false;
-        const blob = unb64(m[2]);
-        if (blob.length !== 76 || c.hex(blob.subarray(0, 4)) !== id) return false;
-        let time = 0n;
-        for (const x of blob.subarray(4, 12)) time = (time << 8n) | BigInt(x);
-        const msg = c.utf8(`cosignature/v1\ntime ${time}\n${cp.body}`);
-        return c.verifySignature(w.key, msg, blob.subarray(12));
-      });
+        if (!m || m[1] !== w.name) continue;
+        let blob;
+        try {
+          blob = unb64(m[2]);
+        } catch {
+          blob = new Uint8Array(0);
+        }
+        if (blob.length >= 4 && c.hex(blob.subarray(0, 4)) !== id) continue;
+        let ok = blob.length === 76;
+        if (ok) {
+          let time = 0n;
+          for (const x of blob.subarray(4, 12)) time = (time << 8n) | BigInt(x);
+          ok = c.verifySignature(w.key, c.utf8(`cosignature/v1\ntime ${time}\n${cp.body}`), blob.subarray(12));
+        }
+        if (!ok) throw new Error(`the cosignature by witness ${w.name} does not verify, so the checkpoint is rejected`);
+        valid = true;
+      }
+      return valid;
     })
     .map((w) => w.name);
+}
+
+/**
+ * The path, under a witness's URL, of its latest cosigned checkpoint of the log `origin`:
+ * every byte outside RFC 3986's unreserved characters and `/` percent-encoded.
+ */
+export function checkpointPath(origin) {
+  let p = '/checkpoint/';
+  for (const b of c.utf8(origin)) {
+    const ch = String.fromCharCode(b);
+    p += /[A-Za-z0-9\-._~/]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return p;
+}
+
+/**
+ * What the witnesses' answers show their quorum covers: the `quorum`-th largest of their latest
+ * cosigned sizes (every witness at or above it vouches for that prefix), or null.
+ */
+export function quorumCover(sizes, quorum) {
+  const sorted = [...sizes].sort((a, b) => b - a);
+  return sorted.length >= quorum && quorum > 0 ? sorted[quorum - 1] : null;
 }
 
 /** RFC 9162 MTH of leaf hashes. */

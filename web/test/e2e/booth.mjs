@@ -1,7 +1,8 @@
 // Drives the booth in headless Chromium (Debian's /usr/bin/chromium through playwright-core)
 // against a real board: audit (challenge), cast, revote, a second voter, the tracking-code
 // lookup, the Chinese interface, and after the tally the result page. Screenshots go to the
-// output directory. Usage: node booth.mjs <board url> <out dir> <mode: vote|result> [credential files…]
+// output directory. Usage: node booth.mjs <board url> <out dir> <mode: vote|result|withholding>
+// [credential files… | the tracking code to look up, in withholding mode]
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,9 +57,29 @@ async function choose(picks, scores = {}) {
   return (await page.textContent('#tracking-code')).trim();
 }
 
+/**
+ * Looks a tracking code up on a freshly loaded election page until the answer says `want`: a
+ * ballot the witnesses have not confirmed yet is reported as recorded, and they confirm it
+ * within moments.
+ */
+async function lookUp(code, want) {
+  for (let tries = 0; ; tries++) {
+    await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
+    await page.waitForSelector('#lookup-code');
+    await page.fill('#lookup-code', code);
+    await page.click('#lookup-code + button');
+    await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.length > 0);
+    const text = await page.textContent('#lookup-result');
+    if (text.includes(want)) return text;
+    if (!text.includes('Independent witnesses') || tries >= 40) throw new Error(`lookup: wanted "${want}", got "${text}"`);
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
 async function castAndKeep(name) {
   await page.click('#cast');
   await page.waitForSelector('#cast-done');
+  if (!(await page.textContent('#cast-pending')).includes('Independent witnesses confirm new ballots')) throw new Error('the witnesses were not explained');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#receipt')]);
   const path = join(out, `${name}.receipt`);
   await download.saveAs(path);
@@ -104,22 +125,29 @@ if (mode === 'vote') {
   code = await choose(['c0-o7', 'c2-o1']);
   await castAndKeep('bob');
   report.codes.push(code);
-  // The public page: the first ballot is superseded, the revote counted.
-  await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
-  await page.waitForSelector('#lookup-code');
-  await page.fill('#lookup-code', report.codes[0]);
-  await page.click('#lookup-code + button');
-  await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.length > 0);
-  if (!(await page.textContent('#lookup-result')).includes('superseded')) throw new Error('lookup: first ballot not superseded');
-  await page.fill('#lookup-code', report.codes[1]);
-  await page.click('#lookup-code + button');
-  await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.includes('counted'));
+  // The public page, once the witnesses vouch for the ballots: the first ballot is superseded,
+  // the revote counted.
+  await lookUp(report.codes[0], 'superseded');
+  await lookUp(report.codes[1], 'counted');
+  await page.waitForSelector('#cosigned');
   await shot('6-lookup');
   await audit('election page');
   // Simplified Chinese.
   await page.selectOption('#lang', 'zh');
   await page.waitForFunction(() => document.querySelector('#title').textContent.includes('投票亭'));
   await shot('7-zh');
+} else if (mode === 'withholding') {
+  // The board shows a cosigned checkpoint older than what the witnesses cosigned: the page
+  // says so, and a counted ballot's standing is not shown on the board's word.
+  await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
+  await page.waitForSelector('#withholding', { timeout: 60000 });
+  await page.fill('#lookup-code', creds[0]);
+  await page.click('#lookup-code + button');
+  await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.length > 0);
+  const text = await page.textContent('#lookup-result');
+  if (!text.includes('withholding') || text.includes('counted')) throw new Error(`lookup through a withholding board: ${text}`);
+  await shot('9-withholding');
+  await audit('withholding warning');
 } else {
   await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
   await page.waitForSelector('table');
