@@ -32,6 +32,26 @@ pub enum OpenError {
     Replay { index: u64, rejection: Rejection },
 }
 
+/// Why one submission got no receipt: the election rules refused it, or the board itself failed
+/// to answer it (a bug, never the client's fault: a `500`, not a `400`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("the board failed to answer this submission: {reason}")]
+    Internal { reason: &'static str },
+}
+
+impl SubmitError {
+    /// The stable code: the rejection's (`specs/election.md`), or `internal-error`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SubmitError::Rejected(r) => r.code(),
+            SubmitError::Internal { .. } => "internal-error",
+        }
+    }
+}
+
 pub struct Board {
     origin: String,
     key: SigningKey,
@@ -261,7 +281,7 @@ impl Board {
     ///
     /// An I/O error is returned as such: the in-memory state may then be ahead of the disk, so
     /// the caller must stop serving and restart (recovery re-derives everything from the log).
-    pub fn submit(&mut self, batch: &[Vec<u8>]) -> io::Result<Vec<Result<Receipt, Rejection>>> {
+    pub fn submit(&mut self, batch: &[Vec<u8>]) -> io::Result<Vec<Result<Receipt, SubmitError>>> {
         let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
         // Entries new to the log, in submission order, with the submission each answers.
         let mut fresh: Vec<Entry> = Vec::new();
@@ -326,12 +346,12 @@ impl Board {
         Ok(out
             .into_iter()
             .map(|o| match o {
-                Some(Ok(index)) => self.receipt(index).ok_or(Rejection::Malformed {
-                    reason: "no receipt".into(),
+                Some(Ok(index)) => self.receipt(index).ok_or(SubmitError::Internal {
+                    reason: "no inclusion proof for an admitted entry",
                 }),
-                Some(Err(r)) => Err(r),
-                None => Err(Rejection::Malformed {
-                    reason: "unprocessed".into(),
+                Some(Err(r)) => Err(SubmitError::Rejected(r)),
+                None => Err(SubmitError::Internal {
+                    reason: "the submission was left unanswered",
                 }),
             })
             .collect())

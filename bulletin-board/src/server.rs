@@ -31,7 +31,7 @@ use urna_crypto::hex;
 use urna_election::entry::{TrackingCode, MAX_ENTRY_SIZE};
 use urna_election::rejection::Rejection;
 
-use crate::board::Board;
+use crate::board::{Board, SubmitError};
 use crate::note::{verifier_key, Receipt};
 use crate::tiles;
 use base64::Engine;
@@ -41,7 +41,7 @@ pub const MAX_GROUP: usize = 512;
 /// Submissions waiting for the writer before new ones are refused with 503.
 pub const QUEUE: usize = 8192;
 
-type Reply = oneshot::Sender<Result<Receipt, Rejection>>;
+type Reply = oneshot::Sender<Result<Receipt, SubmitError>>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -345,6 +345,17 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .layer(axum::middleware::from_fn_with_state(guard, limit))
 }
 
+fn submit_error_response(e: &SubmitError) -> Response {
+    match e {
+        SubmitError::Rejected(r) => rejection_response(r),
+        SubmitError::Internal { .. } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"code": e.code(), "message": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
 fn rejection_response(r: &Rejection) -> Response {
     let status = match r {
         Rejection::Oversized { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -388,7 +399,7 @@ async fn submit(State(st): State<AppState>, body: Bytes) -> Response {
     }
     match rx.await {
         Ok(Ok(receipt)) => text(receipt.to_text()),
-        Ok(Err(r)) => rejection_response(&r),
+        Ok(Err(e)) => submit_error_response(&e),
         Err(_) => unavailable("the board stopped before answering"),
     }
 }
@@ -597,4 +608,30 @@ pub const OPENAPI: &str = include_str!("../../specs/openapi.json");
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The board's own failure is a 500 with its own code, never the client's `malformed`.
+    #[test]
+    fn internal_failures_are_500_not_the_clients_fault() {
+        let internal = SubmitError::Internal {
+            reason: "the submission was left unanswered",
+        };
+        assert_eq!(internal.code(), "internal-error");
+        assert_eq!(
+            submit_error_response(&internal).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let malformed = SubmitError::Rejected(Rejection::Malformed {
+            reason: "short".into(),
+        });
+        assert_eq!(malformed.code(), "malformed");
+        assert_eq!(
+            submit_error_response(&malformed).status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
 }
