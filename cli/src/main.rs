@@ -164,6 +164,11 @@ enum BoardCommand {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Start although the checkpoint file is missing and the log is not empty, taking the
+        /// log's intact entries as acknowledged history. Without it the board refuses: only an
+        /// operator who knows why the checkpoint is gone should say so (specs/board.md §4).
+        #[arg(long)]
+        accept_log_without_checkpoint: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -766,16 +771,20 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             origin,
             data,
             listen,
+            accept_log_without_checkpoint,
             limits,
         } => {
             let key = secrets::read_plain_key(&key)?;
             if origin.is_empty() {
                 bail!("--origin must be the election id");
             }
+            let opts = urna_board::board::OpenOptions {
+                accept_log_without_checkpoint,
+            };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(serve(key, origin, data, listen, limits.limits()))
+                .block_on(serve(key, origin, data, opts, listen, limits.limits()))
         }
     }
 }
@@ -784,10 +793,11 @@ async fn serve(
     key: SigningKey,
     origin: String,
     data: PathBuf,
+    opts: urna_board::board::OpenOptions,
     listen: SocketAddr,
     limits: urna_board::server::Limits,
 ) -> Result<()> {
-    let board = Board::open(&data, &origin, key)
+    let board = Board::open_with(&data, &origin, key, opts)
         .with_context(|| format!("opening the board in {}", data.display()))?;
     if board.recovered_tail {
         eprintln!("urna board: cut a torn, never-acknowledged tail from the log");

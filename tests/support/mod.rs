@@ -74,6 +74,8 @@ pub struct Board {
     key: PathBuf,
     data: PathBuf,
     origin: String,
+    /// More arguments for `urna board serve`, used from the next (re)start on.
+    pub extra: Vec<String>,
     child: Option<Child>,
 }
 
@@ -94,6 +96,7 @@ impl Board {
             key: key_path,
             data: dir.join("board-data"),
             origin: origin.to_string(),
+            extra: Vec::new(),
             child: None,
         };
         b.restart();
@@ -115,6 +118,7 @@ impl Board {
                 "--burst-per-client",
                 "1000000",
             ])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -133,6 +137,44 @@ impl Board {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Runs `urna board serve` on this board's data directory expecting it to refuse to start
+    /// (it is killed, and the test fails, if it is still running after a minute); returns what
+    /// it printed.
+    pub fn refuses_to_start(&self, extra: &[&str]) -> String {
+        let mut child = Command::new(URNA)
+            .args(["board", "serve", "--origin", &self.origin, "--listen"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--key")
+            .arg(&self.key)
+            .arg("--data")
+            .arg(&self.data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("the board started although it should have refused");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success());
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> &Path {
+        &self.data
     }
 
     /// SIGKILL: no chance to flush or clean up.
