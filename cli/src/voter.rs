@@ -250,7 +250,9 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<String> {
 }
 
 /// Under a manifest that names witnesses: checks the board's cosigned checkpoint against the
-/// policy and, once it covers the ballot, rewrites the receipt under it (the upgrade).
+/// policy and, once it covers the ballot, saves the receipt under it (the upgrade) to a new file
+/// beside the voter's, [`upgraded_path`]: the receipt the voter holds is their evidence and is
+/// never modified.
 fn witness_status(
     client: &BoardClient,
     s: &urna_board::client::Synced,
@@ -304,11 +306,21 @@ fn witness_status(
         receipt: upgraded,
         ..BallotReceipt::parse(&r.to_text())?
     };
-    std::fs::write(path, new.to_text()).with_context(|| format!("writing {}", path.display()))?;
+    let out = upgraded_path(path);
+    secrets::write_secret(&out, &new.to_text(), false)?;
     Ok(Some(format!(
-        "upgraded: your receipt is now under the checkpoint of size {} cosigned by {names} ({quorum} of {} needed), saved to {}",
+        "upgraded: the receipt under the checkpoint of size {} cosigned by {names} ({quorum} of {} needed) is saved to {}; {} is left as it was",
         cp.size,
         policy.len(),
+        out.display(),
         path.display()
     )))
+}
+
+/// Where `urna receipt check` saves the upgraded receipt: the voter's file name with
+/// `.cosigned` appended.
+pub fn upgraded_path(receipt: &Path) -> std::path::PathBuf {
+    let mut name = receipt.as_os_str().to_owned();
+    name.push(".cosigned");
+    name.into()
 }
