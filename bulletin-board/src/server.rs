@@ -10,7 +10,8 @@
 //! - `GET /consistency/{old}/{new}` → `{"proof": [hex…]}` (RFC 9162).
 //! - `GET /info` → origin, keys, size, phase and counts (JSON).
 //! - `GET /manifest` → the manifest (JSON), once `Setup` is on the log.
-//! - `GET /entries?start=S&end=E` → a JSON view of up to 1,000 entries.
+//! - `GET /entries?start=S&end=E&limit=L` → a page of a JSON view of the entries (at most 1,000
+//!   and 2 MiB of entries), with the next page's start.
 //! - `GET /tile/<L>/<N>[.p/<W>]`, `GET /tile/entries/<N>[.p/<W>]` → C2SP tlog-tiles.
 //! - `GET /openapi.json` → the OpenAPI description of all of the above.
 
@@ -544,45 +545,70 @@ async fn manifest(State(st): State<AppState>) -> Response {
     }
 }
 
-/// Most entries one JSON view returns.
+/// Most entries one page of the JSON view returns, and most entry bytes (before hex) it carries:
+/// the view is a convenience; the tiles are the bulk interface.
 pub const MAX_VIEW: u64 = 1000;
+pub const MAX_VIEW_BYTES: usize = 2 << 20;
 
 #[derive(serde::Deserialize)]
 struct Range {
     start: Option<u64>,
     end: Option<u64>,
+    limit: Option<u64>,
 }
 
+/// One page of `start..end`: at most `limit` (≤ [`MAX_VIEW`]) entries and [`MAX_VIEW_BYTES`]
+/// bytes, always at least one entry when the range holds one. `next` is where the following
+/// page starts, or null when this page reaches `end`.
 async fn entries_json(
     State(st): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<Range>,
 ) -> Response {
+    if let (Some(start), Some(end)) = (q.start, q.end) {
+        if end < start {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"code": "bad-range", "message": "end is before start"})),
+            )
+                .into_response();
+        }
+    }
+    let limit = q.limit.unwrap_or(MAX_VIEW).clamp(1, MAX_VIEW);
     let v = read(&st, |b| {
-        let start = q.start.unwrap_or(0).min(b.size());
-        let end = q
-            .end
-            .unwrap_or(b.size())
-            .min(b.size())
-            .min(start + MAX_VIEW)
-            .max(start);
-        let items: Vec<_> = (start..end)
-            .filter_map(|i| {
-                let bytes = b.entry(i)?;
-                let e = urna_election::entry::Entry::decode(bytes.to_vec()).ok()?;
-                Some(json!({
-                    "index": i,
+        let size = b.size();
+        let start = q.start.unwrap_or(0).min(size);
+        let end = q.end.unwrap_or(size).min(size).max(start);
+        let mut items = Vec::new();
+        let mut bytes = 0usize;
+        let mut at = start;
+        while at < end && (at - start) < limit {
+            let Some(raw) = b.entry(at) else { break };
+            if !items.is_empty() && bytes + raw.len() > MAX_VIEW_BYTES {
+                break;
+            }
+            bytes += raw.len();
+            if let Ok(e) = urna_election::entry::Entry::decode(raw.to_vec()) {
+                items.push(json!({
+                    "index": at,
                     "kind": e.kind().name(),
                     "author": hex::encode(e.author().as_bytes()),
                     "leaf_hash": hex::encode(&e.leaf_hash()),
-                    "size": bytes.len(),
-                    "entry": hex::encode(bytes),
-                }))
-            })
-            .collect();
-        json!({"start": start, "end": end, "size": b.size(), "entries": items})
+                    "size": raw.len(),
+                    "entry": hex::encode(raw),
+                }));
+            }
+            at += 1;
+        }
+        let next = (at < end).then_some(at);
+        let body = json!({"start": start, "end": at, "size": size, "next": next, "entries": items});
+        (
+            body,
+            next.map(|n| format!("</entries?start={n}&end={end}&limit={limit}>; rel=\"next\"")),
+        )
     });
     match v {
-        Some(v) => Json(v).into_response(),
+        Some((v, Some(link))) => ([(header::LINK, link)], Json(v)).into_response(),
+        Some((v, None)) => Json(v).into_response(),
         None => unavailable(POISONED),
     }
 }
