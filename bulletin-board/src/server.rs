@@ -18,21 +18,22 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 use urna_crypto::hex;
-use urna_election::entry::{TrackingCode, MAX_ENTRY_SIZE};
+use urna_election::entry::{Entry, TrackingCode, MAX_ENTRY_SIZE};
 use urna_election::rejection::Rejection;
 
 use crate::board::{Board, SubmitError};
+use crate::limits::{self, Limiter, Refused};
 use crate::note::{verifier_key, Receipt};
 use crate::tiles;
 use base64::Engine;
@@ -203,99 +204,64 @@ pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     (AppState { board, submit: tx }, fatal_rx)
 }
 
-/// Per-client and global limits on requests. Clients are told apart by IP address (when the
-/// server is run with connection info; in-process routers without it are not rate limited).
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Requests per second each client address may sustain (token bucket refill rate).
-    pub rate_per_client: f64,
-    /// Requests a client may make in a burst above its rate.
-    pub burst_per_client: f64,
-    /// Requests being served at once, across all clients; more get 503.
-    pub max_in_flight: usize,
-    /// A request (including reading its body) that takes longer gets 408.
-    pub timeout: Duration,
-}
+pub use crate::limits::Limits;
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            rate_per_client: 1000.0,
-            burst_per_client: 2000.0,
-            max_in_flight: 4096,
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
+/// The client address a request is counted against (see [`crate::limits`]); present when the
+/// server runs with connection info (in-process routers without it are not rate limited).
+#[derive(Debug, Clone, Copy)]
+struct ClientAddr(IpAddr);
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-#[derive(Clone)]
-struct Guard {
-    limits: Limits,
-    in_flight: Arc<Semaphore>,
-    buckets: Arc<Mutex<HashMap<IpAddr, Bucket>>>,
-}
-
-impl Guard {
-    fn admit(&self, ip: IpAddr) -> bool {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        // Forget idle clients so the map stays bounded by recent activity.
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, b| now.duration_since(b.at) < Duration::from_secs(60));
-        }
-        let b = buckets.entry(ip).or_insert(Bucket {
-            tokens: self.limits.burst_per_client,
-            at: now,
-        });
-        let refill = now.duration_since(b.at).as_secs_f64() * self.limits.rate_per_client;
-        b.tokens = (b.tokens + refill).min(self.limits.burst_per_client);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
+/// Reads draw on their address's budget and on the bound on reads in flight; submissions on
+/// neither (they are limited per credential in [`submit`], and bounded by the writer's queue),
+/// so no flood of reads can starve them.
 async fn limit(
-    State(g): State<Guard>,
-    req: axum::extract::Request,
+    State(lim): State<Arc<Limiter>>,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let peer = req
+    let addr = req
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(ip) = peer {
-        if !g.admit(ip) {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "1")],
-                Json(json!({"code": "rate-limited", "message": "too many requests from this address; retry shortly"})),
-            )
-                .into_response();
-        }
+        .map(|c| limits::client_addr(c.0.ip(), req.headers(), &lim.limits));
+    if let Some(a) = addr {
+        req.extensions_mut().insert(ClientAddr(a));
     }
-    let Ok(_permit) = g.in_flight.clone().try_acquire_owned() else {
-        return unavailable("the board is serving too many requests; retry shortly");
+    let submission = req.method() == axum::http::Method::POST && req.uri().path() == "/entries";
+    let _permit = if submission {
+        None
+    } else {
+        if let Some(Err(r)) = addr.map(|a| lim.admit_read(a)) {
+            return too_many(r);
+        }
+        match lim.reads_in_flight.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => return unavailable("the board is serving too many requests; retry shortly"),
+        }
     };
-    match tokio::time::timeout(g.limits.timeout, next.run(req)).await {
+    match tokio::time::timeout(lim.limits.timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => (
             StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, "close")],
             Json(json!({"code": "timeout", "message": "the request took too long"})),
         )
             .into_response(),
     }
+}
+
+/// `429` with `Retry-After` (whole seconds, at least 1), also given in the body.
+fn too_many(r: Refused) -> Response {
+    let secs = r.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        Json(json!({
+            "code": "rate-limited",
+            "message": format!("{}; retry in {secs} s", r.why),
+            "retry_after": secs,
+        })),
+    )
+        .into_response()
 }
 
 /// The router with the default limits.
@@ -303,12 +269,10 @@ pub fn app(state: AppState) -> Router {
     app_with(state, Limits::default())
 }
 
+/// The router with `limits`. Serve it with [`crate::listen::serve`] (or with connection
+/// info) for the per-address limits, header timeouts and connection limits to apply.
 pub fn app_with(state: AppState, limits: Limits) -> Router {
-    let guard = Guard {
-        in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
-        limits,
-        buckets: Arc::new(Mutex::new(HashMap::new())),
-    };
+    let limiter = Arc::new(Limiter::new(limits));
     Router::new()
         .route("/entries", post(submit))
         .route("/entries", get(entries_json))
@@ -341,9 +305,9 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .route("/receipt/{hash}", get(receipt))
         .route("/consistency/{old}/{new}", get(consistency))
         .route("/info", get(info))
-        .layer(DefaultBodyLimit::max(MAX_ENTRY_SIZE))
+        .layer(axum::Extension(Arc::clone(&limiter)))
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(guard, limit))
+        .layer(axum::middleware::from_fn_with_state(limiter, limit))
 }
 
 fn submit_error_response(e: &SubmitError) -> Response {
@@ -376,7 +340,8 @@ fn rejection_response(r: &Rejection) -> Response {
 fn unavailable(why: &str) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"code": "unavailable", "message": why})),
+        [(header::RETRY_AFTER, "1")],
+        Json(json!({"code": "unavailable", "message": why, "retry_after": 1})),
     )
         .into_response()
 }
@@ -393,9 +358,46 @@ fn text(s: String) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], s).into_response()
 }
 
-async fn submit(State(st): State<AppState>, body: Bytes) -> Response {
+/// Reads the body (within the body timeout), charges the submission to its credential (or,
+/// unattributed, to its address), and hands it to the writer.
+async fn submit(
+    State(st): State<AppState>,
+    axum::Extension(lim): axum::Extension<Arc<Limiter>>,
+    addr: Option<axum::Extension<ClientAddr>>,
+    body: Body,
+) -> Response {
+    let read = axum::body::to_bytes(body, MAX_ENTRY_SIZE);
+    let bytes = match tokio::time::timeout(lim.limits.body_timeout, read).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) if is_length_limit(&e) => {
+            return rejection_response(&Rejection::Oversized {
+                size: MAX_ENTRY_SIZE + 1,
+            })
+        }
+        Ok(Err(_)) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONNECTION, "close")],
+                Json(json!({"code": "malformed", "message": "the request body could not be read"})),
+            )
+                .into_response()
+        }
+        Err(_) => return (
+            StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, "close")],
+            Json(json!({"code": "timeout", "message": "the request body did not arrive in time"})),
+        )
+            .into_response(),
+    };
+    let entry = Entry::decode(bytes.to_vec()).ok();
+    if let Some(axum::Extension(ClientAddr(a))) = addr {
+        if let Err(r) = lim.admit_submission(a, entry.as_ref()) {
+            return too_many(r);
+        }
+    }
+    let raw = entry.map_or_else(|| bytes.to_vec(), Entry::into_bytes);
     let (tx, rx) = oneshot::channel();
-    if st.submit.try_send((body.to_vec(), tx)).is_err() {
+    if st.submit.try_send((raw, tx)).is_err() {
         return unavailable("the board is at capacity; retry shortly");
     }
     match rx.await {
@@ -611,6 +613,18 @@ async fn entries_json(
         Some((v, None)) => Json(v).into_response(),
         None => unavailable(POISONED),
     }
+}
+
+/// Whether reading a body failed because it exceeded the limit given to `to_bytes`.
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 // The browser booth and election page (`web/`), built by build.rs, or a page saying why not.

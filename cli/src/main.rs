@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use urna_board::board::Board;
 use urna_board::client::BoardClient;
+use urna_board::limits::Limits;
 use urna_board::note::verifier_key;
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
@@ -174,29 +175,79 @@ enum BoardCommand {
     },
 }
 
+/// The board's limits (specs/board.md §5); the defaults are `Limits::default()`'s.
 #[derive(clap::Args)]
 struct LimitArgs {
-    /// Requests per second each client address may sustain.
-    #[arg(long, default_value_t = 1000.0)]
-    rate_per_client: f64,
-    /// Requests a client may make in a burst above its rate.
-    #[arg(long, default_value_t = 2000.0)]
-    burst_per_client: f64,
-    /// Requests served at once across all clients; more are answered 503.
-    #[arg(long, default_value_t = 4096)]
-    max_in_flight: usize,
+    /// Reads per second each client address may sustain.
+    #[arg(long, alias = "rate-per-client", default_value_t = Limits::default().read_rate, value_parser = positive)]
+    read_rate: f64,
+    /// Reads a client address may make in a burst above its rate.
+    #[arg(long, alias = "burst-per-client", default_value_t = Limits::default().read_burst, value_parser = positive)]
+    read_burst: f64,
+    /// Submissions per second each credential (an entry's author key) may sustain, whatever
+    /// address they come from.
+    #[arg(long, default_value_t = Limits::default().submit_rate, value_parser = positive)]
+    submit_rate: f64,
+    /// Submissions a credential may make in a burst above its rate.
+    #[arg(long, default_value_t = Limits::default().submit_burst, value_parser = positive)]
+    submit_burst: f64,
+    /// Submissions per second from one address that are not entries, or carry a forged
+    /// signature once their credential's budget is spent.
+    #[arg(long, default_value_t = Limits::default().unattributed_rate, value_parser = positive)]
+    unattributed_rate: f64,
+    /// Such submissions an address may make in a burst.
+    #[arg(long, default_value_t = Limits::default().unattributed_burst, value_parser = positive)]
+    unattributed_burst: f64,
+    /// Reads served at once across all clients; more are answered 503. Submissions are bounded
+    /// by the writer's queue instead, so reads never starve them.
+    #[arg(long, alias = "max-in-flight", default_value_t = Limits::default().max_reads_in_flight)]
+    max_reads_in_flight: usize,
     /// Seconds a request (including its body) may take before it is answered 408.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     timeout_secs: u64,
+    /// Seconds a connection may take to send a request's whole header (an idle kept-alive
+    /// connection too) before it is closed.
+    #[arg(long, default_value_t = Limits::default().header_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a request body may take to arrive before it is answered 408 and the connection
+    /// closed.
+    #[arg(long, default_value_t = Limits::default().body_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// Connections open at once from one address (trusted proxies are exempt); more are
+    /// answered 429 and closed.
+    #[arg(long, default_value_t = Limits::default().max_connections_per_address as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections_per_address: u64,
+    /// A reverse proxy in front of the board (an IP address or CIDR range; repeatable): only
+    /// for requests from these peers is the client address taken from `Forwarded` or
+    /// `X-Forwarded-For`.
+    #[arg(long = "trusted-proxy", value_name = "IP or CIDR")]
+    trusted_proxies: Vec<urna_board::limits::IpNet>,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("{s:?} is not a positive number")),
+    }
 }
 
 impl LimitArgs {
-    fn limits(&self) -> urna_board::server::Limits {
-        urna_board::server::Limits {
-            rate_per_client: self.rate_per_client,
-            burst_per_client: self.burst_per_client,
-            max_in_flight: self.max_in_flight,
-            timeout: std::time::Duration::from_secs(self.timeout_secs),
+    fn limits(&self) -> Limits {
+        use std::time::Duration;
+        Limits {
+            read_rate: self.read_rate,
+            read_burst: self.read_burst,
+            submit_rate: self.submit_rate,
+            submit_burst: self.submit_burst,
+            unattributed_rate: self.unattributed_rate,
+            unattributed_burst: self.unattributed_burst,
+            max_reads_in_flight: self.max_reads_in_flight,
+            timeout: Duration::from_secs(self.timeout_secs),
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            max_connections_per_address: usize::try_from(self.max_connections_per_address)
+                .unwrap_or(usize::MAX),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
@@ -525,8 +576,7 @@ fn main() -> Result<()> {
                 key,
             } => {
                 let k = secrets::open_sealed_key_asking(&key)?;
-                let (issued, posted) =
-                    voter::credentials(&BoardClient::new(&board), &voters, &out, &k)?;
+                let (issued, posted) = voter::credentials(&BoardClient::new(&board), &voters, &out, &k)?;
                 println!(
                     "{issued} credential(s) issued into {}; {posted} roll batch(es) posted",
                     out.display()
@@ -554,11 +604,7 @@ fn main() -> Result<()> {
                 challenge,
                 receipt_out: Some(&receipt),
             };
-            if voter::vote(&BoardClient::new(&board), &cred, &opts, &mut |m| {
-                println!("{m}")
-            })?
-            .is_some()
-            {
+            if voter::vote(&BoardClient::new(&board), &cred, &opts, &mut |m| println!("{m}"))?.is_some() {
                 println!("receipt saved to {}", receipt.display());
             }
             Ok(())
@@ -652,11 +698,16 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
                 .block_on(async move {
                     let listener = tokio::net::TcpListener::bind(listen).await?;
                     eprintln!("urna witness {name}: listening on {listen}");
-                    axum::serve(listener, urna_board::witness::router(w))
-                        .with_graceful_shutdown(async {
+                    // The board's header timeout and per-address connection limit.
+                    urna_board::listen::serve(
+                        listener,
+                        urna_board::witness::router(w),
+                        &Limits::default(),
+                        async {
                             let _ = tokio::signal::ctrl_c().await;
-                        })
-                        .await?;
+                        },
+                    )
+                    .await?;
                     Ok(())
                 })
         }
@@ -795,7 +846,7 @@ async fn serve(
     data: PathBuf,
     opts: urna_board::board::OpenOptions,
     listen: SocketAddr,
-    limits: urna_board::server::Limits,
+    limits: Limits,
 ) -> Result<()> {
     let board = Board::open_with(&data, &origin, key, opts)
         .with_context(|| format!("opening the board in {}", data.display()))?;
@@ -807,25 +858,15 @@ async fn serve(
         board.size()
     );
     let (state, fatal) = urna_board::server::start(board);
-    let router = urna_board::server::app_with(state, limits);
+    let router = urna_board::server::app_with(state, limits.clone());
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<std::io::Error>();
-    // Stop serving as soon as storage fails; report the failure after the shutdown.
-    tokio::spawn(async move {
-        if let Ok(e) = fatal.await {
-            let _ = stop_tx.send(e);
-        }
-    });
     let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
     let record = std::sync::Arc::clone(&failed);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    // Stop serving as soon as storage fails; report the failure after the shutdown.
+    urna_board::listen::serve(listener, router, &limits, async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
-            Ok(e) = stop_rx => {
+            Ok(e) = fatal => {
                 if let Ok(mut slot) = record.lock() {
                     *slot = Some(e);
                 }
