@@ -399,6 +399,12 @@ enum ReceiptCommand {
     },
 }
 
+/// A client of the board at `url` that tells the person at the terminal (on stderr) when it
+/// waits for a busy or unreachable board, and why.
+fn client(url: &str) -> BoardClient {
+    BoardClient::new(url).with_notice(|m| eprintln!("urna: {m}"))
+}
+
 fn parse_board_key(k: &str) -> Result<urna_crypto::sign::VerifyingKey> {
     hex::decode_array::<32>(k)
         .ok()
@@ -475,7 +481,7 @@ fn verify_cmd(
             (origin, key, rec.checkpoint, rec.entries, source)
         }
         (None, Some(url)) => {
-            let client = BoardClient::new(url);
+            let client = client(url);
             let (origin, stated) = client.stated_key()?;
             let (key, source) = match pinned {
                 Some(k) => (k, "pinned with --board-key"),
@@ -576,7 +582,7 @@ fn main() -> Result<()> {
                 key,
             } => {
                 let k = secrets::open_sealed_key_asking(&key)?;
-                let (issued, posted) = voter::credentials(&BoardClient::new(&board), &voters, &out, &k)?;
+                let (issued, posted) = voter::credentials(&client(&board), &voters, &out, &k)?;
                 println!(
                     "{issued} credential(s) issued into {}; {posted} roll batch(es) posted",
                     out.display()
@@ -587,7 +593,7 @@ fn main() -> Result<()> {
         Command::Trustee { command } => trustee_cmd(command),
         Command::Tally { board, key } => {
             let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
-            let (e, r) = trustee::tally(&BoardClient::new(&board), signer)?;
+            let (e, r) = trustee::tally(&client(&board), signer)?;
             print!("{}", trustee::table(&e, &r));
             Ok(())
         }
@@ -604,7 +610,7 @@ fn main() -> Result<()> {
                 challenge,
                 receipt_out: Some(&receipt),
             };
-            if voter::vote(&BoardClient::new(&board), &cred, &opts, &mut |m| println!("{m}"))?.is_some() {
+            if voter::vote(&client(&board), &cred, &opts, &mut |m| println!("{m}"))?.is_some() {
                 println!("receipt saved to {}", receipt.display());
             }
             Ok(())
@@ -618,7 +624,7 @@ fn main() -> Result<()> {
         Command::Record {
             command: RecordCommand::Export { board, out },
         } => {
-            let client = BoardClient::new(&board);
+            let client = client(&board);
             let (origin, key) = client.stated_key()?;
             let copy = fetch_for_observer(&client, &origin, &key)?;
             let tmp = out.with_extension("tmp");
@@ -730,7 +736,7 @@ fn authority_cmd(command: AuthorityCommand) -> Result<()> {
             key,
         } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            let m = authority::setup(&BoardClient::new(&board), &manifest, &k)?;
+            let m = authority::setup(&client(&board), &manifest, &k)?;
             println!(
                 "election {} set up: {} trustees (threshold {}), {} contests",
                 m.election_id,
@@ -741,16 +747,16 @@ fn authority_cmd(command: AuthorityCommand) -> Result<()> {
         }
         AuthorityCommand::Open { board, key } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            let i = authority::open(&BoardClient::new(&board), &k)?;
+            let i = authority::open(&client(&board), &k)?;
             println!("polls open (entry {i})");
         }
         AuthorityCommand::Close { board, key } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            let i = authority::close(&BoardClient::new(&board), &k)?;
+            let i = authority::close(&client(&board), &k)?;
             println!("polls closed (entry {i}); the encrypted tally is fixed");
         }
         AuthorityCommand::Status { board } => {
-            print!("{}", authority::status(&BoardClient::new(&board))?)
+            print!("{}", authority::status(&client(&board))?)
         }
     }
     Ok(())
@@ -775,7 +781,7 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<()> {
             let pass = secrets::passphrase(&key.display().to_string(), false)?;
             let mut k = trustee::open(&key, pass.as_bytes())?;
             let joint = trustee::ceremony(
-                &BoardClient::new(&board),
+                &client(&board),
                 &key,
                 &mut k,
                 pass.as_bytes(),
@@ -790,7 +796,7 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<()> {
         TrusteeCommand::Decrypt { board, key } => {
             let pass = secrets::passphrase(&key.display().to_string(), false)?;
             let mut k = trustee::open(&key, pass.as_bytes())?;
-            if trustee::decrypt(&BoardClient::new(&board), &mut k)? {
+            if trustee::decrypt(&client(&board), &mut k)? {
                 println!("decryption share posted");
             } else {
                 println!("this trustee's decryption share is already on the ledger");

@@ -6,6 +6,7 @@
 import * as c from './crypto.js';
 import * as e from './election.js';
 import { pickLanguage, t } from './i18n.js';
+import { fetchRetrying } from './retry.js';
 
 const $ = (id) => document.getElementById(id);
 let lang = pickLanguage(localStorage.getItem('urna-lang'), navigator.languages);
@@ -27,16 +28,20 @@ const say = (key, vars, cls) => {
   s.className = cls || '';
 };
 
+// While the board is busy (429, 503) the voter is told, and the request is sent again.
+const busy = (seconds) => say('busy', { seconds }, 'hint');
+const fetchBusy = (path, init) => fetchRetrying(path, init, { onWait: busy });
+
 async function fetchBytes(path) {
-  const r = await fetch(path);
+  const r = await fetchBusy(path);
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
 }
 
 /** Downloads the log through the entry tiles and checks it against the signed checkpoint. */
 async function loadBoard() {
-  const info = await (await fetch('/info')).json();
-  const note = await (await fetch('/checkpoint')).text();
+  const info = await (await fetchBusy('/info')).json();
+  const note = await (await fetchBusy('/checkpoint')).text();
   const first = e.parseBundle(await fetchBytes(`/tile/entries/000${size1(note)}`))[0];
   const manifest = e.decodeManifest(e.parseEntry(first).payload);
   // The board key is the one the manifest (entry 0, under the signed root) names.
@@ -55,7 +60,7 @@ async function loadBoard() {
   // The latest checkpoint the witness quorum cosigned, checked here against the policy.
   let cosigned = null;
   if (manifest.witnesses.length > 0) {
-    const r = await fetch('/checkpoint/cosigned');
+    const r = await fetchBusy('/checkpoint/cosigned');
     if (r.ok) {
       const witnessed = e.openCheckpoint(await r.text(), manifest.electionId, key);
       if (witnessed.size > cp.size) throw new Error('the cosigned checkpoint is ahead of the log served');
@@ -230,7 +235,7 @@ function useCredential(text, err) {
 }
 
 async function post(bytes) {
-  const r = await fetch('/entries', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  const r = await fetchBusy('/entries', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
   const text = await r.text();
   if (!r.ok) throw new Error(JSON.parse(text).message);
   return text;
