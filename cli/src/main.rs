@@ -121,6 +121,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Seal a plain key file (a hex Ed25519 seed, as `urna board init` and `urna witness init`
+    /// wrote before they sealed) with a passphrase, replacing it atomically.
+    SealKey {
+        #[arg(long)]
+        key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
+    },
     /// Re-verify a whole election, from an exported record file or from its board.
     Verify {
         /// An exported record (`urna record export`); or use --board.
@@ -142,21 +150,37 @@ enum Command {
     },
 }
 
+/// Where an unattended server takes its key's passphrase from.
+#[derive(clap::Args)]
+struct PassphraseArg {
+    /// Read the key's passphrase from this file (readable only by its owner; one final newline
+    /// is dropped), or from an inherited descriptor as /dev/fd/N: for servers started without a
+    /// terminal. Otherwise it is taken from URNA_PASSPHRASE, or asked on the terminal.
+    #[arg(long, value_name = "PATH")]
+    passphrase_file: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum BoardCommand {
-    /// Create the board's signing key; prints the public key for the manifest's `board` key.
+    /// Create the board's signing key, sealed with a passphrase; prints the public key for the
+    /// manifest's `board` key.
     Init {
-        /// Where to write the secret key (hex seed, readable only by its owner).
+        /// Where to write the sealed key (readable only by its owner).
         #[arg(long, default_value = "board.key")]
         key: PathBuf,
         /// The election id (the log's origin), to print the checkpoint verifier key.
         #[arg(long)]
         origin: Option<String>,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
     /// Serve the election's ledger over HTTP.
     Serve {
+        /// The board's sealed signing key.
         #[arg(long, default_value = "board.key")]
         key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
         /// The election id: the log's origin and the checkpoints' key name.
         #[arg(long)]
         origin: String,
@@ -254,10 +278,13 @@ impl LimitArgs {
 
 #[derive(Subcommand)]
 enum WitnessCommand {
-    /// Create the witness's Ed25519 cosigning key; prints the manifest's [[witnesses]] entry.
+    /// Create the witness's Ed25519 cosigning key, sealed with a passphrase; prints the
+    /// manifest's [[witnesses]] entry.
     Init {
         #[arg(long, default_value = "witness.key")]
         key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
         /// The witness's name (its cosignature key name), e.g. witness.party-a.example.
         #[arg(long)]
         name: String,
@@ -267,8 +294,11 @@ enum WitnessCommand {
     },
     /// Serve add-checkpoint for the given logs, keeping durable state in --data.
     Serve {
+        /// The witness's sealed cosigning key.
         #[arg(long, default_value = "witness.key")]
         key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
         #[arg(long)]
         name: String,
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -554,6 +584,21 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Board { command } => board_cmd(command),
+        Command::SealKey { key, passphrase } => {
+            let plain = secrets::read_plain_key(&key)?;
+            let pass = secrets::passphrase_from(
+                &key.display().to_string(),
+                true,
+                passphrase.passphrase_file.as_deref(),
+            )?;
+            secrets::seal_key(&key, &plain, pass.as_bytes(), false)?;
+            println!(
+                "{} is sealed (public key {})",
+                key.display(),
+                hex::encode(plain.verifying_key().as_bytes())
+            );
+            Ok(())
+        }
         Command::Bench {
             command: Some(BenchCommand::Record { ballots, out }),
             ..
@@ -666,9 +711,18 @@ fn main() -> Result<()> {
 
 fn witness_cmd(command: WitnessCommand) -> Result<()> {
     match command {
-        WitnessCommand::Init { key, name, url } => {
-            let k = SigningKey::generate(&mut rand::rngs::OsRng);
-            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
+        WitnessCommand::Init {
+            key,
+            passphrase,
+            name,
+            url,
+        } => {
+            let pass = secrets::passphrase_from(
+                &key.display().to_string(),
+                true,
+                passphrase.passphrase_file.as_deref(),
+            )?;
+            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
             println!(
                 "for the manifest:\n[[witnesses]]\nname = \"{name}\"\nkey = \"{}\"\nurl = \"{url}\"",
                 hex::encode(k.verifying_key().as_bytes())
@@ -677,12 +731,13 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
         }
         WitnessCommand::Serve {
             key,
+            passphrase,
             name,
             listen,
             data,
             logs,
         } => {
-            let key = secrets::read_plain_key(&key)?;
+            let key = secrets::open_sealed_key_from(&key, passphrase.passphrase_file.as_deref())?;
             let mut known = std::collections::BTreeMap::new();
             for l in &logs {
                 let vkey = l.split_once('=').map_or(l.as_str(), |(_, v)| v);
@@ -808,9 +863,17 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<()> {
 
 fn board_cmd(command: BoardCommand) -> Result<()> {
     match command {
-        BoardCommand::Init { key, origin } => {
-            let k = SigningKey::generate(&mut rand::rngs::OsRng);
-            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
+        BoardCommand::Init {
+            key,
+            origin,
+            passphrase,
+        } => {
+            let pass = secrets::passphrase_from(
+                &key.display().to_string(),
+                true,
+                passphrase.passphrase_file.as_deref(),
+            )?;
+            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
             println!(
                 "board public key (manifest [keys] board): {}",
                 hex::encode(k.verifying_key().as_bytes())
@@ -825,13 +888,14 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
         }
         BoardCommand::Serve {
             key,
+            passphrase,
             origin,
             data,
             listen,
             accept_log_without_checkpoint,
             limits,
         } => {
-            let key = secrets::read_plain_key(&key)?;
+            let key = secrets::open_sealed_key_from(&key, passphrase.passphrase_file.as_deref())?;
             if origin.is_empty() {
                 bail!("--origin must be the election id");
             }

@@ -6,10 +6,27 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 
 pub const URNA: &str = env!("CARGO_BIN_EXE_urna");
+
+/// Every test key's passphrase.
+pub const PASSPHRASE: &str = "test passphrase";
+
+/// A passphrase file beside `key`, readable only by its owner, for unattended servers.
+pub fn passphrase_file(key: &Path) -> PathBuf {
+    let path = key.with_extension("pass");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    std::io::Write::write_all(
+        &mut opts.open(&path).unwrap(),
+        format!("{PASSPHRASE}\n").as_bytes(),
+    )
+    .unwrap();
+    path
+}
 
 /// A free loopback port (bound and released: another process could take it, rarely).
 pub fn free_port() -> u16 {
@@ -23,7 +40,7 @@ pub fn free_port() -> u16 {
 pub fn urna(args: &[&str]) -> std::process::Output {
     Command::new(URNA)
         .args(args)
-        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_PASSPHRASE", PASSPHRASE)
         .env("URNA_KDF_COST", "test")
         .stdin(Stdio::null())
         .output()
@@ -58,7 +75,7 @@ pub fn fails(args: &[&str]) -> String {
 pub fn spawn(args: &[&str]) -> Child {
     Command::new(URNA)
         .args(args)
-        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_PASSPHRASE", PASSPHRASE)
         .env("URNA_KDF_COST", "test")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -80,13 +97,22 @@ pub struct Board {
 }
 
 impl Board {
+    /// Serves `key` (sealed into `<dir>/board.key` with the test passphrase and test cost).
     pub fn start(dir: &Path, key: &SigningKey, origin: &str) -> Board {
         let key_path = dir.join("board.key");
-        std::fs::write(&key_path, format!("{}\n", hex::encode(key.seed()))).unwrap();
+        let sealed = urna_crypto::keyfile::seal(
+            key.seed(),
+            PASSPHRASE.as_bytes(),
+            urna_crypto::keyfile::Cost::TEST,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        std::fs::write(&key_path, sealed).unwrap();
         Board::start_with_key_file(dir, &key_path, origin)
     }
 
-    /// Serves from `<dir>/board-data` with a key file made by `urna board init`.
+    /// Serves from `<dir>/board-data` with a key file made by `urna board init`, unattended:
+    /// the passphrase in a file (mode 0600) given with `--passphrase-file`.
     pub fn start_with_key_file(dir: &Path, key_path: &Path, origin: &str) -> Board {
         let key_path = key_path.to_path_buf();
         let port = free_port();
@@ -110,6 +136,9 @@ impl Board {
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--key")
             .arg(&self.key)
+            .arg("--passphrase-file")
+            .arg(passphrase_file(&self.key))
+            .env("URNA_KDF_COST", "test")
             .arg("--data")
             .arg(&self.data)
             .args([
@@ -148,6 +177,9 @@ impl Board {
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--key")
             .arg(&self.key)
+            .arg("--passphrase-file")
+            .arg(passphrase_file(&self.key))
+            .env("URNA_KDF_COST", "test")
             .arg("--data")
             .arg(&self.data)
             .args(extra)
@@ -344,7 +376,7 @@ pub fn on_a_terminal(command: &str, input: &str) -> Option<String> {
     use std::io::Write;
     let mut child = Command::new("script")
         .args(["-q", "-e", "-c", command, "/dev/null"])
-        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_PASSPHRASE", PASSPHRASE)
         .env("URNA_KDF_COST", "test")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
