@@ -364,15 +364,18 @@ async fn submit(
     State(st): State<AppState>,
     axum::Extension(lim): axum::Extension<Arc<Limiter>>,
     addr: Option<axum::Extension<ClientAddr>>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
     let read = axum::body::to_bytes(body, MAX_ENTRY_SIZE);
     let bytes = match tokio::time::timeout(lim.limits.body_timeout, read).await {
         Ok(Ok(b)) => b,
         Ok(Err(e)) if is_length_limit(&e) => {
-            return rejection_response(&Rejection::Oversized {
-                size: MAX_ENTRY_SIZE + 1,
-            })
+            let size = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(MAX_ENTRY_SIZE + 1);
+            return rejection_response(&Rejection::Oversized { size });
         }
         Ok(Err(_)) => {
             return (
