@@ -150,3 +150,53 @@ fn receipts_survive_sigkill() {
         last.size
     );
 }
+
+/// Issue 16 §2 with the real binary: with the checkpoint and the index deleted and the log cut
+/// by a few bytes, the cosigned checkpoint still bounds what was acknowledged, and `urna board
+/// serve` refuses to start, naming the file and the sizes, instead of cutting a "torn tail". A
+/// missing checkpoint alone refuses too, until the operator passes
+/// `--accept-log-without-checkpoint`.
+#[test]
+fn a_board_missing_acknowledged_entries_refuses_to_start() {
+    let r = kit::record(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut board = support::Board::start(dir.path(), &r.kit.board, r.kit.id());
+    let origin = r.kit.id().to_string();
+    let vk = r.kit.board.verifying_key();
+    let client = BoardClient::new(&board.url);
+    for x in &r.entries[..12] {
+        client
+            .submit_retrying(x.bytes(), &origin, &vk, Duration::from_secs(30))
+            .unwrap();
+    }
+    board.kill();
+    let data = board.data().to_path_buf();
+    let log = std::fs::read(data.join("log")).unwrap();
+    std::fs::copy(data.join("checkpoint"), data.join("cosigned")).unwrap();
+    std::fs::remove_file(data.join("checkpoint")).unwrap();
+    std::fs::remove_dir_all(data.join("index")).unwrap();
+    std::fs::write(data.join("log"), &log[..log.len() - 3]).unwrap();
+    let out = board.refuses_to_start(&[]);
+    assert!(
+        out.contains(&format!(
+            "{} (the latest checkpoint the witness quorum cosigned) covers 12 entries",
+            data.join("cosigned").display()
+        )) && out.contains("only 11 intact entries")
+            && out.contains("will not start"),
+        "{out}"
+    );
+    assert!(!out.contains("torn"), "{out}");
+    // The log intact again but still no checkpoint (and no cosigned one): refused until the
+    // operator accepts the log as it is.
+    std::fs::write(data.join("log"), &log).unwrap();
+    std::fs::remove_file(data.join("cosigned")).unwrap();
+    let out = board.refuses_to_start(&[]);
+    assert!(
+        out.contains("checkpoint file") && out.contains("--accept-log-without-checkpoint"),
+        "{out}"
+    );
+    board.extra = vec!["--accept-log-without-checkpoint".into()];
+    board.restart();
+    let (cp, _) = client.checkpoint(&origin, &vk).unwrap();
+    assert_eq!(cp.size, 12);
+}

@@ -171,15 +171,23 @@ fn witnesses_cosign_survive_crashes_and_catch_a_fork() {
     wait_until("the quorum to cosign the latest checkpoint", || {
         size(&url, "/checkpoint/cosigned") == Some(latest())
     });
+    let before = std::fs::read(d("ann.receipt")).unwrap();
     let check = ok(&["receipt", "check", &d("ann.receipt"), "--board", &url]);
     assert!(
         check.contains("upgraded") && check.contains("cosigned by"),
         "{check}"
     );
-    assert!(
-        ok(&["receipt", "check", &d("ann.receipt"), "--board", &url])
-            .contains("is under a checkpoint cosigned by")
-    );
+    // The voter's receipt is their evidence: the upgrade is a new file beside it.
+    assert_eq!(std::fs::read(d("ann.receipt")).unwrap(), before);
+    assert!(check.contains(&d("ann.receipt.cosigned")), "{check}");
+    assert!(ok(&[
+        "receipt",
+        "check",
+        &d("ann.receipt.cosigned"),
+        "--board",
+        &url
+    ])
+    .contains("is under a checkpoint cosigned by"));
 
     // A witness killed with SIGKILL comes back with the state it had persisted.
     wait_until("witness 1 to cosign", || {

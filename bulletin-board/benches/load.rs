@@ -79,18 +79,16 @@ fn main() {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let board = Board::open(dir.path(), k.id(), k.board.clone()).expect("board");
-    let limits = Limits {
-        rate_per_client: 1e9,
-        burst_per_client: 1e9,
-        ..Limits::default()
-    };
+    let limits = Limits::unlimited();
     let addr = rt.block_on(async {
-        let router = app_with(start(board).0, limits);
+        let router = app_with(start(board).0, limits.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(async move {
+            urna_board::listen::serve(listener, router, &limits, std::future::pending()).await
+        });
         addr
     });
     let client = BoardClient::new(&format!("http://{addr}"));

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 use urna_crypto::sign::{SigningKey, VerifyingKey};
@@ -15,21 +15,76 @@ use urna_election::state::Election;
 use crate::index::{Index, IndexState};
 use crate::merkle::{Hash, Tree};
 use crate::note::{Checkpoint, NoteError, Receipt};
-use crate::store::Store;
+use crate::store::{self, Store};
 
-/// Why the board refuses to start. Acknowledged history is never "repaired".
+/// The derived index's directory inside the data directory.
+const INDEX: &str = "index";
+
+/// Why the board refuses to start. Acknowledged history is never "repaired": every signed
+/// statement the data directory keeps bounds what was acknowledged, and a log that falls short
+/// of any of them, or disagrees with one, is damage for a person to look at.
 #[derive(Debug, Error)]
 pub enum OpenError {
-    #[error("cannot read the log: {0}")]
+    #[error("cannot read the data directory: {0}")]
     Io(#[from] io::Error),
-    #[error("the stored checkpoint is invalid: {0}")]
-    Checkpoint(NoteError),
-    #[error("the checkpoint covers {checkpoint} entries but only {log} intact entries are in the log: acknowledged entries are missing or damaged (bad frame at byte {at})")]
-    MissingEntries { checkpoint: u64, log: u64, at: u64 },
-    #[error("the log's tree at size {size} does not match the signed checkpoint's root")]
-    RootMismatch { size: u64 },
+    #[error("{file}: not a checkpoint this board signed for this election: {error}")]
+    BadNote { file: PathBuf, error: NoteError },
+    #[error("{file} ({what}) covers {covers} entries, but the log {log} holds only {intact} intact entries (the first {readable} of its {bytes} bytes): acknowledged entries are missing or damaged, so the board will not start")]
+    MissingEntries {
+        file: PathBuf,
+        what: &'static str,
+        covers: u64,
+        log: PathBuf,
+        intact: u64,
+        readable: u64,
+        bytes: u64,
+    },
+    #[error("{file} (of size {size}) does not match the log's tree at that size: acknowledged history was rewritten, so the board will not start")]
+    RootMismatch { file: PathBuf, size: u64 },
+    #[error("the checkpoint file {file} is missing but the log {log} holds {bytes} bytes: nothing bounds what was acknowledged, so the board will not start (restore the checkpoint, or start with --accept-log-without-checkpoint to take the log's intact entries as they are)")]
+    NoCheckpoint {
+        file: PathBuf,
+        log: PathBuf,
+        bytes: u64,
+    },
+    #[error("the log {log} has {garbage} bytes after its last intact frame (at byte {readable}) and no checkpoint says whether they were acknowledged, so the board will not start (if you know they never were, cut them: truncate -s {readable} {log})")]
+    UnboundedTail {
+        log: PathBuf,
+        readable: u64,
+        garbage: u64,
+    },
     #[error("entry {index} of the log is not admissible on replay: {rejection}")]
     Replay { index: u64, rejection: Rejection },
+}
+
+/// How to open a data directory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    /// Start although the checkpoint file is missing and the log is not empty, taking the log's
+    /// intact entries as acknowledged history (the other signed statements still bound it, and
+    /// bytes after the last intact frame still refuse). Only for an operator who knows why the
+    /// checkpoint is gone.
+    pub accept_log_without_checkpoint: bool,
+}
+
+/// Why one submission got no receipt: the election rules refused it, or the board itself failed
+/// to answer it (a bug, never the client's fault: a `500`, not a `400`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("the board failed to answer this submission: {reason}")]
+    Internal { reason: &'static str },
+}
+
+impl SubmitError {
+    /// The stable code: the rejection's (`specs/election.md`), or `internal-error`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SubmitError::Rejected(r) => r.code(),
+            SubmitError::Internal { .. } => "internal-error",
+        }
+    }
 }
 
 pub struct Board {
@@ -53,23 +108,91 @@ pub struct Board {
 
 impl Board {
     /// Opens the board's data directory, replays the log through the rules and checks it
-    /// against the last signed checkpoint.
+    /// against every signed statement kept there.
     pub fn open(dir: &Path, origin: &str, key: SigningKey) -> Result<Board, OpenError> {
+        Board::open_with(dir, origin, key, OpenOptions::default())
+    }
+
+    /// [`Board::open`] with options. The checkpoint and the cosigned checkpoint must be this
+    /// board's, and the log must hold at least as many intact entries as each of them and the
+    /// index cover, with the same roots, before a torn tail is cut: the checkpoint is written at
+    /// every start (size 0 for a new log) and replaced atomically, so a non-empty log without
+    /// one has lost it, and losing it must not turn acknowledged entries into a "torn tail".
+    pub fn open_with(
+        dir: &Path,
+        origin: &str,
+        key: SigningKey,
+        opts: OpenOptions,
+    ) -> Result<Board, OpenError> {
         let (mut store, rec) = Store::open(dir)?;
-        let head = match &rec.checkpoint {
-            Some(note) => Some(
-                Checkpoint::open(note, origin, &key.verifying_key())
-                    .map_err(OpenError::Checkpoint)?,
-            ),
-            None => None,
+        let vk = key.verifying_key();
+        let log = dir.join(store::LOG);
+        let signed = |name: &str, note: &Option<String>| match note {
+            Some(n) => {
+                Checkpoint::open(n, origin, &vk)
+                    .map(Some)
+                    .map_err(|error| OpenError::BadNote {
+                        file: dir.join(name),
+                        error,
+                    })
+            }
+            None => Ok(None),
         };
-        let acknowledged = head.as_ref().map_or(0, |c| c.size);
-        if (rec.entries.len() as u64) < acknowledged {
-            return Err(OpenError::MissingEntries {
-                checkpoint: acknowledged,
-                log: rec.entries.len() as u64,
-                at: rec.valid_len,
-            });
+        let head = signed(store::CHECKPOINT, &rec.checkpoint)?;
+        let cosigned_head = signed(store::COSIGNED, &rec.cosigned)?;
+        let (index, fresh_index) = Index::open(&dir.join(INDEX))?;
+        let recorded = if fresh_index {
+            None
+        } else {
+            index.recorded_size()
+        };
+        let intact = rec.entries.len() as u64;
+        let bytes = rec.valid_len + rec.trailing_garbage;
+        let bounds = [
+            (
+                store::CHECKPOINT,
+                "the board's latest signed checkpoint",
+                head.as_ref().map(|c| c.size),
+            ),
+            (
+                store::COSIGNED,
+                "the latest checkpoint the witness quorum cosigned",
+                cosigned_head.as_ref().map(|c| c.size),
+            ),
+            (
+                INDEX,
+                "the index of entries already durable in the log",
+                recorded,
+            ),
+        ];
+        for (name, what, covers) in bounds {
+            if let Some(covers) = covers.filter(|&n| n > intact) {
+                return Err(OpenError::MissingEntries {
+                    file: dir.join(name),
+                    what,
+                    covers,
+                    log,
+                    intact,
+                    readable: rec.valid_len,
+                    bytes,
+                });
+            }
+        }
+        if head.is_none() && bytes > 0 {
+            if !opts.accept_log_without_checkpoint {
+                return Err(OpenError::NoCheckpoint {
+                    file: dir.join(store::CHECKPOINT),
+                    log,
+                    bytes,
+                });
+            }
+            if rec.trailing_garbage > 0 {
+                return Err(OpenError::UnboundedTail {
+                    log,
+                    readable: rec.valid_len,
+                    garbage: rec.trailing_garbage,
+                });
+            }
         }
         let recovered_tail = rec.trailing_garbage > 0;
         if recovered_tail {
@@ -86,19 +209,22 @@ impl Board {
             tree.push(leaf);
             entries.push(entry);
         }
-        if let Some(h) = &head {
-            if tree.root(h.size).ok() != Some(h.root) {
-                return Err(OpenError::RootMismatch { size: h.size });
+        for (name, cp) in [
+            (store::CHECKPOINT, &head),
+            (store::COSIGNED, &cosigned_head),
+        ] {
+            if let Some(c) = cp {
+                if tree.root(c.size).ok() != Some(c.root) {
+                    return Err(OpenError::RootMismatch {
+                        file: dir.join(name),
+                        size: c.size,
+                    });
+                }
             }
         }
         let election = Election::replay(&entries)
             .map_err(|(index, _, rejection)| OpenError::Replay { index, rejection })?;
-        let (index, index_state) = Index::open(&dir.join("index"), &tree)?;
-        // A cosigned checkpoint is kept only if it is this board's and a prefix of this log.
-        let cosigned = rec.cosigned.filter(|note| {
-            Checkpoint::open(note, origin, &key.verifying_key())
-                .is_ok_and(|c| tree.root(c.size).ok() == Some(c.root))
-        });
+        let index_state = index.reconcile(&tree, fresh_index)?;
         let mut board = Board {
             origin: origin.to_string(),
             key,
@@ -109,7 +235,7 @@ impl Board {
             index,
             checkpoint: String::new(),
             cosignatures: String::new(),
-            cosigned,
+            cosigned: rec.cosigned,
             recovered_tail,
             index_state,
         };
@@ -307,7 +433,7 @@ impl Board {
     ///
     /// An I/O error is returned as such: the in-memory state may then be ahead of the disk, so
     /// the caller must stop serving and restart (recovery re-derives everything from the log).
-    pub fn submit(&mut self, batch: &[Vec<u8>]) -> io::Result<Vec<Result<Receipt, Rejection>>> {
+    pub fn submit(&mut self, batch: &[Vec<u8>]) -> io::Result<Vec<Result<Receipt, SubmitError>>> {
         let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
         // Entries new to the log, in submission order, with the submission each answers.
         let mut fresh: Vec<Entry> = Vec::new();
@@ -372,12 +498,12 @@ impl Board {
         Ok(out
             .into_iter()
             .map(|o| match o {
-                Some(Ok(index)) => self.receipt(index).ok_or(Rejection::Malformed {
-                    reason: "no receipt".into(),
+                Some(Ok(index)) => self.receipt(index).ok_or(SubmitError::Internal {
+                    reason: "no inclusion proof for an admitted entry",
                 }),
-                Some(Err(r)) => Err(r),
-                None => Err(Rejection::Malformed {
-                    reason: "unprocessed".into(),
+                Some(Err(r)) => Err(SubmitError::Rejected(r)),
+                None => Err(SubmitError::Internal {
+                    reason: "the submission was left unanswered",
                 }),
             })
             .collect())

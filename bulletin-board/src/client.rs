@@ -30,6 +30,13 @@ pub enum ClientError {
     },
     #[error("the board answered {status}: {message}")]
     Status { status: u16, message: String },
+    /// `429` or `503`: the board is busy; it may say when to come back.
+    #[error("the board is busy ({status}): {message}")]
+    Busy {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
     #[error("the board's answer does not check out: {0}")]
     Misbehaved(String),
     #[error("the board's checkpoint or receipt does not verify: {0}")]
@@ -40,12 +47,26 @@ impl ClientError {
     /// Whether trying again later may succeed (the board was down or busy).
     pub fn is_transient(&self) -> bool {
         match self {
-            ClientError::Unreachable { .. } => true,
+            ClientError::Unreachable { .. } | ClientError::Busy { .. } => true,
             ClientError::Status { status, .. } => matches!(status, 408 | 429 | 502 | 503 | 504),
             _ => false,
         }
     }
+
+    /// How long the board asked the client to wait (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClientError::Busy { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
+
+/// Tells a person that the client is waiting for a busy or unreachable board, and why.
+pub type Notice = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How long reads keep retrying a busy board before giving up.
+const READ_RETRY_FOR: Duration = Duration::from_secs(60);
 
 /// The election as a party sees it: the verified log, its entries, and the state the election
 /// rules derive from them (the same code the board runs).
@@ -73,6 +94,7 @@ const PARALLEL_FETCHES: usize = 8;
 pub struct BoardClient {
     base: String,
     agent: ureq::Agent,
+    notice: Option<Notice>,
 }
 
 impl BoardClient {
@@ -86,23 +108,36 @@ impl BoardClient {
         BoardClient {
             base: url.trim_end_matches('/').to_string(),
             agent,
+            notice: None,
         }
+    }
+
+    /// Calls `notice` with a sentence for a person whenever the client waits to try again (the
+    /// board answered 429 or 503, or could not be reached).
+    pub fn with_notice(mut self, notice: impl Fn(&str) + Send + Sync + 'static) -> BoardClient {
+        self.notice = Some(std::sync::Arc::new(notice));
+        self
     }
 
     pub fn url(&self) -> &str {
         &self.base
     }
 
+    /// A GET, retried with backoff (honouring `Retry-After`) while the board is busy.
     fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let url = format!("{}{path}", self.base);
-        let (status, body) = answer(self.agent.get(&url).call(), &url)?;
-        if status != 200 {
-            return Err(ClientError::Status {
-                status,
-                message: error_message(&body),
-            });
-        }
-        Ok(body)
+        retrying(
+            READ_RETRY_FOR,
+            self.notice.as_ref(),
+            ClientError::is_busy,
+            || {
+                let (status, body, retry_after) = answer(self.agent.get(&url).call(), &url)?;
+                if status != 200 {
+                    return Err(status_error(status, &body, retry_after));
+                }
+                Ok(body)
+            },
+        )
     }
 
     fn get_text(&self, path: &str) -> Result<String, ClientError> {
@@ -233,7 +268,7 @@ impl BoardClient {
             .post(&url)
             .header("content-type", "application/octet-stream")
             .send(entry);
-        let (status, body) = answer(sent, &url)?;
+        let (status, body, retry_after) = answer(sent, &url)?;
         if status != 200 {
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             let code = v["code"].as_str().unwrap_or("").to_string();
@@ -245,7 +280,7 @@ impl BoardClient {
                     message,
                 });
             }
-            return Err(ClientError::Status { status, message });
+            return Err(status_error(status, &body, retry_after));
         }
         let text = String::from_utf8(body)
             .map_err(|_| ClientError::Misbehaved("receipt is not UTF-8".into()))?;
@@ -254,7 +289,9 @@ impl BoardClient {
         Ok(receipt)
     }
 
-    /// Submits with retries and exponential backoff while the board is down or busy. Safe:
+    /// Submits with retries and exponential backoff while the board is down or busy, waiting
+    /// at least as long as a `Retry-After` asks (and giving up at once if that is past
+    /// `give_up_after`), and telling the [`BoardClient::with_notice`] callback. Safe:
     /// submission is idempotent, so a retry after a lost answer never adds a second entry.
     pub fn submit_retrying(
         &self,
@@ -263,17 +300,12 @@ impl BoardClient {
         key: &VerifyingKey,
         give_up_after: Duration,
     ) -> Result<Receipt, ClientError> {
-        let start = std::time::Instant::now();
-        let mut wait = Duration::from_millis(50);
-        loop {
-            match self.submit(entry, origin, key) {
-                Err(e) if e.is_transient() && start.elapsed() + wait < give_up_after => {
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(Duration::from_secs(2));
-                }
-                r => return r,
-            }
-        }
+        retrying(
+            give_up_after,
+            self.notice.as_ref(),
+            ClientError::is_transient,
+            || self.submit(entry, origin, key),
+        )
     }
 
     /// Entry tile `n` of a tree of `size` (full, or partial at the right edge), checked for
@@ -784,7 +816,7 @@ fn ask_witness(
         w.url.trim_end_matches('/'),
         crate::witness::checkpoint_path(origin)
     );
-    let (status, body) = answer(agent.get(&url).call(), &url).map_err(|e| match e {
+    let (status, body, _) = answer(agent.get(&url).call(), &url).map_err(|e| match e {
         ClientError::Unreachable { why, .. } => format!("{url} is unreachable: {why}"),
         e => e.to_string(),
     })?;
@@ -864,24 +896,92 @@ fn manifest_of(entry: &[u8]) -> Option<Manifest> {
     }
 }
 
-/// The status and body of an answer (at most 64 MiB: a full entry tile is under 17 MiB).
+/// Runs `attempt` until it succeeds, fails for good (`retry` says no), or `give_up_after`
+/// would pass: waits double from 100 ms to 8 s, never shorter than the board's `Retry-After`,
+/// with a little jitter so that clients refused together do not all come back together.
+fn retrying<T>(
+    give_up_after: Duration,
+    notice: Option<&Notice>,
+    retry: fn(&ClientError) -> bool,
+    mut attempt: impl FnMut() -> Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    let start = std::time::Instant::now();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match attempt() {
+            Err(e) if retry(&e) => {
+                let wait = e
+                    .retry_after()
+                    .unwrap_or_default()
+                    .max(backoff)
+                    .saturating_add(jitter(backoff));
+                if start.elapsed().saturating_add(wait) >= give_up_after {
+                    return Err(e);
+                }
+                if let Some(n) = notice {
+                    n(&format!("{e}; trying again in {:.1} s", wait.as_secs_f64()));
+                }
+                std::thread::sleep(wait);
+                backoff = (backoff * 2).min(Duration::from_secs(8));
+            }
+            r => return r,
+        }
+    }
+}
+
+/// Up to a quarter of `d`, from the clock (no cryptographic randomness needed).
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.subsec_nanos());
+    d / 4 * (nanos % 1000) / 1000
+}
+
+impl ClientError {
+    fn is_busy(&self) -> bool {
+        matches!(self, ClientError::Busy { .. })
+    }
+}
+
+/// The error for a non-200 answer that is not a rejection.
+fn status_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> ClientError {
+    let message = error_message(body);
+    if matches!(status, 429 | 503) {
+        ClientError::Busy {
+            status,
+            message,
+            retry_after,
+        }
+    } else {
+        ClientError::Status { status, message }
+    }
+}
+
+/// The status, body and `Retry-After` (delta-seconds; an HTTP date is ignored) of an answer
+/// (at most 64 MiB: a full entry tile is under 17 MiB).
 fn answer(
     sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     url: &str,
-) -> Result<(u16, Vec<u8>), ClientError> {
+) -> Result<(u16, Vec<u8>, Option<Duration>), ClientError> {
     let unreachable = |e: ureq::Error| ClientError::Unreachable {
         url: url.to_string(),
         why: e.to_string(),
     };
     let mut resp = sent.map_err(unreachable)?;
     let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|secs| Duration::from_secs(secs.min(86_400)));
     let body = resp
         .body_mut()
         .with_config()
         .limit(64 << 20)
         .read_to_vec()
         .map_err(unreachable)?;
-    Ok((status, body))
+    Ok((status, body, retry_after))
 }
 
 fn error_message(body: &[u8]) -> String {

@@ -1,7 +1,9 @@
 //! Derived indexes in sled: leaf hash → log index (the dedup map and receipt lookups). Nothing
 //! acknowledged depends on it: it is written after the log is durable, sled flushes it in the
 //! background, and at start it is checked against the log and rebuilt from it if it is missing,
-//! behind, or damaged.
+//! behind, or damaged. Because it records only entries already durable in the log, the size it
+//! records is also a lower bound on the log: an index ahead of the log means the log lost
+//! entries it had made durable, which the board refuses rather than "rebuilds" away.
 
 use std::io;
 use std::path::Path;
@@ -22,7 +24,7 @@ pub enum IndexState {
     Current,
     /// It was behind the log (entries admitted since sled last flushed); caught up.
     CaughtUp,
-    /// It was missing, ahead of the log, inconsistent or unreadable; rebuilt from the log.
+    /// It was missing, inconsistent or unreadable; rebuilt from the log.
     Rebuilt,
 }
 
@@ -40,36 +42,41 @@ impl Index {
         Ok(Index { db, leaves })
     }
 
-    /// Opens the index in `path` and brings it in line with `tree` (the log's leaves).
-    pub fn open(path: &Path, tree: &Tree) -> io::Result<(Index, IndexState)> {
-        let index = match Index::open_db(path) {
-            Ok(i) => i,
+    /// Opens the index in `path`; one sled cannot open is removed and started afresh (it is
+    /// derived). Returns whether it was started afresh.
+    pub fn open(path: &Path) -> io::Result<(Index, bool)> {
+        match Index::open_db(path) {
+            Ok(i) => Ok((i, false)),
             Err(_) => {
-                // Damaged beyond sled's own recovery: it is derived, so start afresh.
                 std::fs::remove_dir_all(path)?;
-                let i = Index::open_db(path).map_err(sled_err)?;
-                i.rebuild(tree)?;
-                return Ok((i, IndexState::Rebuilt));
+                Ok((Index::open_db(path).map_err(sled_err)?, true))
             }
-        };
-        let state = match index.size() {
-            Some(n) if n <= tree.size() && index.agrees(tree, n) => {
+        }
+    }
+
+    /// Brings the index in line with `tree` (the log's leaves), which the caller has checked
+    /// is at least [`Index::recorded_size`] long.
+    pub fn reconcile(&self, tree: &Tree, fresh: bool) -> io::Result<IndexState> {
+        let state = match self.recorded_size() {
+            Some(n) if !fresh && n <= tree.size() && self.agrees(tree, n) => {
                 if n == tree.size() {
                     IndexState::Current
                 } else {
-                    index.add(n, &leaves(tree, n))?;
+                    self.add(n, &leaves(tree, n))?;
                     IndexState::CaughtUp
                 }
             }
             _ => {
-                index.rebuild(tree)?;
+                self.rebuild(tree)?;
                 IndexState::Rebuilt
             }
         };
-        Ok((index, state))
+        Ok(state)
     }
 
-    fn size(&self) -> Option<u64> {
+    /// The number of log entries the index says it holds (entries that were durable in the
+    /// log when it recorded them).
+    pub fn recorded_size(&self) -> Option<u64> {
         let v = self.db.get(SIZE).ok()??;
         Some(u64::from_be_bytes(v.as_ref().try_into().ok()?))
     }

@@ -11,6 +11,8 @@
 pub mod board;
 pub mod client;
 pub mod index;
+pub mod limits;
+pub mod listen;
 pub mod merkle;
 pub mod note;
 pub mod server;

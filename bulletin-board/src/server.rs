@@ -10,28 +10,30 @@
 //! - `GET /consistency/{old}/{new}` → `{"proof": [hex…]}` (RFC 9162).
 //! - `GET /info` → origin, keys, size, phase and counts (JSON).
 //! - `GET /manifest` → the manifest (JSON), once `Setup` is on the log.
-//! - `GET /entries?start=S&end=E` → a JSON view of up to 1,000 entries.
+//! - `GET /entries?start=S&end=E&limit=L` → a page of a JSON view of the entries (at most 1,000
+//!   and 2 MiB of entries), with the next page's start.
 //! - `GET /tile/<L>/<N>[.p/<W>]`, `GET /tile/entries/<N>[.p/<W>]` → C2SP tlog-tiles.
 //! - `GET /openapi.json` → the OpenAPI description of all of the above.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 use urna_crypto::hex;
-use urna_election::entry::{TrackingCode, MAX_ENTRY_SIZE};
+use urna_election::entry::{Entry, TrackingCode, MAX_ENTRY_SIZE};
 use urna_election::rejection::Rejection;
 
-use crate::board::Board;
+use crate::board::{Board, SubmitError};
+use crate::limits::{self, Limiter, Refused};
 use crate::note::{verifier_key, Receipt};
 use crate::tiles;
 use base64::Engine;
@@ -41,7 +43,7 @@ pub const MAX_GROUP: usize = 512;
 /// Submissions waiting for the writer before new ones are refused with 503.
 pub const QUEUE: usize = 8192;
 
-type Reply = oneshot::Sender<Result<Receipt, Rejection>>;
+type Reply = oneshot::Sender<Result<Receipt, SubmitError>>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -236,99 +238,64 @@ pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     (AppState { board, submit: tx }, fatal_rx)
 }
 
-/// Per-client and global limits on requests. Clients are told apart by IP address (when the
-/// server is run with connection info; in-process routers without it are not rate limited).
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Requests per second each client address may sustain (token bucket refill rate).
-    pub rate_per_client: f64,
-    /// Requests a client may make in a burst above its rate.
-    pub burst_per_client: f64,
-    /// Requests being served at once, across all clients; more get 503.
-    pub max_in_flight: usize,
-    /// A request (including reading its body) that takes longer gets 408.
-    pub timeout: Duration,
-}
+pub use crate::limits::Limits;
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            rate_per_client: 1000.0,
-            burst_per_client: 2000.0,
-            max_in_flight: 4096,
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
+/// The client address a request is counted against (see [`crate::limits`]); present when the
+/// server runs with connection info (in-process routers without it are not rate limited).
+#[derive(Debug, Clone, Copy)]
+struct ClientAddr(IpAddr);
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-#[derive(Clone)]
-struct Guard {
-    limits: Limits,
-    in_flight: Arc<Semaphore>,
-    buckets: Arc<Mutex<HashMap<IpAddr, Bucket>>>,
-}
-
-impl Guard {
-    fn admit(&self, ip: IpAddr) -> bool {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        // Forget idle clients so the map stays bounded by recent activity.
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, b| now.duration_since(b.at) < Duration::from_secs(60));
-        }
-        let b = buckets.entry(ip).or_insert(Bucket {
-            tokens: self.limits.burst_per_client,
-            at: now,
-        });
-        let refill = now.duration_since(b.at).as_secs_f64() * self.limits.rate_per_client;
-        b.tokens = (b.tokens + refill).min(self.limits.burst_per_client);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
+/// Reads draw on their address's budget and on the bound on reads in flight; submissions on
+/// neither (they are limited per credential in [`submit`], and bounded by the writer's queue),
+/// so no flood of reads can starve them.
 async fn limit(
-    State(g): State<Guard>,
-    req: axum::extract::Request,
+    State(lim): State<Arc<Limiter>>,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let peer = req
+    let addr = req
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(ip) = peer {
-        if !g.admit(ip) {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "1")],
-                Json(json!({"code": "rate-limited", "message": "too many requests from this address; retry shortly"})),
-            )
-                .into_response();
-        }
+        .map(|c| limits::client_addr(c.0.ip(), req.headers(), &lim.limits));
+    if let Some(a) = addr {
+        req.extensions_mut().insert(ClientAddr(a));
     }
-    let Ok(_permit) = g.in_flight.clone().try_acquire_owned() else {
-        return unavailable("the board is serving too many requests; retry shortly");
+    let submission = req.method() == axum::http::Method::POST && req.uri().path() == "/entries";
+    let _permit = if submission {
+        None
+    } else {
+        if let Some(Err(r)) = addr.map(|a| lim.admit_read(a)) {
+            return too_many(r);
+        }
+        match lim.reads_in_flight.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => return unavailable("the board is serving too many requests; retry shortly"),
+        }
     };
-    match tokio::time::timeout(g.limits.timeout, next.run(req)).await {
+    match tokio::time::timeout(lim.limits.timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => (
             StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, "close")],
             Json(json!({"code": "timeout", "message": "the request took too long"})),
         )
             .into_response(),
     }
+}
+
+/// `429` with `Retry-After` (whole seconds, at least 1), also given in the body.
+fn too_many(r: Refused) -> Response {
+    let secs = r.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        Json(json!({
+            "code": "rate-limited",
+            "message": format!("{}; retry in {secs} s", r.why),
+            "retry_after": secs,
+        })),
+    )
+        .into_response()
 }
 
 /// The router with the default limits.
@@ -336,12 +303,10 @@ pub fn app(state: AppState) -> Router {
     app_with(state, Limits::default())
 }
 
+/// The router with `limits`. Serve it with [`crate::listen::serve`] (or with connection
+/// info) for the per-address limits, header timeouts and connection limits to apply.
 pub fn app_with(state: AppState, limits: Limits) -> Router {
-    let guard = Guard {
-        in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
-        limits,
-        buckets: Arc::new(Mutex::new(HashMap::new())),
-    };
+    let limiter = Arc::new(Limiter::new(limits));
     Router::new()
         .route("/entries", post(submit))
         .route("/entries", get(entries_json))
@@ -374,9 +339,20 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .route("/receipt/{hash}", get(receipt))
         .route("/consistency/{old}/{new}", get(consistency))
         .route("/info", get(info))
-        .layer(DefaultBodyLimit::max(MAX_ENTRY_SIZE))
+        .layer(axum::Extension(Arc::clone(&limiter)))
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(guard, limit))
+        .layer(axum::middleware::from_fn_with_state(limiter, limit))
+}
+
+fn submit_error_response(e: &SubmitError) -> Response {
+    match e {
+        SubmitError::Rejected(r) => rejection_response(r),
+        SubmitError::Internal { .. } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"code": e.code(), "message": e.to_string()})),
+        )
+            .into_response(),
+    }
 }
 
 fn rejection_response(r: &Rejection) -> Response {
@@ -398,7 +374,8 @@ fn rejection_response(r: &Rejection) -> Response {
 fn unavailable(why: &str) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"code": "unavailable", "message": why})),
+        [(header::RETRY_AFTER, "1")],
+        Json(json!({"code": "unavailable", "message": why, "retry_after": 1})),
     )
         .into_response()
 }
@@ -415,14 +392,54 @@ fn text(s: String) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], s).into_response()
 }
 
-async fn submit(State(st): State<AppState>, body: Bytes) -> Response {
+/// Reads the body (within the body timeout), charges the submission to its credential (or,
+/// unattributed, to its address), and hands it to the writer.
+async fn submit(
+    State(st): State<AppState>,
+    axum::Extension(lim): axum::Extension<Arc<Limiter>>,
+    addr: Option<axum::Extension<ClientAddr>>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Response {
+    let read = axum::body::to_bytes(body, MAX_ENTRY_SIZE);
+    let bytes = match tokio::time::timeout(lim.limits.body_timeout, read).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) if is_length_limit(&e) => {
+            let size = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(MAX_ENTRY_SIZE + 1);
+            return rejection_response(&Rejection::Oversized { size });
+        }
+        Ok(Err(_)) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONNECTION, "close")],
+                Json(json!({"code": "malformed", "message": "the request body could not be read"})),
+            )
+                .into_response()
+        }
+        Err(_) => return (
+            StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, "close")],
+            Json(json!({"code": "timeout", "message": "the request body did not arrive in time"})),
+        )
+            .into_response(),
+    };
+    let entry = Entry::decode(bytes.to_vec()).ok();
+    if let Some(axum::Extension(ClientAddr(a))) = addr {
+        if let Err(r) = lim.admit_submission(a, entry.as_ref()) {
+            return too_many(r);
+        }
+    }
+    let raw = entry.map_or_else(|| bytes.to_vec(), Entry::into_bytes);
     let (tx, rx) = oneshot::channel();
-    if st.submit.try_send((body.to_vec(), tx)).is_err() {
+    if st.submit.try_send((raw, tx)).is_err() {
         return unavailable("the board is at capacity; retry shortly");
     }
     match rx.await {
         Ok(Ok(receipt)) => text(receipt.to_text()),
-        Ok(Err(r)) => rejection_response(&r),
+        Ok(Err(e)) => submit_error_response(&e),
         Err(_) => unavailable("the board stopped before answering"),
     }
 }
@@ -567,47 +584,84 @@ async fn manifest(State(st): State<AppState>) -> Response {
     }
 }
 
-/// Most entries one JSON view returns.
+/// Most entries one page of the JSON view returns, and most entry bytes (before hex) it carries:
+/// the view is a convenience; the tiles are the bulk interface.
 pub const MAX_VIEW: u64 = 1000;
+pub const MAX_VIEW_BYTES: usize = 2 << 20;
 
 #[derive(serde::Deserialize)]
 struct Range {
     start: Option<u64>,
     end: Option<u64>,
+    limit: Option<u64>,
 }
 
+/// One page of `start..end`: at most `limit` (≤ [`MAX_VIEW`]) entries and [`MAX_VIEW_BYTES`]
+/// bytes, always at least one entry when the range holds one. `next` is where the following
+/// page starts, or null when this page reaches `end`.
 async fn entries_json(
     State(st): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<Range>,
 ) -> Response {
+    if let (Some(start), Some(end)) = (q.start, q.end) {
+        if end < start {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"code": "bad-range", "message": "end is before start"})),
+            )
+                .into_response();
+        }
+    }
+    let limit = q.limit.unwrap_or(MAX_VIEW).clamp(1, MAX_VIEW);
     let v = read(&st, |b| {
-        let start = q.start.unwrap_or(0).min(b.size());
-        let end = q
-            .end
-            .unwrap_or(b.size())
-            .min(b.size())
-            .min(start + MAX_VIEW)
-            .max(start);
-        let items: Vec<_> = (start..end)
-            .filter_map(|i| {
-                let bytes = b.entry(i)?;
-                let e = urna_election::entry::Entry::decode(bytes.to_vec()).ok()?;
-                Some(json!({
-                    "index": i,
+        let size = b.size();
+        let start = q.start.unwrap_or(0).min(size);
+        let end = q.end.unwrap_or(size).min(size).max(start);
+        let mut items = Vec::new();
+        let mut bytes = 0usize;
+        let mut at = start;
+        while at < end && (at - start) < limit {
+            let Some(raw) = b.entry(at) else { break };
+            if !items.is_empty() && bytes + raw.len() > MAX_VIEW_BYTES {
+                break;
+            }
+            bytes += raw.len();
+            if let Ok(e) = urna_election::entry::Entry::decode(raw.to_vec()) {
+                items.push(json!({
+                    "index": at,
                     "kind": e.kind().name(),
                     "author": hex::encode(e.author().as_bytes()),
                     "leaf_hash": hex::encode(&e.leaf_hash()),
-                    "size": bytes.len(),
-                    "entry": hex::encode(bytes),
-                }))
-            })
-            .collect();
-        json!({"start": start, "end": end, "size": b.size(), "entries": items})
+                    "size": raw.len(),
+                    "entry": hex::encode(raw),
+                }));
+            }
+            at += 1;
+        }
+        let next = (at < end).then_some(at);
+        let body = json!({"start": start, "end": at, "size": size, "next": next, "entries": items});
+        (
+            body,
+            next.map(|n| format!("</entries?start={n}&end={end}&limit={limit}>; rel=\"next\"")),
+        )
     });
     match v {
-        Some(v) => Json(v).into_response(),
+        Some((v, Some(link))) => ([(header::LINK, link)], Json(v)).into_response(),
+        Some((v, None)) => Json(v).into_response(),
         None => unavailable(POISONED),
     }
+}
+
+/// Whether reading a body failed because it exceeded the limit given to `to_bytes`.
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 // The browser booth and election page (`web/`), built by build.rs, or a page saying why not.
@@ -631,4 +685,30 @@ pub const OPENAPI: &str = include_str!("../../specs/openapi.json");
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The board's own failure is a 500 with its own code, never the client's `malformed`.
+    #[test]
+    fn internal_failures_are_500_not_the_clients_fault() {
+        let internal = SubmitError::Internal {
+            reason: "the submission was left unanswered",
+        };
+        assert_eq!(internal.code(), "internal-error");
+        assert_eq!(
+            submit_error_response(&internal).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let malformed = SubmitError::Rejected(Rejection::Malformed {
+            reason: "short".into(),
+        });
+        assert_eq!(malformed.code(), "malformed");
+        assert_eq!(
+            submit_error_response(&malformed).status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
 }

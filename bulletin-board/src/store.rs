@@ -5,7 +5,8 @@
 //! Frame: `u32 length (big-endian) ‖ entry ‖ first 8 bytes of the entry's leaf hash`. A frame
 //! that is cut short or whose check bytes do not match ends the readable log; whether that is
 //! a torn, never-acknowledged tail or damage to acknowledged history is decided by the caller
-//! against the checkpoint.
+//! against every signed statement the directory keeps (the checkpoint, the cosigned
+//! checkpoint).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -13,9 +14,10 @@ use std::path::{Path, PathBuf};
 
 use crate::merkle::leaf_hash;
 
-const LOG: &str = "log";
-const CHECKPOINT: &str = "checkpoint";
-const COSIGNED: &str = "cosigned";
+/// The files of a data directory.
+pub const LOG: &str = "log";
+pub const CHECKPOINT: &str = "checkpoint";
+pub const COSIGNED: &str = "cosigned";
 
 /// What was read back from disk.
 pub struct Recovered {

@@ -1,6 +1,6 @@
 //! The board core against a whole election: receipts verify offline, resubmission is
 //! idempotent, rejections change nothing, and recovery cuts only a torn tail and refuses to start
-//! on damaged acknowledged history.
+//! on damaged acknowledged history, whichever signed statement or index shows it.
 
 #[path = "../../election/tests/common/kit.rs"]
 mod kit;
@@ -102,12 +102,13 @@ fn a_torn_tail_is_cut_and_damaged_history_refuses_to_start() {
         .unwrap();
     assert!(
         matches!(
-            err,
+            &err,
             OpenError::MissingEntries {
-                checkpoint: 12,
-                log: 2,
+                covers: 12,
+                intact: 2,
+                file,
                 ..
-            }
+            } if file.ends_with("checkpoint")
         ),
         "{err}"
     );
@@ -139,7 +140,10 @@ fn a_checkpoint_that_does_not_match_the_log_refuses_to_start() {
     let err = Board::open(dir.path(), r.kit.id(), r.kit.board.clone())
         .err()
         .unwrap();
-    assert!(matches!(err, OpenError::RootMismatch { size: 4 }), "{err}");
+    assert!(
+        matches!(&err, OpenError::RootMismatch { size: 4, file } if file.ends_with("checkpoint")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -225,4 +229,161 @@ fn the_derived_index_is_rebuilt_from_the_log() {
     check_all(&b);
     // Idempotence still answers from the index.
     assert_eq!(b.submit(&raw[2..3]).unwrap()[0].as_ref().unwrap().index, 2);
+}
+
+/// A data directory holding the first `n` entries of the record, closed; returns the raw
+/// entries and the log's length.
+fn closed_board(r: &kit::Record, dir: &std::path::Path, n: usize) -> Vec<Vec<u8>> {
+    let raw: Vec<Vec<u8>> = r
+        .entries
+        .iter()
+        .take(n)
+        .map(|e| e.bytes().to_vec())
+        .collect();
+    let mut b = open(r, dir);
+    for res in b.submit(&raw).unwrap() {
+        res.unwrap();
+    }
+    raw
+}
+
+fn cut_log(dir: &std::path::Path, bytes: u64) {
+    let log = dir.join("log");
+    let len = std::fs::metadata(&log).unwrap().len();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(len - bytes)
+        .unwrap();
+}
+
+fn refusal(
+    r: &kit::Record,
+    dir: &std::path::Path,
+    opts: urna_board::board::OpenOptions,
+) -> OpenError {
+    Board::open_with(dir, r.kit.id(), r.kit.board.clone(), opts)
+        .err()
+        .expect("the board must refuse to start")
+}
+
+/// The case found in issue 16: the checkpoint and the index deleted, the log cut by a few
+/// bytes, the cosigned checkpoint still covering every entry. The board must not call the
+/// last acknowledged entry a torn tail.
+#[test]
+fn the_cosigned_checkpoint_bounds_what_was_acknowledged() {
+    let (r, dir) = setup();
+    let raw = closed_board(&r, dir.path(), 12);
+    let d = dir.path();
+    std::fs::copy(d.join("checkpoint"), d.join("cosigned")).unwrap();
+    std::fs::remove_file(d.join("checkpoint")).unwrap();
+    std::fs::remove_dir_all(d.join("index")).unwrap();
+    cut_log(d, 3);
+    let err = refusal(&r, d, Default::default());
+    assert!(
+        matches!(
+            &err,
+            OpenError::MissingEntries { file, covers: 12, intact: 11, .. } if file.ends_with("cosigned")
+        ),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("cosigned") && text.contains("covers 12 entries"),
+        "{text}"
+    );
+    // Nothing was cut: the bytes of the damaged entry are still there for a person to look at.
+    let len: usize = raw.iter().map(|e| e.len() + 12).sum();
+    assert_eq!(
+        std::fs::metadata(d.join("log")).unwrap().len() as usize,
+        len - 3
+    );
+}
+
+/// Without the checkpoint nothing else may say what was acknowledged: a non-empty log then
+/// refuses to start unless the operator says so, and even then a tail of unreadable bytes
+/// refuses (it cannot be told from a damaged acknowledged entry).
+#[test]
+fn a_missing_checkpoint_refuses_unless_the_operator_accepts_the_log() {
+    let (r, dir) = setup();
+    closed_board(&r, dir.path(), 12);
+    let d = dir.path();
+    std::fs::remove_file(d.join("checkpoint")).unwrap();
+    std::fs::remove_dir_all(d.join("index")).unwrap();
+    let err = refusal(&r, d, Default::default());
+    assert!(matches!(err, OpenError::NoCheckpoint { .. }), "{err}");
+    assert!(
+        err.to_string().contains("--accept-log-without-checkpoint"),
+        "{err}"
+    );
+    let accept = urna_board::board::OpenOptions {
+        accept_log_without_checkpoint: true,
+    };
+    let b = Board::open_with(d, r.kit.id(), r.kit.board.clone(), accept).unwrap();
+    assert_eq!(b.size(), 12);
+    assert!(!b.recovered_tail);
+    drop(b);
+    // It wrote a checkpoint at start: the next start needs no option.
+    assert_eq!(open(&r, d).size(), 12);
+    // A cut log without a checkpoint: refused with or without the option, never "torn".
+    std::fs::remove_file(d.join("checkpoint")).unwrap();
+    std::fs::remove_dir_all(d.join("index")).unwrap();
+    cut_log(d, 3);
+    let err = refusal(&r, d, Default::default());
+    assert!(matches!(err, OpenError::NoCheckpoint { .. }), "{err}");
+    let err = refusal(&r, d, accept);
+    assert!(matches!(err, OpenError::UnboundedTail { .. }), "{err}");
+    assert!(err.to_string().contains("truncate -s"), "{err}");
+}
+
+/// The index records only entries already durable in the log, so a log shorter than the index
+/// lost durable entries: refused, not "rebuilt" away.
+#[test]
+fn an_index_ahead_of_the_log_refuses_to_start() {
+    let (r, dir) = setup();
+    closed_board(&r, dir.path(), 12);
+    let d = dir.path();
+    std::fs::remove_file(d.join("checkpoint")).unwrap();
+    cut_log(d, 3);
+    let err = refusal(&r, d, Default::default());
+    assert!(
+        matches!(
+            &err,
+            OpenError::MissingEntries { file, covers: 12, intact: 11, .. } if file.ends_with("index")
+        ),
+        "{err}"
+    );
+}
+
+/// A cosigned checkpoint that is not a prefix of the log, or not the board's, refuses too.
+#[test]
+fn a_cosigned_checkpoint_that_disagrees_with_the_log_refuses_to_start() {
+    let (r, dir) = setup();
+    closed_board(&r, dir.path(), 6);
+    let d = dir.path();
+    let forged = Checkpoint {
+        origin: r.kit.id().into(),
+        size: 5,
+        root: [7; 32],
+    }
+    .sign(&r.kit.board);
+    std::fs::write(d.join("cosigned"), &forged).unwrap();
+    let err = refusal(&r, d, Default::default());
+    assert!(
+        matches!(&err, OpenError::RootMismatch { size: 5, file } if file.ends_with("cosigned")),
+        "{err}"
+    );
+    let other = Checkpoint {
+        origin: r.kit.id().into(),
+        size: 5,
+        root: [7; 32],
+    }
+    .sign(&urna_crypto::sign::SigningKey::from_seed(&[3; 32]));
+    std::fs::write(d.join("cosigned"), other).unwrap();
+    let err = refusal(&r, d, Default::default());
+    assert!(
+        matches!(&err, OpenError::BadNote { file, .. } if file.ends_with("cosigned")),
+        "{err}"
+    );
 }

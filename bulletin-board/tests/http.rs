@@ -301,3 +301,65 @@ async fn tiles_rebuild_the_signed_tree() {
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["openapi"], "3.1.0");
 }
+
+/// `GET /entries` is paged: each page is capped, says where the next one starts (in the body and
+/// a `Link` header), and walking the pages yields every entry once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_entries_view_is_paged() {
+    let r = kit::record(34);
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
+    let router = app(start(board).0);
+    for e in &r.entries {
+        assert_eq!(
+            call(&router, post(e.bytes().to_vec())).await.0,
+            StatusCode::OK
+        );
+    }
+    let n = r.entries.len() as u64;
+    let mut seen = Vec::new();
+    let mut path = "/entries?limit=7".to_string();
+    loop {
+        let res = router.clone().oneshot(get(&path)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let link = res
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_string());
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let page = v["entries"].as_array().unwrap();
+        assert!(!page.is_empty() && page.len() <= 7);
+        assert_eq!(v["size"], n);
+        seen.extend(page.iter().map(|e| e["index"].as_u64().unwrap()));
+        match v["next"].as_u64() {
+            Some(next) => {
+                assert_eq!(v["end"], next);
+                let link = link.expect("a Link header to the next page");
+                assert!(
+                    link.starts_with(&format!("</entries?start={next}&")),
+                    "{link}"
+                );
+                path = link[1..link.find('>').unwrap()].to_string();
+            }
+            None => {
+                assert!(link.is_none());
+                break;
+            }
+        }
+    }
+    assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    // A page never exceeds the cap, whatever is asked; a reversed range is refused.
+    let (status, body) = call(&router, get("/entries?limit=1000000")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(v["entries"].as_array().unwrap().len() as u64 <= urna_board::server::MAX_VIEW);
+    let (status, body) = call(&router, get("/entries?start=5&end=2")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["code"], "bad-range");
+    let (status, body) = call(&router, get(&format!("/entries?start={}", n + 5))).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(v["entries"].as_array().unwrap().is_empty() && v["next"].is_null());
+}

@@ -74,11 +74,7 @@ fn board_at_open(s: &Synthetic) -> Result<(tempfile::TempDir, String, BoardClien
 /// Serves a fresh durable board for the synthetic election on loopback; returns its URL.
 fn serve(s: &Synthetic, dir: &Path) -> Result<String> {
     let board = urna_board::board::Board::open(dir, synth::ORIGIN, s.board.clone())?;
-    let limits = urna_board::server::Limits {
-        rate_per_client: 1e9,
-        burst_per_client: 1e9,
-        ..Default::default()
-    };
+    let limits = urna_board::limits::Limits::unlimited();
     let addr = crate::loopback::serve(move || {
         urna_board::server::app_with(urna_board::server::start(board).0, limits)
     })?;

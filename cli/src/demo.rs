@@ -121,12 +121,7 @@ pub fn run(opts: &Options) -> Result<bool> {
     };
 
     say("1. keys: the board, the authority, the registrar and five trustees each make their own");
-    let board_key = SigningKey::generate(&mut rand::rngs::OsRng);
-    secrets::write_secret(
-        &dir.join("board.key"),
-        &format!("{}\n", hex::encode(board_key.seed())),
-        true,
-    )?;
+    let board_key = secrets::init_sealed_key(&dir.join("board.key"), PASS.as_bytes())?;
     let authority_key = secrets::init_sealed_key(&dir.join("authority.key"), PASS.as_bytes())?;
     let registrar_key = secrets::init_sealed_key(&dir.join("registrar.key"), PASS.as_bytes())?;
     let mut trustee_keys = Vec::new();

@@ -15,8 +15,9 @@ pub fn serve(make: impl FnOnce() -> axum::Router + Send + 'static) -> Result<Soc
     let addr = listener.local_addr()?;
     std::thread::spawn(move || {
         rt.block_on(async move {
-            let service = make().into_make_service_with_connect_info::<SocketAddr>();
-            let _ = axum::serve(listener, service).await;
+            let limits = urna_board::limits::Limits::unlimited();
+            let _ =
+                urna_board::listen::serve(listener, make(), &limits, std::future::pending()).await;
         })
     });
     Ok(addr)

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use urna_board::board::Board;
 use urna_board::client::BoardClient;
+use urna_board::limits::Limits;
 use urna_board::note::verifier_key;
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
@@ -148,6 +149,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Seal a plain key file (a hex Ed25519 seed, as `urna board init` and `urna witness init`
+    /// wrote before they sealed) with a passphrase, replacing it atomically.
+    SealKey {
+        #[arg(long)]
+        key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
+    },
     /// Re-verify a whole election, from an exported record file or from its board.
     ///
     /// From a board whose manifest names witnesses, the witnesses are asked for their latest
@@ -183,11 +192,22 @@ enum Command {
     },
 }
 
+/// Where an unattended server takes its key's passphrase from.
+#[derive(clap::Args)]
+struct PassphraseArg {
+    /// Read the key's passphrase from this file (readable only by its owner; one final newline
+    /// is dropped), or from an inherited descriptor as /dev/fd/N: for servers started without a
+    /// terminal. Otherwise it is taken from URNA_PASSPHRASE, or asked on the terminal.
+    #[arg(long, value_name = "PATH")]
+    passphrase_file: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum BoardCommand {
-    /// Create the board's signing key; prints the public key for the manifest's `board` key.
+    /// Create the board's signing key, sealed with a passphrase; prints the public key for the
+    /// manifest's `board` key.
     Init {
-        /// Where to write the secret key (hex seed, readable only by its owner).
+        /// Where to write the sealed key (readable only by its owner).
         #[arg(long, default_value = "board.key")]
         key: PathBuf,
         /// The election id (the log's origin): stored beside the key (`<key>.origin`) for
@@ -197,12 +217,16 @@ enum BoardCommand {
         /// Print the keys as one JSON object.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
     },
     /// Serve the election's ledger over HTTP.
     Serve {
-        /// The board's key file, from `urna board init`.
+        /// The board's sealed signing key, from `urna board init`.
         #[arg(long, default_value = "board.key")]
         key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
         /// The election id: the log's origin and the checkpoints' key name. Default: the one
         /// `board init --origin` stored beside the key; if both are given they must agree.
         #[arg(long)]
@@ -213,45 +237,103 @@ enum BoardCommand {
         /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Start although the checkpoint file is missing and the log is not empty, taking the
+        /// log's intact entries as acknowledged history. Without it the board refuses: only an
+        /// operator who knows why the checkpoint is gone should say so (specs/board.md §4).
+        #[arg(long)]
+        accept_log_without_checkpoint: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
 }
 
+/// The board's limits (specs/board.md §5); the defaults are `Limits::default()`'s.
 #[derive(clap::Args)]
 struct LimitArgs {
-    /// Requests per second each client address may sustain.
-    #[arg(long, default_value_t = 1000.0)]
-    rate_per_client: f64,
-    /// Requests a client may make in a burst above its rate.
-    #[arg(long, default_value_t = 2000.0)]
-    burst_per_client: f64,
-    /// Requests served at once across all clients; more are answered 503.
-    #[arg(long, default_value_t = 4096)]
-    max_in_flight: usize,
+    /// Reads per second each client address may sustain.
+    #[arg(long, alias = "rate-per-client", default_value_t = Limits::default().read_rate, value_parser = positive)]
+    read_rate: f64,
+    /// Reads a client address may make in a burst above its rate.
+    #[arg(long, alias = "burst-per-client", default_value_t = Limits::default().read_burst, value_parser = positive)]
+    read_burst: f64,
+    /// Submissions per second each credential (an entry's author key) may sustain, whatever
+    /// address they come from.
+    #[arg(long, default_value_t = Limits::default().submit_rate, value_parser = positive)]
+    submit_rate: f64,
+    /// Submissions a credential may make in a burst above its rate.
+    #[arg(long, default_value_t = Limits::default().submit_burst, value_parser = positive)]
+    submit_burst: f64,
+    /// Submissions per second from one address that are not entries, or carry a forged
+    /// signature once their credential's budget is spent.
+    #[arg(long, default_value_t = Limits::default().unattributed_rate, value_parser = positive)]
+    unattributed_rate: f64,
+    /// Such submissions an address may make in a burst.
+    #[arg(long, default_value_t = Limits::default().unattributed_burst, value_parser = positive)]
+    unattributed_burst: f64,
+    /// Reads served at once across all clients; more are answered 503. Submissions are bounded
+    /// by the writer's queue instead, so reads never starve them.
+    #[arg(long, alias = "max-in-flight", default_value_t = Limits::default().max_reads_in_flight)]
+    max_reads_in_flight: usize,
     /// Seconds a request (including its body) may take before it is answered 408.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = Limits::default().timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     timeout_secs: u64,
+    /// Seconds a connection may take to send a request's whole header (an idle kept-alive
+    /// connection too) before it is closed.
+    #[arg(long, default_value_t = Limits::default().header_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a request body may take to arrive before it is answered 408 and the connection
+    /// closed.
+    #[arg(long, default_value_t = Limits::default().body_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// Connections open at once from one address (trusted proxies are exempt); more are
+    /// answered 429 and closed.
+    #[arg(long, default_value_t = Limits::default().max_connections_per_address as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections_per_address: u64,
+    /// A reverse proxy in front of the board (an IP address or CIDR range; repeatable): only
+    /// for requests from these peers is the client address taken from `Forwarded` or
+    /// `X-Forwarded-For`.
+    #[arg(long = "trusted-proxy", value_name = "IP or CIDR")]
+    trusted_proxies: Vec<urna_board::limits::IpNet>,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("{s:?} is not a positive number")),
+    }
 }
 
 impl LimitArgs {
-    fn limits(&self) -> urna_board::server::Limits {
-        urna_board::server::Limits {
-            rate_per_client: self.rate_per_client,
-            burst_per_client: self.burst_per_client,
-            max_in_flight: self.max_in_flight,
-            timeout: std::time::Duration::from_secs(self.timeout_secs),
+    fn limits(&self) -> Limits {
+        use std::time::Duration;
+        Limits {
+            read_rate: self.read_rate,
+            read_burst: self.read_burst,
+            submit_rate: self.submit_rate,
+            submit_burst: self.submit_burst,
+            unattributed_rate: self.unattributed_rate,
+            unattributed_burst: self.unattributed_burst,
+            max_reads_in_flight: self.max_reads_in_flight,
+            timeout: Duration::from_secs(self.timeout_secs),
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            max_connections_per_address: usize::try_from(self.max_connections_per_address)
+                .unwrap_or(usize::MAX),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
 
 #[derive(Subcommand)]
 enum WitnessCommand {
-    /// Create the witness's Ed25519 cosigning key; prints the manifest's [[witnesses]] entry.
+    /// Create the witness's Ed25519 cosigning key, sealed with a passphrase; prints the
+    /// manifest's [[witnesses]] entry.
     Init {
         /// Where to write the secret key (readable only by its owner).
         #[arg(long, default_value = "witness.key")]
         key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
         /// The witness's name (its cosignature key name), e.g. witness.party-a.example.
         #[arg(long)]
         name: String,
@@ -264,9 +346,11 @@ enum WitnessCommand {
     },
     /// Serve add-checkpoint for the given logs, keeping durable state in --data.
     Serve {
-        /// The witness's key file, from `urna witness init`.
+        /// The witness's sealed cosigning key, from `urna witness init`.
         #[arg(long, default_value = "witness.key")]
         key: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArg,
         /// The witness's name, as in the manifest's [[witnesses]] entry.
         #[arg(long)]
         name: String,
@@ -499,6 +583,12 @@ enum ReceiptCommand {
     },
 }
 
+/// A client of the board at `url` that tells the person at the terminal (on stderr) when it
+/// waits for a busy or unreachable board, and why.
+fn client(url: &str) -> BoardClient {
+    BoardClient::new(url).with_notice(|m| eprintln!("urna: {m}"))
+}
+
 fn parse_board_key(k: &str) -> Result<urna_crypto::sign::VerifyingKey> {
     hex::decode_array::<32>(k)
         .ok()
@@ -677,7 +767,7 @@ fn verify_cmd(
             (origin, key, rec.checkpoint, rec.entries, source, None)
         }
         (None, Some(url)) => {
-            let client = BoardClient::new(url);
+            let client = client(url);
             let (origin, stated) = client.stated_key()?;
             let (key, source) = match pinned {
                 Some(k) => (k, "pinned with --board-key"),
@@ -819,6 +909,21 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Board { command } => board_cmd(command).map(|()| 0),
+        Command::SealKey { key, passphrase } => {
+            let plain = secrets::read_plain_key(&key)?;
+            let pass = secrets::passphrase_from(
+                &key.display().to_string(),
+                true,
+                passphrase.passphrase_file.as_deref(),
+            )?;
+            secrets::seal_key(&key, &plain, pass.as_bytes(), false)?;
+            println!(
+                "{} is sealed (public key {})",
+                key.display(),
+                hex::encode(plain.verifying_key().as_bytes())
+            );
+            Ok(0)
+        }
         Command::Bench {
             command: Some(BenchCommand::Record { ballots, out }),
             ..
@@ -839,7 +944,7 @@ fn run(cli: Cli) -> Result<u8> {
             csv,
         } => {
             let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
-            let (e, r, posted) = trustee::tally(&BoardClient::new(&board), signer)?;
+            let (e, r, posted) = trustee::tally(&client(&board), signer)?;
             let m = e.manifest().context("the board holds no election")?;
             let summary = urna_verifier::results::Summary::new(m, &r, &e);
             if json {
@@ -878,7 +983,7 @@ fn run(cli: Cli) -> Result<u8> {
                     println!("{m}")
                 }
             };
-            let outcome = voter::vote(&BoardClient::new(&board), &cred, &opts, &mut say)?;
+            let outcome = voter::vote(&client(&board), &cred, &opts, &mut say)?;
             match outcome {
                 voter::Outcome::Cast(r) => {
                     if json {
@@ -931,7 +1036,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Record {
             command: RecordCommand::Export { board, out, json },
         } => {
-            let client = BoardClient::new(&board);
+            let client = client(&board);
             let (origin, key) = client.stated_key()?;
             let o = observe(&client, &origin, &key)?;
             if let Some((what, why)) = &o.problem {
@@ -1021,7 +1126,7 @@ fn registrar_cmd(command: RegistrarCommand) -> Result<()> {
             public_url,
             json,
         } => {
-            let client = BoardClient::new(&board);
+            let client = client(&board);
             let k = secrets::open_sealed_key_asking(&key)?;
             let issued = voter::credentials(&client, &voters, &out, &k)?;
             let written = match &letters {
@@ -1060,7 +1165,7 @@ fn registrar_cmd(command: RegistrarCommand) -> Result<()> {
             public_url,
             json,
         } => {
-            let client = BoardClient::new(&board);
+            let client = client(&board);
             let n = voter::letters(
                 &client,
                 &credentials,
@@ -1085,12 +1190,17 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
     match command {
         WitnessCommand::Init {
             key,
+            passphrase,
             name,
             url,
             json,
         } => {
-            let k = SigningKey::generate(&mut rand::rngs::OsRng);
-            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
+            let pass = secrets::passphrase_from(
+                &key.display().to_string(),
+                true,
+                passphrase.passphrase_file.as_deref(),
+            )?;
+            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
             let public = hex::encode(k.verifying_key().as_bytes());
             if json {
                 print_json(&serde_json::json!({ "name": name, "key": public, "url": url }))?;
@@ -1103,12 +1213,13 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
         }
         WitnessCommand::Serve {
             key,
+            passphrase,
             name,
             listen,
             data,
             logs,
         } => {
-            let key = secrets::read_plain_key(&key)?;
+            let key = secrets::open_sealed_key_from(&key, passphrase.passphrase_file.as_deref())?;
             let mut known = std::collections::BTreeMap::new();
             for l in &logs {
                 let vkey = l.split_once('=').map_or(l.as_str(), |(_, v)| v);
@@ -1130,11 +1241,16 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
                 .block_on(async move {
                     let listener = tokio::net::TcpListener::bind(listen).await?;
                     eprintln!("urna witness {name}: listening on {listen}");
-                    axum::serve(listener, urna_board::witness::router(w))
-                        .with_graceful_shutdown(async {
+                    // The board's header timeout and per-address connection limit.
+                    urna_board::listen::serve(
+                        listener,
+                        urna_board::witness::router(w),
+                        &Limits::default(),
+                        async {
                             let _ = tokio::signal::ctrl_c().await;
-                        })
-                        .await?;
+                        },
+                    )
+                    .await?;
                     Ok(())
                 })
         }
@@ -1160,7 +1276,7 @@ fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
             json,
         } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            let (m, i) = authority::setup(&BoardClient::new(&board), &manifest, &k)?;
+            let (m, i) = authority::setup(&client(&board), &manifest, &k)?;
             if json {
                 print_json(&serde_json::json!({
                     "election_id": m.election_id,
@@ -1183,7 +1299,7 @@ fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
         }
         AuthorityCommand::Open { board, key, json } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            let i = authority::open(&BoardClient::new(&board), &k)?;
+            let i = authority::open(&client(&board), &k)?;
             if json {
                 print_json(&serde_json::json!({ "opened": true, "entry": i }))?;
             } else {
@@ -1192,7 +1308,7 @@ fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
         }
         AuthorityCommand::Close { board, key, json } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            let i = authority::close(&BoardClient::new(&board), &k)?;
+            let i = authority::close(&client(&board), &k)?;
             if json {
                 print_json(&serde_json::json!({ "closed": true, "entry": i }))?;
             } else {
@@ -1201,10 +1317,10 @@ fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
         }
         AuthorityCommand::Schedule { board, key } => {
             let k = secrets::open_sealed_key_asking(&key)?;
-            authority::schedule(&BoardClient::new(&board), &k, &mut |m| println!("{m}"))?;
+            authority::schedule(&client(&board), &k, &mut |m| println!("{m}"))?;
         }
         AuthorityCommand::Status { board, json } => {
-            let s = authority::status(&BoardClient::new(&board))?;
+            let s = authority::status(&client(&board))?;
             if json {
                 print_json(&s)?;
             } else {
@@ -1242,7 +1358,7 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
             let pass = secrets::passphrase(&key.display().to_string(), false)?;
             let mut k = trustee::open(&key, pass.as_bytes())?;
             let joint = trustee::ceremony(
-                &BoardClient::new(&board),
+                &client(&board),
                 &key,
                 &mut k,
                 pass.as_bytes(),
@@ -1259,7 +1375,7 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
         TrusteeCommand::Decrypt { board, key, json } => {
             let pass = secrets::passphrase(&key.display().to_string(), false)?;
             let mut k = trustee::open(&key, pass.as_bytes())?;
-            let posted = trustee::decrypt(&BoardClient::new(&board), &mut k)?;
+            let posted = trustee::decrypt(&client(&board), &mut k)?;
             if json {
                 print_json(&serde_json::json!({ "posted": posted }))?;
             } else if posted {
@@ -1277,9 +1393,18 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
 
 fn board_cmd(command: BoardCommand) -> Result<()> {
     match command {
-        BoardCommand::Init { key, origin, json } => {
-            let k = SigningKey::generate(&mut rand::rngs::OsRng);
-            secrets::write_secret(&key, &format!("{}\n", hex::encode(k.seed())), true)?;
+        BoardCommand::Init {
+            key,
+            origin,
+            json,
+            passphrase,
+        } => {
+            let pass = secrets::passphrase_from(
+                &key.display().to_string(),
+                true,
+                passphrase.passphrase_file.as_deref(),
+            )?;
+            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
             let public = hex::encode(k.verifying_key().as_bytes());
             let vkey = origin.as_ref().map(|o| verifier_key(o, &k.verifying_key()));
             if let Some(o) = &origin {
@@ -1301,17 +1426,22 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
         }
         BoardCommand::Serve {
             key,
+            passphrase,
             origin,
             data,
             listen,
+            accept_log_without_checkpoint,
             limits,
         } => {
             let origin = serve_origin(&key, origin)?;
-            let key = secrets::read_plain_key(&key)?;
+            let key = secrets::open_sealed_key_from(&key, passphrase.passphrase_file.as_deref())?;
+            let opts = urna_board::board::OpenOptions {
+                accept_log_without_checkpoint,
+            };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(serve(key, origin, data, listen, limits.limits()))
+                .block_on(serve(key, origin, data, opts, listen, limits.limits()))
         }
     }
 }
@@ -1349,10 +1479,11 @@ async fn serve(
     key: SigningKey,
     origin: String,
     data: PathBuf,
+    opts: urna_board::board::OpenOptions,
     listen: SocketAddr,
-    limits: urna_board::server::Limits,
+    limits: Limits,
 ) -> Result<()> {
-    let board = Board::open(&data, &origin, key)
+    let board = Board::open_with(&data, &origin, key, opts)
         .with_context(|| format!("opening the board in {}", data.display()))?;
     if board.recovered_tail {
         eprintln!("urna board: cut a torn, never-acknowledged tail from the log");
@@ -1362,25 +1493,15 @@ async fn serve(
         board.size()
     );
     let (state, fatal) = urna_board::server::start(board);
-    let router = urna_board::server::app_with(state, limits);
+    let router = urna_board::server::app_with(state, limits.clone());
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<std::io::Error>();
-    // Stop serving as soon as storage fails; report the failure after the shutdown.
-    tokio::spawn(async move {
-        if let Ok(e) = fatal.await {
-            let _ = stop_tx.send(e);
-        }
-    });
     let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
     let record = std::sync::Arc::clone(&failed);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    // Stop serving as soon as storage fails; report the failure after the shutdown.
+    urna_board::listen::serve(listener, router, &limits, async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
-            Ok(e) = stop_rx => {
+            Ok(e) = fatal => {
                 if let Ok(mut slot) = record.lock() {
                     *slot = Some(e);
                 }

@@ -18,23 +18,32 @@ use crate::secrets;
 pub fn init(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
     let mut rng = rand::rngs::OsRng;
     let key = TrusteeKey::generate(&mut rng);
-    secrets::write_secret(
-        path,
-        &key.seal(passphrase, secrets::cost(), &mut rng)?,
-        true,
-    )?;
+    let cost = secrets::cost()?;
+    secrets::write_secret(path, &key.seal(passphrase, cost, &mut rng)?, true)?;
+    secrets::warn_if_test_cost(path, cost);
     Ok(key)
 }
 
 pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
-    TrusteeKey::open(&secrets::read(path)?, passphrase).map_err(|e| match e {
+    let text = secrets::read(path)?;
+    secrets::check_cost(path, &text)?;
+    TrusteeKey::open(&text, passphrase).map_err(|e| match e {
         TrusteeError::Seal(s) => secrets::seal_error(path, s),
         e => anyhow::Error::new(e).context(format!("opening {}", path.display())),
     })
 }
 
+/// Re-seals the key file with the cost it already states (so that no setting in the
+/// environment can quietly change how well a key is protected).
 fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
-    let sealed = key.seal(passphrase, secrets::cost(), &mut rand::rngs::OsRng)?;
+    let stated = secrets::read(path)
+        .ok()
+        .and_then(|t| urna_crypto::keyfile::stated_cost(&t).ok());
+    let cost = match stated {
+        Some(c) => c,
+        None => secrets::cost()?,
+    };
+    let sealed = key.seal(passphrase, cost, &mut rand::rngs::OsRng)?;
     secrets::write_secret(path, &sealed, false)
 }
 

@@ -522,8 +522,9 @@ fn vouchers(c: &urna_board::client::Checked) -> String {
         .map_or_else(String::new, |cv| cv.vouchers.join(", "))
 }
 
-/// Rewrites the receipt under the covered checkpoint once that checkpoint's note carries the
-/// quorum's cosignatures itself (so the receipt proves the ballot's inclusion offline).
+/// Once the covered checkpoint's note carries the quorum's cosignatures itself, saves the receipt
+/// under it (so it proves the ballot's inclusion offline) to a new file beside the voter's,
+/// [`upgraded_path`]: the receipt the voter holds is their evidence and is never modified.
 fn upgrade(
     r: &BallotReceipt,
     c: &urna_board::client::Checked,
@@ -562,12 +563,22 @@ fn upgrade(
         receipt: upgraded,
         ..BallotReceipt::parse(&r.to_text())?
     };
-    std::fs::write(path, new.to_text()).with_context(|| format!("writing {}", path.display()))?;
+    let out = upgraded_path(path);
+    secrets::write_secret(&out, &new.to_text(), false)?;
     Ok(Some(format!(
-        "upgraded: your receipt is now under the checkpoint of size {} cosigned by {names} ({} of {} needed), saved to {}",
+        "upgraded: the receipt under the checkpoint of size {} cosigned by {names} ({} of {} needed) is saved to {}; {} is left as it was",
         cv.checkpoint.size,
         v.quorum,
         v.named,
+        out.display(),
         path.display()
     )))
+}
+
+/// Where `urna receipt check` saves the upgraded receipt: the voter's file name with
+/// `.cosigned` appended.
+pub fn upgraded_path(receipt: &Path) -> std::path::PathBuf {
+    let mut name = receipt.as_os_str().to_owned();
+    name.push(".cosigned");
+    name.into()
 }

@@ -10,6 +10,10 @@
 //! The key is Argon2id(passphrase, salt) with the stated cost (32 bytes); the AEAD's associated
 //! data is the first two lines including their newlines, so the cost cannot be lowered without
 //! failing authentication. Base64 is the standard alphabet with padding.
+//!
+//! A file's cost can be read without the passphrase ([`stated_cost`]); one below
+//! [`Cost::MINIMUM`] (such as [`Cost::TEST`], which test suites use to stay fast) is recognisable
+//! as not fit for real keys, and the `urna` command refuses it unless told it is running tests.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -38,6 +42,27 @@ pub struct Cost {
     pub memory_kib: u32,
     pub passes: u32,
     pub lanes: u32,
+}
+
+impl Cost {
+    /// The cost test suites seal with: fast, and no protection for a stolen file.
+    pub const TEST: Cost = Cost {
+        memory_kib: 256,
+        passes: 1,
+        lanes: 1,
+    };
+
+    /// The least a real key file may use: OWASP's minimum for Argon2id (19 MiB, 2 passes).
+    pub const MINIMUM: Cost = Cost {
+        memory_kib: 19 * 1024,
+        passes: 2,
+        lanes: 1,
+    };
+
+    /// Whether this cost is below [`Cost::MINIMUM`] in memory or passes.
+    pub fn is_below_minimum(&self) -> bool {
+        self.memory_kib < Cost::MINIMUM.memory_kib || self.passes < Cost::MINIMUM.passes
+    }
 }
 
 impl Default for Cost {
@@ -101,8 +126,8 @@ pub fn seal<R: RngCore + CryptoRng>(
     ))
 }
 
-/// Opens a sealed file; the secret is wiped when the returned buffer is dropped.
-pub fn open(text: &str, passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+/// The Argon2id cost a sealed file states (authenticated only when it is opened).
+pub fn stated_cost(text: &str) -> Result<Cost, SealError> {
     let mut lines = text.lines();
     if lines.next() != Some(MAGIC) {
         return Err(SealError::Malformed("first line is not urna-sealed-v1"));
@@ -117,6 +142,13 @@ pub fn open(text: &str, passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealErr
     if header(cost) != format!("{MAGIC}\n{cost_line}\n") {
         return Err(SealError::Malformed("cost line is not in canonical form"));
     }
+    Ok(cost)
+}
+
+/// Opens a sealed file; the secret is wiped when the returned buffer is dropped.
+pub fn open(text: &str, passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    let cost = stated_cost(text)?;
+    let mut lines = text.lines().skip(2);
     let salt = lines
         .next()
         .and_then(|l| B64.decode(l).ok())
@@ -194,6 +226,10 @@ mod tests {
             Err(SealError::Malformed(_))
         ));
         assert!(matches!(open("hello", b"x"), Err(SealError::Malformed(_))));
+        // The cost is readable without the passphrase, and a cheap one is recognisable.
+        assert_eq!(stated_cost(&text), Ok(CHEAP));
+        assert!(CHEAP.is_below_minimum() && Cost::TEST.is_below_minimum());
+        assert!(!Cost::default().is_below_minimum() && !Cost::MINIMUM.is_below_minimum());
         let mut flipped = text.clone().into_bytes();
         let at = flipped.len() - 5;
         flipped[at] = if flipped[at] == b'A' { b'B' } else { b'A' };

@@ -7,10 +7,27 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 
 pub const URNA: &str = env!("CARGO_BIN_EXE_urna");
+
+/// Every test key's passphrase.
+pub const PASSPHRASE: &str = "test passphrase";
+
+/// A passphrase file beside `key`, readable only by its owner, for unattended servers.
+pub fn passphrase_file(key: &Path) -> PathBuf {
+    let path = key.with_extension("pass");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    std::io::Write::write_all(
+        &mut opts.open(&path).unwrap(),
+        format!("{PASSPHRASE}\n").as_bytes(),
+    )
+    .unwrap();
+    path
+}
 
 /// A free loopback port (bound and released: another process could take it, rarely).
 pub fn free_port() -> u16 {
@@ -24,7 +41,7 @@ pub fn free_port() -> u16 {
 pub fn urna(args: &[&str]) -> std::process::Output {
     Command::new(URNA)
         .args(args)
-        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_PASSPHRASE", PASSPHRASE)
         .env("URNA_KDF_COST", "test")
         .stdin(Stdio::null())
         .output()
@@ -59,7 +76,7 @@ pub fn fails(args: &[&str]) -> String {
 pub fn spawn(args: &[&str]) -> Child {
     Command::new(URNA)
         .args(args)
-        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_PASSPHRASE", PASSPHRASE)
         .env("URNA_KDF_COST", "test")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -75,17 +92,28 @@ pub struct Board {
     key: PathBuf,
     data: PathBuf,
     origin: String,
+    /// More arguments for `urna board serve`, used from the next (re)start on.
+    pub extra: Vec<String>,
     child: Option<Child>,
 }
 
 impl Board {
+    /// Serves `key` (sealed into `<dir>/board.key` with the test passphrase and test cost).
     pub fn start(dir: &Path, key: &SigningKey, origin: &str) -> Board {
         let key_path = dir.join("board.key");
-        std::fs::write(&key_path, format!("{}\n", hex::encode(key.seed()))).unwrap();
+        let sealed = urna_crypto::keyfile::seal(
+            key.seed(),
+            PASSPHRASE.as_bytes(),
+            urna_crypto::keyfile::Cost::TEST,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        std::fs::write(&key_path, sealed).unwrap();
         Board::start_with_key_file(dir, &key_path, origin)
     }
 
-    /// Serves from `<dir>/board-data` with a key file made by `urna board init`.
+    /// Serves from `<dir>/board-data` with a key file made by `urna board init`, unattended:
+    /// the passphrase in a file (mode 0600) given with `--passphrase-file`.
     pub fn start_with_key_file(dir: &Path, key_path: &Path, origin: &str) -> Board {
         let key_path = key_path.to_path_buf();
         let port = free_port();
@@ -95,6 +123,7 @@ impl Board {
             key: key_path,
             data: dir.join("board-data"),
             origin: origin.to_string(),
+            extra: Vec::new(),
             child: None,
         };
         b.restart();
@@ -108,6 +137,9 @@ impl Board {
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--key")
             .arg(&self.key)
+            .arg("--passphrase-file")
+            .arg(passphrase_file(&self.key))
+            .env("URNA_KDF_COST", "test")
             .arg("--data")
             .arg(&self.data)
             .args([
@@ -116,6 +148,7 @@ impl Board {
                 "--burst-per-client",
                 "1000000",
             ])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -134,6 +167,47 @@ impl Board {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Runs `urna board serve` on this board's data directory expecting it to refuse to start
+    /// (it is killed, and the test fails, if it is still running after a minute); returns what
+    /// it printed.
+    pub fn refuses_to_start(&self, extra: &[&str]) -> String {
+        let mut child = Command::new(URNA)
+            .args(["board", "serve", "--origin", &self.origin, "--listen"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--key")
+            .arg(&self.key)
+            .arg("--passphrase-file")
+            .arg(passphrase_file(&self.key))
+            .env("URNA_KDF_COST", "test")
+            .arg("--data")
+            .arg(&self.data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("the board started although it should have refused");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success());
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> &Path {
+        &self.data
     }
 
     /// SIGKILL: no chance to flush or clean up.
@@ -303,7 +377,7 @@ pub fn on_a_terminal(command: &str, input: &str) -> Option<String> {
     use std::io::Write;
     let mut child = Command::new("script")
         .args(["-q", "-e", "-c", command, "/dev/null"])
-        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_PASSPHRASE", PASSPHRASE)
         .env("URNA_KDF_COST", "test")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

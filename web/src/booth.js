@@ -8,6 +8,7 @@
 import * as c from './crypto.js';
 import * as e from './election.js';
 import { pickLanguage, t } from './i18n.js';
+import { fetchRetrying } from './retry.js';
 
 const $ = (id) => document.getElementById(id);
 let lang = pickLanguage(localStorage.getItem('urna-lang'), navigator.languages);
@@ -29,8 +30,12 @@ const say = (key, vars, cls) => {
   s.className = cls || '';
 };
 
+// While the board is busy (429, 503) the voter is told, and the request is sent again.
+const busy = (seconds) => say('busy', { seconds }, 'hint');
+const fetchBusy = (path, init) => fetchRetrying(path, init, { onWait: busy });
+
 async function fetchBytes(path) {
-  const r = await fetch(path);
+  const r = await fetchBusy(path);
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
 }
@@ -58,7 +63,7 @@ async function askWitness(w, manifest, key) {
 
 /** The board's `/checkpoint/cosigned`, checked against the policy and the log (null if none). */
 async function boardCosigned(manifest, key, leaves) {
-  const r = await fetch('/checkpoint/cosigned', { cache: 'no-store' });
+  const r = await fetchBusy('/checkpoint/cosigned', { cache: 'no-store' });
   if (r.status === 404) return null;
   if (!r.ok) throw new Error(`/checkpoint/cosigned: ${r.status}`);
   const cp = e.openCheckpoint(await r.text(), manifest.electionId, key);
@@ -107,14 +112,14 @@ async function witnessView(manifest, key, leaves, answers) {
  * cosigned; ballots' standing is then decided on the newest checkpoint their quorum covers.
  */
 async function loadBoard() {
-  const info = await (await fetch('/info')).json();
+  const info = await (await fetchBusy('/info')).json();
   const first = await fetchBytes('/entries/0');
   const manifest = e.decodeManifest(e.parseEntry(first).payload);
   // The board key is the one the manifest (entry 0, under the signed root) names.
   const key = manifest.boardKey;
   if (info.board_key !== c.hex(key)) throw new Error('the board states a key other than its manifest’s');
   const answers = await Promise.all(manifest.witnesses.map((w) => askWitness(w, manifest, key)));
-  const note = await (await fetch('/checkpoint', { cache: 'no-store' })).text();
+  const note = await (await fetchBusy('/checkpoint', { cache: 'no-store' })).text();
   const cp = e.openCheckpoint(note, manifest.electionId, key);
   const entries = [];
   for (let n = 0; entries.length < cp.size; n++) {
@@ -301,7 +306,7 @@ function useCredential(text, err) {
 }
 
 async function post(bytes) {
-  const r = await fetch('/entries', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  const r = await fetchBusy('/entries', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
   const text = await r.text();
   if (!r.ok) throw new Error(JSON.parse(text).message);
   return text;
