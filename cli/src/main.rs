@@ -152,6 +152,8 @@ enum Command {
     /// Seal a plain key file (a hex Ed25519 seed, as `urna board init` and `urna witness init`
     /// wrote before they sealed) with a passphrase, replacing it atomically.
     SealKey {
+        /// The key file holding a plain hex seed (from an older `board init` or `witness init`),
+        /// sealed in place.
         #[arg(long)]
         key: PathBuf,
         #[command(flatten)]
