@@ -15,5 +15,6 @@ pub mod context;
 pub mod entry;
 pub mod manifest;
 pub mod payload;
+pub mod phase;
 pub mod rejection;
 pub mod state;

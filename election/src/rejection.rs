@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use crate::ballot::{BallotError, OpeningError};
 use crate::entry::{EntryKind, EnvelopeError};
-use crate::state::Phase;
+use crate::phase::Phase;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
 #[serde(tag = "rejection", rename_all = "kebab-case")]

@@ -8,7 +8,6 @@
 //! through it. `specs/election.md` §6 lists every rule in the order they are checked.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -31,41 +30,8 @@ use crate::payload::{
     ChallengedBallot, DecryptionShare, DkgCommitment, DkgComplaint, DkgConfirm, DkgShares,
     ElectionResult, Payload, VoterRoll,
 };
+pub use crate::phase::Phase;
 use crate::rejection::Rejection;
-
-/// Where the election stands. Phases follow log order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    /// The log is empty; only `Setup` is admissible.
-    AwaitingSetup,
-    /// Trustees exchange commitments, shares, complaints and confirmations; the registrar may
-    /// post the roll.
-    KeyCeremony,
-    /// The joint key is fixed; the roll may still grow until `OpenVoting`.
-    Registration,
-    Voting,
-    /// Polls closed; the encrypted tally is fixed; trustees post decryption shares.
-    Tallying,
-    /// The result is on the ledger; nothing more is admissible.
-    Finished,
-    /// Fewer than `t` trustees remain qualified; nothing more is admissible.
-    CeremonyFailed,
-}
-
-impl fmt::Display for Phase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Phase::AwaitingSetup => "awaiting-setup",
-            Phase::KeyCeremony => "key-ceremony",
-            Phase::Registration => "registration",
-            Phase::Voting => "voting",
-            Phase::Tallying => "tallying",
-            Phase::Finished => "finished",
-            Phase::CeremonyFailed => "ceremony-failed",
-        })
-    }
-}
 
 /// What admitting an entry did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
