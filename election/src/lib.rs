@@ -13,6 +13,7 @@
 pub mod ballot;
 pub mod context;
 pub mod entry;
+pub mod keys;
 pub mod manifest;
 pub mod payload;
 pub mod phase;

@@ -10,12 +10,13 @@ use urna_crypto::group::Point;
 use urna_crypto::sign::VerifyingKey;
 
 use super::{
-    BallotStyle, Contest, ContestKind, ContestOption, Manifest, RevotePolicy, Trustee, Witness,
-    MAX_TRUSTEES,
+    BallotStyle, Contest, ContestKind, ContestOption, Manifest, ManifestError, RevotePolicy,
+    Trustee, Witness, MAX_TRUSTEES,
 };
 
 impl Manifest {
-    /// `SHA-256("urna-v1 manifest" ‖ canonical bytes)`.
+    /// `SHA-256("urna-v1 manifest" ‖ canonical bytes)` (of [`Encode`]'s bytes, for a manifest
+    /// without a canonical form).
     pub fn hash(&self) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"urna-v1 manifest");
@@ -38,17 +39,51 @@ fn get_bool(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
     }
 }
 
-fn put_str8(out: &mut Vec<u8>, s: &str) {
-    // Lengths are bounded by validation; an over-long string cannot reach here.
-    let b = &s.as_bytes()[..s.len().min(255)];
-    out.put_u8(b.len() as u8);
-    out.extend_from_slice(b);
+/// Writes a `str8`, refusing — never truncating — a text longer than 255 bytes.
+fn put_str8(
+    out: &mut Vec<u8>,
+    s: &str,
+    field: impl FnOnce() -> String,
+) -> Result<(), ManifestError> {
+    let n = u8::try_from(s.len()).map_err(|_| too_long(field(), s.len(), u8::MAX.into()))?;
+    out.put_u8(n);
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
 }
 
-fn put_str16(out: &mut Vec<u8>, s: &str) {
-    let b = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
-    out.put_u16(b.len() as u16);
-    out.extend_from_slice(b);
+/// Writes a `str16`, refusing a text longer than 65,535 bytes.
+fn put_str16(
+    out: &mut Vec<u8>,
+    s: &str,
+    field: impl FnOnce() -> String,
+) -> Result<(), ManifestError> {
+    let n = u16::try_from(s.len()).map_err(|_| too_long(field(), s.len(), u16::MAX.into()))?;
+    out.put_u16(n);
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+fn too_long(field: String, len: usize, max: usize) -> ManifestError {
+    ManifestError::TooLong { field, len, max }
+}
+
+/// An item count in the given width, refusing a count that does not fit it.
+fn count<T: TryFrom<usize>>(what: &'static str, n: usize, max: usize) -> Result<T, ManifestError> {
+    T::try_from(n).map_err(|_| ManifestError::TooMany {
+        what,
+        count: n,
+        max,
+    })
+}
+
+/// An optional `str8`, where the empty string stands for "absent": `Some("")` has no encoding.
+fn put_opt_str8(out: &mut Vec<u8>, s: &Option<String>, field: &str) -> Result<(), ManifestError> {
+    match s.as_deref() {
+        Some("") => Err(ManifestError::EmptyText {
+            field: field.into(),
+        }),
+        other => put_str8(out, other.unwrap_or(""), || field.into()),
+    }
 }
 
 fn get_str8(r: &mut Reader<'_>) -> Result<String, DecodeError> {
@@ -60,26 +95,35 @@ fn get_opt_str8(r: &mut Reader<'_>) -> Result<Option<String>, DecodeError> {
     Ok((!s.is_empty()).then_some(s))
 }
 
-impl Encode for Manifest {
-    fn encode(&self, out: &mut Vec<u8>) {
+impl Manifest {
+    /// The canonical bytes (§2.3), or the first field that has none: a text or a list longer
+    /// than its length prefix allows (which [`Manifest::validate`] refuses too), or an optional
+    /// text given as empty. A manifest that passed `validate`, or was decoded, always has them.
+    pub fn to_canonical_bytes(&self) -> Result<Vec<u8>, ManifestError> {
+        let mut out = Vec::new();
+        self.write(&mut out)?;
+        Ok(out)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), ManifestError> {
         out.extend_from_slice(MANIFEST_MAGIC);
-        put_str8(out, &self.election_id);
-        put_str16(out, &self.title);
+        put_str8(out, &self.election_id, || "election_id".into())?;
+        put_str16(out, &self.title, || "title".into())?;
         self.authority_key.encode(out);
         self.registrar_key.encode(out);
         self.board_key.encode(out);
-        out.put_u16(self.trustees.len() as u16);
-        for t in &self.trustees {
-            put_str8(out, &t.name);
+        out.put_u16(count("trustees", self.trustees.len(), u16::MAX.into())?);
+        for (i, t) in self.trustees.iter().enumerate() {
+            put_str8(out, &t.name, || format!("trustee {} name", i + 1))?;
             t.signing_key.encode(out);
             t.ceremony_key.encode(out);
         }
         out.put_u16(self.threshold);
         out.put_u8(self.revote.tag());
-        out.put_u16(self.contests.len() as u16);
-        for c in &self.contests {
-            put_str8(out, &c.id);
-            put_str16(out, &c.title);
+        out.put_u16(count("contests", self.contests.len(), u16::MAX.into())?);
+        for (i, c) in self.contests.iter().enumerate() {
+            put_str8(out, &c.id, || format!("contest {} id", i + 1))?;
+            put_str16(out, &c.title, || format!("contest {:?} title", c.id))?;
             match c.kind {
                 ContestKind::Plurality { exactly } => {
                     out.put_u8(1);
@@ -100,28 +144,51 @@ impl Encode for Manifest {
                     put_bool(out, blank);
                 }
             }
-            out.put_u8(c.options.len() as u8);
-            for o in &c.options {
-                put_str8(out, &o.id);
-                put_str16(out, &o.name);
+            out.put_u8(count("options", c.options.len(), u8::MAX.into())?);
+            for (j, o) in c.options.iter().enumerate() {
+                put_str8(out, &o.id, || {
+                    format!("contest {:?} option {} id", c.id, j + 1)
+                })?;
+                put_str16(out, &o.name, || {
+                    format!("contest {:?} option {:?} name", c.id, o.id)
+                })?;
             }
         }
-        out.put_u16(self.ballot_styles.len() as u16);
-        for s in &self.ballot_styles {
-            put_str8(out, &s.id);
-            out.put_u16(s.contests.len() as u16);
+        out.put_u16(count(
+            "ballot styles",
+            self.ballot_styles.len(),
+            u16::MAX.into(),
+        )?);
+        for (i, s) in self.ballot_styles.iter().enumerate() {
+            put_str8(out, &s.id, || format!("ballot style {} id", i + 1))?;
+            out.put_u16(count("style contests", s.contests.len(), u16::MAX.into())?);
             s.contests.iter().for_each(|i| out.put_u16(*i));
         }
-        put_str8(out, self.opens.as_deref().unwrap_or(""));
-        put_str8(out, self.closes.as_deref().unwrap_or(""));
-        // Validation bounds the count by MAX_WITNESSES, so it fits a u8.
-        out.put_u8(self.witnesses.len() as u8);
-        for w in &self.witnesses {
-            put_str8(out, &w.name);
+        put_opt_str8(out, &self.opens, "opens")?;
+        put_opt_str8(out, &self.closes, "closes")?;
+        out.put_u8(count("witnesses", self.witnesses.len(), u8::MAX.into())?);
+        for (i, w) in self.witnesses.iter().enumerate() {
+            put_str8(out, &w.name, || format!("witness {} name", i + 1))?;
             w.key.encode(out);
-            put_str8(out, &w.url);
+            put_str8(out, &w.url, || format!("witness {:?} url", w.name))?;
         }
         out.put_u16(self.witness_quorum);
+        Ok(())
+    }
+}
+
+/// The canonical form, for manifests that have one (see [`Manifest::to_canonical_bytes`]).
+///
+/// `Encode` cannot fail, and a manifest with a field too long for its length prefix has no
+/// canonical form: for one, this writes the magic alone, bytes every decoder refuses, so the
+/// mistake surfaces as a `malformed` Setup instead of as another, truncated manifest. Only a
+/// manifest assembled field by field without [`Manifest::validate`] can get there.
+impl Encode for Manifest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self.to_canonical_bytes() {
+            Ok(bytes) => out.extend_from_slice(&bytes),
+            Err(_) => out.extend_from_slice(MANIFEST_MAGIC),
+        }
     }
 }
 

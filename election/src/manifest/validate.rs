@@ -6,6 +6,10 @@ use std::collections::HashSet;
 
 use thiserror::Error;
 
+use urna_crypto::sign::VerifyingKey;
+
+use crate::keys::is_prime_order;
+
 use super::{
     referendum_options, Contest, ContestKind, Manifest, MAX_OPTIONS, MAX_SCORE, MAX_TRUSTEES,
     MAX_WITNESSES,
@@ -20,10 +24,21 @@ pub enum ManifestError {
     BadElectionId(String),
     #[error("witness quorum {quorum} does not fit {n} witnesses (1 ≤ quorum ≤ n, or 0 with none)")]
     BadWitnessQuorum { quorum: u16, n: usize },
-    #[error("{what} {id:?} is empty or longer than {max} bytes")]
-    BadText {
+    #[error("{field} is empty")]
+    EmptyText { field: String },
+    /// A text longer than its length prefix in the canonical form allows (255 bytes for a
+    /// `str8`, 65,535 for a `str16`). Never truncated: a cut could fall inside a UTF-8 character
+    /// and would in any case be another manifest than the one written.
+    #[error("{field} is {len} bytes; at most {max} fit")]
+    TooLong {
+        field: String,
+        len: usize,
+        max: usize,
+    },
+    #[error("{count} {what}; at most {max} fit")]
+    TooMany {
         what: &'static str,
-        id: String,
+        count: usize,
         max: usize,
     },
     #[error("duplicate contest id {0:?}")]
@@ -74,6 +89,10 @@ pub enum ManifestError {
     DuplicateKey(String),
     #[error("invalid key for {what}: {reason}")]
     BadKey { what: String, reason: String },
+    /// An Ed25519 key with a torsion component: the election registers only keys of prime
+    /// order (`specs/election.md` §3).
+    #[error("{field} is not of prime order (it has a small-order component)")]
+    KeyNotPrimeOrder { field: String },
     #[error("unknown revote policy {0:?} (expected \"latest-counts\" or \"forbidden\")")]
     BadRevote(String),
     #[error("unknown contest kind {0:?}")]
@@ -92,20 +111,54 @@ pub enum ManifestError {
     },
 }
 
-fn check_text(what: &'static str, s: &str, max: usize) -> Result<(), ManifestError> {
-    if s.is_empty() || s.len() > max {
-        return Err(ManifestError::BadText {
-            what,
-            id: s.chars().take(40).collect(),
+/// Largest text in a `str8` field.
+const STR8: usize = u8::MAX as usize;
+/// Largest text in a `str16` field.
+const STR16: usize = u16::MAX as usize;
+
+/// A required text: not empty, and not longer than its length prefix allows. `field` names it
+/// for the error (built only on failure).
+fn text(s: &str, max: usize, field: impl FnOnce() -> String) -> Result<(), ManifestError> {
+    if s.is_empty() {
+        return Err(ManifestError::EmptyText { field: field() });
+    }
+    fits(s, max, field)
+}
+
+/// A text that may be empty but must fit its length prefix.
+fn fits(s: &str, max: usize, field: impl FnOnce() -> String) -> Result<(), ManifestError> {
+    if s.len() > max {
+        return Err(ManifestError::TooLong {
+            field: field(),
+            len: s.len(),
             max,
         });
     }
     Ok(())
 }
 
+fn count(what: &'static str, n: usize, max: usize) -> Result<(), ManifestError> {
+    if n > max {
+        return Err(ManifestError::TooMany {
+            what,
+            count: n,
+            max,
+        });
+    }
+    Ok(())
+}
+
+fn prime_order(key: &VerifyingKey, field: impl FnOnce() -> String) -> Result<(), ManifestError> {
+    if is_prime_order(key) {
+        Ok(())
+    } else {
+        Err(ManifestError::KeyNotPrimeOrder { field: field() })
+    }
+}
+
 fn check_election_id(id: &str) -> Result<(), ManifestError> {
+    fits(id, STR8, || "election_id".into())?;
     let ok = !id.is_empty()
-        && id.len() <= 255
         && !id.contains("://")
         && !id.starts_with('/')
         && id
@@ -119,10 +172,11 @@ fn check_election_id(id: &str) -> Result<(), ManifestError> {
 }
 
 impl Manifest {
-    /// Checks every rule of `specs/election.md` §2.2.
+    /// Checks every rule of `specs/election.md` §2.1–2.2. A manifest that passes has exactly
+    /// one canonical encoding (every text and list fits its length prefix).
     pub fn validate(&self) -> Result<(), ManifestError> {
         check_election_id(&self.election_id)?;
-        check_text("title", &self.title, u16::MAX as usize)?;
+        text(&self.title, STR16, || "title".into())?;
         if self.trustees.is_empty() {
             return Err(ManifestError::NoTrustees);
         }
@@ -138,10 +192,26 @@ impl Manifest {
             });
         }
         let mut keys = HashSet::new();
-        let role_keys = [&self.authority_key, &self.registrar_key, &self.board_key];
+        let role_keys = [
+            ("authority_key", &self.authority_key),
+            ("registrar_key", &self.registrar_key),
+            ("board_key", &self.board_key),
+        ];
+        let trustee_keys = self
+            .trustees
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i + 1, &t.signing_key));
+        for (name, k) in role_keys {
+            prime_order(k, || name.into())?;
+        }
+        for (i, k) in trustee_keys.clone() {
+            prime_order(k, || format!("trustee {i} signing_key"))?;
+        }
         for k in role_keys
             .into_iter()
-            .chain(self.trustees.iter().map(|t| &t.signing_key))
+            .map(|(_, k)| k)
+            .chain(trustee_keys.map(|(_, k)| k))
         {
             if !keys.insert(*k.as_bytes()) {
                 return Err(ManifestError::DuplicateKey(urna_crypto::hex::encode(
@@ -150,8 +220,8 @@ impl Manifest {
             }
         }
         let mut ceremony = HashSet::new();
-        for t in &self.trustees {
-            check_text("trustee name", &t.name, 255)?;
+        for (i, t) in self.trustees.iter().enumerate() {
+            text(&t.name, STR8, || format!("trustee {} name", i + 1))?;
             if !ceremony.insert(*t.ceremony_key.as_bytes()) {
                 return Err(ManifestError::DuplicateKey(urna_crypto::hex::encode(
                     t.ceremony_key.as_bytes(),
@@ -161,17 +231,11 @@ impl Manifest {
         if self.contests.is_empty() {
             return Err(ManifestError::NoContests);
         }
-        if self.contests.len() > u16::MAX as usize {
-            return Err(ManifestError::BadText {
-                what: "contest list",
-                id: String::new(),
-                max: u16::MAX as usize,
-            });
-        }
+        count("contests", self.contests.len(), STR16)?;
         let mut ids = HashSet::new();
-        for c in &self.contests {
-            check_text("contest id", &c.id, 255)?;
-            check_text("contest title", &c.title, u16::MAX as usize)?;
+        for (i, c) in self.contests.iter().enumerate() {
+            text(&c.id, STR8, || format!("contest {} id", i + 1))?;
+            text(&c.title, STR16, || format!("contest {:?} title", c.id))?;
             if !ids.insert(c.id.as_str()) {
                 return Err(ManifestError::DuplicateContest(c.id.clone()));
             }
@@ -180,9 +244,10 @@ impl Manifest {
         if self.ballot_styles.is_empty() {
             return Err(ManifestError::NoStyles);
         }
+        count("ballot styles", self.ballot_styles.len(), STR16)?;
         let mut style_ids = HashSet::new();
-        for s in &self.ballot_styles {
-            check_text("ballot style id", &s.id, 255)?;
+        for (i, s) in self.ballot_styles.iter().enumerate() {
+            text(&s.id, STR8, || format!("ballot style {} id", i + 1))?;
             if !style_ids.insert(s.id.as_str()) {
                 return Err(ManifestError::DuplicateStyle(s.id.clone()));
             }
@@ -213,14 +278,17 @@ impl Manifest {
                 });
             }
         }
-        for d in [&self.opens, &self.closes].into_iter().flatten() {
-            check_text("date", d, 255)?;
+        for (name, d) in [("opens", &self.opens), ("closes", &self.closes)] {
+            if let Some(d) = d {
+                text(d, STR8, || name.into())?;
+            }
         }
         let n = self.witnesses.len();
+        count("witnesses", n, MAX_WITNESSES)?;
         let quorum_ok = if n == 0 {
             self.witness_quorum == 0
         } else {
-            n <= MAX_WITNESSES && self.witness_quorum >= 1 && usize::from(self.witness_quorum) <= n
+            self.witness_quorum >= 1 && usize::from(self.witness_quorum) <= n
         };
         if !quorum_ok {
             return Err(ManifestError::BadWitnessQuorum {
@@ -230,9 +298,10 @@ impl Manifest {
         }
         let mut names = HashSet::new();
         let mut wkeys = HashSet::new();
-        for w in &self.witnesses {
-            check_text("witness name", &w.name, 255)?;
-            check_text("witness url", &w.url, 255)?;
+        for (i, w) in self.witnesses.iter().enumerate() {
+            text(&w.name, STR8, || format!("witness {} name", i + 1))?;
+            text(&w.url, STR8, || format!("witness {:?} url", w.name))?;
+            prime_order(&w.key, || format!("witness {:?} key", w.name))?;
             if !names.insert(w.name.as_str()) || !wkeys.insert(*w.key.as_bytes()) {
                 return Err(ManifestError::DuplicateKey(format!("witness {}", w.name)));
             }
@@ -254,9 +323,13 @@ fn validate_contest(c: &Contest) -> Result<(), ManifestError> {
         return Err(ManifestError::EmptyContest(c.id.clone()));
     }
     let mut ids = HashSet::new();
-    for o in &c.options {
-        check_text("option id", &o.id, 255)?;
-        check_text("option name", &o.name, u16::MAX as usize)?;
+    for (i, o) in c.options.iter().enumerate() {
+        text(&o.id, STR8, || {
+            format!("contest {:?} option {} id", c.id, i + 1)
+        })?;
+        text(&o.name, STR16, || {
+            format!("contest {:?} option {:?} name", c.id, o.id)
+        })?;
         if !ids.insert(o.id.as_str()) {
             return Err(ManifestError::DuplicateOption {
                 contest: c.id.clone(),
