@@ -2,9 +2,11 @@
 //! stable code (used by the board's HTTP errors, the rejection corpus and every client that
 //! explains a refusal) and a human message.
 //!
-//! A variant may carry a `reason` string only where it is the same rule failing on different
-//! inputs (`malformed`: which field did not decode; `invalid-ballot`: which proof failed); a
-//! reason never distinguishes two rules.
+//! A variant may carry a `reason` string only where it is one rule failing on different inputs,
+//! for the human message: `malformed` (which field did not decode), `invalid-manifest` (which
+//! rule of §2, typed as [`ManifestError`](crate::manifest::ManifestError) where the manifest is
+//! checked), `ballot-shape` and `invalid-ballot` (where in the ballot). A reason never tells two
+//! rules apart: the code does.
 
 use serde::Serialize;
 use thiserror::Error;
