@@ -163,11 +163,18 @@ fn catalogue(b: &Base) -> Vec<Case> {
 
     edit("untouched", "", &mut |_| {});
     edit(
-        "a ciphertext bit flipped: no longer a canonical point",
+        "a ciphertext bit flipped and re-signed by its voter: no longer a canonical point",
         "entry 13 (Ballot): malformed",
         &mut |e| {
-            let bytes = flip(&e[first_ballot], 500);
-            e[first_ballot] = Entry::decode(bytes).unwrap();
+            let flipped = Entry::decode(flip(&e[first_ballot], 500)).unwrap();
+            let v = b.voter_of(&e[first_ballot]);
+            e[first_ballot] = Entry::sign(
+                b.r.kit.id(),
+                flipped.kind(),
+                flipped.payload(),
+                b.voter_key(v),
+            )
+            .unwrap();
         },
     );
     edit(
@@ -201,7 +208,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     let (ia, ib) = (b.ballot_of_voter(va), b.ballot_of_voter(vb));
     edit(
         "a ballot copied to another credential",
-        "invalid-ballot",
+        "copied-ballot",
         &mut |e| {
             e[ib] = b.sign(b.voter_key(vb), &b.payload(ia));
         },
@@ -286,7 +293,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     });
     edit(
         "a dealer's shares missing a recipient",
-        "key-ceremony",
+        "share-recipients",
         &mut |e| {
             let i = b.at(EntryKind::DkgShares, 0);
             let Payload::DkgShares(s) = b.payload(i) else {

@@ -150,8 +150,8 @@ async fn bad_submissions_get_typed_rejections_and_change_nothing() {
     // A credential that is not on the roll.
     let stranger = urna_crypto::sign::SigningKey::from_seed(&[9; 32]);
     let unknown = Entry::sign(r.kit.id(), first.kind(), first.payload(), &stranger).unwrap();
-    // Voter 0's ciphertexts cast under voter 2's credential (same style): the proofs bind
-    // the credential, so they fail before the copy is noticed.
+    // Voter 0's ciphertexts cast under voter 2's credential (same style): the copy is noticed
+    // before the proofs, which bind the credential, are verified (specs/election.md §6.5).
     let copied = r.kit.ballot_entry(2, (*b).clone());
     // A Benaloh-challenged ballot's ciphertexts cast afterwards: a replay of known ciphertexts.
     let choices = r.kit.random_choices(r.kit.voters[1].style);
@@ -181,7 +181,7 @@ async fn bad_submissions_get_typed_rejections_and_change_nothing() {
             StatusCode::FORBIDDEN,
         ),
         (
-            "invalid-ballot",
+            "copied-ballot",
             copied.bytes().to_vec(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),

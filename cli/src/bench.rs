@@ -29,6 +29,114 @@ fn round(x: f64, places: i32) -> f64 {
     (x * p).round() / p
 }
 
+/// CPU time the calling thread has used, from the kernel's scheduler accounting
+/// (`/proc/thread-self/schedstat`, nanoseconds); `None` where that is not available.
+fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Runs `f` on the one thread of `pool` and returns what it used there: thread CPU time, or
+/// wall time where the kernel does not report the former (on one thread the two agree but for
+/// time spent waiting).
+fn cpu_on<T: Send>(pool: &rayon::ThreadPool, f: impl FnOnce() -> T + Send) -> (T, Duration) {
+    pool.install(|| {
+        let (cpu0, wall0) = (thread_cpu(), Instant::now());
+        let out = f();
+        let used = match (cpu0, thread_cpu()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => wall0.elapsed(),
+        };
+        (out, used)
+    })
+}
+
+/// The synthetic ballots re-signed by fresh keys that are not on the roll: each looks like a
+/// ballot, and must be refused `not-eligible`.
+fn ineligible(ballots: &[Entry]) -> Result<Vec<Entry>> {
+    let mut rng = rand::rngs::OsRng;
+    ballots
+        .iter()
+        .map(|b| {
+            let key = urna_crypto::sign::SigningKey::generate(&mut rng);
+            Ok(Entry::sign(synth::ORIGIN, b.kind(), b.payload(), &key)?)
+        })
+        .collect()
+}
+
+/// Whether every verdict is a `not-eligible` refusal.
+fn refused_all<T>(verdicts: &[Result<T, urna_election::rejection::Rejection>]) -> bool {
+    verdicts
+        .iter()
+        .all(|v| v.as_ref().is_err_and(|e| e.code() == "not-eligible"))
+}
+
+/// CPU per entry, on one thread, to refuse ballots from keys not on the roll: through the state
+/// machine (`Election::apply_batch`) and through the board's whole submission path
+/// (`Board::submit`: decoding, hashing, the index, the rules); and, for scale, CPU per honest
+/// ballot admitted through the same board path. Batches of 100, as the board's writer takes them.
+fn rejection_cpu(
+    s: &Synthetic,
+    at_open: &Election,
+    one: &rayon::ThreadPool,
+    count: usize,
+) -> Result<(f64, f64, f64)> {
+    let honest = &s.entries[s.ballots_at..s.ballots_at + count.min(s.ballots)];
+    let outsiders = ineligible(honest)?;
+    let mut e = at_open.clone();
+    let (ok, used) = cpu_on(one, || {
+        outsiders
+            .chunks(100)
+            .all(|chunk| refused_all(&e.apply_batch(chunk)))
+    });
+    if !ok {
+        return Err(anyhow!(
+            "an ineligible ballot was not refused as not-eligible"
+        ));
+    }
+    let machine = ms(used) / outsiders.len() as f64;
+
+    let dir = tempfile::tempdir()?;
+    let mut board = urna_board::board::Board::open(dir.path(), synth::ORIGIN, s.board.clone())?;
+    for chunk in s.entries[..s.ballots_at].chunks(1024) {
+        let raw: Vec<Vec<u8>> = chunk.iter().map(|e| e.bytes().to_vec()).collect();
+        if !board.submit(&raw)?.iter().all(Result::is_ok) {
+            return Err(anyhow!("the board refused the synthetic election's set-up"));
+        }
+    }
+    let raw = |entries: &[Entry]| -> Vec<Vec<Vec<u8>>> {
+        entries
+            .chunks(100)
+            .map(|c| c.iter().map(|e| e.bytes().to_vec()).collect())
+            .collect()
+    };
+    let (outsider_batches, honest_batches) = (raw(&outsiders), raw(honest));
+    let (ok, used) = cpu_on(one, || -> Result<bool> {
+        let mut ok = true;
+        for b in &outsider_batches {
+            ok &= refused_all(&board.submit(b)?);
+        }
+        Ok(ok)
+    });
+    if !ok? {
+        return Err(anyhow!("the board admitted an ineligible ballot"));
+    }
+    let board_reject = ms(used) / outsiders.len() as f64;
+    let (ok, used) = cpu_on(one, || -> Result<bool> {
+        let mut ok = true;
+        for b in &honest_batches {
+            ok &= board.submit(b)?.iter().all(Result::is_ok);
+        }
+        Ok(ok)
+    });
+    if !ok? {
+        return Err(anyhow!("the board refused a synthetic ballot"));
+    }
+    let board_admit = ms(used) / honest.len() as f64;
+    Ok((machine, board_reject, board_admit))
+}
+
 fn state_at_open(s: &Synthetic) -> Result<Election> {
     Election::replay(&s.entries[..s.ballots_at])
         .map_err(|(i, k, r)| anyhow!("entry {i} ({k}): {r}"))
@@ -232,6 +340,23 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
         return Err(anyhow!("a synthetic ballot did not verify"));
     }
     f.insert("verify_ballot_ms".into(), json!(round(median(per), 3)));
+
+    say("refusing ballots from keys not on the roll, and admitting honest ones (one thread, CPU)…");
+    let (reject, board_reject, board_admit) =
+        rejection_cpu(&s, &at_open, &one, if quick { 500 } else { 2000 })?;
+    f.insert("reject_ineligible_ms".into(), json!(round(reject, 4)));
+    f.insert(
+        "board_reject_ineligible_ms".into(),
+        json!(round(board_reject, 4)),
+    );
+    f.insert(
+        "board_admit_ballot_cpu_ms".into(),
+        json!(round(board_admit, 3)),
+    );
+    f.insert(
+        "ineligible_cheaper_x".into(),
+        json!(round(board_admit / board_reject, 1)),
+    );
 
     say("verifying every ballot on all cores…");
     let mut e = at_open.clone();

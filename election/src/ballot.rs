@@ -455,15 +455,11 @@ fn encrypt_contest<R: RngCore + CryptoRng>(
 }
 
 impl Ballot {
-    /// Checks the ballot's shape against the manifest and adds every sigma-proof equation to
-    /// `batch`. Range proofs, which cannot be batched, are verified here directly.
-    pub fn queue(
-        &self,
-        manifest: &Manifest,
-        credential: &VerifyingKey,
-        context: &ElectionContext,
-        batch: &mut BatchVerifier,
-    ) -> Result<(), BallotError> {
+    /// Checks, without any cryptography, that the ballot has its style's shape: the style
+    /// exists, one contest ballot per contest of the style, one ciphertext per option, and the
+    /// proof kinds the contests require (`specs/election.md` §5.3). Cheap, so the state machine
+    /// runs it before the proofs.
+    pub fn check_shape(&self, manifest: &Manifest) -> Result<(), BallotError> {
         let style = manifest
             .ballot_styles
             .get(usize::from(self.style))
@@ -475,7 +471,30 @@ impl Ballot {
                 got: self.contests.len(),
             });
         }
+        for (&ci, cb) in style.contests.iter().zip(&self.contests) {
+            let contest = manifest
+                .contests
+                .get(usize::from(ci))
+                .ok_or(BallotError::UnknownStyle(self.style))?;
+            check_contest_shape(contest, cb)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the ballot's shape ([`Ballot::check_shape`]) and adds every sigma-proof equation
+    /// to `batch`. Range proofs, which cannot be batched, are verified here directly.
+    pub fn queue(
+        &self,
+        manifest: &Manifest,
+        credential: &VerifyingKey,
+        context: &ElectionContext,
+        batch: &mut BatchVerifier,
+    ) -> Result<(), BallotError> {
+        self.check_shape(manifest)?;
         let pk = &context.joint_key;
+        let Some(style) = manifest.ballot_styles.get(usize::from(self.style)) else {
+            return Err(BallotError::UnknownStyle(self.style));
+        };
         for (&ci, cb) in style.contests.iter().zip(&self.contests) {
             let contest = manifest
                 .contests
@@ -551,6 +570,46 @@ fn proof_error(contest: &Contest, which: impl Into<String>, error: VerifyError) 
     }
 }
 
+/// One contest ballot's shape: a ciphertext per option, and the proof kinds the contest's rule
+/// requires.
+fn check_contest_shape(contest: &Contest, cb: &ContestBallot) -> Result<(), BallotError> {
+    let n = contest.options.len();
+    if cb.selections.len() != n {
+        return Err(BallotError::OptionCount {
+            contest: contest.id.clone(),
+            expected: n,
+            got: cb.selections.len(),
+        });
+    }
+    let per_option_ok = match &cb.option_proofs {
+        // Decoding reads one 0/1 proof per ciphertext, so only the kind can be wrong.
+        OptionProofs::ZeroOne(proofs) => contest.rule().per_option_max == 1 && proofs.len() == n,
+        OptionProofs::Range(_) => contest.rule().per_option_max > 1,
+    };
+    if !per_option_ok {
+        return Err(BallotError::ProofKind {
+            contest: contest.id.clone(),
+            which: "per-option",
+        });
+    }
+    let total_ok = matches!(
+        (total_check(contest), &cb.contest_proof),
+        (TotalCheck::None, ContestProof::None)
+            | (TotalCheck::Exact(_), ContestProof::Exact(_))
+            | (TotalCheck::Bounded { .. }, ContestProof::Bounded(_))
+            | (TotalCheck::Range { .. }, ContestProof::Range(_))
+    );
+    if !total_ok {
+        return Err(BallotError::ProofKind {
+            contest: contest.id.clone(),
+            which: "contest-total",
+        });
+    }
+    Ok(())
+}
+
+/// Queues one contest's proofs; its shape has been checked ([`check_contest_shape`]), and a
+/// mismatch found here anyway is reported as the same shape error.
 fn queue_contest(
     pk: &PublicKey,
     contest: &Contest,
@@ -561,34 +620,22 @@ fn queue_contest(
     batch: &mut BatchVerifier,
 ) -> Result<(), BallotError> {
     let n = contest.options.len();
-    if cb.selections.len() != n {
-        return Err(BallotError::OptionCount {
-            contest: contest.id.clone(),
-            expected: n,
-            got: cb.selections.len(),
-        });
-    }
     let rule = contest.rule();
-    match (&cb.option_proofs, rule.per_option_max == 1) {
-        (OptionProofs::ZeroOne(proofs), true) if proofs.len() == n => {
+    match &cb.option_proofs {
+        OptionProofs::ZeroOne(proofs) => {
             for (j, (ct, p)) in cb.selections.iter().zip(proofs).enumerate() {
                 let ctx = context.ballot_proof_ctx(credential, ci, j as u16);
                 p.queue(pk, ct, 1, &ctx, batch).map_err(|e| {
-                    proof_error(contest, format!("option {}", contest.options[j].id), e)
+                    let option = contest.options.get(j).map_or("", |o| o.id.as_str());
+                    proof_error(contest, format!("option {option}"), e)
                 })?;
             }
         }
-        (OptionProofs::Range(p), false) => {
+        OptionProofs::Range(p) => {
             let ctx = context.ballot_proof_ctx(credential, ci, SLOT_OPTIONS_RANGE);
             let maxima = vec![u64::from(rule.per_option_max); n];
             p.queue(pk, &cb.selections, &maxima, &ctx, batch)
                 .map_err(|e| proof_error(contest, "option range", e))?;
-        }
-        _ => {
-            return Err(BallotError::ProofKind {
-                contest: contest.id.clone(),
-                which: "per-option",
-            })
         }
     }
     let sum = contest_sum(&cb.selections);

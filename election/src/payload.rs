@@ -1,4 +1,10 @@
 //! The payload of each entry kind, canonically encoded (`specs/election.md` §4).
+//!
+//! Decoding is strict and knows only bytes and types — never the state: a trustee index, a
+//! weight or a count decodes whatever its value, and the state machine judges it (§4.1 says
+//! field by field where `malformed` ends and a rule's code begins). Points and keys are decoded
+//! to their validated types here, which is why the state machine decodes a payload only once
+//! the envelope has shown the entry could be admissible.
 
 use serde::Serialize;
 use urna_crypto::codec::{Decode, Encode, Reader, Writer};

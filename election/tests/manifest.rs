@@ -220,3 +220,119 @@ fn witnesses_and_their_quorum() {
     none.witness_quorum = 0;
     none.validate().unwrap();
 }
+
+/// A canonical Ed25519 key that is not of small order but has a torsion component: crypto's
+/// decoding accepts it, the election does not register it.
+fn mixed_order(key: &urna_crypto::sign::VerifyingKey) -> String {
+    use curve25519_dalek::{constants::EIGHT_TORSION, edwards::CompressedEdwardsY};
+    let a = CompressedEdwardsY(*key.as_bytes()).decompress().unwrap();
+    urna_crypto::hex::encode((a + EIGHT_TORSION[2]).compress().as_bytes())
+}
+
+#[test]
+fn registered_keys_must_have_prime_order() {
+    let m = example();
+    let registrar = urna_crypto::hex::encode(m.registrar_key.as_bytes());
+    rejects(
+        &format!("registrar = \"{registrar}\""),
+        &format!("registrar = \"{}\"", mixed_order(&m.registrar_key)),
+        |e| matches!(e, ManifestError::KeyNotPrimeOrder { field } if field == "registrar_key"),
+    );
+    let ada = urna_crypto::hex::encode(m.trustees[0].signing_key.as_bytes());
+    rejects(
+        &format!("signing_key = \"{ada}\""),
+        &format!(
+            "signing_key = \"{}\"",
+            mixed_order(&m.trustees[0].signing_key)
+        ),
+        |e| matches!(e, ManifestError::KeyNotPrimeOrder { field } if field == "trustee 1 signing_key"),
+    );
+    let mut w = m.clone();
+    let k = mixed_order(&w.witnesses[1].key);
+    w.witnesses[1].key =
+        urna_crypto::sign::VerifyingKey::from_wire(&urna_crypto::hex::decode_array(&k).unwrap())
+            .unwrap();
+    assert!(matches!(
+        w.validate(),
+        Err(ManifestError::KeyNotPrimeOrder { .. })
+    ));
+    // Decoding applies the same rule: such a manifest never decodes as valid.
+    assert!(Manifest::from_bytes(&w.to_bytes()).is_err());
+}
+
+#[test]
+fn an_over_long_field_is_refused_never_truncated() {
+    // 254 ASCII bytes then a 2-byte character: a cut at 255 bytes would split the character.
+    let name = format!("{}é", "a".repeat(254));
+    assert_eq!(name.len(), 256);
+    rejects(
+        "name = \"Ada\"",
+        &format!("name = \"{name}\""),
+        |e| matches!(e, ManifestError::TooLong { field, len: 256, max: 255 } if field == "trustee 1 name"),
+    );
+    rejects(
+        r#"{ id = "bob""#,
+        &format!("{{ id = \"{}\"", "b".repeat(256)),
+        |e| {
+            matches!(
+                e,
+                ManifestError::TooLong {
+                    len: 256,
+                    max: 255,
+                    ..
+                }
+            )
+        },
+    );
+    let mut m = example();
+    m.trustees[0].name = name;
+    assert!(matches!(m.validate(), Err(ManifestError::TooLong { .. })));
+    // The encoder refuses it too, rather than writing a shorter (and here invalid UTF-8) name.
+    assert!(matches!(
+        m.to_canonical_bytes(),
+        Err(ManifestError::TooLong {
+            len: 256,
+            max: 255,
+            ..
+        })
+    ));
+    // `Encode`, which cannot fail, writes bytes no decoder accepts.
+    let bytes = m.to_bytes();
+    assert!(Manifest::decode_unvalidated(&mut urna_crypto::codec::Reader::new(&bytes)).is_err());
+    let mut title = example();
+    title.title = "t".repeat(65_536);
+    assert!(matches!(
+        title.to_canonical_bytes(),
+        Err(ManifestError::TooLong { max: 65_535, .. })
+    ));
+    // A valid manifest's canonical bytes are what `Encode` writes.
+    let m = example();
+    assert_eq!(m.to_canonical_bytes().unwrap(), m.to_bytes());
+}
+
+#[test]
+fn too_many_witnesses_and_empty_optional_texts() {
+    let mut m = example();
+    let w = m.witnesses[0].clone();
+    m.witnesses = (0..33)
+        .map(|i| urna_election::manifest::Witness {
+            name: format!("w{i}"),
+            ..w.clone()
+        })
+        .collect();
+    assert!(matches!(
+        m.validate(),
+        Err(ManifestError::TooMany {
+            what: "witnesses",
+            count: 33,
+            max: 32
+        })
+    ));
+    let mut m = example();
+    m.opens = Some(String::new());
+    assert!(matches!(m.validate(), Err(ManifestError::EmptyText { .. })));
+    assert!(matches!(
+        m.to_canonical_bytes(),
+        Err(ManifestError::EmptyText { .. })
+    ));
+}

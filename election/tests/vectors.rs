@@ -45,24 +45,54 @@ fn record_replays_to_its_final_state() {
     let v = load("election/record.json");
     let e = Election::replay(&entries(&v["entries"])).unwrap();
     let f = &v["final"];
-    assert_eq!(serde_json::to_value(e.phase()).unwrap(), f["phase"]);
-    assert_eq!(serde_json::to_value(e.counts()).unwrap(), f["counts"]);
-    assert_eq!(
-        serde_json::to_value(e.result().unwrap().counts.clone()).unwrap(),
-        f["result"]
-    );
-    assert_eq!(
-        hex::encode(&e.context().unwrap().hash),
-        f["context_hash"].as_str().unwrap()
-    );
-    let codes: Vec<String> = e.ballots().iter().map(|b| b.tracking_code.full()).collect();
-    let stated: Vec<String> = f["ballots"]
-        .as_array()
-        .unwrap()
+    // Every field of `final` (specs/election.md §9.1), and no other.
+    let ctx = e.context().unwrap();
+    let ballots: Vec<Value> = e
+        .ballots()
         .iter()
-        .map(|b| b["tracking_code"].as_str().unwrap().to_string())
+        .map(|b| {
+            serde_json::json!({
+                "index": b.index,
+                "credential": hex::encode(b.credential.as_bytes()),
+                "tracking_code": b.tracking_code.full(),
+                "status": b.status,
+            })
+        })
         .collect();
-    assert_eq!(codes, stated);
+    let expected = serde_json::json!({
+        "phase": e.phase(),
+        "manifest_hash": hex::encode(&e.manifest_hash()),
+        "joint_key": hex::encode(ctx.joint_key.point().as_bytes()),
+        "verification_keys": ctx.verification_keys.iter().map(|p| hex::encode(p.as_bytes())).collect::<Vec<_>>(),
+        "context_hash": hex::encode(&ctx.hash),
+        "qualified_trustees": e.qualified_trustees(),
+        "counts": e.counts(),
+        "ballots": ballots,
+        "encrypted_tally": e.encrypted_tally().unwrap().iter().map(|c| hex::encode(&urna_crypto::codec::Encode::to_bytes(c))).collect::<Vec<_>>(),
+        "result": e.result().map(|r| r.counts.clone()),
+    });
+    assert_eq!(f, &expected);
+    // The counts and the standings agree as §9.1 says.
+    let c = &f["counts"];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    let standings = f["ballots"].as_array().unwrap();
+    assert_eq!(standings.len() as u64, n("ballots") + n("challenged"));
+    assert_eq!(n("counted"), n("ballots") - n("superseded"));
+    for b in standings {
+        match &b["status"] {
+            Value::String(s) => assert!(s == "counted" || s == "challenged", "{s}"),
+            st => {
+                // Superseded by the credential's next ballot, named by its entry index.
+                let by = st["superseded"]["by"].as_u64().unwrap();
+                let next = standings
+                    .iter()
+                    .find(|x| x["index"].as_u64() == Some(by))
+                    .unwrap();
+                assert_eq!(next["credential"], b["credential"]);
+                assert!(by > b["index"].as_u64().unwrap());
+            }
+        }
+    }
     // The manifest in the record is the one the TOML describes.
     let m =
         urna_election::manifest::Manifest::from_toml(v["manifest_toml"].as_str().unwrap()).unwrap();

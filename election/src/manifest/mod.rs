@@ -1,0 +1,219 @@
+//! The election manifest: what the election authority declares before anything else happens.
+//!
+//! The types here are the manifest as the rules read it. Around them, one module per job:
+//! [`validate`](Manifest::validate) checks every rule of `specs/election.md` §2 (`validate`),
+//! `canonical` is the one binary form carried on the ledger and hashed into the election context
+//! (§2.3), and `toml` is the authoring form ([`Manifest::from_toml`], example in
+//! `specs/examples/manifest.toml`). Keeping them apart keeps the canonical encoding — which every
+//! ballot proof binds through the manifest hash — free of authoring conveniences.
+
+use serde::{Deserialize, Serialize};
+use urna_crypto::group::Point;
+use urna_crypto::sign::VerifyingKey;
+
+mod canonical;
+mod toml;
+mod validate;
+
+pub use validate::ManifestError;
+
+/// Largest number of options in one contest (a selection index fits a `u8`, and a disjunctive
+/// contest proof supports totals up to 254).
+pub const MAX_OPTIONS: usize = 254;
+/// Largest score a score contest may allow per option.
+pub const MAX_SCORE: u16 = 1000;
+/// Largest number of trustees.
+pub const MAX_TRUSTEES: usize = 64;
+/// At most this many witnesses may be named.
+pub const MAX_WITNESSES: usize = 32;
+
+/// Which ballot counts when a credential votes more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevotePolicy {
+    /// The latest ballot counts; earlier ones stay on the ledger, marked superseded (default).
+    LatestCounts,
+    /// One ballot per credential; a second is rejected.
+    Forbidden,
+}
+
+impl RevotePolicy {
+    fn tag(self) -> u8 {
+        match self {
+            RevotePolicy::LatestCounts => 1,
+            RevotePolicy::Forbidden => 2,
+        }
+    }
+}
+
+/// The rule a contest imposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ContestKind {
+    /// Exactly one option (`exactly = true`) or at most one.
+    Plurality { exactly: bool },
+    /// Between `min` and `max` options.
+    Approval { min: u16, max: u16 },
+    /// Each option scored `0..=max`; with a budget, the scores sum to at most `budget`
+    /// (cumulative voting).
+    Score { max: u16, budget: Option<u32> },
+    /// Options `yes`, `no` and, if `blank`, `blank`; exactly one.
+    Referendum { blank: bool },
+}
+
+/// What each option's ciphertext may encrypt and what the contest total must satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContestRule {
+    /// Each option encrypts a value in `0..=per_option_max`.
+    pub per_option_max: u16,
+    /// The sum over options lies in `total_min..=total_max`.
+    pub total_min: u32,
+    pub total_max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContestOption {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contest {
+    pub id: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub kind: ContestKind,
+    pub options: Vec<ContestOption>,
+}
+
+impl Contest {
+    pub fn rule(&self) -> ContestRule {
+        let n = self.options.len() as u32;
+        match self.kind {
+            ContestKind::Plurality { exactly } => ContestRule {
+                per_option_max: 1,
+                total_min: u32::from(exactly),
+                total_max: 1,
+            },
+            ContestKind::Approval { min, max } => ContestRule {
+                per_option_max: 1,
+                total_min: min.into(),
+                total_max: max.into(),
+            },
+            ContestKind::Score { max, budget } => ContestRule {
+                per_option_max: max,
+                total_min: 0,
+                total_max: budget.unwrap_or(u32::from(max) * n),
+            },
+            ContestKind::Referendum { .. } => ContestRule {
+                per_option_max: 1,
+                total_min: 1,
+                total_max: 1,
+            },
+        }
+    }
+
+    pub fn option_index(&self, id: &str) -> Option<usize> {
+        self.options.iter().position(|o| o.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BallotStyle {
+    pub id: String,
+    /// Indices into [`Manifest::contests`], strictly increasing.
+    pub contests: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trustee {
+    pub name: String,
+    /// Signs the trustee's ledger entries.
+    pub signing_key: VerifyingKey,
+    /// Receives encrypted key-ceremony shares.
+    pub ceremony_key: Point,
+}
+
+/// A witness: an independent cosigner of the board's checkpoints (C2SP tlog-witness).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    /// Its key name in cosignature lines (a scheme-less URL-like name).
+    pub name: String,
+    /// Its Ed25519 cosigning key.
+    pub key: VerifyingKey,
+    /// Where the board submits checkpoints (`<url>/add-checkpoint`).
+    pub url: String,
+}
+
+/// A manifest. Those built by [`Manifest::from_toml`] or decoded from their canonical bytes
+/// ([`Decode`](urna_crypto::codec::Decode)) are valid; one assembled field by field is not until
+/// [`Manifest::validate`] says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// A scheme-less URL-like origin, e.g. `vote.example.org/2026/council`; also the log name.
+    pub election_id: String,
+    pub title: String,
+    pub authority_key: VerifyingKey,
+    pub registrar_key: VerifyingKey,
+    pub board_key: VerifyingKey,
+    pub trustees: Vec<Trustee>,
+    pub threshold: u16,
+    pub revote: RevotePolicy,
+    pub contests: Vec<Contest>,
+    pub ballot_styles: Vec<BallotStyle>,
+    /// Informational only; the rules never read a clock.
+    pub opens: Option<String>,
+    pub closes: Option<String>,
+    /// Witnesses that cosign the board's checkpoints, and how many of them a checkpoint needs
+    /// before clients accept it (0 when there are none).
+    pub witnesses: Vec<Witness>,
+    pub witness_quorum: u16,
+}
+
+impl Manifest {
+    pub fn style(&self, id: &str) -> Option<(u16, &BallotStyle)> {
+        self.ballot_styles
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.id == id)
+            .map(|(i, s)| (i as u16, s))
+    }
+
+    /// `(contest index, option index)` of every option in manifest order (contest, then
+    /// option): the layout of the encrypted tally, of decryption shares and of the result.
+    pub fn option_positions(&self) -> Vec<(u16, u16)> {
+        self.contests
+            .iter()
+            .enumerate()
+            .flat_map(|(c, contest)| (0..contest.options.len()).map(move |o| (c as u16, o as u16)))
+            .collect()
+    }
+
+    pub fn trustee_index(&self, key: &VerifyingKey) -> Option<u16> {
+        self.trustees
+            .iter()
+            .position(|t| &t.signing_key == key)
+            .map(|i| i as u16 + 1)
+    }
+}
+
+/// The fixed options of a referendum.
+pub fn referendum_options(blank: bool) -> Vec<ContestOption> {
+    let mut v = vec![
+        ContestOption {
+            id: "yes".into(),
+            name: "Yes".into(),
+        },
+        ContestOption {
+            id: "no".into(),
+            name: "No".into(),
+        },
+    ];
+    if blank {
+        v.push(ContestOption {
+            id: "blank".into(),
+            name: "Blank".into(),
+        });
+    }
+    v
+}

@@ -1,0 +1,128 @@
+//! The voter roll (`specs/election.md` §6.3): who may vote, with what weight and ballot style.
+//! Grown by the registrar's `VoterRoll` batches until voting opens; read by every ballot.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+use urna_crypto::sign::VerifyingKey;
+
+use crate::keys::is_prime_order;
+use crate::manifest::Manifest;
+use crate::payload::VoterRoll;
+use crate::rejection::Rejection;
+
+fn hex(key: &VerifyingKey) -> String {
+    urna_crypto::hex::encode(key.as_bytes())
+}
+
+/// One credential on the roll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Voter {
+    pub(super) weight: u32,
+    pub(super) style: u16,
+}
+
+#[derive(Clone, Default)]
+pub(super) struct Roll {
+    voters: HashMap<[u8; 32], Voter>,
+    /// Batches admitted so far: the number the next one must carry.
+    batches: u32,
+    /// The sum of the weights of the credentials of each ballot style.
+    style_weights: Vec<u64>,
+}
+
+impl Roll {
+    pub(super) fn get(&self, credential: &VerifyingKey) -> Option<Voter> {
+        self.voters.get(credential.as_bytes()).copied()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.voters.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.voters.is_empty()
+    }
+
+    pub(super) fn batches(&self) -> u32 {
+        self.batches
+    }
+
+    pub(super) fn total_weight(&self) -> u64 {
+        self.style_weights.iter().sum()
+    }
+
+    /// `W(c)`: the weights of the credentials whose ballot style includes contest `c` (§7).
+    pub(super) fn contest_weight(&self, m: &Manifest, contest: u16) -> u64 {
+        m.ballot_styles
+            .iter()
+            .zip(&self.style_weights)
+            .filter(|(s, _)| s.contests.contains(&contest))
+            .map(|(_, w)| *w)
+            .sum()
+    }
+
+    /// The rules of a batch once its phase and author are right, in the order of §6.3: the
+    /// batch number, a voter at all, then voter by voter its weight, style and novelty, and
+    /// last — one scalar multiplication each, on all cores — every credential's prime order.
+    pub(super) fn check(&self, m: &Manifest, r: &VoterRoll) -> Result<(), Rejection> {
+        if r.batch != self.batches {
+            return Err(Rejection::RollBatchNumber {
+                expected: self.batches,
+                got: r.batch,
+            });
+        }
+        if r.voters.is_empty() {
+            return Err(Rejection::RollEmptyBatch);
+        }
+        let mut in_batch = HashSet::with_capacity(r.voters.len());
+        for v in &r.voters {
+            if v.weight == 0 {
+                return Err(Rejection::RollZeroWeight {
+                    credential: hex(&v.credential),
+                });
+            }
+            if usize::from(v.style) >= m.ballot_styles.len() {
+                return Err(Rejection::RollUnknownStyle {
+                    credential: hex(&v.credential),
+                    style: v.style,
+                    styles: m.ballot_styles.len(),
+                });
+            }
+            let k = *v.credential.as_bytes();
+            if self.voters.contains_key(&k) || !in_batch.insert(k) {
+                return Err(Rejection::RollRepeatedCredential {
+                    credential: hex(&v.credential),
+                });
+            }
+        }
+        if let Some(v) = r
+            .voters
+            .par_iter()
+            .find_first(|v| !is_prime_order(&v.credential))
+        {
+            return Err(Rejection::RollMixedOrderCredential {
+                credential: hex(&v.credential),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds a batch that passed [`Roll::check`].
+    pub(super) fn admit(&mut self, m: &Manifest, r: VoterRoll) {
+        self.style_weights.resize(m.ballot_styles.len(), 0);
+        for v in r.voters {
+            if let Some(w) = self.style_weights.get_mut(usize::from(v.style)) {
+                *w += u64::from(v.weight);
+            }
+            self.voters.insert(
+                *v.credential.as_bytes(),
+                Voter {
+                    weight: v.weight,
+                    style: v.style,
+                },
+            );
+        }
+        self.batches += 1;
+    }
+}
