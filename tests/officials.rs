@@ -579,6 +579,8 @@ fn board_serve_takes_the_origin_board_init_stored() {
             "--listen",
         ])
         .arg(format!("127.0.0.1:{port}"))
+        .env("URNA_PASSPHRASE", "test passphrase")
+        .env("URNA_KDF_COST", "test")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -405,7 +405,7 @@ pub fn vote(
             r.receipt.index
         ));
         if !m.witnesses.is_empty() {
-            say("this is normal: your receipt is signed by the board and not yet cosigned by the witnesses, who cosign the board's log as it grows; check it in a few minutes with `urna receipt check`, which then confirms your ballot under their cosignatures");
+            say("this is normal: your receipt is signed by the board, and independent witnesses confirm new ballots within a few seconds to minutes; run `urna receipt check` later to confirm, under their cosignatures, that your ballot is counted");
         }
         return Ok(Outcome::Cast(Box::new(r)));
     }
