@@ -112,6 +112,8 @@ pub fn measure<R: RngCore + CryptoRng>(
     let (bytes, encode) = Timing::of(|| proof.to_bytes());
     drop(proof);
     let (proof, decode) = Timing::of(|| ShuffleProof::from_bytes(&bytes));
+    let proof_bytes = bytes.len();
+    drop(bytes);
     let proof = proof?;
     let (ok, verify) = Timing::of(|| proof.verify(&gens, &st, b"mixer", b"bench", rng));
     ok?;
@@ -125,7 +127,7 @@ pub fn measure<R: RngCore + CryptoRng>(
         encode,
         decode,
         verify,
-        proof_bytes: bytes.len(),
+        proof_bytes,
         peak_rss_bytes: peak_rss_bytes(),
     })
 }

@@ -238,35 +238,30 @@ pub fn reencrypt_permute<R: RngCore + CryptoRng>(
     let seeds = chunk_seeds(rng, n);
     let pi = permutation.as_slice();
     let flat = inputs.flat();
-    let chunks: Vec<(Vec<Ciphertext>, Vec<SecretScalar>)> = seeds
-        .par_iter()
+    // Written in place, chunk by chunk: memory stays one copy of the outputs.
+    let mut outputs = flat.to_vec();
+    let mut randomness = vec![SecretScalar::new(Scalar::ZERO); n * w];
+    outputs
+        .par_chunks_mut(RNG_CHUNK * w)
+        .zip(randomness.par_chunks_mut(RNG_CHUNK * w))
+        .zip(seeds.par_iter())
         .enumerate()
-        .map(|(ci, seed)| {
+        .for_each(|(ci, ((out, nonces), seed))| {
             let mut chunk_rng = ChaCha20Rng::from_seed(*seed);
             let lo = ci * RNG_CHUNK;
-            let hi = (lo + RNG_CHUNK).min(n);
-            let mut out = Vec::with_capacity((hi - lo) * w);
-            let mut nonces = Vec::with_capacity((hi - lo) * w);
-            for &src in &pi[lo..hi] {
-                let row = &flat[src as usize * w..(src as usize + 1) * w];
-                for ct in row {
-                    let rho = SecretScalar::new(Scalar::random(&mut chunk_rng));
-                    out.push(Ciphertext::from_points(
-                        ct.alpha.point() + mul_g(rho.expose()),
-                        ct.beta.point() + pk.mul(rho.expose()),
-                    ));
-                    nonces.push(rho);
-                }
+            let sources = pi[lo..lo + out.len() / w]
+                .iter()
+                .flat_map(|&src| &flat[src as usize * w..(src as usize + 1) * w]);
+            let slots = out.iter_mut().zip(nonces.iter_mut());
+            for ((slot, nonce), ct) in slots.zip(sources) {
+                let rho = SecretScalar::new(Scalar::random(&mut chunk_rng));
+                *slot = Ciphertext::from_points(
+                    ct.alpha.point() + mul_g(rho.expose()),
+                    ct.beta.point() + pk.mul(rho.expose()),
+                );
+                *nonce = rho;
             }
-            (out, nonces)
-        })
-        .collect();
-    let mut outputs = Vec::with_capacity(n * w);
-    let mut randomness = Vec::with_capacity(n * w);
-    for (cts, nonces) in chunks {
-        outputs.extend(cts);
-        randomness.extend(nonces);
-    }
+        });
     Ok((
         outputs,
         ShuffleWitness {

@@ -169,25 +169,24 @@ where
     let (ft, f0t): (&RistrettoBasepointTable, &RistrettoBasepointTable) =
         (gens.blinding_table(), gens.chain_table());
     let half = *HALF;
-    (0..n.div_ceil(RNG_CHUNK))
-        .into_par_iter()
-        .flat_map_iter(|ci| {
+    // Written in place: collecting per-chunk vectors would briefly hold every point twice.
+    let mut out = vec![Point::identity(); n];
+    out.par_chunks_mut(RNG_CHUNK)
+        .enumerate()
+        .for_each(|(ci, slots)| {
             let lo = ci * RNG_CHUNK;
-            let hi = (lo + RNG_CHUNK).min(n);
-            let halves: Vec<RistrettoPoint> = (lo..hi)
+            let halves: Vec<RistrettoPoint> = (lo..lo + slots.len())
                 .map(|i| {
                     let (x, y) = xy(i);
                     &(x * half) * ft + &(y * half) * f0t
                 })
                 .collect();
             let enc = RistrettoPoint::double_and_compress_batch(&halves);
-            halves
-                .into_iter()
-                .zip(enc)
-                .map(|(h, e)| Point::from_parts(h + h, e))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+            for ((slot, h), e) in slots.iter_mut().zip(halves).zip(enc) {
+                *slot = Point::from_parts(h + h, e);
+            }
+        });
+    out
 }
 
 /// Sums of `Σᵢ ωᵢ·Pᵢ` for several point columns sharing the scalars `ω`, chunked and on all
