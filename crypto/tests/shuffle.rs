@@ -416,12 +416,12 @@ fn malformed_encodings_are_refused_by_cause() {
     let m = Mix::new(3, 2, 10);
     let good = m.proof.to_bytes();
     let (n, w) = (3usize, 2usize);
-    // Offsets of the fields (`specs/crypto.md` §12.6).
+    // Offsets of the fields (`specs/crypto.md` §12.7).
     let c0 = 6;
     let d0 = c0 + 32 * n;
     let b0 = d0 + 32 * n + 96 + 64 * w;
-    let s0 = b0 + 32 * n;
-    let s_prime0 = s0 + 96 + 32 * w + 32 * n;
+    let s0 = b0 + 32;
+    let s_prime0 = s0 + 96 + 32 * w + 32;
     assert_eq!(s_prime0 + 32 * n, good.len());
 
     for cut in [0, 3, 5, 6, 7, 37, good.len() / 2, good.len() - 1] {
@@ -475,7 +475,7 @@ fn malformed_encodings_are_refused_by_cause() {
         Some(DecodeError::IdentityPoint("D"))
     );
     let mut identity_b = good.clone();
-    identity_b[b0 + 64..b0 + 96].fill(0);
+    identity_b[b0..b0 + 32].fill(0);
     assert_eq!(
         ShuffleProof::from_bytes(&identity_b).err(),
         Some(DecodeError::IdentityPoint("B"))

@@ -297,9 +297,10 @@ fn shuffle_vectors() {
         proof
             .verify(&gens, &st, &mixer, &ctx, &mut rand::thread_rng())
             .unwrap();
-        let (u, c) = proof.challenges(&gens, &st, &mixer, &ctx).unwrap();
-        assert_eq!(u, list::<Scalar>(&case["u"]));
-        assert_eq!(c, de::<Scalar>(&case["c"]));
+        let ch = proof.challenges(&gens, &st, &mixer, &ctx).unwrap();
+        assert_eq!(ch.u, list::<Scalar>(&case["u"]));
+        assert_eq!(ch.x, list::<Scalar>(&case["x"]));
+        assert_eq!(ch.c, de::<Scalar>(&case["c"]));
         // The informative witness: output i re-encrypts input row permutation[i].
         let perm = u64s(&case["permutation"]);
         let rho: Vec<Scalar> = list(&case["randomness"]);

@@ -43,4 +43,4 @@ mod proof;
 
 pub use generators::{ShuffleGenerators, MAX_ROWS, MAX_SEED_LEN};
 pub use permutation::{reencrypt_permute, shuffle, Permutation, Rows, ShuffleWitness, MAX_WIDTH};
-pub use proof::{ShuffleProof, ShuffleStatement};
+pub use proof::{ShuffleChallenges, ShuffleProof, ShuffleStatement};

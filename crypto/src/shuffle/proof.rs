@@ -26,12 +26,19 @@ use crate::transcript::{proof_transcript, TranscriptProtocol};
 
 const DOMAIN: &[u8] = b"shuffle-v1";
 
-/// Domain-separation prefix of the expansion of the challenge vector `u`.
+/// Domain-separation prefixes of the expansions of the challenge vectors `u` and `x`.
 const U_DST: &[u8] = b"urna-v1 shuffle u";
+const X_DST: &[u8] = b"urna-v1 shuffle x";
 
 /// Rows per multiscalar multiplication: large enough for Pippenger to pay off, small enough that
 /// memory stays bounded (a few MB per thread) whatever the list length.
 const MSM_CHUNK: usize = 2048;
+
+/// Rows per unit of parallel work: `max` for long lists, less for short ones so that every core
+/// has some (but never under `min`, below which per-chunk overheads dominate).
+fn work_chunk(n: usize, min: usize, max: usize) -> usize {
+    n.div_ceil(4 * rayon::current_num_threads()).clamp(min, max)
+}
 
 /// `1/2 mod ℓ`: points computed as halves compress in batches (see `double_and_compress_batch`).
 static HALF: LazyLock<Scalar> = LazyLock::new(|| Scalar::from(2u64).invert());
@@ -54,7 +61,7 @@ impl ShuffleStatement<'_> {
 }
 
 /// A non-interactive proof that a list of ciphertext rows is a re-encrypted permutation of
-/// another. Size: `6 + 32·(5N + 6 + 3w)` bytes.
+/// another. Size: `6 + 32·(3N + 8 + 3w)` bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShuffleProof {
     /// `C_1 … C_N`: commitments to the permutation.
@@ -66,23 +73,24 @@ pub struct ShuffleProof {
     a3: Point,
     /// `(A4α_k, A4β_k)` for each component `k`.
     a4: Vec<(Point, Point)>,
-    /// `B_1 … B_N`: the commitments of the chain's proofs.
-    b: Vec<Point>,
+    /// The commitment of the (batched) proof of the chain.
+    b: Point,
     s1: Scalar,
     s2: Scalar,
     s3: Scalar,
     s4: Vec<Scalar>,
-    s_hat: Vec<Scalar>,
+    s_hat: Scalar,
     s_prime: Vec<Scalar>,
 }
 
-/// `u_j = from_wide(SHA-512("urna-v1 shuffle u" ‖ seed ‖ u64(j)))`, `j = 1 … N`.
-fn expand_u(seed: &[u8; 32], n: usize) -> Vec<Scalar> {
+/// `v_j = from_wide(SHA-512(dst ‖ seed ‖ u64(j)))`, `j = 1 … N`: a challenge vector from 32
+/// transcript bytes.
+fn expand(dst: &[u8], seed: &[u8; 32], n: usize) -> Vec<Scalar> {
     (1..=n as u64)
         .into_par_iter()
         .map(|j| {
             let mut h = Sha512::new();
-            h.update(U_DST);
+            h.update(dst);
             h.update(seed);
             h.update(j.to_be_bytes());
             Scalar::from_bytes_mod_order_wide(&h.finalize().into())
@@ -127,23 +135,28 @@ fn challenge_u(t: &mut Transcript, c: &[Point]) -> Vec<Scalar> {
     }
     let mut seed = [0u8; 32];
     t.challenge_bytes(b"u", &mut seed);
-    expand_u(&seed, c.len())
+    expand(U_DST, &seed, c.len())
 }
 
-/// Appends the chain and the proof commitments and draws the challenge `c`.
-#[allow(clippy::too_many_arguments)]
+/// Appends the commitment chain and draws the challenge vector `x` that batches its proofs.
+fn challenge_x(t: &mut Transcript, d: &[Point]) -> Vec<Scalar> {
+    for p in d {
+        t.append_point(b"D", p);
+    }
+    let mut seed = [0u8; 32];
+    t.challenge_bytes(b"x", &mut seed);
+    expand(X_DST, &seed, d.len())
+}
+
+/// Appends the proof commitments and draws the challenge `c`.
 fn challenge_c(
     t: &mut Transcript,
-    d: &[Point],
     a1: &Point,
     a2: &Point,
     a3: &Point,
     a4: &[(Point, Point)],
-    b: &[Point],
+    b: &Point,
 ) -> Scalar {
-    for p in d {
-        t.append_point(b"D", p);
-    }
     t.append_point(b"A1", a1);
     t.append_point(b"A2", a2);
     t.append_point(b"A3", a3);
@@ -153,9 +166,7 @@ fn challenge_c(
         buf[32..].copy_from_slice(beta.as_bytes());
         t.append_message(b"A4", &buf);
     }
-    for p in b {
-        t.append_point(b"B", p);
-    }
+    t.append_point(b"B", b);
     t.challenge_scalar(b"c")
 }
 
@@ -171,10 +182,11 @@ where
     let half = *HALF;
     // Written in place: collecting per-chunk vectors would briefly hold every point twice.
     let mut out = vec![Point::identity(); n];
-    out.par_chunks_mut(RNG_CHUNK)
+    let chunk = work_chunk(n, 64, 1024);
+    out.par_chunks_mut(chunk)
         .enumerate()
         .for_each(|(ci, slots)| {
-            let lo = ci * RNG_CHUNK;
+            let lo = ci * chunk;
             let halves: Vec<RistrettoPoint> = (lo..lo + slots.len())
                 .map(|i| {
                     let (x, y) = xy(i);
@@ -196,11 +208,12 @@ where
     P: Fn(usize, usize) -> RistrettoPoint + Sync,
 {
     let n = omega.len();
-    (0..n.div_ceil(MSM_CHUNK))
+    let chunk = work_chunk(n, 256, MSM_CHUNK);
+    (0..n.div_ceil(chunk))
         .into_par_iter()
         .map(|ci| {
-            let lo = ci * MSM_CHUNK;
-            let hi = (lo + MSM_CHUNK).min(n);
+            let lo = ci * chunk;
+            let hi = (lo + chunk).min(n);
             (0..columns)
                 .map(|col| {
                     RistrettoPoint::vartime_multiscalar_mul(
@@ -266,6 +279,7 @@ impl ShuffleProof {
             st,
             |j| msg[inv[j] as usize],
             |u, i| u[pi[i] as usize],
+            |_, p| p,
             rho,
             mixer,
             ctx,
@@ -274,38 +288,38 @@ impl ShuffleProof {
     }
 
     /// The prover for the committed matrix `M` (output row `i` is `Σ_j M_ij·e_j`, re-encrypted):
-    /// `column(j) = Σ_i M_ij·F_{i+1}` is the message part of `C_j` and `row(u, i) = (M·u)_i`.
-    /// Only a permutation matrix gives a proof that verifies; tests use other matrices to play
-    /// a cheating mixer. Shapes are the caller's to check.
+    /// `column(j) = Σ_i M_ij·F_{i+1}` is the message part of `C_j` and `row(u, i) = (M·u)_i`;
+    /// `chain(i, P_i)` is the `F_0` coefficient committed in `D_i` (`P_i` for an honest chain).
+    /// Only a permutation matrix and an honest chain give a proof that verifies; tests use the
+    /// others to play cheating mixers. Shapes are the caller's to check.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn prove_matrix<R: RngCore + CryptoRng>(
         gens: &ShuffleGenerators,
         st: &ShuffleStatement<'_>,
         column: impl Fn(usize) -> RistrettoPoint + Sync,
         row: impl Fn(&[Scalar], usize) -> Scalar + Sync,
+        chain: impl Fn(usize, Scalar) -> Scalar + Sync,
         rho: &[SecretScalar],
         mixer: &[u8],
         ctx: &[u8],
         rng: &mut R,
     ) -> Self {
         let (n, w) = (st.inputs.len(), st.inputs.width());
-        let ft = gens.blinding_table();
+        let (ft, f0t) = (gens.blinding_table(), gens.chain_table());
         let msg = gens.message();
 
-        // Per-row nonces: r (permutation commitments), R (chain), a (chain proofs), ω'.
+        // Per-row nonces: r (permutation commitments), R (chain), ω'.
         let mut r = Zeroizing::new(vec![Scalar::ZERO; n]);
         let mut big_r = Zeroizing::new(vec![Scalar::ZERO; n]);
-        let mut a = Zeroizing::new(vec![Scalar::ZERO; n]);
         let mut omega_p = Zeroizing::new(vec![Scalar::ZERO; n]);
         let seeds = chunk_seeds(rng, n);
         r.par_chunks_mut(RNG_CHUNK)
             .zip(big_r.par_chunks_mut(RNG_CHUNK))
-            .zip(a.par_chunks_mut(RNG_CHUNK))
             .zip(omega_p.par_chunks_mut(RNG_CHUNK))
             .zip(seeds.par_iter())
-            .for_each(|((((r, big_r), a), om), seed)| {
+            .for_each(|(((r, big_r), om), seed)| {
                 let mut chunk_rng = ChaCha20Rng::from_seed(*seed);
-                for v in [r, big_r, a, om] {
+                for v in [r, big_r, om] {
                     v.iter_mut()
                         .for_each(|x| *x = Scalar::random(&mut chunk_rng));
                 }
@@ -330,14 +344,23 @@ impl ShuffleProof {
             prods.push(acc);
         }
         // D_i = R_i·F + P_i·F_0, i.e. D_i = r̂_i·F + u'_i·D_{i−1} with r̂_i = R_i − u'_i·R_{i−1}.
-        let d = two_base_points(gens, n, |i| (big_r[i], prods[i]));
-        // B_i = ω̂_i·F + ω'_i·D_{i−1} with ω̂_i = a_i − ω'_i·R_{i−1}: a_i·F + ω'_i·P_{i−1}·F_0.
-        let b = two_base_points(gens, n, |i| {
-            let prev = if i == 0 { Scalar::ONE } else { prods[i - 1] };
-            (a[i], omega_p[i] * prev)
-        });
+        let d = two_base_points(gens, n, |i| (big_r[i], chain(i, prods[i])));
+        let x = challenge_x(&mut t, &d);
 
-        let omega = random_scalars(rng, 3 + w);
+        // ω_1, ω_2, ω_3, then β (below), then ω_{4,k}.
+        let omega = random_scalars(rng, 4 + w);
+        // B = ω̂·F + Σ_i x_i·ω'_i·D_{i−1} = β·F + (Σ_i x_i·ω'_i·P_{i−1})·F_0 with
+        // ω̂ = β − Σ_i x_i·ω'_i·R_{i−1}: two fixed-base multiplications in all.
+        let prev = |v: &[Scalar], i: usize, first: Scalar| if i == 0 { first } else { v[i - 1] };
+        let xw_p: Scalar = (0..n)
+            .into_par_iter()
+            .map(|i| x[i] * omega_p[i] * prev(&prods, i, Scalar::ONE))
+            .sum();
+        let xw_r: Scalar = (0..n)
+            .into_par_iter()
+            .map(|i| x[i] * omega_p[i] * prev(&big_r, i, Scalar::ZERO))
+            .sum();
+        let b = Point::from_point(&omega[3] * ft + &xw_p * f0t);
         let a1 = Point::from_point(&omega[0] * ft);
         let a2 = Point::from_point(&omega[1] * ft);
         let outs = st.outputs.flat();
@@ -355,7 +378,7 @@ impl ShuffleProof {
         let a3 = Point::from_point(&omega[2] * ft + sums[0]);
         let a4: Vec<(Point, Point)> = (0..w)
             .map(|k| {
-                let o4 = &omega[3 + k];
+                let o4 = &omega[4 + k];
                 (
                     Point::from_point(sums[1 + 2 * k] - mul_g(o4)),
                     Point::from_point(sums[2 + 2 * k] - st.pk.mul(o4)),
@@ -363,7 +386,7 @@ impl ShuffleProof {
             })
             .collect();
 
-        let ch = challenge_c(&mut t, &d, &a1, &a2, &a3, &a4, &b);
+        let ch = challenge_c(&mut t, &a1, &a2, &a3, &a4, &b);
 
         let r_sum: Scalar = r.par_iter().sum();
         let ru_sum: Scalar = r.par_iter().zip(&u).map(|(r, u)| r * u).sum();
@@ -373,18 +396,19 @@ impl ShuffleProof {
                     .into_par_iter()
                     .map(|i| u_perm(i) * rho[i * w + k].expose())
                     .sum();
-                omega[3 + k] + ch * rho_k
+                omega[4 + k] + ch * rho_k
             })
             .collect();
-        let (s_hat, s_prime): (Vec<Scalar>, Vec<Scalar>) = (0..n)
+        // ρ̂ = Σ_i x_i·r̂_i with r̂_i = R_i − u'_i·R_{i−1}.
+        let rho_hat: Scalar = (0..n)
             .into_par_iter()
-            .map(|i| {
-                let prev_r = if i == 0 { Scalar::ZERO } else { big_r[i - 1] };
-                let up = u_perm(i);
-                let s_hat = a[i] - omega_p[i] * prev_r + ch * (big_r[i] - up * prev_r);
-                (s_hat, omega_p[i] + ch * up)
-            })
-            .unzip();
+            .map(|i| x[i] * (big_r[i] - u_perm(i) * prev(&big_r, i, Scalar::ZERO)))
+            .sum();
+        let s_hat = omega[3] - xw_r + ch * rho_hat;
+        let s_prime: Vec<Scalar> = (0..n)
+            .into_par_iter()
+            .map(|i| omega_p[i] + ch * u_perm(i))
+            .collect();
         ShuffleProof {
             c,
             d,
@@ -414,7 +438,7 @@ impl ShuffleProof {
 
     /// The length of the canonical encoding of a proof for `n` rows of width `w`.
     pub fn encoded_len(n: usize, w: usize) -> u64 {
-        6 + 32 * (5 * n as u64 + 6 + 3 * w as u64)
+        6 + 32 * (3 * n as u64 + 8 + 3 * w as u64)
     }
 
     fn check_shape(
@@ -443,15 +467,15 @@ impl ShuffleProof {
         Ok((n, w))
     }
 
-    /// The verifier's challenges `(u_1 … u_N, c)`, recomputed from the transcript. Exposed so
-    /// that a second implementation can compare its intermediate values (`specs/vectors`).
+    /// The verifier's challenges, recomputed from the transcript. Exposed so that a second
+    /// implementation can compare its intermediate values (`specs/vectors/shuffle.json`).
     pub fn challenges(
         &self,
         gens: &ShuffleGenerators,
         st: &ShuffleStatement<'_>,
         mixer: &[u8],
         ctx: &[u8],
-    ) -> Result<(Vec<Scalar>, Scalar), VerifyError> {
+    ) -> Result<ShuffleChallenges, VerifyError> {
         self.check_shape(gens, st)?;
         Ok(self.challenges_of_checked(gens, st, mixer, ctx))
     }
@@ -462,18 +486,17 @@ impl ShuffleProof {
         st: &ShuffleStatement<'_>,
         mixer: &[u8],
         ctx: &[u8],
-    ) -> (Vec<Scalar>, Scalar) {
+    ) -> ShuffleChallenges {
         let mut t = statement_transcript(gens, st, mixer, ctx);
         let u = challenge_u(&mut t, &self.c);
-        let c = challenge_c(
-            &mut t, &self.d, &self.a1, &self.a2, &self.a3, &self.a4, &self.b,
-        );
-        (u, c)
+        let x = challenge_x(&mut t, &self.d);
+        let c = challenge_c(&mut t, &self.a1, &self.a2, &self.a3, &self.a4, &self.b);
+        ShuffleChallenges { u, x, c }
     }
 
     /// Verifies the proof for `mixer` under the caller's context bytes `ctx`.
     ///
-    /// All the equations of `specs/crypto.md` §12.5 are checked at once: each is multiplied by
+    /// All the equations of `specs/crypto.md` §12.6 are checked at once: each is multiplied by
     /// an independent 128-bit weight drawn from `rng` (the verifier's randomness, never the
     /// transcript's, so a prover cannot search for weights that hide a false equation) and the
     /// weighted sum is one multiscalar multiplication, chunked over all cores.
@@ -486,7 +509,7 @@ impl ShuffleProof {
         rng: &mut R,
     ) -> Result<(), VerifyError> {
         let (n, w) = self.check_shape(gens, st)?;
-        let (u, ch) = self.challenges_of_checked(gens, st, mixer, ctx);
+        let ShuffleChallenges { u, x, c: ch } = self.challenges_of_checked(gens, st, mixer, ctx);
         let big_u: Scalar = u.par_iter().product();
 
         let mut weight = || {
@@ -494,41 +517,25 @@ impl ShuffleProof {
             rng.fill_bytes(&mut b[..16]);
             Scalar::from_bytes_mod_order(b)
         };
-        let (l1, l2, l3) = (weight(), weight(), weight());
+        let (l1, l2, l3, l5) = (weight(), weight(), weight(), weight());
         let mu: Vec<Scalar> = (0..w).map(|_| weight()).collect();
         let nu: Vec<Scalar> = (0..w).map(|_| weight()).collect();
-        let mut z_seed = [0u8; 32];
-        rng.fill_bytes(&mut z_seed);
-        let z = |lo: usize, count: usize| -> Vec<Scalar> {
-            let mut zr = ChaCha20Rng::from_seed(z_seed);
-            zr.set_word_pos(4 * lo as u128);
-            (0..count)
-                .map(|_| {
-                    let mut b = [0u8; 32];
-                    zr.fill_bytes(&mut b[..16]);
-                    Scalar::from_bytes_mod_order(b)
-                })
-                .collect()
-        };
         let c_mu: Vec<Scalar> = mu.iter().map(|m| ch * m).collect();
         let c_nu: Vec<Scalar> = nu.iter().map(|v| ch * v).collect();
-        let c_l1 = ch * l1;
-        let c_l3 = ch * l3;
+        let (c_l1, c_l3, c_l5) = (ch * l1, ch * l3, ch * l5);
         let (ins, outs, msg) = (st.inputs.flat(), st.outputs.flat(), gens.message());
 
-        // Every row's terms of equations (1)–(5), weighted; chunk by chunk.
-        let (sum, f_chain) = (0..n.div_ceil(MSM_CHUNK))
+        // Every row's terms of equations (1)–(5), weighted; chunk by chunk on all cores.
+        let chunk = work_chunk(n, 256, MSM_CHUNK);
+        let sum = (0..n.div_ceil(chunk))
             .into_par_iter()
             .map(|ci| {
-                let lo = ci * MSM_CHUNK;
-                let hi = (lo + MSM_CHUNK).min(n);
-                let zs = z(lo, (hi + 1).min(n) - lo);
-                let terms = (hi - lo) * (4 + 4 * w);
+                let lo = ci * chunk;
+                let hi = (lo + chunk).min(n);
+                let terms = (hi - lo) * (3 + 4 * w);
                 let mut scalars = Vec::with_capacity(terms);
                 let mut points: Vec<&RistrettoPoint> = Vec::with_capacity(terms);
-                let mut f_coeff = Scalar::ZERO;
                 for i in lo..hi {
-                    let zi = zs[i - lo];
                     let sp = self.s_prime[i];
                     // (1), (3): F_i
                     scalars.push(c_l1 + l3 * sp);
@@ -536,17 +543,13 @@ impl ShuffleProof {
                     // (1), (3): C_i
                     scalars.push(-(c_l1 + c_l3 * u[i]));
                     points.push(self.c[i].point());
-                    // (2), (5): D_i, which also opens the next row's link
+                    // (2), (5): D_i, which row i+1's link also opens
                     scalars.push(if i + 1 < n {
-                        zs[i + 1 - lo] * self.s_prime[i + 1] - ch * zi
+                        l5 * x[i + 1] * self.s_prime[i + 1] - c_l5 * x[i]
                     } else {
-                        -(ch * (zi + l2))
+                        -(c_l5 * x[i] + ch * l2)
                     });
                     points.push(self.d[i].point());
-                    // (5): B_i and the F term
-                    scalars.push(-zi);
-                    points.push(self.b[i].point());
-                    f_coeff += zi * self.s_hat[i];
                     // (4): inputs and outputs, component by component
                     for k in 0..w {
                         let (e, e2) = (&ins[i * w + k], &outs[i * w + k]);
@@ -560,24 +563,18 @@ impl ShuffleProof {
                         points.push(e2.beta.point());
                     }
                 }
-                (
-                    RistrettoPoint::vartime_multiscalar_mul(scalars, points),
-                    f_coeff,
-                )
+                RistrettoPoint::vartime_multiscalar_mul(scalars, points)
             })
-            .reduce(
-                || (RistrettoPoint::identity(), Scalar::ZERO),
-                |(p, s), (q, t)| (p + q, s + t),
-            );
+            .reduce(RistrettoPoint::identity, |p, q| p + q);
 
-        // The few terms that are not per row.
-        let z0 = z(0, 1)[0];
+        // The terms that are not per row.
         let mut scalars = vec![
-            l1 * self.s1 + l2 * self.s2 + l3 * self.s3 + f_chain,
-            z0 * self.s_prime[0] + l2 * ch * big_u,
+            l1 * self.s1 + l2 * self.s2 + l3 * self.s3 + l5 * self.s_hat,
+            l5 * x[0] * self.s_prime[0] + l2 * ch * big_u,
             -l1,
             -l2,
             -l3,
+            -l5,
             -mu.iter().zip(&self.s4).map(|(m, s)| m * s).sum::<Scalar>(),
             -nu.iter().zip(&self.s4).map(|(v, s)| v * s).sum::<Scalar>(),
         ];
@@ -587,6 +584,7 @@ impl ShuffleProof {
             *self.a1.point(),
             *self.a2.point(),
             *self.a3.point(),
+            *self.b.point(),
             *g(),
             *st.pk.point().point(),
         ];
@@ -605,8 +603,17 @@ impl ShuffleProof {
     }
 }
 
-/// `u32 N ‖ u16 w ‖ C[N] ‖ D[N] ‖ A1 ‖ A2 ‖ A3 ‖ (A4α_k ‖ A4β_k)[w] ‖ B[N] ‖ s1 ‖ s2 ‖ s3 ‖
-/// s4[w] ‖ ŝ[N] ‖ s'[N]` (`specs/crypto.md` §12.6).
+/// The Fiat–Shamir challenges of a shuffle proof: `u_1 … u_N` (after the permutation
+/// commitments), `x_1 … x_N` (after the chain) and `c`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShuffleChallenges {
+    pub u: Vec<Scalar>,
+    pub x: Vec<Scalar>,
+    pub c: Scalar,
+}
+
+/// `u32 N ‖ u16 w ‖ C[N] ‖ D[N] ‖ A1 ‖ A2 ‖ A3 ‖ (A4α_k ‖ A4β_k)[w] ‖ B ‖ s1 ‖ s2 ‖ s3 ‖
+/// s4[w] ‖ ŝ ‖ s'[N]` (`specs/crypto.md` §12.7).
 impl Encode for ShuffleProof {
     fn encode(&self, out: &mut Vec<u8>) {
         // `rows()` ≤ u32::MAX and `width()` ≤ u16::MAX for every proof that exists: decoding and
@@ -624,13 +631,15 @@ impl Encode for ShuffleProof {
             alpha.encode(out);
             beta.encode(out);
         }
-        for p in &self.b {
-            p.encode(out);
-        }
+        self.b.encode(out);
         for s in [&self.s1, &self.s2, &self.s3] {
             s.encode(out);
         }
-        for s in self.s4.iter().chain(&self.s_hat).chain(&self.s_prime) {
+        for s in &self.s4 {
+            s.encode(out);
+        }
+        self.s_hat.encode(out);
+        for s in &self.s_prime {
             s.encode(out);
         }
     }
@@ -702,12 +711,12 @@ impl Decode for ShuffleProof {
         let a3 = Point::from_wire(&r.array()?, "A3")?;
         let a4_flat = decode_points(r, 2 * w, "A4")?;
         let a4 = a4_flat.chunks_exact(2).map(|p| (p[0], p[1])).collect();
-        let b = decode_points(r, n, "B")?;
+        let b = Point::from_wire(&r.array()?, "B")?;
         let s1 = Scalar::decode(r)?;
         let s2 = Scalar::decode(r)?;
         let s3 = Scalar::decode(r)?;
         let s4 = decode_scalars(r, w)?;
-        let s_hat = decode_scalars(r, n)?;
+        let s_hat = Scalar::decode(r)?;
         let s_prime = decode_scalars(r, n)?;
         Ok(ShuffleProof {
             c,
@@ -765,7 +774,7 @@ mod tests {
         gens: &ShuffleGenerators,
         st: &ShuffleStatement<'_>,
     ) -> Vec<&'static str> {
-        let (u, c) = p.challenges(gens, st, b"m", b"c").unwrap();
+        let ShuffleChallenges { u, x, c } = p.challenges(gens, st, b"m", b"c").unwrap();
         let (n, w) = (p.rows(), p.width());
         let (f, f0, msg) = (gens.blinding(), gens.chain_base(), gens.message());
         let sum = |it: &mut dyn Iterator<Item = RistrettoPoint>| it.sum::<RistrettoPoint>();
@@ -798,12 +807,11 @@ mod tests {
                 bad.push("4");
             }
         }
-        for i in 0..n {
-            let prev = if i == 0 { *f0 } else { *p.d[i - 1].point() };
-            if p.s_hat[i] * f + p.s_prime[i] * prev != p.b[i].point() + c * p.d[i].point() {
-                bad.push("5");
-                break;
-            }
+        let prev = |i: usize| if i == 0 { *f0 } else { *p.d[i - 1].point() };
+        let lhs5 = p.s_hat * f + sum(&mut (0..n).map(|i| x[i] * p.s_prime[i] * prev(i)));
+        let rhs5 = p.b.point() + c * sum(&mut (0..n).map(|i| x[i] * p.d[i].point()));
+        if lhs5 != rhs5 {
+            bad.push("5");
         }
         bad
     }
@@ -833,6 +841,7 @@ mod tests {
     fn cheat(
         m: &Mix,
         matrix: &[Vec<Scalar>],
+        chain: impl Fn(usize, Scalar) -> Scalar + Sync,
         rng: &mut ChaCha20Rng,
     ) -> (ShuffleProof, Vec<Ciphertext>) {
         let n = matrix.len();
@@ -867,6 +876,7 @@ mod tests {
             &st,
             |j| (0..n).map(|i| matrix[i][j] * msg[i]).sum(),
             |u, i| (0..n).map(|j| matrix[i][j] * u[j]).sum(),
+            chain,
             &rho,
             b"m",
             b"c",
@@ -913,8 +923,33 @@ mod tests {
     fn only_the_product_argument_catches_an_orthogonal_blend() {
         let (m, mut rng) = mix(3, 2, 9);
         let blend = matrix(&[&[-1, 2, 2], &[2, -1, 2], &[2, 2, -1]], 3);
-        let (p, outs) = cheat(&m, &blend, &mut rng);
+        let (p, outs) = cheat(&m, &blend, |_, p| p, &mut rng);
         assert_eq!(check(&m, &p, &outs), ["2"]);
+    }
+
+    /// The same mixer, lying in the chain's last link so that `D_N` commits to `Π u_j` and the
+    /// product argument (2) passes: the batched proof of the chain (5) catches the lie.
+    #[test]
+    fn a_chain_that_lies_about_the_product_is_caught() {
+        let (m, mut rng) = mix(3, 1, 11);
+        let blend = matrix(&[&[-1, 2, 2], &[2, -1, 2], &[2, 2, -1]], 3);
+        let inputs = Rows::new(&m.inputs, 1).unwrap();
+        // The statement's u is fixed by the transcript before the chain; replay it to learn U.
+        let (probe, outs) = cheat(&m, &blend, |_, p| p, &mut rng.clone());
+        let st = ShuffleStatement {
+            pk: &m.pk,
+            inputs,
+            outputs: Rows::new(&outs, 1).unwrap(),
+        };
+        let big_u: Scalar = probe
+            .challenges(&m.gens, &st, b"m", b"c")
+            .unwrap()
+            .u
+            .iter()
+            .product();
+        let (p, outs2) = cheat(&m, &blend, |i, p| if i == 2 { big_u } else { p }, &mut rng);
+        assert_eq!(outs, outs2);
+        assert_eq!(check(&m, &p, &outs), ["5"]);
     }
 
     /// A mixer that outputs input 0 twice and drops input 1 commits to the matrix that says so:
@@ -923,12 +958,12 @@ mod tests {
     fn a_duplicating_matrix_is_caught() {
         let (m, mut rng) = mix(3, 1, 10);
         let dup = matrix(&[&[1, 0, 0], &[1, 0, 0], &[0, 0, 1]], 1);
-        let (p, outs) = cheat(&m, &dup, &mut rng);
+        let (p, outs) = cheat(&m, &dup, |_, p| p, &mut rng);
         assert_eq!(check(&m, &p, &outs), ["2", "4"]);
         // The same machinery with the identity matrix verifies, so the failures are the
         // matrix's.
         let id = matrix(&[&[1, 0, 0], &[0, 1, 0], &[0, 0, 1]], 1);
-        let (p, outs) = cheat(&m, &id, &mut rng);
+        let (p, outs) = cheat(&m, &id, |_, p| p, &mut rng);
         assert!(check(&m, &p, &outs).is_empty());
     }
 }

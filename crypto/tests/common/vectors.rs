@@ -582,7 +582,12 @@ fn shuffle_case(
         outputs: Rows::new(&outputs, width).expect("width divides"),
     };
     let proof = ShuffleProof::prove_vartime(gens, &st, &witness, mixer, ctx, r).expect("proof");
-    let (u, c) = proof.challenges(gens, &st, mixer, ctx).expect("shape");
+    let ch = proof.challenges(gens, &st, mixer, ctx).expect("shape");
+    let scalars = |v: &[Scalar]| {
+        v.iter()
+            .map(|x| hex::encode(x.as_bytes()))
+            .collect::<Vec<_>>()
+    };
     let case = json!({
         "rows": rows,
         "width": width,
@@ -592,8 +597,9 @@ fn shuffle_case(
         "outputs": outputs.iter().map(hx).collect::<Vec<_>>(),
         "permutation": witness.permutation().as_slice(),
         "randomness": witness.randomness().iter().map(|x| hex::encode(x.expose().as_bytes())).collect::<Vec<_>>(),
-        "u": u.iter().map(|x| hex::encode(x.as_bytes())).collect::<Vec<_>>(),
-        "c": hex::encode(c.as_bytes()),
+        "u": scalars(&ch.u),
+        "x": scalars(&ch.x),
+        "c": hex::encode(ch.c.as_bytes()),
         "proof": hx(&proof),
     });
     (case, inputs, outputs, proof)
@@ -626,7 +632,7 @@ pub fn shuffle() -> Value {
         })
         .collect();
     json!({
-        "description": "Verifiable shuffle (§12). Each proof verifies under K, the generator seed, ctx, mixer, inputs and outputs; permutation, randomness, u and c are informative (output i re-encrypts input row permutation[i] with randomness[i·w + k]).",
+        "description": "Verifiable shuffle (§12). Each proof verifies under K, the generator seed, ctx, mixer, inputs and outputs; permutation, randomness, u, x and c are informative (output i re-encrypts input row permutation[i] with randomness[i·w + k]).",
         "seed": seed_note("urna-v1 vectors shuffle"),
         "K": hx(pk.point()),
         "generators": {
@@ -675,9 +681,9 @@ pub fn reject_shuffle() -> Value {
     let mut case = |name: &str, op: &str, input: Value, error: &str| {
         cases.push(json!({"name": name, "op": op, "input": input, "error": error}));
     };
-    // Field offsets for N = 3, w = 1 (§12.6).
+    // Field offsets for N = 3, w = 1 (§12.7).
     let (c0, d0) = (6, 6 + 96);
-    let s_prime0 = 6 + 32 * (3 * 3 + 3 + 2) + 32 * (3 + 1 + 3);
+    let s_prime0 = 6 + 32 * (2 * 3 + 3 + 2 + 1) + 32 * (3 + 1 + 1);
     let edit = |at: usize, bytes: &str| {
         let mut h = p.clone();
         h.replace_range(2 * at..2 * at + bytes.len(), bytes);
