@@ -93,4 +93,24 @@ pub enum ParamError {
     NotEnoughShares { needed: usize, got: usize },
     #[error("{0}")]
     Unsupported(&'static str),
+    #[error("{0}: sizes do not match")]
+    ShapeMismatch(&'static str),
+    #[error("not a permutation of 0..n")]
+    BadPermutation,
+}
+
+impl ParamError {
+    /// A stable name for the failure, in the style of [`DecodeError::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParamError::OutOfRange { .. } => "out-of-range",
+            ParamError::BadThreshold { .. } => "bad-threshold",
+            ParamError::BadIndex(_) => "bad-index",
+            ParamError::DuplicateIndex(_) => "duplicate-index",
+            ParamError::NotEnoughShares { .. } => "not-enough-shares",
+            ParamError::Unsupported(_) => "unsupported",
+            ParamError::ShapeMismatch(_) => "shape-mismatch",
+            ParamError::BadPermutation => "bad-permutation",
+        }
+    }
 }

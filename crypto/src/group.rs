@@ -38,6 +38,14 @@ impl Point {
         }
     }
 
+    /// Pairs a point with an encoding computed elsewhere, e.g. by
+    /// [`RistrettoPoint::double_and_compress_batch`], which shares one inversion among many
+    /// points. The caller guarantees `compressed == point.compress()`.
+    pub(crate) fn from_parts(point: RistrettoPoint, compressed: CompressedRistretto) -> Self {
+        debug_assert_eq!(point.compress(), compressed);
+        Point { point, compressed }
+    }
+
     /// Strict decoding of a field that must not hold the identity (the default for urna fields).
     pub fn from_wire(bytes: &[u8; 32], field: &'static str) -> Result<Self, DecodeError> {
         let p = Self::from_wire_allow_identity(bytes)?;

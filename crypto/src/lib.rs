@@ -14,6 +14,7 @@ pub mod keyfile;
 pub mod range;
 pub mod secret;
 pub mod share_enc;
+pub mod shuffle;
 pub mod sigma;
 pub mod sign;
 pub mod threshold;

@@ -16,6 +16,7 @@ use urna_crypto::hex;
 use urna_crypto::range::EncryptedRangeProof;
 use urna_crypto::secret::SecretScalar;
 use urna_crypto::share_enc::{self, ComplaintVerdict, DecryptionReveal, EncryptedShare};
+use urna_crypto::shuffle::{Rows, ShuffleGenerators, ShuffleProof, ShuffleStatement};
 use urna_crypto::sigma::{
     ChaumPedersenProof, DisjunctiveProof, DleqStatement, LinearProof, SchnorrProof,
 };
@@ -380,91 +381,169 @@ fn signature_vectors() {
         .unwrap();
 }
 
+#[test]
+fn shuffle_vectors() {
+    let v = load("shuffle.json");
+    let pk: PublicKey = de(&v["K"]);
+    let gv = &v["generators"];
+    let seed = bytes(&gv["seed"]);
+    let f_i: Vec<Point> = list(&gv["F_i"]);
+    let gens = ShuffleGenerators::derive(&seed, f_i.len() - 1).unwrap();
+    assert_eq!(de::<Point>(&gv["F"]), Point::from_point(*gens.blinding()));
+    assert_eq!(f_i[0], Point::from_point(*gens.chain_base()));
+    for (got, want) in gens.message().iter().zip(&f_i[1..]) {
+        assert_eq!(Point::from_point(*got), *want);
+    }
+    for case in v["cases"].as_array().unwrap() {
+        let w = case["width"].as_u64().unwrap() as usize;
+        let inputs: Vec<Ciphertext> = list(&case["inputs"]);
+        let outputs: Vec<Ciphertext> = list(&case["outputs"]);
+        let st = ShuffleStatement {
+            pk: &pk,
+            inputs: Rows::new(&inputs, w).unwrap(),
+            outputs: Rows::new(&outputs, w).unwrap(),
+        };
+        assert_eq!(st.inputs.len() as u64, case["rows"].as_u64().unwrap());
+        let (ctx, mixer) = (bytes(&case["ctx"]), bytes(&case["mixer"]));
+        let proof: ShuffleProof = de(&case["proof"]);
+        proof
+            .verify(&gens, &st, &mixer, &ctx, &mut rand::thread_rng())
+            .unwrap();
+        let ch = proof.challenges(&gens, &st, &mixer, &ctx).unwrap();
+        assert_eq!(ch.u, list::<Scalar>(&case["u"]));
+        assert_eq!(ch.x, list::<Scalar>(&case["x"]));
+        assert_eq!(ch.c, de::<Scalar>(&case["c"]));
+        // The informative witness: output i re-encrypts input row permutation[i].
+        let perm = u64s(&case["permutation"]);
+        let rho: Vec<Scalar> = list(&case["randomness"]);
+        for (i, &src) in perm.iter().enumerate() {
+            for k in 0..w {
+                let e = inputs[src as usize * w + k];
+                let r = rho[i * w + k];
+                let want = Ciphertext::from_points(
+                    e.alpha.point() + group::mul_g(&r),
+                    e.beta.point() + r * pk.point().point(),
+                );
+                assert_eq!(outputs[i * w + k], want);
+            }
+        }
+    }
+}
+
 /// Runs one corpus case and returns the error code it produced (or "accepted").
 fn run_case(op: &str, input: &Value) -> String {
     fn code<T>(r: Result<T, impl Into<Code>>) -> Result<T, String> {
         r.map_err(|e| e.into().0)
     }
-    let result: Result<(), String> =
-        (|| match op {
-            "decode:Point" => code(Point::from_bytes(&bytes(input))).map(drop),
-            "decode:Scalar" => code(Scalar::from_bytes(&bytes(input))).map(drop),
-            "decode:Ciphertext" => code(Ciphertext::from_bytes(&bytes(input))).map(drop),
-            "verify:disjunctive" => {
-                let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
-                let ct: Ciphertext = code(Ciphertext::from_bytes(&bytes(&input["ciphertext"])))?;
-                let p = code(DisjunctiveProof::from_bytes(&bytes(&input["proof"])))?;
-                code(p.verify(
-                    &pk,
-                    &ct,
-                    input["L"].as_u64().unwrap(),
-                    &bytes(&input["ctx"]),
-                ))
-            }
-            "verify:chaum_pedersen" => {
-                let u = code(Point::from_bytes(&bytes(&input["U"])))?;
-                let x = code(Point::from_bytes(&bytes(&input["X"])))?;
-                let y = code(Point::from_bytes(&bytes(&input["Y"])))?;
-                let p = code(ChaumPedersenProof::from_bytes(&bytes(&input["proof"])))?;
-                code(p.verify(
-                    DleqStatement {
-                        u: &u,
-                        x: &x,
-                        y: &y,
-                    },
-                    &bytes(&input["ctx"]),
-                ))
-            }
-            "verify:schnorr" => {
-                // The statement may be deliberately degenerate: decode it leniently.
-                let x_bytes = bytes(&input["X"]);
-                let mut r = urna_crypto::codec::Reader::new(&x_bytes);
-                let x = code(Point::decode_allow_identity(&mut r))?;
-                let p = code(SchnorrProof::from_bytes(&bytes(&input["proof"])))?;
-                code(p.verify(&x, &bytes(&input["ctx"])))
-            }
-            "verify:range" => {
-                let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
-                let cts = input["ciphertexts"]
+    let result: Result<(), String> = (|| match op {
+        "decode:Point" => code(Point::from_bytes(&bytes(input))).map(drop),
+        "decode:Scalar" => code(Scalar::from_bytes(&bytes(input))).map(drop),
+        "decode:Ciphertext" => code(Ciphertext::from_bytes(&bytes(input))).map(drop),
+        "verify:disjunctive" => {
+            let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
+            let ct: Ciphertext = code(Ciphertext::from_bytes(&bytes(&input["ciphertext"])))?;
+            let p = code(DisjunctiveProof::from_bytes(&bytes(&input["proof"])))?;
+            code(p.verify(
+                &pk,
+                &ct,
+                input["L"].as_u64().unwrap(),
+                &bytes(&input["ctx"]),
+            ))
+        }
+        "verify:chaum_pedersen" => {
+            let u = code(Point::from_bytes(&bytes(&input["U"])))?;
+            let x = code(Point::from_bytes(&bytes(&input["X"])))?;
+            let y = code(Point::from_bytes(&bytes(&input["Y"])))?;
+            let p = code(ChaumPedersenProof::from_bytes(&bytes(&input["proof"])))?;
+            code(p.verify(
+                DleqStatement {
+                    u: &u,
+                    x: &x,
+                    y: &y,
+                },
+                &bytes(&input["ctx"]),
+            ))
+        }
+        "verify:schnorr" => {
+            // The statement may be deliberately degenerate: decode it leniently.
+            let x_bytes = bytes(&input["X"]);
+            let mut r = urna_crypto::codec::Reader::new(&x_bytes);
+            let x = code(Point::decode_allow_identity(&mut r))?;
+            let p = code(SchnorrProof::from_bytes(&bytes(&input["proof"])))?;
+            code(p.verify(&x, &bytes(&input["ctx"])))
+        }
+        "verify:range" => {
+            let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
+            let cts = input["ciphertexts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| code(Ciphertext::from_bytes(&bytes(c))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let p = code(EncryptedRangeProof::from_bytes(&bytes(&input["proof"])))?;
+            code(p.verify(
+                &pk,
+                &cts,
+                &u64s(&input["maxima"]),
+                &bytes(&input["ctx"]),
+                &mut rand::thread_rng(),
+            ))
+        }
+        "verify:partial_decryption" => {
+            let vk = code(Point::from_bytes(&bytes(&input["VK"])))?;
+            let alpha = code(Point::from_bytes(&bytes(&input["alpha"])))?;
+            let d = code(Point::from_bytes(&bytes(&input["D"])))?;
+            let p = code(ChaumPedersenProof::from_bytes(&bytes(&input["proof"])))?;
+            let mut batch = urna_crypto::batch::BatchVerifier::new(&mut rand::thread_rng());
+            code(threshold::queue_partial(
+                &vk,
+                &alpha,
+                &d,
+                &p,
+                &bytes(&input["ctx"]),
+                &mut batch,
+            ))?;
+            code(
+                batch.verify_vartime().map_err(|_| {
+                    urna_crypto::errors::VerifyError::ProofInvalid("partial decryption")
+                }),
+            )
+        }
+        "verify:ed25519" => {
+            let vk = code(VerifyingKey::from_bytes(&bytes(&input["public"])))?;
+            let sig = code(Signature::from_bytes(&bytes(&input["signature"])))?;
+            code(vk.verify(&bytes(&input["message"]), &sig))
+        }
+        "decode:ShuffleProof" => code(ShuffleProof::from_bytes(&bytes(input))).map(drop),
+        "verify:shuffle" => {
+            let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
+            let w = input["width"].as_u64().unwrap() as usize;
+            let cts = |key: &str| {
+                input[key]
                     .as_array()
                     .unwrap()
                     .iter()
                     .map(|c| code(Ciphertext::from_bytes(&bytes(c))))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let p = code(EncryptedRangeProof::from_bytes(&bytes(&input["proof"])))?;
-                code(p.verify(
-                    &pk,
-                    &cts,
-                    &u64s(&input["maxima"]),
-                    &bytes(&input["ctx"]),
-                    &mut rand::thread_rng(),
-                ))
-            }
-            "verify:partial_decryption" => {
-                let vk = code(Point::from_bytes(&bytes(&input["VK"])))?;
-                let alpha = code(Point::from_bytes(&bytes(&input["alpha"])))?;
-                let d = code(Point::from_bytes(&bytes(&input["D"])))?;
-                let p = code(ChaumPedersenProof::from_bytes(&bytes(&input["proof"])))?;
-                let mut batch = urna_crypto::batch::BatchVerifier::new(&mut rand::thread_rng());
-                code(threshold::queue_partial(
-                    &vk,
-                    &alpha,
-                    &d,
-                    &p,
-                    &bytes(&input["ctx"]),
-                    &mut batch,
-                ))?;
-                code(batch.verify_vartime().map_err(|_| {
-                    urna_crypto::errors::VerifyError::ProofInvalid("partial decryption")
-                }))
-            }
-            "verify:ed25519" => {
-                let vk = code(VerifyingKey::from_bytes(&bytes(&input["public"])))?;
-                let sig = code(Signature::from_bytes(&bytes(&input["signature"])))?;
-                code(vk.verify(&bytes(&input["message"]), &sig))
-            }
-            other => panic!("unknown corpus op {other}"),
-        })();
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let (inputs, outputs) = (cts("inputs")?, cts("outputs")?);
+            let p = code(ShuffleProof::from_bytes(&bytes(&input["proof"])))?;
+            let gens = ShuffleGenerators::derive(&bytes(&input["seed"]), inputs.len() / w).unwrap();
+            let st = ShuffleStatement {
+                pk: &pk,
+                inputs: Rows::new(&inputs, w).unwrap(),
+                outputs: Rows::new(&outputs, w).unwrap(),
+            };
+            code(p.verify(
+                &gens,
+                &st,
+                &bytes(&input["mixer"]),
+                &bytes(&input["ctx"]),
+                &mut rand::thread_rng(),
+            ))
+        }
+        other => panic!("unknown corpus op {other}"),
+    })();
     match result {
         Ok(()) => "accepted".into(),
         Err(c) => c,
@@ -483,14 +562,23 @@ impl From<urna_crypto::errors::VerifyError> for Code {
     }
 }
 
-#[test]
-fn rejection_corpus_fails_for_the_named_reason() {
-    let v = load("reject/crypto.json");
+fn run_corpus(file: &str, at_least: usize) {
+    let v = load(file);
     let cases = v["cases"].as_array().unwrap();
-    assert!(cases.len() >= 20);
+    assert!(cases.len() >= at_least);
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let got = run_case(case["op"].as_str().unwrap(), &case["input"]);
         assert_eq!(got, case["error"].as_str().unwrap(), "case {name:?}");
     }
+}
+
+#[test]
+fn rejection_corpus_fails_for_the_named_reason() {
+    run_corpus("reject/crypto.json", 20);
+}
+
+#[test]
+fn shuffle_rejection_corpus_fails_for_the_named_reason() {
+    run_corpus("reject/shuffle.json", 15);
 }

@@ -14,6 +14,7 @@ use urna_crypto::hex;
 use urna_crypto::range::EncryptedRangeProof;
 use urna_crypto::secret::SecretScalar;
 use urna_crypto::share_enc;
+use urna_crypto::shuffle::{self, Rows, ShuffleGenerators, ShuffleProof, ShuffleStatement};
 use urna_crypto::sigma::{
     ChaumPedersenProof, DisjunctiveProof, DleqStatement, LinearProof, SchnorrProof,
 };
@@ -717,6 +718,356 @@ pub fn reject() -> Value {
     })
 }
 
+/// One shuffle of `rows × width` fresh encryptions, proved; everything an independent verifier
+/// needs, and the intermediate values it can compare.
+fn shuffle_case(
+    r: &mut ChaCha20Rng,
+    pk: &PublicKey,
+    gens: &ShuffleGenerators,
+    rows: usize,
+    width: usize,
+    ctx: &[u8],
+    mixer: &[u8],
+) -> (Value, Vec<Ciphertext>, Vec<Ciphertext>, ShuffleProof) {
+    let inputs: Vec<Ciphertext> = (0..rows * width)
+        .map(|m| Ciphertext::encrypt_random(pk, m as u64, r).0)
+        .collect();
+    let in_rows = Rows::new(&inputs, width).expect("width divides");
+    let (outputs, witness) = shuffle::shuffle(pk, in_rows, r).expect("shuffle");
+    let st = ShuffleStatement {
+        pk,
+        inputs: in_rows,
+        outputs: Rows::new(&outputs, width).expect("width divides"),
+    };
+    let proof = ShuffleProof::prove_vartime(gens, &st, &witness, mixer, ctx, r).expect("proof");
+    let ch = proof.challenges(gens, &st, mixer, ctx).expect("shape");
+    let scalars = |v: &[Scalar]| {
+        v.iter()
+            .map(|x| hex::encode(x.as_bytes()))
+            .collect::<Vec<_>>()
+    };
+    let case = json!({
+        "rows": rows,
+        "width": width,
+        "ctx": hex::encode(ctx),
+        "mixer": hex::encode(mixer),
+        "inputs": inputs.iter().map(hx).collect::<Vec<_>>(),
+        "outputs": outputs.iter().map(hx).collect::<Vec<_>>(),
+        "permutation": witness.permutation().as_slice(),
+        "randomness": witness.randomness().iter().map(|x| hex::encode(x.expose().as_bytes())).collect::<Vec<_>>(),
+        "u": scalars(&ch.u),
+        "x": scalars(&ch.x),
+        "c": hex::encode(ch.c.as_bytes()),
+        "proof": hx(&proof),
+    });
+    (case, inputs, outputs, proof)
+}
+
+const SHUFFLE_SEED: &[u8] = b"urna test vectors: shuffle generators";
+
+pub fn shuffle() -> Value {
+    let mut r = rng("urna-v1 vectors shuffle");
+    let pk = SecretKey::random(&mut r)
+        .public_key()
+        .expect("non-identity key");
+    let gens = ShuffleGenerators::derive(SHUFFLE_SEED, 5).expect("small seed");
+    let pt = |p: &urna_crypto::RistrettoPoint| hx(&Point::from_point(*p));
+    let mut f_i = vec![pt(gens.chain_base())];
+    f_i.extend(gens.message().iter().map(pt));
+    let cases: Vec<Value> = [(1, 1, &b"mixer A"[..]), (4, 2, b""), (5, 1, b"mixer B")]
+        .iter()
+        .map(|&(rows, width, mixer)| {
+            shuffle_case(
+                &mut r,
+                &pk,
+                &gens,
+                rows,
+                width,
+                b"urna test vectors: shuffle context",
+                mixer,
+            )
+            .0
+        })
+        .collect();
+    json!({
+        "description": "Verifiable shuffle (§12). Each proof verifies under K, the generator seed, ctx, mixer, inputs and outputs; permutation, randomness, u, x and c are informative (output i re-encrypts input row permutation[i] with randomness[i·w + k]).",
+        "seed": seed_note("urna-v1 vectors shuffle"),
+        "K": hx(pk.point()),
+        "generators": {
+            "seed": hex::encode(SHUFFLE_SEED),
+            "F": pt(gens.blinding()),
+            "F_i": f_i,
+        },
+        "cases": cases,
+    })
+}
+
+/// The shuffle's rejection corpus: a file of its own, because `web/test/reject.test.js` runs
+/// `reject/crypto.json` and has no shuffle verifier.
+pub fn reject_shuffle() -> Value {
+    let mut r = rng("urna-v1 vectors reject shuffle");
+    let pk = SecretKey::random(&mut r)
+        .public_key()
+        .expect("non-identity key");
+    let gens = ShuffleGenerators::derive(SHUFFLE_SEED, 3).expect("small seed");
+    let ctx = b"urna reject corpus: shuffle";
+    let mixer = b"mixer";
+    let (_, inputs, outputs, proof) = shuffle_case(&mut r, &pk, &gens, 3, 1, ctx, mixer);
+    let p = hx(&proof);
+    let hexes = |cts: &[Ciphertext]| cts.iter().map(hx).collect::<Vec<_>>();
+    let stmt = |seed: &[u8],
+                ctx: &[u8],
+                mixer: &[u8],
+                width: usize,
+                ins: Vec<String>,
+                outs: Vec<String>,
+                proof: &str| {
+        json!({"K": hx(pk.point()), "seed": hex::encode(seed), "ctx": hex::encode(ctx), "mixer": hex::encode(mixer), "width": width, "inputs": ins, "outputs": outs, "proof": proof})
+    };
+    let good = |proof: &str| {
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            mixer,
+            1,
+            hexes(&inputs),
+            hexes(&outputs),
+            proof,
+        )
+    };
+    let mut cases = Vec::new();
+    let mut case = |name: &str, op: &str, input: Value, error: &str| {
+        cases.push(json!({"name": name, "op": op, "input": input, "error": error}));
+    };
+    // Field offsets for N = 3, w = 1 (§12.7).
+    let (c0, d0) = (6, 6 + 96);
+    let s_prime0 = 6 + 32 * (2 * 3 + 3 + 2 + 1) + 32 * (3 + 1 + 1);
+    let edit = |at: usize, bytes: &str| {
+        let mut h = p.clone();
+        h.replace_range(2 * at..2 * at + bytes.len(), bytes);
+        h
+    };
+    case(
+        "shuffle proof: zero rows",
+        "decode:ShuffleProof",
+        json!(edit(0, "00000000")),
+        "length-out-of-range",
+    );
+    case(
+        "shuffle proof: zero width",
+        "decode:ShuffleProof",
+        json!(edit(4, "0000")),
+        "length-out-of-range",
+    );
+    case(
+        "shuffle proof: last byte missing",
+        "decode:ShuffleProof",
+        json!(&p[..p.len() - 2]),
+        "truncated",
+    );
+    case(
+        "shuffle proof: trailing byte",
+        "decode:ShuffleProof",
+        json!(format!("{p}00")),
+        "trailing-bytes",
+    );
+    case(
+        "shuffle proof: more rows than bytes",
+        "decode:ShuffleProof",
+        json!(edit(0, "00000004")),
+        "truncated",
+    );
+    let ell = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+    case(
+        "shuffle proof: response s'_2 is ℓ",
+        "decode:ShuffleProof",
+        json!(edit(s_prime0 + 32, ell)),
+        "non-canonical-scalar",
+    );
+    case(
+        "shuffle proof: C_2 is not a point encoding",
+        "decode:ShuffleProof",
+        json!(edit(
+            c0 + 32,
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"
+        )),
+        "invalid-point",
+    );
+    case(
+        "shuffle proof: D_1 is the identity",
+        "decode:ShuffleProof",
+        json!(edit(d0, &"00".repeat(32))),
+        "identity-point",
+    );
+
+    case(
+        "shuffle: the valid proof under another context",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            b"another election",
+            mixer,
+            1,
+            hexes(&inputs),
+            hexes(&outputs),
+            &p,
+        ),
+        "proof-invalid",
+    );
+    case(
+        "shuffle: the valid proof for another mixer",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            b"another mixer",
+            1,
+            hexes(&inputs),
+            hexes(&outputs),
+            &p,
+        ),
+        "proof-invalid",
+    );
+    case(
+        "shuffle: the valid proof under generators from another seed",
+        "verify:shuffle",
+        stmt(
+            b"another seed",
+            ctx,
+            mixer,
+            1,
+            hexes(&inputs),
+            hexes(&outputs),
+            &p,
+        ),
+        "proof-invalid",
+    );
+    let mut swapped = outputs.clone();
+    swapped.swap(0, 2);
+    case(
+        "shuffle: two output rows exchanged",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            mixer,
+            1,
+            hexes(&inputs),
+            hexes(&swapped),
+            &p,
+        ),
+        "proof-invalid",
+    );
+    let mut replaced = outputs.clone();
+    replaced[1] = Ciphertext::encrypt_random(&pk, 1, &mut r).0;
+    case(
+        "shuffle: one output replaced",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            mixer,
+            1,
+            hexes(&inputs),
+            hexes(&replaced),
+            &p,
+        ),
+        "proof-invalid",
+    );
+    let mut duplicated = outputs.clone();
+    duplicated[1] = duplicated[0];
+    case(
+        "shuffle: one output duplicated over another",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            mixer,
+            1,
+            hexes(&inputs),
+            hexes(&duplicated),
+            &p,
+        ),
+        "proof-invalid",
+    );
+    case(
+        "shuffle: one output dropped",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            mixer,
+            1,
+            hexes(&inputs),
+            hexes(&outputs[..2]),
+            &p,
+        ),
+        "shape-mismatch",
+    );
+    case(
+        "shuffle: inputs and outputs exchanged",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            mixer,
+            1,
+            hexes(&outputs),
+            hexes(&inputs),
+            &p,
+        ),
+        "proof-invalid",
+    );
+    let mut id_out = hexes(&outputs);
+    id_out[2].replace_range(..64, &"00".repeat(32));
+    case(
+        "shuffle: an output's alpha is the identity",
+        "verify:shuffle",
+        stmt(SHUFFLE_SEED, ctx, mixer, 1, hexes(&inputs), id_out, &p),
+        "identity-point",
+    );
+    let wide_in: Vec<Ciphertext> = (0..6)
+        .map(|m| Ciphertext::encrypt_random(&pk, m, &mut r).0)
+        .collect();
+    let wide_gens = ShuffleGenerators::derive(SHUFFLE_SEED, 3).expect("small seed");
+    let (wide_out, wide_wit) =
+        shuffle::shuffle(&pk, Rows::new(&wide_in, 2).expect("width divides"), &mut r)
+            .expect("shuffle");
+    let wide_st = ShuffleStatement {
+        pk: &pk,
+        inputs: Rows::new(&wide_in, 2).expect("width divides"),
+        outputs: Rows::new(&wide_out, 2).expect("width divides"),
+    };
+    let wide = ShuffleProof::prove_vartime(&wide_gens, &wide_st, &wide_wit, mixer, ctx, &mut r)
+        .expect("proof");
+    case(
+        "shuffle: a proof for 3 rows of 2 read as 6 rows of 1",
+        "verify:shuffle",
+        stmt(
+            SHUFFLE_SEED,
+            ctx,
+            mixer,
+            1,
+            hexes(&wide_in),
+            hexes(&wide_out),
+            &hx(&wide),
+        ),
+        "shape-mismatch",
+    );
+    case(
+        "shuffle: the valid proof with the last response cut",
+        "verify:shuffle",
+        good(&p[..p.len() - 64]),
+        "truncated",
+    );
+
+    json!({
+        "description": "Rejection corpus of the shuffle (§12.7): each case must fail with exactly the named error code.",
+        "seed": seed_note("urna-v1 vectors reject shuffle"),
+        "cases": cases,
+    })
+}
+
 /// Every vector file: (path relative to `specs/vectors/`, contents).
 pub fn all() -> Vec<(&'static str, Value)> {
     vec![
@@ -726,7 +1077,9 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("signature.json", signature()),
         ("range.json", range()),
         ("threshold.json", threshold()),
+        ("shuffle.json", shuffle()),
         ("reject/crypto.json", reject()),
+        ("reject/shuffle.json", reject_shuffle()),
     ]
 }
 
