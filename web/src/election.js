@@ -235,6 +235,8 @@ export function electionState(entryBytes) {
     const E = c.sha256(c.concat(c.utf8('urna-v1 election-context'), manifestHash, K.toBytes(), c.u16(n), ...vks.map((v) => v.toBytes())));
     context = { K, vks, E };
   }
+  // The ceremony done and voting not yet open: the registrar's turn.
+  if (phase === 'key-ceremony' && context) phase = 'registration';
   return { manifest: m, manifestHash, phase, context, roll, ballots, size: entries.length };
 }
 
