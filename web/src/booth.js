@@ -346,10 +346,14 @@ function renderResults() {
       el('p', { class: 'hint' }, tr(`rule-${cr.kind}`)),
       el('table', { class: 'result', 'aria-labelledby': hid },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tr('colOption')), el('th', { scope: 'col', class: 'n' }, tr(`col-${cr.kind}`)),
-          el('th', { scope: 'col', class: 'n' }, tr('colShare')), el('th', { scope: 'col' }, tr('colWinner')))),
-        el('tbody', {}, cr.options.map((o, k) => el('tr', { class: cr.winners.includes(o.id) ? 'won' : null },
-          el('th', { scope: 'row' }, optionName(contest, contest.options[k])), el('td', { class: 'n' }, String(o.count)),
-          el('td', { class: 'n' }, `${o.percent.toFixed(1)}%`), el('td', {}, cr.winners.includes(o.id) ? `✓ ${tr('winner')}` : ''))))),
+          el('th', { scope: 'col', class: 'n' }, tr('colShare')), cr.kind === 'referendum' ? null : el('th', { scope: 'col' }, tr('colWinner')))),
+        el('tbody', {}, cr.options.map((o, k) => {
+          // A referendum has an outcome, said below, not a winning option.
+          const won = cr.kind !== 'referendum' && cr.winners.includes(o.id);
+          return el('tr', { class: won ? 'won' : null },
+            el('th', { scope: 'row' }, optionName(contest, contest.options[k])), el('td', { class: 'n' }, String(o.count)),
+            el('td', { class: 'n' }, `${o.percent.toFixed(1)}%`), cr.kind === 'referendum' ? null : el('td', {}, won ? `✓ ${tr('winner')}` : ''));
+        }))),
       el('p', { class: 'outcome' }, outcome)));
   });
   const root = c.hex(e.merkleRoot(board.leaves.slice(0, size)));
