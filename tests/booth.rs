@@ -1,8 +1,12 @@
-//! The browser booth end to end: a real board (separate process) with a witness, voters voting
-//! in headless Chromium through the booth the board serves — audit, cast, revote, limits,
-//! lookup, Chinese — then the CLI checks the receipts the browser saved, a front showing a
-//! stale cosigned view is reported as withholding by the browser, the election is tallied, the
-//! result page is shown, and `urna verify` accepts every browser-made ballot.
+//! The browser booth end to end: a real board (separate process) with a witness, a manifest
+//! with Chinese titles, weights and two ballot styles, and voters voting in headless Chromium
+//! through the booth the board serves, in English and in Simplified Chinese — a credential read
+//! from the QR code of the letter `urna registrar letters` printed, the summary with "change",
+//! audit then cast keeping the choices, revote, limits, the ballot-tracking page, the lookup,
+//! and no English left in any Chinese view. Then the CLI checks the receipts the browser saved,
+//! a front showing a stale cosigned view is reported as withholding by the browser, the election
+//! is tallied, the result page is shown and printed in both languages, and `urna verify` accepts
+//! every browser-made ballot.
 //!
 //! Needs Debian's chromium and the booth's npm packages (`.ci/run` installs both); without
 //! them the test says so and passes. Screenshots: `web/test-results/`.
@@ -20,44 +24,66 @@ const CONTESTS: &str = r#"
 [[contests]]
 id = "seat"
 title = "One seat, ten candidates"
+titles = { zh-CN = "一个席位，十位候选人" }
 kind = "plurality"
 exactly = true
 options = [
-  { id = "a", name = "Ada" }, { id = "b", name = "Ben" }, { id = "c", name = "Cai" },
-  { id = "d", name = "Dora" }, { id = "e", name = "Eli" }, { id = "f", name = "Fei" },
-  { id = "g", name = "Gus" }, { id = "h", name = "Hana" }, { id = "i", name = "Ivo" },
-  { id = "j", name = "Jun" },
+  { id = "a", name = "Ada", names = { zh-CN = "艾达" } },
+  { id = "b", name = "Ben", names = { zh-CN = "本" } },
+  { id = "c", name = "Cai", names = { zh-CN = "蔡" } },
+  { id = "d", name = "Dora", names = { zh-CN = "多拉" } },
+  { id = "e", name = "Eli", names = { zh-CN = "伊莱" } },
+  { id = "f", name = "Fei", names = { zh-CN = "菲" } },
+  { id = "g", name = "Gus", names = { zh-CN = "格斯" } },
+  { id = "h", name = "Hana", names = { zh-CN = "花" } },
+  { id = "i", name = "Ivo", names = { zh-CN = "伊沃" } },
+  { id = "j", name = "Jun", names = { zh-CN = "俊" } },
 ]
 
 [[contests]]
 id = "council"
 title = "Council (up to 2)"
+titles = { zh-CN = "理事会（最多 2 人）" }
 kind = "approval"
 min = 0
 max = 2
 options = [
-  { id = "dan", name = "Dan" }, { id = "eve", name = "Eve" }, { id = "fay", name = "Fay" },
+  { id = "dan", name = "Dan", names = { zh-CN = "丹" } },
+  { id = "eve", name = "Eve", names = { zh-CN = "伊芙" } },
+  { id = "fay", name = "Fay", names = { zh-CN = "费伊" } },
 ]
 
 [[contests]]
 id = "measure-a"
-title = "Measure A"
+title = "Measure A: shall the association adopt the new statutes?"
+titles = { zh-CN = "A 号议案：协会是否采用新章程？" }
 kind = "referendum"
 blank = true
 
 [[contests]]
 id = "budget"
 title = "Budget (0 to 5 points each, 8 in all)"
+titles = { zh-CN = "预算（每项 0 至 5 分，总分 8 分）" }
 kind = "score"
 max = 5
 budget = 8
 options = [
-  { id = "park", name = "Park" }, { id = "bikes", name = "Bikes" }, { id = "library", name = "Library" },
+  { id = "park", name = "Park", names = { zh-CN = "公园" } },
+  { id = "bikes", name = "Bikes", names = { zh-CN = "自行车道" } },
+  { id = "library", name = "Library", names = { zh-CN = "图书馆" } },
 ]
 
 [[ballot_styles]]
 id = "all"
+title = "Residents"
+titles = { zh-CN = "居民" }
 contests = ["seat", "council", "measure-a", "budget"]
+
+[[ballot_styles]]
+id = "student"
+title = "Students"
+titles = { zh-CN = "学生" }
+contests = ["seat", "measure-a"]
 "#;
 
 fn run_browser(
@@ -140,7 +166,7 @@ fn voters_vote_in_the_browser() {
     ]);
     let manifest = roles.manifest(
         ORIGIN,
-        "threshold = 2\nwitness_quorum = 1",
+        "titles = { zh-CN = \"测试选举\" }\nthreshold = 2\nwitness_quorum = 1",
         &format!(
             "{}\n{CONTESTS}",
             &wout[wout.find("[[witnesses]]").unwrap()..]
@@ -149,7 +175,22 @@ fn voters_vote_in_the_browser() {
     let board = roles.serve(tmp.path(), ORIGIN, &manifest);
     let url = board.url.clone();
     ceremony(tmp.path(), &url, 2);
-    register_and_open(tmp.path(), &url, "voter_id,weight\nann,1\nbob,2\n");
+    register_and_open(
+        tmp.path(),
+        &url,
+        "voter_id,weight,style\nann,1,all\nbob,2,all\ncai,1,student\ndee,1,all\neve,1,student\n",
+    );
+    // The letters the registrar prints: the browser reads Ann's QR code from hers.
+    ok(&[
+        "registrar",
+        "letters",
+        "--credentials",
+        &d("creds"),
+        "--out",
+        &d("letters"),
+        "--board",
+        &url,
+    ]);
     // What the witness cosigned before any ballot: the view a hostile board would keep showing.
     wait_cosigned(&url);
     let stale = ureq::get(&format!("{url}/checkpoint/cosigned"))
@@ -160,8 +201,15 @@ fn voters_vote_in_the_browser() {
         .unwrap();
 
     let out = web.join("test-results");
-    let creds = vec![d("creds/ann.credential"), d("creds/bob.credential")];
+    let creds = vec![
+        d("creds/ann.credential"),
+        d("creds/bob.credential"),
+        d("creds/cai.credential"),
+        d("letters/ann.html"),
+    ];
     let report = run_browser(&web, &url, &out, "vote", &creds);
+    let zh = run_browser(&web, &url, &out, "vote-zh", &[d("creds/dee.credential")]);
+    assert!(zh["leftovers_checked"].as_array().unwrap().len() >= 10);
     eprintln!(
         "in-browser encryption of a ballot (10-candidate seat, approval, referendum, a score contest with range proofs), ms: {}",
         report["encrypt_ms"]
@@ -201,13 +249,29 @@ fn voters_vote_in_the_browser() {
     let table = ok(&["tally", "--board", &url]);
     // The page shows the result once the witness quorum covers it.
     wait_cosigned(&url);
-    // Ann's revote (Hana, No) and Bob's (weight 2: Hana, No): Hana 3.
-    assert!(
-        table.contains("Hana         3") || table.contains("Hana  "),
-        "{table}"
-    );
+    // Ann's revote (Hana, No), Bob's (weight 2: Hana, No), Cai's (Ada, Yes), Dee's (Ada,
+    // blank): Hana 3 of 5, Ada 2; the measure not adopted, 1 yes to 3 no; 4 of 5 voted.
+    assert!(table.contains("Hana  3   60.0%  ✓"), "{table}");
     let page = run_browser(&web, &url, &out, "result", &[]);
-    assert!(page["result"].as_str().unwrap().contains("Hana"));
+    let en = page["result_en-1280-"].as_str().unwrap();
+    for words in [
+        "Turnout: 4 of 5 voters on the roll cast a counted ballot (80.0%).",
+        "Winner: Hana",
+        "60.0%",
+        "Not adopted (more no than yes)",
+        "The counts are weighted",
+    ] {
+        assert!(en.contains(words), "{words:?} not in {en}");
+    }
+    let zh = page["result_zh-1280-"].as_str().unwrap();
+    for words in [
+        "胜出者：花",
+        "未通过（反对多于赞成）",
+        "投票率",
+        "一个席位，十位候选人",
+    ] {
+        assert!(zh.contains(words), "{words:?} not in {zh}");
+    }
     assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
     let _ = witness.kill();
     let _ = witness.wait();

@@ -84,8 +84,8 @@ fn approval_max_below_min() {
 #[test]
 fn empty_contest() {
     let text = EXAMPLE.replacen(
-        r#"  { id = "bob", name = "Bob Chen" },
-  { id = "carol", name = "Carol Diaz" },
+        r#"  { id = "bob", name = "Bob Chen", names = { zh-CN = "陈博" } },
+  { id = "carol", name = "Carol Diaz", names = { zh-CN = "卡萝尔·迪亚斯" } },
 "#,
         "",
         1,
@@ -334,5 +334,125 @@ fn too_many_witnesses_and_empty_optional_texts() {
     assert!(matches!(
         m.to_canonical_bytes(),
         Err(ManifestError::EmptyText { .. })
+    ));
+}
+
+/// Per-language titles (specs/election.md §2.4): authored as tables, carried in the canonical
+/// form, picked by one rule, and every way of writing them wrong refused by name.
+#[test]
+fn titles_in_other_languages() {
+    let m = example();
+    assert_eq!(m.title_in("zh-CN"), "2026 年示例市议会选举");
+    assert_eq!(m.title_in("zh"), "2026 年示例市议会选举");
+    assert_eq!(m.title_in("en-GB"), "Example City Council Election 2026");
+    assert_eq!(m.contests[0].title_in("zh-Hans-CN"), "市长");
+    assert_eq!(m.contests[0].options[1].name_in("zh-CN"), "陈博");
+    assert_eq!(m.contests[0].options[1].name_in("fr"), "Bob Chen");
+    assert_eq!(m.ballot_styles[1].title_in("zh-CN"), "非本市居民");
+    assert_eq!(m.ballot_styles[1].title_in("en"), "Non-residents");
+    // A style without a title is shown by its id.
+    let untitled = Manifest::from_toml(&EXAMPLE.replacen(
+        "title = \"Residents\"\ntitles = { zh-CN = \"本市居民\" }\n",
+        "",
+        1,
+    ))
+    .unwrap();
+    assert_eq!(untitled.ballot_styles[0].title, None);
+    assert_eq!(untitled.ballot_styles[0].title_in("zh-CN"), "resident");
+    // The titles are part of the canonical form, and so of the manifest hash.
+    let bytes = m.to_canonical_bytes().unwrap();
+    assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);
+    assert_ne!(untitled.hash(), m.hash());
+    let mut other = m.clone();
+    other.contests[0].titles.0[0].text = "市長".into();
+    assert_ne!(other.hash(), m.hash());
+    // A table is sorted whatever order it was written in.
+    let two = Manifest::from_toml(&EXAMPLE.replacen(
+        "titles = { zh-CN = \"市长\" }",
+        "titles = { zh-CN = \"市长\", fr = \"Maire\", de = \"Bürgermeister\" }",
+        1,
+    ))
+    .unwrap();
+    let tags: Vec<&str> = two.contests[0]
+        .titles
+        .0
+        .iter()
+        .map(|t| t.lang.as_str())
+        .collect();
+    assert_eq!(tags, ["de", "fr", "zh-CN"]);
+}
+
+#[test]
+fn titles_that_are_refused() {
+    let mayor = "titles = { zh-CN = \"市长\" }";
+    rejects(
+        mayor,
+        "titles = { zh-cn = \"市长\" }",
+        |e| matches!(e, ManifestError::LanguageTagCase { canonical, .. } if canonical == "zh-CN"),
+    );
+    rejects(
+        mayor,
+        "titles = { chinese_simplified = \"市长\" }",
+        |e| matches!(e, ManifestError::BadLanguageTag { field, .. } if field == "contest \"mayor\" title"),
+    );
+    rejects(
+        mayor,
+        "titles = { zh-CN = \"\" }",
+        |e| matches!(e, ManifestError::EmptyText { field } if field == "contest \"mayor\" title in zh-CN"),
+    );
+    rejects(
+        mayor,
+        "titles = { zh-CN = \"市长\", zh-CN = \"市長\" }",
+        |e| matches!(e, ManifestError::Toml(_)),
+    );
+    rejects(
+        "{ id = \"dan\", name = \"Dan\", names",
+        "{ id = \"dan\", name = \"Dan\", nom",
+        |e| matches!(e, ManifestError::Toml(_)),
+    );
+    rejects(
+        "title = \"Residents\"\n",
+        "",
+        |e| matches!(e, ManifestError::TranslationsWithoutTitle(s) if s == "resident"),
+    );
+    rejects("title = \"Residents\"", "title = \"\"", |e| {
+        matches!(e, ManifestError::EmptyText { .. })
+    });
+    let many: Vec<String> = (0..33).map(|i| format!("x-t{i} = \"t\"")).collect();
+    rejects(mayor, &format!("titles = {{ {} }}", many.join(", ")), |e| {
+        matches!(
+            e,
+            ManifestError::TooManyTranslations {
+                count: 33,
+                max: 32,
+                ..
+            }
+        )
+    });
+    // What only a hand-made (or hostile) canonical form can hold: unsorted or repeated tags,
+    // translations of the fixed referendum options.
+    let mut m = example();
+    m.contests[0].titles.0.insert(
+        0,
+        urna_election::manifest::Translation {
+            lang: "zh-TW".into(),
+            text: "市長".into(),
+        },
+    );
+    assert!(matches!(
+        m.validate(),
+        Err(ManifestError::UnsortedLanguages { tag, .. }) if tag == "zh-CN"
+    ));
+    assert!(Manifest::from_bytes(&m.to_canonical_bytes().unwrap()).is_err());
+    m.contests[0].titles.0[0].lang = "zh-CN".into();
+    assert!(matches!(
+        m.validate(),
+        Err(ManifestError::UnsortedLanguages { .. })
+    ));
+    let mut m = example();
+    m.contests[3].options[0].names = m.contests[0].titles.clone();
+    assert!(matches!(
+        m.validate(),
+        Err(ManifestError::ReferendumOptions(id)) if id == "measure-a"
     ));
 }

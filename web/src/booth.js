@@ -1,4 +1,4 @@
-// The booth and the public election page. Everything the voter is shown is checked here
+// The booth and the public election pages. Everything the voter is shown is checked here
 // first: the board's signature, every entry against the signed Merkle root, the witnesses'
 // cosignatures (asked of the witnesses themselves, not taken from the board), and the election
 // key recomputed from the trustees' commitments. A ballot's standing and the result are shown
@@ -7,28 +7,75 @@
 
 import * as c from './crypto.js';
 import * as e from './election.js';
-import { pickLanguage, t } from './i18n.js';
+import { pickLanguage, t, TAGS } from './i18n.js';
 import { fetchRetrying } from './retry.js';
+import { readQrFromImage, startCamera } from './qr.js';
+import * as s from './standing.js';
 
 const $ = (id) => document.getElementById(id);
 let lang = pickLanguage(localStorage.getItem('urna-lang'), navigator.languages);
-let board = null; // { origin, key, note, cp, entries, state, covered: { size, state, vouchers, withholding, unanswered } }
+let board = null; // { origin, key, note, cp, entries, leaves, state, covered: { size, state, vouchers, withholding, unanswered } }
+
+/** A failure the voter is told about in their language (`key` in the catalogue). */
+class Failure extends Error {
+  constructor(key, vars = {}, detail = '') {
+    super(detail || key);
+    this.key = key;
+    this.vars = vars;
+  }
+}
 
 function el(tag, attrs = {}, ...children) {
   const n = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'on') for (const [ev, f] of Object.entries(v)) n.addEventListener(ev, f);
-    else if (v !== false && v !== undefined) n.setAttribute(k, v === true ? '' : v);
+    else if (v !== false && v !== undefined && v !== null) n.setAttribute(k, v === true ? '' : v);
   }
-  for (const ch of children.flat()) if (ch !== null && ch !== undefined) n.append(ch);
+  for (const ch of children.flat()) if (ch !== null && ch !== undefined && ch !== false) n.append(ch);
   return n;
 }
 
-const say = (key, vars, cls) => {
-  const s = $('status');
-  s.textContent = t(lang, key, vars);
-  s.className = cls || '';
-};
+const tr = (key, vars) => t(lang, key, vars);
+const tag = () => TAGS[lang];
+const list = (items) => items.join(tr('listSep'));
+
+// ---- texts from the manifest, in the voter's language (specs/election.md §2.4) ----
+
+const electionTitle = (m) => e.pickText(m.title, m.titles, tag());
+const contestTitle = (contest) => e.pickText(contest.title, contest.titles, tag());
+const styleName = (style) => e.styleName(style, tag());
+/** A referendum's fixed options are named in the interface's words, others by the manifest. */
+const optionName = (contest, o) => (contest.kind === 'referendum' ? tr(`option-${o.id}`) : e.pickText(o.name, o.names, tag()));
+const phaseName = (phase) => tr(`phase-${phase}`);
+
+/** A tracking code whose groups never break inside; lines break only between groups. */
+function codeEl(code, attrs = {}) {
+  const groups = code.split('-');
+  const parts = [];
+  groups.forEach((g, i) => {
+    parts.push(el('span', { class: 'group' }, i < groups.length - 1 ? `${g}-` : g));
+    if (i < groups.length - 1) parts.push(el('wbr'));
+  });
+  return el('span', { class: 'code', ...attrs }, parts);
+}
+
+/** A technical account, folded away behind a "details" disclosure. */
+const details = (...children) => el('details', { class: 'details' }, el('summary', {}, tr('details')), ...children);
+
+// ---- the status line: only what is happening now (loading, waiting, a failure) ----
+
+function say(key, vars, cls) {
+  const st = $('status');
+  st.replaceChildren(key ? tr(key, vars) : '');
+  st.className = cls || '';
+}
+
+function sayFailure(ex) {
+  const st = $('status');
+  st.className = 'error';
+  if (ex instanceof Failure) st.replaceChildren(el('span', {}, tr(ex.key, ex.vars)), ex.message !== ex.key ? details(el('p', {}, ex.message)) : null);
+  else st.replaceChildren(el('span', {}, tr('failedUnknown')), details(el('p', {}, ex.message)));
+}
 
 // While the board is busy (429, 503) the voter is told, and the request is sent again.
 const busy = (seconds) => say('busy', { seconds }, 'hint');
@@ -68,10 +115,10 @@ async function boardCosigned(manifest, key, leaves) {
   if (!r.ok) throw new Error(`/checkpoint/cosigned: ${r.status}`);
   const cp = e.openCheckpoint(await r.text(), manifest.electionId, key);
   const names = e.cosigners(cp, manifest.witnesses);
-  if (names.length < manifest.witnessQuorum) throw new Error('the board’s cosigned checkpoint lacks the witness quorum');
+  if (names.length < manifest.witnessQuorum) throw new Failure('errSignature', {}, 'the board’s cosigned checkpoint lacks the witness quorum');
   if (cp.size > leaves.length) return { size: cp.size, names, beyond: true };
   if (c.hex(e.merkleRoot(leaves.slice(0, cp.size))) !== c.hex(cp.root)) {
-    throw new Error('the board’s cosigned checkpoint is not a prefix of the log it serves: the board forked its log');
+    throw new Failure('errForked', {}, 'the board’s cosigned checkpoint is not a prefix of the log it serves');
   }
   return { size: cp.size, names };
 }
@@ -85,9 +132,9 @@ async function boardCosigned(manifest, key, leaves) {
 async function witnessView(manifest, key, leaves, answers) {
   for (const a of answers) {
     if (!a.cp) continue;
-    if (a.cp.size > leaves.length) throw new Error(`witness ${a.name} has cosigned ${a.cp.size} entries but the board serves only ${leaves.length}: the board rolled back or hides its log`);
+    if (a.cp.size > leaves.length) throw new Failure('errRolledBack', {}, `witness ${a.name} has cosigned ${a.cp.size} entries but the board serves only ${leaves.length}`);
     if (c.hex(e.merkleRoot(leaves.slice(0, a.cp.size))) !== c.hex(a.cp.root)) {
-      throw new Error(`witness ${a.name} cosigned a checkpoint that is not a prefix of the log the board serves: the board forked its log`);
+      throw new Failure('errForked', {}, `witness ${a.name} cosigned a checkpoint that is not a prefix of the log the board serves`);
     }
   }
   const sizes = answers.filter((a) => a.cp).map((a) => a.cp.size);
@@ -117,19 +164,24 @@ async function loadBoard() {
   const manifest = e.decodeManifest(e.parseEntry(first).payload);
   // The board key is the one the manifest (entry 0, under the signed root) names.
   const key = manifest.boardKey;
-  if (info.board_key !== c.hex(key)) throw new Error('the board states a key other than its manifest’s');
+  if (info.board_key !== c.hex(key)) throw new Failure('errBoardKey');
   const answers = await Promise.all(manifest.witnesses.map((w) => askWitness(w, manifest, key)));
   const note = await (await fetchBusy('/checkpoint', { cache: 'no-store' })).text();
-  const cp = e.openCheckpoint(note, manifest.electionId, key);
+  let cp;
+  try {
+    cp = e.openCheckpoint(note, manifest.electionId, key);
+  } catch (ex) {
+    throw new Failure('errSignature', {}, ex.message);
+  }
   const entries = [];
   for (let n = 0; entries.length < cp.size; n++) {
     const w = Math.min(256, cp.size - n * 256);
     const path = `/tile/entries/${e.tileIndex(n)}${w === 256 ? '' : `.p/${w}`}`;
     entries.push(...e.parseBundle(await fetchBytes(path)));
   }
-  if (entries.length === 0 || c.hex(entries[0]) !== c.hex(first)) throw new Error('the board served two different first entries');
+  if (entries.length === 0 || c.hex(entries[0]) !== c.hex(first)) throw new Failure('errForked', {}, 'the board served two different first entries');
   const leaves = entries.map(e.leafHash);
-  if (c.hex(e.merkleRoot(leaves)) !== c.hex(cp.root)) throw new Error('the entries do not match the signed root');
+  if (c.hex(e.merkleRoot(leaves)) !== c.hex(cp.root)) throw new Failure('errSignature', {}, 'the entries do not match the signed root');
   const state = e.electionState(entries);
   // Without witnesses the board's signature is the whole policy; with them, what they cover.
   let covered = { size: cp.size, state, vouchers: [], withholding: null, unanswered: [] };
@@ -137,26 +189,29 @@ async function loadBoard() {
     const view = await witnessView(manifest, key, leaves, answers);
     covered = { ...view, state: view.size === cp.size ? state : view.size > 0 ? e.electionState(entries.slice(0, view.size)) : null };
   }
-  board = { origin: manifest.electionId, key, note, cp, entries, state, covered };
+  board = { origin: manifest.electionId, key, note, cp, entries, leaves, state, covered };
 }
 
 const witnessed = () => board.state.manifest.witnesses.length > 0;
-const closedPhase = (phase) => phase === 'tallying' || phase === 'finished';
 
-function checkedLine() {
-  const lines = [el('p', {}, t(lang, 'checked', { size: board.cp.size }))];
+/** What this browser checked, in plain words; the technical account behind "details". */
+function checkedLines() {
   const m = board.state.manifest;
+  const lines = [el('p', { id: 'checked' }, tr('checked'), details(el('p', {}, tr('checkedDetails', { size: board.cp.size }))))];
   if (!witnessed()) return lines;
   const { size, vouchers, withholding, unanswered } = board.covered;
   if (withholding) {
-    lines.push(el('p', { class: 'error', role: 'alert', id: 'withholding' }, t(lang, 'withholding', { witnesses: withholding.witnesses, board: withholding.board ?? 0 })));
+    lines.push(el('p', { class: 'error', role: 'alert', id: 'withholding' }, tr('withholding', { witnesses: withholding.witnesses, board: withholding.board ?? 0 })));
   } else if (size > 0) {
-    lines.push(el('p', { class: 'ok', id: 'cosigned' }, t(lang, 'cosigned', { size, names: vouchers.join(', '), got: vouchers.length, need: m.witnessQuorum })));
+    lines.push(el('p', { class: 'ok', id: 'cosigned' }, tr('cosigned', { size }),
+      details(el('p', {}, tr('cosignedDetails', { size, names: list(vouchers), got: vouchers.length, need: m.witnessQuorum })))));
   }
-  if (size < board.cp.size) lines.push(el('p', { class: 'hint' }, t(lang, 'notCosigned', { size })));
-  for (const u of unanswered) lines.push(el('p', { class: 'hint' }, t(lang, 'witnessUnanswered', { name: u.name, error: u.error })));
+  if (size < board.cp.size) lines.push(el('p', { class: 'note' }, tr('notCosigned', { size })));
+  for (const u of unanswered) lines.push(el('p', { class: 'hint' }, tr('witnessUnanswered', { name: u.name, error: u.error })));
   return lines;
 }
+
+const verifyCommand = () => `urna verify --board ${location.origin}`;
 
 // ---- the public election page ----
 
@@ -166,109 +221,374 @@ function renderPage() {
   if (!board) return;
   const { state } = board;
   const m = state.manifest;
-  view.append(el('h2', { id: 'page-heading' }, m.title));
-  view.append(el('p', {}, t(lang, 'phase', { phase: state.phase })));
-  view.append(el('p', { id: 'counts' }, t(lang, 'counts', { ballots: state.ballots.filter((b) => b.kind === e.KIND.Ballot).length, voters: state.roll.size })));
-  view.append(...checkedLine());
-  const input = el('input', { type: 'text', id: 'lookup-code', 'aria-describedby': 'lookup-result', autocomplete: 'off' });
-  const out = el('p', { id: 'lookup-result', role: 'status', 'aria-live': 'polite' });
-  view.append(el('form', { on: { submit: (ev) => { ev.preventDefault(); out.textContent = lookup(input.value); } } },
-    el('label', { for: 'lookup-code' }, t(lang, 'lookup')), input, el('button', { type: 'submit' }, t(lang, 'lookupButton'))), out);
-  // The result only once the witness quorum covers it.
-  const resultEntry = board.entries.slice(0, board.covered.size).map(e.parseEntry).find((x) => x.kind === e.KIND.Result);
-  if (resultEntry) {
-    const counts = e.decodeResult(resultEntry.payload);
-    view.append(el('h3', {}, t(lang, 'result')));
-    m.contests.forEach((contest, ci) => {
-      view.append(el('table', { 'aria-label': contest.title }, el('caption', {}, contest.title),
-        contest.options.map((o, k) => el('tr', {}, el('th', { scope: 'row' }, o.name), el('td', { class: 'n' }, String(counts[ci][k]))))));
-    });
-  }
-  view.append(el('p', { class: 'hint' }, t(lang, 'verifyYourself', { command: `urna verify --board ${location.origin}` })));
+  view.append(el('h2', { id: 'page-heading' }, electionTitle(m)));
+  view.append(el('p', { id: 'phase' }, tr('phase', { phase: phaseName(state.phase) })));
+  view.append(el('p', { id: 'counts' }, tr('counts', { ballots: state.ballots.filter((b) => b.kind === e.KIND.Ballot).length, voters: state.roll.size })));
+  view.append(...checkedLines());
+  view.append(lookupForm());
+  view.append(el('p', {}, el('a', { href: '#ballots' }, tr('navBallots')), ' · ', el('a', { href: '#results' }, tr('navResults'))));
+  view.append(el('p', { class: 'hint' }, tr('verifyYourself', { command: verifyCommand() })));
 }
 
-/** A ballot's standing, decided only on the log the witness quorum covers (specs/board.md §6.2). */
+function lookupForm() {
+  const input = el('input', { type: 'text', id: 'lookup-code', 'aria-describedby': 'lookup-help lookup-result', autocomplete: 'off', spellcheck: 'false' });
+  const out = el('p', { id: 'lookup-result', role: 'status', 'aria-live': 'polite' });
+  return el('form', { id: 'lookup', on: { submit: (ev) => { ev.preventDefault(); out.textContent = lookup(input.value); } } },
+    el('label', { for: 'lookup-code' }, tr('lookup')), el('p', { class: 'hint', id: 'lookup-help' }, tr('lookupHelp')),
+    el('div', { class: 'row' }, input, el('button', { type: 'submit', id: 'lookup-button' }, tr('lookupButton'))), out);
+}
+
+/** Every ballot's standing on the log the witness quorum covers (specs/board.md §6.2). */
+const standings = () => s.standings(board.state, board.covered);
+
+/** A ballot's standing in one sentence. */
 function lookup(code) {
-  const clean = code.replace(/-/g, '').toLowerCase().trim();
-  const b = board.state.ballots.find((x) => {
-    const full = e.trackingCode(x.leaf).replace(/-/g, '');
-    return full === clean || c.hex(x.leaf) === clean;
+  const found = s.find(board.state, code);
+  if (found.length > 1) return tr('lookupAmbiguous');
+  if (found.length === 0) return tr('lookupMissing');
+  const st = standings().find((x) => x.index === found[0].index);
+  switch (st.status) {
+    case 'withheld': return tr('lookupWithholding', { index: st.index });
+    case 'pending': return tr('lookupPending', { index: st.index, size: board.covered.size });
+    case 'unconfirmed': return tr('lookupNotCovered', { index: st.index, size: board.covered.size });
+    case 'challenged': return tr('lookupChallenged', { index: st.index });
+    case 'superseded': return tr('lookupSuperseded', { index: st.index, by: st.by }) + (st.final ? tr('final') : '');
+    default: return tr('lookupCounted', { index: st.index }) + (st.final ? tr('final') : '');
+  }
+}
+
+// ---- the ballot-tracking page: every ballot, paginated and searchable ----
+
+/** Ballots per page of the tracking list: 20, or `?per=N` (1–500) for a shorter or whole list. */
+const PAGE = (() => {
+  const n = Number(new URLSearchParams(location.search).get('per'));
+  return Number.isInteger(n) && n >= 1 && n <= 500 ? n : 20;
+})();
+let tracking = { query: '', page: 0 };
+
+function standingText(st) {
+  switch (st.status) {
+    case 'superseded': return tr('stSuperseded', { by: st.by });
+    case 'challenged': return tr('stChallenged');
+    case 'pending': return tr('stPending');
+    case 'unconfirmed': return tr('stUnconfirmed');
+    case 'withheld': return tr('stWithheld');
+    default: return tr('stCounted');
+  }
+}
+
+function renderBallots() {
+  const view = $('ballots-view');
+  view.replaceChildren();
+  if (!board) return;
+  view.append(el('h2', { id: 'ballots-heading' }, tr('ballotsHeading')), el('p', {}, tr('ballotsIntro')));
+  view.append(...checkedLines());
+  const search = el('input', { type: 'search', id: 'ballots-search', value: tracking.query, autocomplete: 'off', spellcheck: 'false', 'aria-controls': 'ballots-table' });
+  const area = el('div', { id: 'ballots-list' });
+  const all = standings().reverse();
+  const draw = () => {
+    const rows = s.filter(all, tracking.query);
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    tracking.page = Math.min(tracking.page, pages - 1);
+    const shown = rows.slice(tracking.page * PAGE, (tracking.page + 1) * PAGE);
+    area.replaceChildren(el('p', { id: 'ballots-count', role: 'status', 'aria-live': 'polite' },
+      all.length === 0 ? tr('ballotsEmpty') : rows.length === 0 ? tr('ballotsNone') : tr('ballotsShown', { shown: rows.length, total: all.length })));
+    if (shown.length > 0) {
+      area.append(el('table', { id: 'ballots-table', class: 'ballots', 'aria-labelledby': 'ballots-heading' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tr('colEntry')), el('th', { scope: 'col' }, tr('colCode')), el('th', { scope: 'col' }, tr('colStanding')))),
+        el('tbody', {}, shown.map((st) => el('tr', { 'data-status': st.status },
+          el('td', { class: 'n' }, String(st.index)), el('td', {}, codeEl(st.code)), el('td', {}, standingText(st)))))));
+    }
+    if (pages > 1) {
+      const go = (d) => () => { tracking.page += d; draw(); $('ballots-count').focus?.(); };
+      area.append(el('nav', { class: 'pages', 'aria-label': tr('pageOf', { page: tracking.page + 1, pages }) },
+        el('button', { type: 'button', id: 'page-prev', class: 'secondary', disabled: tracking.page === 0, on: { click: go(-1) } }, tr('pagePrev')),
+        el('span', { id: 'page-of' }, tr('pageOf', { page: tracking.page + 1, pages })),
+        el('button', { type: 'button', id: 'page-next', class: 'secondary', disabled: tracking.page >= pages - 1, on: { click: go(1) } }, tr('pageNext'))));
+    }
+  };
+  search.addEventListener('input', () => { tracking = { query: search.value, page: 0 }; draw(); });
+  view.append(el('form', { role: 'search', on: { submit: (ev) => ev.preventDefault() } }, el('label', { for: 'ballots-search' }, tr('ballotsSearch')), search), area);
+  draw();
+  view.append(lookupForm());
+}
+
+// ---- the result: turnout, counts, shares and winners; printable as the official record ----
+
+function renderResults() {
+  const view = $('results-view');
+  view.replaceChildren();
+  if (!board) return;
+  const m = board.state.manifest;
+  view.append(el('h2', { id: 'results-heading' }, `${tr('resultHeading')}: ${electionTitle(m)}`));
+  const { size, state } = board.covered;
+  const resultEntry = board.entries.slice(0, size).map(e.parseEntry).find((x) => x.kind === e.KIND.Result);
+  if (!resultEntry) {
+    const onBoard = board.entries.some((x) => e.parseEntry(x).kind === e.KIND.Result);
+    view.append(el('p', { id: 'result-missing' }, onBoard ? tr('resultPending') : `${tr('resultNotYet')} ${tr('phase', { phase: phaseName(board.state.phase) })}`));
+    view.append(...checkedLines());
+    return;
+  }
+  const r = s.summary(state, e.decodeResult(resultEntry.payload));
+  view.append(el('p', { id: 'turnout' }, tr('turnout', { counted: r.turnout.counted, roll: r.turnout.roll, percent: r.turnout.percent.toFixed(1) })));
+  if (r.weighted) view.append(el('p', { id: 'weighted', class: 'note' }, tr('weighted', { total: r.turnout.rollWeight })));
+  r.contests.forEach((cr, ci) => {
+    const contest = m.contests[ci];
+    const name = (id) => optionName(contest, contest.options.find((o) => o.id === id));
+    let outcome;
+    if (cr.kind === 'referendum') outcome = cr.winners[0] === 'yes' ? tr('outAdopted') : cr.winners[0] === 'no' ? tr('outRejected') : cr.tie ? tr('outTied') : tr('outNone');
+    else if (cr.winners.length === 0) outcome = tr('outNone');
+    else if (cr.winners.length === 1) outcome = tr('outWinner', { name: name(cr.winners[0]) });
+    else outcome = tr('outTie', { names: list(cr.winners.map(name)) });
+    const hid = `contest-${ci}`;
+    view.append(el('section', { class: 'contest-result', 'aria-labelledby': hid },
+      el('h3', { id: hid }, contestTitle(contest)),
+      el('p', { class: 'hint' }, tr(`rule-${cr.kind}`)),
+      el('table', { class: 'result', 'aria-labelledby': hid },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tr('colOption')), el('th', { scope: 'col', class: 'n' }, tr(`col-${cr.kind}`)),
+          el('th', { scope: 'col', class: 'n' }, tr('colShare')), cr.kind === 'referendum' ? null : el('th', { scope: 'col' }, tr('colWinner')))),
+        el('tbody', {}, cr.options.map((o, k) => {
+          // A referendum has an outcome, said below, not a winning option.
+          const won = cr.kind !== 'referendum' && cr.winners.includes(o.id);
+          return el('tr', { class: won ? 'won' : null },
+            el('th', { scope: 'row' }, optionName(contest, contest.options[k])), el('td', { class: 'n' }, String(o.count)),
+            el('td', { class: 'n' }, `${o.percent.toFixed(1)}%`), cr.kind === 'referendum' ? null : el('td', {}, won ? `✓ ${tr('winner')}` : ''));
+        }))),
+      el('p', { class: 'outcome' }, outcome)));
   });
-  if (!b) return t(lang, 'lookupMissing');
-  const { size, state, withholding } = board.covered;
-  if (withholding) return t(lang, 'lookupWithholding', { index: b.index });
-  if (b.index >= size) return t(lang, closedPhase(board.state.phase) ? 'lookupNotCovered' : 'lookupPending', { index: b.index, size });
-  if (b.kind === e.KIND.ChallengedBallot) return t(lang, 'lookupChallenged', { index: b.index });
-  const later = state.ballots.some((x) => x.kind === e.KIND.Ballot && x.credential === b.credential && x.index > b.index);
-  const final = closedPhase(state.phase) ? t(lang, 'final') : '';
-  return `${t(lang, later ? 'lookupSuperseded' : 'lookupCounted', { index: b.index })}${final}`;
+  const root = c.hex(e.merkleRoot(board.leaves.slice(0, size)));
+  const command = `${verifyCommand()} --final`;
+  view.append(el('section', { class: 'record', 'aria-labelledby': 'record-heading' },
+    el('h3', { id: 'record-heading' }, tr('officialRecord')),
+    el('p', {}, tr('recordElection', { id: board.origin })),
+    el('p', {}, tr('recordCheckpoint', { size }), el('br'), el('code', { class: 'hash', id: 'record-root' }, root)),
+    el('p', {}, tr('recordVerify'), el('br'), el('code', { id: 'record-command' }, command)),
+    el('p', { class: 'hint' }, tr('recordPrinted', { date: new Date().toLocaleString(TAGS[lang]) }))));
+  view.append(el('button', { type: 'button', id: 'print', class: 'secondary no-print', on: { click: () => window.print() } }, tr('print')));
 }
 
 // ---- the booth ----
 
-let voter = null; // { seed, pub, style, weight }
+// The voter, once their credential is read: `draft` holds their choices (contest id → values)
+// until they cast, through a review, a change, an audit or a switch of language; `audit` the
+// openings of the ballot they last audited; `screen` redraws the step they are at (the summary,
+// the tracking code, the confirmation), in the current language.
+let voter = null; // { seed, pub, style, weight, draft, audit, screen }
 
 function renderVote() {
   const view = $('vote-view');
   view.replaceChildren();
   if (!board) return;
+  if (voter?.screen) {
+    voter.screen();
+    return;
+  }
   const m = board.state.manifest;
-  view.append(el('h2', { id: 'vote-heading' }, m.title));
-  view.append(...checkedLine());
+  view.append(el('h2', { id: 'vote-heading', tabindex: '-1' }, electionTitle(m)));
   if (board.state.phase !== 'voting') {
-    view.append(el('p', { class: 'error' }, t(lang, 'notOpen', { phase: board.state.phase })));
+    view.append(el('p', { id: 'not-open' }, tr('notOpen', { phase: phaseName(board.state.phase) })));
     return;
   }
   if (!voter) {
-    const area = el('textarea', { id: 'credential', rows: 4, 'aria-describedby': 'credential-help', spellcheck: 'false' });
-    const file = el('input', { type: 'file', id: 'credential-file', 'aria-label': t(lang, 'credential') });
-    file.addEventListener('change', async () => { area.value = await file.files[0].text(); });
-    const err = el('p', { id: 'credential-error', class: 'error', role: 'alert' });
-    view.append(el('form', { on: { submit: (ev) => { ev.preventDefault(); useCredential(area.value, err); } } },
-      el('label', { for: 'credential' }, t(lang, 'credential')),
-      el('p', { id: 'credential-help', class: 'hint' }, t(lang, 'credentialHelp')), area, file, err,
-      el('button', { type: 'submit', id: 'use-credential' }, t(lang, 'useCredential'))));
+    view.append(credentialForm());
     return;
   }
-  view.append(el('p', {}, t(lang, 'weight', { style: m.styles[voter.style].id, weight: voter.weight })));
-  view.append(el('p', { class: 'hint' }, t(lang, 'revoteNote')));
-  const form = el('form', { id: 'ballot' });
-  const errors = el('p', { id: 'ballot-error', class: 'error', role: 'alert' });
-  for (const ci of m.styles[voter.style].contests) form.append(contestFieldset(m.contests[ci], ci));
-  const submit = el('button', { type: 'submit', id: 'encrypt' }, t(lang, 'encrypt'));
-  form.append(errors, submit);
-  const validate = () => {
-    const found = e.problems(m, voter.style, readChoices(form));
-    errors.textContent = found.join(' · ');
-    submit.disabled = found.length > 0;
+  if (voter.audit) view.append(auditBox(voter.audit));
+  view.append(...ballotForm());
+}
+
+/** What the audit of the last ballot showed: it passed, and what the opening revealed. */
+function auditBox(openings) {
+  const m = board.state.manifest;
+  return el('div', { id: 'audit-box' },
+    el('p', { class: 'ok', id: 'challenged', tabindex: '-1' }, tr('challenged')),
+    el('details', { id: 'audit' }, el('summary', {}, tr('auditDetails')), el('p', {}, tr('auditHelp')),
+      m.styles[voter.style].contests.map((ci, k) => el('p', {}, tr('labelled', { label: contestTitle(m.contests[ci]), value: '' }),
+        m.contests[ci].options.map((o, j) => `${optionName(m.contests[ci], o)} = ${openings[k][j].value} (r = ${c.hex(c.encodeScalar(openings[k][j].nonce)).slice(0, 12)}…)`).join(tr('listSep'))))));
+}
+
+function credentialForm() {
+  const area = el('textarea', { id: 'credential', rows: 4, 'aria-describedby': 'credential-help credential-error', spellcheck: 'false', autocomplete: 'off' });
+  const err = el('p', { id: 'credential-error', class: 'error', role: 'alert' });
+  const note = el('p', { id: 'qr-status', class: 'hint', role: 'status', 'aria-live': 'polite' });
+  const file = el('input', { type: 'file', id: 'credential-file', accept: '.credential,text/plain' });
+  file.addEventListener('change', async () => {
+    if (file.files[0]) area.value = await file.files[0].text();
+  });
+  const image = el('input', { type: 'file', id: 'qr-image', accept: 'image/*' });
+  image.addEventListener('change', async () => {
+    err.textContent = '';
+    if (!image.files[0]) return;
+    const text = await readQrFromImage(image.files[0]).catch(() => null);
+    if (text === null) {
+      note.textContent = '';
+      err.textContent = tr('qrNone');
+      return;
+    }
+    area.value = text;
+    note.textContent = tr('qrRead');
+  });
+  const form = el('form', { id: 'credential-form', on: { submit: (ev) => { ev.preventDefault(); useCredential(area.value, err); } } },
+    el('label', { for: 'credential' }, tr('credential')),
+    el('p', { id: 'credential-help', class: 'hint' }, tr('credentialHelp')));
+  // The camera only where the browser offers one (a secure context); a photo works everywhere.
+  if (navigator.mediaDevices?.getUserMedia) {
+    const video = el('video', { id: 'qr-video', playsinline: true, muted: true, hidden: true, 'aria-hidden': 'true' });
+    let stop = null;
+    const button = el('button', { type: 'button', id: 'qr-camera', class: 'secondary' }, tr('qrCamera'));
+    button.addEventListener('click', async () => {
+      if (stop) {
+        stop();
+        stop = null;
+        video.hidden = true;
+        button.textContent = tr('qrCamera');
+        return;
+      }
+      err.textContent = '';
+      try {
+        video.hidden = false;
+        note.textContent = tr('qrLooking');
+        button.textContent = tr('qrStop');
+        stop = await startCamera(video, (text) => {
+          stop?.();
+          stop = null;
+          video.hidden = true;
+          button.textContent = tr('qrCamera');
+          area.value = text;
+          note.textContent = tr('qrRead');
+          useCredential(text, err);
+        });
+      } catch (ex) {
+        video.hidden = true;
+        button.textContent = tr('qrCamera');
+        note.textContent = '';
+        err.textContent = tr('cameraFailed', { error: ex.message });
+      }
+    });
+    form.append(el('div', {}, button), video);
+  }
+  form.append(
+    el('div', { class: 'file' }, el('label', { for: 'qr-image' }, tr('qrImage')), image),
+    el('div', { class: 'file' }, el('label', { for: 'credential-file' }, tr('credentialFile')), file),
+    note, area, err,
+    el('button', { type: 'submit', id: 'use-credential' }, tr('useCredential')));
+  return form;
+}
+
+/** Reads a credential file's text (`specs`: urna-credential-v1, election, key). */
+function useCredential(text, err) {
+  try {
+    const lines = text.trim().split(/\r?\n/).map((l) => l.trim());
+    if (lines.length === 1 && lines[0] === '') throw new Failure('emptyCredential');
+    const id = /^election (.+)$/.exec(lines[1] || '')?.[1];
+    const keyHex = /^key ([0-9a-fA-F]{64})$/.exec(lines[2] || '')?.[1];
+    if (lines[0] !== 'urna-credential-v1' || !id || !keyHex || lines.length > 3) throw new Failure('badCredential');
+    if (id !== board.origin) throw new Failure('otherElection', { id });
+    const seed = c.unhex(keyHex.toLowerCase());
+    const pub = c.publicKeyOf(seed);
+    const entry = board.state.roll.get(c.hex(pub));
+    if (!entry) throw new Failure('notOnRoll');
+    voter = { seed, pub, style: entry.style, weight: entry.weight, draft: {}, audit: null, screen: null };
+    renderVote();
+    $('vote-heading').focus?.();
+  } catch (ex) {
+    err.textContent = ex instanceof Failure ? tr(ex.key, ex.vars) : tr('badCredential');
+  }
+}
+
+/** The words under a contest's title saying what may be chosen. */
+function contestHint(contest) {
+  const { p, min, max } = e.rule(contest);
+  if (p > 1) return tr(contest.budget ? 'scoreHint' : 'scoreHintFree', { p, max });
+  if (min === 1 && max === 1) return tr('chooseOne');
+  if (min === 0 && max === 1) return tr('chooseAtMostOne');
+  if (min === 0) return tr('chooseUpTo', { max });
+  if (min === max) return tr('chooseExactlyN', { min });
+  if (max >= contest.options.length) return tr('chooseAtLeast', { min });
+  return tr('chooseBetween', { min, max });
+}
+
+/**
+ * What is wrong with one contest's choices, in words naming the contest by its title (null if
+ * nothing). `early`: only what the voter has already overdone (too many, too many points) —
+ * nothing is said about what they have not chosen yet.
+ */
+function contestProblem(contest, values, early) {
+  const { p, min, max } = e.rule(contest);
+  const title = contestTitle(contest);
+  const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0 || v > p);
+  if (bad >= 0) return tr('problemRange', { contest: title, option: optionName(contest, contest.options[bad]), p });
+  const total = values.reduce((a, b) => a + b, 0);
+  if (total > max) return p > 1 ? tr('problemPoints', { contest: title, total, max }) : tr('problemMany', { contest: title, max });
+  if (!early && total < min) return min === 1 && max === 1 ? tr('problemOne', { contest: title }) : tr('problemFew', { contest: title, min });
+  return null;
+}
+
+function ballotForm() {
+  const m = board.state.manifest;
+  const style = m.styles[voter.style];
+  const parts = [];
+  // The style matters to the voter only where there is a choice of them, or a name for it.
+  if (style.title || m.styles.length > 1) parts.push(el('p', { id: 'style' }, tr('style', { style: styleName(style) })));
+  if (voter.weight !== 1) parts.push(el('p', { id: 'weight', class: 'note' }, tr('weight', { weight: voter.weight })));
+  parts.push(el('p', { class: 'hint' }, tr('revoteNote')));
+  const form = el('form', { id: 'ballot', novalidate: true });
+  const summary = el('div', { id: 'ballot-error', class: 'error', role: 'alert' });
+  for (const ci of style.contests) form.append(contestFieldset(m.contests[ci], ci));
+  form.append(summary, el('button', { type: 'submit', id: 'review' }, tr('review')));
+  const show = (early) => {
+    const draft = readChoices(form);
+    voter.draft = draft;
+    const found = [];
+    for (const ci of style.contests) {
+      const contest = m.contests[ci];
+      const problem = contestProblem(contest, draft[contest.id], early);
+      const fs = form.querySelector(`fieldset[data-contest="${ci}"]`);
+      const slot = fs.querySelector('.problem');
+      slot.textContent = problem ?? '';
+      fs.classList.toggle('invalid', problem !== null);
+      if (problem) found.push({ ci, problem });
+    }
+    summary.replaceChildren(...(early ? [] : found.map((f) => el('p', {}, f.problem))));
+    return found;
   };
-  form.addEventListener('change', validate);
-  form.addEventListener('input', validate);
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); prepare(readChoices(form)); });
-  view.append(form);
-  validate();
+  // Nothing is said before the voter has done anything, nor about what they have not chosen
+  // yet while they choose: only what they overdid. The rest when they ask to review.
+  form.addEventListener('change', () => show(true));
+  form.addEventListener('input', () => show(true));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const found = show(false);
+    if (found.length > 0) {
+      form.querySelector(`fieldset[data-contest="${found[0].ci}"] input`)?.focus();
+      return;
+    }
+    renderSummary();
+  });
+  return [...parts, form];
 }
 
 function contestFieldset(contest, ci) {
-  const { p, min, max } = e.rule(contest);
-  const hint = min === 1 && max === 1 ? t(lang, 'chooseExactly') : min === 0 ? t(lang, 'chooseUpTo', { max }) : t(lang, 'chooseBetween', { min, max });
-  const fs = el('fieldset', { 'data-contest': contest.id }, el('legend', {}, contest.title));
+  const { p, max } = e.rule(contest);
+  const values = voter.draft[contest.id] ?? contest.options.map(() => 0);
+  const fs = el('fieldset', { 'data-contest': String(ci), id: `contest-${ci}`, 'aria-describedby': `hint-${ci} problem-${ci}` },
+    el('legend', {}, contestTitle(contest)), el('p', { class: 'hint', id: `hint-${ci}` }, contestHint(contest)));
   if (p > 1) {
-    fs.append(el('p', { class: 'hint', id: `hint-${ci}` }, t(lang, 'scoreHint', { p, max })));
+    contest.options.forEach((o, k) => {
+      const id = `c${ci}-o${k}`;
+      fs.append(el('label', { class: 'option score', for: id },
+        el('input', { type: 'number', id, min: '0', max: String(p), step: '1', value: String(values[k]), inputmode: 'numeric', 'aria-label': tr('pointsLabel', { option: optionName(contest, o) }) }),
+        el('span', {}, optionName(contest, o))));
+    });
+  } else {
+    const single = max === 1;
     contest.options.forEach((o, k) => {
       const id = `c${ci}-o${k}`;
       fs.append(el('label', { class: 'option', for: id },
-        el('input', { type: 'number', id, min: '0', max: String(p), step: '1', value: '0', inputmode: 'numeric', 'aria-describedby': `hint-${ci}` }), ` ${o.name}`));
+        el('input', { type: single ? 'radio' : 'checkbox', name: `contest-${ci}`, id, value: String(k), checked: values[k] === 1 }), el('span', {}, optionName(contest, o))));
     });
-    return fs;
   }
-  fs.append(el('p', { class: 'hint', id: `hint-${ci}` }, hint));
-  const single = max === 1;
-  contest.options.forEach((o, k) => {
-    const id = `c${ci}-o${k}`;
-    fs.append(el('label', { class: 'option', for: id },
-      el('input', { type: single ? 'radio' : 'checkbox', name: `contest-${ci}`, id, value: String(k), 'aria-describedby': `hint-${ci}` }), o.name));
-  });
+  fs.append(el('p', { class: 'problem error', id: `problem-${ci}` }));
   return fs;
 }
 
@@ -277,117 +597,159 @@ function readChoices(form) {
   const out = {};
   for (const ci of m.styles[voter.style].contests) {
     const contest = m.contests[ci];
-    const values = contest.options.map((_, k) => {
+    out[contest.id] = contest.options.map((_, k) => {
       const input = form.querySelector(`#c${ci}-o${k}`);
-      if (input?.type === 'number') return input.value === '' ? 0 : Number(input.value);
+      if (input?.type === 'number') return input.value.trim() === '' ? 0 : Number(input.value);
       return input?.checked ? 1 : 0;
     });
-    out[contest.id] = values;
   }
   return out;
 }
 
-function useCredential(text, err) {
-  try {
-    const lines = text.trim().split('\n');
-    const id = /^election (.+)$/.exec(lines[1] || '')?.[1];
-    const keyHex = /^key ([0-9a-f]{64})$/.exec(lines[2] || '')?.[1];
-    if (lines[0] !== 'urna-credential-v1' || !id || !keyHex) throw new Error(t(lang, 'badCredential'));
-    if (id !== board.origin) throw new Error(t(lang, 'otherElection', { id }));
-    const seed = c.unhex(keyHex);
-    const pub = c.publicKeyOf(seed);
-    const entry = board.state.roll.get(c.hex(pub));
-    if (!entry) throw new Error(t(lang, 'notOnRoll'));
-    voter = { seed, pub, style: entry.style, weight: entry.weight };
-    renderVote();
-  } catch (ex) {
-    err.textContent = ex.message;
-  }
+/** The voter's choices in words, each contest with a "change" button; nothing encrypted yet. */
+function renderSummary() {
+  voter.screen = renderSummary;
+  const m = board.state.manifest;
+  const view = $('vote-view');
+  const rows = m.styles[voter.style].contests.map((ci) => {
+    const contest = m.contests[ci];
+    const values = voter.draft[contest.id];
+    const { p } = e.rule(contest);
+    const chosen = contest.options.map((o, k) => ({ name: optionName(contest, o), v: values[k] })).filter((x) => x.v > 0);
+    const words = chosen.length === 0 ? tr('noChoice') : list(chosen.map((x) => (p > 1 ? tr('labelled', { label: x.name, value: tr('points', { n: x.v }) }) : x.name)));
+    return el('div', { class: 'choice', 'data-contest': String(ci) },
+      el('dt', {}, contestTitle(contest)),
+      el('dd', {}, el('span', { class: 'chosen' }, words), ' ',
+        el('button', { type: 'button', class: 'secondary small', id: `change-${ci}`, 'aria-label': tr('changeContest', { contest: contestTitle(contest) }), on: { click: () => change(ci) } }, tr('change'))));
+  });
+  view.replaceChildren(el('h2', { id: 'vote-heading', tabindex: '-1' }, tr('summaryHeading')),
+    el('p', { class: 'hint' }, tr('summaryHelp')), el('dl', { id: 'summary' }, rows),
+    el('button', { type: 'button', id: 'encrypt', on: { click: () => prepare() } }, tr('encrypt')),
+    el('button', { type: 'button', id: 'change', class: 'secondary', on: { click: () => change(null) } }, tr('change')));
+  $('vote-heading').focus();
+}
+
+function change(ci) {
+  voter.screen = null;
+  renderVote();
+  const target = ci === null ? $('ballot')?.querySelector('input') : $(`contest-${ci}`)?.querySelector('input');
+  target?.focus();
 }
 
 async function post(bytes) {
   const r = await fetchBusy('/entries', { method: 'POST', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
   const text = await r.text();
-  if (!r.ok) throw new Error(JSON.parse(text).message);
+  if (!r.ok) {
+    let reason = text;
+    try {
+      reason = JSON.parse(text).message;
+    } catch {
+      // not JSON: the text as sent
+    }
+    throw new Failure('errRefused', { reason });
+  }
   return text;
 }
 
-function prepare(choices) {
+async function prepare() {
   const view = $('vote-view');
+  say('encrypting', {}, 'hint');
+  // Let the status paint before the proofs take the main thread.
+  await new Promise((done) => setTimeout(done, 30));
   try {
-    const { payload, openings } = e.encryptBallot(board.state, voter.pub, voter.style, choices);
+    const { payload, openings } = e.encryptBallot(board.state, voter.pub, voter.style, voter.draft);
     const entry = e.signEntry(board.origin, e.KIND.Ballot, payload, voter.seed);
     const code = e.trackingCode(e.leafHash(entry));
-    view.replaceChildren(el('h2', { id: 'vote-heading' }, t(lang, 'tracking')),
-      el('p', { class: 'code', id: 'tracking-code' }, code), el('p', { class: 'hint' }, t(lang, 'trackingHelp')),
-      el('button', { id: 'cast', on: { click: () => cast(entry, code) } }, t(lang, 'cast')),
-      el('button', { id: 'challenge', class: 'secondary', on: { click: () => challenge(payload, openings) } }, t(lang, 'challenge')));
+    voter.screen = () => $('vote-view').replaceChildren(el('h2', { id: 'vote-heading', tabindex: '-1' }, tr('tracking')),
+      el('p', { class: 'code-box' }, codeEl(code, { id: 'tracking-code' })), el('p', { class: 'hint' }, tr('trackingHelp')),
+      el('button', { id: 'cast', on: { click: () => cast(entry, code) } }, tr('cast')),
+      el('button', { id: 'challenge', class: 'secondary', on: { click: () => challenge(payload, openings) } }, tr('challenge')));
+    voter.screen();
+    say(null);
     $('cast').focus();
   } catch (ex) {
-    say('failed', { error: ex.message }, 'error');
+    sayFailure(ex);
   }
 }
 
 async function challenge(payload, openings) {
   try {
-    if (!e.checkOpening(board.state.context.K, payload, openings)) throw new Error('the encryption does not open to the choices');
+    if (!e.checkOpening(board.state.context.K, payload, openings)) throw new Failure('errOpening');
     const entry = e.signEntry(board.origin, e.KIND.ChallengedBallot, e.challengedPayload(payload, openings), voter.seed);
     await post(entry);
     await refresh();
+    // Back to the ballot with the choices kept, and what the opening revealed beside them.
+    voter.audit = openings;
+    voter.screen = null;
     renderVote();
-    // Show what the opening revealed, next to the choices it had to match.
-    const m = board.state.manifest;
-    const audit = el('details', { id: 'audit', open: true }, el('summary', {}, t(lang, 'auditDetails')),
-      m.styles[voter.style].contests.map((ci, k) => el('p', {}, `${m.contests[ci].title}: `,
-        m.contests[ci].options.map((o, j) => `${o.name} = ${openings[k][j].value} (r = ${c.hex(c.encodeScalar(openings[k][j].nonce)).slice(0, 12)}…)`).join(', '))));
-    $('vote-view').prepend(audit);
-    say('challenged', {}, 'ok');
+    $('challenged').focus();
+    say(null);
   } catch (ex) {
-    say('failed', { error: ex.message }, 'error');
+    sayFailure(ex);
   }
 }
 
 async function cast(entry, code) {
   try {
+    $('cast').disabled = true;
     const text = await post(entry);
     const receipt = e.parseReceipt(text);
     const cp = e.openCheckpoint(receipt.checkpoint, board.origin, board.key);
-    if (!e.verifyInclusion(e.leafHash(entry), receipt.index, cp.size, receipt.proof, cp.root)) throw new Error('the receipt does not prove inclusion');
+    if (!e.verifyInclusion(e.leafHash(entry), receipt.index, cp.size, receipt.proof, cp.root)) throw new Failure('errReceipt');
     const file = `urna-ballot-receipt-v1\nelection ${board.origin}\nboard-key ${c.hex(board.key)}\ntracking ${code}\nentry ${c.hex(entry)}\n\n${text}`;
-    const link = el('a', { id: 'receipt', href: URL.createObjectURL(new Blob([file], { type: 'text/plain' })), download: `ballot-${code.slice(0, 9)}.receipt` }, t(lang, 'receipt'));
-    $('vote-view').replaceChildren(el('h2', { id: 'vote-heading' }, t(lang, 'tracking')), el('p', { class: 'code' }, code),
-      el('p', { class: 'ok', id: 'cast-done' }, t(lang, 'castDone', { index: receipt.index })),
-      witnessed() ? el('p', { class: 'hint', id: 'cast-pending' }, t(lang, 'castPending')) : null, link,
-      el('p', { class: 'hint' }, t(lang, 'receiptHelp')), el('p', { class: 'hint' }, t(lang, 'revoteNote')));
-    say('castDone', { index: receipt.index }, 'ok');
+    const href = URL.createObjectURL(new Blob([file], { type: 'text/plain' }));
+    voter.draft = {};
+    voter.audit = null;
+    voter.screen = () => $('vote-view').replaceChildren(el('h2', { id: 'vote-heading', tabindex: '-1' }, tr('tracking')),
+      el('p', { class: 'code-box' }, codeEl(code, { id: 'cast-code' })),
+      el('p', { class: 'ok', id: 'cast-done' }, tr('castDone', { index: receipt.index })),
+      witnessed() ? el('p', { class: 'note', id: 'cast-pending' }, tr('castPending')) : null,
+      el('p', {}, el('a', { id: 'receipt', class: 'button', href, download: `ballot-${code.slice(0, 14)}.receipt` }, tr('receipt'))),
+      el('p', { class: 'hint' }, tr('receiptHelp')), el('p', { class: 'hint' }, tr('revoteNote')));
+    voter.screen();
+    $('vote-heading').focus();
     await refresh();
   } catch (ex) {
-    say('failed', { error: ex.message }, 'error');
+    if ($('cast')) $('cast').disabled = false;
+    sayFailure(ex);
   }
 }
 
 // ---- navigation and language ----
 
+const VIEWS = { page: renderPage, ballots: renderBallots, results: renderResults, vote: renderVote };
+
 async function refresh() {
   await loadBoard();
-  renderPage();
+  if (current() !== 'vote') VIEWS[current()]();
+}
+
+function current() {
+  const name = location.hash.slice(1);
+  return VIEWS[name] ? name : 'page';
 }
 
 function route() {
-  const vote = location.hash === '#vote';
-  $('vote-view').hidden = !vote;
-  $('page-view').hidden = vote;
-  if (vote) renderVote();
-  else renderPage();
+  const name = current();
+  for (const v of Object.keys(VIEWS)) {
+    $(`${v}-view`).hidden = v !== name;
+    // One view in the page at a time: its ids are the page's.
+    if (v !== name) $(`${v}-view`).replaceChildren();
+    const link = $(`nav-${v}`);
+    if (v === name) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.body.dataset.view = name;
+  VIEWS[name]();
 }
 
 function applyLanguage() {
-  document.documentElement.lang = lang === 'zh' ? 'zh-Hans' : 'en';
-  document.title = t(lang, 'title');
-  $('title').textContent = t(lang, 'title');
-  $('lang-label').textContent = t(lang, 'language');
-  $('nav-page').textContent = t(lang, 'page');
-  $('nav-vote').textContent = t(lang, 'booth');
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = board ? `${electionTitle(board.state.manifest)} — ${tr('title')}` : tr('title');
+  $('title').textContent = tr('title');
+  $('lang-label').textContent = tr('language');
+  $('nav').setAttribute('aria-label', tr('sections'));
+  for (const [v, key] of [['page', 'navPage'], ['ballots', 'navBallots'], ['results', 'navResults'], ['vote', 'navVote']]) $(`nav-${v}`).textContent = tr(key);
   $('lang').value = lang;
 }
 
@@ -395,15 +757,17 @@ $('lang').addEventListener('change', () => {
   lang = $('lang').value;
   localStorage.setItem('urna-lang', lang);
   applyLanguage();
+  // A voter mid-ballot keeps their choices: the form is drawn again from the draft.
   route();
 });
 window.addEventListener('hashchange', route);
 
 applyLanguage();
-say('loading');
+say('loading', {}, 'hint');
 refresh()
   .then(() => {
-    say('phase', { phase: board.state.phase });
+    say(null);
+    applyLanguage();
     route();
   })
-  .catch((ex) => say('failed', { error: ex.message }, 'error'));
+  .catch(sayFailure);

@@ -70,10 +70,32 @@ export function trackingCode(leaf) {
 
 const KINDS = { 1: 'plurality', 2: 'approval', 3: 'score', 4: 'referendum' };
 
+/** `Translations` (§2.4): `[{ lang, text }]` in tag order. */
+function readTranslations(r) {
+  const out = [];
+  for (let n = r.u8(), i = 0; i < n; i++) out.push({ lang: readStr8(r), text: readStr16(r) });
+  return out;
+}
+
+/**
+ * The text for a reader of `lang` (§2.4): the translation tagged exactly `lang` (ASCII case
+ * ignored), else the first, in tag order, with its primary language subtag, else the default.
+ */
+export function pickText(text, translations, lang) {
+  const primary = (tag) => tag.split('-')[0].toLowerCase();
+  const list = translations || [];
+  const exact = list.find((x) => x.lang.toLowerCase() === lang.toLowerCase());
+  const near = list.find((x) => primary(lang) !== '' && primary(x.lang) === primary(lang));
+  return (exact ?? near)?.text ?? text;
+}
+
+/** A style's name for `lang`: its title (§2.4), or its id when it has none. */
+export const styleName = (style, lang) => (style.title ? pickText(style.title, style.titles, lang) : style.id);
+
 export function decodeManifest(bytes) {
   const r = new c.Reader(bytes);
   if (new TextDecoder().decode(r.take(8)) !== 'urna-m01') throw new Error('not an urna v1 manifest');
-  const m = { electionId: readStr8(r), title: readStr16(r) };
+  const m = { electionId: readStr8(r), title: readStr16(r), titles: readTranslations(r) };
   m.authorityKey = r.take(32);
   m.registrarKey = r.take(32);
   m.boardKey = r.take(32);
@@ -85,7 +107,7 @@ export function decodeManifest(bytes) {
   m.revote = r.u8();
   m.contests = [];
   for (let n = r.u16(), i = 0; i < n; i++) {
-    const contest = { id: readStr8(r), title: readStr16(r) };
+    const contest = { id: readStr8(r), title: readStr16(r), titles: readTranslations(r) };
     const tag = r.u8();
     contest.kind = KINDS[tag];
     if (tag === 1) contest.exactly = r.u8() === 1;
@@ -94,15 +116,17 @@ export function decodeManifest(bytes) {
     else if (tag === 4) contest.blank = r.u8() === 1;
     else throw new Error('unknown contest kind');
     contest.options = [];
-    for (let k = r.u8(), j = 0; j < k; j++) contest.options.push({ id: readStr8(r), name: readStr16(r) });
+    for (let k = r.u8(), j = 0; j < k; j++) contest.options.push({ id: readStr8(r), name: readStr16(r), names: readTranslations(r) });
     m.contests.push(contest);
   }
   m.styles = [];
   for (let n = r.u16(), i = 0; i < n; i++) {
     const id = readStr8(r);
+    const title = readStr16(r) || null;
+    const titles = readTranslations(r);
     const contests = [];
     for (let k = r.u16(), j = 0; j < k; j++) contests.push(r.u16());
-    m.styles.push({ id, contests });
+    m.styles.push({ id, title, titles, contests });
   }
   m.opens = readStr8(r);
   m.closes = readStr8(r);
@@ -211,6 +235,8 @@ export function electionState(entryBytes) {
     const E = c.sha256(c.concat(c.utf8('urna-v1 election-context'), manifestHash, K.toBytes(), c.u16(n), ...vks.map((v) => v.toBytes())));
     context = { K, vks, E };
   }
+  // The ceremony done and voting not yet open: the registrar's turn.
+  if (phase === 'key-ceremony' && context) phase = 'registration';
   return { manifest: m, manifestHash, phase, context, roll, ballots, size: entries.length };
 }
 

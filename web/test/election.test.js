@@ -64,3 +64,18 @@ test('tracking codes, tiles and the Merkle root', () => {
   const bundle = c.concat(...entries.slice(0, 3).map((x) => c.concat(c.u16(x.length), x)));
   assert.deepEqual(e.parseBundle(bundle).map(c.hex), entries.slice(0, 3).map(c.hex));
 });
+
+test('the manifest vector: titles in other languages decode and are picked as in Rust', () => {
+  const v = JSON.parse(readFileSync(new URL('../../specs/vectors/election/manifest.json', import.meta.url)));
+  const m = e.decodeManifest(c.unhex(v.canonical));
+  assert.equal(c.hex(c.sha256(c.concat(c.utf8('urna-v1 manifest'), c.unhex(v.canonical)))), v.manifest_hash);
+  assert.deepEqual(m.titles, [{ lang: 'zh-CN', text: '2026 年示例市议会选举' }]);
+  for (const p of v.picks) {
+    assert.equal(e.pickText(m.title, m.titles, p.lang), p.title, p.lang);
+    m.contests.forEach((contest, i) => {
+      assert.equal(e.pickText(contest.title, contest.titles, p.lang), p.contests[i].title);
+      assert.deepEqual(contest.options.map((o) => e.pickText(o.name, o.names, p.lang)), p.contests[i].options);
+    });
+    assert.deepEqual(m.styles.map((s) => e.styleName(s, p.lang)), p.ballot_styles);
+  }
+});

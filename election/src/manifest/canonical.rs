@@ -11,7 +11,7 @@ use urna_crypto::sign::VerifyingKey;
 
 use super::{
     BallotStyle, Contest, ContestKind, ContestOption, Manifest, ManifestError, RevotePolicy,
-    Trustee, Witness, MAX_TRUSTEES,
+    Translation, Translations, Trustee, Witness, MAX_TRUSTEES,
 };
 
 impl Manifest {
@@ -86,6 +86,33 @@ fn put_opt_str8(out: &mut Vec<u8>, s: &Option<String>, field: &str) -> Result<()
     }
 }
 
+/// `Translations = Translation entries<count u8>`, `Translation = str8 lang ‖ str16 text`,
+/// written in the order given (validation requires it sorted).
+fn put_translations(
+    out: &mut Vec<u8>,
+    t: &Translations,
+    field: impl Fn() -> String,
+) -> Result<(), ManifestError> {
+    out.put_u8(count("translations", t.0.len(), u8::MAX.into())?);
+    for tr in &t.0 {
+        put_str8(out, &tr.lang, || format!("{} language tag", field()))?;
+        put_str16(out, &tr.text, || format!("{} in {}", field(), tr.lang))?;
+    }
+    Ok(())
+}
+
+fn get_translations(r: &mut Reader<'_>) -> Result<Translations, DecodeError> {
+    let n = r.u8()?;
+    let mut v = Vec::with_capacity(n.into());
+    for _ in 0..n {
+        v.push(Translation {
+            lang: get_str8(r)?,
+            text: r.string_u16()?,
+        });
+    }
+    Ok(Translations(v))
+}
+
 fn get_str8(r: &mut Reader<'_>) -> Result<String, DecodeError> {
     String::from_utf8(r.bytes_u8()?.to_vec()).map_err(|_| DecodeError::InvalidUtf8)
 }
@@ -109,6 +136,7 @@ impl Manifest {
         out.extend_from_slice(MANIFEST_MAGIC);
         put_str8(out, &self.election_id, || "election_id".into())?;
         put_str16(out, &self.title, || "title".into())?;
+        put_translations(out, &self.titles, || "title".into())?;
         self.authority_key.encode(out);
         self.registrar_key.encode(out);
         self.board_key.encode(out);
@@ -124,6 +152,7 @@ impl Manifest {
         for (i, c) in self.contests.iter().enumerate() {
             put_str8(out, &c.id, || format!("contest {} id", i + 1))?;
             put_str16(out, &c.title, || format!("contest {:?} title", c.id))?;
+            put_translations(out, &c.titles, || format!("contest {:?} title", c.id))?;
             match c.kind {
                 ContestKind::Plurality { exactly } => {
                     out.put_u8(1);
@@ -149,9 +178,9 @@ impl Manifest {
                 put_str8(out, &o.id, || {
                     format!("contest {:?} option {} id", c.id, j + 1)
                 })?;
-                put_str16(out, &o.name, || {
-                    format!("contest {:?} option {:?} name", c.id, o.id)
-                })?;
+                let field = || format!("contest {:?} option {:?} name", c.id, o.id);
+                put_str16(out, &o.name, field)?;
+                put_translations(out, &o.names, field)?;
             }
         }
         out.put_u16(count(
@@ -161,6 +190,12 @@ impl Manifest {
         )?);
         for (i, s) in self.ballot_styles.iter().enumerate() {
             put_str8(out, &s.id, || format!("ballot style {} id", i + 1))?;
+            let field = || format!("ballot style {:?} title", s.id);
+            match &s.title {
+                Some(t) if t.is_empty() => return Err(ManifestError::EmptyText { field: field() }),
+                t => put_str16(out, t.as_deref().unwrap_or(""), field)?,
+            }
+            put_translations(out, &s.titles, field)?;
             out.put_u16(count("style contests", s.contests.len(), u16::MAX.into())?);
             s.contests.iter().for_each(|i| out.put_u16(*i));
         }
@@ -212,6 +247,7 @@ impl Manifest {
         }
         let election_id = get_str8(r)?;
         let title = r.string_u16()?;
+        let titles = get_translations(r)?;
         let authority_key = VerifyingKey::decode(r)?;
         let registrar_key = VerifyingKey::decode(r)?;
         let board_key = VerifyingKey::decode(r)?;
@@ -240,6 +276,7 @@ impl Manifest {
         for _ in 0..nc {
             let id = get_str8(r)?;
             let title = r.string_u16()?;
+            let titles = get_translations(r)?;
             let kind = match r.u8()? {
                 1 => ContestKind::Plurality {
                     exactly: get_bool(r)?,
@@ -272,11 +309,13 @@ impl Manifest {
                 options.push(ContestOption {
                     id: get_str8(r)?,
                     name: r.string_u16()?,
+                    names: get_translations(r)?,
                 });
             }
             contests.push(Contest {
                 id,
                 title,
+                titles,
                 kind,
                 options,
             });
@@ -285,12 +324,20 @@ impl Manifest {
         let mut ballot_styles = Vec::new();
         for _ in 0..ns {
             let id = get_str8(r)?;
+            let title = r.string_u16()?;
+            let title = (!title.is_empty()).then_some(title);
+            let titles = get_translations(r)?;
             let k = r.u16()? as usize;
             let mut cs = Vec::with_capacity(k.min(r.remaining()));
             for _ in 0..k {
                 cs.push(r.u16()?);
             }
-            ballot_styles.push(BallotStyle { id, contests: cs });
+            ballot_styles.push(BallotStyle {
+                id,
+                title,
+                titles,
+                contests: cs,
+            });
         }
         let opens = get_opt_str8(r)?;
         let closes = get_opt_str8(r)?;
@@ -307,6 +354,7 @@ impl Manifest {
         Ok(Manifest {
             election_id,
             title,
+            titles,
             authority_key,
             registrar_key,
             board_key,

@@ -12,9 +12,14 @@ use urna_crypto::group::Point;
 use urna_crypto::sign::VerifyingKey;
 
 mod canonical;
+mod language;
 mod toml;
 mod validate;
 
+pub use language::{
+    canonical_case, check_tag, pick, TagProblem, Translation, Translations, MAX_TAG_LEN,
+    MAX_TRANSLATIONS,
+};
 pub use validate::ManifestError;
 
 /// Largest number of options in one contest (a selection index fits a `u8`, and a disjunctive
@@ -75,12 +80,25 @@ pub struct ContestRule {
 pub struct ContestOption {
     pub id: String,
     pub name: String,
+    /// The name in other languages (§2.4).
+    #[serde(default)]
+    pub names: Translations,
+}
+
+impl ContestOption {
+    /// The name for a reader of `lang` (§2.4).
+    pub fn name_in(&self, lang: &str) -> &str {
+        self.names.pick(&self.name, lang)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contest {
     pub id: String,
     pub title: String,
+    /// The title in other languages (§2.4).
+    #[serde(default)]
+    pub titles: Translations,
     #[serde(flatten)]
     pub kind: ContestKind,
     pub options: Vec<ContestOption>,
@@ -116,13 +134,34 @@ impl Contest {
     pub fn option_index(&self, id: &str) -> Option<usize> {
         self.options.iter().position(|o| o.id == id)
     }
+
+    /// The title for a reader of `lang` (§2.4).
+    pub fn title_in(&self, lang: &str) -> &str {
+        self.titles.pick(&self.title, lang)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BallotStyle {
     pub id: String,
+    /// The name voters are shown (`None`: the manifest gives none; clients then show the id).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The title in other languages (§2.4); empty without a title.
+    #[serde(default)]
+    pub titles: Translations,
     /// Indices into [`Manifest::contests`], strictly increasing.
     pub contests: Vec<u16>,
+}
+
+impl BallotStyle {
+    /// The style's name for a reader of `lang` (§2.4), or its id when it has no title.
+    pub fn title_in(&self, lang: &str) -> &str {
+        match &self.title {
+            Some(t) => self.titles.pick(t, lang),
+            None => &self.id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +192,9 @@ pub struct Manifest {
     /// A scheme-less URL-like origin, e.g. `vote.example.org/2026/council`; also the log name.
     pub election_id: String,
     pub title: String,
+    /// The title in other languages (§2.4).
+    #[serde(default)]
+    pub titles: Translations,
     pub authority_key: VerifyingKey,
     pub registrar_key: VerifyingKey,
     pub board_key: VerifyingKey,
@@ -171,6 +213,14 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The election's title for a reader of `lang` (a BCP 47 tag): the translation for the
+    /// tag, else one for its primary language, else the default title (§2.4). Contests,
+    /// options and styles have the same: [`Contest::title_in`], [`ContestOption::name_in`],
+    /// [`BallotStyle::title_in`]; [`pick`] is the rule itself.
+    pub fn title_in(&self, lang: &str) -> &str {
+        self.titles.pick(&self.title, lang)
+    }
+
     pub fn style(&self, id: &str) -> Option<(u16, &BallotStyle)> {
         self.ballot_styles
             .iter()
@@ -203,16 +253,19 @@ pub fn referendum_options(blank: bool) -> Vec<ContestOption> {
         ContestOption {
             id: "yes".into(),
             name: "Yes".into(),
+            names: Translations::default(),
         },
         ContestOption {
             id: "no".into(),
             name: "No".into(),
+            names: Translations::default(),
         },
     ];
     if blank {
         v.push(ContestOption {
             id: "blank".into(),
             name: "Blank".into(),
+            names: Translations::default(),
         });
     }
     v

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{
     referendum_options, BallotStyle, Contest, ContestKind, ContestOption, Manifest, ManifestError,
-    RevotePolicy, Trustee, Witness,
+    RevotePolicy, Translations, Trustee, Witness,
 };
 use urna_crypto::group::Point;
 use urna_crypto::sign::VerifyingKey;
@@ -29,6 +29,8 @@ impl Manifest {
 struct ManifestToml {
     election_id: String,
     title: String,
+    #[serde(default)]
+    titles: Translations,
     #[serde(default)]
     opens: Option<String>,
     #[serde(default)]
@@ -75,6 +77,8 @@ struct TrusteeToml {
 struct ContestToml {
     id: String,
     title: String,
+    #[serde(default)]
+    titles: Translations,
     kind: String,
     #[serde(default)]
     exactly: Option<bool>,
@@ -87,13 +91,26 @@ struct ContestToml {
     #[serde(default)]
     blank: Option<bool>,
     #[serde(default)]
-    options: Vec<ContestOption>,
+    options: Vec<OptionToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionToml {
+    id: String,
+    name: String,
+    #[serde(default)]
+    names: Translations,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StyleToml {
     id: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    titles: Translations,
     contests: Vec<String>,
 }
 
@@ -184,11 +201,20 @@ impl ContestToml {
         };
         let options = match kind {
             ContestKind::Referendum { blank } => referendum_options(blank),
-            _ => self.options,
+            _ => self
+                .options
+                .into_iter()
+                .map(|o| ContestOption {
+                    id: o.id,
+                    name: o.name,
+                    names: o.names,
+                })
+                .collect(),
         };
         Ok(Contest {
             id: self.id,
             title: self.title,
+            titles: self.titles,
             kind,
             options,
         })
@@ -248,12 +274,15 @@ impl ManifestToml {
             idx.sort_unstable();
             ballot_styles.push(BallotStyle {
                 id: s.id,
+                title: s.title,
+                titles: s.titles,
                 contests: idx,
             });
         }
         Ok(Manifest {
             election_id: self.election_id,
             title: self.title,
+            titles: self.titles,
             authority_key: vk("keys.authority", &self.keys.authority)?,
             registrar_key: vk("keys.registrar", &self.keys.registrar)?,
             board_key: vk("keys.board", &self.keys.board)?,

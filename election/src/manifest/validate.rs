@@ -11,7 +11,8 @@ use urna_crypto::sign::VerifyingKey;
 use crate::keys::is_prime_order;
 
 use super::{
-    referendum_options, Contest, ContestKind, Manifest, MAX_OPTIONS, MAX_SCORE, MAX_TRUSTEES,
+    canonical_case, check_tag, referendum_options, Contest, ContestKind, Manifest, TagProblem,
+    Translations, MAX_OPTIONS, MAX_SCORE, MAX_TAG_LEN, MAX_TRANSLATIONS, MAX_TRUSTEES,
     MAX_WITNESSES,
 };
 
@@ -93,6 +94,28 @@ pub enum ManifestError {
     /// order (`specs/election.md` §3).
     #[error("{field} is not of prime order (it has a small-order component)")]
     KeyNotPrimeOrder { field: String },
+    /// Not a BCP 47 tag (RFC 5646 syntax, at most 35 bytes).
+    #[error("{field}: {tag:?} is not a BCP 47 language tag (like en, zh-CN, zh-Hans) of at most {MAX_TAG_LEN} bytes")]
+    BadLanguageTag { field: String, tag: String },
+    /// A tag not in RFC 5646's recommended case: one language has one spelling.
+    #[error("{field}: write the language tag {tag:?} as {canonical:?}")]
+    LanguageTagCase {
+        field: String,
+        tag: String,
+        canonical: String,
+    },
+    #[error(
+        "{field}: the translations are not sorted by language tag, or one is given twice ({tag:?})"
+    )]
+    UnsortedLanguages { field: String, tag: String },
+    #[error("{field} has {count} translations; at most {max} are allowed")]
+    TooManyTranslations {
+        field: String,
+        count: usize,
+        max: usize,
+    },
+    #[error("ballot style {0:?} has translations of a title it does not have")]
+    TranslationsWithoutTitle(String),
     #[error("unknown revote policy {0:?} (expected \"latest-counts\" or \"forbidden\")")]
     BadRevote(String),
     #[error("unknown contest kind {0:?}")]
@@ -137,6 +160,48 @@ fn fits(s: &str, max: usize, field: impl FnOnce() -> String) -> Result<(), Manif
     Ok(())
 }
 
+/// A text's translations (§2.4): at most [`MAX_TRANSLATIONS`], each tag a BCP 47 tag in its
+/// recommended case, sorted by tag bytes with none twice, each text as its default must be.
+fn translations(
+    t: &Translations,
+    max: usize,
+    field: impl Fn() -> String,
+) -> Result<(), ManifestError> {
+    if t.0.len() > MAX_TRANSLATIONS {
+        return Err(ManifestError::TooManyTranslations {
+            field: field(),
+            count: t.0.len(),
+            max: MAX_TRANSLATIONS,
+        });
+    }
+    for (i, tr) in t.0.iter().enumerate() {
+        match check_tag(&tr.lang) {
+            Ok(()) => {}
+            Err(TagProblem::Malformed) => {
+                return Err(ManifestError::BadLanguageTag {
+                    field: field(),
+                    tag: tr.lang.chars().take(40).collect(),
+                })
+            }
+            Err(TagProblem::Case) => {
+                return Err(ManifestError::LanguageTagCase {
+                    field: field(),
+                    tag: tr.lang.clone(),
+                    canonical: canonical_case(&tr.lang),
+                })
+            }
+        }
+        if i > 0 && t.0[i - 1].lang.as_bytes() >= tr.lang.as_bytes() {
+            return Err(ManifestError::UnsortedLanguages {
+                field: field(),
+                tag: tr.lang.clone(),
+            });
+        }
+        text(&tr.text, max, || format!("{} in {}", field(), tr.lang))?;
+    }
+    Ok(())
+}
+
 fn count(what: &'static str, n: usize, max: usize) -> Result<(), ManifestError> {
     if n > max {
         return Err(ManifestError::TooMany {
@@ -177,6 +242,7 @@ impl Manifest {
     pub fn validate(&self) -> Result<(), ManifestError> {
         check_election_id(&self.election_id)?;
         text(&self.title, STR16, || "title".into())?;
+        translations(&self.titles, STR16, || "title".into())?;
         if self.trustees.is_empty() {
             return Err(ManifestError::NoTrustees);
         }
@@ -236,6 +302,7 @@ impl Manifest {
         for (i, c) in self.contests.iter().enumerate() {
             text(&c.id, STR8, || format!("contest {} id", i + 1))?;
             text(&c.title, STR16, || format!("contest {:?} title", c.id))?;
+            translations(&c.titles, STR16, || format!("contest {:?} title", c.id))?;
             if !ids.insert(c.id.as_str()) {
                 return Err(ManifestError::DuplicateContest(c.id.clone()));
             }
@@ -251,6 +318,15 @@ impl Manifest {
             if !style_ids.insert(s.id.as_str()) {
                 return Err(ManifestError::DuplicateStyle(s.id.clone()));
             }
+            let field = || format!("ballot style {:?} title", s.id);
+            match &s.title {
+                Some(t) => text(t, STR16, field)?,
+                None if !s.titles.is_empty() => {
+                    return Err(ManifestError::TranslationsWithoutTitle(s.id.clone()))
+                }
+                None => {}
+            }
+            translations(&s.titles, STR16, field)?;
             if s.contests.is_empty() {
                 return Err(ManifestError::EmptyStyle(s.id.clone()));
             }
@@ -327,9 +403,9 @@ fn validate_contest(c: &Contest) -> Result<(), ManifestError> {
         text(&o.id, STR8, || {
             format!("contest {:?} option {} id", c.id, i + 1)
         })?;
-        text(&o.name, STR16, || {
-            format!("contest {:?} option {:?} name", c.id, o.id)
-        })?;
+        let field = || format!("contest {:?} option {:?} name", c.id, o.id);
+        text(&o.name, STR16, field)?;
+        translations(&o.names, STR16, field)?;
         if !ids.insert(o.id.as_str()) {
             return Err(ManifestError::DuplicateOption {
                 contest: c.id.clone(),
@@ -372,10 +448,12 @@ fn validate_contest(c: &Contest) -> Result<(), ManifestError> {
         }
         ContestKind::Referendum { blank } => {
             let expected = referendum_options(blank);
+            // Fixed, and shown by clients in the voter's language: no translations here.
             if c.options
                 .iter()
                 .map(|o| o.id.as_str())
                 .ne(expected.iter().map(|o| o.id.as_str()))
+                || c.options.iter().any(|o| !o.names.is_empty())
             {
                 return Err(ManifestError::ReferendumOptions(c.id.clone()));
             }

@@ -88,6 +88,7 @@ fn manifest_toml(
     let mut t = String::new();
     t.push_str("election_id = \"vote.example.org/2026/council\"\n");
     t.push_str("title = \"Example City Council Election 2026\"\n");
+    t.push_str("titles = { zh-CN = \"2026 年示例市议会选举\" }\n");
     t.push_str(&format!("revote = \"{}\"\n", cfg.revote));
     t.push_str(&format!("threshold = {}\n\n[keys]\n", cfg.threshold));
     for (name, k) in [

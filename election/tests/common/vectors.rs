@@ -245,6 +245,32 @@ pub fn reject_json(r: &mut Record) -> Value {
         invalid_by_registrar.into_bytes(),
         "unauthorised-author",
     );
+    let mut unsorted = kit.manifest.clone();
+    unsorted.contests[0].titles.0.insert(
+        0,
+        urna_election::manifest::Translation {
+            lang: "zh-TW".into(),
+            text: "市長".into(),
+        },
+    );
+    let unsorted = kit.sign(&kit.authority, &Payload::Setup(Box::new(unsorted)));
+    case(
+        "a manifest whose first contest has its title's translations out of tag order (zh-TW before zh-CN)",
+        "main",
+        0,
+        unsorted.into_bytes(),
+        "invalid-manifest",
+    );
+    let mut badtag = kit.manifest.clone();
+    badtag.titles.0[0].lang = "zh_CN".into();
+    let badtag = kit.sign(&kit.authority, &Payload::Setup(Box::new(badtag)));
+    case(
+        "a manifest whose title is translated under \"zh_CN\", not a BCP 47 tag",
+        "main",
+        0,
+        badtag.into_bytes(),
+        "invalid-manifest",
+    );
     let mut mixed = kit.manifest.clone();
     mixed.board_key = mixed_order(&mixed.board_key);
     let mixed = kit.sign(&kit.authority, &Payload::Setup(Box::new(mixed)));
@@ -701,11 +727,89 @@ pub fn reject_json(r: &mut Record) -> Value {
     })
 }
 
+/// The example manifest in its canonical form, the texts a reader of each language is shown
+/// (§2.4), and language tags that are and are not accepted.
+pub fn manifest_json() -> Value {
+    use urna_election::manifest::{canonical_case, check_tag, Manifest, TagProblem};
+    let toml = super::kit::EXAMPLE;
+    let m = Manifest::from_toml(toml).unwrap_or_else(|e| panic!("{e}"));
+    let picks: Vec<Value> = [
+        "en",
+        "zh-CN",
+        "zh",
+        "ZH-hans-cn",
+        "zh-Hant-TW",
+        "fr",
+        "x-none",
+    ]
+    .iter()
+    .map(|&lang| {
+        json!({
+            "lang": lang,
+            "title": m.title_in(lang),
+            "contests": m.contests.iter().map(|c| json!({
+                "title": c.title_in(lang),
+                "options": c.options.iter().map(|o| o.name_in(lang)).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "ballot_styles": m.ballot_styles.iter().map(|s| s.title_in(lang)).collect::<Vec<_>>(),
+        })
+    })
+    .collect();
+    let well_formed = [
+        "en",
+        "zh-CN",
+        "zh-Hans",
+        "zh-Hans-CN",
+        "es-419",
+        "sr-Latn-RS",
+        "de-CH-1901",
+        "zh-yue-HK",
+        "en-a-bbb-x-ccc",
+        "x-private",
+    ];
+    let malformed = [
+        "",
+        "e",
+        "en-",
+        "en--GB",
+        "1en",
+        "toolongtag",
+        "en_GB",
+        "de-1901-1901",
+        "en-a-b",
+        "en-x",
+        "i-klingon",
+        "中文",
+    ];
+    let case = ["zh-cn", "ZH-HANS", "en-gb", "sr-latn-rs", "EN"];
+    assert!(well_formed.iter().all(|t| check_tag(t).is_ok()));
+    assert!(malformed
+        .iter()
+        .all(|t| check_tag(t) == Err(TagProblem::Malformed)));
+    assert!(case.iter().all(|t| check_tag(t) == Err(TagProblem::Case)));
+    json!({
+        "description": "The example manifest (specs/examples/manifest.toml) with titles in other languages (specs/election.md §2.4): `canonical` is its canonical form (§2.3, hex) and `manifest_hash` its hash; `picks` gives, for each reader's language tag, the election title, every contest's title and option names, and every ballot style's name that the rule of §2.4 picks; `tags` lists language tags that are accepted, malformed, or well formed but to be written in another case.",
+        "manifest_toml": toml,
+        "canonical": hex::encode(&m.to_canonical_bytes().unwrap_or_default()),
+        "manifest_hash": hex::encode(&m.hash()),
+        "picks": picks,
+        "tags": {
+            "accepted": well_formed,
+            "malformed": malformed,
+            "case": case.iter().map(|t| json!([t, canonical_case(t)])).collect::<Vec<_>>(),
+        },
+    })
+}
+
 pub fn all() -> Vec<(&'static str, Value)> {
     let mut r = record(RECORD_SEED);
     let rec = record_json(&r);
     let rej = reject_json(&mut r);
-    vec![("election/record.json", rec), ("reject/election.json", rej)]
+    vec![
+        ("election/record.json", rec),
+        ("election/manifest.json", manifest_json()),
+        ("reject/election.json", rej),
+    ]
 }
 
 pub fn render(v: &Value) -> String {

@@ -1,60 +1,161 @@
 // Drives the booth in headless Chromium (Debian's /usr/bin/chromium through playwright-core)
-// against a real board: audit (challenge), cast, revote, a second voter, the tracking-code
-// lookup, the Chinese interface, and after the tally the result page. Screenshots go to the
-// output directory. Usage: node booth.mjs <board url> <out dir> <mode: vote|result|withholding>
-// [credential files… | the tracking code to look up, in withholding mode]
+// against a real board, as voters and officials would, in English and in Simplified Chinese, at
+// phone width (390 px) and desktop width (1280 px). Screenshots go to the output directory; every
+// view is checked with axe-core; every view shown in Chinese is checked for English left over
+// from the booth's catalogue.
+//
+// Usage: node booth.mjs <board url> <out dir> <mode> [arguments]
+//   vote <ann> <bob> <cai> <letter of ann>  English: a credential read from the QR code of the
+//        letter the CLI printed, the summary with "change", an audit keeping the choices, cast,
+//        revote, a weighted voter, limits named by contest title, a second ballot style, the
+//        ballot-tracking page (searched, paginated) and the lookup.
+//   vote-zh <dee>                           the same voter journey in Chinese, audit then cast.
+//   withholding <tracking code>             a board showing a stale cosigned view is reported.
+//   result                                  the result page in both languages, at 1280 px and
+//                                           printed (media print, and a PDF).
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { MESSAGES } from '../../src/i18n.js';
 
-const [url, out, mode, ...creds] = process.argv.slice(2);
+const [url, out, mode, ...args] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 390, height: 844 }, locale: 'en-US' });
-const page = await context.newPage();
-page.on('console', (m) => process.stderr.write(`console: ${m.text()}\n`));
-page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
-const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
-const report = { receipts: [], codes: [], encrypt_ms: [], accessibility: {} };
+const phone = { viewport: { width: 390, height: 844 } };
+const desktop = { viewport: { width: 1280, height: 900 } };
+let context;
+let page;
+let prefix = '';
+async function open(locale, size) {
+  if (context) await context.close();
+  context = await browser.newContext({ acceptDownloads: true, locale, ...size });
+  page = await context.newPage();
+  page.on('console', (m) => process.stderr.write(`console: ${m.text()}\n`));
+  page.on('pageerror', (err) => {
+    process.stderr.write(`page error: ${err.message}\n`);
+    report.page_errors.push(err.message);
+  });
+  prefix = `${locale.startsWith('zh') ? 'zh' : 'en'}-${size.viewport.width}-`;
+}
+const report = { receipts: [], codes: [], encrypt_ms: [], accessibility: {}, leftovers_checked: [], page_errors: [] };
+const fail = (what) => {
+  throw new Error(what);
+};
+const shot = (name) => page.screenshot({ path: join(out, `${prefix}${name}.png`), fullPage: true });
+const text = async (sel) => (await page.textContent(sel)).trim();
 
 /** Runs axe-core on the current view; serious or critical violations fail the test. */
 async function audit(name) {
   await page.addScriptTag({ path: new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname });
   const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  report.accessibility[name] = result.violations.map((v) => `${v.impact}: ${v.id}`);
-  if (bad.length > 0) throw new Error(`accessibility (${name}): ${bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`).join('; ')}`);
+  report.accessibility[`${prefix}${name}`] = result.violations.map((v) => `${v.impact}: ${v.id}`);
+  if (bad.length > 0) fail(`accessibility (${prefix}${name}): ${bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`).join('; ')}`);
+}
+
+/**
+ * Fails if any user-visible text of the current view (with every "details" disclosure opened:
+ * the technical words must be translated too) still holds a message of the English catalogue.
+ * Each message is matched by its literal parts between placeholders; short parts as whole words.
+ */
+const ENGLISH = Object.entries(MESSAGES.en)
+  .filter(([key, en]) => MESSAGES.zh[key] !== en)
+  .flatMap(([key, en]) => en.split(/\{\w+\}/).map((part) => ({ key, part: part.trim() })))
+  .filter(({ part }) => part.length >= 2 && /[A-Za-z]{2}/.test(part));
+async function noEnglishLeft(name) {
+  // Tracking codes and hashes aside: "of" may be part of a code.
+  const shown = await page.evaluate(() => {
+    for (const d of document.querySelectorAll('details')) d.open = true;
+    const attrs = [...document.querySelectorAll('[aria-label], [title], [placeholder], [alt]')]
+      .filter((n) => !n.closest('[hidden]'))
+      .flatMap((n) => ['aria-label', 'title', 'placeholder', 'alt'].map((a) => n.getAttribute(a) || ''));
+    return [document.title, document.body.innerText, ...attrs].join('\n');
+  }).then((t) => t.replace(/[0-9a-z]{4}(-[0-9a-z]{4})+/g, ' ').replace(/[0-9a-f]{12,}/g, ' '));
+  const left = ENGLISH.filter(({ part }) => {
+    if (part.length > 12) return shown.includes(part);
+    const escaped = part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(^|[^A-Za-z])${escaped}($|[^A-Za-z])`).test(shown);
+  });
+  report.leftovers_checked.push(`${prefix}${name}`);
+  if (left.length > 0) fail(`English left in the Chinese view "${name}": ${left.map((l) => `${l.key}: "${l.part}"`).join('; ')}`);
+  await page.evaluate(() => {
+    for (const d of document.querySelectorAll('details')) d.open = false;
+  });
+}
+
+/** Nothing red before the voter has done anything. */
+async function noErrorShown(where) {
+  const errors = await page.$$eval('.error, .problem', (ns) => ns.filter((n) => n.offsetParent !== null && n.textContent.trim() !== '').map((n) => n.textContent));
+  if (errors.length > 0) fail(`${where}: an error is shown before the voter did anything: ${errors.join(' | ')}`);
 }
 
 async function openBooth() {
   // A fresh load each time: a new voter (or a revote) starts from nothing in memory.
   await page.goto(`${url}/booth/?visit=${Date.now()}#vote`);
   try {
-    await page.waitForSelector('#credential, .error', { timeout: 30000 });
+    await page.waitForSelector('#credential, #not-open', { timeout: 30000 });
   } catch (err) {
     process.stderr.write(`status: ${await page.textContent('#status')}\n`);
     throw err;
   }
 }
 
-async function useCredential(file) {
+async function pasteCredential(file) {
   await openBooth();
   await page.fill('#credential', readFileSync(file, 'utf8'));
   await page.click('#use-credential');
   await page.waitForSelector('#ballot');
 }
 
-async function choose(picks, scores = {}) {
+/** The letter's QR code as a phone would photograph it: the SVG the CLI wrote, rasterised. */
+async function photographQr(letter) {
+  const ctx = await browser.newContext({ deviceScaleFactor: 3, viewport: { width: 800, height: 1000 } });
+  const p = await ctx.newPage();
+  await p.goto(`file://${letter}`);
+  const png = await p.locator('svg.qr').first().screenshot();
+  await ctx.close();
+  writeFileSync(join(out, 'letter-qr.png'), png);
+  return png;
+}
+
+/** Picks options; `scores` fills score fields. Leaves the ballot form as it is. */
+async function pick(picks, scores = {}) {
   for (const id of picks) await page.check(`#${id}`);
   for (const [id, v] of Object.entries(scores)) await page.fill(`#${id}`, String(v));
+}
+
+async function review() {
+  await page.click('#review');
+  await page.waitForSelector('#summary');
+}
+
+/** Encrypts from the summary; returns the tracking code, checked for the one format. */
+async function encrypt() {
   const t0 = Date.now();
   await page.click('#encrypt');
   await page.waitForSelector('#tracking-code');
   report.encrypt_ms.push(Date.now() - t0);
-  return (await page.textContent('#tracking-code')).trim();
+  const code = await text('#tracking-code');
+  if (!/^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){12}$/.test(code)) fail(`tracking code format: ${code}`);
+  // Each group of four on one line, whatever the width: lines break only between groups.
+  const split = await page.$$eval('#tracking-code .group', (gs) => gs.filter((g) => g.getClientRects().length !== 1).length);
+  if (split > 0) fail('a group of the tracking code is broken across lines');
+  return code;
+}
+
+async function castAndKeep(name, calm) {
+  await page.click('#cast');
+  await page.waitForSelector('#cast-done');
+  // The witnesses' delay reads as normal, not as an alarm.
+  const pending = page.locator('#cast-pending');
+  if (!(await pending.textContent()).includes(calm) || (await pending.getAttribute('class')) !== 'note') fail('the witnesses were not explained calmly');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#receipt')]);
+  const path = join(out, `${name}.receipt`);
+  await download.saveAs(path);
+  report.receipts.push(path);
 }
 
 /**
@@ -67,95 +168,279 @@ async function lookUp(code, want) {
     await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
     await page.waitForSelector('#lookup-code');
     await page.fill('#lookup-code', code);
-    await page.click('#lookup-code + button');
+    await page.click('#lookup-button');
     await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.length > 0);
-    const text = await page.textContent('#lookup-result');
-    if (text.includes(want)) return text;
-    if (!text.includes('Independent witnesses') || tries >= 40) throw new Error(`lookup: wanted "${want}", got "${text}"`);
+    const said = await text('#lookup-result');
+    if (said.includes(want)) return said;
+    if (tries >= 60) fail(`lookup: wanted "${want}", got "${said}"`);
     await new Promise((done) => setTimeout(done, 500));
   }
 }
 
-async function castAndKeep(name) {
-  await page.click('#cast');
-  await page.waitForSelector('#cast-done');
-  if (!(await page.textContent('#cast-pending')).includes('Independent witnesses confirm new ballots')) throw new Error('the witnesses were not explained');
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#receipt')]);
-  const path = join(out, `${name}.receipt`);
-  await download.saveAs(path);
-  report.receipts.push(path);
+/** The tracking page once every ballot's standing is decided (the witnesses caught up). */
+async function trackingPage(query = '') {
+  for (let tries = 0; ; tries++) {
+    await page.goto(`${url}/booth/?visit=${Date.now()}${query}#ballots`);
+    await page.waitForSelector('#ballots-count');
+    const pending = await page.$$('tr[data-status="pending"]');
+    if (pending.length === 0) return;
+    if (tries >= 60) fail('the witnesses never confirmed the ballots');
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
+async function checked(sel, want) {
+  const is = await page.isChecked(sel);
+  if (is !== want) fail(`${sel} should ${want ? '' : 'not '}be checked`);
 }
 
 if (mode === 'vote') {
-  const [ann, bob] = creds;
-  // Ann audits the booth first: the challenged ballot opens to her choices and is published.
+  const [ann, bob, cai, annLetter] = args;
+  await open('en-US', phone);
   await openBooth();
+  await noErrorShown('credential form');
+  await shot('1-credential');
   await audit('credential form');
-  await useCredential(ann);
-  await shot('1-ballot');
+  // A picture without a QR code is explained; the letter's QR code is read.
+  await page.setInputFiles('#qr-image', { name: 'not-a-qr.png', mimeType: 'image/png', buffer: await page.screenshot() });
+  await page.waitForFunction(() => document.querySelector('#credential-error').textContent.includes('No QR code'));
+  await page.setInputFiles('#qr-image', { name: 'letter.png', mimeType: 'image/png', buffer: await photographQr(annLetter) });
+  await page.waitForFunction(() => document.querySelector('#qr-status').textContent.includes('QR code was read'));
+  if ((await page.inputValue('#credential')).trim() !== readFileSync(ann, 'utf8').trim()) fail('the QR code did not hold the credential file');
+  await page.click('#use-credential');
+  await page.waitForSelector('#ballot');
+  // Nothing red before Ann does anything; no weight of 1; her style by its name.
+  await noErrorShown('ballot');
+  if (await page.$('#weight')) fail('a weight of 1 is shown');
+  if (!(await text('#style')).includes('Residents')) fail('the style is not named');
+  await shot('2-ballot');
   await audit('ballot');
-  // c0 = the 10-candidate seat, c1 = council (approval), c2 = the referendum, c3 = the budget
-  // (scores, proved with range proofs).
-  let code = await choose(['c0-o3', 'c1-o0', 'c1-o2', 'c2-o0'], { 'c3-o0': 3, 'c3-o1': 5 });
-  await shot('2-tracking-code');
+  // Reviewing an empty ballot names what is missing, by contest title.
+  await page.click('#review');
+  const missing = await text('#ballot-error');
+  if (!missing.includes('One seat, ten candidates: please choose one.') || /\bseat:/.test(missing)) fail(`problems: ${missing}`);
+  await shot('3-problems');
+  await audit('problems');
+  // c0 = the 10-candidate seat, c1 = council (approval), c2 = the referendum, c3 = the budget.
+  await pick(['c0-o3', 'c1-o0', 'c1-o2', 'c2-o0'], { 'c3-o0': 3, 'c3-o1': 5 });
+  await review();
+  const summary = await text('#summary');
+  for (const w of ['Dora', 'Dan, Fay', 'Yes', 'Park: 3 points', 'Bikes: 5 points']) if (!summary.includes(w)) fail(`summary lacks ${w}: ${summary}`);
+  await shot('4-summary');
+  await audit('summary');
+  // "Change" goes back with the choices kept.
+  await page.click('#change-1');
+  await page.waitForSelector('#ballot');
+  await checked('#c0-o3', true);
+  await checked('#c1-o2', true);
+  await page.uncheck('#c1-o2');
+  await review();
+  if (!(await text('#summary')).includes('Dan') || (await text('#summary')).includes('Fay')) fail('the change was not kept');
+  let code = await encrypt();
+  await shot('5-tracking-code');
   await audit('tracking code');
+  // Ann audits: the opening matches, is published, and her choices are kept for a fresh ballot.
   await page.click('#challenge');
-  await page.waitForSelector('#status.ok');
-  if (!(await page.textContent('#status')).includes('Audit passed')) throw new Error('the challenge did not pass');
-  if (!(await page.textContent('#audit')).includes('Dora = 1')) throw new Error('the opening was not shown');
-  await shot('3-challenged');
-  code = await choose(['c0-o3', 'c1-o0', 'c2-o0'], { 'c3-o2': 2 });
-  await castAndKeep('ann-first');
+  await page.waitForSelector('#challenged');
+  if (!(await text('#challenged')).includes('Audit passed')) fail('the audit did not pass');
+  await page.click('#audit summary');
+  if (!(await text('#audit')).includes('Dora = 1')) fail('the opening was not shown');
+  await checked('#c0-o3', true);
+  await checked('#c1-o0', true);
+  if ((await page.inputValue('#c3-o1')) !== '5') fail('the scores were not kept');
+  await shot('6-challenged');
+  await audit('challenged');
+  await review();
+  const fresh = await encrypt();
+  if (fresh === code) fail('the fresh encryption has the audited ballot’s code');
+  code = fresh;
+  await castAndKeep('ann-first', 'It is normal');
   report.codes.push(code);
-  await shot('4-cast');
-  // Ann changes her mind: her revote supersedes the first ballot.
-  await useCredential(ann);
-  code = await choose(['c0-o7', 'c2-o1'], { 'c3-o0': 4, 'c3-o2': 4 });
-  await castAndKeep('ann-second');
+  await shot('7-cast');
+  await audit('cast');
+  // Ann changes her mind: her revote replaces the first ballot.
+  await pasteCredential(ann);
+  await pick(['c0-o7', 'c2-o1'], { 'c3-o0': 4, 'c3-o2': 4 });
+  await review();
+  code = await encrypt();
+  await castAndKeep('ann-second', 'It is normal');
   report.codes.push(code);
-  // Limits are explained and enforced as she chooses: three council seats is one too many.
-  await useCredential(bob);
+  // Bob's weight is said; limits are explained as he chooses, naming the contest by its title.
+  await pasteCredential(bob);
+  if (!(await text('#weight')).includes('counts 2 times')) fail('the weight is not explained');
   await page.check('#c1-o0');
   await page.check('#c1-o1');
+  await noErrorShown('two of two');
   await page.check('#c1-o2');
-  await page.waitForSelector('#encrypt:disabled');
-  if (!(await page.textContent('#ballot-error')).includes('at most 2')) throw new Error('the limit was not explained');
-  await shot('5-limit');
+  await page.waitForFunction(() => document.querySelector('#problem-1').textContent.length > 0);
+  if ((await text('#problem-1')) !== 'Council (up to 2): please choose at most 2.') fail(`limit: ${await text('#problem-1')}`);
+  // Only what he overdid: the contests he has not reached say nothing yet.
+  if ((await text('#problem-0')) !== '') fail('an untouched contest complains');
+  await shot('8-limit');
+  await audit('limit');
   await page.uncheck('#c1-o2');
-  code = await choose(['c0-o7', 'c2-o1']);
-  await castAndKeep('bob');
+  await pick(['c0-o7', 'c2-o1']);
+  await review();
+  code = await encrypt();
+  await castAndKeep('bob', 'It is normal');
   report.codes.push(code);
-  // The public page, once the witnesses vouch for the ballots: the first ballot is superseded,
-  // the revote counted.
-  await lookUp(report.codes[0], 'superseded');
-  await lookUp(report.codes[1], 'counted');
+  // Cai has the students' ballot: two contests.
+  await pasteCredential(cai);
+  if (!(await text('#style')).includes('Students')) fail('the student style is not named');
+  if ((await page.$$('#ballot fieldset')).length !== 2) fail('the student ballot has other than 2 contests');
+  await pick(['c0-o0', 'c2-o0']);
+  await review();
+  code = await encrypt();
+  await castAndKeep('cai', 'It is normal');
+  report.codes.push(code);
+  // The public pages, once the witnesses vouch for the ballots.
+  await lookUp(report.codes[0], 'replaced by a later ballot');
+  await lookUp(report.codes[1], 'is the one counted');
+  await lookUp(report.codes[1].slice(0, 14), 'is the one counted');
   await page.waitForSelector('#cosigned');
-  await shot('6-lookup');
+  await shot('9-lookup');
   await audit('election page');
-  // Simplified Chinese.
+  // Every ballot, with its standing: five (one audited, one replaced).
+  await trackingPage();
+  const rows = await page.$$eval('#ballots-table tbody tr', (trs) => trs.map((tr) => tr.dataset.status));
+  if (rows.length !== 5 || rows.filter((r) => r === 'counted').length !== 3 || !rows.includes('challenged') || !rows.includes('superseded')) fail(`standings: ${rows}`);
+  const groups = await page.$$eval('#ballots-table .group', (gs) => gs.filter((g) => g.getClientRects().length !== 1).length);
+  if (groups > 0) fail('a tracking code breaks inside a group in the list');
+  await shot('10-tracking');
+  await audit('tracking page');
+  await page.fill('#ballots-search', report.codes[0].slice(0, 14));
+  await page.waitForFunction(() => document.querySelectorAll('#ballots-table tbody tr').length === 1);
+  if (!(await text('#ballots-table tbody')).includes(`replaced by entry`)) fail('the search did not find the replaced ballot');
+  await shot('11-tracking-search');
+  // Two to a page: three pages, the next page reachable.
+  await trackingPage('&per=2');
+  if ((await text('#page-of')) !== 'Page 1 of 3') fail(`pages: ${await text('#page-of')}`);
+  await page.click('#page-next');
+  await page.waitForFunction(() => document.querySelector('#page-of').textContent === 'Page 2 of 3');
+  await audit('tracking page, paginated');
+} else if (mode === 'vote-zh') {
+  // Dee reads Chinese first: the whole journey in Chinese, and no English left in any view.
+  const [dee] = args;
+  await open('zh-CN', phone);
+  await openBooth();
+  await noErrorShown('credential form');
+  await noEnglishLeft('credential form');
+  await audit('credential form');
+  await shot('1-credential');
+  await page.fill('#credential', 'not a credential');
+  await page.click('#use-credential');
+  await page.waitForFunction(() => document.querySelector('#credential-error').textContent.length > 0);
+  await noEnglishLeft('credential error');
+  await page.fill('#credential', readFileSync(dee, 'utf8'));
+  await page.click('#use-credential');
+  await page.waitForSelector('#ballot');
+  await noErrorShown('ballot');
+  if (!(await text('#vote-heading')).includes('测试选举')) fail('the election title is not in Chinese');
+  if (!(await text('#style')).includes('居民')) fail('the style is not named in Chinese');
+  for (const w of ['一个席位，十位候选人', '花', '赞成', '反对', '空白票', '预算', '图书馆']) if (!(await text('#ballot')).includes(w)) fail(`the ballot lacks ${w}`);
+  await noEnglishLeft('ballot');
+  await shot('2-ballot');
+  await audit('ballot');
+  await page.click('#review');
+  if (!(await text('#ballot-error')).includes('一个席位，十位候选人：请选择一项。')) fail(`problems: ${await text('#ballot-error')}`);
+  await noEnglishLeft('problems');
+  await shot('3-problems');
+  await pick(['c0-o0', 'c1-o1', 'c2-o2'], { 'c3-o2': 2 });
+  await review();
+  const summary = await text('#summary');
+  for (const w of ['艾达', '伊芙', '空白票', '图书馆：2 分']) if (!summary.includes(w)) fail(`summary lacks ${w}: ${summary}`);
+  await noEnglishLeft('summary');
+  await shot('4-summary');
+  await audit('summary');
+  await encrypt();
+  await noEnglishLeft('tracking code');
+  await shot('5-tracking-code');
+  await page.click('#challenge');
+  await page.waitForSelector('#challenged');
+  if (!(await text('#challenged')).includes('审计通过')) fail('the audit did not pass');
+  await checked('#c0-o0', true);
+  await checked('#c2-o2', true);
+  await noEnglishLeft('challenged');
+  await shot('6-challenged');
+  await audit('challenged');
+  await review();
+  const code = await encrypt();
+  await castAndKeep('dee', '是正常的');
+  report.codes.push(code);
+  await noEnglishLeft('cast');
+  await shot('7-cast');
+  await audit('cast');
+  // Switching language keeps the voter where they are, in the other language.
+  await page.selectOption('#lang', 'en');
+  await page.waitForFunction(() => document.querySelector('#cast-done').textContent.includes('Your ballot is cast'));
   await page.selectOption('#lang', 'zh');
-  await page.waitForFunction(() => document.querySelector('#title').textContent.includes('投票亭'));
-  await shot('7-zh');
+  await page.waitForFunction(() => document.querySelector('#cast-done').textContent.includes('您的选票已投出'));
+  const said = await lookUp(code, '被计入的那一张');
+  if (!said.includes('此选票在公告板上')) fail(said);
+  await noEnglishLeft('election page');
+  await shot('8-lookup');
+  await audit('election page');
+  await trackingPage();
+  await noEnglishLeft('tracking page');
+  await shot('9-tracking');
+  await audit('tracking page');
+  await page.goto(`${url}/booth/?visit=${Date.now()}#results`);
+  await page.waitForSelector('#result-missing');
+  await noEnglishLeft('result not yet');
 } else if (mode === 'withholding') {
   // The board shows a cosigned checkpoint older than what the witnesses cosigned: the page
   // says so, and a counted ballot's standing is not shown on the board's word.
+  await open('en-US', phone);
   await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
   await page.waitForSelector('#withholding', { timeout: 60000 });
-  await page.fill('#lookup-code', creds[0]);
-  await page.click('#lookup-code + button');
+  await page.fill('#lookup-code', args[0]);
+  await page.click('#lookup-button');
   await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.length > 0);
-  const text = await page.textContent('#lookup-result');
-  if (!text.includes('withholding') || text.includes('counted')) throw new Error(`lookup through a withholding board: ${text}`);
-  await shot('9-withholding');
+  const said = await text('#lookup-result');
+  if (!said.includes('withholding') || said.includes('counted')) fail(`lookup through a withholding board: ${said}`);
+  await shot('withholding');
   await audit('withholding warning');
 } else {
-  await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
-  await page.waitForSelector('table');
-  await page.waitForSelector('#cosigned');
-  report.result = await page.textContent('#page-view');
-  await shot('8-result');
-  await audit('result page');
+  for (const [locale, words] of [['en-US', { phase: 'Status:', weighted: 'weighted', verify: 'urna verify --board' }], ['zh-CN', { phase: '状态：', weighted: '加权', verify: 'urna verify --board' }]]) {
+    await open(locale, desktop);
+    await page.goto(`${url}/booth/?visit=${Date.now()}#results`);
+    await page.waitForSelector('#turnout');
+    const body = await page.innerText('main');
+    report[`result_${prefix}`] = body;
+    if (body.split(words.phase).length > 2) fail('the phase is said more than once');
+    if (!(await text('#weighted')).includes(words.weighted)) fail('the weights are not noted');
+    if (!(await text('#record-command')).includes(`${words.verify} ${url} --final`)) fail('no verification command');
+    if (!/^[0-9a-f]{64}$/.test(await text('#record-root'))) fail('no checkpoint root');
+    // Contest titles read on one line at 1280 px: never squeezed to a few characters.
+    const wrapped = await page.$$eval('.contest-result h3', (hs) => hs.filter((h) => h.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(h).lineHeight)).map((h) => h.textContent));
+    if (wrapped.length > 0) fail(`contest titles wrap: ${wrapped}`);
+    if (locale.startsWith('zh')) await noEnglishLeft('result');
+    await shot('1-result');
+    await audit('result page');
+    // The official record: printed without the booth around it.
+    await page.emulateMedia({ media: 'print' });
+    if (await page.isVisible('#nav')) fail('the navigation is printed');
+    if (!(await page.isVisible('#record-command')) || !(await page.isVisible('#turnout'))) fail('the record is not printed');
+    await shot('2-print');
+    await page.pdf({ path: join(out, `${prefix}result.pdf`), format: 'A4', printBackground: true });
+    await page.emulateMedia({ media: 'screen' });
+    // The other pages after the close: voting is not open; ballots are final.
+    await page.goto(`${url}/booth/?visit=${Date.now()}#vote`);
+    await page.waitForSelector('#not-open');
+    if (locale.startsWith('zh')) await noEnglishLeft('voting closed');
+    await audit('voting closed');
+    await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
+    await page.waitForSelector('#cosigned');
+    if (locale.startsWith('zh')) await noEnglishLeft('election page, finished');
+    await shot('3-finished');
+    await page.goto(`${url}/booth/?visit=${Date.now()}#ballots`);
+    await page.waitForSelector('#ballots-table');
+    if (locale.startsWith('zh')) await noEnglishLeft('tracking page, finished');
+    await shot('4-tracking');
+    await audit('tracking page, finished');
+  }
 }
+if (report.page_errors.length > 0) fail(`errors in the page: ${report.page_errors.join('; ')}`);
 writeFileSync(join(out, `report-${mode}.json`), JSON.stringify(report, null, 2));
 console.log(JSON.stringify(report));
 await browser.close();
