@@ -468,6 +468,28 @@ impl Cluster {
         Ok(())
     }
 
+    /// Waits until a new session on node `i` shows `expected` for setting `name` (a reload is
+    /// asynchronous: the postmaster rereads the files, then signals its processes).
+    pub fn wait_setting(&self, i: usize, name: &str, expected: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let value: String = self
+                .superuser(i)?
+                .query_one("SELECT current_setting($1)", &[&name])?
+                .get(0);
+            if value == expected {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return err(format!(
+                    "{name} is still {value:?}, not {expected:?}, on {}",
+                    self.nodes[i].name
+                ));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
     /// Kills node `i` as a machine dies: SIGKILL to the postmaster and all its processes at
     /// once.
     pub fn kill(&mut self, i: usize) -> Result<()> {
