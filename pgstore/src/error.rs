@@ -143,8 +143,9 @@ pub enum StoreError {
     Settings(#[from] SettingsError),
     #[error("entries {start}..{end} asked, but the log holds {len}")]
     OutOfRange { start: u64, end: u64, len: u64 },
-    #[error("entry {index} in the database is damaged: {reason}")]
-    Corrupt { index: u64, reason: String },
+    /// Bytes read back that are not what was appended there, or rows missing.
+    #[error("entry {index} read back damaged: {why}")]
+    Damaged { index: u64, why: String },
     #[error("not a checkpoint of this log: {reason}")]
     BadNote { reason: String },
     #[error(
@@ -174,7 +175,7 @@ impl StoreError {
             StoreError::CommitUnconfirmed { .. } => "pg-commit-unconfirmed",
             StoreError::Settings(s) => s.code(),
             StoreError::OutOfRange { .. } => "pg-out-of-range",
-            StoreError::Corrupt { .. } => "pg-corrupt",
+            StoreError::Damaged { .. } => "pg-damaged-entry",
             StoreError::BadNote { .. } => "pg-bad-note",
             StoreError::NoteRegress { .. } => "pg-note-regress",
             StoreError::NoteBeyondLog { .. } => "pg-note-beyond-log",

@@ -30,6 +30,7 @@ mod store;
 
 pub use error::{OpenError, SettingsError, StandbyState, StoreError};
 pub use log_store::LogStore;
+pub use log_store::Statement;
 pub use schema::{Identity, SCHEMA, SCHEMA_VERSION};
 pub use settings::{Durability, Guarantee};
 pub use store::{lease_key, LeasePolicy, Options, PgStore};

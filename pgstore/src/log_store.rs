@@ -1,38 +1,42 @@
-//! The storage trait the ledger's replica reads and writes through. This is a copy of the
-//! shape the ledger crate is getting (issue 17), kept here until it lands so that this crate
-//! builds on its own; integrating is replacing it with the ledger's.
+//! The storage trait the ledger's replica reads and writes through, as `urna-ledger` defines it
+//! (`ledger/src/store/mod.rs` on the architecture branch): copied here, with this crate's
+//! error type, until the ledger crate is merged, so that this crate builds on its own.
+//! Integrating is replacing this module with the ledger's trait (see the crate's README
+//! section in `specs/storage.md` §7 for how the errors map).
 
-use std::ops::Range;
+use crate::error::StoreError;
 
-/// A log's durable storage: its entries in order, the latest signed checkpoint, and the latest
-/// checkpoint the witness quorum cosigned.
-pub trait LogStore {
-    type Error: std::error::Error + Send + Sync + 'static;
+/// A signed statement a store keeps beside its entries, replaced whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statement {
+    /// The board's latest signed checkpoint.
+    Checkpoint,
+    /// The latest checkpoint the witness quorum cosigned, with the cosignatures.
+    Cosigned,
+}
 
-    /// The number of entries.
-    fn len(&mut self) -> Result<u64, Self::Error>;
+/// A log's storage: its entries in order, and the signed statements kept beside them.
+///
+/// Appends are durable before they return: a board acknowledges an entry only after its
+/// store's `append` returned. Entries never change once appended.
+pub trait LogStore: Send + Sync {
+    /// The number of entries held.
+    fn len(&self) -> u64;
 
-    /// Whether the log has no entries.
-    fn is_empty(&mut self) -> Result<bool, Self::Error> {
-        Ok(self.len()? == 0)
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
-    /// Entries `range`, in order; a range past the end is an error.
-    fn read(&mut self, range: Range<u64>) -> Result<Vec<Vec<u8>>, Self::Error>;
+    /// Entries `start..end`, in order (`end ≤ len()`).
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
 
-    /// Appends `entries` at index `at`, which must be the log's length (fenced: fails if the
-    /// log has moved on), durably before returning.
-    fn append(&mut self, at: u64, entries: &[&[u8]]) -> Result<(), Self::Error>;
+    /// Appends `entries` as entries `at, at + 1, …`, durably. Refused (`Fenced`) unless `at`
+    /// is the number of entries held.
+    fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError>;
 
-    /// The latest signed checkpoint note.
-    fn checkpoint(&mut self) -> Result<Option<String>, Self::Error>;
+    /// The statement kept, if any.
+    fn statement(&self, which: Statement) -> Result<Option<String>, StoreError>;
 
-    /// Replaces the signed checkpoint note, durably.
-    fn set_checkpoint(&mut self, note: &str) -> Result<(), Self::Error>;
-
-    /// The latest cosigned checkpoint note, with its cosignatures.
-    fn cosigned(&mut self) -> Result<Option<String>, Self::Error>;
-
-    /// Replaces the cosigned checkpoint note, durably.
-    fn set_cosigned(&mut self, note: &str) -> Result<(), Self::Error>;
+    /// Replaces the statement atomically and durably.
+    fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError>;
 }

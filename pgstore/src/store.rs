@@ -1,7 +1,9 @@
-//! [`PgStore`]: the log on PostgreSQL, one connection to the writable server.
+//! [`PgStore`]: the log on PostgreSQL, through two connections to the writable server — the
+//! writer's (appends, statements, the lease) and the readers' — so that reads never queue
+//! behind a COMMIT waiting for a standby.
 
-use std::ops::Range;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use postgres::config::TargetSessionAttrs;
@@ -10,7 +12,7 @@ use postgres::{Client, NoTls, Transaction};
 use sha2::{Digest, Sha256};
 
 use crate::error::{OpenError, StoreError};
-use crate::log_store::LogStore;
+use crate::log_store::{LogStore, Statement};
 use crate::schema::{self, Identity};
 use crate::settings::{self, check_commit_settings, Durability, Guarantee};
 
@@ -52,15 +54,16 @@ impl Default for Options {
 
 /// What does not change across reconnections.
 struct Ctx {
-    config: postgres::Config,
+    writer: postgres::Config,
+    reader: postgres::Config,
     identity: Identity,
     opts: Options,
     lease_key: i64,
-    /// Warnings the server sent, counted, with the latest one.
+    /// Warnings the server sent the writer's connection: how many, and the latest.
     warnings: Arc<Mutex<(u64, String)>>,
 }
 
-/// One connection to the writable server.
+/// The writer's connection.
 struct Conn {
     client: Client,
     guarantee: Guarantee,
@@ -70,13 +73,16 @@ struct Conn {
 
 /// The log of record on PostgreSQL (`specs/storage.md`).
 ///
-/// Every method runs on one connection to the server that accepts writes, found among the
-/// URL's hosts (`target_session_attrs=read-write` is forced). A connection that breaks is
-/// dropped with the lease it held, and the next call connects again — to whichever host is
-/// writable then — checking the server's settings and the database's identity anew.
+/// Both connections go to the server that accepts writes, found among the URL's hosts
+/// (`target_session_attrs=read-write` is forced). A connection that breaks is dropped — the
+/// writer's with the lease it held — and the next call connects again, to whichever host is
+/// writable then, checking the server's settings (writer) and the database's identity anew.
 pub struct PgStore {
     ctx: Ctx,
-    conn: Option<Conn>,
+    writer: Mutex<Option<Conn>>,
+    reader: Mutex<Option<Client>>,
+    /// The length last seen: by an append, a read or [`PgStore::refresh_len`].
+    len: AtomicU64,
 }
 
 /// The key of the sequencer lease's advisory lock: the first 8 bytes of
@@ -115,6 +121,10 @@ fn index(x: u64) -> Result<i64, StoreError> {
     })
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 const APPEND: &str = "
 WITH h AS (
     UPDATE urna.head SET len = len + cardinality($2::bytea[]) WHERE len = $1 RETURNING len
@@ -142,35 +152,24 @@ const HOLDS: &str = "
 SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
     AND granted AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1)";
 
-#[derive(Debug, Clone, Copy)]
-enum NoteKind {
-    Checkpoint,
-    Cosigned,
-}
-
-impl NoteKind {
-    fn name(self) -> &'static str {
-        match self {
-            NoteKind::Checkpoint => "checkpoint",
-            NoteKind::Cosigned => "cosigned",
-        }
+fn kind(which: Statement) -> &'static str {
+    match which {
+        Statement::Checkpoint => "checkpoint",
+        Statement::Cosigned => "cosigned",
     }
 }
 
 impl Ctx {
     fn warnings(&self) -> (u64, String) {
-        self.warnings
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.warnings).clone()
     }
 
-    fn connect(&self) -> Result<Conn, OpenError> {
+    fn connect_writer(&self) -> Result<Conn, OpenError> {
         let mut client = self
-            .config
+            .writer
             .connect(NoTls)
             .map_err(|source| OpenError::Unreachable {
-                hosts: hosts(&self.config),
+                hosts: hosts(&self.writer),
                 source,
             })?;
         let guarantee = settings::check(&mut client, self.opts.durability)??;
@@ -180,6 +179,18 @@ impl Ctx {
             guarantee,
             epoch: None,
         })
+    }
+
+    fn connect_reader(&self) -> Result<Client, OpenError> {
+        let mut client = self
+            .reader
+            .connect(NoTls)
+            .map_err(|source| OpenError::Unreachable {
+                hosts: hosts(&self.reader),
+                source,
+            })?;
+        schema::prepare(&mut client, &self.identity, false)?;
+        Ok(client)
     }
 
     /// Commits `tx`, telling apart "not committed" (the server answered with an error),
@@ -215,9 +226,15 @@ impl Ctx {
         at: u64,
         entries: &[&[u8]],
         checkpoint: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         self.need_lease(conn)?;
-        let end = at + entries.len() as u64;
+        let end = at
+            .checked_add(entries.len() as u64)
+            .ok_or(StoreError::OutOfRange {
+                start: at,
+                end: u64::MAX,
+                len: i64::MAX as u64,
+            })?;
         let note = match checkpoint {
             Some(n) => {
                 let size = self.note_size(n)?;
@@ -226,7 +243,7 @@ impl Ctx {
                         reason: format!("it covers {size} entries, but the append ends at {end}"),
                     });
                 }
-                Some((n, size))
+                Some((n, index(size)?))
             }
             None => None,
         };
@@ -237,9 +254,9 @@ impl Ctx {
         let row = match tx.query_one(APPEND, &[&at_i, &entries, &leaves]) {
             Ok(row) => row,
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                return Err(StoreError::Corrupt {
+                return Err(StoreError::Damaged {
                     index: at,
-                    reason: "urna.head ends here but entries exist past it".into(),
+                    why: "urna.head ends here but entries exist past it".into(),
                 })
             }
             Err(e) => return Err(e.into()),
@@ -255,16 +272,16 @@ impl Ctx {
             return Err(StoreError::Fenced { at, len });
         }
         if inserted != entries.len() as i64 {
-            return Err(StoreError::Corrupt {
+            return Err(StoreError::Damaged {
                 index: at,
-                reason: format!("{inserted} rows inserted for {} entries", entries.len()),
+                why: format!("{inserted} rows inserted for {} entries", entries.len()),
             });
         }
         if let Some((n, size)) = note {
-            let size = index(size)?;
-            tx.query_one(SET_NOTE, &[&NoteKind::Checkpoint.name(), &size, &n])?;
+            tx.query_one(SET_NOTE, &[&kind(Statement::Checkpoint), &size, &n])?;
         }
-        self.commit(tx)
+        self.commit(tx)?;
+        Ok(end)
     }
 
     /// The size a checkpoint note states, once its origin line is checked (the signature is
@@ -290,8 +307,8 @@ impl Ctx {
         }
     }
 
-    fn set_note(&self, conn: &mut Conn, kind: NoteKind, note: &str) -> Result<(), StoreError> {
-        if let NoteKind::Checkpoint = kind {
+    fn set_note(&self, conn: &mut Conn, which: Statement, note: &str) -> Result<(), StoreError> {
+        if which == Statement::Checkpoint {
             self.need_lease(conn)?;
         }
         let size = self.note_size(note)?;
@@ -300,85 +317,28 @@ impl Ctx {
         let len: i64 = tx.query_one("SELECT len FROM urna.head", &[])?.get(0);
         if size_i > len {
             return Err(StoreError::NoteBeyondLog {
-                kind: kind.name(),
+                kind: kind(which),
                 size,
                 len: len as u64,
             });
         }
         if tx
-            .query_opt(SET_NOTE, &[&kind.name(), &size_i, &note])?
+            .query_opt(SET_NOTE, &[&kind(which), &size_i, &note])?
             .is_none()
         {
             let stored: i64 = tx
                 .query_one(
                     "SELECT size FROM urna.notes WHERE kind = $1",
-                    &[&kind.name()],
+                    &[&kind(which)],
                 )?
                 .get(0);
             return Err(StoreError::NoteRegress {
-                kind: kind.name(),
+                kind: kind(which),
                 stored: stored as u64,
                 new: size,
             });
         }
         self.commit(tx)
-    }
-
-    fn note(&self, conn: &mut Conn, kind: NoteKind) -> Result<Option<String>, StoreError> {
-        Ok(conn
-            .client
-            .query_opt(
-                "SELECT note FROM urna.notes WHERE kind = $1",
-                &[&kind.name()],
-            )?
-            .map(|r| r.get(0)))
-    }
-
-    fn read(&self, conn: &mut Conn, range: Range<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
-        let Range { start, end } = range;
-        if start > end {
-            return Err(StoreError::OutOfRange {
-                start,
-                end,
-                len: head(&mut conn.client)?,
-            });
-        }
-        let rows = conn.client.query(
-            "SELECT idx, entry, leaf FROM urna.entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-            &[&index(start)?, &index(end)?],
-        )?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (k, row) in rows.into_iter().enumerate() {
-            let at = start + k as u64;
-            let idx: i64 = row.get(0);
-            if idx as u64 != at {
-                return Err(StoreError::Corrupt {
-                    index: at,
-                    reason: "missing".into(),
-                });
-            }
-            let entry: Vec<u8> = row.get(1);
-            let leaf: &[u8] = row.get(2);
-            if leaf != leaf_hash(&entry) {
-                return Err(StoreError::Corrupt {
-                    index: at,
-                    reason: "its stored leaf hash is not the hash of its bytes".into(),
-                });
-            }
-            out.push(entry);
-        }
-        let got = start + out.len() as u64;
-        if got < end {
-            let len = head(&mut conn.client)?;
-            if end > len {
-                return Err(StoreError::OutOfRange { start, end, len });
-            }
-            return Err(StoreError::Corrupt {
-                index: got,
-                reason: "missing".into(),
-            });
-        }
-        Ok(out)
     }
 
     /// Records a new lease epoch with a synchronous commit, once the advisory lock is held;
@@ -408,6 +368,52 @@ impl Ctx {
 fn head(client: &mut Client) -> Result<u64, StoreError> {
     let len: i64 = client.query_one("SELECT len FROM urna.head", &[])?.get(0);
     Ok(len as u64)
+}
+
+fn read(client: &mut Client, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    if start > end {
+        return Err(StoreError::OutOfRange {
+            start,
+            end,
+            len: head(client)?,
+        });
+    }
+    let rows = client.query(
+        "SELECT idx, entry, leaf FROM urna.entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        &[&index(start)?, &index(end)?],
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (k, row) in rows.into_iter().enumerate() {
+        let at = start + k as u64;
+        let idx: i64 = row.get(0);
+        if idx as u64 != at {
+            return Err(StoreError::Damaged {
+                index: at,
+                why: "missing".into(),
+            });
+        }
+        let entry: Vec<u8> = row.get(1);
+        let leaf: &[u8] = row.get(2);
+        if leaf != leaf_hash(&entry) {
+            return Err(StoreError::Damaged {
+                index: at,
+                why: "its stored leaf hash is not the hash of its bytes".into(),
+            });
+        }
+        out.push(entry);
+    }
+    let got = start + out.len() as u64;
+    if got < end {
+        let len = head(client)?;
+        if end > len {
+            return Err(StoreError::OutOfRange { start, end, len });
+        }
+        return Err(StoreError::Damaged {
+            index: got,
+            why: "missing".into(),
+        });
+    }
+    Ok(out)
 }
 
 /// The hosts of a configuration, for messages (never its password).
@@ -444,9 +450,6 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
-        if config.get_application_name().is_none() {
-            config.application_name("urna");
-        }
         if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
             config
                 .keepalives(true)
@@ -454,11 +457,17 @@ impl PgStore {
                 .keepalives_interval(Duration::from_secs(2))
                 .keepalives_retries(5);
         }
+        let mut reader = config.clone();
+        reader.notice_callback(|_| {});
+        if config.get_application_name().is_none() {
+            config.application_name("urna");
+            reader.application_name("urna reader");
+        }
         let warnings = Arc::new(Mutex::new((0u64, String::new())));
         let sink = warnings.clone();
         config.notice_callback(move |notice| {
             if notice.parsed_severity() == Some(Severity::Warning) {
-                let mut w = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut w = lock(&sink);
                 w.0 += 1;
                 w.1 = match notice.detail() {
                     Some(d) => format!("{} {d}", notice.message()),
@@ -468,39 +477,50 @@ impl PgStore {
         });
         let ctx = Ctx {
             lease_key: lease_key(&identity.origin),
-            config,
+            writer: config,
+            reader,
             identity,
             opts,
             warnings,
         };
-        let conn = ctx.connect()?;
+        let mut conn = ctx.connect_writer()?;
+        let len = head(&mut conn.client).map_err(|e| match e {
+            StoreError::Postgres(e) => OpenError::Postgres(e),
+            other => OpenError::Damaged {
+                reason: other.to_string(),
+            },
+        })?;
         Ok(PgStore {
             ctx,
-            conn: Some(conn),
+            writer: Mutex::new(Some(conn)),
+            reader: Mutex::new(None),
+            len: AtomicU64::new(len),
         })
     }
 
-    /// Drops the connection (and the lease with it) and connects again.
-    pub fn reconnect(&mut self) -> Result<(), OpenError> {
-        self.conn = None;
-        self.conn = Some(self.ctx.connect()?);
+    /// Drops the writer's connection (and the lease with it) and connects again.
+    pub fn reconnect(&self) -> Result<(), OpenError> {
+        let mut slot = lock(&self.writer);
+        *slot = None;
+        *slot = Some(self.ctx.connect_writer()?);
         Ok(())
     }
 
-    /// Runs `f` on the connection, connecting first if there is none, and drops the
+    /// Runs `f` on the writer's connection, connecting first if there is none, and drops the
     /// connection if `f` broke it.
-    fn with<T>(
-        &mut self,
+    fn with_writer<T>(
+        &self,
         f: impl FnOnce(&Ctx, &mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let conn = match self.conn.take() {
-            Some(c) if !c.client.is_closed() => self.conn.insert(c),
+        let mut slot = lock(&self.writer);
+        let conn = match slot.take() {
+            Some(c) if !c.client.is_closed() => slot.insert(c),
             _ => {
                 let c = self
                     .ctx
-                    .connect()
+                    .connect_writer()
                     .map_err(|e| StoreError::Reconnect(Box::new(e)))?;
-                self.conn.insert(c)
+                slot.insert(c)
             }
         };
         let out = f(&self.ctx, conn);
@@ -510,24 +530,64 @@ impl PgStore {
             _ => conn.client.is_closed(),
         };
         if broken {
-            self.conn = None;
+            *slot = None;
         }
         out
     }
 
-    /// What the server's settings guaranteed when this connection was made, if connected.
-    pub fn guarantee(&self) -> Option<&Guarantee> {
-        self.conn.as_ref().map(|c| &c.guarantee)
+    /// [`PgStore::with_writer`] for the readers' connection.
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut slot = lock(&self.reader);
+        let client = match slot.take() {
+            Some(c) if !c.is_closed() => slot.insert(c),
+            _ => {
+                let c = self
+                    .ctx
+                    .connect_reader()
+                    .map_err(|e| StoreError::Reconnect(Box::new(e)))?;
+                slot.insert(c)
+            }
+        };
+        let out = f(client);
+        let broken = match &out {
+            Err(StoreError::Postgres(e)) => breaks_connection(e),
+            _ => client.is_closed(),
+        };
+        if broken {
+            *slot = None;
+        }
+        out
+    }
+
+    fn saw_len(&self, len: u64) {
+        self.len.fetch_max(len, Ordering::AcqRel);
+    }
+
+    /// What the server's settings guaranteed when the writer's connection was made, if it is
+    /// connected.
+    pub fn guarantee(&self) -> Option<Guarantee> {
+        lock(&self.writer).as_ref().map(|c| c.guarantee.clone())
     }
 
     pub fn identity(&self) -> &Identity {
         &self.ctx.identity
     }
 
+    /// Asks the server how many entries the log holds ([`LogStore::len`] is the length last
+    /// seen, which other processes' appends leave behind).
+    pub fn refresh_len(&self) -> Result<u64, StoreError> {
+        let len = self.with_reader(head)?;
+        self.saw_len(len);
+        Ok(len)
+    }
+
     /// The index of the first entry whose leaf hash is `leaf`.
-    pub fn index_of(&mut self, leaf: &[u8; 32]) -> Result<Option<u64>, StoreError> {
-        self.with(|_, conn| {
-            let row = conn.client.query_one(
+    pub fn index_of(&self, leaf: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.with_reader(|client| {
+            let row = client.query_one(
                 "SELECT min(idx) FROM urna.entries WHERE leaf = $1",
                 &[&&leaf[..]],
             )?;
@@ -535,39 +595,43 @@ impl PgStore {
         })
     }
 
-    /// [`LogStore::append`] and [`LogStore::set_checkpoint`] in one transaction, so one
-    /// synchronous commit covers both; `checkpoint` must cover exactly the log after the
-    /// append.
+    /// [`LogStore::append`] and the checkpoint ([`Statement::Checkpoint`]) in one
+    /// transaction, so one synchronous commit covers both; `checkpoint` must cover exactly the
+    /// log after the append.
     pub fn append_with_checkpoint(
-        &mut self,
+        &self,
         at: u64,
         entries: &[&[u8]],
         checkpoint: &str,
     ) -> Result<(), StoreError> {
-        self.with(|ctx, conn| ctx.append(conn, at, entries, Some(checkpoint)))
+        let end = self.with_writer(|ctx, conn| ctx.append(conn, at, entries, Some(checkpoint)))?;
+        self.saw_len(end);
+        Ok(())
     }
 
     /// Makes sure every entry now in the log is on a standby: a synchronous commit of a write
-    /// (WAL is replayed in order, so a standby that has it has everything before it). After
-    /// an append whose outcome is unknown, the sequencer re-reads the tail and calls this
-    /// before acknowledging any entry of it. Returns the length it covers.
-    pub fn confirm_durable(&mut self) -> Result<u64, StoreError> {
-        self.with(|ctx, conn| {
+    /// (a standby replays the WAL in order, so one that has this commit has everything
+    /// before it). After an append whose outcome is unknown, the sequencer re-reads the tail
+    /// and calls this before acknowledging any entry of it. Returns the length it covers.
+    pub fn confirm_durable(&self) -> Result<u64, StoreError> {
+        let len = self.with_writer(|ctx, conn| {
             let mut tx = conn.client.transaction()?;
             let len: i64 = tx
                 .query_one("UPDATE urna.head SET len = len RETURNING len", &[])?
                 .get(0);
             ctx.commit(tx)?;
             Ok(len as u64)
-        })
+        })?;
+        self.saw_len(len);
+        Ok(len)
     }
 
     /// Takes the sequencer lease if no other session holds it: a session advisory lock on
     /// [`lease_key`], then a new epoch recorded in `urna.sequencers` with a synchronous commit
-    /// (which also confirms that the log as it is now is on a standby). Returns whether this
-    /// store holds the lease.
-    pub fn try_acquire_lease(&mut self) -> Result<bool, StoreError> {
-        self.with(|ctx, conn| {
+    /// (which also confirms, like [`PgStore::confirm_durable`], that the log as it is now is
+    /// on a standby). Returns whether this store holds the lease.
+    pub fn try_acquire_lease(&self) -> Result<bool, StoreError> {
+        self.with_writer(|ctx, conn| {
             if conn.epoch.is_some() {
                 return Ok(true);
             }
@@ -584,11 +648,11 @@ impl PgStore {
 
     /// Waits up to `timeout` for the lease (a follower waiting to take over: the server grants
     /// it the moment the holder's session ends). Returns whether this store holds it.
-    pub fn wait_for_lease(&mut self, timeout: Duration) -> Result<bool, StoreError> {
+    pub fn wait_for_lease(&self, timeout: Duration) -> Result<bool, StoreError> {
         if self.try_acquire_lease()? {
             return Ok(true);
         }
-        self.with(|ctx, conn| {
+        self.with_writer(|ctx, conn| {
             let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
             let mut tx = conn.client.transaction()?;
             tx.batch_execute(&format!("SET LOCAL lock_timeout = {ms}"))?;
@@ -603,11 +667,12 @@ impl PgStore {
         })
     }
 
-    /// Whether this store holds the lease now: asks the server whether its session holds the
-    /// lock. A lost connection is a lost lease (`false`); this never reconnects.
-    pub fn holds_lease(&mut self) -> Result<bool, StoreError> {
+    /// Whether this store holds the lease now: asks the server whether the writer's session
+    /// holds the lock. A lost connection is a lost lease (`false`); this never reconnects.
+    pub fn holds_lease(&self) -> Result<bool, StoreError> {
         let key = self.ctx.lease_key;
-        let Some(conn) = self.conn.as_mut().filter(|c| c.epoch.is_some()) else {
+        let mut slot = lock(&self.writer);
+        let Some(conn) = slot.as_mut().filter(|c| c.epoch.is_some()) else {
             return Ok(false);
         };
         let hi = (key >> 32) & 0xffff_ffff;
@@ -621,7 +686,7 @@ impl PgStore {
                 Ok(held)
             }
             Err(e) if breaks_connection(&e) => {
-                self.conn = None;
+                *slot = None;
                 Ok(false)
             }
             Err(e) => Err(e.into()),
@@ -631,33 +696,34 @@ impl PgStore {
     /// The lease epoch this store holds (numbered from 1 in `urna.sequencers`), as far as it
     /// knows without asking the server.
     pub fn lease_epoch(&self) -> Option<u64> {
-        self.conn.as_ref().and_then(|c| c.epoch)
+        lock(&self.writer).as_ref().and_then(|c| c.epoch)
     }
 
     /// Gives the lease up (a clean hand-over).
-    pub fn release_lease(&mut self) -> Result<(), StoreError> {
+    pub fn release_lease(&self) -> Result<(), StoreError> {
         let key = self.ctx.lease_key;
-        let Some(conn) = self.conn.as_mut().filter(|c| c.epoch.is_some()) else {
+        let mut slot = lock(&self.writer);
+        let Some(conn) = slot.as_mut().filter(|c| c.epoch.is_some()) else {
             return Ok(());
         };
         conn.epoch = None;
-        conn.client
+        match conn
+            .client
             .execute("SELECT pg_advisory_unlock($1)", &[&key])
-            .map(|_| ())
-            .or_else(|e| {
-                if breaks_connection(&e) {
-                    self.conn = None;
-                    Ok(())
-                } else {
-                    Err(e.into())
-                }
-            })
+        {
+            Ok(_) => Ok(()),
+            Err(e) if breaks_connection(&e) => {
+                *slot = None;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// The server process serving this store's connection (`pg_backend_pid()`), for
+    /// The server process serving the writer's connection (`pg_backend_pid()`), for
     /// operators and tests.
-    pub fn backend_pid(&mut self) -> Result<i32, StoreError> {
-        self.with(|_, conn| {
+    pub fn backend_pid(&self) -> Result<i32, StoreError> {
+        self.with_writer(|_, conn| {
             Ok(conn
                 .client
                 .query_one("SELECT pg_backend_pid()", &[])?
@@ -667,43 +733,47 @@ impl PgStore {
 }
 
 impl LogStore for PgStore {
-    type Error = StoreError;
-
-    fn len(&mut self) -> Result<u64, StoreError> {
-        self.with(|_, conn| head(&mut conn.client))
+    /// The length last seen (at open, or by this store's appends and reads, or
+    /// [`PgStore::refresh_len`]): exact for the sequencer, the only writer; a lower bound for
+    /// any other process, since the log only grows.
+    fn len(&self) -> u64 {
+        self.len.load(Ordering::Acquire)
     }
 
-    fn read(&mut self, range: Range<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.with(|ctx, conn| ctx.read(conn, range))
+    /// Reads on the readers' connection, checking each entry against its stored leaf hash.
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let out = self.with_reader(|client| read(client, start, end))?;
+        self.saw_len(end);
+        Ok(out)
     }
 
     /// Inserts `entries` at `at` in one transaction, fenced: `urna.head` moves from `at` to
     /// `at + n` only if it is at `at` (a concurrent appender waits for the row and then finds
     /// it moved), and the entries' primary key refuses a second row at any index. Returns once
     /// COMMIT has returned, which the settings checked at connection make wait for a
-    /// synchronous standby.
-    fn append(&mut self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError> {
-        self.with(|ctx, conn| ctx.append(conn, at, entries, None))
+    /// synchronous standby. Needs the lease unless [`LeasePolicy::NotRequired`].
+    fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError> {
+        let end = self.with_writer(|ctx, conn| ctx.append(conn, at, entries, None))?;
+        self.saw_len(end);
+        Ok(())
     }
 
-    fn checkpoint(&mut self) -> Result<Option<String>, StoreError> {
-        self.with(|ctx, conn| ctx.note(conn, NoteKind::Checkpoint))
+    fn statement(&self, which: Statement) -> Result<Option<String>, StoreError> {
+        self.with_reader(|client| {
+            Ok(client
+                .query_opt(
+                    "SELECT note FROM urna.notes WHERE kind = $1",
+                    &[&kind(which)],
+                )?
+                .map(|r| r.get(0)))
+        })
     }
 
-    /// Stores the signed checkpoint; needs the lease. Refused if its origin is not the log's,
-    /// if it covers more entries than the log holds, or fewer than the one stored.
-    fn set_checkpoint(&mut self, note: &str) -> Result<(), StoreError> {
-        self.with(|ctx, conn| ctx.set_note(conn, NoteKind::Checkpoint, note))
-    }
-
-    fn cosigned(&mut self) -> Result<Option<String>, StoreError> {
-        self.with(|ctx, conn| ctx.note(conn, NoteKind::Cosigned))
-    }
-
-    /// Stores the cosigned checkpoint, with the same checks as the checkpoint but without the
-    /// lease: any board process may record a quorum's cosignatures, and the record only moves
-    /// forward.
-    fn set_cosigned(&mut self, note: &str) -> Result<(), StoreError> {
-        self.with(|ctx, conn| ctx.set_note(conn, NoteKind::Cosigned, note))
+    /// Stores a statement, refused if its origin line is not the log's, if it covers more
+    /// entries than the log holds, or fewer than the one stored. The checkpoint needs the
+    /// lease (it is the sequencer's); the cosigned checkpoint does not: any board process may
+    /// record a quorum's cosignatures, and the record only moves forward.
+    fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError> {
+        self.with_writer(|ctx, conn| ctx.set_note(conn, which, text))
     }
 }

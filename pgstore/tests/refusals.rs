@@ -29,7 +29,7 @@ fn misconfigured_servers_are_refused_by_cause() {
     let mut cluster = Cluster::start(1).expect("cluster");
     let url = cluster.url();
     // A log to find intact afterwards.
-    let mut s = sequencer(&url);
+    let s = sequencer(&url);
     s.append(0, &refs(&entries("before", 0, 3, 100)))
         .expect("append");
     drop(s);
@@ -139,15 +139,15 @@ fn misconfigured_servers_are_refused_by_cause() {
     let e = SettingsError::CannotSeeStandbys { user: USER.into() };
     assert!(e.to_string().contains("GRANT pg_monitor TO urna"));
     // Nothing was changed by any refusal, and the server, put right, is accepted.
-    let mut s = open(&url).expect("open once put right");
-    assert_eq!(s.len().unwrap(), 3);
+    let s = open(&url).expect("open once put right");
+    assert_eq!(s.refresh_len().unwrap(), 3);
     assert!(s.guarantee().unwrap().to_string().contains("node1"));
 }
 
 #[test]
 fn settings_changed_while_running_fail_the_append() {
     let cluster = Cluster::start(1).expect("cluster");
-    let mut s = sequencer(&cluster.url());
+    let s = sequencer(&cluster.url());
     s.append(0, &refs(&entries("a", 0, 2, 100))).unwrap();
     let p = cluster.primary();
     cluster
@@ -159,7 +159,7 @@ fn settings_changed_while_running_fail_the_append() {
     let e = s.append(2, &refs(&entries("a", 2, 2, 100))).unwrap_err();
     assert_eq!(e.code(), "pg-no-synchronous-standby-names", "{e}");
     assert!(!e.may_have_appended());
-    assert_eq!(s.len().unwrap(), 2, "nothing was written");
+    assert_eq!(s.refresh_len().unwrap(), 2, "nothing was written");
 }
 
 #[test]
@@ -175,7 +175,7 @@ fn single_machine_only_when_asked() {
         matches!(e, OpenError::Settings(SettingsError::NoStandbyNames)),
         "{e}"
     );
-    let mut s = PgStore::open(
+    let s = PgStore::open(
         &url,
         identity(),
         Options {
@@ -188,7 +188,7 @@ fn single_machine_only_when_asked() {
     assert!(g.starts_with("SINGLE MACHINE"), "{g}");
     assert!(s.try_acquire_lease().unwrap());
     s.append(0, &refs(&entries("solo", 0, 4, 100))).unwrap();
-    assert_eq!(s.len().unwrap(), 4);
+    assert_eq!(s.refresh_len().unwrap(), 4);
     // Even alone, a server that does not flush its commits is refused.
     cluster
         .superuser(0)
@@ -286,7 +286,7 @@ fn databases_that_are_not_this_elections_log_are_refused() {
         cluster.create_database(&db).unwrap();
         let url = cluster.url_for(&db);
         if case.create_log {
-            let mut s = sequencer(&url);
+            let s = sequencer(&url);
             s.append(0, &refs(&entries("x", 0, 2, 50))).unwrap();
         }
         if !case.sql.is_empty() {

@@ -36,7 +36,7 @@ pub fn unleased() -> Options {
 
 /// A store on `url` holding the lease.
 pub fn sequencer(url: &str) -> PgStore {
-    let mut s = PgStore::open(url, identity(), create()).expect("open");
+    let s = PgStore::open(url, identity(), create()).expect("open");
     assert!(s.try_acquire_lease().expect("lease"), "lease taken");
     s
 }
