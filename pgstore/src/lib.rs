@@ -21,6 +21,8 @@
 //!   a schema version; any other is refused ([`OpenError`]).
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod error;
 mod log_store;
