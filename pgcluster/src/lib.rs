@@ -510,7 +510,33 @@ impl Cluster {
             .stderr(Stdio::null())
             .status();
         child.wait()?;
+        if i != self.primary && self.is_running(self.primary) {
+            self.wait_detached(i)?;
+        }
         Ok(())
+    }
+
+    /// Waits until the primary no longer lists node `i` in `pg_stat_replication` (its
+    /// walsender has seen the connection drop), so that what follows a standby's death does
+    /// not race with the primary noticing it.
+    pub fn wait_detached(&self, i: usize) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let listed: i64 = self
+                .superuser(self.primary)?
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_replication WHERE application_name = $1",
+                    &[&self.nodes[i].name],
+                )?
+                .get(0);
+            if listed == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return err(format!("the primary still lists {}", self.nodes[i].name));
+            }
+            thread::sleep(POLL);
+        }
     }
 
     /// Stops node `i` cleanly (`pg_ctl stop -m fast`).
@@ -571,11 +597,31 @@ impl Cluster {
         Ok(out)
     }
 
-    /// What a failover manager does once the primary is known dead: promote the running
-    /// standby that has received the most WAL (with `ANY 1` any one standby may hold the last
+    /// What a failover manager does once the primary is known dead: wait until no standby
+    /// streams from it any more, promote the running standby that has received the most WAL (with `ANY 1` any one standby may hold the last
     /// acknowledged commit, and the furthest one holds every other's too), point the other
     /// running standbys at it, and return it.
     pub fn failover(&mut self) -> Result<usize> {
+        // WAL already sent may still be arriving: compare only once no standby streams.
+        let deadline = Instant::now() + WAIT;
+        for i in self.standbys() {
+            while self.is_running(i) {
+                let streaming: i64 = self
+                    .superuser(i)?
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                        &[],
+                    )?
+                    .get(0);
+                if streaming == 0 {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return err(format!("{} still streams", self.nodes[i].name));
+                }
+                thread::sleep(POLL);
+            }
+        }
         let lsns = self.received_lsns()?;
         let Some(&(best, _)) = lsns.iter().max_by_key(|(_, lsn)| *lsn) else {
             return err("no running standby to promote");
