@@ -1,8 +1,9 @@
 //! The storage trait the ledger's replica reads and writes through, as `urna-ledger` defines it
 //! (`ledger/src/store/mod.rs` on the architecture branch): copied here, with this crate's
 //! error type, until the ledger crate is merged, so that this crate builds on its own.
-//! Integrating is replacing this module with the ledger's trait (see the crate's README
-//! section in `specs/storage.md` §7 for how the errors map).
+//! Integrating is replacing this module with the ledger's trait and mapping this crate's
+//! [`StoreError`] onto the ledger's, which then needs variants for what only a database
+//! store meets: a commit of unknown outcome, a lost lease, a refused server.
 
 use crate::error::StoreError;
 
