@@ -1,0 +1,779 @@
+//! [`PgStore`]: the log on PostgreSQL, through two connections to the writable server — the
+//! writer's (appends, statements, the lease) and the readers' — so that reads never queue
+//! behind a COMMIT waiting for a standby.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use postgres::config::TargetSessionAttrs;
+use postgres::error::{Severity, SqlState};
+use postgres::{Client, NoTls, Transaction};
+use sha2::{Digest, Sha256};
+
+use crate::error::{OpenError, StoreError};
+use crate::log_store::{LogStore, Statement};
+use crate::schema::{self, Identity};
+use crate::settings::{self, check_commit_settings, Durability, Guarantee};
+
+/// Whether appends need the sequencer lease.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LeasePolicy {
+    /// Appends and checkpoints fail with [`StoreError::NotLeaseholder`] unless this store holds
+    /// the lease on its current connection. The default.
+    #[default]
+    Required,
+    /// Appends need no lease; they are still fenced on the log's length. For a tool that is
+    /// the only writer by construction, and for tests that show fencing alone keeps one log.
+    NotRequired,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub durability: Durability,
+    /// Create the log if the database has none. Without it, a database with no urna log is
+    /// refused ([`OpenError::NoLog`]), so that a board pointed at the wrong database does not
+    /// start a fresh, empty log there.
+    pub create: bool,
+    pub lease: LeasePolicy,
+    /// Who this store is, recorded with each lease it takes (`urna.sequencers.holder`).
+    pub holder: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            durability: Durability::Replicated,
+            create: false,
+            lease: LeasePolicy::Required,
+            holder: format!("pid {}", std::process::id()),
+        }
+    }
+}
+
+/// What does not change across reconnections.
+struct Ctx {
+    writer: postgres::Config,
+    reader: postgres::Config,
+    identity: Identity,
+    opts: Options,
+    lease_key: i64,
+    /// Warnings the server sent the writer's connection: how many, and the latest.
+    warnings: Arc<Mutex<(u64, String)>>,
+}
+
+/// The writer's connection.
+struct Conn {
+    client: Client,
+    guarantee: Guarantee,
+    /// The lease epoch, while this connection holds the lease.
+    epoch: Option<u64>,
+}
+
+/// The log of record on PostgreSQL (`specs/storage.md`).
+///
+/// Both connections go to the server that accepts writes, found among the URL's hosts
+/// (`target_session_attrs=read-write` is forced). A connection that breaks is dropped — the
+/// writer's with the lease it held — and the next call connects again, to whichever host is
+/// writable then, checking the server's settings (writer) and the database's identity anew.
+pub struct PgStore {
+    ctx: Ctx,
+    writer: Mutex<Option<Conn>>,
+    reader: Mutex<Option<Client>>,
+    /// The length last seen: by an append, a read or [`PgStore::refresh_len`].
+    len: AtomicU64,
+}
+
+/// The key of the sequencer lease's advisory lock: the first 8 bytes of
+/// `SHA-256("urna/sequencer-lease/v1\n" ‖ origin)`, big-endian.
+pub fn lease_key(origin: &str) -> i64 {
+    let h = Sha256::new()
+        .chain_update(b"urna/sequencer-lease/v1\n")
+        .chain_update(origin.as_bytes())
+        .finalize();
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&h[..8]);
+    i64::from_be_bytes(k)
+}
+
+/// RFC 9162 leaf hash: `SHA-256(0x00 ‖ entry)`.
+fn leaf_hash(entry: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update([0u8])
+        .chain_update(entry)
+        .finalize()
+        .into()
+}
+
+/// Whether an error leaves the connection unusable (anything but an ordinary `ERROR` the
+/// server reported and recovered from).
+fn breaks_connection(e: &postgres::Error) -> bool {
+    e.as_db_error()
+        .is_none_or(|db| db.parsed_severity() != Some(Severity::Error))
+}
+
+fn index(x: u64) -> Result<i64, StoreError> {
+    i64::try_from(x).map_err(|_| StoreError::OutOfRange {
+        start: x,
+        end: x,
+        len: i64::MAX as u64,
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+const APPEND: &str = "
+WITH h AS (
+    UPDATE urna.head SET len = len + cardinality($2::bytea[]) WHERE len = $1 RETURNING len
+), ins AS (
+    INSERT INTO urna.entries (idx, entry, leaf)
+    SELECT $1 + t.ord - 1, t.e, t.l
+    FROM h, unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS t(e, l, ord)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM ins),
+       current_setting('synchronous_commit'), current_setting('synchronous_standby_names')";
+
+const SET_NOTE: &str = "
+INSERT INTO urna.notes (kind, size, note) VALUES ($1, $2, $3)
+ON CONFLICT (kind) DO UPDATE SET size = EXCLUDED.size, note = EXCLUDED.note
+WHERE urna.notes.size <= EXCLUDED.size
+RETURNING size";
+
+const NEW_EPOCH: &str = "
+INSERT INTO urna.sequencers (epoch, holder, log_len)
+SELECT COALESCE(max(epoch), 0) + 1, $1, (SELECT len FROM urna.head) FROM urna.sequencers
+RETURNING epoch";
+
+const HOLDS: &str = "
+SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+    AND granted AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1)";
+
+fn kind(which: Statement) -> &'static str {
+    match which {
+        Statement::Checkpoint => "checkpoint",
+        Statement::Cosigned => "cosigned",
+    }
+}
+
+impl Ctx {
+    fn warnings(&self) -> (u64, String) {
+        lock(&self.warnings).clone()
+    }
+
+    fn connect_writer(&self) -> Result<Conn, OpenError> {
+        let mut client = self
+            .writer
+            .connect(NoTls)
+            .map_err(|source| OpenError::Unreachable {
+                hosts: hosts(&self.writer),
+                source,
+            })?;
+        let guarantee = settings::check(&mut client, self.opts.durability)??;
+        schema::prepare(&mut client, &self.identity, self.opts.create)?;
+        Ok(Conn {
+            client,
+            guarantee,
+            epoch: None,
+        })
+    }
+
+    fn connect_reader(&self) -> Result<Client, OpenError> {
+        let mut client = self
+            .reader
+            .connect(NoTls)
+            .map_err(|source| OpenError::Unreachable {
+                hosts: hosts(&self.reader),
+                source,
+            })?;
+        schema::prepare(&mut client, &self.identity, false)?;
+        Ok(client)
+    }
+
+    /// Commits `tx`, telling apart "not committed" (the server answered with an error),
+    /// "maybe committed" (no answer) and "committed, but the wait for a standby was cancelled"
+    /// (a warning came with the answer: PostgreSQL then reports success although no standby
+    /// confirmed, so urna must not acknowledge it).
+    fn commit(&self, tx: Transaction<'_>) -> Result<(), StoreError> {
+        let (before, _) = self.warnings();
+        match tx.commit() {
+            Ok(()) => {
+                let (after, warning) = self.warnings();
+                if after == before {
+                    Ok(())
+                } else {
+                    Err(StoreError::CommitUnconfirmed { warning })
+                }
+            }
+            Err(e) if !breaks_connection(&e) => Err(StoreError::Postgres(e)),
+            Err(source) => Err(StoreError::CommitUnknown { source }),
+        }
+    }
+
+    fn need_lease(&self, conn: &Conn) -> Result<(), StoreError> {
+        if self.opts.lease == LeasePolicy::Required && conn.epoch.is_none() {
+            return Err(StoreError::NotLeaseholder);
+        }
+        Ok(())
+    }
+
+    fn append(
+        &self,
+        conn: &mut Conn,
+        at: u64,
+        entries: &[&[u8]],
+        checkpoint: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        self.need_lease(conn)?;
+        let end = at
+            .checked_add(entries.len() as u64)
+            .ok_or(StoreError::OutOfRange {
+                start: at,
+                end: u64::MAX,
+                len: i64::MAX as u64,
+            })?;
+        let note = match checkpoint {
+            Some(n) => {
+                let size = self.note_size(n)?;
+                if size != end {
+                    return Err(StoreError::BadNote {
+                        reason: format!("it covers {size} entries, but the append ends at {end}"),
+                    });
+                }
+                Some((n, index(size)?))
+            }
+            None => None,
+        };
+        let leaves: Vec<Vec<u8>> = entries.iter().map(|e| leaf_hash(e).to_vec()).collect();
+        let at_i = index(at)?;
+        index(end)?;
+        let mut tx = conn.client.transaction()?;
+        let row = match tx.query_one(APPEND, &[&at_i, &entries, &leaves]) {
+            Ok(row) => row,
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                return Err(StoreError::Damaged {
+                    index: at,
+                    why: "urna.head ends here but entries exist past it".into(),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let moved: i64 = row.get(0);
+        let inserted: i64 = row.get(1);
+        let synchronous_commit: String = row.get(2);
+        let names: String = row.get(3);
+        check_commit_settings(self.opts.durability, &synchronous_commit, &names)?;
+        if moved != 1 {
+            drop(tx);
+            let len = head(&mut conn.client)?;
+            return Err(StoreError::Fenced { at, len });
+        }
+        if inserted != entries.len() as i64 {
+            return Err(StoreError::Damaged {
+                index: at,
+                why: format!("{inserted} rows inserted for {} entries", entries.len()),
+            });
+        }
+        if let Some((n, size)) = note {
+            tx.query_one(SET_NOTE, &[&kind(Statement::Checkpoint), &size, &n])?;
+        }
+        self.commit(tx)?;
+        Ok(end)
+    }
+
+    /// The size a checkpoint note states, once its origin line is checked (the signature is
+    /// the replica's to check; the store only keeps notes from covering entries it lacks or
+    /// from going backwards).
+    fn note_size(&self, note: &str) -> Result<u64, StoreError> {
+        let mut lines = note.split('\n');
+        let origin = lines.next().unwrap_or_default();
+        if origin != self.identity.origin {
+            return Err(StoreError::BadNote {
+                reason: format!("its origin is {origin:?}, not {:?}", self.identity.origin),
+            });
+        }
+        let size = lines.next().unwrap_or_default();
+        let canonical = !size.is_empty()
+            && size.bytes().all(|b| b.is_ascii_digit())
+            && (size == "0" || !size.starts_with('0'));
+        match size.parse::<u64>() {
+            Ok(n) if canonical && n <= i64::MAX as u64 => Ok(n),
+            _ => Err(StoreError::BadNote {
+                reason: format!("its size line {size:?} is not a size"),
+            }),
+        }
+    }
+
+    fn set_note(&self, conn: &mut Conn, which: Statement, note: &str) -> Result<(), StoreError> {
+        if which == Statement::Checkpoint {
+            self.need_lease(conn)?;
+        }
+        let size = self.note_size(note)?;
+        let size_i = index(size)?;
+        let mut tx = conn.client.transaction()?;
+        let len: i64 = tx.query_one("SELECT len FROM urna.head", &[])?.get(0);
+        if size_i > len {
+            return Err(StoreError::NoteBeyondLog {
+                kind: kind(which),
+                size,
+                len: len as u64,
+            });
+        }
+        if tx
+            .query_opt(SET_NOTE, &[&kind(which), &size_i, &note])?
+            .is_none()
+        {
+            let stored: i64 = tx
+                .query_one(
+                    "SELECT size FROM urna.notes WHERE kind = $1",
+                    &[&kind(which)],
+                )?
+                .get(0);
+            return Err(StoreError::NoteRegress {
+                kind: kind(which),
+                stored: stored as u64,
+                new: size,
+            });
+        }
+        self.commit(tx)
+    }
+
+    /// Records a new lease epoch with a synchronous commit, once the advisory lock is held;
+    /// gives the lock back if that fails.
+    fn take_over(&self, conn: &mut Conn) -> Result<bool, StoreError> {
+        let recorded = (|| {
+            let mut tx = conn.client.transaction()?;
+            let epoch: i64 = tx.query_one(NEW_EPOCH, &[&self.opts.holder])?.get(0);
+            self.commit(tx)?;
+            Ok::<_, StoreError>(epoch)
+        })();
+        match recorded {
+            Ok(epoch) => {
+                conn.epoch = Some(epoch as u64);
+                Ok(true)
+            }
+            Err(e) => {
+                let _ = conn
+                    .client
+                    .execute("SELECT pg_advisory_unlock($1)", &[&self.lease_key]);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn head(client: &mut Client) -> Result<u64, StoreError> {
+    let len: i64 = client.query_one("SELECT len FROM urna.head", &[])?.get(0);
+    Ok(len as u64)
+}
+
+fn read(client: &mut Client, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    if start > end {
+        return Err(StoreError::OutOfRange {
+            start,
+            end,
+            len: head(client)?,
+        });
+    }
+    let rows = client.query(
+        "SELECT idx, entry, leaf FROM urna.entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        &[&index(start)?, &index(end)?],
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (k, row) in rows.into_iter().enumerate() {
+        let at = start + k as u64;
+        let idx: i64 = row.get(0);
+        if idx as u64 != at {
+            return Err(StoreError::Damaged {
+                index: at,
+                why: "missing".into(),
+            });
+        }
+        let entry: Vec<u8> = row.get(1);
+        let leaf: &[u8] = row.get(2);
+        if leaf != leaf_hash(&entry) {
+            return Err(StoreError::Damaged {
+                index: at,
+                why: "its stored leaf hash is not the hash of its bytes".into(),
+            });
+        }
+        out.push(entry);
+    }
+    let got = start + out.len() as u64;
+    if got < end {
+        let len = head(client)?;
+        if end > len {
+            return Err(StoreError::OutOfRange { start, end, len });
+        }
+        return Err(StoreError::Damaged {
+            index: got,
+            why: "missing".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The hosts of a configuration, for messages (never its password).
+fn hosts(config: &postgres::Config) -> String {
+    let ports = config.get_ports();
+    config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let host = match h {
+                postgres::config::Host::Tcp(s) => s.clone(),
+                postgres::config::Host::Unix(p) => p.display().to_string(),
+            };
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            format!("{host}:{port}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl PgStore {
+    /// Connects to the writable server among `url`'s hosts, checks that its settings give
+    /// `opts.durability`'s guarantee, and that the database holds `identity`'s log (creating
+    /// it if `opts.create` and there is none).
+    ///
+    /// `url` is a libpq-style URL or key/value string; several hosts may be listed
+    /// (`postgresql://urna@db1:5432,db2:5432/election`). Unless it says otherwise, connecting
+    /// to one host gives up after 5 s and a silent peer is detected by TCP keepalives within
+    /// about 15 s.
+    pub fn open(url: &str, identity: Identity, opts: Options) -> Result<PgStore, OpenError> {
+        let mut config: postgres::Config = url.parse().map_err(OpenError::Url)?;
+        config.target_session_attrs(TargetSessionAttrs::ReadWrite);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+            config
+                .keepalives(true)
+                .keepalives_idle(Duration::from_secs(5))
+                .keepalives_interval(Duration::from_secs(2))
+                .keepalives_retries(5);
+        }
+        let mut reader = config.clone();
+        reader.notice_callback(|_| {});
+        if config.get_application_name().is_none() {
+            config.application_name("urna");
+            reader.application_name("urna reader");
+        }
+        let warnings = Arc::new(Mutex::new((0u64, String::new())));
+        let sink = warnings.clone();
+        config.notice_callback(move |notice| {
+            if notice.parsed_severity() == Some(Severity::Warning) {
+                let mut w = lock(&sink);
+                w.0 += 1;
+                w.1 = match notice.detail() {
+                    Some(d) => format!("{} {d}", notice.message()),
+                    None => notice.message().to_string(),
+                };
+            }
+        });
+        let ctx = Ctx {
+            lease_key: lease_key(&identity.origin),
+            writer: config,
+            reader,
+            identity,
+            opts,
+            warnings,
+        };
+        let mut conn = ctx.connect_writer()?;
+        let len = head(&mut conn.client).map_err(|e| match e {
+            StoreError::Postgres(e) => OpenError::Postgres(e),
+            other => OpenError::Damaged {
+                reason: other.to_string(),
+            },
+        })?;
+        Ok(PgStore {
+            ctx,
+            writer: Mutex::new(Some(conn)),
+            reader: Mutex::new(None),
+            len: AtomicU64::new(len),
+        })
+    }
+
+    /// Drops the writer's connection (and the lease with it) and connects again.
+    pub fn reconnect(&self) -> Result<(), OpenError> {
+        let mut slot = lock(&self.writer);
+        *slot = None;
+        *slot = Some(self.ctx.connect_writer()?);
+        Ok(())
+    }
+
+    /// Runs `f` on the writer's connection, connecting first if there is none, and drops the
+    /// connection if `f` broke it.
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&Ctx, &mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut slot = lock(&self.writer);
+        let conn = match slot.take() {
+            Some(c) if !c.client.is_closed() => slot.insert(c),
+            _ => {
+                let c = self
+                    .ctx
+                    .connect_writer()
+                    .map_err(|e| StoreError::Reconnect(Box::new(e)))?;
+                slot.insert(c)
+            }
+        };
+        let out = f(&self.ctx, conn);
+        let broken = match &out {
+            Err(StoreError::Postgres(e)) => breaks_connection(e),
+            Err(StoreError::CommitUnknown { .. }) => true,
+            _ => conn.client.is_closed(),
+        };
+        if broken {
+            *slot = None;
+        }
+        out
+    }
+
+    /// [`PgStore::with_writer`] for the readers' connection.
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut slot = lock(&self.reader);
+        let client = match slot.take() {
+            Some(c) if !c.is_closed() => slot.insert(c),
+            _ => {
+                let c = self
+                    .ctx
+                    .connect_reader()
+                    .map_err(|e| StoreError::Reconnect(Box::new(e)))?;
+                slot.insert(c)
+            }
+        };
+        let out = f(client);
+        let broken = match &out {
+            Err(StoreError::Postgres(e)) => breaks_connection(e),
+            _ => client.is_closed(),
+        };
+        if broken {
+            *slot = None;
+        }
+        out
+    }
+
+    fn saw_len(&self, len: u64) {
+        self.len.fetch_max(len, Ordering::AcqRel);
+    }
+
+    /// What the server's settings guaranteed when the writer's connection was made, if it is
+    /// connected.
+    pub fn guarantee(&self) -> Option<Guarantee> {
+        lock(&self.writer).as_ref().map(|c| c.guarantee.clone())
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.ctx.identity
+    }
+
+    /// Asks the server how many entries the log holds ([`LogStore::len`] is the length last
+    /// seen, which other processes' appends leave behind).
+    pub fn refresh_len(&self) -> Result<u64, StoreError> {
+        let len = self.with_reader(head)?;
+        self.saw_len(len);
+        Ok(len)
+    }
+
+    /// The index of the first entry whose leaf hash is `leaf`.
+    pub fn index_of(&self, leaf: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.with_reader(|client| {
+            let row = client.query_one(
+                "SELECT min(idx) FROM urna.entries WHERE leaf = $1",
+                &[&&leaf[..]],
+            )?;
+            Ok(row.get::<_, Option<i64>>(0).map(|i| i as u64))
+        })
+    }
+
+    /// [`LogStore::append`] and the checkpoint ([`Statement::Checkpoint`]) in one
+    /// transaction, so one synchronous commit covers both; `checkpoint` must cover exactly the
+    /// log after the append.
+    pub fn append_with_checkpoint(
+        &self,
+        at: u64,
+        entries: &[&[u8]],
+        checkpoint: &str,
+    ) -> Result<(), StoreError> {
+        let end = self.with_writer(|ctx, conn| ctx.append(conn, at, entries, Some(checkpoint)))?;
+        self.saw_len(end);
+        Ok(())
+    }
+
+    /// Makes sure every entry now in the log is on a standby: a synchronous commit of a write
+    /// (a standby replays the WAL in order, so one that has this commit has everything
+    /// before it). After an append whose outcome is unknown, the sequencer re-reads the tail
+    /// and calls this before acknowledging any entry of it. Returns the length it covers.
+    pub fn confirm_durable(&self) -> Result<u64, StoreError> {
+        let len = self.with_writer(|ctx, conn| {
+            let mut tx = conn.client.transaction()?;
+            let len: i64 = tx
+                .query_one("UPDATE urna.head SET len = len RETURNING len", &[])?
+                .get(0);
+            ctx.commit(tx)?;
+            Ok(len as u64)
+        })?;
+        self.saw_len(len);
+        Ok(len)
+    }
+
+    /// Takes the sequencer lease if no other session holds it: a session advisory lock on
+    /// [`lease_key`], then a new epoch recorded in `urna.sequencers` with a synchronous commit
+    /// (which also confirms, like [`PgStore::confirm_durable`], that the log as it is now is
+    /// on a standby). Returns whether this store holds the lease.
+    pub fn try_acquire_lease(&self) -> Result<bool, StoreError> {
+        self.with_writer(|ctx, conn| {
+            if conn.epoch.is_some() {
+                return Ok(true);
+            }
+            let got: bool = conn
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&ctx.lease_key])?
+                .get(0);
+            if !got {
+                return Ok(false);
+            }
+            ctx.take_over(conn)
+        })
+    }
+
+    /// Waits up to `timeout` for the lease (a follower waiting to take over: the server grants
+    /// it the moment the holder's session ends). Returns whether this store holds it.
+    pub fn wait_for_lease(&self, timeout: Duration) -> Result<bool, StoreError> {
+        if self.try_acquire_lease()? {
+            return Ok(true);
+        }
+        self.with_writer(|ctx, conn| {
+            let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
+            let mut tx = conn.client.transaction()?;
+            tx.batch_execute(&format!("SET LOCAL lock_timeout = {ms}"))?;
+            match tx.execute("SELECT pg_advisory_lock($1)", &[&ctx.lease_key]) {
+                Ok(_) => {
+                    tx.commit()?;
+                    ctx.take_over(conn)
+                }
+                Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    /// Whether this store holds the lease now: asks the server whether the writer's session
+    /// holds the lock. A lost connection is a lost lease (`false`); this never reconnects.
+    pub fn holds_lease(&self) -> Result<bool, StoreError> {
+        let key = self.ctx.lease_key;
+        let mut slot = lock(&self.writer);
+        let Some(conn) = slot.as_mut().filter(|c| c.epoch.is_some()) else {
+            return Ok(false);
+        };
+        let hi = (key >> 32) & 0xffff_ffff;
+        let lo = key & 0xffff_ffff;
+        match conn.client.query_one(HOLDS, &[&hi, &lo]) {
+            Ok(row) => {
+                let held: bool = row.get(0);
+                if !held {
+                    conn.epoch = None;
+                }
+                Ok(held)
+            }
+            Err(e) if breaks_connection(&e) => {
+                *slot = None;
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The lease epoch this store holds (numbered from 1 in `urna.sequencers`), as far as it
+    /// knows without asking the server.
+    pub fn lease_epoch(&self) -> Option<u64> {
+        lock(&self.writer).as_ref().and_then(|c| c.epoch)
+    }
+
+    /// Gives the lease up (a clean hand-over).
+    pub fn release_lease(&self) -> Result<(), StoreError> {
+        let key = self.ctx.lease_key;
+        let mut slot = lock(&self.writer);
+        let Some(conn) = slot.as_mut().filter(|c| c.epoch.is_some()) else {
+            return Ok(());
+        };
+        conn.epoch = None;
+        match conn
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&key])
+        {
+            Ok(_) => Ok(()),
+            Err(e) if breaks_connection(&e) => {
+                *slot = None;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The server process serving the writer's connection (`pg_backend_pid()`), for
+    /// operators and tests.
+    pub fn backend_pid(&self) -> Result<i32, StoreError> {
+        self.with_writer(|_, conn| {
+            Ok(conn
+                .client
+                .query_one("SELECT pg_backend_pid()", &[])?
+                .get(0))
+        })
+    }
+}
+
+impl LogStore for PgStore {
+    /// The length last seen (at open, or by this store's appends and reads, or
+    /// [`PgStore::refresh_len`]): exact for the sequencer, the only writer; a lower bound for
+    /// any other process, since the log only grows.
+    fn len(&self) -> u64 {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Reads on the readers' connection, checking each entry against its stored leaf hash.
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let out = self.with_reader(|client| read(client, start, end))?;
+        self.saw_len(end);
+        Ok(out)
+    }
+
+    /// Inserts `entries` at `at` in one transaction, fenced: `urna.head` moves from `at` to
+    /// `at + n` only if it is at `at` (a concurrent appender waits for the row and then finds
+    /// it moved), and the entries' primary key refuses a second row at any index. Returns once
+    /// COMMIT has returned, which the settings checked at connection make wait for a
+    /// synchronous standby. Needs the lease unless [`LeasePolicy::NotRequired`].
+    fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError> {
+        let end = self.with_writer(|ctx, conn| ctx.append(conn, at, entries, None))?;
+        self.saw_len(end);
+        Ok(())
+    }
+
+    fn statement(&self, which: Statement) -> Result<Option<String>, StoreError> {
+        self.with_reader(|client| {
+            Ok(client
+                .query_opt(
+                    "SELECT note FROM urna.notes WHERE kind = $1",
+                    &[&kind(which)],
+                )?
+                .map(|r| r.get(0)))
+        })
+    }
+
+    /// Stores a statement, refused if its origin line is not the log's, if it covers more
+    /// entries than the log holds, or fewer than the one stored. The checkpoint needs the
+    /// lease (it is the sequencer's); the cosigned checkpoint does not: any board process may
+    /// record a quorum's cosignatures, and the record only moves forward.
+    fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError> {
+        self.with_writer(|ctx, conn| ctx.set_note(conn, which, text))
+    }
+}
