@@ -387,8 +387,14 @@ impl Kit {
         let mut counts = Vec::new();
         let mut at = 0;
         for c in &self.manifest.contests {
-            counts.push(flat[at..at + c.options.len()].to_vec());
-            at += c.options.len();
+            // A ranked contest has no count in the homomorphic result.
+            let n = if c.ranked().is_some() {
+                0
+            } else {
+                c.options.len()
+            };
+            counts.push(flat[at..at + n].to_vec());
+            at += n;
         }
         ElectionResult { counts }
     }
