@@ -146,6 +146,26 @@ pub struct RankedCountBytes {
     pub bytes: Vec<u8>,
 }
 
+impl ElectionResult {
+    /// The result's shape from the decrypted totals in tally order ([`Manifest::option_positions`]):
+    /// one count per option of each contest in the homomorphic tally, none for a ranked contest
+    /// (`specs/election.md` §6.6). `None` if `totals` is not one per position.
+    pub fn from_tally(m: &Manifest, totals: &[u64]) -> Option<ElectionResult> {
+        let mut counts = Vec::with_capacity(m.contests.len());
+        let mut at = 0;
+        for c in &m.contests {
+            let n = if c.ranked().is_some() {
+                0
+            } else {
+                c.options.len()
+            };
+            counts.push(totals.get(at..at + n)?.to_vec());
+            at += n;
+        }
+        (at == totals.len()).then_some(ElectionResult { counts })
+    }
+}
+
 /// A decoded payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {

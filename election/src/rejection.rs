@@ -5,8 +5,8 @@
 //! A variant may carry a `reason` string only where it is one rule failing on different inputs,
 //! for the human message: `malformed` (which field did not decode), `invalid-manifest` (which
 //! rule of §2, typed as [`ManifestError`](crate::manifest::ManifestError) where the manifest is
-//! checked), `ballot-shape` and `invalid-ballot` (where in the ballot). A reason never tells two
-//! rules apart: the code does.
+//! checked), `ballot-shape` and `invalid-ballot` (where in the ballot), and `mix-out-of-turn`
+//! (whose turn it is). A reason never tells two rules apart: the code does.
 
 use serde::Serialize;
 use thiserror::Error;

@@ -384,19 +384,7 @@ impl Kit {
             .iter()
             .map(|p| dlog::solve_vartime(p, 1 << 32).unwrap())
             .collect();
-        let mut counts = Vec::new();
-        let mut at = 0;
-        for c in &self.manifest.contests {
-            // A ranked contest has no count in the homomorphic result.
-            let n = if c.ranked().is_some() {
-                0
-            } else {
-                c.options.len()
-            };
-            counts.push(flat[at..at + n].to_vec());
-            at += n;
-        }
-        ElectionResult { counts }
+        ElectionResult::from_tally(&self.manifest, &flat).unwrap()
     }
 
     pub fn result(&self, e: &Election) -> Entry {
