@@ -135,6 +135,13 @@ impl Ciphertext {
         Ciphertext::from_points(alpha, beta)
     }
 
+    /// Plain (non-exponential) ElGamal of a point: `(r·G, M + r·K)`. For data embedded as
+    /// points (`crate::embed`), which decrypt to `M` itself with no discrete logarithm; the
+    /// identity is a valid `M` (the all-zero payload).
+    pub fn encrypt_point(pk: &PublicKey, m: &RistrettoPoint, r: &SecretScalar) -> Self {
+        Ciphertext::from_points(mul_g(r.expose()), m + pk.mul(r.expose()))
+    }
+
     /// `Enc(b; r)` for a secret bit `b`, selecting `0` or `G` in constant time: a 0/1 selection
     /// costs two fixed-base multiplications instead of three.
     pub fn encrypt_bit(pk: &PublicKey, bit: Choice, r: &SecretScalar) -> Self {

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod codec;
 pub mod dlog;
 pub mod elgamal;
+pub mod embed;
 pub mod errors;
 pub mod group;
 pub mod hex;

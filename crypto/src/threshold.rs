@@ -17,12 +17,13 @@ use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
 use rand_core::{CryptoRng, RngCore};
+use rayon::prelude::*;
 
 use crate::batch::{verify_all_vartime, BatchVerifier};
 use crate::errors::{ParamError, VerifyError};
 use crate::group::{mul_g, Point};
 use crate::secret::SecretScalar;
-use crate::sigma::{ChaumPedersenProof, DleqStatement, SchnorrProof};
+use crate::sigma::{ChaumPedersenProof, DleqBatchProof, DleqStatement, SchnorrProof};
 
 /// A secret polynomial of degree `t − 1`; its coefficients are wiped on drop.
 pub struct Polynomial {
@@ -243,6 +244,23 @@ pub fn partial_decrypt<R: RngCore + CryptoRng>(
     };
     let proof = ChaumPedersenProof::prove(share, st, ctx, rng);
     (d, proof)
+}
+
+/// Partial decryptions `D_k = s·α_k` of a whole list, on all cores, with one batched
+/// Chaum–Pedersen proof (`DleqBatchProof`) that `log_G VK = log_{α_k} D_k` for every `k`.
+pub fn partial_decrypt_list<R: RngCore + CryptoRng>(
+    share: &SecretScalar,
+    verification_key: &Point,
+    alphas: &[Point],
+    ctx: &[u8],
+    rng: &mut R,
+) -> Result<(Vec<Point>, DleqBatchProof), ParamError> {
+    let ds: Vec<Point> = alphas
+        .par_iter()
+        .map(|a| Point::from_point(share.expose() * a.point()))
+        .collect();
+    let proof = DleqBatchProof::prove(share, verification_key, alphas, &ds, ctx, rng)?;
+    Ok((ds, proof))
 }
 
 /// Queues the check of a partial decryption into `batch`.

@@ -7,6 +7,8 @@
 
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
+use rayon::prelude::*;
+use sha2::{Digest, Sha512};
 
 use crate::errors::VerifyError;
 use crate::group::Point;
@@ -77,4 +79,20 @@ pub fn proof_transcript(proof: &'static [u8], context: &[u8]) -> Transcript {
     t.domain_sep(proof);
     t.append_context(context);
     t
+}
+
+/// `v_k = from_wide(SHA-512(dst ‖ seed ‖ u64(k)))` for `k = 1 … n` (`u64` big-endian): a vector
+/// of full-size challenges expanded from 32 bytes a transcript produced, so that a proof about
+/// `n` values draws one challenge from the transcript instead of `n`.
+pub fn expand_challenges(dst: &[u8], seed: &[u8; 32], n: usize) -> Vec<Scalar> {
+    (1..=n as u64)
+        .into_par_iter()
+        .map(|k| {
+            let mut h = Sha512::new();
+            h.update(dst);
+            h.update(seed);
+            h.update(k.to_be_bytes());
+            Scalar::from_bytes_mod_order_wide(&h.finalize().into())
+        })
+        .collect()
 }

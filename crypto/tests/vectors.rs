@@ -11,6 +11,7 @@ use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use serde_json::Value;
 use urna_crypto::codec::Decode;
 use urna_crypto::elgamal::{message_point, Ciphertext, PublicKey};
+use urna_crypto::embed::{embed, extract};
 use urna_crypto::group::{self, Point};
 use urna_crypto::hex;
 use urna_crypto::range::EncryptedRangeProof;
@@ -18,7 +19,8 @@ use urna_crypto::secret::SecretScalar;
 use urna_crypto::share_enc::{self, ComplaintVerdict, DecryptionReveal, EncryptedShare};
 use urna_crypto::shuffle::{Rows, ShuffleGenerators, ShuffleProof, ShuffleStatement};
 use urna_crypto::sigma::{
-    ChaumPedersenProof, DisjunctiveProof, DleqStatement, LinearProof, SchnorrProof,
+    ChaumPedersenProof, DisjunctiveProof, DleqBatchProof, DleqStatement, LinearProof,
+    PlaintextKnowledgeProof, SchnorrProof,
 };
 use urna_crypto::sign::{Signature, VerifyingKey};
 use urna_crypto::threshold;
@@ -430,6 +432,55 @@ fn shuffle_vectors() {
     }
 }
 
+#[test]
+fn mix_vectors() {
+    let v = load("mix.json");
+    let ctx = bytes(&v["ctx"]);
+    for case in v["embedding"]["cases"].as_array().unwrap() {
+        let payload: [u8; 30] = bytes(&case["payload"]).try_into().unwrap();
+        let point: [u8; 32] = bytes(&case["point"]).try_into().unwrap();
+        assert_eq!(embed(&payload).unwrap().compress().to_bytes(), point);
+        assert_eq!(extract(&point), Some(payload));
+        assert_eq!(u64::from(point[0] / 2), case["counter"].as_u64().unwrap());
+    }
+    let later: [u8; 32] = bytes(&v["embedding"]["later_counter"]["point"])
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        &later[1..31],
+        &bytes(&v["embedding"]["later_counter"]["payload"])[..]
+    );
+    assert_eq!(extract(&later), None);
+
+    let pk: PublicKey = de(&v["plaintext_knowledge"]["K"]);
+    for case in v["plaintext_knowledge"]["cases"].as_array().unwrap() {
+        let cts: Vec<Ciphertext> = list(&case["ciphertexts"]);
+        let proof: PlaintextKnowledgeProof = de(&case["proof"]);
+        proof.verify(&pk, &cts, &ctx).unwrap();
+        let (z, c) = proof.challenges(&pk, &cts, &ctx).unwrap();
+        assert_eq!(z, list::<Scalar>(&case["z"]));
+        assert_eq!(c, de::<Scalar>(&case["c"]));
+        // The informative nonces open each α, and the plaintexts are valid embeddings.
+        let rs: Vec<Scalar> = list(&case["nonces"]);
+        for (ct, r) in cts.iter().zip(&rs) {
+            assert_eq!(*ct.alpha.point(), group::mul_g(r));
+            let m = ct.beta.point() - r * pk.point().point();
+            assert!(extract(&m.compress().to_bytes()).is_some());
+        }
+    }
+    let x: Point = de(&v["dleq_batch"]["X"]);
+    let secret: Scalar = de(&v["dleq_batch"]["x"]);
+    assert_eq!(*x.point(), group::mul_g(&secret));
+    for case in v["dleq_batch"]["cases"].as_array().unwrap() {
+        let (us, ys): (Vec<Point>, Vec<Point>) = (list(&case["U"]), list(&case["Y"]));
+        let proof: DleqBatchProof = de(&case["proof"]);
+        proof.verify(&x, &us, &ys, &ctx).unwrap();
+        let (z, c) = proof.challenges(&x, &us, &ys, &ctx).unwrap();
+        assert_eq!(z, list::<Scalar>(&case["z"]));
+        assert_eq!(c, de::<Scalar>(&case["c"]));
+    }
+}
+
 /// Runs one corpus case and returns the error code it produced (or "accepted").
 fn run_case(op: &str, input: &Value) -> String {
     fn code<T>(r: Result<T, impl Into<Code>>) -> Result<T, String> {
@@ -542,6 +593,39 @@ fn run_case(op: &str, input: &Value) -> String {
                 &mut rand::thread_rng(),
             ))
         }
+        "verify:plaintext_knowledge" => {
+            let pk: PublicKey = code(PublicKey::from_bytes(&bytes(&input["K"])))?;
+            let cts = input["ciphertexts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| code(Ciphertext::from_bytes(&bytes(c))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let p = code(PlaintextKnowledgeProof::from_bytes(&bytes(&input["proof"])))?;
+            code(p.verify(&pk, &cts, &bytes(&input["ctx"])))
+        }
+        "verify:dleq_batch" => {
+            let x = code(Point::from_bytes(&bytes(&input["X"])))?;
+            let pts = |key: &str| {
+                input[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| code(Point::from_bytes(&bytes(p))))
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let (us, ys) = (pts("U")?, pts("Y")?);
+            let p = code(DleqBatchProof::from_bytes(&bytes(&input["proof"])))?;
+            code(p.verify(&x, &us, &ys, &bytes(&input["ctx"])))
+        }
+        "extract:embedding" => {
+            let b: [u8; 32] = bytes(input).try_into().unwrap();
+            code(Point::from_wire_allow_identity(&b))?;
+            match extract(&b) {
+                Some(_) => Ok(()),
+                None => Err("not-an-embedding".to_string()),
+            }
+        }
         other => panic!("unknown corpus op {other}"),
     })();
     match result {
@@ -571,6 +655,11 @@ fn run_corpus(file: &str, at_least: usize) {
         let got = run_case(case["op"].as_str().unwrap(), &case["input"]);
         assert_eq!(got, case["error"].as_str().unwrap(), "case {name:?}");
     }
+}
+
+#[test]
+fn mix_rejection_corpus_fails_for_the_named_reason() {
+    run_corpus("reject/mix.json", 15);
 }
 
 #[test]

@@ -17,16 +17,21 @@ use thiserror::Error;
 use urna_crypto::batch::BatchVerifier;
 use urna_crypto::codec::{Decode, Encode, Reader, Writer};
 use urna_crypto::elgamal::{message_point, Ciphertext, PublicKey};
+use urna_crypto::embed::embed;
 use urna_crypto::errors::{DecodeError, ParamError, VerifyError};
+use urna_crypto::group::mul_g;
 use urna_crypto::group::Point;
 use urna_crypto::range::EncryptedRangeProof;
 use urna_crypto::secret::SecretScalar;
-use urna_crypto::sigma::{ChaumPedersenProof, DisjunctiveProof, DleqStatement};
+use urna_crypto::sigma::{
+    ChaumPedersenProof, DisjunctiveProof, DleqStatement, PlaintextKnowledgeProof,
+};
 use urna_crypto::sign::VerifyingKey;
 use urna_crypto::Scalar;
 
-use crate::context::{ElectionContext, SLOT_CONTEST, SLOT_OPTIONS_RANGE};
-use crate::manifest::{Contest, Manifest};
+use crate::context::{ElectionContext, SLOT_CONTEST, SLOT_OPTIONS_RANGE, SLOT_RANKED};
+use crate::manifest::{Contest, Manifest, RankedRules};
+use crate::ranking::{self, Choice, RankingError};
 
 /// Widest contest-total range `max − min` proven with a disjunctive proof (its size grows
 /// linearly); wider ranges use a range proof.
@@ -39,6 +44,9 @@ pub enum OptionProofs {
     ZeroOne(Vec<DisjunctiveProof>),
     /// One aggregated range proof `[0, max]` over all options (tag 2).
     Range(EncryptedRangeProof),
+    /// A ranked contest's row: one proof of knowledge of every ciphertext's plaintext (tag 3).
+    /// The row is not proven well formed; the count's rule reads it after the mix.
+    Knowledge(PlaintextKnowledgeProof),
 }
 
 /// The proof that a contest's total is within its limits.
@@ -103,6 +111,7 @@ pub struct Ballot {
 
 /// The voter's choices: for each contest id, one value per option (0/1 for selections, the
 /// score for score contests). Contests of the style that are absent count as all zeros.
+/// Ranked contests take [`Rankings`] instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choices(pub BTreeMap<String, Vec<u16>>);
 
@@ -119,6 +128,9 @@ impl Choices {
             let Some(c) = manifest.contests.get(usize::from(ci)) else {
                 continue;
             };
+            if c.ranked().is_some() {
+                continue;
+            }
             let rule = c.rule();
             let n = c.options.len();
             let mut values = vec![0u16; n];
@@ -170,6 +182,55 @@ impl Choices {
     }
 }
 
+/// One preference of a voter's ranking in a ranked contest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preference {
+    /// An option, by id.
+    Option(String),
+    /// A write-in, by its text (UTF-8, not empty, no surrounding white space).
+    WriteIn(String),
+}
+
+/// The voter's rankings: for each ranked contest id, its preferences from first to last.
+/// Ranked contests of the style that are absent are left blank (nobody ranked).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rankings(pub BTreeMap<String, Vec<Preference>>);
+
+impl Rankings {
+    /// Uniformly drawn rankings for a ballot style (for demos, benchmarks and tests): for each
+    /// ranked contest, a random number of distinct options in random order.
+    pub fn random<R: rand::Rng>(manifest: &Manifest, style: u16, rng: &mut R) -> Rankings {
+        let mut out = Rankings::default();
+        let Some(style) = manifest.ballot_styles.get(usize::from(style)) else {
+            return out;
+        };
+        for &ci in &style.contests {
+            let Some((c, r)) = manifest
+                .contests
+                .get(usize::from(ci))
+                .and_then(|c| c.ranked().map(|r| (c, r)))
+            else {
+                continue;
+            };
+            let mut ids: Vec<&str> = c.options.iter().map(|o| o.id.as_str()).collect();
+            let k = rng.gen_range(0..=usize::from(r.ranks).min(ids.len()));
+            for s in 0..k {
+                let pick = rng.gen_range(s..ids.len());
+                ids.swap(s, pick);
+            }
+            out.0.insert(
+                c.id.clone(),
+                ids[..k]
+                    .iter()
+                    .map(|id| Preference::Option(id.to_string()))
+                    .collect(),
+            );
+        }
+        out
+    }
+}
+
 /// Why choices cannot be encrypted (checked before any cryptography).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ChoiceError {
@@ -208,6 +269,15 @@ pub enum ChoiceError {
     },
     #[error("proof construction failed: {0}")]
     Proof(#[from] ParamError),
+    #[error("contest {0:?} is ranked: give a ranking, not values per option")]
+    RankedContest(String),
+    #[error("contest {0:?} is not ranked")]
+    NotRanked(String),
+    #[error("contest {contest:?}: {error}")]
+    Ranking {
+        contest: String,
+        error: RankingError,
+    },
 }
 
 /// Why a ballot is not valid for its credential and election.
@@ -248,7 +318,8 @@ pub struct BallotSecrets {
     pub openings: Vec<Vec<(u16, SecretScalar)>>,
 }
 
-/// Encrypts and proves a ballot, after validating the choices against the manifest.
+/// Encrypts and proves a ballot, after validating the choices against the manifest. Ranked
+/// contests of the style are left blank; [`encrypt_ballot_ranked`] takes rankings.
 pub fn encrypt_ballot<R: RngCore + CryptoRng>(
     manifest: &Manifest,
     style_id: &str,
@@ -257,10 +328,38 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
     context: &ElectionContext,
     rng: &mut R,
 ) -> Result<(Ballot, BallotSecrets), ChoiceError> {
+    encrypt_ballot_ranked(
+        manifest,
+        style_id,
+        choices,
+        &Rankings::default(),
+        credential,
+        context,
+        rng,
+    )
+}
+
+/// What one contest of the style gets: values per option, or a ranked row's plaintext.
+enum Plain {
+    Values(Vec<u16>),
+    Ranked(Vec<u8>),
+}
+
+/// Encrypts and proves a ballot with values for the homomorphic contests and rankings for the
+/// ranked ones, after validating both against the manifest.
+pub fn encrypt_ballot_ranked<R: RngCore + CryptoRng>(
+    manifest: &Manifest,
+    style_id: &str,
+    choices: &Choices,
+    rankings: &Rankings,
+    credential: &VerifyingKey,
+    context: &ElectionContext,
+    rng: &mut R,
+) -> Result<(Ballot, BallotSecrets), ChoiceError> {
     let (style_index, style) = manifest
         .style(style_id)
         .ok_or_else(|| ChoiceError::UnknownStyle(style_id.to_string()))?;
-    for id in choices.0.keys() {
+    let on_ballot = |id: &String| -> Result<&Contest, ChoiceError> {
         let ci = manifest
             .contests
             .iter()
@@ -269,24 +368,48 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
         if !style.contests.contains(&(ci as u16)) {
             return Err(ChoiceError::ContestNotInStyle(id.clone()));
         }
+        Ok(&manifest.contests[ci])
+    };
+    for id in choices.0.keys() {
+        if on_ballot(id)?.ranked().is_some() {
+            return Err(ChoiceError::RankedContest(id.clone()));
+        }
+    }
+    for id in rankings.0.keys() {
+        if on_ballot(id)?.ranked().is_none() {
+            return Err(ChoiceError::NotRanked(id.clone()));
+        }
     }
     // Validate everything before encrypting anything.
-    let mut values_per_contest = Vec::with_capacity(style.contests.len());
+    let mut plain = Vec::with_capacity(style.contests.len());
     for &ci in &style.contests {
         let contest = contest_at(manifest, ci)?;
-        let values = match choices.0.get(&contest.id) {
-            Some(v) => v.clone(),
-            None => vec![0; contest.options.len()],
-        };
-        validate_contest_choice(contest, &values)?;
-        values_per_contest.push(values);
+        plain.push(match contest.ranked() {
+            Some(rules) => {
+                let prefs = rankings.0.get(&contest.id).map_or(&[][..], Vec::as_slice);
+                Plain::Ranked(ranked_plaintext(contest, rules, prefs)?)
+            }
+            None => {
+                let values = match choices.0.get(&contest.id) {
+                    Some(v) => v.clone(),
+                    None => vec![0; contest.options.len()],
+                };
+                validate_contest_choice(contest, &values)?;
+                Plain::Values(values)
+            }
+        });
     }
     let pk = &context.joint_key;
     let mut contests = Vec::with_capacity(style.contests.len());
     let mut openings = Vec::with_capacity(style.contests.len());
-    for (&ci, values) in style.contests.iter().zip(values_per_contest) {
+    for (&ci, p) in style.contests.iter().zip(plain) {
         let contest = contest_at(manifest, ci)?;
-        let (cb, opening) = encrypt_contest(pk, contest, ci, &values, credential, context, rng)?;
+        let (cb, opening) = match p {
+            Plain::Values(values) => {
+                encrypt_contest(pk, contest, ci, &values, credential, context, rng)?
+            }
+            Plain::Ranked(bytes) => encrypt_ranked(pk, ci, &bytes, credential, context, rng)?,
+        };
         contests.push(cb);
         openings.push(opening);
     }
@@ -296,6 +419,64 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
             contests,
         },
         BallotSecrets { openings },
+    ))
+}
+
+/// A ranking by option id and write-in text, as the plaintext bytes of §5.5.
+fn ranked_plaintext(
+    contest: &Contest,
+    rules: &RankedRules,
+    prefs: &[Preference],
+) -> Result<Vec<u8>, ChoiceError> {
+    let choices = prefs
+        .iter()
+        .map(|p| match p {
+            Preference::Option(id) => contest
+                .option_index(id)
+                // Options number at most 254.
+                .map(|i| Choice::Option(i as u8))
+                .ok_or_else(|| ChoiceError::UnknownOption {
+                    contest: contest.id.clone(),
+                    option: id.clone(),
+                }),
+            Preference::WriteIn(t) => Ok(Choice::WriteIn(t.clone())),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ranking::plaintext(rules, contest.options.len(), &choices).map_err(|error| {
+        ChoiceError::Ranking {
+            contest: contest.id.clone(),
+            error,
+        }
+    })
+}
+
+/// A ranked row: each 30-byte payload embedded as a point and encrypted with plain ElGamal,
+/// then one proof of knowledge of all the plaintexts, bound to the credential and contest.
+fn encrypt_ranked<R: RngCore + CryptoRng>(
+    pk: &PublicKey,
+    ci: u16,
+    bytes: &[u8],
+    credential: &VerifyingKey,
+    context: &ElectionContext,
+    rng: &mut R,
+) -> Result<(ContestBallot, Vec<(u16, SecretScalar)>), ChoiceError> {
+    let mut selections = Vec::new();
+    let mut nonces = Vec::new();
+    for payload in ranking::payloads(bytes) {
+        let m = embed(&payload)?;
+        let r = SecretScalar::random(rng);
+        selections.push(Ciphertext::encrypt_point(pk, &m, &r));
+        nonces.push(r);
+    }
+    let ctx = context.ballot_proof_ctx(credential, ci, SLOT_RANKED);
+    let proof = PlaintextKnowledgeProof::prove(pk, &selections, &nonces, &ctx, rng)?;
+    Ok((
+        ContestBallot {
+            selections,
+            option_proofs: OptionProofs::Knowledge(proof),
+            contest_proof: ContestProof::None,
+        },
+        nonces.into_iter().map(|r| (0, r)).collect(),
     ))
 }
 
@@ -540,8 +721,16 @@ impl Ballot {
             if op.len() != cb.selections.len() {
                 return Err(OpeningError::Shape);
             }
+            let ranked = matches!(cb.option_proofs, OptionProofs::Knowledge(_));
             for (oi, (ct, (v, r))) in cb.selections.iter().zip(op).enumerate() {
-                if Ciphertext::encrypt(pk, u64::from(*v), &SecretScalar::new(*r)) != *ct {
+                // A ranked row's plaintext is a point, read as `β − r·K` once `α = r·G` shows
+                // the nonce is right; its claimed value is 0.
+                let opens = if ranked {
+                    *v == 0 && Point::from_point(mul_g(r)) == ct.alpha
+                } else {
+                    Ciphertext::encrypt(pk, u64::from(*v), &SecretScalar::new(*r)) == *ct
+                };
+                if !opens {
                     return Err(OpeningError::Mismatch {
                         contest: ci,
                         option: oi,
@@ -573,6 +762,9 @@ fn proof_error(contest: &Contest, which: impl Into<String>, error: VerifyError) 
 /// One contest ballot's shape: a ciphertext per option, and the proof kinds the contest's rule
 /// requires.
 fn check_contest_shape(contest: &Contest, cb: &ContestBallot) -> Result<(), BallotError> {
+    if let Some(rules) = contest.ranked() {
+        return check_ranked_shape(contest, rules, cb);
+    }
     let n = contest.options.len();
     if cb.selections.len() != n {
         return Err(BallotError::OptionCount {
@@ -585,6 +777,7 @@ fn check_contest_shape(contest: &Contest, cb: &ContestBallot) -> Result<(), Ball
         // Decoding reads one 0/1 proof per ciphertext, so only the kind can be wrong.
         OptionProofs::ZeroOne(proofs) => contest.rule().per_option_max == 1 && proofs.len() == n,
         OptionProofs::Range(_) => contest.rule().per_option_max > 1,
+        OptionProofs::Knowledge(_) => false,
     };
     if !per_option_ok {
         return Err(BallotError::ProofKind {
@@ -600,6 +793,34 @@ fn check_contest_shape(contest: &Contest, cb: &ContestBallot) -> Result<(), Ball
             | (TotalCheck::Range { .. }, ContestProof::Range(_))
     );
     if !total_ok {
+        return Err(BallotError::ProofKind {
+            contest: contest.id.clone(),
+            which: "contest-total",
+        });
+    }
+    Ok(())
+}
+
+/// A ranked row: its width in ciphertexts, a proof of knowledge, no contest-total proof.
+fn check_ranked_shape(
+    contest: &Contest,
+    rules: &RankedRules,
+    cb: &ContestBallot,
+) -> Result<(), BallotError> {
+    if cb.selections.len() != rules.width() {
+        return Err(BallotError::OptionCount {
+            contest: contest.id.clone(),
+            expected: rules.width(),
+            got: cb.selections.len(),
+        });
+    }
+    if !matches!(cb.option_proofs, OptionProofs::Knowledge(_)) {
+        return Err(BallotError::ProofKind {
+            contest: contest.id.clone(),
+            which: "per-option",
+        });
+    }
+    if !matches!(cb.contest_proof, ContestProof::None) {
         return Err(BallotError::ProofKind {
             contest: contest.id.clone(),
             which: "contest-total",
@@ -636,6 +857,12 @@ fn queue_contest(
             let maxima = vec![u64::from(rule.per_option_max); n];
             p.queue(pk, &cb.selections, &maxima, &ctx, batch)
                 .map_err(|e| proof_error(contest, "option range", e))?;
+        }
+        OptionProofs::Knowledge(p) => {
+            let ctx = context.ballot_proof_ctx(credential, ci, SLOT_RANKED);
+            return p
+                .queue(pk, &cb.selections, &ctx, batch)
+                .map_err(|e| proof_error(contest, "plaintext knowledge", e));
         }
     }
     let sum = contest_sum(&cb.selections);
@@ -687,6 +914,10 @@ impl Encode for ContestBallot {
                 out.put_u8(2);
                 p.encode(out);
             }
+            OptionProofs::Knowledge(p) => {
+                out.put_u8(3);
+                p.encode(out);
+            }
         }
         match &self.contest_proof {
             ContestProof::None => out.put_u8(0),
@@ -713,6 +944,7 @@ impl Decode for ContestBallot {
         let option_proofs = match r.u8()? {
             1 => OptionProofs::ZeroOne(r.vec_of::<DisjunctiveProof>(n)?),
             2 => OptionProofs::Range(EncryptedRangeProof::decode(r)?),
+            3 => OptionProofs::Knowledge(PlaintextKnowledgeProof::decode(r)?),
             t => {
                 return Err(DecodeError::UnknownTag {
                     what: "option proofs",

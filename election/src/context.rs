@@ -60,12 +60,44 @@ impl ElectionContext {
         out[36..38].copy_from_slice(&option.to_be_bytes());
         out
     }
+
+    /// The seed of a ranked contest's shuffle generators: `E ‖ u16(contest)`. Fixed before
+    /// voting opens and the same for every mixer of the contest.
+    pub fn mix_seed(&self, contest: u16) -> [u8; 34] {
+        let mut out = [0u8; 34];
+        out[..32].copy_from_slice(&self.hash);
+        out[32..].copy_from_slice(&contest.to_be_bytes());
+        out
+    }
+
+    /// The context of the shuffle proof of the `position`-th mix (from 1) of a ranked contest:
+    /// `E ‖ u16(contest) ‖ u16(position)`.
+    pub fn mix_ctx(&self, contest: u16, position: u16) -> [u8; 36] {
+        let mut out = [0u8; 36];
+        out[..32].copy_from_slice(&self.hash);
+        out[32..34].copy_from_slice(&contest.to_be_bytes());
+        out[34..].copy_from_slice(&position.to_be_bytes());
+        out
+    }
+
+    /// The context of a trustee's batched proof for the partial decryptions of a mixed list
+    /// starting at ciphertext `first`: `E ‖ u16(trustee) ‖ u16(contest) ‖ u32(first)`.
+    pub fn mix_decryption_ctx(&self, trustee: u16, contest: u16, first: u32) -> [u8; 40] {
+        let mut out = [0u8; 40];
+        out[..32].copy_from_slice(&self.hash);
+        out[32..34].copy_from_slice(&trustee.to_be_bytes());
+        out[34..36].copy_from_slice(&contest.to_be_bytes());
+        out[36..].copy_from_slice(&first.to_be_bytes());
+        out
+    }
 }
 
 /// Slot of the contest-total proof.
 pub const SLOT_CONTEST: u16 = 0xFFFF;
 /// Slot of an aggregated range proof over all options of a contest.
 pub const SLOT_OPTIONS_RANGE: u16 = 0xFFFE;
+/// Slot of the proof of knowledge of a ranked row's plaintexts.
+pub const SLOT_RANKED: u16 = 0xFFFD;
 
 /// The context of every key-ceremony proof (coefficient proofs, share encryption, complaint
 /// reveals): `"urna-v1 dkg" ‖ manifest hash`. Dealer, recipient and coefficient indices are

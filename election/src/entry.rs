@@ -31,6 +31,12 @@ const VERSION: u8 = 1;
 /// magic + version + id length + kind + author + payload length + signature.
 const OVERHEAD: usize = 4 + 1 + 1 + 1 + 32 + 2 + 64;
 
+/// The largest payload an entry of this election can carry: what a chunked post (a mix, a
+/// trustee's decryption of a list, a count) fills each entry up to.
+pub fn max_payload(election_id: &str) -> usize {
+    MAX_ENTRY_SIZE.saturating_sub(OVERHEAD + election_id.len())
+}
+
 /// What an entry is; the tag is the `kind` byte of the envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -47,10 +53,14 @@ pub enum EntryKind {
     CloseVoting = 10,
     DecryptionShare = 11,
     Result = 12,
+    MixRows = 13,
+    MixProof = 14,
+    MixDecryption = 15,
+    RankedCount = 16,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 12] = [
+    pub const ALL: [EntryKind; 16] = [
         EntryKind::Setup,
         EntryKind::DkgCommitment,
         EntryKind::DkgShares,
@@ -63,6 +73,10 @@ impl EntryKind {
         EntryKind::CloseVoting,
         EntryKind::DecryptionShare,
         EntryKind::Result,
+        EntryKind::MixRows,
+        EntryKind::MixProof,
+        EntryKind::MixDecryption,
+        EntryKind::RankedCount,
     ];
 
     pub fn from_tag(tag: u8) -> Option<Self> {
@@ -83,6 +97,10 @@ impl EntryKind {
             EntryKind::CloseVoting => "CloseVoting",
             EntryKind::DecryptionShare => "DecryptionShare",
             EntryKind::Result => "Result",
+            EntryKind::MixRows => "MixRows",
+            EntryKind::MixProof => "MixProof",
+            EntryKind::MixDecryption => "MixDecryption",
+            EntryKind::RankedCount => "RankedCount",
         }
     }
 }

@@ -11,6 +11,9 @@
 //! - [`keys`]: which Ed25519 keys the election registers (§3.1);
 //! - [`payload`]: the payload of each entry kind (§4); [`ballot`]: ballots, their proofs and
 //!   Benaloh openings (§5); [`context`]: the bytes every proof binds;
+//! - [`ranking`]: a ranked ballot's plaintext and the rule that reads it; [`count`]: the count
+//!   of a ranked contest (IRV, STV, Schulze); [`mixnet`]: the entries its mixers, trustees and
+//!   counters post;
 //! - [`state`]: the state machine (§6–7), and [`phase`], [`rejection`]: where an election stands
 //!   and why an entry is refused.
 
@@ -20,10 +23,13 @@
 
 pub mod ballot;
 pub mod context;
+pub mod count;
 pub mod entry;
 pub mod keys;
 pub mod manifest;
+pub mod mixnet;
 pub mod payload;
 pub mod phase;
+pub mod ranking;
 pub mod rejection;
 pub mod state;

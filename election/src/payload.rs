@@ -8,10 +8,11 @@
 
 use serde::Serialize;
 use urna_crypto::codec::{Decode, Encode, Reader, Writer};
+use urna_crypto::elgamal::Ciphertext;
 use urna_crypto::errors::DecodeError;
 use urna_crypto::group::Point;
 use urna_crypto::share_enc::{DecryptionReveal, EncryptedShare};
-use urna_crypto::sigma::{ChaumPedersenProof, SchnorrProof};
+use urna_crypto::sigma::{ChaumPedersenProof, DleqBatchProof, SchnorrProof};
 use urna_crypto::sign::VerifyingKey;
 use urna_crypto::Scalar;
 
@@ -88,6 +89,83 @@ pub struct ElectionResult {
     pub counts: Vec<Vec<u64>>,
 }
 
+/// One row of a mixer's output with its share of the shuffle proof: output row `i`, and the
+/// proof's `C_i`, `D_i` and `s'_i` (crypto §12.7), for the same `i`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixRow {
+    pub ciphertexts: Vec<Ciphertext>,
+    pub c: Point,
+    pub d: Point,
+    pub s: Scalar,
+}
+
+/// Consecutive rows of a mixer's shuffle of a ranked contest's list, from row `first`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixRows {
+    pub contest: u16,
+    pub first: u32,
+    /// Ciphertexts per row.
+    pub width: u16,
+    pub rows: Vec<MixRow>,
+}
+
+/// The fields of a shuffle proof that are not per row (crypto §12.7): the mixer's closing
+/// entry, once all its rows are posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixProof {
+    pub contest: u16,
+    pub width: u16,
+    pub a1: Point,
+    pub a2: Point,
+    pub a3: Point,
+    pub a4: Vec<(Point, Point)>,
+    pub b: Point,
+    pub s1: Scalar,
+    pub s2: Scalar,
+    pub s3: Scalar,
+    pub s4: Vec<Scalar>,
+    pub s_hat: Scalar,
+}
+
+/// A trustee's partial decryptions of consecutive ciphertexts of a mixed list (row by row,
+/// component by component), from flat index `first`, with one batched proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixDecryption {
+    pub trustee: u16,
+    pub contest: u16,
+    pub first: u32,
+    pub shares: Vec<Point>,
+    pub proof: DleqBatchProof,
+}
+
+/// Consecutive bytes, from `offset`, of a ranked contest's count in its canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankedCountBytes {
+    pub contest: u16,
+    pub offset: u32,
+    pub bytes: Vec<u8>,
+}
+
+impl ElectionResult {
+    /// The result's shape from the decrypted totals in tally order ([`Manifest::option_positions`]):
+    /// one count per option of each contest in the homomorphic tally, none for a ranked contest
+    /// (`specs/election.md` §6.6). `None` if `totals` is not one per position.
+    pub fn from_tally(m: &Manifest, totals: &[u64]) -> Option<ElectionResult> {
+        let mut counts = Vec::with_capacity(m.contests.len());
+        let mut at = 0;
+        for c in &m.contests {
+            let n = if c.ranked().is_some() {
+                0
+            } else {
+                c.options.len()
+            };
+            counts.push(totals.get(at..at + n)?.to_vec());
+            at += n;
+        }
+        (at == totals.len()).then_some(ElectionResult { counts })
+    }
+}
+
 /// A decoded payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
@@ -103,6 +181,10 @@ pub enum Payload {
     CloseVoting,
     DecryptionShare(DecryptionShare),
     Result(ElectionResult),
+    MixRows(MixRows),
+    MixProof(Box<MixProof>),
+    MixDecryption(Box<MixDecryption>),
+    RankedCount(RankedCountBytes),
 }
 
 impl Payload {
@@ -120,6 +202,10 @@ impl Payload {
             Payload::CloseVoting => EntryKind::CloseVoting,
             Payload::DecryptionShare(_) => EntryKind::DecryptionShare,
             Payload::Result(_) => EntryKind::Result,
+            Payload::MixRows(_) => EntryKind::MixRows,
+            Payload::MixProof(_) => EntryKind::MixProof,
+            Payload::MixDecryption(_) => EntryKind::MixDecryption,
+            Payload::RankedCount(_) => EntryKind::RankedCount,
         }
     }
 
@@ -203,6 +289,87 @@ impl Payload {
                 }
                 Payload::Result(ElectionResult { counts })
             }
+            EntryKind::MixRows => {
+                let contest = r.u16()?;
+                let first = r.u32()?;
+                let width = r.u16()?;
+                let n = r.u32()? as usize;
+                let w = usize::from(width);
+                need(&r, n, 64 * w + 96)?;
+                let mut rows = Vec::with_capacity(n);
+                for _ in 0..n {
+                    rows.push(MixRow {
+                        ciphertexts: r.vec_of::<Ciphertext>(w)?,
+                        c: Point::decode(&mut r)?,
+                        d: Point::decode(&mut r)?,
+                        s: Scalar::decode(&mut r)?,
+                    });
+                }
+                Payload::MixRows(MixRows {
+                    contest,
+                    first,
+                    width,
+                    rows,
+                })
+            }
+            EntryKind::MixProof => {
+                let contest = r.u16()?;
+                let width = r.u16()?;
+                let w = usize::from(width);
+                need(&r, 1, 96 * w + 256)?;
+                let (a1, a2, a3) = (
+                    Point::decode(&mut r)?,
+                    Point::decode(&mut r)?,
+                    Point::decode(&mut r)?,
+                );
+                let mut a4 = Vec::with_capacity(w);
+                for _ in 0..w {
+                    a4.push((Point::decode(&mut r)?, Point::decode(&mut r)?));
+                }
+                let b = Point::decode(&mut r)?;
+                let (s1, s2, s3) = (
+                    Scalar::decode(&mut r)?,
+                    Scalar::decode(&mut r)?,
+                    Scalar::decode(&mut r)?,
+                );
+                let s4 = r.vec_of::<Scalar>(w)?;
+                let s_hat = Scalar::decode(&mut r)?;
+                Payload::MixProof(Box::new(MixProof {
+                    contest,
+                    width,
+                    a1,
+                    a2,
+                    a3,
+                    a4,
+                    b,
+                    s1,
+                    s2,
+                    s3,
+                    s4,
+                    s_hat,
+                }))
+            }
+            EntryKind::MixDecryption => {
+                let trustee = r.u16()?;
+                let contest = r.u16()?;
+                let first = r.u32()?;
+                let n = r.u32()? as usize;
+                need(&r, n, 32)?;
+                let shares = r.vec_of::<Point>(n)?;
+                let proof = DleqBatchProof::decode(&mut r)?;
+                Payload::MixDecryption(Box::new(MixDecryption {
+                    trustee,
+                    contest,
+                    first,
+                    shares,
+                    proof,
+                }))
+            }
+            EntryKind::RankedCount => Payload::RankedCount(RankedCountBytes {
+                contest: r.u16()?,
+                offset: r.u32()?,
+                bytes: r.bytes_u16()?.to_vec(),
+            }),
         };
         r.finish()?;
         Ok(p)
@@ -270,6 +437,70 @@ impl Encode for Payload {
                     c.iter().for_each(|v| out.put_u64(*v));
                 }
             }
+            // Rows, shares and bytes per entry are bounded by the 65,535-byte entry limit.
+            Payload::MixRows(m) => {
+                out.put_u16(m.contest);
+                out.put_u32(m.first);
+                out.put_u16(m.width);
+                out.put_u32(m.rows.len() as u32);
+                for row in &m.rows {
+                    row.ciphertexts.iter().for_each(|c| c.encode(out));
+                    row.c.encode(out);
+                    row.d.encode(out);
+                    row.s.encode(out);
+                }
+            }
+            Payload::MixProof(p) => {
+                out.put_u16(p.contest);
+                out.put_u16(p.width);
+                p.closing_fields(out);
+            }
+            Payload::MixDecryption(d) => {
+                out.put_u16(d.trustee);
+                out.put_u16(d.contest);
+                out.put_u32(d.first);
+                out.put_u32(d.shares.len() as u32);
+                d.shares.iter().for_each(|p| p.encode(out));
+                d.proof.encode(out);
+            }
+            Payload::RankedCount(c) => {
+                out.put_u16(c.contest);
+                out.put_u32(c.offset);
+                out.put_u16(c.bytes.len() as u16);
+                out.extend_from_slice(&c.bytes);
+            }
         }
     }
+}
+
+impl MixProof {
+    /// `A1 ‖ A2 ‖ A3 ‖ (A4α_k ‖ A4β_k)[w] ‖ B ‖ s1 ‖ s2 ‖ s3 ‖ s4[w] ‖ ŝ`: the fields of a
+    /// shuffle proof's encoding between `D_N` and `s'_1` (crypto §12.7).
+    pub fn closing_fields(&self, out: &mut Vec<u8>) {
+        for p in [&self.a1, &self.a2, &self.a3] {
+            p.encode(out);
+        }
+        for (a, b) in &self.a4 {
+            a.encode(out);
+            b.encode(out);
+        }
+        self.b.encode(out);
+        for s in [&self.s1, &self.s2, &self.s3] {
+            s.encode(out);
+        }
+        self.s4.iter().for_each(|s| s.encode(out));
+        self.s_hat.encode(out);
+    }
+}
+
+/// Refuses, before allocating, a count of elements the remaining input cannot hold.
+fn need(r: &Reader<'_>, count: usize, each: usize) -> Result<(), DecodeError> {
+    let needed = count.saturating_mul(each);
+    if needed > r.remaining() {
+        return Err(DecodeError::Truncated {
+            needed,
+            remaining: r.remaining(),
+        });
+    }
+    Ok(())
 }

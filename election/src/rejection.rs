@@ -5,8 +5,8 @@
 //! A variant may carry a `reason` string only where it is one rule failing on different inputs,
 //! for the human message: `malformed` (which field did not decode), `invalid-manifest` (which
 //! rule of §2, typed as [`ManifestError`](crate::manifest::ManifestError) where the manifest is
-//! checked), `ballot-shape` and `invalid-ballot` (where in the ballot). A reason never tells two
-//! rules apart: the code does.
+//! checked), `ballot-shape` and `invalid-ballot` (where in the ballot), and `mix-out-of-turn`
+//! (whose turn it is). A reason never tells two rules apart: the code does.
 
 use serde::Serialize;
 use thiserror::Error;
@@ -93,6 +93,8 @@ pub enum Rejection {
     RollRepeatedCredential { credential: String },
     #[error("credential {credential} is not of prime order (it has a small-order component)")]
     RollMixedOrderCredential { credential: String },
+    #[error("credential {credential} has weight {weight}, but its ballot style has a ranked contest: a weight beside a mixed ballot would mark it, so those voters have weight 1")]
+    RollRankedWeight { credential: String, weight: u32 },
     #[error("voting cannot open with an empty roll")]
     EmptyRoll,
 
@@ -145,6 +147,75 @@ pub enum Rejection {
         option: String,
         count: u64,
     },
+    #[error("no contest of this election is counted homomorphically: there is no tally to decrypt and no result to post")]
+    NoTally,
+
+    // ---- mixing and the ranked count (§6.7) ----
+    #[error("contest #{contest} is not a ranked contest")]
+    MixContest { contest: u16 },
+    #[error("contest #{contest}: it is not this mixer's turn ({turn})")]
+    MixOutOfTurn { contest: u16, turn: String },
+    #[error("contest #{contest}: rows of {got} ciphertexts; its rows have {expected}")]
+    MixShape {
+        contest: u16,
+        expected: usize,
+        got: usize,
+    },
+    #[error("contest #{contest}: {count} rows from row {first} do not continue the mix ({have} of {total} rows posted)")]
+    MixRows {
+        contest: u16,
+        first: u32,
+        count: usize,
+        have: usize,
+        total: usize,
+    },
+    #[error(
+        "contest #{contest}: the mix has {have} of its {total} rows; its proof comes after them"
+    )]
+    MixIncomplete {
+        contest: u16,
+        have: usize,
+        total: usize,
+    },
+    #[error("contest #{contest}: the shuffle proof of mix {position} does not verify")]
+    InvalidShuffle { contest: u16, position: u16 },
+    #[error("contest #{contest}: {done} of {mixers} mixes are done; the list is decrypted after the last")]
+    DecryptionBeforeMix {
+        contest: u16,
+        done: usize,
+        mixers: usize,
+    },
+    #[error("contest #{contest}: the mixed list is already decrypted")]
+    DecryptionComplete { contest: u16 },
+    #[error("trustee {trustee}, contest #{contest}: {count} shares from ciphertext {first} do not continue its shares ({have} of {total} posted)")]
+    MixShareOrder {
+        trustee: u16,
+        contest: u16,
+        first: u32,
+        count: usize,
+        have: usize,
+        total: usize,
+    },
+    #[error("trustee {trustee}'s decryption shares of contest #{contest} from ciphertext {first} do not verify against its verification key")]
+    InvalidMixDecryption {
+        trustee: u16,
+        contest: u16,
+        first: u32,
+    },
+    #[error("contest #{contest}: the mixed list is not decrypted yet")]
+    CountBeforeDecryption { contest: u16 },
+    #[error("contest #{contest}: {len} bytes at offset {offset} do not continue the count ({have} of {total} bytes posted)")]
+    CountOutOfOrder {
+        contest: u16,
+        offset: u32,
+        len: usize,
+        have: usize,
+        total: usize,
+    },
+    #[error(
+        "contest #{contest}: the bytes at offset {offset} differ from the count the rules give"
+    )]
+    InconsistentCount { contest: u16, offset: u32 },
 }
 
 impl Rejection {
@@ -180,6 +251,7 @@ impl Rejection {
             Rejection::RollUnknownStyle { .. } => "roll-unknown-style",
             Rejection::RollRepeatedCredential { .. } => "roll-repeated-credential",
             Rejection::RollMixedOrderCredential { .. } => "roll-mixed-order-credential",
+            Rejection::RollRankedWeight { .. } => "roll-ranked-weight",
             Rejection::EmptyRoll => "empty-roll",
             Rejection::NotEligible => "not-eligible",
             Rejection::StyleMismatch { .. } => "style-mismatch",
@@ -195,12 +267,26 @@ impl Rejection {
             Rejection::ResultShape => "result-shape",
             Rejection::CountOutOfRange { .. } => "count-out-of-range",
             Rejection::InconsistentResult { .. } => "inconsistent-result",
+            Rejection::NoTally => "no-tally",
+            Rejection::MixContest { .. } => "mix-contest",
+            Rejection::MixOutOfTurn { .. } => "mix-out-of-turn",
+            Rejection::MixShape { .. } => "mix-shape",
+            Rejection::MixRows { .. } => "mix-rows",
+            Rejection::MixIncomplete { .. } => "mix-incomplete",
+            Rejection::InvalidShuffle { .. } => "invalid-shuffle",
+            Rejection::DecryptionBeforeMix { .. } => "decryption-before-mix",
+            Rejection::DecryptionComplete { .. } => "decryption-complete",
+            Rejection::MixShareOrder { .. } => "mix-share-order",
+            Rejection::InvalidMixDecryption { .. } => "invalid-mix-decryption",
+            Rejection::CountBeforeDecryption { .. } => "count-before-decryption",
+            Rejection::CountOutOfOrder { .. } => "count-out-of-order",
+            Rejection::InconsistentCount { .. } => "inconsistent-count",
         }
     }
 
     /// Every code, in the order of `specs/election.md` §6, for documentation and the corpus
     /// test.
-    pub const CODES: [&'static str; 44] = [
+    pub const CODES: [&'static str; 59] = [
         "oversized",
         "malformed",
         "wrong-election",
@@ -230,6 +316,7 @@ impl Rejection {
         "roll-unknown-style",
         "roll-repeated-credential",
         "roll-mixed-order-credential",
+        "roll-ranked-weight",
         "empty-roll",
         "not-eligible",
         "style-mismatch",
@@ -245,6 +332,20 @@ impl Rejection {
         "result-shape",
         "count-out-of-range",
         "inconsistent-result",
+        "no-tally",
+        "mix-contest",
+        "mix-out-of-turn",
+        "mix-shape",
+        "mix-rows",
+        "mix-incomplete",
+        "invalid-shuffle",
+        "decryption-before-mix",
+        "decryption-complete",
+        "mix-share-order",
+        "invalid-mix-decryption",
+        "count-before-decryption",
+        "count-out-of-order",
+        "inconsistent-count",
     ];
 }
 

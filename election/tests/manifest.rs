@@ -2,7 +2,9 @@
 //! and each rule has a rejecting case naming its error.
 
 use urna_crypto::codec::{Decode, Encode};
-use urna_election::manifest::{ContestKind, Manifest, ManifestError, RevotePolicy};
+use urna_election::manifest::{
+    ContestKind, CountMethod, Manifest, ManifestError, RankedRules, RevotePolicy,
+};
 
 const EXAMPLE: &str = include_str!("../../specs/examples/manifest.toml");
 
@@ -128,7 +130,7 @@ fn score_and_referendum_rules() {
         "kind = \"referendum\"\nblank = true\noptions = [{ id = \"x\", name = \"X\" }]",
         |e| matches!(e, ManifestError::ReferendumOptions(_)),
     );
-    rejects(r#"kind = "plurality""#, r#"kind = "ranked""#, |e| {
+    rejects(r#"kind = "plurality""#, r#"kind = "borda""#, |e| {
         matches!(e, ManifestError::BadKind(_))
     });
     rejects(
@@ -455,4 +457,145 @@ fn titles_that_are_refused() {
         m.validate(),
         Err(ManifestError::ReferendumOptions(id)) if id == "measure-a"
     ));
+}
+
+/// The example with a ranked contest added to the resident style.
+fn with_ranked(fields: &str) -> String {
+    let contest = format!(
+        "[[contests]]\nid = \"board\"\ntitle = \"Board\"\nkind = \"ranked\"\n{fields}\noptions = [\n  {{ id = \"a\", name = \"A\" }},\n  {{ id = \"b\", name = \"B\" }},\n  {{ id = \"c\", name = \"C\" }},\n]\n\n"
+    );
+    EXAMPLE
+        .replacen("# Ballot styles:", &format!("{contest}# Ballot styles:"), 1)
+        .replacen(
+            r#"contests = ["mayor", "council", "budget", "measure-a"]"#,
+            r#"contests = ["mayor", "council", "budget", "measure-a", "board"]"#,
+            1,
+        )
+}
+
+fn ranked_rejects(fields: &str, expected: fn(&ManifestError) -> bool) {
+    match Manifest::from_toml(&with_ranked(fields)) {
+        Ok(_) => panic!("accepted {fields:?}"),
+        Err(e) => assert!(expected(&e), "wrong error {e:?} for {fields:?}"),
+    }
+}
+
+#[test]
+fn ranked_contests_and_their_mixers() {
+    let text = with_ranked("method = \"stv\"\nseats = 2\nwrite_ins = 2\nwrite_in_len = 40");
+    let m = Manifest::from_toml(&text).unwrap();
+    let (i, c, r) = m.ranked_contests().next().unwrap();
+    assert_eq!((i, c.id.as_str()), (4, "board"));
+    assert_eq!(
+        *r,
+        RankedRules {
+            method: CountMethod::Stv,
+            seats: 2,
+            ranks: 5,
+            write_ins: 2,
+            write_in_len: 40
+        }
+    );
+    // 5 preference bytes and 2 × 40 bytes of write-ins: 85 bytes in 3 points.
+    assert_eq!(r.width(), 3);
+    // The mixers default to the trustees, in order, with their signing keys.
+    assert_eq!(m.mixers.len(), 3);
+    assert_eq!(m.mixers[1].key, m.trustees[1].signing_key);
+    // The ranked contest has no place in the homomorphic tally.
+    assert!(m.option_positions().iter().all(|(c, _)| *c != 4));
+    assert!(m.has_tally());
+    let bytes = m.to_bytes();
+    assert_eq!(Manifest::from_bytes(&bytes), Ok(m.clone()));
+    // Without a ranked contest the canonical form names no mixers: it ends at the quorum.
+    let plain = example().to_bytes();
+    assert_eq!(&plain[plain.len() - 2..], &[0, 2]);
+    // An unknown count method in the canonical form is malformed, not a rule.
+    let at = bytes.windows(5).position(|w| w == [5, 2, 0, 2, 5]).unwrap();
+    let mut unknown = bytes.clone();
+    unknown[at + 1] = 9;
+    assert!(matches!(
+        Manifest::decode_unvalidated(&mut urna_crypto::codec::Reader::new(&unknown)),
+        Err(urna_crypto::errors::DecodeError::UnknownTag { .. })
+    ));
+    // Named mixers replace the default.
+    let named = format!(
+        "{text}\n[[mixers]]\nname = \"m1\"\nkey = \"{}\"\n\n[[mixers]]\nname = \"m2\"\nkey = \"{}\"\n",
+        urna_crypto::hex::encode(m.trustees[2].signing_key.as_bytes()),
+        urna_crypto::hex::encode(m.trustees[0].signing_key.as_bytes()),
+    );
+    let m2 = Manifest::from_toml(&named).unwrap();
+    assert_eq!(m2.mixer_index(&m.trustees[2].signing_key), Some(1));
+    assert_ne!(m2.hash(), m.hash());
+}
+
+#[test]
+fn ranked_contest_rules() {
+    let bad = |e: &ManifestError| matches!(e, ManifestError::BadRanked { .. });
+    ranked_rejects("seats = 1", |e| {
+        matches!(
+            e,
+            ManifestError::MissingField {
+                field: "method",
+                ..
+            }
+        )
+    });
+    ranked_rejects("method = \"borda\"", |e| {
+        matches!(e, ManifestError::BadMethod(_))
+    });
+    ranked_rejects("method = \"irv\"\nseats = 2", bad);
+    ranked_rejects("method = \"stv\"\nseats = 3", bad);
+    ranked_rejects("method = \"stv\"\nseats = 0", bad);
+    ranked_rejects("method = \"schulze\"\nwrite_ins = 1", bad);
+    ranked_rejects("method = \"irv\"\nranks = 4", bad);
+    ranked_rejects("method = \"irv\"\nranks = 0", bad);
+    ranked_rejects("method = \"irv\"\nwrite_in_len = 10", bad);
+    ranked_rejects("method = \"irv\"\nwrite_ins = 253", bad);
+    // 3 ranks and 8 write-ins of 240 bytes: 1,923 bytes, beyond 64 points.
+    ranked_rejects(
+        "method = \"irv\"\nranks = 3\nwrite_ins = 8\nwrite_in_len = 240",
+        bad,
+    );
+    ranked_rejects("method = \"irv\"\nexactly = true", |e| {
+        matches!(
+            e,
+            ManifestError::UnusedField {
+                field: "exactly",
+                ..
+            }
+        )
+    });
+    assert!(Manifest::from_toml(&with_ranked("method = \"irv\"\nranks = 3")).is_ok());
+}
+
+#[test]
+fn mixer_rules() {
+    let text = with_ranked("method = \"irv\"");
+    let m = Manifest::from_toml(&text).unwrap();
+    let key = |k: &urna_crypto::sign::VerifyingKey| urna_crypto::hex::encode(k.as_bytes());
+    let mixers = |list: &[(&str, String)]| {
+        let mut t = text.clone();
+        for (name, k) in list {
+            t.push_str(&format!("\n[[mixers]]\nname = \"{name}\"\nkey = \"{k}\"\n"));
+        }
+        Manifest::from_toml(&t)
+    };
+    let t1 = key(&m.trustees[0].signing_key);
+    let t2 = key(&m.trustees[1].signing_key);
+    let mx = |e: Result<Manifest, ManifestError>| matches!(e, Err(ManifestError::Mixers(_)));
+    assert!(mx(mixers(&[("one", t1.clone())])));
+    assert!(mx(mixers(&[("one", t1.clone()), ("two", t1.clone())])));
+    assert!(mx(mixers(&[("one", t1.clone()), ("one", t2.clone())])));
+    assert!(mx(mixers(&[
+        ("one", t1.clone()),
+        ("two", key(&m.board_key))
+    ])));
+    assert!(mixers(&[("one", t1.clone()), ("two", t2.clone())]).is_ok());
+    // Mixers without a ranked contest.
+    let plain = format!("{EXAMPLE}\n[[mixers]]\nname = \"one\"\nkey = \"{t1}\"\n\n[[mixers]]\nname = \"two\"\nkey = \"{t2}\"\n");
+    assert!(mx(Manifest::from_toml(&plain)));
+    // A manifest assembled by hand with mixers but no ranked contest has no canonical form.
+    let mut by_hand = example();
+    by_hand.mixers = m.mixers.clone();
+    assert!(by_hand.to_canonical_bytes().is_err());
 }

@@ -102,17 +102,20 @@ fn record_replays_to_its_final_state() {
 #[test]
 fn rejection_corpus_fails_for_the_named_reason() {
     let main = entries(&load("election/record.json")["entries"]);
+    let ranked = entries(&load("election/ranked.json")["entries"]);
     let corpus = load("reject/election.json");
     let mut seen = std::collections::BTreeSet::new();
     for case in corpus["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let record = match case["record"].as_str().unwrap() {
             "main" => main.clone(),
+            "ranked" => ranked.clone(),
             other => entries(&corpus["records"][other]),
         };
         let prefix = case["prefix"].as_u64().unwrap() as usize;
         let mut e = Election::replay(&record[..prefix]).unwrap();
         let before = (e.size(), e.phase(), e.counts());
+        let mixes = format!("{:?}", e.mix_status());
         let bytes = hex::decode(case["entry"].as_str().unwrap()).unwrap();
         let got = match Entry::decode(bytes) {
             Err(err) => Rejection::from(err),
@@ -128,9 +131,42 @@ fn rejection_corpus_fails_for_the_named_reason() {
             before,
             "case {name:?} changed the state"
         );
+        assert_eq!(
+            format!("{:?}", e.mix_status()),
+            mixes,
+            "case {name:?} changed the mixes"
+        );
         seen.insert(got.code());
     }
     for code in Rejection::CODES {
         assert!(seen.contains(code), "no corpus case produces {code}");
     }
+}
+
+#[test]
+fn ranked_record_replays_to_its_final_state() {
+    let v = load("election/ranked.json");
+    let e = Election::replay(&entries(&v["entries"])).unwrap();
+    let f = &v["final"];
+    let mut expected = common::vectors::final_state(&e);
+    expected["ranked"] = common::vectors::ranked_state(&e);
+    assert_eq!(f, &expected);
+    assert_eq!(f["phase"], "finished");
+    // Each count read from its canonical bytes alone is what the state machine counted, and
+    // its winners are those the record states.
+    for c in f["ranked"].as_array().unwrap() {
+        let bytes = hex::decode(c["count"].as_str().unwrap()).unwrap();
+        let count = urna_election::count::RankedCount::from_bytes(&bytes).unwrap();
+        let contest = c["contest"].as_u64().unwrap() as u16;
+        assert_eq!(count, e.ranked_result(contest).unwrap().count);
+        assert_eq!(
+            serde_json::json!(count.elected),
+            c["elected"],
+            "contest {contest}"
+        );
+        assert_eq!(count.rows as usize, c["ballots"].as_array().unwrap().len());
+    }
+    let m =
+        urna_election::manifest::Manifest::from_toml(v["manifest_toml"].as_str().unwrap()).unwrap();
+    assert_eq!(hex::encode(&m.hash()), f["manifest_hash"].as_str().unwrap());
 }

@@ -71,6 +71,7 @@ fn kind_and_rule(k: &ContestKind) -> (&'static str, &'static str) {
         ContestKind::Approval { .. } => ("approval", "most approvals wins"),
         ContestKind::Score { .. } => ("score", "highest total of points wins"),
         ContestKind::Referendum { .. } => ("referendum", "adopted if more yes than no"),
+        ContestKind::Ranked(_) => ("ranked", "counted from the mixed ballots (see its count)"),
     }
 }
 

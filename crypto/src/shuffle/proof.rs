@@ -12,7 +12,6 @@ use merlin::Transcript;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
 use rayon::prelude::*;
-use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use super::generators::{ShuffleGenerators, MAX_ROWS};
@@ -22,7 +21,7 @@ use crate::elgamal::PublicKey;
 use crate::errors::{DecodeError, ParamError, VerifyError};
 use crate::group::{g, mul_g, Point};
 use crate::secret::SecretScalar;
-use crate::transcript::{proof_transcript, TranscriptProtocol};
+use crate::transcript::{expand_challenges, proof_transcript, TranscriptProtocol};
 
 const DOMAIN: &[u8] = b"shuffle-v1";
 
@@ -86,16 +85,7 @@ pub struct ShuffleProof {
 /// `v_j = from_wide(SHA-512(dst ‖ seed ‖ u64(j)))`, `j = 1 … N`: a challenge vector from 32
 /// transcript bytes.
 fn expand(dst: &[u8], seed: &[u8; 32], n: usize) -> Vec<Scalar> {
-    (1..=n as u64)
-        .into_par_iter()
-        .map(|j| {
-            let mut h = Sha512::new();
-            h.update(dst);
-            h.update(seed);
-            h.update(j.to_be_bytes());
-            Scalar::from_bytes_mod_order_wide(&h.finalize().into())
-        })
-        .collect()
+    expand_challenges(dst, seed, n)
 }
 
 fn append_rows(t: &mut Transcript, label: &'static [u8], rows: Rows<'_>) {
@@ -436,6 +426,38 @@ impl ShuffleProof {
         self.a4.len()
     }
 
+    /// `C_1 … C_N` and `D_1 … D_N`: the per-row commitments, for a caller that posts a long
+    /// proof in pieces (with [`ShuffleProof::responses`] and
+    /// [`ShuffleProof::encode_closing`], the pieces of the §12.7 encoding).
+    pub fn commitments(&self) -> (&[Point], &[Point]) {
+        (&self.c, &self.d)
+    }
+
+    /// `s'_1 … s'_N`: the per-row responses.
+    pub fn responses(&self) -> &[Scalar] {
+        &self.s_prime
+    }
+
+    /// The fields of the encoding between `D_N` and `s'_1`:
+    /// `A1 ‖ A2 ‖ A3 ‖ (A4α_k ‖ A4β_k)[w] ‖ B ‖ s1 ‖ s2 ‖ s3 ‖ s4[w] ‖ ŝ`.
+    pub fn encode_closing(&self, out: &mut Vec<u8>) {
+        for p in [&self.a1, &self.a2, &self.a3] {
+            p.encode(out);
+        }
+        for (alpha, beta) in &self.a4 {
+            alpha.encode(out);
+            beta.encode(out);
+        }
+        self.b.encode(out);
+        for s in [&self.s1, &self.s2, &self.s3] {
+            s.encode(out);
+        }
+        for s in &self.s4 {
+            s.encode(out);
+        }
+        self.s_hat.encode(out);
+    }
+
     /// The length of the canonical encoding of a proof for `n` rows of width `w`.
     pub fn encoded_len(n: usize, w: usize) -> u64 {
         6 + 32 * (3 * n as u64 + 8 + 3 * w as u64)
@@ -624,21 +646,7 @@ impl Encode for ShuffleProof {
         for p in self.c.iter().chain(&self.d) {
             p.encode(out);
         }
-        for p in [&self.a1, &self.a2, &self.a3] {
-            p.encode(out);
-        }
-        for (alpha, beta) in &self.a4 {
-            alpha.encode(out);
-            beta.encode(out);
-        }
-        self.b.encode(out);
-        for s in [&self.s1, &self.s2, &self.s3] {
-            s.encode(out);
-        }
-        for s in &self.s4 {
-            s.encode(out);
-        }
-        self.s_hat.encode(out);
+        self.encode_closing(out);
         for s in &self.s_prime {
             s.encode(out);
         }

@@ -10,12 +10,16 @@
 
 mod chaum_pedersen;
 mod disjunctive;
+mod dleq_batch;
 mod linear;
+mod plaintext_knowledge;
 mod schnorr;
 
 pub use chaum_pedersen::{ChaumPedersenProof, DleqStatement};
 pub use disjunctive::{Branch, DisjunctiveProof};
+pub use dleq_batch::DleqBatchProof;
 pub use linear::LinearProof;
+pub use plaintext_knowledge::PlaintextKnowledgeProof;
 pub use schnorr::SchnorrProof;
 
 use merlin::Transcript;

@@ -4,11 +4,12 @@
 //! Everything is drawn from ChaCha20 seeded with a fixed label per file, in a fixed order, so the
 //! output is reproducible byte for byte.
 
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
 use urna_crypto::codec::Encode;
 use urna_crypto::elgamal::{Ciphertext, PublicKey, SecretKey};
+use urna_crypto::embed::{embed, extract, EMBED_BYTES};
 use urna_crypto::group::{self, mul_g, Point};
 use urna_crypto::hex;
 use urna_crypto::range::EncryptedRangeProof;
@@ -16,7 +17,8 @@ use urna_crypto::secret::SecretScalar;
 use urna_crypto::share_enc;
 use urna_crypto::shuffle::{self, Rows, ShuffleGenerators, ShuffleProof, ShuffleStatement};
 use urna_crypto::sigma::{
-    ChaumPedersenProof, DisjunctiveProof, DleqStatement, LinearProof, SchnorrProof,
+    ChaumPedersenProof, DisjunctiveProof, DleqBatchProof, DleqStatement, LinearProof,
+    PlaintextKnowledgeProof, SchnorrProof,
 };
 use urna_crypto::sign::SigningKey;
 use urna_crypto::threshold::{self, Polynomial};
@@ -1068,6 +1070,288 @@ pub fn reject_shuffle() -> Value {
     })
 }
 
+fn scalars(v: &[Scalar]) -> Vec<String> {
+    v.iter().map(|s| hex::encode(s.as_bytes())).collect()
+}
+
+/// The primitives of mixing ranked ballots (§13–§15): the embedding of bytes as points, the
+/// proof of knowledge of plaintexts, and the batched equality of discrete logarithms.
+pub fn mix() -> Value {
+    let mut r = rng("urna-v1 vectors mix");
+    let random_payload = |r: &mut ChaCha20Rng| {
+        let mut p = [0u8; EMBED_BYTES];
+        r.fill_bytes(&mut p);
+        p
+    };
+    let mut text = [0u8; EMBED_BYTES];
+    text[..16].copy_from_slice(b"\x03\x01\x05\x00Zo\xc3\xab Ng\x00\x00\x00\x00\x00");
+    let payloads = [
+        [0u8; EMBED_BYTES],
+        text,
+        random_payload(&mut r),
+        random_payload(&mut r),
+    ];
+    let embeddings: Vec<Value> = payloads
+        .iter()
+        .map(|p| {
+            let point = embed(p).expect("embeddable");
+            let enc = point.compress().to_bytes();
+            json!({"payload": hex::encode(p), "point": hex::encode(&enc), "counter": enc[0] / 2})
+        })
+        .collect();
+    // A point whose bytes carry a payload at a counter that is not the first to decode.
+    let p = random_payload(&mut r);
+    let first = embed(&p).expect("embeddable").compress().to_bytes()[0];
+    let later = (first / 2 + 1..128)
+        .find_map(|j| {
+            let mut enc = [0u8; 32];
+            enc[0] = 2 * j;
+            enc[1..31].copy_from_slice(&p);
+            curve25519_dalek::ristretto::CompressedRistretto(enc)
+                .decompress()
+                .map(|_| enc)
+        })
+        .expect("another counter decodes");
+    assert_eq!(extract(&later), None);
+
+    let pk = SecretKey::random(&mut r)
+        .public_key()
+        .expect("non-identity key");
+    let ctx = b"urna test vectors: mix context";
+    let knowledge: Vec<Value> = [1usize, 3]
+        .iter()
+        .map(|&n| {
+            let (cts, rs): (Vec<Ciphertext>, Vec<SecretScalar>) = (0..n)
+                .map(|_| {
+                    let m = embed(&random_payload(&mut r)).expect("embeddable");
+                    let rr = SecretScalar::random(&mut r);
+                    (Ciphertext::encrypt_point(&pk, &m, &rr), rr)
+                })
+                .unzip();
+            let proof = PlaintextKnowledgeProof::prove(&pk, &cts, &rs, ctx, &mut r).expect("proof");
+            let (z, c) = proof.challenges(&pk, &cts, ctx).expect("challenges");
+            json!({
+                "ciphertexts": cts.iter().map(hx).collect::<Vec<_>>(),
+                "nonces": rs.iter().map(|s| hex::encode(s.expose().as_bytes())).collect::<Vec<_>>(),
+                "proof": hx(&proof),
+                "z": scalars(&z),
+                "c": hex::encode(c.as_bytes()),
+            })
+        })
+        .collect();
+
+    let x = SecretScalar::random(&mut r);
+    let big_x = Point::from_point(mul_g(x.expose()));
+    let batches: Vec<Value> = [1usize, 4]
+        .iter()
+        .map(|&n| {
+            let us: Vec<Point> = (0..n)
+                .map(|_| Point::from_point(mul_g(&Scalar::random(&mut r))))
+                .collect();
+            let ys: Vec<Point> = us
+                .iter()
+                .map(|u| Point::from_point(x.expose() * u.point()))
+                .collect();
+            let proof = DleqBatchProof::prove(&x, &big_x, &us, &ys, ctx, &mut r).expect("proof");
+            let (z, c) = proof.challenges(&big_x, &us, &ys, ctx).expect("challenges");
+            json!({
+                "U": us.iter().map(hx).collect::<Vec<_>>(),
+                "Y": ys.iter().map(hx).collect::<Vec<_>>(),
+                "proof": hx(&proof),
+                "z": scalars(&z),
+                "c": hex::encode(c.as_bytes()),
+            })
+        })
+        .collect();
+    json!({
+        "description": "Mixing ranked ballots: bytes embedded as points (§15; `counter` informative), a proof of knowledge of plaintexts (§13; `nonces`, `z`, `c` informative) and a batched Chaum-Pedersen proof (§14; `x`, `z`, `c` informative). Every proof verifies under `ctx`.",
+        "seed": seed_note("urna-v1 vectors mix"),
+        "ctx": hex::encode(ctx),
+        "embedding": {
+            "cases": embeddings,
+            "later_counter": {"point": hex::encode(&later), "payload": hex::encode(&p)},
+        },
+        "plaintext_knowledge": {"K": hx(pk.point()), "cases": knowledge},
+        "dleq_batch": {"X": hx(&big_x), "x": hex::encode(x.expose().as_bytes()), "cases": batches},
+    })
+}
+
+/// The corpus of the mixing primitives (§13–§15), apart from `reject/crypto.json` for the same
+/// reason as the shuffle's.
+pub fn reject_mix() -> Value {
+    let mut r = rng("urna-v1 vectors reject mix");
+    let pk = SecretKey::random(&mut r)
+        .public_key()
+        .expect("non-identity key");
+    let ctx = b"urna reject corpus: mix";
+    let (cts, rs): (Vec<Ciphertext>, Vec<SecretScalar>) = (0..3)
+        .map(|m| Ciphertext::encrypt_random(&pk, m, &mut r))
+        .unzip();
+    let pok = PlaintextKnowledgeProof::prove(&pk, &cts, &rs, ctx, &mut r).expect("proof");
+    let hexes = |cts: &[Ciphertext]| cts.iter().map(hx).collect::<Vec<_>>();
+    let knowledge = |cts: Vec<String>, ctx: &[u8], proof: String| json!({"K": hx(pk.point()), "ciphertexts": cts, "ctx": hex::encode(ctx), "proof": proof});
+    let mut cases = Vec::new();
+    let mut case = |name: &str, op: &str, input: Value, error: &str| {
+        cases.push(json!({"name": name, "op": op, "input": input, "error": error}));
+    };
+    let op = "verify:plaintext_knowledge";
+    case(
+        "plaintext knowledge: the valid proof",
+        op,
+        knowledge(hexes(&cts), ctx, hx(&pok)),
+        "accepted",
+    );
+    case(
+        "plaintext knowledge: the valid proof under another context",
+        op,
+        knowledge(hexes(&cts), b"another ballot", hx(&pok)),
+        "proof-invalid",
+    );
+    let mut swapped = cts.clone();
+    swapped.swap(0, 2);
+    case(
+        "plaintext knowledge: two ciphertexts exchanged",
+        op,
+        knowledge(hexes(&swapped), ctx, hx(&pok)),
+        "proof-invalid",
+    );
+    case(
+        "plaintext knowledge: the last ciphertext left out",
+        op,
+        knowledge(hexes(&cts[..2]), ctx, hx(&pok)),
+        "proof-invalid",
+    );
+    // A re-randomised copy of another's ciphertext: its maker knows only the added nonce.
+    let extra = SecretScalar::random(&mut r);
+    let mut copied = cts.clone();
+    copied[1] = Ciphertext::from_points(
+        copied[1].alpha.point() + mul_g(extra.expose()),
+        copied[1].beta.point() + pk.mul(extra.expose()),
+    );
+    let guess = vec![rs[0].clone(), extra, rs[2].clone()];
+    let forged = PlaintextKnowledgeProof::prove(&pk, &copied, &guess, ctx, &mut r).expect("proof");
+    case(
+        "plaintext knowledge: a re-randomised copy of another's ciphertext",
+        op,
+        knowledge(hexes(&copied), ctx, hx(&forged)),
+        "proof-invalid",
+    );
+    case(
+        "plaintext knowledge: no ciphertext",
+        op,
+        knowledge(vec![], ctx, hx(&pok)),
+        "shape-mismatch",
+    );
+    let mut a_identity = hx(&pok);
+    a_identity.replace_range(..64, &"00".repeat(32));
+    case(
+        "plaintext knowledge: A is the identity",
+        op,
+        knowledge(hexes(&cts), ctx, a_identity),
+        "identity-point",
+    );
+
+    let x = SecretScalar::random(&mut r);
+    let big_x = Point::from_point(mul_g(x.expose()));
+    let us: Vec<Point> = (0..3)
+        .map(|_| Point::from_point(mul_g(&Scalar::random(&mut r))))
+        .collect();
+    let ys: Vec<Point> = us
+        .iter()
+        .map(|u| Point::from_point(x.expose() * u.point()))
+        .collect();
+    let batch = DleqBatchProof::prove(&x, &big_x, &us, &ys, ctx, &mut r).expect("proof");
+    let pts = |v: &[Point]| v.iter().map(hx).collect::<Vec<_>>();
+    let dleq = |us: Vec<String>, ys: Vec<String>, ctx: &[u8], proof: String| json!({"X": hx(&big_x), "U": us, "Y": ys, "ctx": hex::encode(ctx), "proof": proof});
+    let op = "verify:dleq_batch";
+    case(
+        "batched Chaum-Pedersen: the valid proof",
+        op,
+        dleq(pts(&us), pts(&ys), ctx, hx(&batch)),
+        "accepted",
+    );
+    let mut wrong = ys.clone();
+    wrong[1] = Point::from_point(wrong[1].point() + mul_g(&Scalar::ONE));
+    case(
+        "batched Chaum-Pedersen: one Y is not x·U",
+        op,
+        dleq(pts(&us), pts(&wrong), ctx, hx(&batch)),
+        "proof-invalid",
+    );
+    let lying = DleqBatchProof::prove(&x, &big_x, &us, &wrong, ctx, &mut r).expect("proof");
+    case(
+        "batched Chaum-Pedersen: a proof made over one wrong Y",
+        op,
+        dleq(pts(&us), pts(&wrong), ctx, hx(&lying)),
+        "proof-invalid",
+    );
+    case(
+        "batched Chaum-Pedersen: the valid proof for another list of U",
+        op,
+        dleq(pts(&ys), pts(&ys), ctx, hx(&batch)),
+        "proof-invalid",
+    );
+    case(
+        "batched Chaum-Pedersen: the valid proof under another context",
+        op,
+        dleq(pts(&us), pts(&ys), b"another list", hx(&batch)),
+        "proof-invalid",
+    );
+    case(
+        "batched Chaum-Pedersen: one Y fewer than U",
+        op,
+        dleq(pts(&us), pts(&ys[..2]), ctx, hx(&batch)),
+        "shape-mismatch",
+    );
+    let mut y_identity = pts(&ys);
+    y_identity[2] = "00".repeat(32);
+    case(
+        "batched Chaum-Pedersen: a Y is the identity",
+        op,
+        dleq(pts(&us), y_identity, ctx, hx(&batch)),
+        "identity-point",
+    );
+
+    let op = "extract:embedding";
+    let g = Point::from_point(*group::g());
+    case(
+        "embedding: the generator (byte 31 is not 0)",
+        op,
+        json!(hx(&g)),
+        "not-an-embedding",
+    );
+    let mut p = [7u8; EMBED_BYTES];
+    p[0] = 1;
+    let first = embed(&p).expect("embeddable").compress().to_bytes();
+    case(
+        "embedding: the first counter that decodes",
+        op,
+        json!(hex::encode(&first)),
+        "accepted",
+    );
+    let later = (first[0] / 2 + 1..128)
+        .find_map(|j| {
+            let mut enc = first;
+            enc[0] = 2 * j;
+            curve25519_dalek::ristretto::CompressedRistretto(enc)
+                .decompress()
+                .map(|_| enc)
+        })
+        .expect("another counter decodes");
+    case(
+        "embedding: the same payload at a later counter",
+        op,
+        json!(hex::encode(&later)),
+        "not-an-embedding",
+    );
+
+    json!({
+        "description": "Rejection corpus of the mixing primitives (§13–§15): each case must fail with exactly the named error code (`accepted`: must not fail).",
+        "seed": seed_note("urna-v1 vectors reject mix"),
+        "cases": cases,
+    })
+}
+
 /// Every vector file: (path relative to `specs/vectors/`, contents).
 pub fn all() -> Vec<(&'static str, Value)> {
     vec![
@@ -1078,8 +1362,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("range.json", range()),
         ("threshold.json", threshold()),
         ("shuffle.json", shuffle()),
+        ("mix.json", mix()),
         ("reject/crypto.json", reject()),
         ("reject/shuffle.json", reject_shuffle()),
+        ("reject/mix.json", reject_mix()),
     ]
 }
 

@@ -9,6 +9,7 @@ use urna_crypto::errors::DecodeError;
 use urna_crypto::group::Point;
 use urna_crypto::sign::VerifyingKey;
 
+use super::ranked::{read_mixers, read_rules, write_mixers, write_rules};
 use super::{
     BallotStyle, Contest, ContestKind, ContestOption, Manifest, ManifestError, RevotePolicy,
     Translation, Translations, Trustee, Witness, MAX_TRUSTEES,
@@ -172,6 +173,10 @@ impl Manifest {
                     out.put_u8(4);
                     put_bool(out, blank);
                 }
+                ContestKind::Ranked(r) => {
+                    out.put_u8(5);
+                    write_rules(out, &r);
+                }
             }
             out.put_u8(count("options", c.options.len(), u8::MAX.into())?);
             for (j, o) in c.options.iter().enumerate() {
@@ -208,7 +213,7 @@ impl Manifest {
             put_str8(out, &w.url, || format!("witness {:?} url", w.name))?;
         }
         out.put_u16(self.witness_quorum);
-        Ok(())
+        write_mixers(out, self)
     }
 }
 
@@ -296,6 +301,7 @@ impl Manifest {
                 4 => ContestKind::Referendum {
                     blank: get_bool(r)?,
                 },
+                5 => ContestKind::Ranked(read_rules(r)?),
                 t => {
                     return Err(DecodeError::UnknownTag {
                         what: "contest kind",
@@ -351,6 +357,8 @@ impl Manifest {
             });
         }
         let witness_quorum = r.u16()?;
+        let ranked = contests.iter().any(|c| c.ranked().is_some());
+        let mixers = if ranked { read_mixers(r)? } else { Vec::new() };
         Ok(Manifest {
             election_id,
             title,
@@ -367,6 +375,7 @@ impl Manifest {
             closes,
             witnesses,
             witness_quorum,
+            mixers,
         })
     }
 }

@@ -13,6 +13,7 @@ use urna_crypto::sign::VerifyingKey;
 
 mod canonical;
 mod language;
+mod ranked;
 mod toml;
 mod validate;
 
@@ -20,6 +21,7 @@ pub use language::{
     canonical_case, check_tag, pick, TagProblem, Translation, Translations, MAX_TAG_LEN,
     MAX_TRANSLATIONS,
 };
+pub use ranked::{CountMethod, Mixer, RankedRules, EMBED_BYTES, MAX_MIXERS, MAX_RANKED_WIDTH};
 pub use validate::ManifestError;
 
 /// Largest number of options in one contest (a selection index fits a `u8`, and a disjunctive
@@ -64,6 +66,9 @@ pub enum ContestKind {
     Score { max: u16, budget: Option<u32> },
     /// Options `yes`, `no` and, if `blank`, `blank`; exactly one.
     Referendum { blank: bool },
+    /// Options ranked in order of preference, with write-ins if the rules allow them; counted
+    /// by `rules.method` from ballots decrypted after a verifiable mix, never homomorphically.
+    Ranked(RankedRules),
 }
 
 /// What each option's ciphertext may encrypt and what the contest total must satisfy.
@@ -128,6 +133,20 @@ impl Contest {
                 total_min: 1,
                 total_max: 1,
             },
+            // Not in the homomorphic tally: no option holds a ciphertext of its own.
+            ContestKind::Ranked(_) => ContestRule {
+                per_option_max: 0,
+                total_min: 0,
+                total_max: 0,
+            },
+        }
+    }
+
+    /// The rules of a ranked contest; `None` for a contest in the homomorphic tally.
+    pub fn ranked(&self) -> Option<&RankedRules> {
+        match &self.kind {
+            ContestKind::Ranked(r) => Some(r),
+            _ => None,
         }
     }
 
@@ -210,6 +229,10 @@ pub struct Manifest {
     /// before clients accept it (0 when there are none).
     pub witnesses: Vec<Witness>,
     pub witness_quorum: u16,
+    /// Who mixes the ranked contests' ballots, in chain order: named exactly when a contest is
+    /// ranked (at least two), empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mixers: Vec<Mixer>,
 }
 
 impl Manifest {
@@ -229,14 +252,38 @@ impl Manifest {
             .map(|(i, s)| (i as u16, s))
     }
 
-    /// `(contest index, option index)` of every option in manifest order (contest, then
-    /// option): the layout of the encrypted tally, of decryption shares and of the result.
+    /// `(contest index, option index)` of every option of every contest in the homomorphic
+    /// tally, in manifest order (contest, then option): the layout of the encrypted tally, of
+    /// decryption shares and of the result. Ranked contests have no position.
     pub fn option_positions(&self) -> Vec<(u16, u16)> {
         self.contests
             .iter()
             .enumerate()
+            .filter(|(_, contest)| contest.ranked().is_none())
             .flat_map(|(c, contest)| (0..contest.options.len()).map(move |o| (c as u16, o as u16)))
             .collect()
+    }
+
+    /// Whether some contest is counted homomorphically (and so there is an encrypted tally to
+    /// decrypt and a `Result` to post).
+    pub fn has_tally(&self) -> bool {
+        self.contests.iter().any(|c| c.ranked().is_none())
+    }
+
+    /// The ranked contests: `(manifest index, contest, rules)`, in manifest order.
+    pub fn ranked_contests(&self) -> impl Iterator<Item = (u16, &Contest, &RankedRules)> {
+        self.contests
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.ranked().map(|r| (i as u16, c, r)))
+    }
+
+    /// The 1-based position of a mixer's key in the chain.
+    pub fn mixer_index(&self, key: &VerifyingKey) -> Option<u16> {
+        self.mixers
+            .iter()
+            .position(|m| &m.key == key)
+            .map(|i| i as u16 + 1)
     }
 
     pub fn trustee_index(&self, key: &VerifyingKey) -> Option<u16> {

@@ -7,9 +7,12 @@ use std::collections::HashSet;
 use serde::Deserialize;
 
 use super::{
-    referendum_options, BallotStyle, Contest, ContestKind, ContestOption, Manifest, ManifestError,
-    RevotePolicy, Translations, Trustee, Witness,
+    referendum_options, BallotStyle, Contest, ContestKind, ContestOption, CountMethod, Manifest,
+    ManifestError, Mixer, RankedRules, RevotePolicy, Translations, Trustee, Witness,
 };
+
+/// A write-in's length when the author allows write-ins without saying how long.
+const DEFAULT_WRITE_IN_LEN: u8 = 60;
 use urna_crypto::group::Point;
 use urna_crypto::sign::VerifyingKey;
 
@@ -46,6 +49,16 @@ struct ManifestToml {
     witnesses: Vec<WitnessToml>,
     #[serde(default)]
     witness_quorum: Option<u16>,
+    /// Default, when some contest is ranked: every trustee, in order, with its signing key.
+    #[serde(default)]
+    mixers: Option<Vec<MixerToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MixerToml {
+    name: String,
+    key: String,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +104,16 @@ struct ContestToml {
     #[serde(default)]
     blank: Option<bool>,
     #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    seats: Option<u16>,
+    #[serde(default)]
+    ranks: Option<u8>,
+    #[serde(default)]
+    write_ins: Option<u8>,
+    #[serde(default)]
+    write_in_len: Option<u8>,
+    #[serde(default)]
     options: Vec<OptionToml>,
 }
 
@@ -134,12 +157,17 @@ fn point(what: &str, hex: &str) -> Result<Point, ManifestError> {
 
 impl ContestToml {
     fn unused(&self, kind: &'static str, allowed: &[&str]) -> Result<(), ManifestError> {
-        let fields: [(&'static str, bool); 5] = [
+        let fields: [(&'static str, bool); 10] = [
             ("exactly", self.exactly.is_some()),
             ("min", self.min.is_some()),
             ("max", self.max.is_some()),
             ("budget", self.budget.is_some()),
             ("blank", self.blank.is_some()),
+            ("method", self.method.is_some()),
+            ("seats", self.seats.is_some()),
+            ("ranks", self.ranks.is_some()),
+            ("write_ins", self.write_ins.is_some()),
+            ("write_in_len", self.write_in_len.is_some()),
         ];
         for (f, set) in fields {
             if set && !allowed.contains(&f) {
@@ -196,6 +224,41 @@ impl ContestToml {
                 ContestKind::Referendum {
                     blank: self.blank.unwrap_or(false),
                 }
+            }
+            "ranked" => {
+                self.unused(
+                    "ranked",
+                    &["method", "seats", "ranks", "write_ins", "write_in_len"],
+                )?;
+                let method = match self.method.as_deref() {
+                    Some("irv") => CountMethod::Irv,
+                    Some("stv") => CountMethod::Stv,
+                    Some("schulze") => CountMethod::Schulze,
+                    Some(other) => return Err(ManifestError::BadMethod(other.to_string())),
+                    None => {
+                        return Err(ManifestError::MissingField {
+                            contest: self.id.clone(),
+                            field: "method",
+                            kind: "ranked",
+                        })
+                    }
+                };
+                let write_ins = self.write_ins.unwrap_or(0);
+                let candidates = self.options.len() + usize::from(write_ins);
+                ContestKind::Ranked(RankedRules {
+                    method,
+                    seats: self.seats.unwrap_or(1),
+                    // Every candidate may be ranked unless the author limits it.
+                    ranks: self
+                        .ranks
+                        .unwrap_or(u8::try_from(candidates).unwrap_or(u8::MAX)),
+                    write_ins,
+                    write_in_len: self.write_in_len.unwrap_or(if write_ins > 0 {
+                        DEFAULT_WRITE_IN_LEN
+                    } else {
+                        0
+                    }),
+                })
             }
             other => return Err(ManifestError::BadKind(other.to_string())),
         };
@@ -279,6 +342,25 @@ impl ManifestToml {
                 contests: idx,
             });
         }
+        let mixers = match self.mixers {
+            Some(list) => list
+                .into_iter()
+                .map(|x| {
+                    Ok(Mixer {
+                        key: vk(&format!("mixer {:?} key", x.name), &x.key)?,
+                        name: x.name,
+                    })
+                })
+                .collect::<Result<Vec<_>, ManifestError>>()?,
+            None if contests.iter().any(|c| c.ranked().is_some()) => trustees
+                .iter()
+                .map(|t| Mixer {
+                    name: t.name.clone(),
+                    key: t.signing_key,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(Manifest {
             election_id: self.election_id,
             title: self.title,
@@ -308,6 +390,7 @@ impl ManifestToml {
                     })
                 })
                 .collect::<Result<Vec<_>, ManifestError>>()?,
+            mixers,
         })
     }
 }

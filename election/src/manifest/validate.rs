@@ -10,6 +10,7 @@ use urna_crypto::sign::VerifyingKey;
 
 use crate::keys::is_prime_order;
 
+use super::ranked::{validate_mixers, validate_ranked};
 use super::{
     canonical_case, check_tag, referendum_options, Contest, ContestKind, Manifest, TagProblem,
     Translations, MAX_OPTIONS, MAX_SCORE, MAX_TAG_LEN, MAX_TRANSLATIONS, MAX_TRUSTEES,
@@ -132,6 +133,15 @@ pub enum ManifestError {
         field: &'static str,
         kind: &'static str,
     },
+    #[error("ranked contest {contest:?}: {reason}")]
+    BadRanked {
+        contest: String,
+        reason: &'static str,
+    },
+    #[error("unknown count method {0:?} (expected \"irv\", \"stv\" or \"schulze\")")]
+    BadMethod(String),
+    #[error("mixers: {0}")]
+    Mixers(&'static str),
 }
 
 /// Largest text in a `str8` field.
@@ -382,7 +392,7 @@ impl Manifest {
                 return Err(ManifestError::DuplicateKey(format!("witness {}", w.name)));
             }
         }
-        Ok(())
+        validate_mixers(self)
     }
 }
 
@@ -458,6 +468,7 @@ fn validate_contest(c: &Contest) -> Result<(), ManifestError> {
                 return Err(ManifestError::ReferendumOptions(c.id.clone()));
             }
         }
+        ContestKind::Ranked(r) => validate_ranked(c, &r)?,
         ContestKind::Plurality { .. } => {}
     }
     Ok(())

@@ -17,7 +17,7 @@ use urna_crypto::group::g;
 use urna_crypto::sign::VerifyingKey;
 use urna_crypto::{CompressedRistretto, RistrettoPoint, Scalar};
 
-use super::layout::Layout;
+use super::layout::{Layout, Slot};
 use super::roll::{Roll, Voter};
 use super::{BallotRecord, BallotStatus};
 use crate::ballot::Ballot;
@@ -46,13 +46,22 @@ impl Pending {
     }
 }
 
-/// The counted ballot of a credential: its record, and its ciphertexts' encodings `α ‖ β`
-/// (64 bytes each rather than ~384 decompressed: one is held per voter until the polls close),
-/// kept so that a revote can subtract them from the running sums.
+/// The counted ballot of a credential: its record; its tallied ciphertexts' encodings `α ‖ β`
+/// with their tally positions (64 bytes each rather than ~384 decompressed: one is held per
+/// voter until the polls close), kept so that a revote can subtract them from the running sums;
+/// and the encodings of its ranked rows, by ranked contest, which become the lists to mix.
 #[derive(Clone)]
 struct Counted {
     record: usize,
-    ciphertexts: Vec<[u8; 64]>,
+    tallied: Vec<(usize, [u8; 64])>,
+    ranked: Vec<(usize, Vec<u8>)>,
+}
+
+fn encoding(ct: &Ciphertext) -> [u8; 64] {
+    let mut enc = [0u8; 64];
+    enc[..32].copy_from_slice(ct.alpha.as_bytes());
+    enc[32..].copy_from_slice(ct.beta.as_bytes());
+    enc
 }
 
 #[derive(Clone, Default)]
@@ -133,14 +142,13 @@ impl BallotBox {
         leaf: [u8; 32],
     ) -> Option<u64> {
         self.burn(ballot);
-        let positions = layout.style_positions(ballot.style);
         let sums = self.sums.entry(voter.weight).or_insert_with(|| {
             vec![(RistrettoPoint::default(), RistrettoPoint::default()); layout.len()]
         });
         let mut supersedes = None;
         if let Some(old) = self.counted.remove(author.as_bytes()) {
             // Superseded ciphertexts were validated on admission, so they decompress.
-            for (pos, ct) in positions.iter().zip(&old.ciphertexts) {
+            for (pos, ct) in &old.tallied {
                 let point = |b: &[u8]| {
                     CompressedRistretto::from_slice(b)
                         .ok()
@@ -159,22 +167,35 @@ impl BallotBox {
             }
             self.superseded += 1;
         }
-        let mut kept = Vec::with_capacity(positions.len());
-        for (pos, ct) in positions.iter().zip(ballot.ciphertexts()) {
-            if let Some(sum) = sums.get_mut(*pos) {
-                sum.0 += ct.alpha.point();
-                sum.1 += ct.beta.point();
+        let mut tallied = Vec::new();
+        let mut ranked = Vec::new();
+        for (slot, cb) in layout
+            .style_slots(ballot.style)
+            .iter()
+            .zip(&ballot.contests)
+        {
+            match *slot {
+                Slot::Tally { first, .. } => {
+                    for (o, ct) in cb.selections.iter().enumerate() {
+                        if let Some(sum) = sums.get_mut(first + o) {
+                            sum.0 += ct.alpha.point();
+                            sum.1 += ct.beta.point();
+                        }
+                        tallied.push((first + o, encoding(ct)));
+                    }
+                }
+                Slot::Ranked(k) => {
+                    let row = cb.selections.iter().flat_map(encoding).collect();
+                    ranked.push((k, row));
+                }
             }
-            let mut enc = [0u8; 64];
-            enc[..32].copy_from_slice(ct.alpha.as_bytes());
-            enc[32..].copy_from_slice(ct.beta.as_bytes());
-            kept.push(enc);
         }
         self.counted.insert(
             *author.as_bytes(),
             Counted {
                 record: self.records.len(),
-                ciphertexts: kept,
+                tallied,
+                ranked,
             },
         );
         self.records.push(BallotRecord {
@@ -235,6 +256,24 @@ impl BallotBox {
                 Ciphertext::from_points(a, b)
             })
             .collect()
+    }
+}
+
+impl BallotBox {
+    /// The input lists of the mixes (§6.7): for each ranked contest, in manifest order, the
+    /// rows of the counted ballots that have it, in log order, each `w` ciphertexts of 64 bytes.
+    pub(super) fn ranked_lists(&self, ranked: usize) -> Vec<Vec<u8>> {
+        let mut counted: Vec<&Counted> = self.counted.values().collect();
+        counted.sort_by_key(|c| self.records.get(c.record).map_or(u64::MAX, |r| r.index));
+        let mut lists = vec![Vec::new(); ranked];
+        for c in counted {
+            for (k, row) in &c.ranked {
+                if let Some(list) = lists.get_mut(*k) {
+                    list.extend_from_slice(row);
+                }
+            }
+        }
+        lists
     }
 }
 

@@ -1,25 +1,45 @@
-//! Where each option sits in the flattened tally: the manifest's contests, then their options,
-//! one position each (`specs/election.md` §7). Ballots add into it, the encrypted tally, the
-//! decryption shares and the result are laid out by it.
+//! Where each contest of a ballot goes (`specs/election.md` §7): every option of a contest in
+//! the homomorphic tally has a position there — the manifest's contests, then their options —
+//! and every ranked contest has a list of rows to mix. Ballots add into them; the encrypted
+//! tally, the decryption shares and the result are laid out by the positions.
 
 use crate::manifest::Manifest;
+
+/// Where one contest of a ballot style goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Slot {
+    /// Into the tally, its options at positions `first..first + options`.
+    Tally { first: usize, options: usize },
+    /// Into the list of the `k`-th ranked contest (in manifest order).
+    Ranked(usize),
+}
 
 #[derive(Clone, Default)]
 pub(super) struct Layout {
     /// `(contest, option)` of each position ([`Manifest::option_positions`]).
     positions: Vec<(u16, u16)>,
-    /// For each ballot style, the positions of its options in the order its ballots list them.
-    styles: Vec<Vec<usize>>,
+    /// For each ballot style, a slot per contest in the order its ballots list them.
+    styles: Vec<Vec<Slot>>,
+    /// The manifest index of each ranked contest.
+    ranked: Vec<u16>,
 }
 
 impl Layout {
     pub(super) fn new(m: &Manifest) -> Layout {
-        // The position of each contest's first option.
-        let mut offsets = Vec::with_capacity(m.contests.len());
+        let mut slots = Vec::with_capacity(m.contests.len());
+        let mut ranked = Vec::new();
         let mut total = 0;
-        for c in &m.contests {
-            offsets.push(total);
-            total += c.options.len();
+        for (i, c) in m.contests.iter().enumerate() {
+            if c.ranked().is_some() {
+                slots.push(Slot::Ranked(ranked.len()));
+                ranked.push(i as u16);
+            } else {
+                slots.push(Slot::Tally {
+                    first: total,
+                    options: c.options.len(),
+                });
+                total += c.options.len();
+            }
         }
         let styles = m
             .ballot_styles
@@ -27,22 +47,18 @@ impl Layout {
             .map(|s| {
                 s.contests
                     .iter()
-                    .filter_map(|&ci| {
-                        let c = usize::from(ci);
-                        let start = *offsets.get(c)?;
-                        Some(start..start + m.contests.get(c)?.options.len())
-                    })
-                    .flatten()
+                    .filter_map(|&ci| slots.get(usize::from(ci)).copied())
                     .collect()
             })
             .collect();
         Layout {
             positions: m.option_positions(),
             styles,
+            ranked,
         }
     }
 
-    /// How many positions (options of every contest) there are.
+    /// How many positions (options of every tallied contest) there are.
     pub(super) fn len(&self) -> usize {
         self.positions.len()
     }
@@ -52,11 +68,16 @@ impl Layout {
         self.positions.get(pos).copied()
     }
 
-    /// The positions of a style's options, in the order its ballots list their ciphertexts.
-    pub(super) fn style_positions(&self, style: u16) -> &[usize] {
+    /// Where each contest of a style's ballots goes, in the order the ballots list them.
+    pub(super) fn style_slots(&self, style: u16) -> &[Slot] {
         self.styles
             .get(usize::from(style))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// The manifest index of each ranked contest, in manifest order.
+    pub(super) fn ranked(&self) -> &[u16] {
+        &self.ranked
     }
 
     /// The ids of the contest and option at a position, for messages.

@@ -16,10 +16,11 @@
 //!
 //! The state is kept in one sub-state per stage of the election, each with the rules that change
 //! it: `ceremony` (the key ceremony and the election context), `roll` (who may vote),
-//! `ballot_box` (admitted ballots, what counts, the running sums) and `tally` (the encrypted
-//! tally, decryption shares, the result); `layout` places each option in the tally. This module
-//! holds what every entry goes through; `batch` applies many entries at once with the same
-//! verdicts.
+//! `ballot_box` (admitted ballots, what counts, the running sums, the ranked rows), `tally` (the
+//! encrypted tally, decryption shares, the result) and `mix` (the ranked contests' mixes, their
+//! decryption and count); `layout` places each contest of a ballot in the tally or in a list to
+//! mix. This module holds what every entry goes through; `batch` applies many entries at once
+//! with the same verdicts.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -44,13 +45,17 @@ mod ballot_box;
 mod batch;
 mod ceremony;
 mod layout;
+mod mix;
 mod roll;
 mod tally;
+
+pub use mix::{Decrypted, MixStatus};
 
 use ballot_box::{BallotBox, Pending};
 use batch::Prechecked;
 use ceremony::{Ceremony, Progress};
 use layout::Layout;
+use mix::Mixing;
 use roll::Roll;
 use tally::Tally;
 
@@ -121,6 +126,7 @@ pub struct Election {
     roll: Roll,
     ballot_box: BallotBox,
     tally: Tally,
+    mixing: Mixing,
     /// Instrumentation, not election state: entries whose proofs this replica has verified.
     proofs_verified: u64,
 }
@@ -144,6 +150,7 @@ impl Election {
             roll: Roll::default(),
             ballot_box: BallotBox::default(),
             tally: Tally::default(),
+            mixing: Mixing::default(),
             proofs_verified: 0,
         }
     }
@@ -208,13 +215,15 @@ impl Election {
         let Some(m) = &self.manifest else {
             return Vec::new();
         };
-        m.contests
+        m.option_positions()
             .iter()
-            .enumerate()
-            .flat_map(|(c, contest)| {
-                let w = self.roll.contest_weight(m, c as u16);
-                let bound = w.saturating_mul(u64::from(contest.rule().per_option_max));
-                std::iter::repeat(bound).take(contest.options.len())
+            .map(|&(c, _)| {
+                let w = self.roll.contest_weight(m, c);
+                let per = m
+                    .contests
+                    .get(usize::from(c))
+                    .map_or(0, |x| x.rule().per_option_max);
+                w.saturating_mul(u64::from(per))
             })
             .collect()
     }
@@ -249,6 +258,26 @@ impl Election {
 
     pub fn result(&self) -> Option<&ElectionResult> {
         self.tally.result()
+    }
+
+    /// Where each ranked contest stands (mixes, decryption, count), in manifest order, once the
+    /// polls have closed.
+    pub fn mix_status(&self) -> Vec<MixStatus> {
+        match &self.manifest {
+            Some(m) => self.mixing.status(m),
+            None => Vec::new(),
+        }
+    }
+
+    /// A ranked contest's current list, decoded: the next mixer's input, or once every mixer
+    /// has mixed, the list the trustees decrypt.
+    pub fn mix_list(&self, contest: u16) -> Option<Vec<Ciphertext>> {
+        self.mixing.list(contest)
+    }
+
+    /// A ranked contest's decrypted rows and count, once `t` trustees have decrypted it.
+    pub fn ranked_result(&self, contest: u16) -> Option<&Decrypted> {
+        self.mixing.decrypted(contest)
     }
 
     /// Key-ceremony progress: (trustee, has committed, has dealt, has confirmed, disqualified).
@@ -375,11 +404,17 @@ impl Election {
                 self.require_phase(kind, &[Phase::Voting])?;
                 self.require_authority(entry)
             }
-            EntryKind::DecryptionShare => {
+            EntryKind::DecryptionShare | EntryKind::MixDecryption => {
                 self.require_phase(kind, &[Phase::Tallying])?;
                 self.require_a_trustee(entry)
             }
-            EntryKind::Result => self.require_phase(kind, &[Phase::Tallying]),
+            EntryKind::MixRows | EntryKind::MixProof => {
+                self.require_phase(kind, &[Phase::Tallying])?;
+                self.require_a_mixer(entry).map(|_| ())
+            }
+            EntryKind::Result | EntryKind::RankedCount => {
+                self.require_phase(kind, &[Phase::Tallying])
+            }
         }
     }
 
@@ -460,14 +495,21 @@ impl Election {
                 self.ballot(entry, &c.ballot, Some(&c.openings), proofs, leaf)?;
             }
             Payload::CloseVoting => {
-                let ctx = self.context_in(kind)?;
+                let m = self.require(kind, &[Phase::Voting])?;
+                let ctx = self.ceremony.context().ok_or(Rejection::WrongPhase {
+                    kind,
+                    phase: self.phase,
+                })?;
                 let encrypted = self.ballot_box.tally(&self.layout, ctx);
+                let lists = self.ballot_box.ranked_lists(self.layout.ranked().len());
+                self.mixing = Mixing::close(&m, ctx, lists);
                 self.tally.close(encrypted);
                 self.phase = Phase::Tallying;
             }
             Payload::DecryptionShare(d) => {
                 self.require_index(kind, d.trustee)?;
                 self.require_trustee(entry, d.trustee)?;
+                self.require_tally()?;
                 let seed = batch_seed([&leaf]);
                 let ctx = self.ceremony.context().ok_or(Rejection::WrongPhase {
                     kind,
@@ -484,12 +526,85 @@ impl Election {
             }
             Payload::Result(r) => {
                 let m = self.require(kind, &[Phase::Tallying])?;
+                self.require_tally()?;
                 let bounds = self.count_bounds();
                 self.tally.decide(&m, &self.layout, &bounds, r)?;
-                self.phase = Phase::Finished;
+                self.finish_if_done(&m);
+            }
+            Payload::MixRows(p) => {
+                let m = self.require(kind, &[Phase::Tallying])?;
+                let mixer = self.require_a_mixer(entry)?;
+                self.mixing.rows(&m, mixer, p, leaf)?;
+            }
+            Payload::MixProof(p) => {
+                let m = self.require(kind, &[Phase::Tallying])?;
+                let mixer = self.require_a_mixer(entry)?;
+                let ctx = self.ceremony.context().ok_or(Rejection::WrongPhase {
+                    kind,
+                    phase: self.phase,
+                })?;
+                self.mixing.proof(
+                    &m,
+                    ctx,
+                    mixer,
+                    entry.author(),
+                    *p,
+                    leaf,
+                    &mut self.proofs_verified,
+                )?;
+            }
+            Payload::MixDecryption(d) => {
+                let m = self.require(kind, &[Phase::Tallying])?;
+                self.require_index(kind, d.trustee)?;
+                self.require_trustee(entry, d.trustee)?;
+                let ctx = self.ceremony.context().ok_or(Rejection::WrongPhase {
+                    kind,
+                    phase: self.phase,
+                })?;
+                self.mixing.decrypt(
+                    &m,
+                    ctx,
+                    self.ceremony.qualified(),
+                    *d,
+                    leaf,
+                    &mut self.proofs_verified,
+                )?;
+            }
+            Payload::RankedCount(c) => {
+                let m = self.require(kind, &[Phase::Tallying])?;
+                self.mixing.count(c)?;
+                self.finish_if_done(&m);
             }
         }
         Ok(None)
+    }
+
+    /// The election is finished once the result of the homomorphic tally (if it has one) and
+    /// the count of every ranked contest are on the ledger.
+    fn finish_if_done(&mut self, m: &Manifest) {
+        let tallied = !m.has_tally() || self.tally.result().is_some();
+        if tallied && self.mixing.complete() {
+            self.phase = Phase::Finished;
+        }
+    }
+
+    /// `DecryptionShare` and `Result` need a contest in the homomorphic tally (`no-tally`).
+    fn require_tally(&self) -> Result<(), Rejection> {
+        match self.manifest.as_ref().is_some_and(|m| m.has_tally()) {
+            true => Ok(()),
+            false => Err(Rejection::NoTally),
+        }
+    }
+
+    /// The author must be one of the mixers: returns its 1-based place in the chain.
+    fn require_a_mixer(&self, entry: &Entry) -> Result<u16, Rejection> {
+        self.manifest
+            .as_ref()
+            .and_then(|m| m.mixer_index(entry.author()))
+            .ok_or(Rejection::UnauthorisedAuthor {
+                kind: entry.kind(),
+                expected: "a mixer".into(),
+            })
     }
 
     /// §6.1, in order: the manifest's election id, its authority key as the author, then

@@ -63,7 +63,8 @@ impl Roll {
     }
 
     /// The rules of a batch once its phase and author are right, in the order of §6.3: the
-    /// batch number, a voter at all, then voter by voter its weight, style and novelty, and
+    /// batch number, a voter at all, then voter by voter its weight, style, weight 1 where the
+    /// style has a ranked contest, and novelty, and
     /// last — one scalar multiplication each, on all cores — every credential's prime order.
     pub(super) fn check(&self, m: &Manifest, r: &VoterRoll) -> Result<(), Rejection> {
         if r.batch != self.batches {
@@ -75,6 +76,17 @@ impl Roll {
         if r.voters.is_empty() {
             return Err(Rejection::RollEmptyBatch);
         }
+        let ranked_styles: Vec<bool> = m
+            .ballot_styles
+            .iter()
+            .map(|s| {
+                s.contests.iter().any(|&c| {
+                    m.contests
+                        .get(usize::from(c))
+                        .is_some_and(|c| c.ranked().is_some())
+                })
+            })
+            .collect();
         let mut in_batch = HashSet::with_capacity(r.voters.len());
         for v in &r.voters {
             if v.weight == 0 {
@@ -87,6 +99,12 @@ impl Roll {
                     credential: hex(&v.credential),
                     style: v.style,
                     styles: m.ballot_styles.len(),
+                });
+            }
+            if v.weight > 1 && ranked_styles.get(usize::from(v.style)) == Some(&true) {
+                return Err(Rejection::RollRankedWeight {
+                    credential: hex(&v.credential),
+                    weight: v.weight,
                 });
             }
             let k = *v.credential.as_bytes();

@@ -149,11 +149,16 @@ impl Tally {
                 need: m.threshold,
             });
         }
+        // One count per option of each tallied contest; none for a ranked contest.
+        let options = |c: &crate::manifest::Contest| match c.ranked() {
+            Some(_) => 0,
+            None => c.options.len(),
+        };
         if r.counts.len() != m.contests.len()
             || r.counts
                 .iter()
                 .zip(&m.contests)
-                .any(|(c, contest)| c.len() != contest.options.len())
+                .any(|(c, contest)| c.len() != options(contest))
         {
             return Err(Rejection::ResultShape);
         }

@@ -385,13 +385,7 @@ impl Kit {
             .iter()
             .map(|p| dlog::solve_vartime(p, 1 << 32).unwrap())
             .collect();
-        let mut counts = Vec::new();
-        let mut at = 0;
-        for c in &self.manifest.contests {
-            counts.push(flat[at..at + c.options.len()].to_vec());
-            at += c.options.len();
-        }
-        ElectionResult { counts }
+        ElectionResult::from_tally(&self.manifest, &flat).unwrap()
     }
 
     pub fn result(&self, e: &Election) -> Entry {

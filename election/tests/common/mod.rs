@@ -1,2 +1,3 @@
 pub mod kit;
+pub mod ranked;
 pub mod vectors;

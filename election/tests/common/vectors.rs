@@ -15,8 +15,13 @@ use urna_election::payload::{
 use urna_election::state::Election;
 
 use super::kit::{apply_all, record, Config, Kit, Record};
+use super::ranked::{self, RankedRecord};
 
 pub const RECORD_SEED: u64 = 2026;
+/// The seed of `specs/vectors/election/ranked.json`.
+pub const RANKED_SEED: u64 = 2027;
+/// Voters in the ranked record.
+pub const RANKED_VOTERS: usize = 12;
 
 fn hexes(entries: &[Entry]) -> Vec<String> {
     entries.iter().map(|e| hex::encode(e.bytes())).collect()
@@ -28,6 +33,17 @@ fn index_of(entries: &[Entry], kind: EntryKind) -> usize {
 
 pub fn record_json(r: &Record) -> Value {
     let e = Election::replay(&r.entries).unwrap_or_else(|(i, k, rej)| panic!("{i} {k}: {rej}"));
+    json!({
+        "description": "A complete election record (specs/election.md §9.1): 3 trustees (t = 2), 12 voters in two roll batches, 3 revotes, 1 Benaloh-challenged ballot, trustee 3 absent at decryption, the result. `entries` are the ledger entries in order (hex); replaying them must admit every one and end in `final`.",
+        "seed": format!("urna-election tests/common/kit.rs Kit::new({RECORD_SEED}) and record()"),
+        "manifest_toml": r.kit.toml,
+        "entries": hexes(&r.entries),
+        "final": final_state(&e),
+    })
+}
+
+/// What §9.1 says replaying a record ends in.
+pub fn final_state(e: &Election) -> Value {
     let ctx = e.context().unwrap();
     let ballots: Vec<Value> = e
         .ballots()
@@ -42,22 +58,69 @@ pub fn record_json(r: &Record) -> Value {
         })
         .collect();
     json!({
-        "description": "A complete election record (specs/election.md §9.1): 3 trustees (t = 2), 12 voters in two roll batches, 3 revotes, 1 Benaloh-challenged ballot, trustee 3 absent at decryption, the result. `entries` are the ledger entries in order (hex); replaying them must admit every one and end in `final`.",
-        "seed": format!("urna-election tests/common/kit.rs Kit::new({RECORD_SEED}) and record()"),
+        "phase": e.phase(),
+        "manifest_hash": hex::encode(&e.manifest_hash()),
+        "joint_key": hex::encode(ctx.joint_key.point().as_bytes()),
+        "verification_keys": ctx.verification_keys.iter().map(|p| hex::encode(p.as_bytes())).collect::<Vec<_>>(),
+        "context_hash": hex::encode(&ctx.hash),
+        "qualified_trustees": e.qualified_trustees(),
+        "counts": e.counts(),
+        "ballots": ballots,
+        "encrypted_tally": e.encrypted_tally().unwrap_or(&[]).iter().map(|c| hex::encode(&c.to_bytes())).collect::<Vec<_>>(),
+        "result": e.result().map(|r| r.counts.clone()),
+    })
+}
+
+/// §9.1's `final.ranked`: each ranked contest's mix, decryption and count.
+pub fn ranked_state(e: &Election) -> Value {
+    let contests: Vec<Value> = e
+        .mix_status()
+        .iter()
+        .map(|s| {
+            let d = e.ranked_result(s.contest);
+            let ballots: Vec<Value> = d
+                .map(|d| {
+                    d.rows
+                        .iter()
+                        .map(|r| match r {
+                            Ok(ranking) => json!(ranking),
+                            Err(reason) => json!({"invalid": reason}),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let list: Vec<String> = e
+                .mix_list(s.contest)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| hex::encode(&c.to_bytes()))
+                .collect();
+            json!({
+                "contest": s.contest,
+                "rows": s.rows,
+                "width": s.width,
+                "mixes": s.mixes,
+                "final_list": list,
+                "decrypted_by": s.decrypted_by,
+                "ballots": ballots,
+                "count": d.map(|d| hex::encode(&d.bytes)),
+                "elected": d.map(|d| d.count.elected.clone()),
+            })
+        })
+        .collect();
+    json!(contests)
+}
+
+pub fn ranked_json(r: &RankedRecord) -> Value {
+    let e = Election::replay(&r.entries).unwrap_or_else(|(i, k, rej)| panic!("{i} {k}: {rej}"));
+    let mut last = final_state(&e);
+    last["ranked"] = ranked_state(&e);
+    json!({
+        "description": "A complete election with ranked contests (specs/election.md §9.1): a plurality contest, an STV contest (2 seats, one write-in slot) and an IRV contest; 3 trustees (t = 2) who are also the 3 mixers; 12 voters (a quarter with the IRV contest alone), one revote, one Benaloh-challenged ballot; the homomorphic result; each ranked contest mixed by the 3 mixers, decrypted by trustees 2 and 1, and counted. Replaying `entries` must admit every one and end in `final`.",
+        "seed": format!("urna-election tests/common/ranked.rs record({RANKED_SEED}, {RANKED_VOTERS})"),
         "manifest_toml": r.kit.toml,
         "entries": hexes(&r.entries),
-        "final": {
-            "phase": e.phase(),
-            "manifest_hash": hex::encode(&e.manifest_hash()),
-            "joint_key": hex::encode(ctx.joint_key.point().as_bytes()),
-            "verification_keys": ctx.verification_keys.iter().map(|p| hex::encode(p.as_bytes())).collect::<Vec<_>>(),
-            "context_hash": hex::encode(&ctx.hash),
-            "qualified_trustees": e.qualified_trustees(),
-            "counts": e.counts(),
-            "ballots": ballots,
-            "encrypted_tally": e.encrypted_tally().unwrap_or(&[]).iter().map(|c| hex::encode(&c.to_bytes())).collect::<Vec<_>>(),
-            "result": e.result().map(|r| r.counts.clone()),
-        },
+        "final": last,
     })
 }
 
@@ -136,7 +199,7 @@ fn mixed_order(key: &VerifyingKey) -> VerifyingKey {
     VerifyingKey::from_wire((a + EIGHT_TORSION[1]).compress().as_bytes()).unwrap_or(*key)
 }
 
-pub fn reject_json(r: &mut Record) -> Value {
+pub fn reject_json(r: &mut Record, rr: &mut RankedRecord) -> Value {
     let entries = r.entries.clone();
     let open_at = index_of(&entries, EntryKind::OpenVoting);
     let first_ballot = index_of(&entries, EntryKind::Ballot);
@@ -716,12 +779,15 @@ pub fn reject_json(r: &mut Record) -> Value {
         "inconsistent-result",
     );
 
+    let (only, ranked_cases) = ranked_cases(rr);
+    cases.extend(ranked_cases);
     json!({
-        "description": "Rejection corpus of the election rules (specs/election.md §6, §9.2): replay the first `prefix` entries of `record` (\"main\" is specs/vectors/election/record.json; the others are below), then the case's entry must be refused with exactly `error` (Rejection::code), leaving the state unchanged. Where several rules fail at once, `error` is the one §6 says wins.",
+        "description": "Rejection corpus of the election rules (specs/election.md §6, §9.2): replay the first `prefix` entries of `record` (\"main\" is specs/vectors/election/record.json, \"ranked\" is specs/vectors/election/ranked.json; the others are below), then the case's entry must be refused with exactly `error` (Rejection::code), leaving the state unchanged. Where several rules fail at once, `error` is the one §6 says wins.",
         "records": {
             "disqualified-dealer": hexes(&dq),
             "failed-ceremony": hexes(&failed),
             "no-revote": hexes(&nr),
+            "ranked-only": hexes(&only),
         },
         "cases": cases,
     })
@@ -801,13 +867,271 @@ pub fn manifest_json() -> Value {
     })
 }
 
+/// An election whose only contests are ranked, closed with no ballot: nothing to decrypt
+/// homomorphically.
+fn ranked_only() -> (Kit, Vec<Entry>) {
+    let contests = ranked::contests();
+    let only = contests[contests.find("[[contests]]\nid = \"board\"").unwrap_or(0)..]
+        .replace(
+            r#"contests = ["mayor", "board", "chair"]"#,
+            r#"contests = ["board", "chair"]"#,
+        )
+        .replace(
+            "\n[[ballot_styles]]\nid = \"mayor-only\"\ncontests = [\"mayor\"]\n",
+            "",
+        );
+    let mut kit = Kit::new(
+        RANKED_SEED + 1,
+        Config {
+            voters: vec![(1, 0)],
+            contests: Some(only),
+            ..Config::default()
+        },
+    );
+    let mut entries = vec![kit.setup()];
+    entries.extend(kit.ceremony());
+    entries.push(kit.roll(0, 0..1));
+    entries.push(kit.open());
+    entries.push(kit.close());
+    let mut e = Election::new();
+    apply_all(&mut e, &entries);
+    (kit, entries)
+}
+
+/// The corpus cases of ranked contests (§6.3, §6.6, §6.7), on `specs/vectors/election/ranked.json`.
+fn ranked_cases(rr: &mut RankedRecord) -> (Vec<Entry>, Vec<Value>) {
+    use urna_election::payload::{MixDecryption, MixRows, RankedCountBytes};
+    let entries = rr.entries.clone();
+    let board = ranked::RANKED;
+    let payload_of = |e: &Entry| Payload::decode(e.kind(), e.payload()).unwrap();
+    let contest_of = |e: &Entry| match payload_of(e) {
+        Payload::MixRows(p) => Some(p.contest),
+        Payload::MixProof(p) => Some(p.contest),
+        Payload::MixDecryption(p) => Some(p.contest),
+        Payload::RankedCount(p) => Some(p.contest),
+        _ => None,
+    };
+    let at = |kind: EntryKind, nth: usize| {
+        entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind() == kind && contest_of(e) == Some(board))
+            .nth(nth)
+            .map_or(0, |(i, _)| i)
+    };
+    let (m1_rows, m1_proof, m2_rows, m3_proof) = (
+        at(EntryKind::MixRows, 0),
+        at(EntryKind::MixProof, 0),
+        at(EntryKind::MixRows, 1),
+        at(EntryKind::MixProof, 2),
+    );
+    let (dec_first, count_at) = (
+        at(EntryKind::MixDecryption, 0),
+        at(EntryKind::RankedCount, 0),
+    );
+    let roll_at = index_of(&entries, EntryKind::VoterRoll);
+    let kit = &mut rr.kit;
+    let replay = |n: usize| {
+        Election::replay(&entries[..n]).unwrap_or_else(|(i, k, rej)| panic!("{i} {k}: {rej}"))
+    };
+    let mut cases = Vec::new();
+    let mut case = |name: &str, prefix: usize, entry: Vec<u8>, error: &str| {
+        cases.push(json!({"name": name, "record": "ranked", "prefix": prefix, "entry": hex::encode(&entry), "error": error}));
+    };
+    let m1 = kit.trustees[0].signing.clone();
+
+    let heavy = RollEntry {
+        credential: kit.voters[0].key.verifying_key(),
+        weight: 2,
+        style: 0,
+    };
+    let roll = kit.sign(
+        &kit.registrar,
+        &Payload::VoterRoll(VoterRoll {
+            batch: 0,
+            voters: vec![heavy],
+        }),
+    );
+    case(
+        "a voter of weight 2 whose ballot style has a ranked contest",
+        roll_at,
+        roll.into_bytes(),
+        "roll-ranked-weight",
+    );
+    let Payload::MixRows(rows) = payload_of(&entries[m1_rows]) else {
+        unreachable!()
+    };
+    let rows_as =
+        |kit: &Kit, key: &SigningKey, r: MixRows| kit.sign(key, &Payload::MixRows(r)).into_bytes();
+    let by_registrar = rows_as(kit, &kit.registrar.clone(), rows.clone());
+    case(
+        "mixer 1's first rows signed by the registrar (no mixer)",
+        m1_rows,
+        by_registrar,
+        "unauthorised-author",
+    );
+    case(
+        "mixer 1's first rows naming the plurality contest",
+        m1_rows,
+        rows_as(
+            kit,
+            &m1,
+            MixRows {
+                contest: 0,
+                ..rows.clone()
+            },
+        ),
+        "mix-contest",
+    );
+    case(
+        "mixer 2's first rows before mixer 1 has mixed",
+        m1_rows,
+        entries[m2_rows].bytes().to_vec(),
+        "mix-out-of-turn",
+    );
+    let mut doubled = rows.clone();
+    doubled.width = 2;
+    for row in doubled.rows.iter_mut() {
+        row.ciphertexts = vec![row.ciphertexts[0]; 2];
+    }
+    case(
+        "mixer 1's rows with two ciphertexts each; the contest's rows have one",
+        m1_rows,
+        rows_as(kit, &m1, doubled.clone()),
+        "mix-shape",
+    );
+    let m2 = kit.trustees[1].signing.clone();
+    case(
+        "mixer 2's rows of the wrong width before mixer 1 has mixed (the turn is checked first)",
+        m1_rows,
+        rows_as(kit, &m2, doubled),
+        "mix-out-of-turn",
+    );
+    let mut skipping = rows.clone();
+    skipping.first = 1;
+    skipping.rows.remove(0);
+    case(
+        "mixer 1's rows from row 1, before any row",
+        m1_rows,
+        rows_as(kit, &m1, skipping),
+        "mix-rows",
+    );
+    case(
+        "mixer 1's proof before its rows",
+        m1_rows,
+        entries[m1_proof].bytes().to_vec(),
+        "mix-incomplete",
+    );
+    let Payload::MixProof(proof) = payload_of(&entries[m1_proof]) else {
+        unreachable!()
+    };
+    let mut wrong = (*proof).clone();
+    wrong.s1 += urna_crypto::Scalar::ONE;
+    case(
+        "mixer 1's proof with its response s1 increased by one",
+        m1_proof,
+        kit.sign(&m1, &Payload::MixProof(Box::new(wrong)))
+            .into_bytes(),
+        "invalid-shuffle",
+    );
+    case(
+        "trustee 2's decryption before the last mix",
+        m3_proof,
+        entries[dec_first].bytes().to_vec(),
+        "decryption-before-mix",
+    );
+    let e = replay(dec_first);
+    let third = ranked::decrypt(kit, &e, board, 3);
+    case(
+        "trustee 3's decryption after trustees 2 and 1 decrypted (t = 2)",
+        count_at,
+        third[0].bytes().to_vec(),
+        "decryption-complete",
+    );
+    let Payload::MixDecryption(d) = payload_of(&entries[dec_first]) else {
+        unreachable!()
+    };
+    let t2 = kit.trustees[1].signing.clone();
+    let share_as = |kit: &Kit, d: MixDecryption| {
+        kit.sign(&t2, &Payload::MixDecryption(Box::new(d)))
+            .into_bytes()
+    };
+    let mut later = (*d).clone();
+    later.first = 1;
+    later.shares.remove(0);
+    case(
+        "trustee 2's decryption from ciphertext 1, before any",
+        dec_first,
+        share_as(kit, later),
+        "mix-share-order",
+    );
+    let mut replaced = (*d).clone();
+    replaced.shares[0] = replaced.shares[1];
+    case(
+        "trustee 2's decryption with its first share replaced by its second",
+        dec_first,
+        share_as(kit, replaced),
+        "invalid-mix-decryption",
+    );
+    case(
+        "the count before the list is decrypted",
+        dec_first,
+        entries[count_at].bytes().to_vec(),
+        "count-before-decryption",
+    );
+    let Payload::RankedCount(c) = payload_of(&entries[count_at]) else {
+        unreachable!()
+    };
+    let count_as = |kit: &Kit, c: RankedCountBytes| {
+        kit.sign(&kit.authority, &Payload::RankedCount(c))
+            .into_bytes()
+    };
+    case(
+        "the count from its second byte",
+        count_at,
+        count_as(
+            kit,
+            RankedCountBytes {
+                offset: 1,
+                bytes: c.bytes[1..].to_vec(),
+                ..c.clone()
+            },
+        ),
+        "count-out-of-order",
+    );
+    let mut flipped = c.clone();
+    let last = flipped.bytes.len() - 1;
+    flipped.bytes[last] ^= 1;
+    case(
+        "the count with its last byte changed",
+        count_at,
+        count_as(kit, flipped),
+        "inconsistent-count",
+    );
+    let (only_kit, only) = ranked_only();
+    let e = Election::replay(&only).unwrap_or_else(|(i, k, rej)| panic!("{i} {k}: {rej}"));
+    let mut only_kit = only_kit;
+    let share = only_kit.decryption_share(1, &e);
+    cases.push(json!({
+        "name": "a decryption share in an election whose contests are all ranked",
+        "record": "ranked-only",
+        "prefix": only.len(),
+        "entry": hex::encode(share.bytes()),
+        "error": "no-tally",
+    }));
+    (only, cases)
+}
+
 pub fn all() -> Vec<(&'static str, Value)> {
     let mut r = record(RECORD_SEED);
+    let mut rr = ranked::record(RANKED_SEED, RANKED_VOTERS);
     let rec = record_json(&r);
-    let rej = reject_json(&mut r);
+    let ranked = ranked_json(&rr);
+    let rej = reject_json(&mut r, &mut rr);
     vec![
         ("election/record.json", rec),
         ("election/manifest.json", manifest_json()),
+        ("election/ranked.json", ranked),
         ("reject/election.json", rej),
     ]
 }
