@@ -2,12 +2,9 @@
 //! `urna verify` must report. Cases marked "board re-signs" model a malicious board that signs
 //! a checkpoint over the altered log; the others model a record altered after the fact.
 
-#[path = "../election/tests/common/kit.rs"]
-mod kit;
+use urna_sim::kit;
 mod support;
 
-use urna_board::merkle::{leaf_hash, Tree};
-use urna_board::note::Checkpoint;
 use urna_crypto::elgamal::Ciphertext;
 use urna_crypto::group::Point;
 use urna_crypto::hex;
@@ -16,6 +13,8 @@ use urna_crypto::sign::SigningKey;
 use urna_election::entry::{Entry, EntryKind};
 use urna_election::payload::{DkgShares, Payload};
 use urna_election::state::Election;
+use urna_ledger::merkle::{leaf_hash, Tree};
+use urna_ledger::note::Checkpoint;
 
 struct Base {
     r: kit::Record,
@@ -603,18 +602,13 @@ fn witnessed_record() -> (kit::Kit, Vec<Vec<u8>>, Vec<(String, SigningKey)>) {
             )
         })
         .collect();
-    let mut tables = String::new();
-    for (name, k) in &witnesses {
-        tables.push_str(&format!(
-            "[[witnesses]]\nname = \"{name}\"\nkey = \"{}\"\nurl = \"https://{name}\"\n\n",
-            hex::encode(k.verifying_key().as_bytes())
-        ));
-    }
-    tables.push_str(&kit::EXAMPLE[kit::EXAMPLE.find("[[contests]]").unwrap()..]);
     let mut k = kit::Kit::new(
         73,
         kit::Config {
-            contests: Some(tables),
+            witnesses: witnesses
+                .iter()
+                .map(|(name, k)| (name.clone(), k.verifying_key()))
+                .collect(),
             ..kit::Config::default()
         },
     );
@@ -642,9 +636,10 @@ fn witnessed_record() -> (kit::Kit, Vec<Vec<u8>>, Vec<(String, SigningKey)>) {
 fn verify_applies_the_cosignature_policy_to_every_line() {
     let (k, entries, witnesses) = witnessed_record();
     let note = checkpoint(&k, &entries, &k.board);
-    let (body, _) = urna_board::note::split_note(&note).unwrap();
-    let line =
-        |i: usize| urna_board::note::cosign(&body, &witnesses[i].0, &witnesses[i].1, 1_800_000_000);
+    let (body, _) = urna_ledger::note::split_note(&note).unwrap();
+    let line = |i: usize| {
+        urna_ledger::note::cosign(&body, &witnesses[i].0, &witnesses[i].1, 1_800_000_000)
+    };
     // One bit flipped in the signature: the 41st base64 digit (inside the Ed25519 signature,
     // after the key ID and time) replaced by the digit whose value differs in its lowest bit.
     let flipped = |l: String| {
@@ -655,7 +650,7 @@ fn verify_applies_the_cosignature_policy_to_every_line() {
         b[40] = DIGITS[v ^ 1];
         format!("{head} {}\n", String::from_utf8(b).unwrap())
     };
-    let stranger = urna_board::note::cosign(
+    let stranger = urna_ledger::note::cosign(
         &body,
         "observer.example",
         &SigningKey::from_seed(&[77; 32]),

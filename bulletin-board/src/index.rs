@@ -8,7 +8,7 @@
 use std::io;
 use std::path::Path;
 
-use crate::merkle::{Hash, Tree};
+use urna_ledger::merkle::{Hash, Tree};
 
 const SIZE: &[u8] = b"size";
 

@@ -33,10 +33,10 @@ use urna_election::entry::{Entry, TrackingCode, MAX_ENTRY_SIZE};
 use urna_election::rejection::Rejection;
 
 use crate::board::{Board, SubmitError};
-use crate::limits::{self, Limiter, Refused};
-use crate::note::{verifier_key, Receipt};
-use crate::tiles;
 use base64::Engine;
+use urna_ledger::note::{verifier_key, Receipt};
+use urna_ledger::tiles;
+use urna_serve::limits::{self, Limiter, Refused};
 
 /// Most submissions committed together (one state-machine batch, one fdatasync).
 pub const MAX_GROUP: usize = 512;
@@ -169,9 +169,9 @@ fn ask_witness(
         match status {
             200 => {
                 // Keep the one line that is this witness's valid cosignature on this checkpoint.
-                let (body, _) = crate::note::split_note(note).ok()?;
+                let (body, _) = urna_ledger::note::split_note(note).ok()?;
                 let line = text.lines().find(|l| {
-                    crate::note::verify_cosignature(&body, l, &w.name, &w.key).is_some()
+                    urna_ledger::note::verify_cosignature(&body, l, &w.name, &w.key).is_some()
                 })?;
                 last_sizes.lock().ok()?.insert(w.name.clone(), size);
                 return Some(format!("{line}\n"));
@@ -238,9 +238,9 @@ pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     (AppState { board, submit: tx }, fatal_rx)
 }
 
-pub use crate::limits::Limits;
+pub use urna_serve::limits::Limits;
 
-/// The client address a request is counted against (see [`crate::limits`]); present when the
+/// The client address a request is counted against (see [`urna_serve::limits`]); present when the
 /// server runs with connection info (in-process routers without it are not rate limited).
 #[derive(Debug, Clone, Copy)]
 struct ClientAddr(IpAddr);
@@ -303,7 +303,7 @@ pub fn app(state: AppState) -> Router {
     app_with(state, Limits::default())
 }
 
-/// The router with `limits`. Serve it with [`crate::listen::serve`] (or with connection
+/// The router with `limits`. Serve it with [`urna_serve::listen::serve`] (or with connection
 /// info) for the per-address limits, header timeouts and connection limits to apply.
 pub fn app_with(state: AppState, limits: Limits) -> Router {
     let limiter = Arc::new(Limiter::new(limits));
@@ -467,7 +467,7 @@ async fn checkpoint(State(st): State<AppState>) -> Response {
 }
 
 async fn entry(State(st): State<AppState>, Path(index): Path<u64>) -> Response {
-    match read(&st, |b| b.entry(index).map(<[u8]>::to_vec)) {
+    match read(&st, |b| b.entry(index)) {
         Some(Some(bytes)) => {
             ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response()
         }
@@ -546,9 +546,8 @@ async fn tile(State(st): State<AppState>, Path(path): Path<String>) -> Response 
                 return None;
             }
             let start = t.index * tiles::WIDTH;
-            Some(tiles::entry_bundle(
-                (start..start + want).filter_map(|i| b.entry(i)),
-            ))
+            let entries = b.entries(start, start + want)?;
+            Some(tiles::entry_bundle(entries.iter().map(Vec::as_slice)))
         })
     } else {
         let Some((level, rest)) = path.split_once('/') else {
@@ -560,7 +559,7 @@ async fn tile(State(st): State<AppState>, Path(path): Path<String>) -> Response 
         if level > 7 || level.to_string() != path[..path.len() - rest.len() - 1] {
             return not_found("not a tile path");
         }
-        read(&st, |b| tiles::hash_tile(b.tree(), level, t))
+        read(&st, |b| tiles::hash_tile(&b.tree(), level, t))
     };
     match bytes {
         Some(Some(bytes)) => (
@@ -633,7 +632,7 @@ async fn entries_json(
                     "author": hex::encode(e.author().as_bytes()),
                     "leaf_hash": hex::encode(&e.leaf_hash()),
                     "size": raw.len(),
-                    "entry": hex::encode(raw),
+                    "entry": hex::encode(&raw),
                 }));
             }
             at += 1;

@@ -1,18 +1,17 @@
 //! The HTTP API over the router: submissions get receipts or typed JSON rejections, reads serve
 //! the checkpoint, entries, receipts by tracking code and consistency proofs.
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+use urna_sim::kit;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use urna_board::board::Board;
-use urna_board::note::{Checkpoint, Receipt};
 use urna_board::server::{app, start};
 use urna_election::entry::Entry;
 use urna_election::payload::Payload;
+use urna_ledger::note::{Checkpoint, Receipt};
 
 async fn call(router: &axum::Router, req: Request<Body>) -> (StatusCode, Vec<u8>) {
     let res = router.clone().oneshot(req).await.unwrap();
@@ -251,13 +250,13 @@ async fn tiles_rebuild_the_signed_tree() {
     assert!(n < 256);
     let (status, bundle) = call(&router, get(&format!("/tile/entries/000.p/{n}"))).await;
     assert_eq!(status, StatusCode::OK);
-    let got = urna_board::tiles::parse_bundle(&bundle).unwrap();
+    let got = urna_ledger::tiles::parse_bundle(&bundle).unwrap();
     assert_eq!(got.len() as u64, n);
     let (status, hashes) = call(&router, get(&format!("/tile/0/000.p/{n}"))).await;
     assert_eq!(status, StatusCode::OK);
-    let mut tree = urna_board::merkle::Tree::new();
+    let mut tree = urna_ledger::merkle::Tree::new();
     for (i, e) in got.iter().enumerate() {
-        let leaf = urna_board::merkle::leaf_hash(e);
+        let leaf = urna_ledger::merkle::leaf_hash(e);
         assert_eq!(&hashes[i * 32..i * 32 + 32], &leaf);
         tree.push(leaf);
     }

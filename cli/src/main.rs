@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use urna_board::board::Board;
-use urna_board::client::BoardClient;
-use urna_board::limits::Limits;
-use urna_board::note::verifier_key;
+use urna_client::BoardClient;
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
+use urna_ledger::note::verifier_key;
+use urna_ledger::LogStore;
+use urna_serve::limits::Limits;
 
 mod authority;
 mod bench;
@@ -295,7 +296,7 @@ struct LimitArgs {
     /// for requests from these peers is the client address taken from `Forwarded` or
     /// `X-Forwarded-For`.
     #[arg(long = "trusted-proxy", value_name = "IP or CIDR")]
-    trusted_proxies: Vec<urna_board::limits::IpNet>,
+    trusted_proxies: Vec<urna_serve::limits::IpNet>,
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -619,8 +620,8 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
 struct Observed {
     note: String,
     size: u64,
-    log: urna_board::client::LogCopy,
-    view: Option<urna_board::client::WitnessView>,
+    log: urna_client::LogCopy,
+    view: Option<urna_client::WitnessView>,
     problem: Option<(&'static str, String)>,
 }
 
@@ -636,7 +637,7 @@ fn observe(
     let latest = (log.note.clone(), log.checkpoint.size);
     let (view, problem) = match view {
         None => (None, None),
-        Some(Err(urna_board::client::ClientError::Misbehaved(why))) => (None, Some((AGREES, why))),
+        Some(Err(urna_client::ClientError::Misbehaved(why))) => (None, Some((AGREES, why))),
         Some(Err(e)) => return Err(e.into()),
         Some(Ok(v)) => {
             let problem = v.withholding().map(|(w, b)| {
@@ -778,13 +779,9 @@ fn verify_cmd(
                     "as the board states it, checked against its manifest",
                 ),
             };
-            let mut o = observe(&client, &origin, &key)?;
-            let size = o.size as usize;
-            let entries = o
-                .log
-                .entries
-                .drain(..size.min(o.log.entries.len()))
-                .collect();
+            let o = observe(&client, &origin, &key)?;
+            let store = o.log.replica.store();
+            let entries = store.read(0, o.size.min(store.len()))?;
             (origin, key, o.note.clone(), entries, source, Some(o))
         }
         (None, None) => bail!("give a record file or --board"),
@@ -794,11 +791,11 @@ fn verify_cmd(
     let mut past = Vec::new();
     if let Some(o) = &observed {
         earlier.retain(|n| {
-            match urna_board::note::Checkpoint::open(n, &origin, &key) {
+            match urna_ledger::note::Checkpoint::open(n, &origin, &key) {
                 Ok(c) if c.size > o.size => {
                     let res = if c.size > o.log.checkpoint.size {
                         Err(format!("a kept checkpoint has size {}, larger than the board's latest log ({})", c.size, o.log.checkpoint.size))
-                    } else if o.log.tree.root(c.size).ok() != Some(c.root) {
+                    } else if o.log.tree().root(c.size).ok() != Some(c.root) {
                         Err(format!("a kept checkpoint (size {}) is not a prefix of the board's log: the board forked its log", c.size))
                     } else {
                         Ok(format!("size {} is a prefix of the board's latest log (past the cosigned part verified)", c.size))
@@ -813,7 +810,7 @@ fn verify_cmd(
     let receipts = receipts
         .iter()
         .map(|p| {
-            urna_voter::receipt::BallotReceipt::parse(&secrets::read(p)?)
+            urna_ledger::receipt::BallotReceipt::parse(&secrets::read(p)?)
                 .with_context(|| format!("reading {}", p.display()))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -826,7 +823,7 @@ fn verify_cmd(
         entries,
         &earlier,
         &receipts,
-        &|done, _| bar.set_position(done as u64),
+        &|done, _| bar.set_position(done),
     );
     bar.finish_and_clear();
     if manifest.as_ref().is_some_and(|m| m.board_key != key) {
@@ -948,7 +945,7 @@ fn run(cli: Cli) -> Result<u8> {
             let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
             let (e, r, posted) = trustee::tally(&client(&board), signer)?;
             let m = e.manifest().context("the board holds no election")?;
-            let summary = urna_verifier::results::Summary::new(m, &r, &e);
+            let summary = urna_tally::summary::Summary::new(m, &r, &e);
             if json {
                 let mut v = summary.to_json();
                 v["posted"] = serde_json::json!(posted);
@@ -1057,7 +1054,8 @@ fn run(cli: Cli) -> Result<u8> {
                     .into());
                 }
             }
-            let entries = &o.log.entries[..(o.size as usize).min(o.log.entries.len())];
+            let store = o.log.replica.store();
+            let entries = &store.read(0, o.size.min(store.len()))?;
             let tmp = out.with_extension("tmp");
             let mut f = std::io::BufWriter::new(
                 std::fs::File::create(&tmp)
@@ -1225,7 +1223,7 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
             let mut known = std::collections::BTreeMap::new();
             for l in &logs {
                 let vkey = l.split_once('=').map_or(l.as_str(), |(_, v)| v);
-                let (origin, k) = urna_board::witness::parse_vkey(vkey)
+                let (origin, k) = urna_ledger::note::parse_vkey(vkey)
                     .with_context(|| format!("--log {l}: not a verifier key name+id+key"))?;
                 if let Some((o, _)) = l.split_once('=') {
                     if o != origin {
@@ -1234,9 +1232,7 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
                 }
                 known.insert(origin, k);
             }
-            let w = std::sync::Arc::new(urna_board::witness::Witness::open(
-                &data, &name, key, known,
-            )?);
+            let w = std::sync::Arc::new(urna_witness::Witness::open(&data, &name, key, known)?);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
@@ -1244,9 +1240,9 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
                     let listener = tokio::net::TcpListener::bind(listen).await?;
                     eprintln!("urna witness {name}: listening on {listen}");
                     // The board's header timeout and per-address connection limit.
-                    urna_board::listen::serve(
+                    urna_serve::listen::serve(
                         listener,
-                        urna_board::witness::router(w),
+                        urna_witness::router(w),
                         &Limits::default(),
                         async {
                             let _ = tokio::signal::ctrl_c().await;
@@ -1500,7 +1496,7 @@ async fn serve(
     let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
     let record = std::sync::Arc::clone(&failed);
     // Stop serving as soon as storage fails; report the failure after the shutdown.
-    urna_board::listen::serve(listener, router, &limits, async move {
+    urna_serve::listen::serve(listener, router, &limits, async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             Ok(e) = fatal => {

@@ -5,15 +5,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use urna_board::client::{BoardClient, ClientError};
+use urna_client::{BoardClient, ClientError};
 use urna_crypto::sign::SigningKey;
 use urna_election::ballot::Choices;
 use urna_election::entry::TrackingCode;
 use urna_election::manifest::{Contest, Manifest};
+use urna_registrar::{read_csv, resolve_styles, Registry};
 use urna_voter::choices;
 use urna_voter::credential::Credential;
-use urna_voter::receipt::{BallotReceipt, ReceiptError, Standing, Verdict};
-use urna_voter::registrar::{read_csv, resolve_styles, Registry};
+use urna_voter::receipt::{BallotReceipt, Judge, ReceiptError, Standing, Verdict};
 use urna_voter::vote;
 
 use crate::guide::{self, Act};
@@ -28,7 +28,7 @@ pub struct Issued {
 }
 
 /// Bad lines of a voters CSV, all of them, as a usage error.
-fn bad_rows(csv: &Path, errs: &[urna_voter::registrar::RowError]) -> anyhow::Error {
+fn bad_rows(csv: &Path, errs: &[urna_registrar::RowError]) -> anyhow::Error {
     guide::bad_input(format!(
         "{} has bad lines; nothing was issued or posted:\n{}",
         csv.display(),
@@ -50,9 +50,9 @@ pub fn credentials(
 ) -> Result<Issued> {
     let rows = read_csv(&secrets::read(csv)?).map_err(|errs| bad_rows(csv, &errs))?;
     let s = client.sync(None)?;
-    guide::allow(Act::Roll, &s.election)?;
+    guide::allow(Act::Roll, s.election())?;
     let m = s
-        .election
+        .election()
         .manifest()
         .context("the board has no Setup entry yet")?;
     let rows = resolve_styles(rows, m).map_err(|errs| bad_rows(csv, &errs))?;
@@ -70,7 +70,7 @@ pub fn credentials(
     // The registry is durable before anything is posted, so a re-run never issues twice.
     secrets::write_secret(&reg_path, &registry.to_text(), false)?;
     let batches = registry
-        .pending_roll(&s.election, key)
+        .pending_roll(s.election(), key)
         .map_err(anyhow::Error::msg)?;
     let mut posted = 0;
     for b in &batches {
@@ -113,7 +113,7 @@ pub fn letters(
     let registry = read_registry(&reg_path)?;
     let s = client.sync(None)?;
     let m = s
-        .election
+        .election()
         .manifest()
         .context("the board holds no election yet")?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -140,7 +140,7 @@ pub fn letters(
                 path.display()
             );
         }
-        let html = urna_voter::letters::render(&urna_voter::letters::Letter {
+        let html = urna_registrar::letters::render(&urna_registrar::letters::Letter {
             manifest: m,
             voter_id: id,
             weight: entry.weight,
@@ -295,7 +295,7 @@ pub fn vote(
     loop {
         let s = client.sync(None).map_err(explain)?;
         let m = s
-            .election
+            .election()
             .manifest()
             .context("the board holds no election yet")?;
         if cred.election_id != m.election_id {
@@ -306,10 +306,10 @@ pub fn vote(
             .into());
         }
         let (weight, style) = s
-            .election
+            .election()
             .voter(&cred.public())
             .ok_or(vote::VoteError::NotOnRoll)?;
-        guide::allow(Act::Vote, &s.election)?;
+        guide::allow(Act::Vote, s.election())?;
         if kept.is_none() {
             if interactive {
                 say(&format!("{} — your ballot", m.title));
@@ -335,7 +335,7 @@ pub fn vote(
             None if interactive => ask_choices(m, style, kept.take())?,
             None => crate::outcome::usage!("no --choices given and not on a terminal to ask them"),
         };
-        let prepared = vote::prepare(&s.election, cred, &choices, &mut rand::rngs::OsRng)?;
+        let prepared = vote::prepare(s.election(), cred, &choices, &mut rand::rngs::OsRng)?;
         let code = prepared.tracking_code();
         say(&format!("tracking code: {}", code.full()));
         let challenge = if interactive {
@@ -357,7 +357,7 @@ pub fn vote(
             opts.challenge
         };
         if challenge {
-            let entry = prepared.challenge(&s.election, cred)?;
+            let entry = prepared.challenge(s.election(), cred)?;
             client
                 .submit_retrying(entry.bytes(), &s.origin, &s.key, Duration::from_secs(60))
                 .map_err(explain)?;
@@ -379,7 +379,7 @@ pub fn vote(
         if phase != "voting" {
             bail!("the election changed since the ballot was prepared (phase now {phase}); nothing was cast");
         }
-        if let Some(i) = vote::counted_ballot(&s.election, cred) {
+        if let Some(i) = vote::counted_ballot(s.election(), cred) {
             say(&format!("note: this replaces your earlier ballot (entry {i}), which will be marked superseded"));
         }
         let receipt = client
@@ -515,7 +515,7 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option
 }
 
 /// The witnesses vouching for the covered checkpoint, by name.
-fn vouchers(c: &urna_board::client::Checked) -> String {
+fn vouchers(c: &urna_client::Checked) -> String {
     c.witnessed
         .as_ref()
         .and_then(|v| v.covered.as_ref())
@@ -525,11 +525,7 @@ fn vouchers(c: &urna_board::client::Checked) -> String {
 /// Once the covered checkpoint's note carries the quorum's cosignatures itself, saves the receipt
 /// under it (so it proves the ballot's inclusion offline) to a new file beside the voter's,
 /// [`upgraded_path`]: the receipt the voter holds is their evidence and is never modified.
-fn upgrade(
-    r: &BallotReceipt,
-    c: &urna_board::client::Checked,
-    path: &Path,
-) -> Result<Option<String>> {
+fn upgrade(r: &BallotReceipt, c: &urna_client::Checked, path: &Path) -> Result<Option<String>> {
     let Some(v) = &c.witnessed else {
         return Ok(None);
     };
@@ -550,10 +546,10 @@ fn upgrade(
     let proof = c
         .synced
         .log
-        .tree
+        .tree()
         .inclusion_proof(r.receipt.index, cv.checkpoint.size)
         .map_err(|e| anyhow::anyhow!("inclusion proof under the cosigned checkpoint: {e}"))?;
-    let upgraded = urna_board::note::Receipt {
+    let upgraded = urna_ledger::note::Receipt {
         index: r.receipt.index,
         proof,
         checkpoint: cv.note.clone(),

@@ -557,7 +557,7 @@ fn ballot_precedence_follows_the_order_of_the_checks() {
     let mut kit = Kit::new(
         15,
         Config {
-            revote: "forbidden",
+            revote: urna_election::manifest::RevotePolicy::Forbidden,
             voters: vec![(1, 0), (1, 1), (1, 0)],
             ..Config::default()
         },
@@ -610,7 +610,7 @@ fn revoting_can_be_forbidden() {
     let mut kit = Kit::new(
         10,
         Config {
-            revote: "forbidden",
+            revote: urna_election::manifest::RevotePolicy::Forbidden,
             voters: vec![(1, 0)],
             ..Config::default()
         },

@@ -7,20 +7,20 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod record;
-pub mod results;
-pub mod synth;
+
+pub use urna_tally::summary as results;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::Serialize;
-use urna_board::merkle::{leaf_hash, Tree};
-use urna_board::note::Checkpoint;
 use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::{Entry, TrackingCode};
 use urna_election::payload::ElectionResult;
-use urna_election::state::{BallotStatus, Counts, Election, Phase};
-use urna_voter::receipt::BallotReceipt;
+use urna_election::state::{BallotStatus, Counts, Phase};
+use urna_ledger::note::Checkpoint;
+use urna_ledger::receipt::BallotReceipt;
+use urna_ledger::{LogStore, MemoryLog, Replica, ReplicaError};
 
 /// One check and its outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +94,7 @@ pub fn verify(
     entries: Vec<Vec<u8>>,
     earlier: &[String],
     receipts: &[BallotReceipt],
-    progress: &dyn Fn(usize, usize),
+    progress: &dyn Fn(u64, u64),
 ) -> Report {
     let mut r = Report {
         verified: false,
@@ -140,21 +140,27 @@ pub fn verify(
         Ok(format!("size {}", cp.size)),
     );
     r.root = Some(urna_crypto::hex::encode(&cp.root));
-    let mut tree = Tree::new();
-    let leaves: Vec<[u8; 32]> = entries.par_iter().map(|e| leaf_hash(e)).collect();
-    for l in leaves {
-        tree.push(l);
-    }
-    let root_ok = cp.size == entries.len() as u64 && tree.root(cp.size).ok() == Some(cp.root);
+    let held = entries.len() as u64;
+    let mut replica = match Replica::load(Arc::new(MemoryLog::with_entries(entries))) {
+        Ok(replica) => replica,
+        Err(e) => {
+            check(
+                &mut r,
+                "Merkle tree of the entries matches the checkpoint",
+                Err(e.to_string()),
+            );
+            return r;
+        }
+    };
+    let root_ok = cp.size == held && replica.check(&cp).is_ok();
     if !check(
         &mut r,
         "Merkle tree of the entries matches the checkpoint",
         if root_ok {
-            Ok(format!("{} entries", entries.len()))
+            Ok(format!("{held} entries"))
         } else {
             Err(format!(
-                "the {} entries do not hash to the signed root of size {} (an entry was removed, added, altered or reordered)",
-                entries.len(),
+                "the {held} entries do not hash to the signed root of size {} (an entry was removed, added, altered or reordered)",
                 cp.size
             ))
         },
@@ -170,7 +176,7 @@ pub fn verify(
                 old.size,
                 cp.size
             )),
-            Ok(old) if tree.root(old.size).ok() != Some(old.root) => Err(format!(
+            Ok(old) if replica.check(&old).is_err() => Err(format!(
                 "earlier checkpoint {} (size {}) is not a prefix of this log: the board forked its log",
                 k + 1,
                 old.size
@@ -179,10 +185,11 @@ pub fn verify(
         };
         check(&mut r, "consistent with an earlier checkpoint", res);
     }
-    if let Some(m) = entries.first().and_then(|b| manifest_of(b)) {
+    let first = replica.entry(0).ok().flatten();
+    if let Some(m) = first.as_deref().and_then(manifest_of) {
         if !m.witnesses.is_empty() {
-            let (policy, quorum) = urna_board::client::witness_policy(&m);
-            let cosigners = urna_board::note::cosigners(note, &policy);
+            let (policy, quorum) = urna_ledger::witnessed::witness_policy(&m);
+            let cosigners = urna_ledger::note::cosigners(note, &policy);
             r.witnesses = Some(WitnessReport {
                 named: policy.len(),
                 quorum,
@@ -210,48 +217,26 @@ pub fn verify(
             check(&mut r, "checkpoint cosigned by the witness quorum", res);
         }
     }
-    // Each entry's bytes move into its decoded form: the record is held in memory once.
-    // Decoded in parallel; the first malformed entry in log order is the one reported.
-    let decoded: Result<Vec<Entry>, String> = entries
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, b)| Entry::decode(b).map_err(|e| format!("entry {i}: malformed: {e}")))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect();
-    let decoded = match decoded {
-        Ok(d) => d,
-        Err(e) => {
-            check(
-                &mut r,
-                "every entry admissible under the election rules",
-                Err(e),
-            );
-            return r;
-        }
-    };
-    for e in &decoded {
-        *r.entries_by_kind.entry(e.kind().to_string()).or_default() += 1;
-    }
-    let mut election = Election::new();
-    for (c, chunk) in decoded.chunks(REPLAY_CHUNK).enumerate() {
-        for (i, res) in election.apply_batch(chunk).into_iter().enumerate() {
-            if let Err(rejection) = res {
-                let index = c * REPLAY_CHUNK + i;
-                check(
-                    &mut r,
-                    "every entry admissible under the election rules",
-                    Err(format!(
-                        "entry {index} ({}): {} — {rejection}",
-                        chunk[i].kind(),
-                        rejection.code()
-                    )),
-                );
-                return r;
+    if let Err(e) = replica.replay(held, progress) {
+        let detail = match e {
+            ReplicaError::Malformed { index, error } => {
+                format!("entry {index}: malformed: {error}")
             }
-        }
-        progress(c * REPLAY_CHUNK + chunk.len(), decoded.len());
+            ReplicaError::Refused {
+                index,
+                kind,
+                rejection,
+            } => format!("entry {index} ({kind}): {} — {rejection}", rejection.code()),
+            e => e.to_string(),
+        };
+        check(
+            &mut r,
+            "every entry admissible under the election rules",
+            Err(detail),
+        );
+        return r;
     }
+    r.entries_by_kind = kinds(replica.store().as_ref());
     check(
         &mut r,
         "every entry admissible under the election rules",
@@ -260,6 +245,7 @@ pub fn verify(
                 .into(),
         ),
     );
+    let election = replica.election();
     r.title = election.manifest().map(|m| m.title.clone());
     r.phase = Some(election.phase());
     r.counts = Some(election.counts());
@@ -278,13 +264,13 @@ pub fn verify(
         );
     }
     for (k, receipt) in receipts.iter().enumerate() {
-        let res = check_receipt(receipt, board_key, &decoded, &tree, &election);
+        let res = check_receipt(receipt, board_key, &replica);
         check(&mut r, &format!("voter receipt {}", k + 1), res);
     }
     match election.phase() {
         Phase::Finished => {
             let published = election.result().cloned();
-            let recomputed = urna_tally::result::compute(&election).map_err(|e| e.to_string());
+            let recomputed = urna_tally::result::compute(election).map_err(|e| e.to_string());
             let res = match (&published, recomputed) {
                 (Some(p), Ok(c)) if *p == c => {
                     Ok("equals the combination of the decryption shares".into())
@@ -332,23 +318,18 @@ pub fn manifest_of(entry: &[u8]) -> Option<urna_election::manifest::Manifest> {
     }
 }
 
-/// Entries replayed per batch (one multiscalar batch of ballot proofs, all cores).
-const REPLAY_CHUNK: usize = 1024;
-
 /// A voter's receipt against the verified log: signed by this board, its checkpoint a prefix
 /// of this log, its ballot at its index, and what became of it.
 fn check_receipt(
     receipt: &BallotReceipt,
     board_key: &VerifyingKey,
-    entries: &[Entry],
-    tree: &Tree,
-    election: &Election,
+    replica: &Replica<MemoryLog>,
 ) -> Result<String, String> {
     if receipt.board_key != *board_key {
         return Err("the receipt is from another board key".into());
     }
     let cp = receipt.verify_offline().map_err(|e| e.to_string())?;
-    if tree.root(cp.size).ok() != Some(cp.root) {
+    if replica.check(&cp).is_err() {
         return Err(format!(
             "the receipt's checkpoint (size {}) is not a prefix of this log: the board forked or rewrote its log",
             cp.size
@@ -356,7 +337,8 @@ fn check_receipt(
     }
     let i = receipt.receipt.index;
     let code = receipt.tracking_code().full();
-    match receipt.standing(entries.get(i as usize).map(Entry::bytes), election) {
+    let at = replica.entry(i).ok().flatten();
+    match receipt.standing(at.as_deref(), replica.election()) {
         Ok(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
         Ok(BallotStatus::Superseded { by }) => Ok(format!(
             "ballot {code} (entry {i}) was superseded by the same credential's ballot at entry {by}"
@@ -366,6 +348,22 @@ fn check_receipt(
         )),
         Err(_) => Err(format!("entry {i} of the log is not the receipt's ballot")),
     }
+}
+
+/// How many entries of each kind the store holds.
+fn kinds(store: &MemoryLog) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    let mut at = 0;
+    while at < store.len() {
+        let end = (at + 4096).min(store.len());
+        for e in store.read(at, end).unwrap_or_default() {
+            if let Ok(e) = Entry::decode(e) {
+                *out.entry(e.kind().to_string()).or_default() += 1;
+            }
+        }
+        at = end;
+    }
+    out
 }
 
 impl Report {

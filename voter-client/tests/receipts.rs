@@ -2,16 +2,15 @@
 //! checked before and after the tally — and boards that lie after giving a receipt (one drops
 //! the ballot, one shows a fork) are caught by the receipt check.
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+use urna_sim::kit;
 
 use std::path::Path;
 
 use urna_board::board::Board;
-use urna_board::client::BoardClient;
+use urna_client::BoardClient;
 use urna_election::entry::Entry;
 use urna_voter::credential::Credential;
-use urna_voter::receipt::{BallotReceipt, ReceiptError, Standing, Verdict};
+use urna_voter::receipt::{BallotReceipt, Judge, ReceiptError, Standing, Verdict};
 use urna_voter::vote::{self, VoteError};
 
 /// Serves a board from `dir` on a random loopback port; returns its URL.
@@ -54,7 +53,7 @@ fn cast(
     choices: &urna_election::ballot::Choices,
 ) -> BallotReceipt {
     let s = c.sync(None).unwrap();
-    let p = vote::prepare(&s.election, cred, choices, &mut rand::rngs::OsRng).unwrap();
+    let p = vote::prepare(s.election(), cred, choices, &mut rand::rngs::OsRng).unwrap();
     let receipt = c.submit(p.entry.bytes(), &s.origin, &s.key).unwrap();
     let r = BallotReceipt {
         election_id: s.origin.clone(),
@@ -98,7 +97,7 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
     let choices = k.random_choices(k.voters[0].style);
     let s = c.sync(None).unwrap();
     assert!(matches!(
-        vote::prepare(&s.election, &cred, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &cred, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::NotOpenYet(_))
     ));
     post_all(&c, &k, &[k.open()]);
@@ -109,7 +108,7 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
         key: urna_crypto::sign::SigningKey::from_seed(&[7; 32]),
     };
     assert!(matches!(
-        vote::prepare(&s.election, &stranger, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &stranger, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::NotOnRoll)
     ));
     let elsewhere = Credential {
@@ -117,12 +116,12 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
         key: k.voters[0].key.clone(),
     };
     assert!(matches!(
-        vote::prepare(&s.election, &elsewhere, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &elsewhere, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::OtherElection { .. })
     ));
     // Challenge: opens to the choices shown, is published, is never counted.
-    let p = vote::prepare(&s.election, &cred, &choices, &mut rand::rngs::OsRng).unwrap();
-    let audited = p.challenge(&s.election, &cred).unwrap();
+    let p = vote::prepare(s.election(), &cred, &choices, &mut rand::rngs::OsRng).unwrap();
+    let audited = p.challenge(s.election(), &cred).unwrap();
     c.submit(audited.bytes(), &s.origin, &s.key).unwrap();
     let first = cast(&c, &cred, &choices);
     assert_eq!(check(&c, &first).unwrap(), Standing::Counted);
@@ -134,32 +133,32 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
         }
     );
     assert_eq!(
-        vote::counted_ballot(&c.sync(None).unwrap().election, &cred),
+        vote::counted_ballot(c.sync(None).unwrap().election(), &cred),
         Some(second.receipt.index)
     );
     // A ballot prepared before an election change is detected as stale.
     let s = c.sync(None).unwrap();
     let p = vote::prepare(
-        &s.election,
+        s.election(),
         &credential(&k, 1),
         &k.random_choices(k.voters[1].style),
         &mut rand::rngs::OsRng,
     )
     .unwrap();
-    assert!(p.still_valid_for(&s.election));
+    assert!(p.still_valid_for(s.election()));
     post_all(&c, &k, &[k.close()]);
     let s = c.sync(None).unwrap();
-    assert!(!p.still_valid_for(&s.election));
+    assert!(!p.still_valid_for(s.election()));
     assert!(matches!(
-        vote::prepare(&s.election, &cred, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &cred, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::Closed(_))
     ));
     for i in [1u16, 2] {
-        let e = k.decryption_share(i, &s.election);
+        let e = k.decryption_share(i, s.election());
         post_all(&c, &k, &[e]);
     }
     let s = c.sync(None).unwrap();
-    post_all(&c, &k, &[k.result(&s.election)]);
+    post_all(&c, &k, &[k.result(s.election())]);
     assert_eq!(check(&c, &second).unwrap(), Standing::Counted);
     second.verify_offline().unwrap();
 }

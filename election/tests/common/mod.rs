@@ -1,2 +1,2 @@
-pub mod kit;
+pub use urna_sim::kit;
 pub mod vectors;

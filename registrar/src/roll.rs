@@ -13,7 +13,7 @@ use urna_election::manifest::Manifest;
 use urna_election::payload::{Payload, RollEntry, VoterRoll};
 use urna_election::state::Election;
 
-use crate::credential::Credential;
+use urna_voter::credential::Credential;
 
 /// Roll entries per `VoterRoll` batch (≈ 38 bytes each, well under the entry size limit).
 pub const BATCH: usize = 1000;

@@ -62,6 +62,23 @@ pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
     )
 }
 
+/// Parses a note verifier key `name+hex(key id)+base64(0x01 ‖ key)` (what `urna board init`
+/// prints), checking the key ID.
+pub fn parse_vkey(vkey: &str) -> Option<(String, VerifyingKey)> {
+    // Key names cannot contain '+'; the base64 key can.
+    let mut parts = vkey.splitn(3, '+');
+    let name = parts.next()?;
+    let id = parts.next()?;
+    let b64 = parts.next()?;
+    let raw = B64.decode(b64).ok()?;
+    let (&alg, key) = raw.split_first()?;
+    let key = VerifyingKey::from_wire(&<[u8; 32]>::try_from(key).ok()?).ok()?;
+    if alg != 0x01 || urna_crypto::hex::encode(&key_id(name, &key)) != id {
+        return None;
+    }
+    Some((name.to_string(), key))
+}
+
 /// The key ID of a witness's Ed25519 cosigning key: `SHA-256(name ‖ "\n" ‖ 0x04 ‖ key)[..4]`.
 pub fn cosigner_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
     let mut h = Sha256::new();
@@ -396,6 +413,20 @@ impl Receipt {
 mod tests {
     use super::*;
     use crate::merkle::{leaf_hash, Tree};
+
+    #[test]
+    fn verifier_keys_parse_even_with_plus_in_base64() {
+        for seed in 0u8..40 {
+            let k = SigningKey::from_seed(&[seed; 32]).verifying_key();
+            let v = verifier_key("vote.example.org/x", &k);
+            assert_eq!(
+                parse_vkey(&v),
+                Some(("vote.example.org/x".to_string(), k)),
+                "{v}"
+            );
+        }
+        assert_eq!(parse_vkey("a+00000000+AQ=="), None);
+    }
 
     #[test]
     fn checkpoint_signs_opens_and_rejects() {

@@ -1,8 +1,7 @@
 //! Trustees through the ledger: an honest ceremony, a dealer caught by a public complaint, a
 //! false complaint refused, a failed ceremony, and decryption with absent and cheating trustees.
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+use urna_sim::kit;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -13,7 +12,7 @@ use urna_election::entry::Entry;
 use urna_election::payload::{ElectionResult, Payload};
 use urna_election::rejection::Rejection;
 use urna_election::state::{Election, Phase};
-use urna_tally::trustee::{Step, TrusteeError, TrusteeKey};
+use urna_trustee::{Step, TrusteeError, TrusteeKey};
 
 const CHEAP: Cost = Cost {
     memory_kib: 64,

@@ -1,4 +1,13 @@
-//! A trustee's secrets and its part in the key ceremony and the tally.
+//! What a trustee runs, without I/O: its sealed key material, the next step of the key
+//! ceremony given the ledger as replayed by the election state machine, and its decryption
+//! share of the tally.
+//!
+//! Everything is decided from the ledger: a trustee that crashes re-reads the board and carries
+//! on from what is already there, and never posts anything that conflicts with it.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use rand_core::{CryptoRng, RngCore};
 use thiserror::Error;

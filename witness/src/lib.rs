@@ -13,6 +13,10 @@
 //! - `GET /state` (JSON): per log, the last cosigned size and root.
 //! - `GET /evidence` (JSON): conflicting checkpoint pairs.
 
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -28,40 +32,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use urna_crypto::sign::{SigningKey, VerifyingKey};
 
-use crate::merkle::{verify_consistency, Hash};
-use crate::note::{cosign, split_note, Checkpoint};
-
-/// The path, under a witness's URL, of its latest cosigned checkpoint of the log `origin`:
-/// `/checkpoint/<origin>` with every byte outside RFC 3986's unreserved characters and `/`
-/// percent-encoded.
-pub fn checkpoint_path(origin: &str) -> String {
-    let mut p = String::from("/checkpoint/");
-    for b in origin.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            p.push(char::from(b));
-        } else {
-            p.push_str(&format!("%{b:02X}"));
-        }
-    }
-    p
-}
-
-/// Parses a note verifier key `name+hex(key id)+base64(0x01 ‖ key)` (what `urna board init`
-/// prints), checking the key ID.
-pub fn parse_vkey(vkey: &str) -> Option<(String, VerifyingKey)> {
-    // Key names cannot contain '+'; the base64 key can.
-    let mut parts = vkey.splitn(3, '+');
-    let name = parts.next()?;
-    let id = parts.next()?;
-    let b64 = parts.next()?;
-    let raw = B64.decode(b64).ok()?;
-    let (&alg, key) = raw.split_first()?;
-    let key = VerifyingKey::from_wire(&<[u8; 32]>::try_from(key).ok()?).ok()?;
-    if alg != 0x01 || urna_crypto::hex::encode(&crate::note::key_id(name, &key)) != id {
-        return None;
-    }
-    Some((name.to_string(), key))
-}
+use urna_ledger::merkle::{verify_consistency, Hash};
+use urna_ledger::note::{cosign, split_note, Checkpoint};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LogState {
@@ -384,29 +356,6 @@ pub fn router(w: Arc<Witness>) -> Router {
 mod tests {
     use super::*;
 
-    #[test]
-    fn verifier_keys_parse_even_with_plus_in_base64() {
-        for seed in 0u8..40 {
-            let k = SigningKey::from_seed(&[seed; 32]).verifying_key();
-            let v = crate::note::verifier_key("vote.example.org/x", &k);
-            assert_eq!(
-                parse_vkey(&v),
-                Some(("vote.example.org/x".to_string(), k)),
-                "{v}"
-            );
-        }
-        assert_eq!(parse_vkey("a+00000000+AQ=="), None);
-    }
-
-    #[test]
-    fn checkpoint_paths_percent_encode_all_but_unreserved_and_slash() {
-        assert_eq!(
-            checkpoint_path("vote.example.org/2026/council"),
-            "/checkpoint/vote.example.org/2026/council"
-        );
-        assert_eq!(checkpoint_path("a b:c+d"), "/checkpoint/a%20b%3Ac%2Bd");
-    }
-
     #[tokio::test]
     async fn the_latest_cosigned_checkpoint_is_served_with_this_witness_cosignature() {
         use tower::ServiceExt;
@@ -453,7 +402,7 @@ mod tests {
         let line = w.add_checkpoint(&format!("old 0\n\n{sent}")).unwrap();
         let policy = [("w.example".to_string(), witness_key.verifying_key())];
         for path in [
-            checkpoint_path(origin),
+            urna_ledger::witnessed::checkpoint_path(origin),
             "/checkpoint/vote.example.org%2F2026%2Fcouncil".to_string(),
         ] {
             let (note, cors) = get(path).await;

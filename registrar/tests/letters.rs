@@ -3,8 +3,8 @@
 
 use rand::SeedableRng;
 use urna_election::manifest::Manifest;
+use urna_registrar::letters::{qr_svg, render, Letter};
 use urna_voter::credential::Credential;
-use urna_voter::letters::{qr_svg, render, Letter};
 
 const EXAMPLE: &str = include_str!("../../specs/examples/manifest.toml");
 

@@ -2,30 +2,29 @@
 //! from one seeded generator, and helpers that build each kind of entry the way an honest (or,
 //! where asked, a cheating) participant would. It drives the state machine only through
 //! entries, exactly as the board and the verifier do.
-#![allow(dead_code)]
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use urna_crypto::codec::Encode;
 use urna_crypto::elgamal::message_point;
 use urna_crypto::group::{mul_g, Point};
-use urna_crypto::hex;
 use urna_crypto::secret::SecretScalar;
 use urna_crypto::share_enc;
-use urna_crypto::sign::SigningKey;
+use urna_crypto::sign::{SigningKey, VerifyingKey};
 use urna_crypto::threshold::{self, Polynomial};
 use urna_crypto::{dlog, Scalar};
 use urna_election::ballot::{encrypt_ballot, Ballot, BallotSecrets, Choices};
 use urna_election::context::{dkg_ctx, ElectionContext};
 use urna_election::entry::Entry;
-use urna_election::manifest::Manifest;
+use urna_election::manifest::{Manifest, RevotePolicy};
 use urna_election::payload::{
     ChallengedBallot, DecryptionShare, DkgCommitment, DkgComplaint, DkgConfirm, DkgShares,
     ElectionResult, Payload, RollEntry, VoterRoll,
 };
 use urna_election::state::Election;
 
-pub const EXAMPLE: &str = include_str!("../../../specs/examples/manifest.toml");
+use crate::manifest::ManifestBuilder;
+pub use crate::manifest::EXAMPLE;
 
 pub struct TrusteeKit {
     pub signing: SigningKey,
@@ -44,11 +43,13 @@ pub struct VoterKit {
 pub struct Config {
     pub trustees: u16,
     pub threshold: u16,
-    pub revote: &'static str,
+    pub revote: RevotePolicy,
     /// (weight, style index) per voter.
     pub voters: Vec<(u32, u16)>,
     /// TOML for `[[contests]]` and `[[ballot_styles]]`; the example manifest's if `None`.
     pub contests: Option<String>,
+    /// Witnesses named by the manifest (name, key), reached at `https://<name>`.
+    pub witnesses: Vec<(String, VerifyingKey)>,
 }
 
 impl Default for Config {
@@ -56,11 +57,12 @@ impl Default for Config {
         Config {
             trustees: 3,
             threshold: 2,
-            revote: "latest-counts",
+            revote: RevotePolicy::LatestCounts,
             voters: (0..12)
                 .map(|i| (1 + (i % 3 == 0) as u32, (i % 4 == 3) as u16))
                 .collect(),
             contests: None,
+            witnesses: Vec::new(),
         }
     }
 }
@@ -76,44 +78,37 @@ pub struct Kit {
     pub rng: ChaCha20Rng,
 }
 
-/// The example manifest's contests and styles under freshly generated keys.
-fn manifest_toml(
+/// The example manifest's contests and styles (or the config's) under freshly generated keys.
+fn manifest(
     cfg: &Config,
     authority: &SigningKey,
     registrar: &SigningKey,
     board: &SigningKey,
     trustees: &[TrusteeKit],
-) -> String {
-    let contests_at = EXAMPLE.find("[[contests]]").unwrap_or(0);
-    let mut t = String::new();
-    t.push_str("election_id = \"vote.example.org/2026/council\"\n");
-    t.push_str("title = \"Example City Council Election 2026\"\n");
-    t.push_str(&format!("revote = \"{}\"\n", cfg.revote));
-    t.push_str(&format!("threshold = {}\n\n[keys]\n", cfg.threshold));
-    for (name, k) in [
-        ("authority", authority),
-        ("registrar", registrar),
-        ("board", board),
-    ] {
-        t.push_str(&format!(
-            "{name} = \"{}\"\n",
-            hex::encode(k.verifying_key().as_bytes())
-        ));
-    }
+) -> ManifestBuilder {
+    let mut b = ManifestBuilder::new(
+        "vote.example.org/2026/council",
+        "Example City Council Election 2026",
+        authority.verifying_key(),
+        registrar.verifying_key(),
+        board.verifying_key(),
+    )
+    .revote(cfg.revote)
+    .threshold(cfg.threshold);
     for (i, tr) in trustees.iter().enumerate() {
-        t.push_str(&format!(
-            "\n[[trustees]]\nname = \"Trustee {}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
-            i + 1,
-            hex::encode(tr.signing.verifying_key().as_bytes()),
-            hex::encode(tr.ceremony_key.as_bytes())
-        ));
+        b = b.trustee(
+            &format!("Trustee {}", i + 1),
+            tr.signing.verifying_key(),
+            tr.ceremony_key,
+        );
     }
-    t.push('\n');
-    match &cfg.contests {
-        Some(c) => t.push_str(c),
-        None => t.push_str(&EXAMPLE[contests_at..]),
+    for (name, key) in &cfg.witnesses {
+        b = b.witness(name, *key, &format!("https://{name}"));
     }
-    t
+    if let Some(c) = &cfg.contests {
+        b = b.contests(c);
+    }
+    b
 }
 
 impl Kit {
@@ -147,8 +142,9 @@ impl Kit {
                 style,
             })
             .collect();
-        let toml = manifest_toml(&cfg, &authority, &registrar, &board, &trustees);
-        let manifest = Manifest::from_toml(&toml).unwrap();
+        let built = manifest(&cfg, &authority, &registrar, &board, &trustees);
+        let toml = built.to_toml().unwrap();
+        let manifest = built.build().unwrap();
         Kit {
             manifest,
             toml,

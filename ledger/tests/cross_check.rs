@@ -3,7 +3,7 @@
 
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use sha2::Sha256;
-use urna_board::merkle::{leaf_hash, verify_consistency, verify_inclusion, Tree};
+use urna_ledger::merkle::{leaf_hash, verify_consistency, verify_inclusion, Tree};
 
 #[test]
 fn roots_and_proofs_match_ct_merkle() {

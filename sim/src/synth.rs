@@ -1,23 +1,23 @@
 //! Large synthetic but fully valid election records, for benchmarks and for reproducing the
 //! verification figures (`urna bench record --ballots N`). Every entry is made the way its
-//! party would make it — the key ceremony by `urna-tally`'s trustee steps, ballots by
+//! party would make it — the key ceremony by `urna-trustee`'s steps, ballots by
 //! `encrypt_ballot` — and admitted by the state machine, so the record verifies.
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use urna_crypto::codec::Encode;
-use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 use urna_election::ballot::{encrypt_ballot, Choices};
 use urna_election::entry::Entry;
 use urna_election::manifest::Manifest;
 use urna_election::payload::{Payload, RollEntry, VoterRoll};
 use urna_election::state::Election;
-use urna_tally::trustee::{ceremony_in_memory, TrusteeKey};
+use urna_trustee::{ceremony_in_memory, TrusteeKey};
 
-use urna_board::merkle::{leaf_hash, Tree};
-use urna_board::note::Checkpoint;
+use crate::manifest::ManifestBuilder;
+use urna_ledger::merkle::{leaf_hash, Tree};
+use urna_ledger::note::Checkpoint;
 
 pub const ORIGIN: &str = "bench.urna.example/plurality-10";
 
@@ -36,35 +36,52 @@ pub struct Synthetic {
     pub voters: Vec<SigningKey>,
 }
 
-pub fn manifest_toml(
+/// The synthetic election's manifest: one plurality contest of ten candidates, and `trustees`.
+pub fn manifest(
     authority: &SigningKey,
     registrar: &SigningKey,
     board: &SigningKey,
     trustees: &[TrusteeKey],
     threshold: u16,
-) -> String {
-    let mut t = format!(
-        "election_id = \"{ORIGIN}\"\ntitle = \"Synthetic plurality-10 election\"\nthreshold = {threshold}\n\n[keys]\nauthority = \"{}\"\nregistrar = \"{}\"\nboard = \"{}\"\n",
-        hex::encode(authority.verifying_key().as_bytes()),
-        hex::encode(registrar.verifying_key().as_bytes()),
-        hex::encode(board.verifying_key().as_bytes()),
-    );
+) -> ManifestBuilder {
+    let mut b = ManifestBuilder::new(
+        ORIGIN,
+        "Synthetic plurality-10 election",
+        authority.verifying_key(),
+        registrar.verifying_key(),
+        board.verifying_key(),
+    )
+    .threshold(threshold)
+    .contests(CONTESTS);
     for (i, k) in trustees.iter().enumerate() {
-        t.push_str(&format!(
-            "\n[[trustees]]\nname = \"Trustee {}\"\nsigning_key = \"{}\"\nceremony_key = \"{}\"\n",
-            i + 1,
-            hex::encode(k.verifying_key().as_bytes()),
-            hex::encode(k.ceremony_key().as_bytes())
-        ));
+        b = b.trustee(
+            &format!("Trustee {}", i + 1),
+            k.verifying_key(),
+            k.ceremony_key(),
+        );
     }
-    t.push_str("\n[[contests]]\nid = \"seat\"\ntitle = \"One seat, ten candidates\"\nkind = \"plurality\"\nexactly = true\noptions = [");
-    let opts: Vec<String> = (0..10)
-        .map(|i| format!("{{ id = \"c{i}\", name = \"Candidate {i}\" }}"))
-        .collect();
-    t.push_str(&opts.join(", "));
-    t.push_str("]\n\n[[ballot_styles]]\nid = \"all\"\ncontests = [\"seat\"]\n");
-    t
+    b
 }
+
+/// One seat, ten candidates `c0`…`c9`.
+const CONTESTS: &str = r#"
+[[contests]]
+id = "seat"
+title = "One seat, ten candidates"
+kind = "plurality"
+exactly = true
+options = [
+  { id = "c0", name = "Candidate 0" }, { id = "c1", name = "Candidate 1" },
+  { id = "c2", name = "Candidate 2" }, { id = "c3", name = "Candidate 3" },
+  { id = "c4", name = "Candidate 4" }, { id = "c5", name = "Candidate 5" },
+  { id = "c6", name = "Candidate 6" }, { id = "c7", name = "Candidate 7" },
+  { id = "c8", name = "Candidate 8" }, { id = "c9", name = "Candidate 9" },
+]
+
+[[ballot_styles]]
+id = "all"
+contests = ["seat"]
+"#;
 
 fn sign(id: &str, key: &SigningKey, p: &Payload) -> Result<Entry, String> {
     Entry::sign(id, p.kind(), &p.to_bytes(), key).map_err(|e| e.to_string())
@@ -98,10 +115,9 @@ pub fn plurality10(
     let mut keys: Vec<TrusteeKey> = (0..trustees)
         .map(|_| TrusteeKey::generate(&mut rng))
         .collect();
-    let manifest = Manifest::from_toml(&manifest_toml(
-        &authority, &registrar, &board, &keys, threshold,
-    ))
-    .map_err(|e| e.to_string())?;
+    let manifest = manifest(&authority, &registrar, &board, &keys, threshold)
+        .build()
+        .map_err(|e| e.to_string())?;
     let id = manifest.election_id.clone();
     let mut e = Election::new();
     let mut entries = Vec::new();
@@ -221,7 +237,7 @@ impl Synthetic {
         let size = t.size();
         let root = t
             .root(size)
-            .unwrap_or_else(|_| urna_board::merkle::empty_root());
+            .unwrap_or_else(|_| urna_ledger::merkle::empty_root());
         Checkpoint {
             origin: ORIGIN.to_string(),
             size,

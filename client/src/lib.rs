@@ -3,6 +3,10 @@
 //! key the caller names, downloaded entries are re-hashed into the tree and compared with the
 //! signed root, and receipts are verified before they are returned.
 
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use std::time::Duration;
 
 use thiserror::Error;
@@ -14,9 +18,15 @@ use urna_election::manifest::Manifest;
 use urna_election::payload::Payload;
 use urna_election::state::Election;
 
-use crate::merkle::{self, Hash, Tree};
-use crate::note::{Checkpoint, NoteError, Receipt};
-use crate::tiles;
+use std::sync::{Arc, RwLockReadGuard};
+
+use urna_ledger::merkle::{self, Hash, Tree};
+use urna_ledger::note::{Checkpoint, NoteError, Receipt};
+use urna_ledger::tiles;
+pub use urna_ledger::witnessed::{
+    named_cosigners, quorum_cover, witness_policy, Covered, WitnessAnswer, WitnessView,
+};
+use urna_ledger::{MemoryLog, Replica, ReplicaError};
 
 #[derive(Debug, Error)]
 pub enum ClientError {
@@ -68,23 +78,64 @@ pub type Notice = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 /// How long reads keep retrying a busy board before giving up.
 const READ_RETRY_FOR: Duration = Duration::from_secs(60);
 
-/// The election as a party sees it: the verified log, its entries, and the state the election
-/// rules derive from them (the same code the board runs).
+/// The election as a party sees it: the verified log, and the state the election rules derive
+/// from it (the same code the board runs).
 pub struct Synced {
     pub origin: String,
     pub key: VerifyingKey,
+    /// The log under the board's latest checkpoint, replayed to its end.
     pub log: LogCopy,
-    pub entries: Vec<Entry>,
-    pub election: Election,
 }
 
-/// A verified copy of the log up to a signed checkpoint.
+impl Synced {
+    /// The rules' state after every entry of the log.
+    pub fn election(&self) -> &Election {
+        self.log.replica.election()
+    }
+
+    /// Entry `index`'s bytes, if the log holds it.
+    pub fn entry(&self, index: u64) -> Option<Vec<u8>> {
+        self.log.replica.entry(index).ok().flatten()
+    }
+}
+
+/// A verified copy of the log up to a signed checkpoint: its entries held in memory, hashed
+/// into the replica's tree and checked against the checkpoint (replayed only when synced).
 pub struct LogCopy {
     pub checkpoint: Checkpoint,
     /// The signed note the checkpoint was read from.
     pub note: String,
-    pub entries: Vec<Vec<u8>>,
-    pub tree: Tree,
+    pub replica: Replica<MemoryLog>,
+}
+
+impl LogCopy {
+    /// The tree of the log's entries.
+    pub fn tree(&self) -> RwLockReadGuard<'_, Tree> {
+        self.replica.tree()
+    }
+}
+
+/// A log the board served that the rules refuse, or that does not match its checkpoint, as
+/// the board's misbehaviour.
+fn misbehaved(e: ReplicaError) -> ClientError {
+    match e {
+        ReplicaError::Refused {
+            index,
+            kind,
+            rejection,
+        } => ClientError::Misbehaved(format!(
+            "entry {index} ({kind}) on the log is not admissible: {rejection}"
+        )),
+        ReplicaError::Malformed { index, error } => {
+            ClientError::Misbehaved(format!("entry {index} does not decode: {error}"))
+        }
+        ReplicaError::Short { size, .. } | ReplicaError::RootMismatch { size } => {
+            ClientError::Misbehaved(format!(
+                "the entries served do not hash to the signed root of size {size}"
+            ))
+        }
+        e => ClientError::Misbehaved(e.to_string()),
+    }
 }
 
 /// Tile requests in flight at once when downloading a log.
@@ -386,36 +437,16 @@ impl BoardClient {
                 "the entry tiles do not cover the checkpoint".into(),
             ));
         }
-        let mut tree = Tree::new();
-        for e in &entries {
-            tree.push(merkle::leaf_hash(e));
-        }
-        if tree.root(checkpoint.size).ok() != Some(checkpoint.root) {
-            return Err(ClientError::Misbehaved(format!(
-                "the entries served do not hash to the signed root of size {}",
-                checkpoint.size
-            )));
-        }
+        let mut replica = Replica::load(Arc::new(MemoryLog::new())).map_err(misbehaved)?;
+        replica
+            .stage(entries, Some(&checkpoint))
+            .map_err(misbehaved)?;
         Ok(LogCopy {
             checkpoint,
             note,
-            entries,
-            tree,
+            replica,
         })
     }
-}
-
-/// The witness policy a manifest sets: (name, key) of each witness, and the quorum.
-pub fn witness_policy(
-    m: &urna_election::manifest::Manifest,
-) -> (Vec<(String, VerifyingKey)>, usize) {
-    (
-        m.witnesses
-            .iter()
-            .map(|w| (w.name.clone(), w.key))
-            .collect(),
-        usize::from(m.witness_quorum),
-    )
 }
 
 impl BoardClient {
@@ -424,10 +455,11 @@ impl BoardClient {
     /// used, and it must be the one the election's manifest names.
     pub fn sync(&self, expected: Option<&VerifyingKey>) -> Result<Synced, ClientError> {
         let (origin, key) = self.board_identity(expected)?;
-        let log = self.fetch_log(&origin, &key)?;
-        let entries = decode_entries(&log.entries)?;
-        let election = replay_from(Election::new(), &entries, 0)?;
-        synced(origin, key, log, entries, election)
+        let mut log = self.fetch_log(&origin, &key)?;
+        log.replica
+            .replay(log.checkpoint.size, &|_, _| {})
+            .map_err(misbehaved)?;
+        synced(origin, key, log)
     }
 
     /// The origin and the key to open the board's checkpoints with: `expected` if given (the
@@ -455,17 +487,19 @@ impl BoardClient {
     pub fn sync_checked(&self, expected: Option<&VerifyingKey>) -> Result<Checked, ClientError> {
         let (origin, key) = self.board_identity(expected)?;
         let (log, view) = self.fetch_witnessed_log(&origin, &key)?;
-        let view = view.transpose()?;
-        let entries = decode_entries(&log.entries)?;
+        let (mut log, view) = (log, view.transpose()?);
         let split = match &view {
-            Some(v) => v.covered.as_ref().map_or(0, |c| c.checkpoint.size as usize),
-            None => entries.len(),
+            Some(v) => v.covered.as_ref().map_or(0, |c| c.checkpoint.size),
+            None => log.checkpoint.size,
         };
-        let decided = replay_from(Election::new(), &entries[..split], 0)?;
-        let election = replay_from(decided.clone(), &entries[split..], split)?;
-        let decided = (view.is_none() || split > 0).then_some(decided);
+        let replica = &mut log.replica;
+        replica.replay(split, &|_, _| {}).map_err(misbehaved)?;
+        let decided = (view.is_none() || split > 0).then(|| replica.election().clone());
+        replica
+            .replay(log.checkpoint.size, &|_, _| {})
+            .map_err(misbehaved)?;
         Ok(Checked {
-            synced: synced(origin, key, log, entries, election)?,
+            synced: synced(origin, key, log)?,
             witnessed: view,
             decided,
         })
@@ -494,7 +528,7 @@ impl BoardClient {
             attempt += 1;
             let answers = manifest.as_ref().map(|m| ask_witnesses(m, origin, key));
             let log = self.fetch_log(origin, key)?;
-            if first.is_some() && log.entries.first() != first.as_ref() {
+            if first.is_some() && log.replica.entry(0).ok().flatten() != first {
                 return Err(ClientError::Misbehaved(
                     "the board served two different first entries".into(),
                 ));
@@ -535,7 +569,7 @@ impl BoardClient {
                     a.name, cp.size
                 )));
             }
-            if log.tree.root(cp.size).ok() != Some(cp.root) {
+            if log.tree().root(cp.size).ok() != Some(cp.root) {
                 return Err(ClientError::Misbehaved(format!(
                     "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log",
                     a.name, cp.size
@@ -599,9 +633,9 @@ impl BoardClient {
                         note = if note.is_empty() {
                             n.clone()
                         } else {
-                            crate::note::add_signature_lines(
+                            urna_ledger::note::add_signature_lines(
                                 &note,
-                                &crate::note::split_note(n)
+                                &urna_ledger::note::split_note(n)
                                     .map(|(_, l)| l.join("\n") + "\n")
                                     .unwrap_or_default(),
                             )
@@ -652,7 +686,7 @@ impl BoardClient {
         if cp.size > log.checkpoint.size {
             return Ok(Some(BoardCosigned::Beyond));
         }
-        if log.tree.root(cp.size).ok() != Some(cp.root) {
+        if log.tree().root(cp.size).ok() != Some(cp.root) {
             return Err(ClientError::Misbehaved(format!(
                 "the board's cosigned checkpoint (size {}) is not a prefix of the log it serves: the board forked its log",
                 cp.size
@@ -669,23 +703,6 @@ enum BoardCosigned {
     Beyond,
 }
 
-/// The largest size the witnesses' latest cosigned checkpoints show their quorum covers: the
-/// `quorum`-th largest of those sizes (each witness at or above it has cosigned a checkpoint
-/// extending that prefix, once each is checked to be a prefix of one log), if enough answered.
-pub fn quorum_cover(sizes: &[u64], quorum: usize) -> Option<u64> {
-    let mut sorted = sizes.to_vec();
-    sorted.sort_unstable_by(|a, b| b.cmp(a));
-    quorum.checked_sub(1).and_then(|i| sorted.get(i)).copied()
-}
-
-/// The names of the policy's witnesses whose valid cosignature `note` carries (none if the note
-/// is rejected under the policy).
-fn named_cosigners(note: &str, policy: &[(String, VerifyingKey)]) -> Vec<String> {
-    crate::note::cosigners(note, policy)
-        .map(|c| c.into_iter().map(|(i, _)| policy[i].0.clone()).collect())
-        .unwrap_or_default()
-}
-
 /// How long a client waits for one witness's answer.
 const WITNESS_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -694,71 +711,6 @@ const WITNESS_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// arrives and resubmits its latest checkpoint to witnesses that missed it, so it catches up
 /// well within this.
 pub const WITHHOLDING_GRACE: Duration = Duration::from_secs(15);
-
-/// What one witness the manifest names says it last cosigned of the log.
-#[derive(Debug, Clone)]
-pub struct WitnessAnswer {
-    pub name: String,
-    /// Its latest cosigned checkpoint and the note (board-signed, carrying this witness's valid
-    /// cosignature); `Ok(None)` if it has cosigned nothing of this log yet; `Err` if it could not
-    /// be asked or its answer does not check out.
-    pub latest: Result<Option<(Checkpoint, String)>, String>,
-}
-
-/// The newest checkpoint covered by the witness quorum, as a client found it.
-#[derive(Debug, Clone)]
-pub struct Covered {
-    pub checkpoint: Checkpoint,
-    /// A board-signed note of this checkpoint carrying every cosignature gathered for it.
-    pub note: String,
-    /// The witnesses whose valid cosignature `note` carries.
-    pub cosigners: Vec<String>,
-    /// The witnesses vouching for it: those that cosigned it or a checkpoint extending it.
-    pub vouchers: Vec<String>,
-}
-
-/// What the witnesses the manifest names say of the log, and how the board's view compares.
-#[derive(Debug, Clone)]
-pub struct WitnessView {
-    /// Witnesses the manifest names, and how many must vouch.
-    pub named: usize,
-    pub quorum: usize,
-    pub answers: Vec<WitnessAnswer>,
-    /// The board's `/checkpoint/cosigned` and its note, checked (policy met, a prefix of the
-    /// log).
-    pub board_cosigned: Option<(Checkpoint, String)>,
-    /// Whether the board's cosigned checkpoint lay beyond the log downloaded.
-    pub board_cosigned_beyond: bool,
-    /// The size the witnesses' own answers show covered: the `quorum`-th largest of their
-    /// latest cosigned sizes, if at least `quorum` answered.
-    pub witnesses_cover: Option<u64>,
-    /// The newest checkpoint the quorum covers: the board's cosigned one, unless the witnesses
-    /// cover more.
-    pub covered: Option<Covered>,
-}
-
-impl WitnessView {
-    /// `(size the witnesses' quorum covers, size of the board's cosigned checkpoint)` when the
-    /// board shows an older cosigned checkpoint (or none) than what the witnesses cosigned.
-    pub fn withholding(&self) -> Option<(u64, Option<u64>)> {
-        let w = self.witnesses_cover?;
-        let b = self.board_cosigned.as_ref().map(|(c, _)| c.size);
-        (!self.board_cosigned_beyond && b.map_or(true, |b| b < w)).then_some((w, b))
-    }
-
-    /// The witnesses that could not be asked, or whose answer did not check out, with why.
-    pub fn unanswered(&self) -> Vec<(&str, &str)> {
-        self.answers
-            .iter()
-            .filter_map(|a| {
-                a.latest
-                    .as_ref()
-                    .err()
-                    .map(|e| (a.name.as_str(), e.as_str()))
-            })
-            .collect()
-    }
-}
 
 /// The election as a party sees it under the witness policy.
 pub struct Checked {
@@ -814,7 +766,7 @@ fn ask_witness(
     let url = format!(
         "{}{}",
         w.url.trim_end_matches('/'),
-        crate::witness::checkpoint_path(origin)
+        urna_ledger::witnessed::checkpoint_path(origin)
     );
     let (status, body, _) = answer(agent.get(&url).call(), &url).map_err(|e| match e {
         ClientError::Unreachable { why, .. } => format!("{url} is unreachable: {why}"),
@@ -827,7 +779,7 @@ fn ask_witness(
     }
     let note = String::from_utf8(body).map_err(|_| format!("{url}: not UTF-8"))?;
     let cp = Checkpoint::open(&note, origin, key).map_err(|e| format!("{url}: {e}"))?;
-    let by = crate::note::cosigners(&note, policy).map_err(|e| format!("{url}: {e}"))?;
+    let by = urna_ledger::note::cosigners(&note, policy).map_err(|e| format!("{url}: {e}"))?;
     if !by.iter().any(|(i, _)| policy[*i].0 == w.name) {
         return Err(format!(
             "{url}: the checkpoint does not carry {}'s cosignature",
@@ -837,54 +789,15 @@ fn ask_witness(
     Ok(Some((cp, note)))
 }
 
-fn decode_entries(bytes: &[Vec<u8>]) -> Result<Vec<Entry>, ClientError> {
-    bytes
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            Entry::decode(b.clone())
-                .map_err(|e| ClientError::Misbehaved(format!("entry {i} does not decode: {e}")))
-        })
-        .collect()
-}
-
-/// Applies `entries` (the log's from index `offset`) to `e`.
-fn replay_from(mut e: Election, entries: &[Entry], offset: usize) -> Result<Election, ClientError> {
-    for (c, chunk) in entries.chunks(1024).enumerate() {
-        for (i, r) in e.apply_batch(chunk).into_iter().enumerate() {
-            if let Err(r) = r {
-                return Err(ClientError::Misbehaved(format!(
-                    "entry {} ({}) on the log is not admissible: {r}",
-                    offset + c * 1024 + i,
-                    chunk[i].kind()
-                )));
-            }
-        }
-    }
-    Ok(e)
-}
-
-fn synced(
-    origin: String,
-    key: VerifyingKey,
-    log: LogCopy,
-    entries: Vec<Entry>,
-    election: Election,
-) -> Result<Synced, ClientError> {
-    if let Some(m) = election.manifest() {
+fn synced(origin: String, key: VerifyingKey, log: LogCopy) -> Result<Synced, ClientError> {
+    if let Some(m) = log.replica.election().manifest() {
         if m.board_key != key {
             return Err(ClientError::Misbehaved(
                 "the manifest names a different board key".into(),
             ));
         }
     }
-    Ok(Synced {
-        origin,
-        key,
-        log,
-        entries,
-        election,
-    })
+    Ok(Synced { origin, key, log })
 }
 
 /// The manifest of a `Setup` entry's bytes (not validated: the replay does that).
@@ -989,20 +902,4 @@ fn error_message(body: &[u8]) -> String {
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_string))
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quorum_cover;
-
-    #[test]
-    fn the_quorum_covers_the_quorum_th_largest_size_the_witnesses_cosigned() {
-        // Witnesses at 12, 11 and 10 with a quorum of 2: the first 11 entries are vouched for
-        // by two (the witness at 12 cosigned an extension of them).
-        assert_eq!(quorum_cover(&[10, 12, 11], 2), Some(11));
-        assert_eq!(quorum_cover(&[10, 12], 2), Some(10));
-        assert_eq!(quorum_cover(&[12], 2), None);
-        assert_eq!(quorum_cover(&[7, 7, 7], 3), Some(7));
-        assert_eq!(quorum_cover(&[7], 0), None);
-    }
 }

@@ -8,7 +8,7 @@ use thiserror::Error;
 use urna_election::manifest::Manifest;
 use zeroize::Zeroizing;
 
-use crate::credential::Credential;
+use urna_voter::credential::Credential;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LetterError {

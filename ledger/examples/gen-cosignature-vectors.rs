@@ -1,7 +1,7 @@
 //! Writes `specs/vectors/cosignatures.json` from the deterministic generator in
 //! `tests/common/cosignatures.rs`.
 //!
-//! `cargo run -p urna-board --example gen-cosignature-vectors` — then review and commit the diff.
+//! `cargo run -p urna-ledger --example gen-cosignature-vectors` — then review and commit the diff.
 
 #[path = "../tests/common/cosignatures.rs"]
 mod cosignatures;

@@ -5,9 +5,9 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
-use urna_board::note::{cosign, cosigner_key_id, Checkpoint};
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
+use urna_ledger::note::{cosign, cosigner_key_id, Checkpoint};
 
 pub const ORIGIN: &str = "vote.example.org/2026/council";
 pub const QUORUM: usize = 2;
@@ -59,7 +59,7 @@ pub fn corpus() -> Value {
     let cp = Checkpoint {
         origin: ORIGIN.into(),
         size: 1234,
-        root: urna_board::merkle::empty_root(),
+        root: urna_ledger::merkle::empty_root(),
     };
     let note = cp.sign(&board);
     let body = cp.body();

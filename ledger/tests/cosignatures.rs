@@ -6,9 +6,9 @@
 mod cosignatures;
 
 use serde_json::Value;
-use urna_board::note::{Checkpoint, NoteError};
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
+use urna_ledger::note::{Checkpoint, NoteError};
 
 fn key(v: &Value) -> VerifyingKey {
     VerifyingKey::from_wire(&hex::decode_array::<32>(v.as_str().unwrap()).unwrap()).unwrap()
@@ -22,7 +22,7 @@ fn generator_reproduces_the_committed_corpus() {
     assert!(
         committed == cosignatures::render(&cosignatures::corpus()),
         "specs/vectors/cosignatures.json differs from the generator: run \
-         `cargo run -p urna-board --example gen-cosignature-vectors` and review the diff"
+         `cargo run -p urna-ledger --example gen-cosignature-vectors` and review the diff"
     );
 }
 

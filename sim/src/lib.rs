@@ -1,0 +1,13 @@
+//! Synthetic elections and test fixtures, for tests, vectors, benchmarks and `urna bench`
+//! only: never a dependency of anything a party runs in an election.
+//!
+//! - [`manifest`]: manifests built from typed parts, validated as an authority's are;
+//! - [`kit`]: a small deterministic election with every role's keys and honest (or, where
+//!   asked, cheating) entries of every kind;
+//! - [`synth`]: large, fully valid plurality-10 records for the performance figures.
+
+#![forbid(unsafe_code)]
+
+pub mod kit;
+pub mod manifest;
+pub mod synth;
