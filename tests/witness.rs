@@ -362,7 +362,11 @@ fn a_stale_cosigned_view_is_withholding_and_an_unconfirmed_ballot_fails_after_th
     assert_eq!(status, Some(1), "{out}");
     let report: serde_json::Value = serde_json::from_str(&out[..out.rfind('}').unwrap() + 1])
         .unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert!(report["failure"].as_str().unwrap().contains("withholding"));
+    assert_eq!(report["failure"]["code"], "witness-freshness");
+    assert!(report["failure"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("withholding"));
     assert_eq!(report["witnesses"]["witnesses_cover"], latest());
     assert!(report["witnesses"]["board_cosigned"].as_u64().unwrap() < latest());
 

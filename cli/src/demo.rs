@@ -303,39 +303,39 @@ pub fn run(opts: &Options) -> Result<bool> {
     mark("tally_ms", &mut timings);
 
     say("7. an observer downloads the board and re-verifies everything");
-    let copy = if opts.witnesses == 0 {
-        client.fetch_log(&synced.origin, &synced.key)?
-    } else {
-        // Observers take the log under the checkpoint the witness quorum cosigned.
+    if opts.witnesses > 0 {
+        // Observers verify the log under the checkpoint the witness quorum cosigned: wait
+        // until that is the latest, so that everything is verified.
         let latest = client.checkpoint(&synced.origin, &synced.key)?.0.size;
         let start = Instant::now();
-        let note = loop {
+        loop {
             if let Some(note) = client.cosigned_note()? {
                 let cp = urna_ledger::note::Checkpoint::open(&note, &synced.origin, &synced.key)?;
                 if cp.size == latest {
-                    break note;
+                    break;
                 }
             }
             if start.elapsed() > Duration::from_secs(30) {
                 bail!("the witnesses did not cosign the final checkpoint within 30 s");
             }
             std::thread::sleep(Duration::from_millis(50));
-        };
-        let cp = urna_ledger::note::Checkpoint::open(&note, &synced.origin, &synced.key)?;
-        client.fetch_log_under(cp, note)?
-    };
-    let bar = crate::progress_bar(copy.checkpoint.size, "entries replayed");
+        }
+    }
+    let fetched = crate::observe(&client, &synced.origin, synced.key, &synced.key)?;
+    let bar = crate::progress_bar(0, "entries replayed");
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let report = urna_verifier::verify(
-        &synced.origin,
-        &synced.key,
-        &copy.note,
-        urna_ledger::LogStore::read(copy.replica.store().as_ref(), 0, copy.checkpoint.size)?,
-        &[earlier_checkpoint],
-        &[],
-        &|done, _| bar.set_position(done),
+    let report = urna_verifier::verify_board(
+        fetched,
+        &urna_verifier::Options {
+            earlier: vec![earlier_checkpoint],
+            ..urna_verifier::Options::default()
+        },
+        &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
     );
     bar.finish_and_clear();
     mark("verify_ms", &mut timings);
@@ -393,13 +393,13 @@ pub fn run(opts: &Options) -> Result<bool> {
                 "result": named(&result.counts),
                 "expected": named(&expected),
                 "board": url,
-                "entries": copy.checkpoint.size,
+                "entries": report.size,
                 "timings_ms": timings,
             })
         );
     } else {
         println!();
-        print!("{}", report.to_text(Some(&manifest)));
+        print!("{}", crate::report::body(&report));
         println!(
             "{}",
             if matches {

@@ -166,6 +166,12 @@ pub fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
+/// A public file (a manifest, a receipt, a kept checkpoint, a voters CSV): nothing in it needs
+/// wiping.
+pub fn read_public(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
 /// A plain (unsealed) Ed25519 key file: the 32-byte seed in hex.
 pub fn read_plain_key(path: &Path) -> Result<SigningKey> {
     let text = zeroize::Zeroizing::new(read(path)?);
