@@ -9,13 +9,15 @@ use std::sync::{Arc, RwLockReadGuard};
 use thiserror::Error;
 use urna_crypto::sign::{SigningKey, VerifyingKey};
 use urna_election::entry::{Entry, EntryKind, MAX_ENTRY_SIZE};
+use urna_election::manifest::{Manifest, Witness};
 use urna_election::payload::Payload;
 use urna_election::rejection::Rejection;
-use urna_election::state::Election;
+use urna_election::state::{Counts, Election, Phase};
 
 use crate::index::{Index, IndexState};
 use urna_ledger::merkle::{Hash, Tree};
 use urna_ledger::note::{Checkpoint, NoteError, Receipt};
+use urna_ledger::replica::SharedTree;
 use urna_ledger::store::{self, FileLog, LogStore, Statement, StoreError};
 use urna_ledger::{Replica, ReplicaError};
 
@@ -107,6 +109,37 @@ impl SubmitError {
             SubmitError::Rejected(r) => r.code(),
             SubmitError::Internal { .. } => "internal-error",
         }
+    }
+}
+
+/// The board as readers see it between two changes (published whole by the writer; see
+/// `server`).
+#[derive(Debug, Clone)]
+pub struct View {
+    pub origin: String,
+    pub key: VerifyingKey,
+    /// Entries under the latest checkpoint.
+    pub size: u64,
+    /// The latest signed checkpoint, and the witnesses' lines collected on it so far.
+    pub checkpoint: String,
+    pub cosignatures: String,
+    /// The latest checkpoint the witness quorum cosigned, and its size.
+    pub cosigned: Option<(String, u64)>,
+    pub phase: Phase,
+    pub counts: Counts,
+    pub manifest: Option<Arc<Manifest>>,
+    pub manifest_hash: Option<[u8; 32]>,
+    /// The manifest's witnesses and quorum, and those that have not cosigned the latest
+    /// checkpoint.
+    pub witnesses: Vec<Witness>,
+    pub quorum: usize,
+    pub uncosigned: Vec<Witness>,
+}
+
+impl View {
+    /// The latest checkpoint with whatever cosignatures it has collected so far.
+    pub fn checkpoint_with_cosignatures(&self) -> String {
+        format!("{}{}", self.checkpoint, self.cosignatures)
     }
 }
 
@@ -427,6 +460,47 @@ impl Board {
 
     pub fn index_of(&self, leaf: &Hash) -> Option<u64> {
         self.index.get(leaf)
+    }
+
+    /// What readers are served until the next change: every small fact about the board at
+    /// its latest checkpoint. Entries and tree hashes are read through [`Board::log`] and
+    /// [`Board::shared_tree`], bounded by its size.
+    pub fn view(&self) -> View {
+        let e = self.election();
+        let (witnesses, quorum) = self.witness_policy().unwrap_or_default();
+        View {
+            origin: self.origin.clone(),
+            key: self.key.verifying_key(),
+            size: self.size(),
+            checkpoint: self.checkpoint.clone(),
+            cosignatures: self.cosignatures.clone(),
+            cosigned: self.cosigned.clone().and_then(|n| {
+                let cp = Checkpoint::open(&n, &self.origin, &self.key.verifying_key()).ok()?;
+                Some((n, cp.size))
+            }),
+            phase: e.phase(),
+            counts: e.counts(),
+            manifest: e.manifest().cloned(),
+            manifest_hash: e.manifest().map(|_| e.manifest_hash()),
+            uncosigned: self.uncosigned_by(),
+            witnesses,
+            quorum,
+        }
+    }
+
+    /// The log on disk, for readers.
+    pub fn log(&self) -> Arc<FileLog> {
+        Arc::clone(self.replica.store())
+    }
+
+    /// The tree, for readers: it may run ahead of the latest [`View`], never behind.
+    pub fn shared_tree(&self) -> SharedTree {
+        self.replica.shared_tree()
+    }
+
+    /// The leaf-hash index, for readers: it may hold entries past the latest [`View`].
+    pub fn index(&self) -> &Index {
+        &self.index
     }
 
     /// A receipt for the entry at `index` under the current checkpoint.

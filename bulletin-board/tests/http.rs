@@ -362,3 +362,28 @@ async fn the_entries_view_is_paged() {
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["entries"].as_array().unwrap().is_empty() && v["next"].is_null());
 }
+
+/// The writer publishes what readers see before it answers: once a receipt arrives, the
+/// checkpoint served covers it and its entry is served; nothing past the published checkpoint
+/// is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_is_answered_only_once_readers_see_it() {
+    let r = kit::record(35);
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
+    let vk = board.public_key();
+    let router = app(start(board).0);
+    for (i, e) in r.entries.iter().take(8).enumerate() {
+        let (status, body) = call(&router, post(e.bytes().to_vec())).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let (_, body) = call(&router, get("/checkpoint")).await;
+        let cp = Checkpoint::open(std::str::from_utf8(&body).unwrap(), r.kit.id(), &vk).unwrap();
+        assert_eq!(cp.size, i as u64 + 1);
+        let (status, body) = call(&router, get(&format!("/entries/{i}"))).await;
+        assert_eq!((status, body), (StatusCode::OK, e.bytes().to_vec()));
+        let (status, _) = call(&router, get(&format!("/entries/{}", i + 1))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = call(&router, get(&format!("/consistency/1/{}", i + 2))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}

@@ -82,8 +82,14 @@ pub fn available_width(level: u32, index: u64, size: u64) -> u64 {
 /// The bytes of a hash tile, if the tree holds that many hashes there. A request for a partial
 /// tile the tree has since completed is still answered (its hashes never change).
 pub fn hash_tile(tree: &Tree, level: u32, t: TileRef) -> Option<Vec<u8>> {
+    hash_tile_within(tree, tree.size(), level, t)
+}
+
+/// [`hash_tile`] of the tree's first `size` leaves (a published checkpoint's), which the tree
+/// may have grown past.
+pub fn hash_tile_within(tree: &Tree, size: u64, level: u32, t: TileRef) -> Option<Vec<u8>> {
     let want = t.width.unwrap_or(WIDTH);
-    if available_width(level, t.index, tree.size()) < want {
+    if size > tree.size() || available_width(level, t.index, size) < want {
         return None;
     }
     let h = (HEIGHT * level) as usize;
