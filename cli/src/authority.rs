@@ -27,7 +27,7 @@ fn post(client: &BoardClient, p: &Payload, key: &SigningKey) -> Result<u64> {
 
 /// Validates the TOML manifest and posts it as the `Setup` entry; returns it and its index.
 pub fn setup(client: &BoardClient, manifest: &Path, key: &SigningKey) -> Result<(Manifest, u64)> {
-    let m = Manifest::from_toml(&secrets::read(manifest)?).map_err(|e| {
+    let m = Manifest::from_toml(&secrets::read_public(manifest)?).map_err(|e| {
         guide::bad_input(format!(
             "{} is not a valid manifest: {e}",
             manifest.display()

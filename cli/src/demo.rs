@@ -223,7 +223,7 @@ pub fn run(opts: &Options) -> Result<bool> {
     let synced = client.sync(None)?;
     let creds: Vec<Credential> = (0..opts.voters)
         .map(|v| {
-            Credential::parse(&secrets::read(
+            Credential::parse(&secrets::read_secret(
                 &cred_dir.join(format!("voter-{v:05}.credential")),
             )?)
             .map_err(anyhow::Error::from)

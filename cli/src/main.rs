@@ -787,8 +787,9 @@ fn run(cli: Cli) -> Result<u8> {
             receipt,
             json,
         } => {
-            let cred = urna_voter::credential::Credential::parse(&secrets::read(&credential)?)
-                .map_err(|e| guide::bad_input(format!("{}: {e}", credential.display())))?;
+            let cred =
+                urna_voter::credential::Credential::parse(&secrets::read_secret(&credential)?)
+                    .map_err(|e| guide::bad_input(format!("{}: {e}", credential.display())))?;
             let opts = voter::VoteOptions {
                 choices: choices.as_deref(),
                 challenge,
@@ -837,7 +838,8 @@ fn run(cli: Cli) -> Result<u8> {
         } => {
             let (text, standing, status) = voter::check_receipt(&receipt, board.as_deref())?;
             if json {
-                let r = urna_voter::receipt::BallotReceipt::parse(&secrets::read(&receipt)?)?;
+                let r =
+                    urna_voter::receipt::BallotReceipt::parse(&secrets::read_public(&receipt)?)?;
                 print_json(&serde_json::json!({
                     "tracking_code": r.tracking_code().full(),
                     "entry": r.receipt.index,

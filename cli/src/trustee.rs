@@ -25,7 +25,7 @@ pub fn init(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
 }
 
 pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
-    let text = secrets::read(path)?;
+    let text = secrets::read_secret(path)?;
     secrets::check_cost(path, &text)?;
     TrusteeKey::open(&text, passphrase).map_err(|e| match e {
         TrusteeError::Seal(s) => secrets::seal_error(path, s),
@@ -36,7 +36,7 @@ pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
 /// Re-seals the key file with the cost it already states (so that no setting in the
 /// environment can quietly change how well a key is protected).
 fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
-    let stated = secrets::read(path)
+    let stated = secrets::read_secret(path)
         .ok()
         .and_then(|t| urna_crypto::keyfile::stated_cost(&t).ok());
     let cost = match stated {

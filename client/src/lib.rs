@@ -16,7 +16,7 @@ use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::Entry;
 use urna_election::manifest::Manifest;
 use urna_election::payload::Payload;
-use urna_election::state::Election;
+use urna_election::state::{Election, Phase};
 
 use std::sync::{Arc, RwLockReadGuard};
 
@@ -199,6 +199,13 @@ impl BoardClient {
     pub fn info(&self) -> Result<serde_json::Value, ClientError> {
         serde_json::from_slice(&self.get("/info")?)
             .map_err(|e| ClientError::Misbehaved(format!("/info: {e}")))
+    }
+
+    /// The board's phase as the board itself states it (`/info`): a hint for a client that
+    /// already verified the log, never a substitute for replaying it.
+    pub fn stated_phase(&self) -> Result<Phase, ClientError> {
+        serde_json::from_value(self.info()?["phase"].clone())
+            .map_err(|e| ClientError::Misbehaved(format!("/info has no valid phase: {e}")))
     }
 
     /// The board's key as the board itself states it. Trust it only after comparing it with

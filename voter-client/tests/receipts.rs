@@ -210,3 +210,64 @@ fn a_board_that_drops_a_ballot_or_forks_is_caught() {
     // Offline, the receipt still proves what the board signed: evidence of its misbehaviour.
     r.verify_offline().unwrap();
 }
+
+/// The cast flow as the library runs it: a session finds the credential on the roll, a
+/// challenge publishes an audited ballot, a cast returns a verified receipt naming the ballot
+/// it replaces — and a ballot prepared before the polls closed is not sent after.
+#[test]
+fn a_session_casts_challenges_and_refuses_once_the_polls_close() {
+    use urna_voter::cast::{CastError, Session};
+    let mut k = kit::Kit::new(62, kit::Config::default());
+    let dir = tempfile::tempdir().unwrap();
+    let url = serve(dir.path(), &k);
+    let c = BoardClient::new(&url);
+    let mut setup = vec![k.setup()];
+    setup.extend(k.ceremony());
+    setup.push(k.roll(0, 0..12));
+    setup.push(k.open());
+    post_all(&c, &k, &setup);
+    let stranger = Credential {
+        election_id: k.id().to_string(),
+        key: urna_crypto::sign::SigningKey::from_seed(&[9; 32]),
+    };
+    assert!(matches!(
+        Session::open(&c, &stranger),
+        Err(CastError::Vote(VoteError::NotOnRoll))
+    ));
+    let cred = credential(&k, 0);
+    let session = Session::open(&c, &cred).unwrap();
+    assert_eq!(
+        (session.weight(), session.style()),
+        (k.voters[0].weight, k.voters[0].style)
+    );
+    assert!(matches!(
+        session.choices("no-such-contest=x"),
+        Err(CastError::ChoicesSyntax(_))
+    ));
+    let choices = k.random_choices(k.voters[0].style);
+    let prepared = session.prepare(&choices, &mut rand::rngs::OsRng).unwrap();
+    session.challenge(prepared).unwrap();
+    let first = session
+        .cast(&session.prepare(&choices, &mut rand::rngs::OsRng).unwrap())
+        .unwrap();
+    assert_eq!(first.replaces, None);
+    first
+        .receipt
+        .verify_offline()
+        .expect("the receipt verifies offline");
+    let session = Session::open(&c, &cred).unwrap();
+    let again = session
+        .cast(&session.prepare(&choices, &mut rand::rngs::OsRng).unwrap())
+        .unwrap();
+    assert_eq!(again.replaces, Some(first.receipt.receipt.index));
+    // Prepared while voting was open, cast after the close: not sent.
+    let session = Session::open(&c, &cred).unwrap();
+    let late = session.prepare(&choices, &mut rand::rngs::OsRng).unwrap();
+    post_all(&c, &k, &[k.close()]);
+    assert!(matches!(
+        session.cast(&late),
+        Err(CastError::PhaseChanged(
+            urna_election::state::Phase::Tallying
+        ))
+    ));
+}
