@@ -7,6 +7,8 @@
 //! Needs Debian's chromium and the booth's npm packages (`.ci/run` installs both); without
 //! them the test says so and passes. Screenshots: `web/test-results/`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::path::Path;

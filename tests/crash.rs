@@ -6,6 +6,8 @@
 //! `URNA_CRASH_KILLS` sets the number of kills (default 20); `URNA_CRASH_BALLOTS` the number of
 //! voters (default 600). Run alone: `cargo test -p urna-cli --test crash -- --nocapture`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use urna_sim::kit;
 mod support;
 

@@ -2,6 +2,8 @@
 //! `urna verify` must report. Cases marked "board re-signs" model a malicious board that signs
 //! a checkpoint over the altered log; the others model a record altered after the fact.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use urna_sim::kit;
 mod support;
 

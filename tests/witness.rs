@@ -7,6 +7,8 @@
 //! as withholding, because clients ask the witnesses themselves; a ballot the witnesses never
 //! confirmed is a warning while voting is open and a failure (exit status 3) after the close.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::process::Child;

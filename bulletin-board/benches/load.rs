@@ -7,6 +7,8 @@
 //! `cargo bench -p urna-board --bench load` (env: `URNA_LOAD_BALLOTS`, default 4000;
 //! `URNA_LOAD_CLIENTS`, default 64).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use urna_sim::kit;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,6 +2,8 @@
 //! the ingest rate of 10,000 ballots applied as the board does (signatures and proofs of each
 //! batch verified in parallel, proofs in one random-weighted multiscalar multiplication).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

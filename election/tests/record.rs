@@ -1,6 +1,8 @@
 //! A whole election replays to the tally computed in the clear; replay is deterministic for
 //! every prefix; random elections agree with their clear tallies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::kit::{self, record, Config, Kit};
 use urna_election::manifest::RevotePolicy;

@@ -4,6 +4,8 @@
 //! after is compared. Refusals that need no cryptography are checked to cost no proof
 //! verification.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::kit::{apply_all, point_of, Config, Kit};
 

@@ -3,6 +3,7 @@
 //!
 //! `cargo run -p urna-ledger --example gen-cosignature-vectors` — then review and commit the diff.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "../tests/common/cosignatures.rs"]
 mod cosignatures;
 

@@ -1,5 +1,22 @@
 //! RFC 9162 §2.1 Merkle trees: hashing, an append-only tree that keeps every complete subtree
 //! (so proofs and tiles are lookups), inclusion and consistency proofs, and their verifiers.
+//!
+//! For the entries `D[0:n]` (RFC 9162 §2.1.1):
+//!
+//! ```text
+//! MTH({})     = SHA-256()
+//! MTH({d})    = SHA-256(0x00 ‖ d)                                   a leaf
+//! MTH(D[0:n]) = SHA-256(0x01 ‖ MTH(D[0:k]) ‖ MTH(D[k:n]))   n > 1, k the largest power of two < n
+//! ```
+//!
+//! The tree stores, for each level `h`, the roots of the complete subtrees of `2^h` leaves:
+//! `levels[h][i] = MTH(D[i·2^h : (i+1)·2^h])`. Every range the recursion above (and the proof
+//! recursions of §2.1.3–2.1.4) asks for starts at a multiple of the largest power of two that
+//! fits in it, so it is one stored node or a split into two such ranges: a root, an
+//! inclusion proof (`PATH(m, D[0:n])`, the sibling roots from leaf `m` up) and a consistency
+//! proof (`PROOF(m, D[0:n])`, what a verifier needs to recompute both the old root of size `m`
+//! and the new one from the old) each cost O(log n) lookups. The leaf/node prefixes keep a leaf
+//! from ever passing for an inner node (second-preimage resistance of the tree).
 
 use sha2::{Digest, Sha256};
 use thiserror::Error;

@@ -2,6 +2,7 @@
 //! and each case, read from the JSON alone, gets exactly its verdict (the browser booth checks
 //! the same file in `web/test/witness.test.js`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "common/cosignatures.rs"]
 mod cosignatures;
 

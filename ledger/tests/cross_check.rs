@@ -1,6 +1,8 @@
 //! Cross-check against an independent RFC 6962 implementation (`ct-merkle`, a dev-dependency
 //! only): roots, inclusion proofs and consistency proofs agree for every size up to 70.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use sha2::Sha256;
 use urna_ledger::merkle::{leaf_hash, verify_consistency, verify_inclusion, Tree};

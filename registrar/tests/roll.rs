@@ -1,6 +1,8 @@
 //! The registrar's input: the voters CSV, with each bad line named, and the registry and
 //! credentials it writes read back exactly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use urna_election::manifest::Manifest;
 use urna_registrar::{parse_csv, Registry};
 use urna_voter::credential::Credential;

@@ -6,7 +6,9 @@
 //!   asked, cheating) entries of every kind;
 //! - [`synth`]: large, fully valid plurality-10 records for the performance figures.
 
-#![forbid(unsafe_code)]
+// Fixtures, not a party's code: one that cannot be built is a bug in the test or benchmark
+// using it, and says so by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod kit;
 pub mod manifest;

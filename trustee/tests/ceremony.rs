@@ -1,6 +1,8 @@
 //! Trustees through the ledger: an honest ceremony, a dealer caught by a public complaint, a
 //! false complaint refused, a failed ceremony, and decryption with absent and cheating trustees.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use urna_sim::kit;
 
 use rand::SeedableRng;

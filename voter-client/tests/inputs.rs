@@ -1,5 +1,7 @@
 //! The voter's input: the `--choices` syntax, with each bad input naming what is wrong.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use urna_election::manifest::Manifest;
 use urna_voter::choices::{parse, ChoicesSyntaxError};
 
