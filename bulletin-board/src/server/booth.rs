@@ -4,10 +4,12 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-// The browser booth and election page (`web/`), built by build.rs, or a page saying why not.
-pub(super) const BOOTH_HTML: &str = include_str!(concat!(env!("OUT_DIR"), "/booth/index.html"));
-pub(super) const BOOTH_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/booth/booth.js"));
-pub(super) const BOOTH_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/booth/booth.css"));
+// The browser booth and election page: `web/`'s bundle, committed (`npm run build` in `web/`
+// makes it; CI checks the committed one against a fresh build), so building the board needs
+// neither npm nor the network.
+pub(super) const BOOTH_HTML: &str = include_str!("../../../web/dist/index.html");
+pub(super) const BOOTH_JS: &str = include_str!("../../../web/dist/booth.js");
+pub(super) const BOOTH_CSS: &str = include_str!("../../../web/dist/booth.css");
 
 pub(super) fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
