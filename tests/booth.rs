@@ -8,8 +8,11 @@
 //! is tallied, the result page is shown and printed in both languages, and `urna verify` accepts
 //! every browser-made ballot.
 //!
-//! Needs Debian's chromium and the booth's npm packages (`.ci/run` installs both); without
-//! them the test says so and passes. Screenshots: `web/test-results/`.
+//! The browser test needs Debian's chromium and the booth's npm packages (`.ci/run` installs
+//! both); without chromium it says so and is skipped. The JavaScript vector test needs the npm
+//! packages and fails without them. Screenshots: `web/test-results/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -129,10 +132,12 @@ fn wait_cosigned(url: &str) {
 fn voters_vote_in_the_browser() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() || !web.join("node_modules/playwright-core").exists() {
-        eprintln!(
-            "skipped: needs {chromium} and web/node_modules (run .ci/run, which installs them)"
-        );
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
+    );
+    if !Path::new(&chromium).exists() {
+        eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -282,10 +287,11 @@ fn voters_vote_in_the_browser() {
 #[test]
 fn the_browser_implementation_passes_the_vectors() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
-    if !web.join("node_modules/@noble/curves").exists() {
-        eprintln!("skipped: the booth's npm packages are not installed (the board's build installs them when npm is available)");
-        return;
-    }
+    // Never skipped: a booth whose cryptography was not checked must not pass for checked.
+    assert!(
+        web.join("node_modules/@noble/curves").exists(),
+        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
+    );
     let o = Command::new("npm")
         .args(["test", "--silent"])
         .current_dir(&web)

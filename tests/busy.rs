@@ -2,6 +2,8 @@
 //! submission 429 (its credential's budget is spent), `urna vote` says so, waits as long as
 //! `Retry-After` asks, tries again and casts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use support::{ceremony, ok, register_and_open, Roles};

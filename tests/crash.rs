@@ -6,8 +6,9 @@
 //! `URNA_CRASH_KILLS` sets the number of kills (default 20); `URNA_CRASH_BALLOTS` the number of
 //! voters (default 600). Run alone: `cargo test -p urna-cli --test crash -- --nocapture`.
 
-#[path = "../election/tests/common/kit.rs"]
-mod kit;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use urna_sim::kit;
 mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,11 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
-use urna_board::client::BoardClient;
-use urna_board::note::{Checkpoint, Receipt};
+use urna_client::BoardClient;
 use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::Entry;
 use urna_election::state::Election;
+use urna_ledger::note::{Checkpoint, Receipt};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -113,7 +114,7 @@ fn receipts_survive_sigkill() {
     board.kill();
     board.restart();
 
-    let copy = client.fetch_log(&origin, &vk).unwrap();
+    let mut copy = client.fetch_log(&origin, &vk).unwrap();
     let last = copy.checkpoint.clone();
     assert_eq!(last.size as usize, setup.len() + voters);
     let receipts = receipts.lock().unwrap();
@@ -121,7 +122,10 @@ fn receipts_survive_sigkill() {
     for (i, r) in receipts.iter() {
         let cp = r.verify(ballots[*i].bytes(), &origin, &vk).unwrap();
         client.check_consistency(&cp, &last).unwrap();
-        assert_eq!(copy.entries[r.index as usize], ballots[*i].bytes());
+        assert_eq!(
+            copy.replica.entry(r.index).unwrap().unwrap(),
+            ballots[*i].bytes()
+        );
     }
     let mut seen: Vec<Checkpoint> = seen
         .lock()
@@ -137,13 +141,8 @@ fn receipts_survive_sigkill() {
     for c in &seen {
         client.check_consistency(c, &last).unwrap();
     }
-    let entries: Vec<Entry> = copy
-        .entries
-        .into_iter()
-        .map(|b| Entry::decode(b).unwrap())
-        .collect();
-    let e = Election::replay(&entries).unwrap();
-    assert_eq!(e.counts().counted as usize, voters);
+    copy.replica.replay(last.size, &|_, _| {}).unwrap();
+    assert_eq!(copy.replica.election().counts().counted as usize, voters);
     eprintln!(
         "crash test: {kills} kills, {} checkpoints seen, {voters} receipts verified against size {}",
         seen.len(),

@@ -4,6 +4,8 @@
 //! challenge and a revote, the board killed and restarted between voting and tally, a
 //! decryption with one trustee absent, receipts checked before and after, and `urna verify`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use support::{fails, field, ok, spawn, wait_until, Roles};

@@ -2,6 +2,8 @@
 //! rest like every other role's (Argon2id + AEAD), opened unattended only through an explicit
 //! passphrase file, and a key sealed with the test suites' cheap cost is refused for real use.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::path::Path;

@@ -5,6 +5,8 @@
 //! `--json`; credential letters; the interactive vote re-asking a bad answer on a terminal;
 //! and the polls opened and closed at the manifest's times.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::process::{Command, Stdio};

@@ -2,12 +2,11 @@
 //! `urna verify` must report. Cases marked "board re-signs" model a malicious board that signs
 //! a checkpoint over the altered log; the others model a record altered after the fact.
 
-#[path = "../election/tests/common/kit.rs"]
-mod kit;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use urna_sim::kit;
 mod support;
 
-use urna_board::merkle::{leaf_hash, Tree};
-use urna_board::note::Checkpoint;
 use urna_crypto::elgamal::Ciphertext;
 use urna_crypto::group::Point;
 use urna_crypto::hex;
@@ -16,6 +15,8 @@ use urna_crypto::sign::SigningKey;
 use urna_election::entry::{Entry, EntryKind};
 use urna_election::payload::{DkgShares, Payload};
 use urna_election::state::Election;
+use urna_ledger::merkle::{leaf_hash, Tree};
+use urna_ledger::note::Checkpoint;
 
 struct Base {
     r: kit::Record,
@@ -113,6 +114,9 @@ struct Case {
     earlier: Option<String>,
     /// Raw record bytes to use instead (for damaged files).
     raw: Option<fn(Vec<u8>) -> Vec<u8>>,
+    /// The finding that must be the failure: its code, then `/` and the rule's code for an
+    /// entry the rules refuse, then `@` and the entry's index where it matters (empty: the
+    /// record verifies).
     expect: &'static str,
 }
 
@@ -164,7 +168,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     edit("untouched", "", &mut |_| {});
     edit(
         "a ciphertext bit flipped and re-signed by its voter: no longer a canonical point",
-        "entry 13 (Ballot): malformed",
+        "entry-rules/malformed@13",
         &mut |e| {
             let flipped = Entry::decode(flip(&e[first_ballot], 500)).unwrap();
             let v = b.voter_of(&e[first_ballot]);
@@ -179,7 +183,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "ciphertext altered and re-signed by the voter",
-        "invalid-ballot",
+        "entry-rules/invalid-ballot",
         &mut |e| {
             let Payload::Ballot(bal) = b.payload(first_ballot) else {
                 panic!()
@@ -191,7 +195,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a proof from another election",
-        "invalid-ballot",
+        "entry-rules/invalid-ballot",
         &mut |e| {
             let v = b.voter_of(&e[first_ballot]);
             let theirs = b
@@ -208,14 +212,14 @@ fn catalogue(b: &Base) -> Vec<Case> {
     let (ia, ib) = (b.ballot_of_voter(va), b.ballot_of_voter(vb));
     edit(
         "a ballot copied to another credential",
-        "copied-ballot",
+        "entry-rules/copied-ballot",
         &mut |e| {
             e[ib] = b.sign(b.voter_key(vb), &b.payload(ia));
         },
     );
     edit(
         "a selection encrypting 2 with the original proof",
-        "invalid-ballot",
+        "entry-rules/invalid-ballot",
         &mut |e| {
             e[ia] = b.with_ciphertext(
                 ia,
@@ -227,7 +231,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "an over-limit contest (two selections set, proofs kept)",
-        "invalid-ballot",
+        "entry-rules/invalid-ballot",
         &mut |e| {
             let Payload::Ballot(x) = b.payload(ib) else {
                 panic!()
@@ -245,36 +249,48 @@ fn catalogue(b: &Base) -> Vec<Case> {
             e[ia] = b.sign(b.voter_key(va), &Payload::Ballot(Box::new(mixed)));
         },
     );
-    edit("a score above the maximum", "invalid-ballot", &mut |e| {
-        let Payload::Ballot(bal) = b.payload(ia) else {
-            panic!()
-        };
-        let last = bal.contests.len() - 2;
-        e[ia] = b.with_ciphertext(
-            ia,
-            last,
-            0,
-            Ciphertext::encrypt(&pk, 6, &SecretScalar::random(&mut rng)),
-        );
-    });
+    edit(
+        "a score above the maximum",
+        "entry-rules/invalid-ballot",
+        &mut |e| {
+            let Payload::Ballot(bal) = b.payload(ia) else {
+                panic!()
+            };
+            let last = bal.contests.len() - 2;
+            e[ia] = b.with_ciphertext(
+                ia,
+                last,
+                0,
+                Ciphertext::encrypt(&pk, 6, &SecretScalar::random(&mut rng)),
+            );
+        },
+    );
     edit(
         "a ballot from a credential not on the roll",
-        "not-eligible",
+        "entry-rules/not-eligible",
         &mut |e| {
             e[ia] = b.sign(&SigningKey::from_seed(&[42; 32]), &b.payload(ia));
         },
     );
-    edit("a ballot after CloseVoting", "wrong-phase", &mut |e| {
-        let x = e.remove(ia);
-        e.insert(close, x);
-    });
-    edit("a result before CloseVoting", "wrong-phase", &mut |e| {
-        let x = e.remove(result);
-        e.insert(close, x);
-    });
+    edit(
+        "a ballot after CloseVoting",
+        "entry-rules/wrong-phase",
+        &mut |e| {
+            let x = e.remove(ia);
+            e.insert(close, x);
+        },
+    );
+    edit(
+        "a result before CloseVoting",
+        "entry-rules/wrong-phase",
+        &mut |e| {
+            let x = e.remove(result);
+            e.insert(close, x);
+        },
+    );
     edit(
         "Setup moved after the first ballot",
-        "wrong-phase",
+        "entry-rules/wrong-phase",
         &mut |e| {
             let x = e.remove(0);
             e.insert(first_ballot, x);
@@ -282,18 +298,18 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a counted ballot removed (the board re-signs)",
-        "invalid-decryption-share",
+        "entry-rules/invalid-decryption-share",
         &mut |e| {
             e.remove(ia);
         },
     );
-    edit("the same entry twice", "duplicate", &mut |e| {
+    edit("the same entry twice", "entry-rules/duplicate", &mut |e| {
         let x = e[ia].clone();
         e.insert(ia + 1, x);
     });
     edit(
         "a dealer's shares missing a recipient",
-        "share-recipients",
+        "entry-rules/share-recipients",
         &mut |e| {
             let i = b.at(EntryKind::DkgShares, 0);
             let Payload::DkgShares(s) = b.payload(i) else {
@@ -308,7 +324,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a false complaint against an honest dealer",
-        "false-complaint",
+        "entry-rules/false-complaint",
         &mut |e| {
             let confirm = b.at(EntryKind::DkgConfirm, 0);
             let mut el = Election::new();
@@ -319,7 +335,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a bad decryption share",
-        "invalid-decryption-share",
+        "entry-rules/invalid-decryption-share",
         &mut |e| {
             let Payload::DecryptionShare(mut s) = b.payload(share) else {
                 panic!()
@@ -331,14 +347,14 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a decryption share signed by a key that is not the trustee's",
-        "unauthorised-author",
+        "entry-rules/unauthorised-author",
         &mut |e| {
             e[share] = b.sign(&SigningKey::from_seed(&[5; 32]), &b.payload(share));
         },
     );
     edit(
         "a result that differs from the combination",
-        "inconsistent-result",
+        "entry-rules/inconsistent-result",
         &mut |e| {
             let Payload::Result(mut r) = b.payload(result) else {
                 panic!()
@@ -349,7 +365,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a superseded ballot counted as well (result)",
-        "inconsistent-result",
+        "entry-rules/inconsistent-result",
         &mut |e| {
             let Payload::Result(mut r) = b.payload(result) else {
                 panic!()
@@ -362,7 +378,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a weight changed in the roll, not re-signed by the registrar",
-        "bad-signature",
+        "entry-rules/bad-signature",
         &mut |e| {
             let i = b.at(EntryKind::VoterRoll, 0);
             let Payload::VoterRoll(mut roll) = b.payload(i) else {
@@ -381,7 +397,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a roll batch signed by someone other than the registrar",
-        "unauthorised-author",
+        "entry-rules/unauthorised-author",
         &mut |e| {
             let i = b.at(EntryKind::VoterRoll, 1);
             e[i] = b.sign(&b.r.kit.authority, &b.payload(i));
@@ -389,30 +405,35 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a roll batch after the polls opened",
-        "wrong-phase",
+        "entry-rules/wrong-phase",
         &mut |e| {
             let i = b.at(EntryKind::VoterRoll, 1);
             let x = e.remove(i);
             e.insert(open, x);
         },
     );
-    edit("an entry of another election", "wrong-election", &mut |e| {
-        let x = &e[ia];
-        e[ia] = Entry::sign("other.example/2026", x.kind(), x.payload(), b.voter_key(va)).unwrap();
-    });
+    edit(
+        "an entry of another election",
+        "entry-rules/wrong-election",
+        &mut |e| {
+            let x = &e[ia];
+            e[ia] =
+                Entry::sign("other.example/2026", x.kind(), x.payload(), b.voter_key(va)).unwrap();
+        },
+    );
     edit(
         "Setup signed by a key other than the authority's",
-        "unauthorised-author",
+        "entry-rules/unauthorised-author",
         &mut |e| {
             e[0] = b.sign(&SigningKey::from_seed(&[8; 32]), &b.payload(0));
         },
     );
-    edit("a truncated entry", "malformed", &mut |e| {
+    edit("a truncated entry", "entry-format", &mut |e| {
         let _ = e;
     });
     edit(
         "a ballot signature bit flipped",
-        "bad-signature",
+        "entry-rules/bad-signature",
         &mut |e| {
             assert_eq!(ia, b.ballot_of_voter(va));
             e[ia] = Entry::decode(flip(&e[ia], 3)).unwrap();
@@ -421,7 +442,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     let challenged = b.r.challenged_at;
     edit(
         "a challenged ballot that does not open to its claimed choices",
-        "invalid-opening",
+        "entry-rules/invalid-opening",
         &mut |e| {
             let Payload::ChallengedBallot(mut c) = b.payload(challenged) else {
                 panic!()
@@ -436,7 +457,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a challenged ballot cast afterwards",
-        "copied-ballot",
+        "entry-rules/copied-ballot",
         &mut |e| {
             let Payload::ChallengedBallot(c) = b.payload(challenged) else {
                 panic!()
@@ -448,7 +469,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     );
     edit(
         "a ballot of the wrong style for its credential",
-        "style-mismatch",
+        "entry-rules/style-mismatch",
         &mut |e| {
             let v = &b.r.kit.voters;
             let other = (0..v.len()).find(|i| v[*i].style != v[va].style).unwrap();
@@ -460,7 +481,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
     removed.remove(ia);
     out.push(Case {
         sign: Sign::Original,
-        ..case("a ballot removed (checkpoint kept)", removed, "Merkle tree")
+        ..case("a ballot removed (checkpoint kept)", removed, "tree-root")
     });
     let mut swapped = b.entries();
     swapped.swap(ia, ib);
@@ -469,7 +490,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
         ..case(
             "two ballots reordered (checkpoint kept)",
             swapped,
-            "Merkle tree",
+            "tree-root",
         )
     });
     out.push(Case {
@@ -477,7 +498,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
         ..case(
             "a checkpoint signed by another key",
             b.entries(),
-            "checkpoint signed by the board",
+            "checkpoint-signature",
         )
     });
     // A fork: the observer kept a checkpoint of a log that differs from this one at that size.
@@ -491,7 +512,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
         ..case(
             "a checkpoint inconsistent with an earlier one (fork)",
             b.entries(),
-            "forked",
+            "earlier-checkpoint",
         )
     });
     out.push(Case {
@@ -499,20 +520,31 @@ fn catalogue(b: &Base) -> Vec<Case> {
             v.truncate(v.len() - 10);
             v
         }),
-        ..case("a truncated record file", b.entries(), "truncated")
+        ..case("a truncated record file", b.entries(), "record-format")
     });
     out.push(Case {
         raw: Some(|mut v| {
             v.extend_from_slice(b"junk");
             v
         }),
-        ..case(
-            "bytes after the last entry",
-            b.entries(),
-            "follow the last entry",
-        )
+        ..case("bytes after the last entry", b.entries(), "record-format")
     });
     out
+}
+
+/// Whether the report's `failure` is the finding `expect` names (`code[/rule][@entry]`).
+fn fails_as(failure: &serde_json::Value, expect: &str) -> bool {
+    let (head, entry) = match expect.split_once('@') {
+        Some((h, e)) => (h, Some(e.parse::<u64>().unwrap())),
+        None => (expect, None),
+    };
+    let (code, rule) = match head.split_once('/') {
+        Some((c, r)) => (c, Some(r)),
+        None => (head, None),
+    };
+    failure["code"] == code
+        && rule.map_or(true, |r| failure["rule"] == r)
+        && entry.map_or(true, |e| failure["entry"] == e)
 }
 
 #[test]
@@ -572,14 +604,15 @@ fn verify_rejects_each_tampering_for_the_right_reason() {
             }
             continue;
         }
-        let reason = serde_json::from_str::<serde_json::Value>(&stdout)
-            .ok()
-            .and_then(|v| v["failure"].as_str().map(str::to_string))
-            .unwrap_or_else(|| stderr.clone());
-        if out.status.success() || !reason.contains(c.expect) {
+        let failure = serde_json::from_str::<serde_json::Value>(&stdout)
+            .map(|v| v["failure"].clone())
+            .unwrap_or_default();
+        if out.status.code() != Some(1) || !fails_as(&failure, c.expect) {
             failures.push(format!(
-                "{}: expected `{}`, got: {reason}",
-                c.name, c.expect
+                "{}: expected `{}`, got status {:?}: {failure}{stderr}",
+                c.name,
+                c.expect,
+                out.status.code()
             ));
         }
     }
@@ -603,18 +636,13 @@ fn witnessed_record() -> (kit::Kit, Vec<Vec<u8>>, Vec<(String, SigningKey)>) {
             )
         })
         .collect();
-    let mut tables = String::new();
-    for (name, k) in &witnesses {
-        tables.push_str(&format!(
-            "[[witnesses]]\nname = \"{name}\"\nkey = \"{}\"\nurl = \"https://{name}\"\n\n",
-            hex::encode(k.verifying_key().as_bytes())
-        ));
-    }
-    tables.push_str(&kit::EXAMPLE[kit::EXAMPLE.find("[[contests]]").unwrap()..]);
     let mut k = kit::Kit::new(
         73,
         kit::Config {
-            contests: Some(tables),
+            witnesses: witnesses
+                .iter()
+                .map(|(name, k)| (name.clone(), k.verifying_key()))
+                .collect(),
             ..kit::Config::default()
         },
     );
@@ -642,9 +670,10 @@ fn witnessed_record() -> (kit::Kit, Vec<Vec<u8>>, Vec<(String, SigningKey)>) {
 fn verify_applies_the_cosignature_policy_to_every_line() {
     let (k, entries, witnesses) = witnessed_record();
     let note = checkpoint(&k, &entries, &k.board);
-    let (body, _) = urna_board::note::split_note(&note).unwrap();
-    let line =
-        |i: usize| urna_board::note::cosign(&body, &witnesses[i].0, &witnesses[i].1, 1_800_000_000);
+    let (body, _) = urna_ledger::note::split_note(&note).unwrap();
+    let line = |i: usize| {
+        urna_ledger::note::cosign(&body, &witnesses[i].0, &witnesses[i].1, 1_800_000_000)
+    };
     // One bit flipped in the signature: the 41st base64 digit (inside the Ed25519 signature,
     // after the key ID and time) replaced by the digit whose value differs in its lowest bit.
     let flipped = |l: String| {
@@ -655,7 +684,7 @@ fn verify_applies_the_cosignature_policy_to_every_line() {
         b[40] = DIGITS[v ^ 1];
         format!("{head} {}\n", String::from_utf8(b).unwrap())
     };
-    let stranger = urna_board::note::cosign(
+    let stranger = urna_ledger::note::cosign(
         &body,
         "observer.example",
         &SigningKey::from_seed(&[77; 32]),
@@ -670,12 +699,12 @@ fn verify_applies_the_cosignature_policy_to_every_line() {
         (
             "one bit flipped in witness 2's cosignature, quorum met by 1 and 3",
             format!("{note}{}{}{}", line(0), flipped(line(1)), line(2)),
-            "cosignature by witness \"w2.witness.example\" does not verify",
+            "witness-quorum@w2.witness.example",
         ),
         (
             "witness 1 cosigns twice, the second line forged",
             format!("{note}{}{}{}", line(0), line(2), flipped(line(0))),
-            "cosignature by witness \"w1.witness.example\" does not verify",
+            "witness-quorum@w1.witness.example",
         ),
         (
             "a failing line by a key the manifest does not name",
@@ -685,7 +714,7 @@ fn verify_applies_the_cosignature_policy_to_every_line() {
         (
             "one cosignature, two needed",
             format!("{note}{}", line(2)),
-            "only 1 valid witness cosignatures, 2 needed",
+            "witness-quorum",
         ),
     ];
     let dir = tempfile::tempdir().unwrap();
@@ -705,11 +734,15 @@ fn verify_applies_the_cosignature_policy_to_every_line() {
         ]);
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
-        let reason = report["failure"].as_str().unwrap_or_default().to_string();
-        let good = if expect.is_empty() {
-            out.status.success()
-        } else {
-            out.status.code() == Some(1) && reason.contains(expect)
+        let failure = &report["failure"];
+        let reason = failure.to_string();
+        // `code@field`: the policy's failure, naming the witness whose line fails.
+        let good = match expect.split_once('@') {
+            _ if expect.is_empty() => out.status.success(),
+            Some((code, field)) => {
+                out.status.code() == Some(1) && failure["code"] == code && failure["field"] == field
+            }
+            None => out.status.code() == Some(1) && failure["code"] == *expect,
         };
         if !good {
             failures.push(format!(

@@ -7,16 +7,17 @@
 //! `cargo bench -p urna-board --bench load` (env: `URNA_LOAD_BALLOTS`, default 4000;
 //! `URNA_LOAD_CLIENTS`, default 64).
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use urna_sim::kit;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use urna_board::board::Board;
-use urna_board::client::BoardClient;
 use urna_board::server::{app_with, start, Limits};
+use urna_client::BoardClient;
 use urna_election::entry::Entry;
 use urna_election::state::Election;
 
@@ -87,7 +88,7 @@ fn main() {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            urna_board::listen::serve(listener, router, &limits, std::future::pending()).await
+            urna_serve::listen::serve(listener, router, &limits, std::future::pending()).await
         });
         addr
     });
@@ -134,7 +135,7 @@ fn main() {
     }
     let total = t0.elapsed();
     for (i, text) in receipts.lock().expect("lock").iter() {
-        urna_board::note::Receipt::parse(text)
+        urna_ledger::note::Receipt::parse(text)
             .expect("receipt")
             .verify(ballots[*i].bytes(), &origin, &vk)
             .expect("receipt verifies");

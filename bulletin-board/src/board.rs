@@ -4,18 +4,41 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLockReadGuard};
 
 use thiserror::Error;
 use urna_crypto::sign::{SigningKey, VerifyingKey};
 use urna_election::entry::{Entry, EntryKind, MAX_ENTRY_SIZE};
+use urna_election::manifest::{Manifest, Witness};
 use urna_election::payload::Payload;
 use urna_election::rejection::Rejection;
-use urna_election::state::Election;
+use urna_election::state::{Counts, Election, Phase};
 
 use crate::index::{Index, IndexState};
-use crate::merkle::{Hash, Tree};
-use crate::note::{Checkpoint, NoteError, Receipt};
-use crate::store::{self, Store};
+use urna_ledger::merkle::{Hash, Tree};
+use urna_ledger::note::{Checkpoint, NoteError, Receipt};
+use urna_ledger::replica::SharedTree;
+use urna_ledger::store::{self, FileLog, LogStore, Statement, StoreError};
+use urna_ledger::{Replica, ReplicaError};
+
+/// A failure of the log's storage, as the I/O error the caller stops serving on.
+fn store_io(e: StoreError) -> io::Error {
+    match e {
+        StoreError::Io(e) => e,
+        e => io::Error::other(e.to_string()),
+    }
+}
+
+/// Why the log could not be read back or replayed at start.
+fn replay_error(e: ReplicaError) -> OpenError {
+    if let Some((index, rejection)) = e.entry() {
+        return OpenError::Replay { index, rejection };
+    }
+    match e {
+        ReplicaError::Store(e) => OpenError::Store(e),
+        e => OpenError::Io(io::Error::other(e.to_string())),
+    }
+}
 
 /// The derived index's directory inside the data directory.
 const INDEX: &str = "index";
@@ -27,6 +50,8 @@ const INDEX: &str = "index";
 pub enum OpenError {
     #[error("cannot read the data directory: {0}")]
     Io(#[from] io::Error),
+    #[error("cannot read the log: {0}")]
+    Store(#[from] StoreError),
     #[error("{file}: not a checkpoint this board signed for this election: {error}")]
     BadNote { file: PathBuf, error: NoteError },
     #[error("{file} ({what}) covers {covers} entries, but the log {log} holds only {intact} intact entries (the first {readable} of its {bytes} bytes): acknowledged entries are missing or damaged, so the board will not start")]
@@ -87,13 +112,42 @@ impl SubmitError {
     }
 }
 
+/// The board as readers see it between two changes (published whole by the writer; see
+/// `server`).
+#[derive(Debug, Clone)]
+pub struct View {
+    pub origin: String,
+    pub key: VerifyingKey,
+    /// Entries under the latest checkpoint.
+    pub size: u64,
+    /// The latest signed checkpoint, and the witnesses' lines collected on it so far.
+    pub checkpoint: String,
+    pub cosignatures: String,
+    /// The latest checkpoint the witness quorum cosigned, and its size.
+    pub cosigned: Option<(String, u64)>,
+    pub phase: Phase,
+    pub counts: Counts,
+    pub manifest: Option<Arc<Manifest>>,
+    pub manifest_hash: Option<[u8; 32]>,
+    /// The manifest's witnesses and quorum, and those that have not cosigned the latest
+    /// checkpoint.
+    pub witnesses: Vec<Witness>,
+    pub quorum: usize,
+    pub uncosigned: Vec<Witness>,
+}
+
+impl View {
+    /// The latest checkpoint with whatever cosignatures it has collected so far.
+    pub fn checkpoint_with_cosignatures(&self) -> String {
+        format!("{}{}", self.checkpoint, self.cosignatures)
+    }
+}
+
 pub struct Board {
     origin: String,
     key: SigningKey,
-    store: Store,
-    election: Election,
-    tree: Tree,
-    entries: Vec<Entry>,
+    /// The log on disk, verified and replayed.
+    replica: Replica<FileLog>,
     index: Index,
     checkpoint: String,
     /// Cosignature lines collected for the current checkpoint.
@@ -124,7 +178,8 @@ impl Board {
         key: SigningKey,
         opts: OpenOptions,
     ) -> Result<Board, OpenError> {
-        let (mut store, rec) = Store::open(dir)?;
+        let (log, rec) = FileLog::open(dir)?;
+        let store = Arc::new(log);
         let vk = key.verifying_key();
         let log = dir.join(store::LOG);
         let signed = |name: &str, note: &Option<String>| match note {
@@ -138,15 +193,17 @@ impl Board {
             }
             None => Ok(None),
         };
-        let head = signed(store::CHECKPOINT, &rec.checkpoint)?;
-        let cosigned_head = signed(store::COSIGNED, &rec.cosigned)?;
+        let head_note = store.statement(Statement::Checkpoint)?;
+        let cosigned_note = store.statement(Statement::Cosigned)?;
+        let head = signed(store::CHECKPOINT, &head_note)?;
+        let cosigned_head = signed(store::COSIGNED, &cosigned_note)?;
         let (index, fresh_index) = Index::open(&dir.join(INDEX))?;
         let recorded = if fresh_index {
             None
         } else {
             index.recorded_size()
         };
-        let intact = rec.entries.len() as u64;
+        let intact = rec.intact;
         let bytes = rec.valid_len + rec.trailing_garbage;
         let bounds = [
             (
@@ -198,23 +255,13 @@ impl Board {
         if recovered_tail {
             store.truncate_tail()?;
         }
-        let mut tree = Tree::new();
-        let mut entries = Vec::with_capacity(rec.entries.len());
-        for (i, bytes) in rec.entries.into_iter().enumerate() {
-            let entry = Entry::decode(bytes).map_err(|e| OpenError::Replay {
-                index: i as u64,
-                rejection: Rejection::from(e),
-            })?;
-            let leaf = entry.leaf_hash();
-            tree.push(leaf);
-            entries.push(entry);
-        }
+        let mut replica = Replica::load(store).map_err(replay_error)?;
         for (name, cp) in [
             (store::CHECKPOINT, &head),
             (store::COSIGNED, &cosigned_head),
         ] {
             if let Some(c) = cp {
-                if tree.root(c.size).ok() != Some(c.root) {
+                if replica.check(c).is_err() {
                     return Err(OpenError::RootMismatch {
                         file: dir.join(name),
                         size: c.size,
@@ -222,20 +269,18 @@ impl Board {
                 }
             }
         }
-        let election = Election::replay(&entries)
-            .map_err(|(index, _, rejection)| OpenError::Replay { index, rejection })?;
-        let index_state = index.reconcile(&tree, fresh_index)?;
+        replica
+            .replay(replica.size(), &|_, _| {})
+            .map_err(replay_error)?;
+        let index_state = index.reconcile(&replica.tree(), fresh_index)?;
         let mut board = Board {
             origin: origin.to_string(),
             key,
-            store,
-            election,
-            tree,
-            entries,
+            replica,
             index,
             checkpoint: String::new(),
             cosignatures: String::new(),
-            cosigned: rec.cosigned,
+            cosigned: cosigned_note,
             recovered_tail,
             index_state,
         };
@@ -244,18 +289,22 @@ impl Board {
     }
 
     fn publish_checkpoint(&mut self) -> io::Result<()> {
-        let size = self.tree.size();
+        let size = self.replica.size();
         let root = self
-            .tree
+            .replica
+            .tree()
             .root(size)
-            .unwrap_or_else(|_| crate::merkle::empty_root());
+            .unwrap_or_else(|_| urna_ledger::merkle::empty_root());
         let note = Checkpoint {
             origin: self.origin.clone(),
             size,
             root,
         }
         .sign(&self.key);
-        self.store.write_checkpoint(&note)?;
+        self.replica
+            .store()
+            .set_statement(Statement::Checkpoint, &note)
+            .map_err(store_io)?;
         self.checkpoint = note;
         self.cosignatures.clear();
         Ok(())
@@ -263,7 +312,7 @@ impl Board {
 
     /// The witnesses the manifest names and its quorum, if any.
     pub fn witness_policy(&self) -> Option<(Vec<urna_election::manifest::Witness>, usize)> {
-        let m = self.election.manifest()?;
+        let m = self.replica.election().manifest()?;
         (!m.witnesses.is_empty()).then(|| (m.witnesses.clone(), usize::from(m.witness_quorum)))
     }
 
@@ -281,18 +330,23 @@ impl Board {
     /// to those already collected for it. Once valid cosignatures from the manifest's quorum are
     /// among them, the note becomes the published cosigned checkpoint (durably).
     pub fn record_cosignatures(&mut self, note: &str, lines: &str) -> io::Result<()> {
-        let Some(m) = self.election.manifest().filter(|m| !m.witnesses.is_empty()) else {
+        let Some(m) = self
+            .replica
+            .election()
+            .manifest()
+            .filter(|m| !m.witnesses.is_empty())
+        else {
             return Ok(());
         };
-        let (policy, quorum) = crate::client::witness_policy(m);
+        let (policy, quorum) = urna_ledger::witnessed::witness_policy(m);
         let mut lines = lines.to_string();
         if note == self.checkpoint {
-            let (body, _) = crate::note::split_note(note).unwrap_or_default();
+            let (body, _) = urna_ledger::note::split_note(note).unwrap_or_default();
             for l in lines.lines() {
                 // Only valid lines by named witnesses: one bad line would reject the note.
                 let valid = policy
                     .iter()
-                    .any(|(n, k)| crate::note::verify_cosignature(&body, l, n, k).is_some());
+                    .any(|(n, k)| urna_ledger::note::verify_cosignature(&body, l, n, k).is_some());
                 if valid && !self.cosignatures.lines().any(|x| x == l) {
                     self.cosignatures.push_str(l);
                     self.cosignatures.push('\n');
@@ -303,8 +357,8 @@ impl Board {
         let Ok(cp) = Checkpoint::open(note, &self.origin, &self.key.verifying_key()) else {
             return Ok(());
         };
-        let full = crate::note::add_signature_lines(note, &lines);
-        let cosigned = crate::note::cosigners(&full, &policy).map_or(0, |c| c.len());
+        let full = urna_ledger::note::add_signature_lines(note, &lines);
+        let cosigned = urna_ledger::note::cosigners(&full, &policy).map_or(0, |c| c.len());
         if cosigned < quorum {
             return Ok(());
         }
@@ -317,14 +371,17 @@ impl Board {
                 // The same checkpoint with more cosignatures (they arrive one by one): served
                 // at once; not stored again, since the stored copy already meets the quorum.
                 let more = self.cosigned.as_deref().map_or(0, |c| {
-                    crate::note::cosigners(c, &policy).map_or(0, |x| x.len())
+                    urna_ledger::note::cosigners(c, &policy).map_or(0, |x| x.len())
                 }) < cosigned;
                 if old == cp && more {
                     self.cosigned = Some(full);
                 }
             }
             _ => {
-                self.store.write_cosigned(&full)?;
+                self.replica
+                    .store()
+                    .set_statement(Statement::Cosigned, &full)
+                    .map_err(store_io)?;
                 self.cosigned = Some(full);
             }
         }
@@ -336,16 +393,15 @@ impl Board {
         let Some((witnesses, _)) = self.witness_policy() else {
             return Vec::new();
         };
-        let Ok((body, _)) = crate::note::split_note(&self.checkpoint) else {
+        let Ok((body, _)) = urna_ledger::note::split_note(&self.checkpoint) else {
             return witnesses;
         };
         witnesses
             .into_iter()
             .filter(|w| {
-                !self
-                    .cosignatures
-                    .lines()
-                    .any(|l| crate::note::verify_cosignature(&body, l, &w.name, &w.key).is_some())
+                !self.cosignatures.lines().any(|l| {
+                    urna_ledger::note::verify_cosignature(&body, l, &w.name, &w.key).is_some()
+                })
             })
             .collect()
     }
@@ -359,7 +415,7 @@ impl Board {
 
     /// The receipt of entry `index` under a checkpoint of `size` whose signed note is `note`.
     fn receipt_under(&self, index: u64, size: u64, note: &str) -> Option<Receipt> {
-        let proof = self.tree.inclusion_proof(index, size).ok()?;
+        let proof = self.replica.tree().inclusion_proof(index, size).ok()?;
         Some(Receipt {
             index,
             proof,
@@ -376,19 +432,25 @@ impl Board {
     }
 
     pub fn election(&self) -> &Election {
-        &self.election
+        self.replica.election()
     }
 
     pub fn size(&self) -> u64 {
-        self.tree.size()
+        self.replica.size()
     }
 
-    pub fn tree(&self) -> &Tree {
-        &self.tree
+    pub fn tree(&self) -> RwLockReadGuard<'_, Tree> {
+        self.replica.tree()
     }
 
-    pub fn entry(&self, index: u64) -> Option<&[u8]> {
-        self.entries.get(index as usize).map(Entry::bytes)
+    /// Entry `index`'s bytes, read from the log (`None` past its end, or if it cannot be read).
+    pub fn entry(&self, index: u64) -> Option<Vec<u8>> {
+        self.replica.entry(index).ok().flatten()
+    }
+
+    /// Entries `start..end`, read from the log (`None` past its end, or if they cannot be read).
+    pub fn entries(&self, start: u64, end: u64) -> Option<Vec<Vec<u8>>> {
+        self.replica.store().read(start, end).ok()
     }
 
     /// The latest signed checkpoint note.
@@ -400,9 +462,50 @@ impl Board {
         self.index.get(leaf)
     }
 
+    /// What readers are served until the next change: every small fact about the board at
+    /// its latest checkpoint. Entries and tree hashes are read through [`Board::log`] and
+    /// [`Board::shared_tree`], bounded by its size.
+    pub fn view(&self) -> View {
+        let e = self.election();
+        let (witnesses, quorum) = self.witness_policy().unwrap_or_default();
+        View {
+            origin: self.origin.clone(),
+            key: self.key.verifying_key(),
+            size: self.size(),
+            checkpoint: self.checkpoint.clone(),
+            cosignatures: self.cosignatures.clone(),
+            cosigned: self.cosigned.clone().and_then(|n| {
+                let cp = Checkpoint::open(&n, &self.origin, &self.key.verifying_key()).ok()?;
+                Some((n, cp.size))
+            }),
+            phase: e.phase(),
+            counts: e.counts(),
+            manifest: e.manifest().cloned(),
+            manifest_hash: e.manifest().map(|_| e.manifest_hash()),
+            uncosigned: self.uncosigned_by(),
+            witnesses,
+            quorum,
+        }
+    }
+
+    /// The log on disk, for readers.
+    pub fn log(&self) -> Arc<FileLog> {
+        Arc::clone(self.replica.store())
+    }
+
+    /// The tree, for readers: it may run ahead of the latest [`View`], never behind.
+    pub fn shared_tree(&self) -> SharedTree {
+        self.replica.shared_tree()
+    }
+
+    /// The leaf-hash index, for readers: it may hold entries past the latest [`View`].
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
     /// A receipt for the entry at `index` under the current checkpoint.
     pub fn receipt(&self, index: u64) -> Option<Receipt> {
-        self.receipt_under(index, self.tree.size(), &self.checkpoint)
+        self.receipt_under(index, self.size(), &self.checkpoint)
     }
 
     /// Checks the board's own admission conditions on top of the election rules: the entry is
@@ -470,25 +573,20 @@ impl Board {
             fresh.push(entry);
             fresh_at.push((i, leaf));
         }
-        let verdicts = self.election.apply_batch(&fresh);
-        let mut admitted: Vec<Entry> = Vec::new();
+        let from = self.replica.size();
+        let verdicts = self.replica.admit(&fresh).map_err(|e| match e {
+            ReplicaError::Store(e) => store_io(e),
+            e => io::Error::other(e.to_string()),
+        })?;
         let mut leaves: Vec<Hash> = Vec::new();
-        for ((entry, (i, leaf)), v) in fresh.into_iter().zip(fresh_at).zip(verdicts) {
-            out[i] = Some(v.map(|a| a.index));
-            if out[i].as_ref().is_some_and(Result::is_ok) {
-                admitted.push(entry);
+        for ((i, leaf), v) in fresh_at.into_iter().zip(verdicts) {
+            if v.is_ok() {
                 leaves.push(leaf);
             }
+            out[i] = Some(v);
         }
-        if !admitted.is_empty() {
-            let bytes: Vec<&[u8]> = admitted.iter().map(Entry::bytes).collect();
-            self.store.append(&bytes)?;
-            // The state machine numbered admitted entries consecutively from the log's size.
-            let from = self.tree.size();
-            for (entry, leaf) in admitted.into_iter().zip(&leaves) {
-                self.tree.push(*leaf);
-                self.entries.push(entry);
-            }
+        if !leaves.is_empty() {
+            // The rules numbered admitted entries consecutively from the log's size.
             self.index.add(from, &leaves)?;
             self.publish_checkpoint()?;
         }

@@ -8,10 +8,12 @@
 use std::io;
 use std::path::Path;
 
-use crate::merkle::{Hash, Tree};
+use urna_ledger::merkle::{Hash, Tree};
 
 const SIZE: &[u8] = b"size";
 
+/// A handle on the index: clones share it (sled is safe to use from many threads).
+#[derive(Clone)]
 pub struct Index {
     db: sled::Db,
     leaves: sled::Tree,

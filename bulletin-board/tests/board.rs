@@ -2,14 +2,15 @@
 //! idempotent, rejections change nothing, and recovery cuts only a torn tail and refuses to start
 //! on damaged acknowledged history, whichever signed statement or index shows it.
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use urna_sim::kit;
 
 use std::fs::OpenOptions;
 use std::io::Write;
 
 use urna_board::board::{Board, OpenError};
-use urna_board::note::Checkpoint;
+use urna_ledger::note::Checkpoint;
 
 fn setup() -> (kit::Record, tempfile::TempDir) {
     (kit::record(77), tempfile::tempdir().unwrap())
@@ -185,7 +186,7 @@ fn the_derived_index_is_rebuilt_from_the_log() {
     let check_all = |b: &Board| {
         for (i, e) in raw.iter().enumerate() {
             assert_eq!(
-                b.index_of(&urna_board::merkle::leaf_hash(e)),
+                b.index_of(&urna_ledger::merkle::leaf_hash(e)),
                 Some(i as u64)
             );
         }

@@ -1,18 +1,19 @@
 //! The HTTP API over the router: submissions get receipts or typed JSON rejections, reads serve
 //! the checkpoint, entries, receipts by tracking code and consistency proofs.
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use urna_sim::kit;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use urna_board::board::Board;
-use urna_board::note::{Checkpoint, Receipt};
 use urna_board::server::{app, start};
 use urna_election::entry::Entry;
 use urna_election::payload::Payload;
+use urna_ledger::note::{Checkpoint, Receipt};
 
 async fn call(router: &axum::Router, req: Request<Body>) -> (StatusCode, Vec<u8>) {
     let res = router.clone().oneshot(req).await.unwrap();
@@ -251,13 +252,13 @@ async fn tiles_rebuild_the_signed_tree() {
     assert!(n < 256);
     let (status, bundle) = call(&router, get(&format!("/tile/entries/000.p/{n}"))).await;
     assert_eq!(status, StatusCode::OK);
-    let got = urna_board::tiles::parse_bundle(&bundle).unwrap();
+    let got = urna_ledger::tiles::parse_bundle(&bundle).unwrap();
     assert_eq!(got.len() as u64, n);
     let (status, hashes) = call(&router, get(&format!("/tile/0/000.p/{n}"))).await;
     assert_eq!(status, StatusCode::OK);
-    let mut tree = urna_board::merkle::Tree::new();
+    let mut tree = urna_ledger::merkle::Tree::new();
     for (i, e) in got.iter().enumerate() {
-        let leaf = urna_board::merkle::leaf_hash(e);
+        let leaf = urna_ledger::merkle::leaf_hash(e);
         assert_eq!(&hashes[i * 32..i * 32 + 32], &leaf);
         tree.push(leaf);
     }
@@ -362,4 +363,29 @@ async fn the_entries_view_is_paged() {
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["entries"].as_array().unwrap().is_empty() && v["next"].is_null());
+}
+
+/// The writer publishes what readers see before it answers: once a receipt arrives, the
+/// checkpoint served covers it and its entry is served; nothing past the published checkpoint
+/// is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_is_answered_only_once_readers_see_it() {
+    let r = kit::record(35);
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
+    let vk = board.public_key();
+    let router = app(start(board).0);
+    for (i, e) in r.entries.iter().take(8).enumerate() {
+        let (status, body) = call(&router, post(e.bytes().to_vec())).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let (_, body) = call(&router, get("/checkpoint")).await;
+        let cp = Checkpoint::open(std::str::from_utf8(&body).unwrap(), r.kit.id(), &vk).unwrap();
+        assert_eq!(cp.size, i as u64 + 1);
+        let (status, body) = call(&router, get(&format!("/entries/{i}"))).await;
+        assert_eq!((status, body), (StatusCode::OK, e.bytes().to_vec()));
+        let (status, _) = call(&router, get(&format!("/entries/{}", i + 1))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = call(&router, get(&format!("/consistency/1/{}", i + 2))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
 }

@@ -2,13 +2,14 @@
 //! concurrent submissions are committed in groups and every receipt verifies offline; limits
 //! are fair to voters sharing an address; slow clients are cut off.
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use urna_sim::kit;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use urna_board::board::Board;
-use urna_board::note::{Checkpoint, Receipt};
+use urna_ledger::note::{Checkpoint, Receipt};
 
 async fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).await.unwrap();
@@ -100,7 +101,7 @@ fn get(path: &str, extra: &str) -> Vec<u8> {
 async fn serve(
     r: &kit::Record,
     dir: &std::path::Path,
-    limits: urna_board::limits::Limits,
+    limits: urna_serve::limits::Limits,
 ) -> (std::net::SocketAddr, Vec<Vec<u8>>, usize) {
     let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
     let first_ballot = 1 + r
@@ -116,7 +117,7 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        urna_board::listen::serve(listener, router, &limits, std::future::pending()).await
+        urna_serve::listen::serve(listener, router, &limits, std::future::pending()).await
     });
     (addr, raw, first_ballot)
 }
@@ -129,7 +130,7 @@ async fn serve(
 async fn a_flood_from_one_address_does_not_stop_an_honest_submission() {
     let r = kit::record(42);
     let dir = tempfile::tempdir().unwrap();
-    let limits = urna_board::limits::Limits {
+    let limits = urna_serve::limits::Limits {
         read_rate: 0.01,
         read_burst: 5.0,
         submit_rate: 0.01,
@@ -192,7 +193,7 @@ async fn a_flood_from_one_address_does_not_stop_an_honest_submission() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trusted_proxy_names_the_client() {
     let r = kit::record(43);
-    let limits = |trusted: &str| urna_board::limits::Limits {
+    let limits = |trusted: &str| urna_serve::limits::Limits {
         read_rate: 0.01,
         read_burst: 2.0,
         trusted_proxies: vec![trusted.parse().unwrap()],
@@ -239,7 +240,7 @@ async fn until_closed(s: &mut TcpStream) -> Vec<u8> {
 async fn slow_clients_are_cut_off() {
     let r = kit::record(44);
     let dir = tempfile::tempdir().unwrap();
-    let limits = urna_board::limits::Limits {
+    let limits = urna_serve::limits::Limits {
         header_timeout: std::time::Duration::from_millis(300),
         body_timeout: std::time::Duration::from_millis(300),
         ..Default::default()
@@ -281,7 +282,7 @@ async fn slow_clients_are_cut_off() {
 async fn connections_per_address_are_limited() {
     let r = kit::record(45);
     let dir = tempfile::tempdir().unwrap();
-    let limits = urna_board::limits::Limits {
+    let limits = urna_serve::limits::Limits {
         max_connections_per_address: 2,
         ..Default::default()
     };

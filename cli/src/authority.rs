@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
-use urna_board::client::BoardClient;
+use urna_client::BoardClient;
 use urna_crypto::codec::Encode;
 use urna_crypto::sign::SigningKey;
 use urna_election::entry::Entry;
@@ -27,7 +27,7 @@ fn post(client: &BoardClient, p: &Payload, key: &SigningKey) -> Result<u64> {
 
 /// Validates the TOML manifest and posts it as the `Setup` entry; returns it and its index.
 pub fn setup(client: &BoardClient, manifest: &Path, key: &SigningKey) -> Result<(Manifest, u64)> {
-    let m = Manifest::from_toml(&secrets::read(manifest)?).map_err(|e| {
+    let m = Manifest::from_toml(&secrets::read_public(manifest)?).map_err(|e| {
         guide::bad_input(format!(
             "{} is not a valid manifest: {e}",
             manifest.display()
@@ -37,13 +37,13 @@ pub fn setup(client: &BoardClient, manifest: &Path, key: &SigningKey) -> Result<
         bail!("the manifest's [keys] authority is not this authority key");
     }
     let s = client.sync(None)?;
-    if s.election.manifest().is_some() && s.election.manifest_hash() == m.hash() {
+    if s.election().manifest().is_some() && s.election().manifest_hash() == m.hash() {
         bail!(
             "already set up with this manifest (phase {}); `urna authority status` shows what is next",
-            s.election.phase()
+            s.election().phase()
         );
     }
-    guide::allow(Act::Setup, &s.election)?;
+    guide::allow(Act::Setup, s.election())?;
     if m.board_key != s.key {
         bail!("the manifest's [keys] board is not the key this board signs with");
     }
@@ -52,12 +52,12 @@ pub fn setup(client: &BoardClient, manifest: &Path, key: &SigningKey) -> Result<
 }
 
 pub fn open(client: &BoardClient, key: &SigningKey) -> Result<u64> {
-    guide::allow(Act::Open, &client.sync(None)?.election)?;
+    guide::allow(Act::Open, client.sync(None)?.election())?;
     post(client, &Payload::OpenVoting, key)
 }
 
 pub fn close(client: &BoardClient, key: &SigningKey) -> Result<u64> {
-    guide::allow(Act::Close, &client.sync(None)?.election)?;
+    guide::allow(Act::Close, client.sync(None)?.election())?;
     post(client, &Payload::CloseVoting, key)
 }
 
@@ -77,7 +77,7 @@ pub fn schedule(client: &BoardClient, key: &SigningKey, say: &mut dyn FnMut(&str
     };
     loop {
         let s = client.sync(None)?;
-        let e = &s.election;
+        let e = s.election();
         let m = e.manifest().context(
             "the board holds no election yet; the authority runs `urna authority setup` first",
         )?;
@@ -262,7 +262,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// Phase, counts and who is still missing in the key ceremony or the decryption.
 pub fn status(client: &BoardClient) -> Result<serde_json::Value> {
     let s = client.sync(None)?;
-    let e = &s.election;
+    let e = s.election();
     let c = e.counts();
     let mut v = json!({
         "election_id": s.origin,

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
-use urna_board::client::BoardClient;
+use urna_client::BoardClient;
 use urna_crypto::RistrettoPoint;
 use urna_election::entry::Entry;
 use urna_election::payload::Payload;
 use urna_election::state::Election;
-use urna_verifier::synth::{self, Synthetic};
+use urna_sim::synth::{self, Synthetic};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -185,7 +185,7 @@ fn board_at_open(s: &Synthetic) -> Result<(tempfile::TempDir, String, BoardClien
 /// Serves a fresh durable board for the synthetic election on loopback; returns its URL.
 fn serve(s: &Synthetic, dir: &Path) -> Result<String> {
     let board = urna_board::board::Board::open(dir, synth::ORIGIN, s.board.clone())?;
-    let limits = urna_board::limits::Limits::unlimited();
+    let limits = urna_serve::limits::Limits::unlimited();
     let addr = crate::loopback::serve(move || {
         urna_board::server::app_with(urna_board::server::start(board).0, limits)
     })?;
@@ -241,7 +241,8 @@ fn board_load(s: &Synthetic, clients: usize) -> Result<(f64, f64, f64)> {
 fn vote_to_receipt(s: &Synthetic, voters: usize) -> Result<f64> {
     let (_dir, _, client) = board_at_open(s)?;
     let vk = s.board.verifying_key();
-    let e = client.sync(None)?.election;
+    let synced = client.sync(None)?;
+    let e = synced.election();
     let m = e.manifest().context("no manifest")?.clone();
     let ctx = e.context().context("no context")?.clone();
     let mut times = Vec::new();
@@ -480,12 +481,11 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
 }
 
 fn ceremony_ms() -> Result<f64> {
-    use urna_tally::trustee::{ceremony_in_memory, TrusteeKey};
+    use urna_trustee::{ceremony_in_memory, TrusteeKey};
     let mut rng = rand::rngs::OsRng;
     let keys: Vec<TrusteeKey> = (0..5).map(|_| TrusteeKey::generate(&mut rng)).collect();
     let [a, r, b] = [0; 3].map(|_| urna_crypto::sign::SigningKey::generate(&mut rng));
-    let text = synth::manifest_toml(&a, &r, &b, &keys, 3);
-    let m = urna_election::manifest::Manifest::from_toml(&text)?;
+    let m = synth::manifest(&a, &r, &b, &keys, 3).build()?;
     let setup = Entry::sign(
         &m.election_id,
         urna_election::entry::EntryKind::Setup,

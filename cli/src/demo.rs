@@ -7,16 +7,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
-use urna_board::client::BoardClient;
+use urna_client::BoardClient;
 use urna_crypto::hex;
 use urna_crypto::sign::SigningKey;
 use urna_election::ballot::Choices;
+use urna_sim::manifest::{ManifestBuilder, WitnessEntry};
+use urna_trustee::TrusteeKey;
 use urna_voter::credential::Credential;
 use urna_voter::vote;
 
 use crate::{authority, secrets, trustee, voter};
 
-const EXAMPLE: &str = include_str!("../../specs/examples/manifest.toml");
 const ORIGIN: &str = "demo.urna.example/2026/council";
 const PASS: &str = "demo passphrase";
 const TRUSTEES: [&str; 5] = ["Ada", "Grace", "Alan", "Barbara", "Edsger"];
@@ -40,50 +41,43 @@ fn start_board(dir: &Path, key: SigningKey) -> Result<String> {
 
 /// Starts a witness for the demo's log on 127.0.0.1 in a background thread; returns its
 /// manifest entry.
-fn start_witness(dir: &Path, i: usize, board: &SigningKey) -> Result<String> {
+fn start_witness(dir: &Path, i: usize, board: &SigningKey) -> Result<WitnessEntry> {
     let name = format!("witness-{i}.demo.urna.example");
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pubkey = hex::encode(key.verifying_key().as_bytes());
+    let public = key.verifying_key();
     let logs = [(ORIGIN.to_string(), board.verifying_key())]
         .into_iter()
         .collect();
-    let w = std::sync::Arc::new(urna_board::witness::Witness::open(dir, &name, key, logs)?);
-    let addr = crate::loopback::serve(move || urna_board::witness::router(w))?;
-    Ok(format!(
-        "\n[[witnesses]]\nname = \"{name}\"\nkey = \"{pubkey}\"\nurl = \"http://{addr}\"\n"
-    ))
+    let w = std::sync::Arc::new(urna_witness::Witness::open(dir, &name, key, logs)?);
+    let addr = crate::loopback::serve(move || urna_witness::router(w))?;
+    Ok(WitnessEntry {
+        name,
+        key: public,
+        url: format!("http://{addr}"),
+    })
 }
 
+/// The manifest the authority writes: the example's contests and styles, the parties' keys.
 fn manifest_toml(
     authority: &SigningKey,
     registrar: &SigningKey,
     board: &SigningKey,
-    trustees: &[String],
-    witnesses: &[String],
-) -> String {
-    let contests = &EXAMPLE[EXAMPLE.find("[[contests]]").unwrap_or(0)..];
-    let mut t = format!(
-        "election_id = \"{ORIGIN}\"\ntitle = \"urna demo: City Council Election 2026\"\nrevote = \"latest-counts\"\nthreshold = 3\n\n[keys]\n"
-    );
-    for (name, k) in [
-        ("authority", authority),
-        ("registrar", registrar),
-        ("board", board),
-    ] {
-        t.push_str(&format!(
-            "{name} = \"{}\"\n",
-            hex::encode(k.verifying_key().as_bytes())
-        ));
+    trustees: &[TrusteeKey],
+    witnesses: &[WitnessEntry],
+) -> Result<String> {
+    let mut b = ManifestBuilder::new(
+        ORIGIN,
+        "urna demo: City Council Election 2026",
+        authority.verifying_key(),
+        registrar.verifying_key(),
+        board.verifying_key(),
+    )
+    .threshold(3);
+    for (name, k) in TRUSTEES.iter().zip(trustees) {
+        b = b.trustee(name, k.verifying_key(), k.ceremony_key());
     }
-    for (name, keys) in TRUSTEES.iter().zip(trustees) {
-        t.push_str(&format!("\n[[trustees]]\nname = \"{name}\"\n{keys}\n"));
-    }
-    for w in witnesses {
-        t.push_str(w);
-    }
-    t.push('\n');
-    t.push_str(contests);
-    t
+    b.witnesses = witnesses.to_vec();
+    Ok(b.to_toml()?)
 }
 
 pub fn run(opts: &Options) -> Result<bool> {
@@ -125,11 +119,11 @@ pub fn run(opts: &Options) -> Result<bool> {
     let authority_key = secrets::init_sealed_key(&dir.join("authority.key"), PASS.as_bytes())?;
     let registrar_key = secrets::init_sealed_key(&dir.join("registrar.key"), PASS.as_bytes())?;
     let mut trustee_keys = Vec::new();
-    let mut described = Vec::new();
     for i in 1..=TRUSTEES.len() {
-        let k = trustee::init(&dir.join(format!("trustee-{i}.key")), PASS.as_bytes())?;
-        described.push(trustee::describe(&k));
-        trustee_keys.push(k);
+        trustee_keys.push(trustee::init(
+            &dir.join(format!("trustee-{i}.key")),
+            PASS.as_bytes(),
+        )?);
     }
     let witnesses = (1..=opts.witnesses)
         .map(|i| start_witness(&dir.join(format!("witness-{i}")), i, &board_key))
@@ -156,9 +150,9 @@ pub fn run(opts: &Options) -> Result<bool> {
             &authority_key,
             &registrar_key,
             &board_key,
-            &described,
+            &trustee_keys,
             &witnesses,
-        ),
+        )?,
     )?;
     let (manifest, _) = authority::setup(&client, &manifest_path, &authority_key)?;
     mark("setup_ms", &mut timings);
@@ -229,7 +223,7 @@ pub fn run(opts: &Options) -> Result<bool> {
     let synced = client.sync(None)?;
     let creds: Vec<Credential> = (0..opts.voters)
         .map(|v| {
-            Credential::parse(&secrets::read(
+            Credential::parse(&secrets::read_secret(
                 &cred_dir.join(format!("voter-{v:05}.credential")),
             )?)
             .map_err(anyhow::Error::from)
@@ -240,7 +234,7 @@ pub fn run(opts: &Options) -> Result<bool> {
     let revoters: Vec<usize> = (0..opts.voters).filter(|v| v % 17 == 3).collect();
     let work: Vec<usize> = (0..opts.voters).chain(revoters.iter().copied()).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let e = &synced.election;
+    let e = synced.election();
     let challenged = Mutex::new(None);
     let bar = crate::progress_bar(work.len() as u64, "ballots cast");
     if quiet {
@@ -309,39 +303,39 @@ pub fn run(opts: &Options) -> Result<bool> {
     mark("tally_ms", &mut timings);
 
     say("7. an observer downloads the board and re-verifies everything");
-    let copy = if opts.witnesses == 0 {
-        client.fetch_log(&synced.origin, &synced.key)?
-    } else {
-        // Observers take the log under the checkpoint the witness quorum cosigned.
+    if opts.witnesses > 0 {
+        // Observers verify the log under the checkpoint the witness quorum cosigned: wait
+        // until that is the latest, so that everything is verified.
         let latest = client.checkpoint(&synced.origin, &synced.key)?.0.size;
         let start = Instant::now();
-        let note = loop {
+        loop {
             if let Some(note) = client.cosigned_note()? {
-                let cp = urna_board::note::Checkpoint::open(&note, &synced.origin, &synced.key)?;
+                let cp = urna_ledger::note::Checkpoint::open(&note, &synced.origin, &synced.key)?;
                 if cp.size == latest {
-                    break note;
+                    break;
                 }
             }
             if start.elapsed() > Duration::from_secs(30) {
                 bail!("the witnesses did not cosign the final checkpoint within 30 s");
             }
             std::thread::sleep(Duration::from_millis(50));
-        };
-        let cp = urna_board::note::Checkpoint::open(&note, &synced.origin, &synced.key)?;
-        client.fetch_log_under(cp, note)?
-    };
-    let bar = crate::progress_bar(copy.entries.len() as u64, "entries replayed");
+        }
+    }
+    let fetched = crate::observe(&client, &synced.origin, synced.key, &synced.key)?;
+    let bar = crate::progress_bar(0, "entries replayed");
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let report = urna_verifier::verify(
-        &synced.origin,
-        &synced.key,
-        &copy.note,
-        copy.entries,
-        &[earlier_checkpoint],
-        &[],
-        &|done, _| bar.set_position(done as u64),
+    let report = urna_verifier::verify_board(
+        fetched,
+        &urna_verifier::Options {
+            earlier: vec![earlier_checkpoint],
+            ..urna_verifier::Options::default()
+        },
+        &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
     );
     bar.finish_and_clear();
     mark("verify_ms", &mut timings);
@@ -399,13 +393,13 @@ pub fn run(opts: &Options) -> Result<bool> {
                 "result": named(&result.counts),
                 "expected": named(&expected),
                 "board": url,
-                "entries": copy.checkpoint.size,
+                "entries": report.size,
                 "timings_ms": timings,
             })
         );
     } else {
         println!();
-        print!("{}", report.to_text(Some(&manifest)));
+        print!("{}", crate::report::body(&report));
         println!(
             "{}",
             if matches {

@@ -15,9 +15,9 @@ pub fn serve(make: impl FnOnce() -> axum::Router + Send + 'static) -> Result<Soc
     let addr = listener.local_addr()?;
     std::thread::spawn(move || {
         rt.block_on(async move {
-            let limits = urna_board::limits::Limits::unlimited();
+            let limits = urna_serve::limits::Limits::unlimited();
             let _ =
-                urna_board::listen::serve(listener, make(), &limits, std::future::pending()).await;
+                urna_serve::listen::serve(listener, make(), &limits, std::future::pending()).await;
         })
     });
     Ok(addr)

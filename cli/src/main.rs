@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use urna_board::board::Board;
-use urna_board::client::BoardClient;
-use urna_board::limits::Limits;
-use urna_board::note::verifier_key;
+use urna_client::BoardClient;
 use urna_crypto::hex;
-use urna_crypto::sign::SigningKey;
+use urna_crypto::sign::{SigningKey, VerifyingKey};
+use urna_ledger::note::verifier_key;
+use urna_ledger::LogStore;
+use urna_serve::limits::Limits;
 
 mod authority;
 mod bench;
@@ -18,6 +19,7 @@ mod demo;
 mod guide;
 mod loopback;
 mod outcome;
+mod report;
 mod secrets;
 mod trustee;
 mod voter;
@@ -295,7 +297,7 @@ struct LimitArgs {
     /// for requests from these peers is the client address taken from `Forwarded` or
     /// `X-Forwarded-For`.
     #[arg(long = "trusted-proxy", value_name = "IP or CIDR")]
-    trusted_proxies: Vec<urna_board::limits::IpNet>,
+    trusted_proxies: Vec<urna_serve::limits::IpNet>,
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -598,10 +600,6 @@ fn parse_board_key(k: &str) -> Result<urna_crypto::sign::VerifyingKey> {
         .context("--board-key is not a 32-byte hex Ed25519 key")
 }
 
-fn manifest_of(entries: &[Vec<u8>]) -> Option<urna_election::manifest::Manifest> {
-    urna_verifier::manifest_of(entries.first()?)
-}
-
 /// A progress bar on stderr, drawn only on a terminal.
 pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
@@ -613,123 +611,28 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// What an observer takes from a board: the log up to the newest checkpoint whose note carries
-/// the witness quorum's cosignatures (the latest when the manifest names no witnesses), what
-/// the witnesses said, and what failed on the way (withholding, or a log contradicting them).
-struct Observed {
-    note: String,
-    size: u64,
-    log: urna_board::client::LogCopy,
-    view: Option<urna_board::client::WitnessView>,
-    problem: Option<(&'static str, String)>,
-}
-
-const FRESHNESS: &str = "the board shows the newest checkpoint the witnesses cosigned";
-const AGREES: &str = "the board's log agrees with what the witnesses cosigned";
-
-fn observe(
+/// What an observer takes from a board: its latest checkpoint and log, and what the witnesses
+/// the manifest names say of it (a log contradicting them is a finding, not an error).
+pub(crate) fn observe(
     client: &BoardClient,
     origin: &str,
-    key: &urna_crypto::sign::VerifyingKey,
-) -> Result<Observed> {
+    stated: VerifyingKey,
+    key: &VerifyingKey,
+) -> Result<urna_verifier::FromBoard> {
     let (log, view) = client.fetch_witnessed_log(origin, key)?;
-    let latest = (log.note.clone(), log.checkpoint.size);
-    let (view, problem) = match view {
-        None => (None, None),
-        Some(Err(urna_board::client::ClientError::Misbehaved(why))) => (None, Some((AGREES, why))),
+    let witnessed = match view {
+        None => None,
+        Some(Err(urna_client::ClientError::Misbehaved(why))) => Some(Err(why)),
         Some(Err(e)) => return Err(e.into()),
-        Some(Ok(v)) => {
-            let problem = v.withholding().map(|(w, b)| {
-                (
-                    FRESHNESS,
-                    format!(
-                        "the board is withholding: the witnesses have cosigned its log up to {w} entries, but its cosigned checkpoint has {} (it lags the witnesses)",
-                        b.map_or("not been published".to_string(), |b| format!("only {b}"))
-                    ),
-                )
-            });
-            (Some(v), problem)
-        }
+        Some(Ok(v)) => Some(Ok(v)),
     };
-    // The newest note carrying the quorum's cosignatures itself: the covered checkpoint, or
-    // the board's own when it withholds a newer one.
-    let (note, size) = match &view {
-        None => latest,
-        Some(v) => {
-            let covered = v
-                .covered
-                .as_ref()
-                .filter(|c| c.cosigners.len() >= v.quorum && problem.is_none())
-                .map(|c| (c.note.clone(), c.checkpoint.size));
-            let board = v.board_cosigned.as_ref().map(|(c, n)| (n.clone(), c.size));
-            covered.or(board).unwrap_or(latest)
-        }
-    };
-    Ok(Observed {
-        note,
-        size,
-        log,
-        view,
-        problem,
+    Ok(urna_verifier::FromBoard {
+        origin: origin.to_string(),
+        stated_key: stated,
+        latest_note: log.note.clone(),
+        log: std::sync::Arc::clone(log.replica.store()),
+        witnessed,
     })
-}
-
-/// Fills the report with what the witnesses said and what the observer found on the way.
-fn witness_checks(report: &mut urna_verifier::Report, o: &Observed) {
-    report.latest_size = Some(o.log.checkpoint.size);
-    if let Some(v) = &o.view {
-        if let Some(w) = report.witnesses.as_mut() {
-            w.answers = v
-                .answers
-                .iter()
-                .map(|a| urna_verifier::WitnessAnswer {
-                    name: a.name.clone(),
-                    size: a
-                        .latest
-                        .as_ref()
-                        .ok()
-                        .and_then(|l| l.as_ref().map(|(c, _)| c.size)),
-                    error: a.latest.as_ref().err().cloned(),
-                })
-                .collect();
-            w.witnesses_cover = v.witnesses_cover;
-            w.board_cosigned = v.board_cosigned.as_ref().map(|(c, _)| c.size);
-        }
-        for (name, why) in v.unanswered() {
-            report
-                .warnings
-                .push(format!("witness {name} could not be asked: {why}"));
-        }
-        if v.witnesses_cover.is_none() {
-            report.warnings.push(format!(
-                "fewer than {} witnesses answered: whether the board shows their newest cosigned checkpoint is unconfirmed",
-                v.quorum
-            ));
-        }
-    }
-    match (&o.problem, &o.view) {
-        (Some((name, why)), _) => report.check_first(name, Err(why.clone())),
-        (None, Some(v)) => {
-            let sizes = v
-                .answers
-                .iter()
-                .map(|a| match &a.latest {
-                    Ok(Some((c, _))) => format!("{} {}", a.name, c.size),
-                    Ok(None) => format!("{} none", a.name),
-                    Err(_) => format!("{} no answer", a.name),
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            report.check_first(
-                FRESHNESS,
-                Ok(format!(
-                    "checkpoint {} is the newest their quorum covers (their latest: {sizes})",
-                    o.size
-                )),
-            );
-        }
-        (None, None) => {}
-    }
 }
 
 fn verify_cmd(
@@ -741,135 +644,48 @@ fn verify_cmd(
     final_: bool,
     json: bool,
 ) -> Result<bool> {
-    let pinned = board_key.map(parse_board_key).transpose()?;
-    let mut earlier = checkpoints
-        .iter()
-        .map(|p| secrets::read(p))
-        .collect::<Result<Vec<_>>>()?;
-    let (origin, key, note, entries, key_source, observed) = match (record, board) {
+    let opts = urna_verifier::Options {
+        key: board_key.map(parse_board_key).transpose()?,
+        earlier: checkpoints
+            .iter()
+            .map(|p| secrets::read_public(p))
+            .collect::<Result<_>>()?,
+        receipts: receipts
+            .iter()
+            .map(|p| {
+                urna_ledger::receipt::BallotReceipt::parse(&secrets::read_public(p)?)
+                    .map_err(|e| guide::bad_input(format!("{}: {e}", p.display())))
+            })
+            .collect::<Result<_>>()?,
+        require_result: final_,
+    };
+    let bar = progress_bar(0, "entries replayed");
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report = match (record, board) {
         (Some(path), _) => {
             let f =
                 std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            let rec = urna_verifier::record::read(&mut std::io::BufReader::new(f))?;
-            let origin = rec
-                .checkpoint
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let (key, source) = match pinned {
-                Some(k) => (k, "pinned with --board-key"),
-                None => (
-                    manifest_of(&rec.entries).map(|m| m.board_key).context(
-                        "the record has no manifest to take the board key from; pass --board-key",
-                    )?,
-                    "taken from the record's own manifest (pin it with --board-key)",
-                ),
-            };
-            (origin, key, rec.checkpoint, rec.entries, source, None)
+            urna_verifier::verify_record(&mut std::io::BufReader::new(f), &opts, &progress)
+                .with_context(|| format!("reading {}", path.display()))?
         }
         (None, Some(url)) => {
             let client = client(url);
             let (origin, stated) = client.stated_key()?;
-            let (key, source) = match pinned {
-                Some(k) => (k, "pinned with --board-key"),
-                None => (
-                    stated,
-                    "as the board states it, checked against its manifest",
-                ),
-            };
-            let mut o = observe(&client, &origin, &key)?;
-            let size = o.size as usize;
-            let entries = o
-                .log
-                .entries
-                .drain(..size.min(o.log.entries.len()))
-                .collect();
-            (origin, key, o.note.clone(), entries, source, Some(o))
+            let key = opts.key.unwrap_or(stated);
+            let fetched = observe(&client, &origin, stated, &key)?;
+            urna_verifier::verify_board(fetched, &opts, &progress)
         }
         (None, None) => bail!("give a record file or --board"),
     };
-    // Checkpoints kept from past the cosigned part verified are checked against the board's
-    // latest log instead (it holds them, if the board kept its history).
-    let mut past = Vec::new();
-    if let Some(o) = &observed {
-        earlier.retain(|n| {
-            match urna_board::note::Checkpoint::open(n, &origin, &key) {
-                Ok(c) if c.size > o.size => {
-                    let res = if c.size > o.log.checkpoint.size {
-                        Err(format!("a kept checkpoint has size {}, larger than the board's latest log ({})", c.size, o.log.checkpoint.size))
-                    } else if o.log.tree.root(c.size).ok() != Some(c.root) {
-                        Err(format!("a kept checkpoint (size {}) is not a prefix of the board's log: the board forked its log", c.size))
-                    } else {
-                        Ok(format!("size {} is a prefix of the board's latest log (past the cosigned part verified)", c.size))
-                    };
-                    past.push(res);
-                    false
-                }
-                _ => true,
-            }
-        });
-    }
-    let receipts = receipts
-        .iter()
-        .map(|p| {
-            urna_voter::receipt::BallotReceipt::parse(&secrets::read(p)?)
-                .with_context(|| format!("reading {}", p.display()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let bar = progress_bar(entries.len() as u64, "entries replayed");
-    let manifest = manifest_of(&entries);
-    let mut report = urna_verifier::verify(
-        &origin,
-        &key,
-        &note,
-        entries,
-        &earlier,
-        &receipts,
-        &|done, _| bar.set_position(done as u64),
-    );
     bar.finish_and_clear();
-    if manifest.as_ref().is_some_and(|m| m.board_key != key) {
-        report.fail(
-            "the manifest names the board key that signs the log",
-            "the manifest names a different board key from the one the checkpoint is signed with"
-                .into(),
-        );
-    }
-    for res in past {
-        match res {
-            Ok(d) => report.pass("consistent with an earlier checkpoint", d),
-            Err(e) => report.fail("consistent with an earlier checkpoint", e),
-        }
-    }
-    match &observed {
-        Some(o) => witness_checks(&mut report, o),
-        None if report.witnesses.is_some() => report.warnings.push(
-            "a record file cannot show whether the witnesses have cosigned a newer checkpoint; verify from the board (--board) for that"
-                .into(),
-        ),
-        None => {}
-    }
-    if final_ {
-        let name = "the verified log contains the Result (--final)";
-        if report.includes_result {
-            report.pass(name, "the election is finished".into());
-        } else {
-            report.fail(
-                name,
-                format!(
-                    "the verified log of {} entries does not contain the Result",
-                    report.size
-                ),
-            );
-        }
-    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.summary());
-        println!("board key {} ({key_source})", hex::encode(key.as_bytes()));
-        print!("{}", report.to_text(manifest.as_ref()));
+        print!("{}", report::summary(&report));
+        print!("{}", report::body(&report));
     }
     Ok(report.verified)
 }
@@ -948,7 +764,7 @@ fn run(cli: Cli) -> Result<u8> {
             let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
             let (e, r, posted) = trustee::tally(&client(&board), signer)?;
             let m = e.manifest().context("the board holds no election")?;
-            let summary = urna_verifier::results::Summary::new(m, &r, &e);
+            let summary = urna_tally::summary::Summary::new(m, &r, &e);
             if json {
                 let mut v = summary.to_json();
                 v["posted"] = serde_json::json!(posted);
@@ -971,8 +787,9 @@ fn run(cli: Cli) -> Result<u8> {
             receipt,
             json,
         } => {
-            let cred = urna_voter::credential::Credential::parse(&secrets::read(&credential)?)
-                .map_err(|e| guide::bad_input(format!("{}: {e}", credential.display())))?;
+            let cred =
+                urna_voter::credential::Credential::parse(&secrets::read_secret(&credential)?)
+                    .map_err(|e| guide::bad_input(format!("{}: {e}", credential.display())))?;
             let opts = voter::VoteOptions {
                 choices: choices.as_deref(),
                 challenge,
@@ -1021,7 +838,8 @@ fn run(cli: Cli) -> Result<u8> {
         } => {
             let (text, standing, status) = voter::check_receipt(&receipt, board.as_deref())?;
             if json {
-                let r = urna_voter::receipt::BallotReceipt::parse(&secrets::read(&receipt)?)?;
+                let r =
+                    urna_voter::receipt::BallotReceipt::parse(&secrets::read_public(&receipt)?)?;
                 print_json(&serde_json::json!({
                     "tracking_code": r.tracking_code().full(),
                     "entry": r.receipt.index,
@@ -1040,15 +858,17 @@ fn run(cli: Cli) -> Result<u8> {
         } => {
             let client = client(&board);
             let (origin, key) = client.stated_key()?;
-            let o = observe(&client, &origin, &key)?;
-            if let Some((what, why)) = &o.problem {
-                return Err(outcome::CheckFailed(format!("{what}: {why}")).into());
+            let o = observe(&client, &origin, key, &key)?;
+            let latest = urna_ledger::note::Checkpoint::open(&o.latest_note, &origin, &key)?;
+            let t = urna_verifier::target(&o.latest_note, latest.size, &o.witnessed);
+            if let Some(p) = &t.problem {
+                return Err(outcome::CheckFailed(format!("{}: {}", p.title, p.detail)).into());
             }
-            if let Some(v) = &o.view {
+            if let Some(Ok(v)) = &o.witnessed {
                 if !v
                     .covered
                     .as_ref()
-                    .is_some_and(|c| c.checkpoint.size == o.size)
+                    .is_some_and(|c| c.checkpoint.size == t.size)
                 {
                     return Err(outcome::CheckFailed(format!(
                         "no checkpoint carries the cosignatures of {} of the witnesses yet; export later",
@@ -1057,13 +877,13 @@ fn run(cli: Cli) -> Result<u8> {
                     .into());
                 }
             }
-            let entries = &o.log.entries[..(o.size as usize).min(o.log.entries.len())];
+            let entries = &o.log.read(0, t.size.min(o.log.len()))?;
             let tmp = out.with_extension("tmp");
             let mut f = std::io::BufWriter::new(
                 std::fs::File::create(&tmp)
                     .with_context(|| format!("creating {}", tmp.display()))?,
             );
-            urna_verifier::record::write(&mut f, &o.note, entries)?;
+            urna_verifier::record::write(&mut f, &t.note, entries)?;
             f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&tmp, &out)?;
             let bytes = std::fs::metadata(&out)?.len();
@@ -1071,14 +891,14 @@ fn run(cli: Cli) -> Result<u8> {
                 print_json(&serde_json::json!({
                     "entries": entries.len(),
                     "bytes": bytes,
-                    "checkpoint_size": o.size,
+                    "checkpoint_size": t.size,
                     "out": out,
                 }))?;
             } else {
                 println!(
                     "{} entries ({bytes} bytes) under the checkpoint of size {} written to {}",
                     entries.len(),
-                    o.size,
+                    t.size,
                     out.display()
                 );
             }
@@ -1225,7 +1045,7 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
             let mut known = std::collections::BTreeMap::new();
             for l in &logs {
                 let vkey = l.split_once('=').map_or(l.as_str(), |(_, v)| v);
-                let (origin, k) = urna_board::witness::parse_vkey(vkey)
+                let (origin, k) = urna_ledger::note::parse_vkey(vkey)
                     .with_context(|| format!("--log {l}: not a verifier key name+id+key"))?;
                 if let Some((o, _)) = l.split_once('=') {
                     if o != origin {
@@ -1234,9 +1054,7 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
                 }
                 known.insert(origin, k);
             }
-            let w = std::sync::Arc::new(urna_board::witness::Witness::open(
-                &data, &name, key, known,
-            )?);
+            let w = std::sync::Arc::new(urna_witness::Witness::open(&data, &name, key, known)?);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
@@ -1244,9 +1062,9 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
                     let listener = tokio::net::TcpListener::bind(listen).await?;
                     eprintln!("urna witness {name}: listening on {listen}");
                     // The board's header timeout and per-address connection limit.
-                    urna_board::listen::serve(
+                    urna_serve::listen::serve(
                         listener,
-                        urna_board::witness::router(w),
+                        urna_witness::router(w),
                         &Limits::default(),
                         async {
                             let _ = tokio::signal::ctrl_c().await;
@@ -1500,7 +1318,7 @@ async fn serve(
     let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
     let record = std::sync::Arc::clone(&failed);
     // Stop serving as soon as storage fails; report the failure after the shutdown.
-    urna_board::listen::serve(listener, router, &limits, async move {
+    urna_serve::listen::serve(listener, router, &limits, async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             Ok(e) = fatal => {

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use urna_board::client::ClientError;
+use urna_client::ClientError;
 
 pub const NO: u8 = 1;
 pub const ERROR: u8 = 2;

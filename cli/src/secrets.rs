@@ -162,13 +162,26 @@ pub fn write_secret(path: &Path, contents: &str, must_be_new: bool) -> Result<()
     Ok(())
 }
 
-pub fn read(path: &Path) -> Result<String> {
+/// A public file (a manifest, a receipt, a kept checkpoint, a voters CSV, a registry): nothing
+/// in it needs wiping.
+pub fn read_public(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A file holding a secret (a credential, a key file): its text is wiped when dropped, and so
+/// is the buffer it was read into.
+pub fn read_secret(path: &Path) -> Result<zeroize::Zeroizing<String>> {
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+    );
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| crate::guide::bad_input(format!("{} is not UTF-8 text", path.display())))?;
+    Ok(zeroize::Zeroizing::new(text.to_string()))
 }
 
 /// A plain (unsealed) Ed25519 key file: the 32-byte seed in hex.
 pub fn read_plain_key(path: &Path) -> Result<SigningKey> {
-    let text = zeroize::Zeroizing::new(read(path)?);
+    let text = read_secret(path)?;
     let seed = zeroize::Zeroizing::new(
         hex::decode_array::<32>(text.trim())
             .map_err(|e| anyhow::anyhow!("{}: not a 32-byte hex key: {e}", path.display()))?,
@@ -199,7 +212,7 @@ pub fn is_plain_key(text: &str) -> bool {
 }
 
 pub fn open_sealed_key(path: &Path, passphrase: &[u8]) -> Result<SigningKey> {
-    let text = zeroize::Zeroizing::new(read(path)?);
+    let text = read_secret(path)?;
     if is_plain_key(&text) {
         bail!(
             "{} holds an unsealed key (a plain hex seed); seal it first: urna seal-key --key {}",

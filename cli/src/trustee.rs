@@ -4,12 +4,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use urna_board::client::BoardClient;
+use urna_client::BoardClient;
 use urna_crypto::hex;
 use urna_election::entry::Entry;
 use urna_election::payload::{ElectionResult, Payload};
 use urna_election::state::{Election, Phase};
-use urna_tally::trustee::{Step, TrusteeError, TrusteeKey};
+use urna_trustee::{Step, TrusteeError, TrusteeKey};
 
 use crate::guide::{self, Act};
 
@@ -25,7 +25,7 @@ pub fn init(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
 }
 
 pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
-    let text = secrets::read(path)?;
+    let text = secrets::read_secret(path)?;
     secrets::check_cost(path, &text)?;
     TrusteeKey::open(&text, passphrase).map_err(|e| match e {
         TrusteeError::Seal(s) => secrets::seal_error(path, s),
@@ -36,7 +36,7 @@ pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
 /// Re-seals the key file with the cost it already states (so that no setting in the
 /// environment can quietly change how well a key is protected).
 fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
-    let stated = secrets::read(path)
+    let stated = secrets::read_secret(path)
         .ok()
         .and_then(|t| urna_crypto::keyfile::stated_cost(&t).ok());
     let cost = match stated {
@@ -74,10 +74,10 @@ pub fn ceremony(
     let mut rng = rand::rngs::OsRng;
     loop {
         let s = client.sync(None)?;
-        if s.election.phase() == Phase::AwaitingSetup {
+        if s.election().phase() == Phase::AwaitingSetup {
             bail!("the board holds no election yet; the authority runs `urna authority setup` first, then re-run this");
         }
-        match key.ceremony_step(&s.election, &mut rng)? {
+        match key.ceremony_step(s.election(), &mut rng)? {
             Step::Post {
                 entry,
                 what,
@@ -120,12 +120,16 @@ pub fn ceremony(
 /// Posts this trustee's decryption share (once; re-running after it is on the ledger is a no-op).
 pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
     let s = client.sync(None)?;
-    guide::allow(Act::Decrypt, &s.election)?;
-    let me = key.index(&s.election)?;
-    if s.election.decryption_shares().iter().any(|(i, _)| *i == me) {
+    guide::allow(Act::Decrypt, s.election())?;
+    let me = key.index(s.election())?;
+    if s.election()
+        .decryption_shares()
+        .iter()
+        .any(|(i, _)| *i == me)
+    {
         return Ok(false);
     }
-    let entry = key.decryption_share(&s.election, &mut rand::rngs::OsRng)?;
+    let entry = key.decryption_share(s.election(), &mut rand::rngs::OsRng)?;
     post(client, &s.origin, &s.key, &entry)?;
     Ok(true)
 }
@@ -138,17 +142,17 @@ pub fn tally(
     signer: Option<urna_crypto::sign::SigningKey>,
 ) -> Result<(Election, ElectionResult, bool)> {
     let s = client.sync(None)?;
-    guide::allow(Act::Tally, &s.election)?;
-    if s.election.phase() == Phase::Finished {
+    guide::allow(Act::Tally, s.election())?;
+    if s.election().phase() == Phase::Finished {
         let r = s
-            .election
+            .election()
             .result()
             .cloned()
             .context("finished without a result")?;
-        return Ok((s.election, r, false));
+        return Ok((s.election().clone(), r, false));
     }
-    missing_shares(&s.election)?;
-    let result = urna_tally::result::compute(&s.election)?;
+    missing_shares(s.election())?;
+    let result = urna_tally::result::compute(s.election())?;
     let signer =
         signer.unwrap_or_else(|| urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng));
     let p = Payload::Result(result.clone());
@@ -159,7 +163,7 @@ pub fn tally(
         &signer,
     )?;
     post(client, &s.origin, &s.key, &entry)?;
-    Ok((s.election, result, true))
+    Ok((s.election().clone(), result, true))
 }
 
 /// Fewer than `t` decryption shares: who has posted, and which trustees could still.

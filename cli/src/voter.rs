@@ -5,16 +5,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use urna_board::client::{BoardClient, ClientError};
+use urna_client::{BoardClient, ClientError};
 use urna_crypto::sign::SigningKey;
 use urna_election::ballot::Choices;
 use urna_election::entry::TrackingCode;
 use urna_election::manifest::{Contest, Manifest};
+use urna_registrar::{read_csv, resolve_styles, Registry};
+use urna_voter::cast::{CastError, Session};
 use urna_voter::choices;
 use urna_voter::credential::Credential;
-use urna_voter::receipt::{BallotReceipt, ReceiptError, Standing, Verdict};
-use urna_voter::registrar::{read_csv, resolve_styles, Registry};
-use urna_voter::vote;
+use urna_voter::receipt::{BallotReceipt, Judge, ReceiptError, Standing, Verdict};
 
 use crate::guide::{self, Act};
 use crate::secrets;
@@ -28,7 +28,7 @@ pub struct Issued {
 }
 
 /// Bad lines of a voters CSV, all of them, as a usage error.
-fn bad_rows(csv: &Path, errs: &[urna_voter::registrar::RowError]) -> anyhow::Error {
+fn bad_rows(csv: &Path, errs: &[urna_registrar::RowError]) -> anyhow::Error {
     guide::bad_input(format!(
         "{} has bad lines; nothing was issued or posted:\n{}",
         csv.display(),
@@ -48,11 +48,11 @@ pub fn credentials(
     out: &Path,
     key: &SigningKey,
 ) -> Result<Issued> {
-    let rows = read_csv(&secrets::read(csv)?).map_err(|errs| bad_rows(csv, &errs))?;
+    let rows = read_csv(&secrets::read_public(csv)?).map_err(|errs| bad_rows(csv, &errs))?;
     let s = client.sync(None)?;
-    guide::allow(Act::Roll, &s.election)?;
+    guide::allow(Act::Roll, s.election())?;
     let m = s
-        .election
+        .election()
         .manifest()
         .context("the board has no Setup entry yet")?;
     let rows = resolve_styles(rows, m).map_err(|errs| bad_rows(csv, &errs))?;
@@ -70,7 +70,7 @@ pub fn credentials(
     // The registry is durable before anything is posted, so a re-run never issues twice.
     secrets::write_secret(&reg_path, &registry.to_text(), false)?;
     let batches = registry
-        .pending_roll(&s.election, key)
+        .pending_roll(s.election(), key)
         .map_err(anyhow::Error::msg)?;
     let mut posted = 0;
     for b in &batches {
@@ -113,7 +113,7 @@ pub fn letters(
     let registry = read_registry(&reg_path)?;
     let s = client.sync(None)?;
     let m = s
-        .election
+        .election()
         .manifest()
         .context("the board holds no election yet")?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -140,7 +140,7 @@ pub fn letters(
                 path.display()
             );
         }
-        let html = urna_voter::letters::render(&urna_voter::letters::Letter {
+        let html = urna_registrar::letters::render(&urna_registrar::letters::Letter {
             manifest: m,
             voter_id: id,
             weight: entry.weight,
@@ -282,8 +282,9 @@ pub fn code_prefix(code: &TrackingCode) -> String {
     code.full().split('-').take(3).collect::<Vec<_>>().join("-")
 }
 
-/// Prepares, shows the tracking code, then casts or challenges. On a terminal: contest by
-/// contest, a summary with "change", and after a challenge the same choices encrypted afresh.
+/// Prepares, shows the tracking code, then casts or challenges (`urna_voter::cast` does each
+/// step). On a terminal: contest by contest, a summary with "change", and after a challenge
+/// the same choices encrypted afresh.
 pub fn vote(
     client: &BoardClient,
     cred: &Credential,
@@ -293,27 +294,14 @@ pub fn vote(
     let interactive = opts.choices.is_none() && std::io::stdin().is_terminal();
     let mut kept: Option<Choices> = None;
     loop {
-        let s = client.sync(None).map_err(explain)?;
-        let m = s
-            .election
-            .manifest()
-            .context("the board holds no election yet")?;
-        if cred.election_id != m.election_id {
-            return Err(vote::VoteError::OtherElection {
-                credential: cred.election_id.clone(),
-                board: m.election_id.clone(),
-            }
-            .into());
-        }
-        let (weight, style) = s
-            .election
-            .voter(&cred.public())
-            .ok_or(vote::VoteError::NotOnRoll)?;
-        guide::allow(Act::Vote, &s.election)?;
+        let session = Session::open(client, cred).map_err(cast_error)?;
+        let m = session.manifest();
+        guide::allow(Act::Vote, session.election())?;
         if kept.is_none() {
             if interactive {
                 say(&format!("{} — your ballot", m.title));
             }
+            let weight = session.weight();
             if weight != 1 {
                 say(&format!(
                     "your ballot counts {weight} times: the roll gives your credential a weight of {weight}, as this election's rules provide"
@@ -321,21 +309,18 @@ pub fn vote(
             }
         }
         let choices = match opts.choices {
-            Some(c) => {
-                let parsed = urna_voter::choices::parse(c, m)
-                    .map_err(|e| guide::bad_input(format!("--choices: {e}")))?;
-                choices::check(&parsed, m, style).map_err(|e| {
-                    guide::bad_input(format!(
-                        "--choices: contest `{}` ({}): {}",
-                        e.contest, e.title, e.error
-                    ))
-                })?;
-                parsed
-            }
-            None if interactive => ask_choices(m, style, kept.take())?,
+            Some(c) => session.choices(c).map_err(|e| match e {
+                CastError::ChoicesSyntax(_) | CastError::Choices(_) => {
+                    guide::bad_input(format!("--choices: {e}"))
+                }
+                e => cast_error(e),
+            })?,
+            None if interactive => ask_choices(m, session.style(), kept.take())?,
             None => crate::outcome::usage!("no --choices given and not on a terminal to ask them"),
         };
-        let prepared = vote::prepare(&s.election, cred, &choices, &mut rand::rngs::OsRng)?;
+        let prepared = session
+            .prepare(&choices, &mut rand::rngs::OsRng)
+            .map_err(cast_error)?;
         let code = prepared.tracking_code();
         say(&format!("tracking code: {}", code.full()));
         let challenge = if interactive {
@@ -357,10 +342,7 @@ pub fn vote(
             opts.challenge
         };
         if challenge {
-            let entry = prepared.challenge(&s.election, cred)?;
-            client
-                .submit_retrying(entry.bytes(), &s.origin, &s.key, Duration::from_secs(60))
-                .map_err(explain)?;
+            session.challenge(prepared).map_err(cast_error)?;
             say("challenged: the encryption opened to exactly your choices and was published for anyone to audit; this ballot can never be cast");
             if interactive {
                 say("your choices are kept; they will be encrypted afresh (you may still change them)");
@@ -369,33 +351,11 @@ pub fn vote(
             }
             return Ok(Outcome::Challenged(code));
         }
-        // The voter may have taken a while to decide: the ballot was made for this board, this
-        // election and an open poll; make sure that is still so before casting it.
-        let (origin, key) = client.stated_key().map_err(explain)?;
-        let phase = client.info().map_err(explain)?["phase"].clone();
-        if origin != s.origin || key != s.key {
-            bail!("the board's election or key changed since the ballot was prepared; nothing was cast");
-        }
-        if phase != "voting" {
-            bail!("the election changed since the ballot was prepared (phase now {phase}); nothing was cast");
-        }
-        if let Some(i) = vote::counted_ballot(&s.election, cred) {
+        if let Some(i) = urna_voter::vote::counted_ballot(session.election(), cred) {
             say(&format!("note: this replaces your earlier ballot (entry {i}), which will be marked superseded"));
         }
-        let receipt = client
-            .submit_retrying(
-                prepared.entry.bytes(),
-                &s.origin,
-                &s.key,
-                Duration::from_secs(120),
-            )
-            .map_err(explain)?;
-        let r = BallotReceipt {
-            election_id: s.origin.clone(),
-            board_key: s.key,
-            entry: prepared.entry.bytes().to_vec(),
-            receipt,
-        };
+        let cast = session.cast(&prepared).map_err(cast_error)?;
+        let r = cast.receipt;
         if let Some(path) = opts.receipt_out {
             std::fs::write(path, r.to_text())
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -408,6 +368,15 @@ pub fn vote(
             say("this is normal: your receipt is signed by the board, and independent witnesses confirm new ballots within a few seconds to minutes; run `urna receipt check` later to confirm, under their cosignatures, that your ballot is counted");
         }
         return Ok(Outcome::Cast(Box::new(r)));
+    }
+}
+
+/// A failed step of casting, said as the voter needs it: a refusal by the board names its code.
+fn cast_error(e: CastError) -> anyhow::Error {
+    match e {
+        CastError::Board(e) => explain(e),
+        CastError::NoElection => anyhow::anyhow!("the board holds no election yet"),
+        e => anyhow::Error::new(e),
     }
 }
 
@@ -428,7 +397,7 @@ pub const NOT_COVERED: u8 = 3;
 /// Returns what to tell the voter, the ballot's standing once decided, and the exit status (0, or [`NOT_COVERED`]); a check that
 /// fails is an error (exit status 1, see `main`).
 pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option<Standing>, u8)> {
-    let r = BallotReceipt::parse(&secrets::read(path)?)
+    let r = BallotReceipt::parse(&secrets::read_public(path)?)
         .map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))?;
     let cp = r.verify_offline()?;
     let code = r.tracking_code().full();
@@ -515,7 +484,7 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option
 }
 
 /// The witnesses vouching for the covered checkpoint, by name.
-fn vouchers(c: &urna_board::client::Checked) -> String {
+fn vouchers(c: &urna_client::Checked) -> String {
     c.witnessed
         .as_ref()
         .and_then(|v| v.covered.as_ref())
@@ -525,11 +494,7 @@ fn vouchers(c: &urna_board::client::Checked) -> String {
 /// Once the covered checkpoint's note carries the quorum's cosignatures itself, saves the receipt
 /// under it (so it proves the ballot's inclusion offline) to a new file beside the voter's,
 /// [`upgraded_path`]: the receipt the voter holds is their evidence and is never modified.
-fn upgrade(
-    r: &BallotReceipt,
-    c: &urna_board::client::Checked,
-    path: &Path,
-) -> Result<Option<String>> {
+fn upgrade(r: &BallotReceipt, c: &urna_client::Checked, path: &Path) -> Result<Option<String>> {
     let Some(v) = &c.witnessed else {
         return Ok(None);
     };
@@ -550,10 +515,10 @@ fn upgrade(
     let proof = c
         .synced
         .log
-        .tree
+        .tree()
         .inclusion_proof(r.receipt.index, cv.checkpoint.size)
         .map_err(|e| anyhow::anyhow!("inclusion proof under the cosigned checkpoint: {e}"))?;
-    let upgraded = urna_board::note::Receipt {
+    let upgraded = urna_ledger::note::Receipt {
         index: r.receipt.index,
         proof,
         checkpoint: cv.note.clone(),

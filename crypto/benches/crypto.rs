@@ -2,6 +2,8 @@
 //! ciphertexts with disjunctive proofs plus a Chaum–Pedersen proof that their sum encrypts 1.
 //! Verification benches start from bytes, so point decompression is included.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

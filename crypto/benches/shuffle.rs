@@ -4,6 +4,7 @@
 //! `cargo bench -p urna-crypto --bench shuffle` measures N = 1,000 and 10,000 at widths 1 and 3;
 //! `URNA_SHUFFLE_ROWS=100000 cargo bench -p urna-crypto --bench shuffle` other sizes. The
 //! example `shuffle-bench` measures one mix per run (CPU time, peak memory) at any size.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rand::SeedableRng;

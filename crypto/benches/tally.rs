@@ -1,6 +1,8 @@
 //! Figures for the less frequent primitives: an aggregated range proof of 8 values, one
 //! trustee's partial decryption with its proof, and discrete logs of tally totals.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

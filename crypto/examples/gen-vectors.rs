@@ -2,6 +2,7 @@
 //!
 //! `cargo run -p urna-crypto --example gen-vectors` — then review and commit the diff.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
 

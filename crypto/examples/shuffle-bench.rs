@@ -7,6 +7,7 @@
 //!
 //! THREADS defaults to every core. Rates are rows per second; "per core" divides the wall-clock
 //! rate by the threads, "per CPU-second" uses the process's CPU time (steadier on a busy machine).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

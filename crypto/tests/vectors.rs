@@ -2,6 +2,7 @@
 //! and every vector verifies (or is rejected with exactly its named error) when read from the
 //! JSON alone.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "common/vectors.rs"]
 mod vectors;
 

@@ -2,10 +2,8 @@
 //! the ingest rate of 10,000 ballots applied as the board does (signatures and proofs of each
 //! batch verified in parallel, proofs in one random-weighted multiscalar multiplication).
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use common::kit::{Config, Kit};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -17,6 +15,7 @@ use urna_election::context::ElectionContext;
 use urna_election::entry::{Entry, EntryKind};
 use urna_election::payload::Payload;
 use urna_election::state::Election;
+use urna_sim::kit::{Config, Kit};
 
 const BALLOTS: usize = 10_000;
 

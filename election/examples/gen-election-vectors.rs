@@ -3,6 +3,7 @@
 //!
 //! `cargo run -p urna-election --example gen-election-vectors` — then review and commit the diff.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 

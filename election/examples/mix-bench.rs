@@ -11,6 +11,7 @@
 //! /usr/bin/time -v target/release/examples/mix-bench 100000
 //! RAYON_NUM_THREADS=1 target/release/examples/mix-bench 100000
 //! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -1,5 +1,7 @@
 //! `encrypt_ballot` validates the voter's choices before any cryptography, with a precise error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::kit::{Config, Kit};
 

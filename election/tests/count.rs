@@ -2,6 +2,7 @@
 //! from the literature, and their properties on random profiles: IRV elects a first-round
 //! majority at once, Schulze elects a Condorcet winner, STV conserves every vote's value, and
 //! the canonical encoding of a count decodes to the same count.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
 use urna_election::count::transfer::{self, tallies, STV_UNIT};

@@ -5,6 +5,7 @@
 //! a proof for another permutation, other generators, another election, list, position or
 //! mixer, decryption shares of the wrong list, and a count that is not the rule's, are all
 //! refused by the state machine and change nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

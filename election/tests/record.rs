@@ -1,8 +1,11 @@
 //! A whole election replays to the tally computed in the clear; replay is deterministic for
 //! every prefix; random elections agree with their clear tallies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::kit::{self, record, Config, Kit};
+use urna_election::manifest::RevotePolicy;
 
 use proptest::prelude::*;
 use urna_election::state::{BallotStatus, Election, Phase};
@@ -148,10 +151,14 @@ struct Pool {
     entries: Vec<urna_election::entry::Entry>,
 }
 
-fn pool(revote: &'static str) -> Pool {
+fn pool(revote: RevotePolicy) -> Pool {
     use urna_election::payload::Payload;
     let mut kit = Kit::new(
-        if revote == "forbidden" { 41 } else { 42 },
+        if revote == RevotePolicy::Forbidden {
+            41
+        } else {
+            42
+        },
         Config {
             revote,
             voters: vec![(1, 0), (2, 1), (1, 0), (3, 0)],
@@ -197,7 +204,12 @@ fn pool(revote: &'static str) -> Pool {
 static POOLS: std::sync::OnceLock<[Pool; 2]> = std::sync::OnceLock::new();
 
 fn pools() -> &'static [Pool; 2] {
-    POOLS.get_or_init(|| [pool("latest-counts"), pool("forbidden")])
+    POOLS.get_or_init(|| {
+        [
+            pool(RevotePolicy::LatestCounts),
+            pool(RevotePolicy::Forbidden),
+        ]
+    })
 }
 
 proptest! {

@@ -4,6 +4,8 @@
 //! after is compared. Refusals that need no cryptography are checked to cost no proof
 //! verification.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::kit::{apply_all, point_of, Config, Kit};
 
@@ -557,7 +559,7 @@ fn ballot_precedence_follows_the_order_of_the_checks() {
     let mut kit = Kit::new(
         15,
         Config {
-            revote: "forbidden",
+            revote: urna_election::manifest::RevotePolicy::Forbidden,
             voters: vec![(1, 0), (1, 1), (1, 0)],
             ..Config::default()
         },
@@ -610,7 +612,7 @@ fn revoting_can_be_forbidden() {
     let mut kit = Kit::new(
         10,
         Config {
-            revote: "forbidden",
+            revote: urna_election::manifest::RevotePolicy::Forbidden,
             voters: vec![(1, 0)],
             ..Config::default()
         },

@@ -2,6 +2,8 @@
 //! read from its JSON alone, replays to its stated final state; every corpus case is refused
 //! for exactly its named reason and changes nothing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::PathBuf;

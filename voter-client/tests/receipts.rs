@@ -2,16 +2,17 @@
 //! checked before and after the tally — and boards that lie after giving a receipt (one drops
 //! the ballot, one shows a fork) are caught by the receipt check.
 
-#[path = "../../election/tests/common/kit.rs"]
-mod kit;
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use urna_sim::kit;
 
 use std::path::Path;
 
 use urna_board::board::Board;
-use urna_board::client::BoardClient;
+use urna_client::BoardClient;
 use urna_election::entry::Entry;
 use urna_voter::credential::Credential;
-use urna_voter::receipt::{BallotReceipt, ReceiptError, Standing, Verdict};
+use urna_voter::receipt::{BallotReceipt, Judge, ReceiptError, Standing, Verdict};
 use urna_voter::vote::{self, VoteError};
 
 /// Serves a board from `dir` on a random loopback port; returns its URL.
@@ -54,7 +55,7 @@ fn cast(
     choices: &urna_election::ballot::Choices,
 ) -> BallotReceipt {
     let s = c.sync(None).unwrap();
-    let p = vote::prepare(&s.election, cred, choices, &mut rand::rngs::OsRng).unwrap();
+    let p = vote::prepare(s.election(), cred, choices, &mut rand::rngs::OsRng).unwrap();
     let receipt = c.submit(p.entry.bytes(), &s.origin, &s.key).unwrap();
     let r = BallotReceipt {
         election_id: s.origin.clone(),
@@ -98,7 +99,7 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
     let choices = k.random_choices(k.voters[0].style);
     let s = c.sync(None).unwrap();
     assert!(matches!(
-        vote::prepare(&s.election, &cred, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &cred, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::NotOpenYet(_))
     ));
     post_all(&c, &k, &[k.open()]);
@@ -109,7 +110,7 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
         key: urna_crypto::sign::SigningKey::from_seed(&[7; 32]),
     };
     assert!(matches!(
-        vote::prepare(&s.election, &stranger, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &stranger, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::NotOnRoll)
     ));
     let elsewhere = Credential {
@@ -117,12 +118,12 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
         key: k.voters[0].key.clone(),
     };
     assert!(matches!(
-        vote::prepare(&s.election, &elsewhere, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &elsewhere, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::OtherElection { .. })
     ));
     // Challenge: opens to the choices shown, is published, is never counted.
-    let p = vote::prepare(&s.election, &cred, &choices, &mut rand::rngs::OsRng).unwrap();
-    let audited = p.challenge(&s.election, &cred).unwrap();
+    let p = vote::prepare(s.election(), &cred, &choices, &mut rand::rngs::OsRng).unwrap();
+    let audited = p.challenge(s.election(), &cred).unwrap();
     c.submit(audited.bytes(), &s.origin, &s.key).unwrap();
     let first = cast(&c, &cred, &choices);
     assert_eq!(check(&c, &first).unwrap(), Standing::Counted);
@@ -134,32 +135,32 @@ fn cast_revote_challenge_and_receipts_before_and_after_the_tally() {
         }
     );
     assert_eq!(
-        vote::counted_ballot(&c.sync(None).unwrap().election, &cred),
+        vote::counted_ballot(c.sync(None).unwrap().election(), &cred),
         Some(second.receipt.index)
     );
     // A ballot prepared before an election change is detected as stale.
     let s = c.sync(None).unwrap();
     let p = vote::prepare(
-        &s.election,
+        s.election(),
         &credential(&k, 1),
         &k.random_choices(k.voters[1].style),
         &mut rand::rngs::OsRng,
     )
     .unwrap();
-    assert!(p.still_valid_for(&s.election));
+    assert!(p.still_valid_for(s.election()));
     post_all(&c, &k, &[k.close()]);
     let s = c.sync(None).unwrap();
-    assert!(!p.still_valid_for(&s.election));
+    assert!(!p.still_valid_for(s.election()));
     assert!(matches!(
-        vote::prepare(&s.election, &cred, &choices, &mut rand::rngs::OsRng),
+        vote::prepare(s.election(), &cred, &choices, &mut rand::rngs::OsRng),
         Err(VoteError::Closed(_))
     ));
     for i in [1u16, 2] {
-        let e = k.decryption_share(i, &s.election);
+        let e = k.decryption_share(i, s.election());
         post_all(&c, &k, &[e]);
     }
     let s = c.sync(None).unwrap();
-    post_all(&c, &k, &[k.result(&s.election)]);
+    post_all(&c, &k, &[k.result(s.election())]);
     assert_eq!(check(&c, &second).unwrap(), Standing::Counted);
     second.verify_offline().unwrap();
 }
@@ -210,4 +211,65 @@ fn a_board_that_drops_a_ballot_or_forks_is_caught() {
 
     // Offline, the receipt still proves what the board signed: evidence of its misbehaviour.
     r.verify_offline().unwrap();
+}
+
+/// The cast flow as the library runs it: a session finds the credential on the roll, a
+/// challenge publishes an audited ballot, a cast returns a verified receipt naming the ballot
+/// it replaces — and a ballot prepared before the polls closed is not sent after.
+#[test]
+fn a_session_casts_challenges_and_refuses_once_the_polls_close() {
+    use urna_voter::cast::{CastError, Session};
+    let mut k = kit::Kit::new(62, kit::Config::default());
+    let dir = tempfile::tempdir().unwrap();
+    let url = serve(dir.path(), &k);
+    let c = BoardClient::new(&url);
+    let mut setup = vec![k.setup()];
+    setup.extend(k.ceremony());
+    setup.push(k.roll(0, 0..12));
+    setup.push(k.open());
+    post_all(&c, &k, &setup);
+    let stranger = Credential {
+        election_id: k.id().to_string(),
+        key: urna_crypto::sign::SigningKey::from_seed(&[9; 32]),
+    };
+    assert!(matches!(
+        Session::open(&c, &stranger),
+        Err(CastError::Vote(VoteError::NotOnRoll))
+    ));
+    let cred = credential(&k, 0);
+    let session = Session::open(&c, &cred).unwrap();
+    assert_eq!(
+        (session.weight(), session.style()),
+        (k.voters[0].weight, k.voters[0].style)
+    );
+    assert!(matches!(
+        session.choices("no-such-contest=x"),
+        Err(CastError::ChoicesSyntax(_))
+    ));
+    let choices = k.random_choices(k.voters[0].style);
+    let prepared = session.prepare(&choices, &mut rand::rngs::OsRng).unwrap();
+    session.challenge(prepared).unwrap();
+    let first = session
+        .cast(&session.prepare(&choices, &mut rand::rngs::OsRng).unwrap())
+        .unwrap();
+    assert_eq!(first.replaces, None);
+    first
+        .receipt
+        .verify_offline()
+        .expect("the receipt verifies offline");
+    let session = Session::open(&c, &cred).unwrap();
+    let again = session
+        .cast(&session.prepare(&choices, &mut rand::rngs::OsRng).unwrap())
+        .unwrap();
+    assert_eq!(again.replaces, Some(first.receipt.receipt.index));
+    // Prepared while voting was open, cast after the close: not sent.
+    let session = Session::open(&c, &cred).unwrap();
+    let late = session.prepare(&choices, &mut rand::rngs::OsRng).unwrap();
+    post_all(&c, &k, &[k.close()]);
+    assert!(matches!(
+        session.cast(&late),
+        Err(CastError::PhaseChanged(
+            urna_election::state::Phase::Tallying
+        ))
+    ));
 }

@@ -23,6 +23,10 @@ use crate::entry::{Entry, EntryKind};
 use crate::payload::Payload;
 use crate::rejection::Rejection;
 
+/// Entries a log is replayed in at once (`Election::replay`, and the ledger's replica): one
+/// batch of ballot proofs verified together on all cores, small enough to hold decoded.
+pub const REPLAY_BATCH: usize = 1024;
+
 /// The state-independent part of judging an entry, as far as it is done ahead.
 pub(super) struct Prechecked {
     pub(super) leaf: [u8; 32],

@@ -40,6 +40,7 @@ use crate::manifest::Manifest;
 use crate::payload::{ElectionResult, Payload};
 pub use crate::phase::Phase;
 use crate::rejection::Rejection;
+pub use batch::REPLAY_BATCH;
 
 mod ballot_box;
 mod batch;
@@ -158,12 +159,12 @@ impl Election {
     /// Replays a whole log; stops at the first rejected entry, returning its index.
     pub fn replay(entries: &[Entry]) -> Result<Election, (u64, EntryKind, Rejection)> {
         let mut e = Election::new();
-        for (c, chunk) in entries.chunks(1024).enumerate() {
+        for (c, chunk) in entries.chunks(REPLAY_BATCH).enumerate() {
             for (i, r) in e.apply_batch(chunk).into_iter().enumerate() {
                 if let Err(rej) = r {
                     // The log's index, not the state's size: later entries of the chunk may
                     // have been admitted after the failing one.
-                    let index = (c * 1024 + i) as u64;
+                    let index = (c * REPLAY_BATCH + i) as u64;
                     return Err((index, chunk[i].kind(), rej));
                 }
             }

@@ -1,3 +1,3 @@
-pub mod kit;
+pub use urna_sim::kit;
 pub mod ranked;
 pub mod vectors;

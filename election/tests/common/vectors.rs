@@ -150,7 +150,7 @@ fn no_revote() -> (Kit, Vec<Entry>) {
     let mut kit = Kit::new(
         RECORD_SEED + 2,
         Config {
-            revote: "forbidden",
+            revote: urna_election::manifest::RevotePolicy::Forbidden,
             voters: vec![(1, 0)],
             ..Config::default()
         },

@@ -1,0 +1,76 @@
+//! The board over HTTP (axum), one module per job:
+//!
+//! - [`writer`]: the one thread that owns the [`Board`]: it commits submissions in groups (one
+//!   state-machine batch, one `fdatasync`, one checkpoint) and records the witnesses'
+//!   cosignatures, and after every change publishes a new [`View`];
+//! - [`pusher`]: submits each new checkpoint to the manifest's witnesses (C2SP tlog-witness);
+//! - [`routes`]: the API. Reads are served from the published [`View`] and from the log file,
+//!   the tree and the index as far as the view covers: no read waits for the writer, which
+//!   holds no lock across I/O (it takes the tree's write lock only to add leaves already
+//!   durable);
+//! - [`limit`]: per-address read budgets and the bound on reads in flight;
+//! - [`booth`]: the browser booth and the OpenAPI description, as static assets.
+//!
+//! The API:
+//! - `POST /entries` (body: the entry's bytes) → `200` with the receipt (`text/plain`, a C2SP
+//!   tlog-proof), or `4xx` with `{"code", "message", "rejection"}`.
+//! - `GET /checkpoint` → the latest signed checkpoint (`text/plain`).
+//! - `GET /receipt/{hash}` → the receipt of the entry with that leaf hash (64 hex digits or a
+//!   tracking code).
+//! - `GET /entries/{index}` → the entry's bytes.
+//! - `GET /consistency/{old}/{new}` → `{"proof": [hex…]}` (RFC 9162).
+//! - `GET /info` → origin, keys, size, phase and counts (JSON).
+//! - `GET /manifest` → the manifest (JSON), once `Setup` is on the log.
+//! - `GET /entries?start=S&end=E&limit=L` → a page of a JSON view of the entries (at most 1,000
+//!   and 2 MiB of entries), with the next page's start.
+//! - `GET /tile/<L>/<N>[.p/<W>]`, `GET /tile/entries/<N>[.p/<W>]` → C2SP tlog-tiles.
+//! - `GET /openapi.json` → the OpenAPI description of all of the above.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::{mpsc, oneshot};
+use urna_ledger::replica::SharedTree;
+use urna_ledger::FileLog;
+
+use crate::board::{Board, View};
+use crate::index::Index;
+
+mod booth;
+mod limit;
+mod pusher;
+mod routes;
+mod writer;
+
+pub use routes::{app, app_with, MAX_VIEW, MAX_VIEW_BYTES, OPENAPI};
+pub use urna_serve::limits::Limits;
+pub use writer::{MAX_GROUP, QUEUE};
+
+/// What the handlers share: the published view, the log, tree and index it bounds, and the
+/// writer's queue.
+#[derive(Clone)]
+pub struct AppState {
+    view: Arc<ArcSwap<View>>,
+    log: Arc<FileLog>,
+    tree: SharedTree,
+    index: Index,
+    jobs: mpsc::Sender<writer::Job>,
+}
+
+/// Starts the writer and the witness pusher and returns the state the router serves, and a
+/// receiver that yields the error if storage fails. The writer then stops: state in memory
+/// may be ahead of the disk, so nothing more is acknowledged (submissions get 503) and the
+/// process must restart, which recovers from the log. Whether to exit is the caller's decision.
+pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
+    let view = Arc::new(ArcSwap::from_pointee(board.view()));
+    let (log, tree, index) = (board.log(), board.shared_tree(), board.index().clone());
+    let (jobs, fatal) = writer::spawn(board, Arc::clone(&view));
+    let state = AppState {
+        view,
+        log,
+        tree,
+        index,
+        jobs,
+    };
+    (state, fatal)
+}

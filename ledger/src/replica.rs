@@ -1,0 +1,331 @@
+//! The replica: the one verified copy of a log that every party holds — the board, each
+//! client, the verifier — and the one place a log is hashed, checked against a signed
+//! checkpoint, decoded and replayed through the election rules.
+//!
+//! A replica holds the Merkle tree of every entry its [`LogStore`] holds and the rules' state
+//! after the first [`Replica::replayed`] of them. Opening a log is two steps, kept apart so that
+//! what is cheap and decisive comes first: [`Replica::load`] hashes every stored entry into the
+//! tree, against which signed checkpoints are then [`check`](Replica::check)ed; and
+//! [`Replica::replay`] decodes the entries and feeds them to the state machine, in chunks of
+//! [`REPLAY_BATCH`] (one batch of proofs verified together on all cores), reading each chunk
+//! from the store and dropping it once applied. [`Replica::open`] does both.
+//!
+//! Entries then arrive two ways, through the same code:
+//! - a **sequencer** (the board) [`admit`](Replica::admit)s candidates: the rules decide each,
+//!   and only the admitted are appended to the store, durably, before the tree grows;
+//! - a **follower** (a client, the verifier, a node following a board)
+//!   [`stage`](Replica::stage)s entries that a signed checkpoint covers — hashed and checked
+//!   against it before the store takes them — and replays them; an entry the rules refuse
+//!   there is the source's fault, and the replica is spent.
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+
+use rayon::prelude::*;
+use thiserror::Error;
+use urna_election::entry::{Entry, EntryKind, EnvelopeError};
+use urna_election::rejection::Rejection;
+use urna_election::state::{Election, REPLAY_BATCH};
+
+use crate::merkle::{leaf_hash, Hash, Tree};
+use crate::note::Checkpoint;
+use crate::store::{LogStore, StoreError};
+
+/// Why a log cannot be (or stay) replicated, and where.
+#[derive(Debug, Error)]
+pub enum ReplicaError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The checkpoint covers more entries than the log holds.
+    #[error("the checkpoint covers {size} entries, but the log holds only {held}")]
+    Short { size: u64, held: u64 },
+    /// The log's first `size` entries do not hash to the checkpoint's root.
+    #[error("the log's first {size} entries do not hash to the checkpoint's root")]
+    RootMismatch { size: u64 },
+    #[error("entry {index} is not an entry: {error}")]
+    Malformed { index: u64, error: EnvelopeError },
+    #[error("entry {index} ({kind}) is not admissible: {rejection}")]
+    Refused {
+        index: u64,
+        kind: EntryKind,
+        rejection: Rejection,
+    },
+    /// Entries are held that are not replayed yet: a sequencer admits only onto a whole state.
+    #[error("{replayed} of the log's {size} entries are replayed; replay the rest first")]
+    NotReplayed { replayed: u64, size: u64 },
+    /// The replica refused an entry of its log, or its store failed mid-append: its state may
+    /// be ahead of its store. It must be opened again from the store.
+    #[error("this copy of the log refused an entry or failed to store one; open it again")]
+    Spent,
+}
+
+impl ReplicaError {
+    /// The entry at fault and why, for errors about one entry: its index, and the rules'
+    /// rejection (a malformed entry's as the rules word it).
+    pub fn entry(&self) -> Option<(u64, Rejection)> {
+        match self {
+            ReplicaError::Malformed { index, error } => {
+                Some((*index, Rejection::from(error.clone())))
+            }
+            ReplicaError::Refused {
+                index, rejection, ..
+            } => Some((*index, rejection.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// Reports replay progress: entries replayed so far, of how many.
+pub type Progress<'a> = &'a dyn Fn(u64, u64);
+
+/// A Merkle tree shared with readers (the board's HTTP handlers): the replica's writer holds
+/// its lock only to push leaves already durable, never across I/O.
+pub type SharedTree = Arc<RwLock<Tree>>;
+
+/// The verified copy of one log. See the module documentation.
+pub struct Replica<S: LogStore + ?Sized> {
+    store: Arc<S>,
+    tree: SharedTree,
+    election: Election,
+    replayed: u64,
+    spent: bool,
+}
+
+/// Hashes entries on all cores.
+fn leaves(entries: &[Vec<u8>]) -> Vec<Hash> {
+    entries.par_iter().map(|e| leaf_hash(e)).collect()
+}
+
+impl<S: LogStore + ?Sized> Replica<S> {
+    /// A replica of what `store` holds: every entry hashed into the tree, read in chunks;
+    /// nothing replayed yet.
+    pub fn load(store: Arc<S>) -> Result<Replica<S>, ReplicaError> {
+        let mut tree = Tree::new();
+        let held = store.len();
+        let mut at = 0;
+        while at < held {
+            let end = (at + REPLAY_BATCH as u64).min(held);
+            for l in leaves(&store.read(at, end)?) {
+                tree.push(l);
+            }
+            at = end;
+        }
+        Ok(Replica {
+            store,
+            tree: Arc::new(RwLock::new(tree)),
+            election: Election::new(),
+            replayed: 0,
+            spent: false,
+        })
+    }
+
+    /// [`load`](Replica::load)s, [`check`](Replica::check)s every anchor, and replays everything.
+    pub fn open(
+        store: Arc<S>,
+        anchors: &[&Checkpoint],
+        progress: Progress<'_>,
+    ) -> Result<Replica<S>, ReplicaError> {
+        let mut r = Replica::load(store)?;
+        for a in anchors {
+            r.check(a)?;
+        }
+        r.replay(r.size(), progress)?;
+        Ok(r)
+    }
+
+    /// That `cp` is a signed view of this log: it covers no more than the log holds, and the
+    /// log's first `cp.size` entries hash to its root.
+    pub fn check(&self, cp: &Checkpoint) -> Result<(), ReplicaError> {
+        let tree = self.tree();
+        if cp.size > tree.size() {
+            return Err(ReplicaError::Short {
+                size: cp.size,
+                held: tree.size(),
+            });
+        }
+        if tree.root(cp.size).ok() != Some(cp.root) {
+            return Err(ReplicaError::RootMismatch { size: cp.size });
+        }
+        Ok(())
+    }
+
+    /// Decodes and applies the held entries up to `to` (at most [`Replica::size`]), a chunk
+    /// at a time. The first entry in log order that does not decode or that the rules refuse
+    /// is the error, and spends the replica.
+    pub fn replay(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        let to = to.min(self.size());
+        while self.replayed < to {
+            let start = self.replayed;
+            let end = (start + REPLAY_BATCH as u64).min(to);
+            let raw = self.store.read(start, end)?;
+            let mut decoded: Vec<Result<Entry, EnvelopeError>> =
+                raw.into_par_iter().map(Entry::decode).collect();
+            let bad = decoded.iter().position(Result::is_err);
+            let good: Vec<Entry> = decoded
+                .drain(..bad.unwrap_or(decoded.len()))
+                .filter_map(Result::ok)
+                .collect();
+            let refused = self
+                .election
+                .apply_batch(&good)
+                .into_iter()
+                .zip(&good)
+                .enumerate()
+                .find_map(|(i, (v, e))| v.err().map(|r| (i, e.kind(), r)));
+            if let Some((i, kind, rejection)) = refused {
+                self.spent = true;
+                return Err(ReplicaError::Refused {
+                    index: start + i as u64,
+                    kind,
+                    rejection,
+                });
+            }
+            if let (Some(i), Some(Err(error))) = (bad, decoded.into_iter().next()) {
+                self.spent = true;
+                return Err(ReplicaError::Malformed {
+                    index: start + i as u64,
+                    error,
+                });
+            }
+            self.replayed = end;
+            progress(end, to);
+        }
+        Ok(())
+    }
+
+    /// A follower's append: `entries` extend the log to exactly the checkpoint `anchor` (when
+    /// given). They are hashed onto the tree and the root checked before the store takes them;
+    /// on a mismatch nothing changes. They are not replayed: [`Replica::replay`] does that.
+    pub fn stage(
+        &mut self,
+        entries: Vec<Vec<u8>>,
+        anchor: Option<&Checkpoint>,
+    ) -> Result<(), ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        let from = self.size();
+        let new = leaves(&entries);
+        {
+            let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+            for l in new {
+                tree.push(l);
+            }
+        }
+        if let Some(cp) = anchor {
+            let checked = match self.check(cp) {
+                Ok(()) if cp.size != self.size() => Err(ReplicaError::Short {
+                    size: cp.size,
+                    held: self.size(),
+                }),
+                other => other,
+            };
+            if let Err(e) = checked {
+                self.tree
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .truncate(from);
+                return Err(e);
+            }
+        }
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        if let Err(e) = self.store.append(from, &refs) {
+            self.tree
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .truncate(from);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// [`stage`](Replica::stage)s and replays the new entries.
+    pub fn extend(
+        &mut self,
+        entries: Vec<Vec<u8>>,
+        anchor: Option<&Checkpoint>,
+        progress: Progress<'_>,
+    ) -> Result<(), ReplicaError> {
+        self.stage(entries, anchor)?;
+        self.replay(self.size(), progress)
+    }
+
+    /// A sequencer's append: the rules decide every candidate in order (as one batch); the
+    /// admitted are appended to the store, durably, and only then added to the tree. Returns
+    /// each candidate's verdict: its index in the log, or why it was refused. A store failure
+    /// spends the replica (the state is ahead of the store): reopen it from the store.
+    pub fn admit(
+        &mut self,
+        candidates: &[Entry],
+    ) -> Result<Vec<Result<u64, Rejection>>, ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        if self.replayed != self.size() {
+            return Err(ReplicaError::NotReplayed {
+                replayed: self.replayed,
+                size: self.size(),
+            });
+        }
+        let verdicts = self.election.apply_batch(candidates);
+        let mut admitted: Vec<&[u8]> = Vec::new();
+        let mut new: Vec<Hash> = Vec::new();
+        for (v, e) in verdicts.iter().zip(candidates) {
+            if let Ok(a) = v {
+                admitted.push(e.bytes());
+                new.push(a.leaf_hash);
+            }
+        }
+        if !admitted.is_empty() {
+            if let Err(e) = self.store.append(self.replayed, &admitted) {
+                self.spent = true;
+                return Err(e.into());
+            }
+            let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+            for l in new {
+                tree.push(l);
+            }
+            self.replayed = tree.size();
+        }
+        Ok(verdicts.into_iter().map(|v| v.map(|a| a.index)).collect())
+    }
+
+    /// Entries held (hashed into the tree).
+    pub fn size(&self) -> u64 {
+        self.tree().size()
+    }
+
+    /// Entries replayed through the rules (the first `replayed` of the log).
+    pub fn replayed(&self) -> u64 {
+        self.replayed
+    }
+
+    /// The rules' state after the replayed entries.
+    pub fn election(&self) -> &Election {
+        &self.election
+    }
+
+    /// The tree of every entry held.
+    pub fn tree(&self) -> RwLockReadGuard<'_, Tree> {
+        self.tree.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The tree, for readers on other threads.
+    pub fn shared_tree(&self) -> SharedTree {
+        Arc::clone(&self.tree)
+    }
+
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// Entry `index`'s bytes, read from the store (`None` past the end).
+    pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if index >= self.store.len() {
+            return Ok(None);
+        }
+        Ok(self.store.read(index, index + 1)?.pop())
+    }
+}

@@ -1,0 +1,266 @@
+//! Large synthetic but fully valid election records, for benchmarks and for reproducing the
+//! verification figures (`urna bench record --ballots N`). Every entry is made the way its
+//! party would make it — the key ceremony by `urna-trustee`'s steps, ballots by
+//! `encrypt_ballot` — and admitted by the state machine, so the record verifies.
+
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use urna_crypto::codec::Encode;
+use urna_crypto::sign::SigningKey;
+use urna_election::ballot::{encrypt_ballot, Choices};
+use urna_election::entry::Entry;
+use urna_election::manifest::Manifest;
+use urna_election::payload::{Payload, RollEntry, VoterRoll};
+use urna_election::state::Election;
+use urna_trustee::{ceremony_in_memory, TrusteeKey};
+
+use crate::manifest::ManifestBuilder;
+use urna_ledger::merkle::{leaf_hash, Tree};
+use urna_ledger::note::Checkpoint;
+
+pub const ORIGIN: &str = "bench.urna.example/plurality-10";
+
+/// A finished election of `ballots` 10-selection plurality ballots (one per voter).
+pub struct Synthetic {
+    pub board: SigningKey,
+    pub manifest: Manifest,
+    pub entries: Vec<Entry>,
+    /// Index of the first ballot entry and the number of ballots.
+    pub ballots_at: usize,
+    pub ballots: usize,
+    pub expected: Vec<u64>,
+    /// The trustees' keys (with their shares of the joint key), for decryption benchmarks.
+    pub trustees: Vec<TrusteeKey>,
+    /// The voters' credentials, in roll order.
+    pub voters: Vec<SigningKey>,
+}
+
+/// The synthetic election's manifest: one plurality contest of ten candidates, and `trustees`.
+pub fn manifest(
+    authority: &SigningKey,
+    registrar: &SigningKey,
+    board: &SigningKey,
+    trustees: &[TrusteeKey],
+    threshold: u16,
+) -> ManifestBuilder {
+    let mut b = ManifestBuilder::new(
+        ORIGIN,
+        "Synthetic plurality-10 election",
+        authority.verifying_key(),
+        registrar.verifying_key(),
+        board.verifying_key(),
+    )
+    .threshold(threshold)
+    .contests(CONTESTS);
+    for (i, k) in trustees.iter().enumerate() {
+        b = b.trustee(
+            &format!("Trustee {}", i + 1),
+            k.verifying_key(),
+            k.ceremony_key(),
+        );
+    }
+    b
+}
+
+/// One seat, ten candidates `c0`…`c9`.
+const CONTESTS: &str = r#"
+[[contests]]
+id = "seat"
+title = "One seat, ten candidates"
+kind = "plurality"
+exactly = true
+options = [
+  { id = "c0", name = "Candidate 0" }, { id = "c1", name = "Candidate 1" },
+  { id = "c2", name = "Candidate 2" }, { id = "c3", name = "Candidate 3" },
+  { id = "c4", name = "Candidate 4" }, { id = "c5", name = "Candidate 5" },
+  { id = "c6", name = "Candidate 6" }, { id = "c7", name = "Candidate 7" },
+  { id = "c8", name = "Candidate 8" }, { id = "c9", name = "Candidate 9" },
+]
+
+[[ballot_styles]]
+id = "all"
+contests = ["seat"]
+"#;
+
+fn sign(id: &str, key: &SigningKey, p: &Payload) -> Result<Entry, String> {
+    Entry::sign(id, p.kind(), &p.to_bytes(), key).map_err(|e| e.to_string())
+}
+
+fn admit(e: &mut Election, entries: &mut Vec<Entry>, x: Vec<Entry>) -> Result<(), String> {
+    for (i, r) in e.apply_batch(&x).into_iter().enumerate() {
+        r.map_err(|r| {
+            format!(
+                "synthetic entry {} ({}) rejected: {r}",
+                entries.len() + i,
+                x[i].kind()
+            )
+        })?;
+    }
+    entries.extend(x);
+    Ok(())
+}
+
+/// Generates the election; `progress(done)` is called as ballots are made and admitted.
+pub fn plurality10(
+    ballots: usize,
+    seed: u64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Synthetic, String> {
+    let (trustees, threshold) = (3u16, 2u16);
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let authority = SigningKey::generate(&mut rng);
+    let registrar = SigningKey::generate(&mut rng);
+    let board = SigningKey::generate(&mut rng);
+    let mut keys: Vec<TrusteeKey> = (0..trustees)
+        .map(|_| TrusteeKey::generate(&mut rng))
+        .collect();
+    let manifest = manifest(&authority, &registrar, &board, &keys, threshold)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let id = manifest.election_id.clone();
+    let mut e = Election::new();
+    let mut entries = Vec::new();
+    admit(
+        &mut e,
+        &mut entries,
+        vec![sign(
+            &id,
+            &authority,
+            &Payload::Setup(Box::new(manifest.clone())),
+        )?],
+    )?;
+    ceremony_in_memory(&mut keys, &mut e, &mut rng, |x| entries.push(x))
+        .map_err(|e| e.to_string())?;
+    let voters: Vec<SigningKey> = (0..ballots)
+        .map(|_| SigningKey::generate(&mut rng))
+        .collect();
+    let mut roll = Vec::new();
+    for (batch, chunk) in (0u32..).zip(voters.chunks(1000)) {
+        let p = Payload::VoterRoll(VoterRoll {
+            batch,
+            voters: chunk
+                .iter()
+                .map(|k| RollEntry {
+                    credential: k.verifying_key(),
+                    weight: 1,
+                    style: 0,
+                })
+                .collect(),
+        });
+        roll.push(sign(&id, &registrar, &p)?);
+    }
+    admit(&mut e, &mut entries, roll)?;
+    admit(
+        &mut e,
+        &mut entries,
+        vec![sign(&id, &authority, &Payload::OpenVoting)?],
+    )?;
+    let ctx = e
+        .context()
+        .cloned()
+        .ok_or("no election context after the ceremony")?;
+    let ballots_at = entries.len();
+    let mut expected = vec![0u64; 10];
+    for (c, chunk) in voters.chunks(4096).enumerate() {
+        let made: Vec<(usize, Entry)> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let n = c * 4096 + i;
+                let mut rng = ChaCha20Rng::seed_from_u64(
+                    seed ^ (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                );
+                let pick = (rng.next_u32_mod(10)) as usize;
+                let mut choices = Choices::default();
+                let mut v = vec![0u16; 10];
+                v[pick] = 1;
+                choices.0.insert("seat".into(), v);
+                let (b, _) = encrypt_ballot(
+                    &manifest,
+                    "all",
+                    &choices,
+                    &k.verifying_key(),
+                    &ctx,
+                    &mut rng,
+                )
+                .map_err(|e| e.to_string())?;
+                Ok((pick, sign(&id, k, &Payload::Ballot(Box::new(b)))?))
+            })
+            .collect::<Result<_, String>>()?;
+        for (pick, _) in &made {
+            expected[*pick] += 1;
+        }
+        admit(
+            &mut e,
+            &mut entries,
+            made.into_iter().map(|(_, x)| x).collect(),
+        )?;
+        progress(entries.len() - ballots_at);
+    }
+    admit(
+        &mut e,
+        &mut entries,
+        vec![sign(&id, &authority, &Payload::CloseVoting)?],
+    )?;
+    for k in keys.iter_mut().take(usize::from(threshold)) {
+        let x = k
+            .decryption_share(&e, &mut rng)
+            .map_err(|e| e.to_string())?;
+        admit(&mut e, &mut entries, vec![x])?;
+    }
+    let result = urna_tally::result::compute(&e).map_err(|e| e.to_string())?;
+    admit(
+        &mut e,
+        &mut entries,
+        vec![sign(&id, &authority, &Payload::Result(result))?],
+    )?;
+    Ok(Synthetic {
+        board,
+        manifest,
+        entries,
+        ballots_at,
+        ballots,
+        expected,
+        trustees: keys,
+        voters,
+    })
+}
+
+impl Synthetic {
+    /// The board's checkpoint over all the entries.
+    pub fn checkpoint(&self) -> String {
+        let mut t = Tree::new();
+        for e in &self.entries {
+            t.push(leaf_hash(e.bytes()));
+        }
+        let size = t.size();
+        let root = t
+            .root(size)
+            .unwrap_or_else(|_| urna_ledger::merkle::empty_root());
+        Checkpoint {
+            origin: ORIGIN.to_string(),
+            size,
+            root,
+        }
+        .sign(&self.board)
+    }
+}
+
+trait ModU32 {
+    fn next_u32_mod(&mut self, m: u32) -> u32;
+}
+
+impl ModU32 for ChaCha20Rng {
+    fn next_u32_mod(&mut self, m: u32) -> u32 {
+        use rand_chacha::rand_core::RngCore;
+        // Rejection sampling keeps the choice uniform.
+        let zone = u32::MAX - u32::MAX % m;
+        loop {
+            let x = self.next_u32();
+            if x < zone {
+                return x % m;
+            }
+        }
+    }
+}

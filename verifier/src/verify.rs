@@ -1,0 +1,559 @@
+//! The checks of specs/verifier.md §3 and §4, in order, over the one verified copy of the log
+//! ([`Replica`]): the tree against the board-signed checkpoint, the board key, checkpoints kept
+//! earlier, the witness policy, a replay of every entry through the rules the board runs, the
+//! voters' receipts, and the result against the combination of the decryption shares.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use urna_crypto::hex;
+use urna_crypto::sign::VerifyingKey;
+use urna_election::entry::{Entry, TrackingCode};
+use urna_election::manifest::Manifest;
+use urna_election::payload::Payload;
+use urna_election::state::{BallotStatus, Phase};
+use urna_ledger::note::Checkpoint;
+use urna_ledger::receipt::BallotReceipt;
+use urna_ledger::witnessed::{witness_policy, WitnessView};
+use urna_ledger::{LogStore, MemoryLog, Replica, ReplicaError};
+
+use crate::finding::{Check, Finding, KeySource, Report, WitnessAnswer, WitnessReport};
+use crate::record::{self, RecordError};
+
+/// What the observer brings besides the log: a key pinned out of band, checkpoints kept
+/// earlier, voters' receipts, and whether the Result must be among what is verified.
+#[derive(Default)]
+pub struct Options {
+    /// The board key, if obtained out of band (`--board-key`).
+    pub key: Option<VerifyingKey>,
+    /// Signed checkpoints kept earlier (`--checkpoint`), as their notes.
+    pub earlier: Vec<String>,
+    pub receipts: Vec<BallotReceipt>,
+    /// `--final`: fail unless the verified log contains the Result.
+    pub require_result: bool,
+}
+
+/// Reports replay progress: entries replayed, of how many.
+pub type Progress<'a> = &'a dyn Fn(u64, u64);
+
+/// What an observer downloaded from a board (`urna-client` fetches it): the board's latest
+/// checkpoint, the log under it, and, when the manifest names witnesses, what they said.
+pub struct FromBoard {
+    pub origin: String,
+    /// The key the board states (used unless one is pinned; it must be the manifest's).
+    pub stated_key: VerifyingKey,
+    /// The board's latest signed checkpoint note, and the log it covers (already checked
+    /// against it by the client; checked again here).
+    pub latest_note: String,
+    pub log: Arc<MemoryLog>,
+    /// `None` when the manifest names no witnesses; `Err` naming the contradiction when the
+    /// board's log contradicts what a witness cosigned.
+    pub witnessed: Option<Result<WitnessView, String>>,
+}
+
+/// Which checkpoint of a board's log to verify (specs/verifier.md §4): the newest whose note
+/// carries the witness quorum's cosignatures by itself — the covered one, or the board's own
+/// cosigned one when the board withholds a newer one — or the latest when the manifest names
+/// no witnesses; with the failure that decides it, if one does.
+pub struct Target {
+    pub note: String,
+    pub size: u64,
+    /// The board's log contradicts a witness ([`Check::WitnessesAgree`]), or it withholds what
+    /// the witnesses cosigned ([`Check::WitnessFreshness`]).
+    pub problem: Option<Finding>,
+}
+
+/// The checkpoint to verify of a board's log, given what the witnesses said.
+pub fn target(
+    latest_note: &str,
+    latest_size: u64,
+    witnessed: &Option<Result<WitnessView, String>>,
+) -> Target {
+    let latest = Target {
+        note: latest_note.to_string(),
+        size: latest_size,
+        problem: None,
+    };
+    let v = match witnessed {
+        None => return latest,
+        Some(Err(why)) => {
+            return Target {
+                problem: Some(Finding::fail(Check::WitnessesAgree, why.clone())),
+                ..latest
+            }
+        }
+        Some(Ok(v)) => v,
+    };
+    let problem = v.withholding().map(|(w, b)| {
+        Finding::fail(
+            Check::WitnessFreshness,
+            format!(
+                "the board is withholding: the witnesses have cosigned its log up to {w} entries, but its cosigned checkpoint has {} (it lags the witnesses)",
+                b.map_or("not been published".to_string(), |b| format!("only {b}"))
+            ),
+        )
+    });
+    let covered = v
+        .covered
+        .as_ref()
+        .filter(|c| c.cosigners.len() >= v.quorum && problem.is_none())
+        .map(|c| (c.note.clone(), c.checkpoint.size));
+    let board = v.board_cosigned.as_ref().map(|(c, n)| (n.clone(), c.size));
+    match covered.or(board) {
+        Some((note, size)) => Target {
+            note,
+            size,
+            problem,
+        },
+        None => Target { problem, ..latest },
+    }
+}
+
+/// Verifies an exported record (specs/verifier.md §1). Only reading it can fail; everything
+/// wrong with what it holds, its format included, is a finding.
+pub fn verify_record<R: Read>(
+    r: &mut R,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> std::io::Result<Report> {
+    let rec = match record::read(r) {
+        Ok(rec) => rec,
+        Err(RecordError::Io(e)) => return Err(e),
+        Err(RecordError::Malformed(why)) => {
+            let mut report = Report::new("");
+            report.add(Finding::fail(Check::RecordFormat, why));
+            return Ok(report.conclude());
+        }
+    };
+    let origin = rec
+        .checkpoint
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut report = Report::new(&origin);
+    report.size = rec.entries.len() as u64;
+    report.add(Finding::pass(
+        Check::RecordFormat,
+        format!("{} entries under one checkpoint", rec.entries.len()),
+    ));
+    let log = Arc::new(MemoryLog::with_entries(rec.entries));
+    let (key, source) = match opts.key {
+        Some(k) => (k, KeySource::Pinned),
+        None => match manifest_of(log.as_ref()) {
+            Some(m) => (m.board_key, KeySource::Manifest),
+            None => {
+                report.add(Finding::fail(
+                    Check::BoardKey,
+                    "the record has no manifest to take the board key from; pass --board-key",
+                ));
+                return Ok(report.conclude());
+            }
+        },
+    };
+    let mut v = Verification {
+        report,
+        origin,
+        key,
+        opts,
+    };
+    v.report.board_key = Some(hex::encode(key.as_bytes()));
+    v.report.key_source = Some(source);
+    v.run(&rec.checkpoint, log, None, progress);
+    if v.report.witnesses.is_some() {
+        v.report.warnings.push(
+            "a record file cannot show whether the witnesses have cosigned a newer checkpoint; verify from the board (--board) for that"
+                .into(),
+        );
+    }
+    Ok(v.report.conclude())
+}
+
+/// Verifies what was downloaded from a board (specs/verifier.md §4): what the witnesses say of
+/// it first, then the log under the checkpoint [`target`] picks.
+pub fn verify_board(b: FromBoard, opts: &Options, progress: Progress<'_>) -> Report {
+    let (key, source) = match opts.key {
+        Some(k) => (k, KeySource::Pinned),
+        None => (b.stated_key, KeySource::Board),
+    };
+    let mut report = Report::new(&b.origin);
+    report.board_key = Some(hex::encode(key.as_bytes()));
+    report.key_source = Some(source);
+    let latest = Checkpoint::open(&b.latest_note, &b.origin, &key).ok();
+    report.latest_size = latest.as_ref().map(|c| c.size);
+    let latest_size = latest.as_ref().map_or(b.log.len(), |c| c.size);
+    let t = target(&b.latest_note, latest_size, &b.witnessed);
+    report.size = t.size;
+    let view = b.witnessed.as_ref().and_then(|w| w.as_ref().ok());
+    match (&t.problem, view) {
+        (Some(p), _) => {
+            report.add(p.clone());
+        }
+        (None, Some(v)) => {
+            let sizes = v
+                .answers
+                .iter()
+                .map(|a| match &a.latest {
+                    Ok(Some((c, _))) => format!("{} {}", a.name, c.size),
+                    Ok(None) => format!("{} none", a.name),
+                    Err(_) => format!("{} no answer", a.name),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            report.add(Finding::pass(
+                Check::WitnessFreshness,
+                format!(
+                    "checkpoint {} is the newest their quorum covers (their latest: {sizes})",
+                    t.size
+                ),
+            ));
+        }
+        (None, None) => {}
+    }
+    let mut v = Verification {
+        report,
+        origin: b.origin,
+        key,
+        opts,
+    };
+    v.run(&t.note, b.log, latest, progress);
+    if let Some(view) = view {
+        if let Some(w) = v.report.witnesses.as_mut() {
+            w.answers = view
+                .answers
+                .iter()
+                .map(|a| WitnessAnswer {
+                    name: a.name.clone(),
+                    size: a
+                        .latest
+                        .as_ref()
+                        .ok()
+                        .and_then(|l| l.as_ref().map(|(c, _)| c.size)),
+                    error: a.latest.as_ref().err().cloned(),
+                })
+                .collect();
+            w.witnesses_cover = view.witnesses_cover;
+            w.board_cosigned = view.board_cosigned.as_ref().map(|(c, _)| c.size);
+        }
+        for (name, why) in view.unanswered() {
+            v.report
+                .warnings
+                .push(format!("witness {name} could not be asked: {why}"));
+        }
+        if view.witnesses_cover.is_none() {
+            v.report.warnings.push(format!(
+                "fewer than {} witnesses answered: whether the board shows their newest cosigned checkpoint is unconfirmed",
+                view.quorum
+            ));
+        }
+    }
+    v.report.conclude()
+}
+
+/// One verification in progress.
+struct Verification<'a> {
+    report: Report,
+    origin: String,
+    key: VerifyingKey,
+    opts: &'a Options,
+}
+
+impl Verification<'_> {
+    /// §3 over `log` under the checkpoint `note`. From a record, the log must be exactly the
+    /// checkpoint's; from a board (`latest` given), it is the board's latest log and the
+    /// checkpoint a prefix of it.
+    fn run(
+        &mut self,
+        note: &str,
+        log: Arc<MemoryLog>,
+        latest: Option<Checkpoint>,
+        progress: Progress<'_>,
+    ) {
+        let r = &mut self.report;
+        let cp = match Checkpoint::open(note, &self.origin, &self.key) {
+            Ok(cp) => cp,
+            Err(e) => {
+                r.add(Finding::fail(Check::CheckpointSignature, e.to_string()));
+                return;
+            }
+        };
+        r.add(Finding::pass(
+            Check::CheckpointSignature,
+            format!("size {}", cp.size),
+        ));
+        r.root = Some(hex::encode(&cp.root));
+        r.size = cp.size;
+        let held = log.len();
+        let mut replica = match Replica::load(log) {
+            Ok(replica) => replica,
+            Err(e) => {
+                r.add(Finding::fail(Check::TreeRoot, e.to_string()));
+                return;
+            }
+        };
+        let whole = latest.is_some() || cp.size == held;
+        let root = match (whole, replica.check(&cp)) {
+            (true, Ok(())) => Ok(format!("{} entries", cp.size)),
+            _ => Err(format!(
+                "the {held} entries do not hash to the signed root of size {} (an entry was removed, added, altered or reordered)",
+                cp.size
+            )),
+        };
+        if !r.add(Finding::of(Check::TreeRoot, root)) {
+            return;
+        }
+        let manifest = manifest_of(replica.store().as_ref());
+        if let Some(m) = &manifest {
+            let source = r.key_source.map_or("", |s| s.describe());
+            r.add(Finding::of(
+                Check::BoardKey,
+                if m.board_key == self.key {
+                    Ok(format!(
+                        "the manifest names the key the checkpoint is signed with ({source})"
+                    ))
+                } else {
+                    Err("the manifest names a different board key from the one the checkpoint is signed with".into())
+                },
+            ));
+        }
+        self.earlier(&replica, &cp, latest.as_ref());
+        let r = &mut self.report;
+        if let Some(m) = manifest.as_ref().filter(|m| !m.witnesses.is_empty()) {
+            let (policy, quorum) = witness_policy(m);
+            let cosigners = urna_ledger::note::cosigners(note, &policy);
+            r.witnesses = Some(WitnessReport {
+                named: policy.len(),
+                quorum,
+                cosigners: cosigners
+                    .iter()
+                    .flatten()
+                    .map(|(i, _)| policy[*i].0.clone())
+                    .collect(),
+                ..WitnessReport::default()
+            });
+            r.add(match cosigners {
+                Ok(c) if c.len() >= quorum => Finding::pass(
+                    Check::WitnessQuorum,
+                    format!(
+                        "{} of {} witnesses ({} needed): {}",
+                        c.len(),
+                        policy.len(),
+                        quorum,
+                        c.iter()
+                            .map(|(i, _)| policy[*i].0.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                Ok(c) => Finding::fail(
+                    Check::WitnessQuorum,
+                    format!(
+                        "only {} valid witness cosignatures, {quorum} needed: this checkpoint may be a view shown to some and not others",
+                        c.len()
+                    ),
+                ),
+                Err(e) => {
+                    let f = Finding::fail(Check::WitnessQuorum, e.to_string());
+                    match e {
+                        urna_ledger::note::NoteError::BadCosignature(name) => f.in_field(name),
+                        _ => f,
+                    }
+                }
+            });
+        }
+        r.entries_by_kind = kinds(replica.store().as_ref(), cp.size);
+        if let Err(e) = replica.replay(cp.size, progress) {
+            r.add(match e {
+                ReplicaError::Malformed { index, error } => {
+                    Finding::fail(Check::EntryFormat, format!("entry {index}: {error}"))
+                        .at_entry(index)
+                }
+                ReplicaError::Refused {
+                    index,
+                    kind,
+                    rejection,
+                } => Finding::refused(index, &kind.to_string(), &rejection),
+                e => Finding::fail(Check::EntryRules, e.to_string()),
+            });
+            return;
+        }
+        r.add(Finding::pass(
+            Check::EntryRules,
+            "signatures, proofs, eligibility, phases, revoting, key ceremony, decryption shares",
+        ));
+        let election = replica.election();
+        r.title = election.manifest().map(|m| m.title.clone());
+        r.manifest = election.manifest().cloned();
+        r.phase = Some(election.phase());
+        r.counts = Some(election.counts());
+        r.challenged = election
+            .ballots()
+            .iter()
+            .filter(|b| b.status == BallotStatus::Challenged)
+            .map(|b| format!("entry {} {}", b.index, TrackingCode::full(&b.tracking_code)))
+            .collect();
+        if !r.challenged.is_empty() {
+            let n = r.challenged.len();
+            r.add(Finding::pass(
+                Check::ChallengedBallots,
+                format!("{n} audited"),
+            ));
+        }
+        for (k, receipt) in self.opts.receipts.iter().enumerate() {
+            let f = Finding::of(
+                Check::VoterReceipt,
+                check_receipt(receipt, &self.key, &replica),
+            )
+            .in_field(format!("receipt {}", k + 1))
+            .at_entry(receipt.receipt.index);
+            r.add(f);
+        }
+        match election.phase() {
+            Phase::Finished => {
+                let published = election.result().cloned();
+                let recomputed = urna_tally::result::compute(election).map_err(|e| e.to_string());
+                r.add(Finding::of(
+                    Check::Result,
+                    match (&published, recomputed) {
+                        (Some(p), Ok(c)) if *p == c => {
+                            Ok("equals the combination of the decryption shares".into())
+                        }
+                        (_, Err(e)) => Err(e),
+                        _ => Err("the published result differs from the combination".into()),
+                    },
+                ));
+                r.includes_result = published.is_some();
+                r.result = published;
+            }
+            p => {
+                // Observers check an election while it runs, too: everything so far verifies.
+                r.add(Finding::pass(
+                    Check::Result,
+                    format!("not tallied yet (phase {p:?}); the log so far verifies"),
+                ));
+            }
+        }
+        if self.opts.require_result {
+            r.add(Finding::of(
+                Check::Final,
+                if r.includes_result {
+                    Ok("the election is finished".into())
+                } else {
+                    Err(format!(
+                        "the verified log of {} entries does not contain the Result",
+                        r.size
+                    ))
+                },
+            ));
+        }
+    }
+
+    /// §3.3: each kept checkpoint is a prefix of this log. From a board, one past the part
+    /// verified is checked against the board's latest log, which the replica holds.
+    fn earlier(
+        &mut self,
+        replica: &Replica<MemoryLog>,
+        cp: &Checkpoint,
+        latest: Option<&Checkpoint>,
+    ) {
+        for (k, n) in self.opts.earlier.iter().enumerate() {
+            let which = format!("checkpoint {}", k + 1);
+            let res = match Checkpoint::open(n, &self.origin, &self.key) {
+                Err(e) => Err(format!("earlier checkpoint {}: {e}", k + 1)),
+                Ok(old) => match latest {
+                    Some(l) if old.size > cp.size => {
+                        if old.size > l.size {
+                            Err(format!(
+                                "a kept checkpoint has size {}, larger than the board's latest log ({})",
+                                old.size, l.size
+                            ))
+                        } else if replica.check(&old).is_err() {
+                            Err(format!(
+                                "a kept checkpoint (size {}) is not a prefix of the board's log: the board forked its log",
+                                old.size
+                            ))
+                        } else {
+                            Ok(format!(
+                                "size {} is a prefix of the board's latest log (past the cosigned part verified)",
+                                old.size
+                            ))
+                        }
+                    }
+                    _ if old.size > cp.size => Err(format!(
+                        "earlier checkpoint {} has size {}, larger than the log's {}",
+                        k + 1,
+                        old.size,
+                        cp.size
+                    )),
+                    _ if replica.check(&old).is_err() => Err(format!(
+                        "earlier checkpoint {} (size {}) is not a prefix of this log: the board forked its log",
+                        k + 1,
+                        old.size
+                    )),
+                    _ => Ok(format!("size {} is a prefix", old.size)),
+                },
+            };
+            self.report
+                .add(Finding::of(Check::EarlierCheckpoint, res).in_field(which));
+        }
+    }
+}
+
+/// A voter's receipt against the verified log: signed by this board, its checkpoint a prefix
+/// of this log, its ballot at its index, and what became of it.
+fn check_receipt(
+    receipt: &BallotReceipt,
+    board_key: &VerifyingKey,
+    replica: &Replica<MemoryLog>,
+) -> Result<String, String> {
+    if receipt.board_key != *board_key {
+        return Err("the receipt is from another board key".into());
+    }
+    let cp = receipt.verify_offline().map_err(|e| e.to_string())?;
+    if replica.check(&cp).is_err() {
+        return Err(format!(
+            "the receipt's checkpoint (size {}) is not a prefix of this log: the board forked or rewrote its log",
+            cp.size
+        ));
+    }
+    let i = receipt.receipt.index;
+    let code = receipt.tracking_code().full();
+    let at = replica.entry(i).ok().flatten();
+    match receipt.standing(at.as_deref(), replica.election()) {
+        Ok(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
+        Ok(BallotStatus::Superseded { by }) => Ok(format!(
+            "ballot {code} (entry {i}) was superseded by the same credential's ballot at entry {by}"
+        )),
+        Ok(BallotStatus::Challenged) => Ok(format!(
+            "ballot {code} (entry {i}) was challenged, never counted"
+        )),
+        Err(_) => Err(format!("entry {i} of the log is not the receipt's ballot")),
+    }
+}
+
+/// How many of the first `size` entries are of each kind (those that decode).
+fn kinds(log: &MemoryLog, size: u64) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let size = size.min(log.len());
+    let mut at = 0;
+    while at < size {
+        let end = (at + 4096).min(size);
+        for e in log.read(at, end).unwrap_or_default() {
+            if let Ok(e) = Entry::decode(e) {
+                *out.entry(e.kind().to_string()).or_default() += 1;
+            }
+        }
+        at = end;
+    }
+    out
+}
+
+/// The manifest of a log's first entry, if it is a `Setup`.
+pub fn manifest_of(log: &dyn LogStore) -> Option<Manifest> {
+    let first = log.read(0, 1.min(log.len())).ok()?.pop()?;
+    let e = Entry::decode(first).ok()?;
+    match Payload::decode(e.kind(), e.payload()).ok()? {
+        Payload::Setup(m) => Some(*m),
+        _ => None,
+    }
+}
