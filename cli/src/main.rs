@@ -120,7 +120,8 @@ enum Command {
         #[arg(long)]
         credential: PathBuf,
         /// Choices, e.g. `mayor=alice;council=dan,eve;budget=park:3,bikes:5;measure-a=yes`
-        /// (or a JSON object); asked contest by contest on a terminal if absent.
+        /// (or a JSON object); a ranked contest in order of preference, e.g.
+        /// `board=eve>dan>write-in:Zoë Ng`. Asked contest by contest on a terminal if absent.
         #[arg(long)]
         choices: Option<String>,
         /// Challenge instead of casting: reveal the encryption's nonces, check them and publish

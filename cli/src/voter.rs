@@ -7,12 +7,12 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use urna_client::{BoardClient, ClientError};
 use urna_crypto::sign::SigningKey;
-use urna_election::ballot::Choices;
+use urna_election::ballot::Preference;
 use urna_election::entry::TrackingCode;
 use urna_election::manifest::{Contest, Manifest};
 use urna_registrar::{read_csv, resolve_styles, Registry};
 use urna_voter::cast::{CastError, Session};
-use urna_voter::choices;
+use urna_voter::choices::{self, Answers};
 use urna_voter::credential::Credential;
 use urna_voter::receipt::{BallotReceipt, Judge, ReceiptError, Standing, Verdict};
 
@@ -175,16 +175,19 @@ impl Terminal {
         Ok(line.trim().to_string())
     }
 
-    /// Asks one contest until the answer satisfies its rule.
-    fn contest(&self, c: &Contest, n: usize, of: usize) -> Result<Vec<u16>> {
+    /// Asks one contest until the answer satisfies its rule, and records it in `answers`.
+    fn contest(&self, c: &Contest, n: usize, of: usize, answers: &mut Answers) -> Result<()> {
         println!("\n[{n}/{of}] {} — {}", c.title, choices::instructions(c));
         let w = c.options.iter().map(|o| o.id.len()).max().unwrap_or(0);
         for o in &c.options {
             println!("  {:<w$}  {}", o.id, o.name);
         }
+        let ranked = c.ranked().is_some();
         println!(
             "({})",
-            if c.rule().per_option_max == 1 {
+            if ranked {
+                "type the option ids in order of preference, first choice first, separated by commas or >; nothing to rank nobody"
+            } else if c.rule().per_option_max == 1 {
                 "type the option ids, separated by commas"
             } else {
                 "type option:points pairs, separated by commas"
@@ -192,55 +195,68 @@ impl Terminal {
         );
         loop {
             let line = self.ask("> ")?;
-            match choices::parse_answer(&line, c) {
-                Ok(v) => return Ok(v),
+            let done = if ranked {
+                choices::parse_ranking(&line, c).map(|p| {
+                    answers.rankings.0.insert(c.id.clone(), p);
+                })
+            } else {
+                choices::parse_answer(&line, c).map(|v| {
+                    answers.choices.0.insert(c.id.clone(), v);
+                })
+            };
+            match done {
+                Ok(()) => return Ok(()),
                 Err(e) => println!("  {e}. Please answer again."),
             }
         }
     }
 }
 
+/// One contest's answer in words, for the summary.
+fn describe(answers: &Answers, c: &Contest) -> String {
+    if c.ranked().is_some() {
+        let prefs: &[Preference] = answers.rankings.0.get(&c.id).map_or(&[], Vec::as_slice);
+        return choices::describe_ranking(prefs, c);
+    }
+    let values = answers
+        .choices
+        .0
+        .get(&c.id)
+        .cloned()
+        .unwrap_or_else(|| vec![0; c.options.len()]);
+    choices::describe_answer(&values, c)
+}
+
 /// Asks every contest of the style, then shows the choices and lets the voter change any of
 /// them before anything is encrypted. `kept` (choices already made, e.g. before a challenge)
 /// skips straight to the summary.
-fn ask_choices(m: &Manifest, style: u16, kept: Option<Choices>) -> Result<Choices> {
+fn ask_choices(m: &Manifest, style: u16, kept: Option<Answers>) -> Result<Answers> {
     let term = Terminal;
     let contests: Vec<&Contest> = m.ballot_styles[usize::from(style)]
         .contests
         .iter()
         .map(|&ci| &m.contests[usize::from(ci)])
         .collect();
-    let mut choices = match kept {
-        Some(c) => c,
+    let mut answers = match kept {
+        Some(a) => a,
         None => {
-            let mut c = Choices::default();
+            let mut a = Answers::default();
             for (i, contest) in contests.iter().enumerate() {
-                let v = term.contest(contest, i + 1, contests.len())?;
-                c.0.insert(contest.id.clone(), v);
+                term.contest(contest, i + 1, contests.len(), &mut a)?;
             }
-            c
+            a
         }
     };
     loop {
         println!("\nYour choices:");
         for (i, c) in contests.iter().enumerate() {
-            let values = choices
-                .0
-                .get(&c.id)
-                .cloned()
-                .unwrap_or_else(|| vec![0; c.options.len()]);
-            println!(
-                "  {}. {}: {}",
-                i + 1,
-                c.title,
-                choices::describe_answer(&values, c)
-            );
+            println!("  {}. {}: {}", i + 1, c.title, describe(&answers, c));
         }
         let answer =
             term.ask("encrypt these choices? [ok, or change N (the contest's number or id)] ")?;
         let answer = answer.to_lowercase();
         if matches!(answer.as_str(), "" | "ok" | "y" | "yes") {
-            return Ok(choices);
+            return Ok(answers);
         }
         let which = answer.strip_prefix("change").unwrap_or(&answer).trim();
         let which = if which.is_empty() {
@@ -255,10 +271,7 @@ fn ask_choices(m: &Manifest, style: u16, kept: Option<Choices>) -> Result<Choice
             .filter(|&i| i < contests.len())
             .or_else(|| contests.iter().position(|c| c.id == which));
         match found {
-            Some(i) => {
-                let v = term.contest(contests[i], i + 1, contests.len())?;
-                choices.0.insert(contests[i].id.clone(), v);
-            }
+            Some(i) => term.contest(contests[i], i + 1, contests.len(), &mut answers)?,
             None => println!("  `{which}` is none of the contests 1–{}", contests.len()),
         }
     }
@@ -292,7 +305,7 @@ pub fn vote(
     say: &mut dyn FnMut(&str),
 ) -> Result<Outcome> {
     let interactive = opts.choices.is_none() && std::io::stdin().is_terminal();
-    let mut kept: Option<Choices> = None;
+    let mut kept: Option<Answers> = None;
     loop {
         let session = Session::open(client, cred).map_err(cast_error)?;
         let m = session.manifest();
@@ -319,7 +332,7 @@ pub fn vote(
             None => crate::outcome::usage!("no --choices given and not on a terminal to ask them"),
         };
         let prepared = session
-            .prepare(&choices, &mut rand::rngs::OsRng)
+            .prepare_answers(&choices, &mut rand::rngs::OsRng)
             .map_err(cast_error)?;
         let code = prepared.tracking_code();
         say(&format!("tracking code: {}", code.full()));
