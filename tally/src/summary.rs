@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
-use urna_election::manifest::{ContestKind, Manifest};
+use urna_election::manifest::{ContestKind, CountMethod, Manifest};
 use urna_election::payload::ElectionResult;
 use urna_election::state::Election;
 
@@ -76,7 +76,20 @@ fn kind_and_rule(k: &ContestKind) -> (&'static str, &'static str) {
         ContestKind::Approval { .. } => ("approval", "most approvals wins"),
         ContestKind::Score { .. } => ("score", "highest total of points wins"),
         ContestKind::Referendum { .. } => ("referendum", "adopted if more yes than no"),
-        ContestKind::Ranked(_) => ("ranked", "counted from the mixed ballots (see its count)"),
+        ContestKind::Ranked(r) => (
+            "ranked",
+            match r.method {
+                CountMethod::Irv => {
+                    "instant-runoff: the last is excluded each round until one has a majority"
+                }
+                CountMethod::Stv => {
+                    "single transferable vote: Droop quota, surpluses and exclusions transferred"
+                }
+                CountMethod::Schulze => {
+                    "Condorcet (Schulze): strongest paths of the pairwise matrix"
+                }
+            },
+        ),
     }
 }
 
