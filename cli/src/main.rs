@@ -146,7 +146,8 @@ enum Command {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
-    /// Measure the figures: encryption, verification, board ingest, tally, record size.
+    /// Measure the figures: encryption, verification, board ingest, tally, record size, and
+    /// the verifiable shuffle (prove and verify, ciphertexts per second and per CPU-second).
     Bench {
         #[command(subcommand)]
         command: Option<BenchCommand>,
@@ -1298,7 +1299,7 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
                 );
             } else {
                 println!(
-                    "this trustee's decryption shares are on the ledger already; nothing to do"
+                    "this trustee's decryption shares are already on the ledger; nothing to do"
                 );
             }
             if !done.posted() {
