@@ -21,12 +21,14 @@ const TABLES: &str = r#"
 [[contests]]
 id = "mayor"
 title = "Mayor"
+titles = { zh-CN = "市长" }
 kind = "plurality"
-options = [{ id = "alice", name = "Alice" }, { id = "bob", name = "Bob" }]
+options = [{ id = "alice", name = "Alice", names = { zh-CN = "爱丽丝" } }, { id = "bob", name = "Bob" }]
 
 [[contests]]
 id = "chair"
 title = "Chair"
+titles = { zh-CN = "主席" }
 kind = "ranked"
 method = "irv"
 write_ins = 1
@@ -150,6 +152,32 @@ fn a_ranked_election_mixed_by_two_mixers_with_separate_processes() {
     } else {
         vote("eli", "mayor=bob;chair=eve;motto=y>x");
     }
+    // Ann votes again, the same, on a terminal whose locale is Chinese: the titles, the
+    // instructions, a refused ranking and the summary are in Chinese.
+    let chinese = format!(
+        "LANG=zh_CN.UTF-8 {} vote --board {url} --credential {} --receipt {}",
+        support::URNA,
+        cred("ann"),
+        d("ann.receipt")
+    );
+    if let Some(screen) =
+        support::on_a_terminal(&chinese, "alice\ndan>dan\ndan>eve\nx>y>z\nok\ncast\n")
+    {
+        for said in [
+            "[1/3] 市长 — 选择 1 项",
+            "爱丽丝",
+            "[2/3] 主席 — 按偏好顺序排列候选人",
+            "Dan 排了两次；每位候选人只能排一次。请重新回答。",
+            "您的选择：",
+            "1. 市长: 爱丽丝",
+            "2. 主席: 1. Dan  2. 李明",
+            "已投出：记录第",
+        ] {
+            assert!(screen.contains(said), "{said:?} not shown:\n{screen}");
+        }
+    } else {
+        vote("ann", "mayor=alice;chair=dan>eve;motto=x>y>z");
+    }
     ok(&[
         "authority",
         "close",
@@ -246,6 +274,11 @@ fn a_ranked_election_mixed_by_two_mixers_with_separate_processes() {
     assert_eq!(json["contests"][2]["winners"], serde_json::json!(["y"]));
     assert_eq!(json["contests"][0]["winners"], serde_json::json!(["bob"]));
 
+    let zh = ok(&["tally", "--board", &url, "--lang", "zh-CN"]);
+    assert!(
+        zh.contains("市长  (plurality") && zh.contains("爱丽丝"),
+        "{zh}"
+    );
     let csv = ok(&["tally", "--board", &url, "--csv"]);
     assert!(
         csv.contains("\nmotto,Motto,y,Why,3,,true,over:x\n"),

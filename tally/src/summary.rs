@@ -119,6 +119,36 @@ impl Summary {
         s
     }
 
+    /// Names the election, its contests and options (the ranked contests' candidates too) as
+    /// the manifest has them in `lang` (`specs/election.md` §2.4); `option` names an option
+    /// (a client may put a referendum's fixed options in its own words).
+    pub fn name_in(
+        &mut self,
+        m: &Manifest,
+        lang: &str,
+        option: impl Fn(
+            &urna_election::manifest::Contest,
+            &urna_election::manifest::ContestOption,
+        ) -> String,
+    ) {
+        self.title = m.title_in(lang).to_string();
+        for (cr, c) in self.contests.iter_mut().zip(&m.contests) {
+            cr.title = c.title_in(lang).to_string();
+            for o in cr.options.iter_mut() {
+                if let Some(x) = c.options.iter().find(|x| x.id == o.id) {
+                    o.name = option(c, x);
+                }
+            }
+            if let Some(r) = cr.ranked.as_mut() {
+                for k in r.candidates.iter_mut().filter(|k| !k.write_in) {
+                    if let Some(x) = c.options.iter().find(|x| x.id == k.id) {
+                        k.name = option(c, x);
+                    }
+                }
+            }
+        }
+    }
+
     /// Fills in each ranked contest's count from the election, where it is decrypted.
     pub fn add_ranked(&mut self, m: &Manifest, e: &Election) {
         for (ci, c) in m.contests.iter().enumerate() {
