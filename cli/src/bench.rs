@@ -534,3 +534,24 @@ fn ceremony_ms() -> Result<f64> {
     ceremony_in_memory(&mut keys, &mut e, &mut rng, |_| {})?;
     Ok(ms(t.elapsed()))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shuffle_figures_are_reported() {
+        let mut f = Map::new();
+        shuffle_figures(&mut f, 40, &|_| {}).unwrap();
+        for k in [
+            "shuffle_prove_per_s",
+            "shuffle_verify_per_s",
+            "shuffle_proof_bytes",
+            "shuffle_at_100k",
+        ] {
+            assert!(f.contains_key(k), "{k} missing: {f:?}");
+        }
+        assert_eq!(f["shuffle_ciphertexts"], json!(40));
+    }
+}
