@@ -153,3 +153,24 @@ test('ranked ballots made here verify, open to the ranking shown, and bad rankin
   assert.equal(refused([{ writeIn: 'x'.repeat(25) }]), 'write-in-too-long');
   assert.equal(refused([{ option: 9 }]), 'ranked-unknown');
 });
+
+test('a Schulze count decodes to its matrices and order (§7.3)', () => {
+  // contest 2, Schulze (3), 1 seat, 5 rows, 0 blank, no invalid row, candidates x, y, z,
+  // the lot, d, p, the order, and the elected.
+  const u32s = (...xs) => xs.map(c.u32);
+  const bytes = c.concat(c.u16(2), c.u8(3), c.u16(1), c.u32(5), c.u32(0), c.u32(0),
+    c.u32(3), c.u8(1), c.u8(0), c.u8(1), c.u8(1), c.u8(1), c.u8(2),
+    ...u32s(2, 0, 1),
+    ...u32s(0, 2, 4, 3, 0, 4, 1, 0, 0),
+    ...u32s(0, 0, 4, 3, 0, 4, 0, 0, 0),
+    ...u32s(1, 0, 2),
+    c.u16(1), c.u32(1));
+  const count = e.decodeRankedCount(bytes);
+  assert.equal(count.method, 'schulze');
+  assert.deepEqual(count.d, [[0, 2, 4], [3, 0, 4], [1, 0, 0]]);
+  assert.deepEqual(count.p[1], [3, 0, 4]);
+  assert.deepEqual(count.order, [1, 0, 2]);
+  assert.deepEqual(count.elected, [1]);
+  assert.equal(count.rounds, undefined);
+  assert.equal(e.decodeRankedCount(c.concat(bytes, Uint8Array.of(0))), null);
+});
