@@ -48,6 +48,7 @@ pub enum Act {
     Close,
     Vote,
     Decrypt,
+    Mix,
     Tally,
 }
 
@@ -108,16 +109,22 @@ pub fn allow(act: Act, e: &Election) -> anyhow::Result<()> {
             "the polls have closed{}; no ballot can be cast any more (`urna receipt check` still checks an earlier ballot's receipt)",
             when(|m| &m.closes)
         ),
-        (Act::Decrypt | Act::Tally, Phase::Tallying) => return Ok(()),
+        (Act::Mix, _) if e.manifest().is_some_and(|m| !m.has_ranked()) => {
+            "this election has no ranked contest: there is nothing to mix".into()
+        }
+        (Act::Decrypt | Act::Mix | Act::Tally, Phase::Tallying) => return Ok(()),
+        (Act::Mix, Phase::Finished) => {
+            "the election is finished: every ranked contest is mixed and counted".into()
+        }
         (Act::Tally, Phase::Finished) => return Ok(()),
         (Act::Decrypt, Phase::Finished) => {
             "the result is already on the ledger; nothing is left to decrypt (`urna tally --board URL` prints it)".into()
         }
-        (Act::Decrypt | Act::Tally, Phase::Voting) => {
+        (Act::Decrypt | Act::Mix | Act::Tally, Phase::Voting) => {
             "the polls are still open; run this after `urna authority close`".into()
         }
-        (Act::Decrypt | Act::Tally, _) => {
-            "the polls have not opened yet; decryption comes after the vote and `urna authority close`".into()
+        (Act::Decrypt | Act::Mix | Act::Tally, _) => {
+            "the polls have not opened yet; mixing and decryption come after the vote and `urna authority close`".into()
         }
     };
     Err(anyhow::anyhow!(msg))

@@ -1,4 +1,5 @@
-//! `urna trustee …` and `urna tally`: thin loops over `urna-tally` and the board client.
+//! `urna trustee …`, `urna mixer …` and `urna tally`: thin loops over `urna-trustee`,
+//! `urna-tally` and the board client.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -6,10 +7,12 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use urna_client::BoardClient;
 use urna_crypto::hex;
+use urna_crypto::sign::{SigningKey, VerifyingKey};
 use urna_election::entry::Entry;
 use urna_election::payload::{ElectionResult, Payload};
 use urna_election::state::{Election, Phase};
-use urna_trustee::{Step, TrusteeError, TrusteeKey};
+use urna_trustee::mix::{self, MixStep};
+use urna_trustee::{DecryptStep, Step, TrusteeError, TrusteeKey};
 
 use crate::guide::{self, Act};
 
@@ -47,12 +50,7 @@ fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
     secrets::write_secret(path, &sealed, false)
 }
 
-pub fn post(
-    client: &BoardClient,
-    origin: &str,
-    vk: &urna_crypto::sign::VerifyingKey,
-    e: &Entry,
-) -> Result<()> {
+pub fn post(client: &BoardClient, origin: &str, vk: &VerifyingKey, e: &Entry) -> Result<()> {
     client
         .submit_retrying(e.bytes(), origin, vk, Duration::from_secs(60))
         .with_context(|| format!("posting {}", e.kind()))?;
@@ -117,21 +115,168 @@ pub fn ceremony(
     }
 }
 
-/// Posts this trustee's decryption share (once; re-running after it is on the ledger is a no-op).
-pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
+/// Posts `entries` in order, drawing a progress bar on a terminal when there are many.
+fn post_all(
+    client: &BoardClient,
+    origin: &str,
+    vk: &VerifyingKey,
+    entries: &[Entry],
+    what: &str,
+) -> Result<()> {
+    let bar = (entries.len() > 3).then(|| crate::progress_bar(entries.len() as u64, what));
+    for e in entries {
+        post(client, origin, vk, e)?;
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(())
+}
+
+/// How long to wait between looks at the board while others act: each look replays the log.
+const POLL: Duration = Duration::from_secs(1);
+
+/// What `trustee decrypt` posted: the share of the homomorphic tally, and partial
+/// decryptions of ranked contests' mixed lists (in entries).
+#[derive(Debug, Default)]
+pub struct Decrypted {
+    pub tally_share: bool,
+    pub ranked_entries: usize,
+}
+
+impl Decrypted {
+    pub fn posted(&self) -> bool {
+        self.tally_share || self.ranked_entries > 0
+    }
+}
+
+/// Posts this trustee's decryption share of the homomorphic tally (once; re-running after it
+/// is on the ledger posts nothing), then its partial decryptions of every ranked contest's
+/// mixed list, waiting up to `timeout` for the mixers (re-run to continue after a stop: it
+/// resumes from the shares on the ledger).
+pub fn decrypt(
+    client: &BoardClient,
+    key: &mut TrusteeKey,
+    timeout: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Decrypted> {
+    let start = Instant::now();
+    let mut done = Decrypted::default();
     let s = client.sync(None)?;
     guide::allow(Act::Decrypt, s.election())?;
     let me = key.index(s.election())?;
-    if s.election()
-        .decryption_shares()
-        .iter()
-        .any(|(i, _)| *i == me)
+    let has_tally = s.election().manifest().is_some_and(|m| m.has_tally());
+    if has_tally
+        && !s
+            .election()
+            .decryption_shares()
+            .iter()
+            .any(|(i, _)| *i == me)
     {
-        return Ok(false);
+        let entry = key.decryption_share(s.election(), &mut rand::rngs::OsRng)?;
+        post(client, &s.origin, &s.key, &entry)?;
+        progress("decryption share of the tally posted");
+        done.tally_share = true;
     }
-    let entry = key.decryption_share(s.election(), &mut rand::rngs::OsRng)?;
-    post(client, &s.origin, &s.key, &entry)?;
-    Ok(true)
+    let mut last = String::new();
+    let mut s = s;
+    loop {
+        match key.ranked_decryption_step(s.election(), None, &mut rand::rngs::OsRng)? {
+            DecryptStep::Post { entries, what, .. } => {
+                post_all(
+                    client,
+                    &s.origin,
+                    &s.key,
+                    &entries,
+                    "decryption entries posted",
+                )?;
+                progress(&format!("posted {what}"));
+                done.ranked_entries += entries.len();
+            }
+            DecryptStep::Wait(why) => {
+                if start.elapsed() > timeout {
+                    bail!(
+                        "gave up waiting after {} s: {why}; re-run `urna trustee decrypt` to continue",
+                        timeout.as_secs()
+                    );
+                }
+                if why != last {
+                    progress(&format!("waiting for the mixers: {why}"));
+                    last = why;
+                }
+                std::thread::sleep(POLL);
+            }
+            DecryptStep::Done => return Ok(done),
+        }
+        s = client.sync(Some(&s.key))?;
+    }
+}
+
+/// What a mixer's run did: the mixes it posted, as (contest id, entries).
+#[derive(Debug, Default)]
+pub struct Mixed {
+    pub mixes: Vec<(String, usize)>,
+}
+
+/// Mixes every ranked contest (or `only`) in this mixer's turn, waiting up to `timeout` for
+/// the mixers before it. Resumable: a mix on the ledger is not made again; one cut short is
+/// made afresh from row 0.
+pub fn mix(
+    client: &BoardClient,
+    key: &SigningKey,
+    only: Option<&str>,
+    timeout: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Mixed> {
+    let start = Instant::now();
+    let mut done = Mixed::default();
+    let mut last = String::new();
+    let mut s = client.sync(None)?;
+    guide::allow(Act::Mix, s.election())?;
+    loop {
+        let step = mix::mix_step(s.election(), key, only, &mut rand::rngs::OsRng)?;
+        match step {
+            MixStep::Post {
+                contest,
+                entries,
+                what,
+            } => {
+                progress(&format!("made {what}; posting it"));
+                post_all(client, &s.origin, &s.key, &entries, "mix entries posted")?;
+                let id = s
+                    .election()
+                    .manifest()
+                    .and_then(|m| m.contests.get(usize::from(contest)))
+                    .map_or(String::new(), |c| c.id.clone());
+                done.mixes.push((id, entries.len()));
+            }
+            MixStep::Wait(why) => {
+                if start.elapsed() > timeout {
+                    bail!(
+                        "gave up waiting after {} s: {why}; re-run to continue",
+                        timeout.as_secs()
+                    );
+                }
+                if why != last {
+                    progress(&why);
+                    last = why;
+                }
+                std::thread::sleep(POLL);
+            }
+            MixStep::Done => {
+                if let Some(m) = s.election().manifest() {
+                    for st in mix::ranked_statuses(s.election(), only)? {
+                        progress(&mix::describe(m, &st));
+                    }
+                }
+                return Ok(done);
+            }
+        }
+        s = client.sync(Some(&s.key))?;
+    }
 }
 
 /// Combines the shares on the ledger and posts the result (signed by `signer`, or by a fresh
