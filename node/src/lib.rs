@@ -428,8 +428,44 @@ impl Node {
                 .map_err(|e| SyncError::Storage(e.to_string()))?;
             copy.validated = Some((cp.clone(), note.to_string()));
             self.view.store(Arc::new(view_of(&self.cfg, &copy)));
+            self.cosign_validated(&copy, cp, note);
         }
         Ok(())
+    }
+
+    /// Cosigns a checkpoint it has just validated without waiting for the board to ask, through
+    /// the witness code (its consistency check, its durable state), with the consistency proof
+    /// from its own tree: a node that restarted or re-synced is counted again at once, and a
+    /// board that stops pushing cannot keep a validated checkpoint from being cosigned.
+    fn cosign_validated(&self, copy: &Copy, cp: &Checkpoint, note: &str) {
+        use base64::Engine;
+        let last = self.witness.state_json()["logs"][&self.cfg.origin]["size"]
+            .as_u64()
+            .unwrap_or(0);
+        if last >= cp.size {
+            return;
+        }
+        let proof = if last == 0 {
+            Vec::new()
+        } else {
+            match copy.replica.tree().consistency_proof(last, cp.size) {
+                Ok(p) => p,
+                Err(_) => return,
+            }
+        };
+        let mut request = format!("old {last}\n");
+        for h in &proof {
+            request.push_str(&base64::engine::general_purpose::STANDARD.encode(h));
+            request.push('\n');
+        }
+        request.push('\n');
+        request.push_str(note);
+        if let Err(r) = self.witness.add_checkpoint(&request) {
+            eprintln!(
+                "urna node: did not cosign the checkpoint of size {}: {r:?}",
+                cp.size
+            );
+        }
     }
 
     /// Replays every stored entry not replayed yet; a refusal is recorded and published.
