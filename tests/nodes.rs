@@ -435,3 +435,97 @@ fn an_entry_the_rules_refuse_gets_no_cosignature_and_every_node_says_why() {
     assert_eq!(size(&format!("{url}/checkpoint/cosigned")), Some(1));
     assert!(nodes.iter().all(|n| n.cosigned() == 1));
 }
+
+#[test]
+fn a_second_history_under_the_board_key_is_published_by_the_nodes_and_reported_by_clients() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let board_port = free_port();
+    let (_roles, nodes, manifest) = nodes_and_manifest(dir, board_port);
+    let mut b = board(dir, board_port);
+    b.start();
+    let url = b.url.clone();
+    setup(dir, &url, &manifest);
+    ceremony(dir, &url, 2);
+    all_caught_up(&url, &nodes);
+    // The same board key serves a second history (two commitments swapped) from elsewhere; it
+    // submits its checkpoints to the nodes the manifest names, as a board does.
+    let fork_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.join("board.key"), fork_dir.path().join("board.key")).unwrap();
+    let mut fork = board(fork_dir.path(), free_port());
+    fork.start();
+    let n = size(&format!("{url}/checkpoint")).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut order: Vec<u64> = (0..n).collect();
+    order.swap(1, 2);
+    for i in order {
+        let entry = {
+            let mut r = ureq::get(&format!("{url}/entries/{i}")).call().unwrap();
+            r.body_mut().read_to_vec().unwrap()
+        };
+        let mut r = agent
+            .post(&format!("{}/entries", fork.url))
+            .send(&entry[..])
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "{}",
+            r.body_mut().read_to_string().unwrap()
+        );
+    }
+    let real = get(&format!("{url}/checkpoint")).1;
+    for node in &nodes {
+        wait_until("the node to publish the fork", || {
+            json(&format!("{}/node/evidence", node.proc.url))
+                .as_array()
+                .is_some_and(|e| !e.is_empty())
+        });
+        let ev = &json(&format!("{}/node/evidence", node.proc.url))[0];
+        let (validated, received) = (
+            ev["validated"].as_str().unwrap(),
+            ev["received"].as_str().unwrap(),
+        );
+        assert!(real.starts_with(
+            validated
+                .lines()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_str()
+        ));
+        assert!(
+            received.starts_with(ORIGIN) && received != validated,
+            "{ev}"
+        );
+        // Nothing of the second history was cosigned.
+        assert_eq!(node.cosigned(), n);
+    }
+    // A client reading the second history asks the nodes and reports the fork, with both
+    // checkpoints.
+    let out = support::fails(&["verify", "--board", &fork.url]);
+    assert!(out.contains("forked"), "{out}");
+    let real_root = real.lines().nth(2).unwrap();
+    let fork_root = get(&format!("{}/checkpoint", fork.url))
+        .1
+        .lines()
+        .nth(2)
+        .unwrap()
+        .to_string();
+    assert!(out.contains(real_root) && out.contains(&fork_root), "{out}");
+    // A forged piece of evidence (not two board-signed checkpoints) is refused by a node.
+    let mut r = agent
+        .post(&format!("{}/node/evidence", nodes[0].proc.url))
+        .header("content-type", "application/json")
+        .send(r#"{"reason":"x","validated":"a","received":"b"}"#)
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "{}",
+        r.body_mut().read_to_string().unwrap()
+    );
+}

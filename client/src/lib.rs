@@ -573,7 +573,7 @@ impl BoardClient {
         let (policy, quorum) = witness_policy(m);
         let size = log.checkpoint.size;
         for a in &answers {
-            let Ok(Some((cp, _))) = &a.latest else {
+            let Ok(Some((cp, note))) = &a.latest else {
                 continue;
             };
             if cp.size > size {
@@ -584,8 +584,8 @@ impl BoardClient {
             }
             if log.tree().root(cp.size).ok() != Some(cp.root) {
                 return Err(ClientError::Misbehaved(format!(
-                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log",
-                    a.name, cp.size
+                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log. Evidence, two checkpoints signed by the board that cannot both be true — the one {} cosigned:\n{}\nand the one the board serves:\n{}",
+                    a.name, cp.size, a.name, note.trim_end(), log.note.trim_end()
                 )));
             }
         }

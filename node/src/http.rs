@@ -51,7 +51,8 @@ pub fn app(node: Arc<Node>, limits: Limits) -> Router {
         )
         .route(
             "/node/evidence",
-            get(|State(n): State<Arc<Node>>| async move { Json(n.evidence()) }),
+            get(|State(n): State<Arc<Node>>| async move { Json(n.evidence()) })
+                .post(receive_evidence),
         )
         .layer(DefaultBodyLimit::max(ADD_CHECKPOINT_LIMIT))
         .with_state(Arc::clone(&node));
@@ -77,6 +78,26 @@ fn sync_error_response(e: &SyncError) -> Response {
         body["refusal"] = json!(r);
     }
     (status, Json(body)).into_response()
+}
+
+/// Evidence another node found (JSON, as `GET /node/evidence` lists it).
+async fn receive_evidence(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let Ok(ev) = serde_json::from_slice::<crate::Evidence>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": "malformed", "message": "not a piece of evidence"})),
+        )
+            .into_response();
+    };
+    match tokio::task::spawn_blocking(move || node.receive_evidence(&ev)).await {
+        Ok(Ok(new)) => Json(json!({"recorded": new})).into_response(),
+        Ok(Err(why)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"code": "not-evidence", "message": why})),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 async fn add_checkpoint(State(node): State<Arc<Node>>, body: String) -> Response {

@@ -339,14 +339,81 @@ impl Node {
         }
     }
 
-    fn record_evidence(&self, ev: Evidence) {
+    /// Keeps `ev` (durably); whether it was new.
+    fn keep_evidence(&self, ev: &Evidence) -> bool {
         let mut rec = lock(&self.records);
-        if !rec.evidence.contains(&ev) {
-            rec.evidence.push(ev);
-            if let Err(e) = self.save_records(&rec) {
-                eprintln!("urna node: could not store the evidence: {e}");
-            }
+        if rec.evidence.contains(ev) {
+            return false;
         }
+        rec.evidence.push(ev.clone());
+        if let Err(e) = self.save_records(&rec) {
+            eprintln!("urna node: could not store the evidence: {e}");
+        }
+        true
+    }
+
+    /// Keeps evidence this node found, and tells the other nodes the manifest names.
+    fn record_evidence(&self, copy: &Copy, ev: Evidence) {
+        if !self.keep_evidence(&ev) {
+            return;
+        }
+        let peers: Vec<String> = copy
+            .replica
+            .election()
+            .manifest()
+            .map(|m| {
+                m.witnesses
+                    .iter()
+                    .filter(|w| w.is_node() && w.name != self.cfg.name)
+                    .map(|w| format!("{}/node/evidence", w.url.trim_end_matches('/')))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Ok(body) = serde_json::to_vec(&ev) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build()
+                .into();
+            for url in peers {
+                let sent = agent
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .send(&body[..]);
+                if let Err(e) = sent {
+                    eprintln!("urna node: could not tell {url} of the evidence: {e}");
+                }
+            }
+        });
+    }
+
+    /// Evidence another node sent: kept if both checkpoints are the board's and they cannot
+    /// both be true — the same size with different roots, or one of them matching this node's
+    /// copy and the other not. Returns whether it was new; `Err` says why it is not evidence.
+    pub fn receive_evidence(&self, ev: &Evidence) -> Result<bool, String> {
+        let open = |n: &str| {
+            Checkpoint::open(n, &self.cfg.origin, &self.cfg.board_key)
+                .map_err(|e| format!("not a checkpoint signed by the board: {e}"))
+        };
+        let (a, b) = (open(&ev.validated)?, open(&ev.received)?);
+        let conflict = if a.size == b.size {
+            a.root != b.root
+        } else {
+            let copy = lock(&self.copy);
+            let held = copy.replica.size();
+            a.size <= held
+                && b.size <= held
+                && (copy.replica.check(&a).is_ok() != copy.replica.check(&b).is_ok())
+        };
+        if !conflict {
+            return Err(
+                "the two checkpoints do not conflict (as far as this node's copy shows)".into(),
+            );
+        }
+        Ok(self.keep_evidence(ev))
     }
 
     /// Brings the copy up to the board-signed checkpoint `cp` (its note `note`): every entry
@@ -363,7 +430,7 @@ impl Node {
             if copy.replica.check(cp).is_err() {
                 if cp.size <= validated {
                     if let Some((_, v)) = &copy.validated {
-                        self.record_evidence(Evidence {
+                        self.record_evidence(&copy, Evidence {
                             reason: format!(
                                 "the board signed a checkpoint of size {} whose root is not that of the log it signed at size {validated}",
                                 cp.size
@@ -393,7 +460,7 @@ impl Node {
                     )
                     .is_err()
                     {
-                        self.record_evidence(Evidence {
+                        self.record_evidence(&copy, Evidence {
                             reason: format!(
                                 "the board's checkpoint of size {} is not an extension of the one of size {} it signed before",
                                 cp.size, old.size
