@@ -223,6 +223,14 @@ fn nodes_and_manifest(dir: &Path, board_port: u16) -> (Roles, Vec<Node>, String)
     (roles, nodes, manifest)
 }
 
+/// The board's public key, from the key file's verifier key that `board init` printed.
+fn b_key(dir: &Path) -> urna_crypto::sign::VerifyingKey {
+    let manifest = std::fs::read_to_string(dir.join("manifest.toml")).unwrap();
+    let hex = support::field(&manifest, "board =");
+    urna_crypto::sign::VerifyingKey::from_wire(&urna_crypto::hex::decode_array::<32>(&hex).unwrap())
+        .unwrap()
+}
+
 fn setup(dir: &Path, url: &str, manifest: &str) {
     let path = dir.join("manifest.toml");
     std::fs::write(&path, manifest).unwrap();
@@ -308,6 +316,24 @@ fn three_nodes_carry_an_election_through_crashes_a_wipe_and_the_loss_of_the_boar
     assert!(check.contains("cosigned by"), "{check}");
     let report = ok(&["verify", "--board", &nodes[2].proc.url]);
     assert!(report.contains("VERIFIED"), "{report}");
+    // The rest of the read API from a node's copy: a receipt by leaf hash, the booth.
+    let node = &nodes[0].proc.url;
+    let last = size(&format!("{node}/checkpoint")).unwrap() - 1;
+    let entry = {
+        let mut r = ureq::get(&format!("{node}/entries/{last}")).call().unwrap();
+        r.body_mut().read_to_vec().unwrap()
+    };
+    let leaf = urna_ledger::merkle::leaf_hash(&entry);
+    let (status, receipt) = get(&format!(
+        "{node}/receipt/{}",
+        urna_crypto::hex::encode(&leaf)
+    ));
+    assert_eq!(status, 200, "{receipt}");
+    let receipt = urna_ledger::note::Receipt::parse(&receipt).unwrap();
+    receipt
+        .verify(&entry, ORIGIN, &b_key(dir))
+        .expect("the node's receipt verifies under the board's key");
+    assert_eq!(get(&format!("{node}/booth/")).0, 200);
 
     // A node killed with SIGKILL comes back and catches up with what it missed.
     nodes[1].proc.kill();
