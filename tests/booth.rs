@@ -1,7 +1,8 @@
 //! The browser booth end to end: a real board (separate process) with a witness, a manifest
 //! with Chinese titles, weights and two ballot styles, and voters voting in headless Chromium
 //! through the booth the board serves, in English and in Simplified Chinese — a credential read
-//! from the QR code of the letter `urna registrar letters` printed, the summary with "change",
+//! from the QR code of the letter `urna registrar letters` printed (from a photo, and live from
+//! a camera filming it), the summary with "change",
 //! audit then cast keeping the choices, revote, limits, the ballot-tracking page, the lookup,
 //! and no English left in any Chinese view. Then the CLI checks the receipts the browser saved,
 //! a front showing a stale cosigned view is reported as withholding by the browser, the election
@@ -215,6 +216,12 @@ fn voters_vote_in_the_browser() {
     let report = run_browser(&web, &url, &out, "vote", &creds);
     let zh = run_browser(&web, &url, &out, "vote-zh", &[d("creds/dee.credential")]);
     assert!(zh["leftovers_checked"].as_array().unwrap().len() >= 10);
+    // Eve holds her letter up to the camera: the booth reads it and shows her ballot (her style).
+    let camera = run_browser(&web, &url, &out, "camera", &[d("letters/eve.html")]);
+    assert!(
+        camera["camera_read"].as_str().unwrap().contains("Students"),
+        "{camera}"
+    );
     eprintln!(
         "in-browser encryption of a ballot (10-candidate seat, approval, referendum, a score contest with range proofs), ms: {}",
         report["encrypt_ms"]

@@ -13,6 +13,8 @@
 //   withholding <tracking code>             a board showing a stale cosigned view is reported.
 //   result                                  the result page in both languages, at 1280 px and
 //                                           printed (media print, and a PDF).
+//   camera <letter>                         the credential read live from a camera filming the
+//                                           letter's QR code (Chromium's fake capture device).
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,10 +22,46 @@ import { MESSAGES } from '../../src/i18n.js';
 
 const [url, out, mode, ...args] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const launch = (extra = []) => chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...BROWSER_ARGS, ...extra] });
+
+/**
+ * A video of the letter's QR code held in front of a camera: the SVG the CLI wrote, rasterised
+ * onto a 640×480 frame and written as Y4M (4:2:0, grey), the format Chromium's fake capture
+ * device plays in a loop. Returns the flags that make it the camera.
+ */
+async function cameraFilming(letter) {
+  const b = await launch();
+  const p = await (await b.newContext({ viewport: { width: 640, height: 480 } })).newPage();
+  await p.goto(`file://${letter}`);
+  const png = (await p.locator('svg.qr').first().screenshot()).toString('base64');
+  const grey = await p.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = 640;
+    c.height = 480;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, 640, 480);
+    const side = Math.min(400, Math.max(img.width, img.height));
+    g.drawImage(img, (640 - side) / 2, (480 - side) / 2, side, side);
+    const d = g.getImageData(0, 0, 640, 480).data;
+    const y = [];
+    for (let i = 0; i < d.length; i += 4) y.push(Math.round(0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]));
+    return y;
+  }, png);
+  await b.close();
+  const luma = Buffer.from(grey);
+  const chroma = Buffer.alloc((640 / 2) * (480 / 2), 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma, chroma]);
+  const file = join(out, 'camera.y4m');
+  writeFileSync(file, Buffer.concat([Buffer.from('YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n'), ...Array(10).fill(frame)]));
+  return ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${file}`];
+}
+
+const browser = await launch(mode === 'camera' ? await cameraFilming(args[0]) : []);
 const phone = { viewport: { width: 390, height: 844 } };
 const desktop = { viewport: { width: 1280, height: 900 } };
 let context;
@@ -400,6 +438,14 @@ if (mode === 'vote') {
   if (!said.includes('withholding') || said.includes('counted')) fail(`lookup through a withholding board: ${said}`);
   await shot('withholding');
   await audit('withholding warning');
+} else if (mode === 'camera') {
+  await open('en-US', phone);
+  await openBooth();
+  await page.click('#qr-camera');
+  // The booth reads the code from the video and goes on to the voter's ballot by itself.
+  await page.waitForSelector('#ballot', { timeout: 60000 });
+  report.camera_read = await text('#style');
+  await shot('camera-ballot');
 } else {
   for (const [locale, words] of [['en-US', { phase: 'Status:', weighted: 'weighted', verify: 'urna verify --board' }], ['zh-CN', { phase: '状态：', weighted: '加权', verify: 'urna verify --board' }]]) {
     await open(locale, desktop);
