@@ -260,3 +260,102 @@ fn a_second_history_under_the_same_key_is_kept_as_evidence_and_not_cosigned() {
     assert_eq!(again.evidence(), ev);
     assert_eq!(again.validated_size(), honest.size);
 }
+
+/// Serves the node's router on loopback; returns its URL.
+fn serve_node(node: Node) -> String {
+    let node = Arc::new(node);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = urna_node::http::app(node, urna_serve::limits::Limits::unlimited());
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(
+                l,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+    });
+    url
+}
+
+fn post(url: &str, body: &[u8]) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.post(url).send(body) {
+        Ok(mut r) => (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+#[test]
+fn the_nodes_api_answers_bad_input_with_typed_errors() {
+    let s = setup(Lie::None);
+    s.node.follow_once().unwrap();
+    let origin = s.fake.lock().unwrap().origin.clone();
+    let (_, note) = s.fake.lock().unwrap().checkpoint();
+    // The board it forwards to is gone (a port nothing listens on).
+    let mut cfg = s.node.config().clone();
+    drop(s.node);
+    cfg.board_url = format!(
+        "http://{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    );
+    let url = serve_node(Node::open(cfg).unwrap());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent.get(&format!("{url}/checkpoint")).call().unwrap();
+    assert_eq!(
+        r.body_mut().read_to_string().unwrap(),
+        note,
+        "served from its copy"
+    );
+    let (status, body) = post(&format!("{url}/entries"), b"an entry");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"unavailable\""), "{body}");
+    let (status, body) = post(
+        &format!("{url}/entries"),
+        &vec![0u8; urna_election::entry::MAX_ENTRY_SIZE + 1],
+    );
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = post(&format!("{url}/add-checkpoint"), b"not a request");
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = post(&format!("{url}/add-checkpoint"), &vec![b'a'; 100 << 10]);
+    assert_eq!(status, 413);
+    // A checkpoint signed by someone else: 403, as a witness answers.
+    let forged = Checkpoint {
+        origin: origin.clone(),
+        size: 1,
+        root: [0; 32],
+    }
+    .sign(&SigningKey::from_seed(&[3; 32]));
+    let (status, body) = post(
+        &format!("{url}/add-checkpoint"),
+        format!("old 0\n\n{forged}").as_bytes(),
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = post(&format!("{url}/node/evidence"), b"{}");
+    assert_eq!(status, 400, "{body}");
+    let mut r = agent.get(&format!("{url}/node")).call().unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(v["origin"], origin);
+}
