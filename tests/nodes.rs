@@ -1,7 +1,8 @@
 //! Validating nodes on loopback, every party a separate `urna` process (specs/board.md §7):
 //! one board and three nodes run by different organisations, quorum 2, carry a whole election;
 //! voters and observers use any node (reads served from its copy, submissions forwarded);
-//! a node killed with SIGKILL catches up, a wiped one re-syncs and validates everything again;
+//! a node killed with SIGKILL catches up, a wiped one re-syncs from another node and validates
+//! everything again;
 //! the board's machine is lost for good after the close and a new board started from a node's
 //! copy (the board key from its sealed file) finishes the election, which verifies. A board
 //! that appends an entry the rules refuse gets no cosignature from any node, and every node
@@ -341,9 +342,18 @@ fn three_nodes_carry_an_election_through_crashes_a_wipe_and_the_loss_of_the_boar
     nodes[1].proc.start();
     all_caught_up(&url, &nodes);
 
-    // A node whose disk was wiped re-syncs and validates everything again before cosigning.
+    // A node whose disk was wiped re-syncs — from another node, which serves the same
+    // board-signed checkpoints and tiles — and validates everything again before cosigning.
     nodes[2].proc.kill();
     std::fs::remove_dir_all(&nodes[2].data).unwrap();
+    let from = nodes[2]
+        .proc
+        .args
+        .iter()
+        .position(|a| a == "--board")
+        .unwrap()
+        + 1;
+    nodes[2].proc.args[from] = nodes[0].proc.url.clone();
     nodes[2].proc.start();
     all_caught_up(&url, &nodes);
     assert_eq!(
