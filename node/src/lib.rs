@@ -163,6 +163,8 @@ pub struct Node {
     index: Index,
     witness: Arc<urna_witness::Witness>,
     records: Mutex<Records>,
+    /// When the members were last asked for their cosigned checkpoints.
+    gathered: Mutex<Option<std::time::Instant>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -286,6 +288,7 @@ impl Node {
             view,
             copy: Mutex::new(copy),
             records: Mutex::new(records),
+            gathered: Mutex::new(None),
         };
         node.save_records(&lock(&node.records))?;
         Ok(node)
@@ -590,15 +593,61 @@ impl Node {
 
     /// One round of following the board: its latest checkpoint, then its cosigned one.
     pub fn follow_once(&self) -> Result<u64, SyncError> {
-        let (cp, note) = self
+        let followed = self
             .board
             .checkpoint(&self.cfg.origin, &self.cfg.board_key)
-            .map_err(client_error)?;
-        self.sync_to(&cp, &note)?;
-        if let Ok(Some(c)) = self.board.cosigned_note() {
-            self.take_cosigned(&c);
+            .map_err(client_error)
+            .and_then(|(cp, note)| self.sync_to(&cp, &note).map(|()| cp.size));
+        if followed.is_ok() {
+            if let Ok(Some(c)) = self.board.cosigned_note() {
+                self.take_cosigned(&c);
+            }
         }
-        Ok(cp.size)
+        self.gather_cosigned();
+        followed
+    }
+
+    /// When the latest validated checkpoint is not yet known to be quorum-cosigned (the board
+    /// has not shown it, or is gone), asks every member of the manifest's list for its latest
+    /// cosigned checkpoint and gathers the lines on this very checkpoint into one note: a
+    /// node's cosigned view does not depend on the board. At most once a second.
+    fn gather_cosigned(&self) {
+        {
+            let mut last = lock(&self.gathered);
+            if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let (manifest, validated) = {
+            let copy = lock(&self.copy);
+            let Some((cp, note)) = copy.validated.clone() else {
+                return;
+            };
+            if copy
+                .cosigned
+                .as_ref()
+                .is_some_and(|(c, _)| c.size >= cp.size)
+            {
+                return;
+            }
+            match copy.replica.election().manifest() {
+                Some(m) if !m.witnesses.is_empty() => (Arc::clone(m), (cp, note)),
+                _ => return,
+            }
+        };
+        let (cp, mut note) = validated;
+        for a in urna_client::ask_witnesses(&manifest, &self.cfg.origin, &self.cfg.board_key) {
+            if let Ok(Some((theirs, n))) = a.latest {
+                if theirs == cp {
+                    let lines = urna_ledger::note::split_note(&n)
+                        .map(|(_, l)| l.join("\n") + "\n")
+                        .unwrap_or_default();
+                    note = urna_ledger::note::add_signature_lines(&note, &lines);
+                }
+            }
+        }
+        self.take_cosigned(&note);
     }
 
     /// Keeps `note` as the latest quorum-cosigned checkpoint if it meets the manifest's policy
