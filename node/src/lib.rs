@@ -43,6 +43,9 @@ pub mod http;
 /// stored): bounds the node's memory whatever the length of the log it catches up on.
 pub const STEP_ENTRIES: u64 = 16 * tiles::WIDTH;
 
+/// Most pieces of evidence kept.
+pub const MAX_EVIDENCE: usize = 64;
+
 /// The node's own records (refusals, evidence) in its data directory.
 const RECORDS: &str = "node-records.json";
 /// The witness state (what it last cosigned) inside the data directory.
@@ -345,7 +348,9 @@ impl Node {
     /// Keeps `ev` (durably); whether it was new.
     fn keep_evidence(&self, ev: &Evidence) -> bool {
         let mut rec = lock(&self.records);
-        if rec.evidence.contains(ev) {
+        // One piece proves the fork; a board signing endless conflicting checkpoints (or
+        // peers relaying them) cannot grow the records without bound.
+        if rec.evidence.contains(ev) || rec.evidence.len() >= MAX_EVIDENCE {
             return false;
         }
         rec.evidence.push(ev.clone());
