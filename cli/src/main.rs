@@ -19,6 +19,7 @@ mod demo;
 mod guide;
 mod lang;
 mod loopback;
+mod node;
 mod outcome;
 mod report;
 mod secrets;
@@ -80,6 +81,12 @@ enum Command {
     Witness {
         #[command(subcommand)]
         command: WitnessCommand,
+    },
+    /// A validating node: a full copy of a board's log, every entry checked through the rules
+    /// before it cosigns, the board's read API served from its copy.
+    Node {
+        #[command(subcommand)]
+        command: node::NodeCommand,
     },
     /// The election authority: manifest, opening and closing the polls.
     Authority {
@@ -826,6 +833,7 @@ fn run(cli: Cli) -> Result<u8> {
         } => bench::run(quick, json).map(|()| 0),
         Command::Authority { command } => authority_cmd(command),
         Command::Witness { command } => witness_cmd(command).map(|()| 0),
+        Command::Node { command } => node::run(command).map(|()| 0),
         Command::Registrar { command } => registrar_cmd(command).map(|()| 0),
         Command::Trustee { command } => trustee_cmd(command),
         Command::Mixer { command } => mixer_cmd(command),

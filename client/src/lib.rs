@@ -279,22 +279,7 @@ impl BoardClient {
         let proof = if old.size == 0 {
             Vec::new()
         } else {
-            let v: serde_json::Value = serde_json::from_slice(
-                &self.get(&format!("/consistency/{}/{}", old.size, new.size))?,
-            )
-            .map_err(|e| ClientError::Misbehaved(format!("consistency proof: {e}")))?;
-            v["proof"]
-                .as_array()
-                .ok_or_else(|| ClientError::Misbehaved("consistency proof has no hashes".into()))?
-                .iter()
-                .map(|h| {
-                    h.as_str()
-                        .and_then(|h| hex::decode_array::<32>(h).ok())
-                        .ok_or_else(|| {
-                            ClientError::Misbehaved("bad hash in consistency proof".into())
-                        })
-                })
-                .collect::<Result<Vec<Hash>, _>>()?
+            self.consistency_proof(old.size, new.size)?
         };
         if old.size > 0 {
             merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(
@@ -307,6 +292,31 @@ impl BoardClient {
             )?;
         }
         Ok(())
+    }
+
+    /// The board's RFC 9162 consistency proof from size `old` to `new`, unchecked (the caller
+    /// checks it against roots it trusts).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ClientError> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&self.get(&format!("/consistency/{old}/{new}"))?)
+                .map_err(|e| ClientError::Misbehaved(format!("consistency proof: {e}")))?;
+        let hashes = v["proof"]
+            .as_array()
+            .ok_or_else(|| ClientError::Misbehaved("consistency proof has no hashes".into()))?;
+        // A proof has at most two hashes per level of a 64-level tree.
+        if hashes.len() > 128 {
+            return Err(ClientError::Misbehaved(
+                "consistency proof is too long".into(),
+            ));
+        }
+        hashes
+            .iter()
+            .map(|h| {
+                h.as_str()
+                    .and_then(|h| hex::decode_array::<32>(h).ok())
+                    .ok_or_else(|| ClientError::Misbehaved("bad hash in consistency proof".into()))
+            })
+            .collect()
     }
 
     /// Submits an entry once. A receipt is returned only after it verifies for this entry.
@@ -364,7 +374,7 @@ impl BoardClient {
 
     /// Entry tile `n` of a tree of `size` (full, or partial at the right edge), checked for
     /// the number of entries it must hold.
-    fn entry_tile(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+    pub fn entry_tile(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
         let w = tiles::available_width(0, n, size);
         let path = if w == tiles::WIDTH {
             format!("/tile/entries/{}", tiles::encode_index(n))
@@ -563,7 +573,7 @@ impl BoardClient {
         let (policy, quorum) = witness_policy(m);
         let size = log.checkpoint.size;
         for a in &answers {
-            let Ok(Some((cp, _))) = &a.latest else {
+            let Ok(Some((cp, note))) = &a.latest else {
                 continue;
             };
             if cp.size > size {
@@ -574,8 +584,8 @@ impl BoardClient {
             }
             if log.tree().root(cp.size).ok() != Some(cp.root) {
                 return Err(ClientError::Misbehaved(format!(
-                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log",
-                    a.name, cp.size
+                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log. Evidence, two checkpoints signed by the board that cannot both be true — the one {} cosigned:\n{}\nand the one the board serves:\n{}",
+                    a.name, cp.size, a.name, note.trim_end(), log.note.trim_end()
                 )));
             }
         }
@@ -952,6 +962,7 @@ mod tests {
             name: "witness.example/w1".into(),
             key,
             url: hostile_witness(1 << 20),
+            role: urna_election::manifest::Role::Witness,
         };
         let agent = ureq::Agent::new_with_defaults();
         let err = ask_witness(&agent, &w, "example.org/board", &key, &[]).unwrap_err();
