@@ -28,7 +28,7 @@ use urna_election::state::{Election, REPLAY_BATCH};
 
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::Checkpoint;
-use crate::store::{LogStore, StoreError};
+use crate::store::{LogStore, StoreError, StreamLog};
 
 /// Why a log cannot be (or stay) replicated, and where.
 #[derive(Debug, Error)]
@@ -93,6 +93,20 @@ pub struct Replica<S: LogStore + ?Sized> {
 /// Hashes entries on all cores.
 fn leaves(entries: &[Vec<u8>]) -> Vec<Hash> {
     entries.par_iter().map(|e| leaf_hash(e)).collect()
+}
+
+impl Replica<StreamLog> {
+    /// An empty replica over a passing store: a follower that streams a log through it, a
+    /// chunk at a time ([`extend`](Replica::extend)), holding its tree and state but no entries.
+    pub fn streaming() -> Replica<StreamLog> {
+        Replica {
+            store: Arc::new(StreamLog::new()),
+            tree: Arc::new(RwLock::new(Tree::new())),
+            election: Election::new(),
+            replayed: 0,
+            spent: false,
+        }
+    }
 }
 
 impl<S: LogStore + ?Sized> Replica<S> {
