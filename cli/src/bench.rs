@@ -145,24 +145,66 @@ fn state_at_open(s: &Synthetic) -> Result<Election> {
         .map_err(|(i, k, r)| anyhow!("entry {i} ({k}): {r}"))
 }
 
-/// Writes a synthetic record of `ballots` plurality-10 ballots.
+/// Writes a synthetic record of `ballots` plurality-10 ballots, in bounded memory: the
+/// entries are made and admitted on all cores a chunk at a time, hashed onto the tree and
+/// written to a scratch file beside `out` as they come; the record is then the header (the
+/// checkpoint, known only at the end) followed by a copy of the scratch file.
 pub fn record(ballots: usize, out: &Path, say: &dyn Fn(&str)) -> Result<()> {
+    use std::io::Write;
     let t = Instant::now();
-    let s = synth::plurality10(ballots, 1, &|n| {
-        if n % 20_480 < 4096 {
-            eprint!("\r{n} ballots made and admitted");
-        }
-    })
+    let scratch = out.with_extension("entries.tmp");
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(&scratch)
+            .with_context(|| format!("creating {}", scratch.display()))?,
+    );
+    let mut tree = urna_ledger::merkle::Tree::new();
+    let mut failed: Option<std::io::Error> = None;
+    let s = synth::plurality10_into(
+        ballots,
+        1,
+        &|n| {
+            if n % 20_480 < 4096 {
+                eprint!("\r{n} ballots made and admitted");
+            }
+        },
+        &mut |x| {
+            let leaves: Vec<_> = x
+                .par_iter()
+                .map(|e| urna_ledger::merkle::leaf_hash(e.bytes()))
+                .collect();
+            for (e, l) in x.iter().zip(leaves) {
+                tree.push(l);
+                if let Err(err) = urna_verifier::record::write_entry(&mut w, e.bytes()) {
+                    failed.get_or_insert(err);
+                }
+            }
+            Ok(())
+        },
+    )
     .map_err(anyhow::Error::msg)?;
     eprintln!();
-    let entries: Vec<Vec<u8>> = s.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    w.flush()?;
+    drop(w);
+    let size = tree.size();
+    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
+    let note = urna_ledger::note::Checkpoint {
+        origin: synth::ORIGIN.to_string(),
+        size,
+        root,
+    }
+    .sign(&s.board);
     let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
-    urna_verifier::record::write(&mut f, &s.checkpoint(), &entries)?;
+    urna_verifier::record::write_header(&mut f, &note, size)?;
+    std::io::copy(&mut std::fs::File::open(&scratch)?, &mut f)?;
+    f.flush()?;
     drop(f);
+    std::fs::remove_file(&scratch)?;
     let bytes = std::fs::metadata(out)?.len();
     say(&format!(
-        "{} entries, {ballots} ballots, {bytes} bytes ({:.0} bytes per ballot) in {:.1} s; board key {}",
-        entries.len(),
+        "{size} entries, {ballots} ballots, {bytes} bytes ({:.0} bytes per ballot) in {:.1} s; board key {}",
         bytes as f64 / ballots as f64,
         t.elapsed().as_secs_f64(),
         urna_crypto::hex::encode(s.board.verifying_key().as_bytes())

@@ -309,7 +309,10 @@ fn stream(
             break;
         }
         if replaying {
-            s.replay = s.replica.replay(end.min(replay_to), progress);
+            // Progress over the whole replay, not this chunk: the bar's rate and ETA.
+            s.replay = s
+                .replica
+                .replay(end.min(replay_to), &|done, _| progress(done, replay_to));
             if s.replay.is_err() {
                 s.spent_tree = Some(s.replica.tree().clone());
             }
