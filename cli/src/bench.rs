@@ -37,6 +37,18 @@ fn thread_cpu() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
+/// CPU time every thread of this process has used so far (the sum of
+/// `/proc/self/task/*/schedstat`, nanoseconds); `None` where that is not available. What an
+/// all-core measurement costs, whatever share of the machine other processes took meanwhile.
+fn process_cpu() -> Option<Duration> {
+    let mut ns = 0u64;
+    for t in std::fs::read_dir("/proc/self/task").ok()? {
+        let text = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;
+        ns += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(ns))
+}
+
 /// Runs `f` on the one thread of `pool` and returns what it used there: thread CPU time, or
 /// wall time where the kernel does not report the former (on one thread the two agree but for
 /// time spent waiting).
@@ -406,7 +418,7 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
 
     say("verifying every ballot on all cores…");
     let mut e = at_open.clone();
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), process_cpu());
     for chunk in ballots.chunks(1024) {
         if !e.apply_batch(chunk).iter().all(Result::is_ok) {
             return Err(anyhow!("a synthetic ballot did not verify"));
@@ -416,6 +428,14 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
         "verify_ballots_per_s".into(),
         json!((ballots.len() as f64 / t.elapsed().as_secs_f64()).round()),
     );
+    // On a shared machine the wall rate depends on the others' load; CPU per ballot does not:
+    // compare `urna verify`'s (user + system time over its ballots) with this.
+    if let (Some(a), Some(b)) = (cpu0, process_cpu()) {
+        f.insert(
+            "verify_ballot_cpu_ms_all_cores".into(),
+            json!(round(ms(b.saturating_sub(a)) / ballots.len() as f64, 3)),
+        );
+    }
     f.insert("cores".into(), json!(rayon::current_num_threads()));
 
     say("board ingest: 64 concurrent loopback clients, durable…");
