@@ -166,6 +166,23 @@ impl<S: LogStore + ?Sized> Replica<S> {
     /// at a time. The first entry in log order that does not decode or that the rules refuse
     /// is the error, and spends the replica.
     pub fn replay(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
+        self.replay_with(to, progress, false)
+    }
+
+    /// [`Replica::replay`] of entries this party verified itself before making them durable
+    /// ([`Election::apply_batch_verified`]: every rule but the signatures and ballot proofs):
+    /// a sequencer restarting from its own log, up to a size whose root it signed and
+    /// [`check`](Replica::check)ed. Never for entries from elsewhere.
+    pub fn replay_verified(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
+        self.replay_with(to, progress, true)
+    }
+
+    fn replay_with(
+        &mut self,
+        to: u64,
+        progress: Progress<'_>,
+        verified: bool,
+    ) -> Result<(), ReplicaError> {
         if self.spent {
             return Err(ReplicaError::Spent);
         }
@@ -181,9 +198,11 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 .drain(..bad.unwrap_or(decoded.len()))
                 .filter_map(Result::ok)
                 .collect();
-            let refused = self
-                .election
-                .apply_batch(&good)
+            let verdicts = match verified {
+                true => self.election.apply_batch_verified(&good),
+                false => self.election.apply_batch(&good),
+            };
+            let refused = verdicts
                 .into_iter()
                 .zip(&good)
                 .enumerate()
