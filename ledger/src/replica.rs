@@ -28,7 +28,7 @@ use urna_election::state::{Election, REPLAY_BATCH};
 
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::Checkpoint;
-use crate::store::{LogStore, StoreError};
+use crate::store::{LogStore, StoreError, StreamLog};
 
 /// Why a log cannot be (or stay) replicated, and where.
 #[derive(Debug, Error)]
@@ -95,6 +95,20 @@ fn leaves(entries: &[Vec<u8>]) -> Vec<Hash> {
     entries.par_iter().map(|e| leaf_hash(e)).collect()
 }
 
+impl Replica<StreamLog> {
+    /// An empty replica over a passing store: a follower that streams a log through it, a
+    /// chunk at a time ([`extend`](Replica::extend)), holding its tree and state but no entries.
+    pub fn streaming() -> Replica<StreamLog> {
+        Replica {
+            store: Arc::new(StreamLog::new()),
+            tree: Arc::new(RwLock::new(Tree::new())),
+            election: Election::new(),
+            replayed: 0,
+            spent: false,
+        }
+    }
+}
+
 impl<S: LogStore + ?Sized> Replica<S> {
     /// A replica of what `store` holds: every entry hashed into the tree, read in chunks;
     /// nothing replayed yet.
@@ -152,6 +166,23 @@ impl<S: LogStore + ?Sized> Replica<S> {
     /// at a time. The first entry in log order that does not decode or that the rules refuse
     /// is the error, and spends the replica.
     pub fn replay(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
+        self.replay_with(to, progress, false)
+    }
+
+    /// [`Replica::replay`] of entries this party verified itself before making them durable
+    /// ([`Election::apply_batch_verified`]: every rule but the signatures and ballot proofs):
+    /// a sequencer restarting from its own log, up to a size whose root it signed and
+    /// [`check`](Replica::check)ed. Never for entries from elsewhere.
+    pub fn replay_verified(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
+        self.replay_with(to, progress, true)
+    }
+
+    fn replay_with(
+        &mut self,
+        to: u64,
+        progress: Progress<'_>,
+        verified: bool,
+    ) -> Result<(), ReplicaError> {
         if self.spent {
             return Err(ReplicaError::Spent);
         }
@@ -167,9 +198,11 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 .drain(..bad.unwrap_or(decoded.len()))
                 .filter_map(Result::ok)
                 .collect();
-            let refused = self
-                .election
-                .apply_batch(&good)
+            let verdicts = match verified {
+                true => self.election.apply_batch_verified(&good),
+                false => self.election.apply_batch(&good),
+            };
+            let refused = verdicts
                 .into_iter()
                 .zip(&good)
                 .enumerate()
