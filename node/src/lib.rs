@@ -168,6 +168,8 @@ pub struct Node {
     records: Mutex<Records>,
     /// When the members were last asked for their cosigned checkpoints.
     gathered: Mutex<Option<std::time::Instant>>,
+    /// Most entries fetched in one step ([`STEP_ENTRIES`] unless set).
+    step: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -292,9 +294,16 @@ impl Node {
             copy: Mutex::new(copy),
             records: Mutex::new(records),
             gathered: Mutex::new(None),
+            step: STEP_ENTRIES,
         };
         node.save_records(&lock(&node.records))?;
         Ok(node)
+    }
+
+    /// Fetches at most `n` entries (at least 1) per step: smaller steps bound memory more
+    /// tightly at the cost of a consistency proof per step.
+    pub fn set_step_entries(&mut self, n: u64) {
+        self.step = n.max(1);
     }
 
     pub fn config(&self) -> &Config {
@@ -557,11 +566,11 @@ impl Node {
         })
     }
 
-    /// Fetches, proves and stores the next step of at most [`STEP_ENTRIES`] entries towards
+    /// Fetches, proves and stores the next step of at most `self.step` entries towards
     /// `cp`, and replays them.
     fn step(&self, replica: &mut Replica<FileLog>, cp: &Checkpoint) -> Result<(), SyncError> {
         let from = replica.size();
-        let end = cp.size.min(from + STEP_ENTRIES);
+        let end = cp.size.min(from + self.step);
         let mut entries: Vec<Vec<u8>> = Vec::new();
         let mut at = from;
         while at < end {

@@ -29,6 +29,8 @@ enum Lie {
     Short,
     /// A tile of 65 MiB.
     Oversized,
+    /// Tiles with two entries swapped past the first few.
+    SwappedLater,
 }
 
 struct Fake {
@@ -76,6 +78,7 @@ async fn tile(State(f): State<Shared>, Path(rest): Path<String>) -> Response {
     match f.lie {
         Lie::None => {}
         Lie::Swapped => got.swap(1, 2),
+        Lie::SwappedLater => got.swap(12, 13),
         Lie::Short => {
             got.pop();
         }
@@ -358,4 +361,24 @@ fn the_nodes_api_answers_bad_input_with_typed_errors() {
     let v: serde_json::Value =
         serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(v["origin"], origin);
+}
+
+#[test]
+fn a_long_log_is_followed_in_small_steps_each_proven_before_it_is_stored() {
+    let mut s = setup(Lie::None);
+    s.node.set_step_entries(5);
+    assert_eq!(s.node.follow_once().unwrap(), s.entries.len() as u64);
+    assert_eq!(s.node.validated_size(), s.entries.len() as u64);
+    // A board lying in a later step: the steps before it are stored (proven prefixes of the
+    // signed log), nothing of the lying step is, and nothing is validated or cosigned.
+    let mut s = setup(Lie::SwappedLater);
+    s.node.set_step_entries(5);
+    let e = s.node.follow_once().unwrap_err();
+    assert!(matches!(e, SyncError::Misbehaved(_)), "{e}");
+    assert_eq!(s.node.status()["held"], 10);
+    assert_eq!(s.node.validated_size(), 0);
+    assert!(s.node.witness().state_json()["logs"]
+        .as_object()
+        .unwrap()
+        .is_empty());
 }
