@@ -31,7 +31,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::sync::{mpsc, oneshot};
 use urna_ledger::replica::SharedTree;
-use urna_ledger::FileLog;
+use urna_ledger::LogStore;
 
 use crate::board::{Board, View};
 use crate::index::Index;
@@ -39,6 +39,7 @@ use crate::index::Index;
 mod booth;
 mod limit;
 mod pusher;
+pub mod replicated;
 mod routes;
 mod writer;
 
@@ -46,15 +47,51 @@ pub use routes::{app, app_with, MAX_VIEW, MAX_VIEW_BYTES, OPENAPI};
 pub use urna_serve::limits::Limits;
 pub use writer::{MAX_GROUP, QUEUE};
 
-/// What the handlers share: the published view, the log, tree and index it bounds, and the
-/// writer's queue.
+/// What the handlers share: the board's current [`Live`] parts. A board on a shared store
+/// ([`replicated`]) replaces them whole when it reopens its copy of the log (after a storage
+/// failure or a failover); a handler takes them once and serves from that.
 #[derive(Clone)]
 pub struct AppState {
+    live: Arc<ArcSwap<Live>>,
+}
+
+/// The published view, the log, tree and index it bounds, and the writer's queue.
+pub struct Live {
     view: Arc<ArcSwap<View>>,
-    log: Arc<FileLog>,
+    log: Arc<dyn LogStore>,
     tree: SharedTree,
     index: Index,
     jobs: mpsc::Sender<writer::Job>,
+}
+
+impl AppState {
+    fn new(live: Live) -> AppState {
+        AppState {
+            live: Arc::new(ArcSwap::from_pointee(live)),
+        }
+    }
+
+    /// The parts to serve one request from.
+    fn now(&self) -> Arc<Live> {
+        self.live.load_full()
+    }
+
+    fn replace(&self, live: Live) {
+        self.live.store(Arc::new(live));
+    }
+}
+
+impl Live {
+    /// The parts of `board`'s copy of the log, with `jobs` as its queue and `view` published.
+    fn of(board: &Board, view: Arc<ArcSwap<View>>, jobs: mpsc::Sender<writer::Job>) -> Live {
+        Live {
+            view,
+            log: board.log(),
+            tree: board.shared_tree(),
+            index: board.index().clone(),
+            jobs,
+        }
+    }
 }
 
 /// Starts the writer and the witness pusher and returns the state the router serves, and a
@@ -63,14 +100,6 @@ pub struct AppState {
 /// process must restart, which recovers from the log. Whether to exit is the caller's decision.
 pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     let view = Arc::new(ArcSwap::from_pointee(board.view()));
-    let (log, tree, index) = (board.log(), board.shared_tree(), board.index().clone());
-    let (jobs, fatal) = writer::spawn(board, Arc::clone(&view));
-    let state = AppState {
-        view,
-        log,
-        tree,
-        index,
-        jobs,
-    };
-    (state, fatal)
+    let (live, fatal) = writer::spawn_owned(board, view);
+    (AppState::new(live), fatal)
 }
