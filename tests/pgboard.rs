@@ -70,11 +70,24 @@ struct PgBoard {
     origin: String,
     store: String,
     log: PathBuf,
+    /// More arguments for `urna board serve`.
+    extra: Vec<String>,
     child: Option<Child>,
 }
 
 impl PgBoard {
     fn start(dir: &Path, key: &Path, origin: &str, store: &str, name: &str) -> PgBoard {
+        PgBoard::start_with(dir, key, origin, store, name, &[])
+    }
+
+    fn start_with(
+        dir: &Path,
+        key: &Path,
+        origin: &str,
+        store: &str,
+        name: &str,
+        extra: &[&str],
+    ) -> PgBoard {
         let port = support::free_port();
         let mut b = PgBoard {
             url: format!("http://127.0.0.1:{port}"),
@@ -88,6 +101,7 @@ impl PgBoard {
                 std::process::id(),
                 dir.file_name().and_then(|n| n.to_str()).unwrap_or("")
             )),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
         };
         b.restart();
@@ -111,7 +125,8 @@ impl PgBoard {
         .arg("--passphrase-file")
         .arg(support::passphrase_file(&self.key))
         .env("URNA_KDF_COST", "test")
-        .args(["--read-rate", "1000000", "--read-burst", "1000000"]);
+        .args(["--read-rate", "1000000", "--read-burst", "1000000"])
+        .args(&self.extra);
         c
     }
 
@@ -369,4 +384,210 @@ fn voting_continues_through_sequencer_and_primary_deaths() {
         seen.len(),
         last.size
     );
+}
+
+/// Runs `urna board serve --store` expecting it to refuse to start (killed, and the test
+/// failed, if it still runs after a minute); returns what it printed.
+fn serve_refuses(key: &Path, origin: &str, store: &str, extra: &[&str]) -> String {
+    let mut child = Command::new(support::URNA)
+        .args(["board", "serve", "--origin", origin, "--store", store])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", support::free_port()))
+        .arg("--key")
+        .arg(key)
+        .arg("--passphrase-file")
+        .arg(support::passphrase_file(key))
+        .env("URNA_KDF_COST", "test")
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the board started although it should have refused");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A server whose commits would not wait for a standby is refused, by `board init --store`
+/// and by `board serve --store`, unless the operator says `--no-standby`; and then the board
+/// runs on one machine, saying so.
+#[test]
+fn a_server_without_synchronous_replication_is_refused() {
+    if !postgres_present("a_server_without_synchronous_replication_is_refused") {
+        return;
+    }
+    let cluster = Cluster::builder()
+        .standbys(1)
+        .synchronous_standby_names("")
+        .wait_sync(false)
+        .start()
+        .unwrap();
+    let r = kit::record(3);
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), &r.kit.board);
+    let (key_s, origin, store) = (key.display().to_string(), r.kit.id(), cluster.url());
+    let init = [
+        "board", "init", "--key", &key_s, "--origin", origin, "--store", &store,
+    ];
+    let out = support::fails(&init);
+    assert!(
+        out.contains("pg-no-synchronous-standby-names")
+            && out.contains("synchronous_standby_names is empty"),
+        "{out}"
+    );
+    let mut single = init.to_vec();
+    single.push("--no-standby");
+    support::ok(&single);
+    let out = serve_refuses(&key, origin, &store, &[]);
+    assert!(out.contains("pg-no-synchronous-standby-names"), "{out}");
+    // Told to run on one machine, it does, and says so.
+    let mut board = PgBoard::start_with(
+        dir.path(),
+        &key,
+        origin,
+        &store,
+        "single",
+        &["--no-standby"],
+    );
+    let client = BoardClient::new(&board.url);
+    let vk = r.kit.board.verifying_key();
+    client
+        .submit_retrying(r.entries[0].bytes(), origin, &vk, Duration::from_secs(30))
+        .unwrap();
+    board.kill();
+    let log = std::fs::read_to_string(&board.log).unwrap();
+    assert!(log.contains("SINGLE MACHINE"), "{log}");
+}
+
+/// A database that is not this election's log, or not in a layout this urna reads, is
+/// refused with its code before anything is served.
+#[test]
+fn another_elections_or_another_versions_database_is_refused() {
+    if !postgres_present("another_elections_or_another_versions_database_is_refused") {
+        return;
+    }
+    let cluster = Cluster::start(1).unwrap();
+    let r = kit::record(4);
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), &r.kit.board);
+    let key_s = key.display().to_string();
+    let origin = r.kit.id();
+    // No log in the database: refused, not created.
+    cluster.create_database("empty").unwrap();
+    let out = serve_refuses(&key, origin, &cluster.url_for("empty"), &[]);
+    assert!(out.contains("pg-no-log"), "{out}");
+    // Another election's database.
+    let store = cluster.url();
+    support::ok(&[
+        "board", "init", "--key", &key_s, "--origin", origin, "--store", &store,
+    ]);
+    // (The same key in a file `board init` stored no origin beside.)
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let same_key = key_file(&elsewhere, &r.kit.board);
+    let out = serve_refuses(&same_key, "vote.example.org/another-election", &store, &[]);
+    assert!(
+        out.contains("pg-other-election") && out.contains("each election has its own database"),
+        "{out}"
+    );
+    // Another board key for the same election.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let other_key = key_file(&other, &kit::record(5).kit.board);
+    let out = serve_refuses(&other_key, origin, &store, &[]);
+    assert!(out.contains("pg-other-board-key"), "{out}");
+    // A schema version this urna does not read.
+    let mut su = cluster.superuser_on(cluster.primary(), DATABASE).unwrap();
+    su.batch_execute("UPDATE urna.meta SET schema_version = 2")
+        .unwrap();
+    let out = serve_refuses(&key, origin, &store, &[]);
+    assert!(
+        out.contains("pg-schema-version") && out.contains("version 2"),
+        "{out}"
+    );
+}
+
+/// The sequencer's connection is cut while its COMMIT waits for the standby: the submitter
+/// gets no receipt. Once the standby is back the board reopens, the entry (committed on the
+/// primary alone) is confirmed on the standby, and resubmitting returns its receipt — one
+/// entry, at one index.
+#[test]
+fn a_commit_whose_connection_drops_is_not_acknowledged() {
+    if !postgres_present("a_commit_whose_connection_drops_is_not_acknowledged") {
+        return;
+    }
+    let mut cluster = Cluster::start(1).unwrap();
+    let r = kit::record(6);
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), &r.kit.board);
+    let (key_s, origin, store) = (key.display().to_string(), r.kit.id(), cluster.url());
+    support::ok(&[
+        "board", "init", "--key", &key_s, "--origin", origin, "--store", &store,
+    ]);
+    let board = PgBoard::start(dir.path(), &key, origin, &store, "cut");
+    let client = BoardClient::new(&board.url);
+    let vk = r.kit.board.verifying_key();
+    let n = r.entries.len() - 1;
+    for x in &r.entries[..n] {
+        client
+            .submit_retrying(x.bytes(), origin, &vk, Duration::from_secs(30))
+            .unwrap();
+    }
+    let last = r.entries[n].bytes().to_vec();
+    cluster.kill(1).unwrap();
+    let pending = {
+        let (client, last, origin) = (client.clone(), last.clone(), origin.to_string());
+        std::thread::spawn(move || client.submit(&last, &origin, &vk))
+    };
+    // The sequencer's COMMIT waits for the (dead) standby; cut its connection.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid: i32 = loop {
+        let mut su = cluster.superuser(0).unwrap();
+        let row = su
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'urna' \
+                 AND wait_event = 'SyncRep'",
+                &[],
+            )
+            .unwrap();
+        if let Some(row) = row {
+            break row.get(0);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no commit waiting for the standby"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    cluster
+        .superuser(0)
+        .unwrap()
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+    let answer = pending.join().unwrap();
+    assert!(
+        answer.is_err(),
+        "a receipt for a commit no standby confirmed: {answer:?}"
+    );
+    cluster.restart(1).unwrap();
+    cluster.wait_sync().unwrap();
+    let receipt = client
+        .submit_retrying(&last, origin, &vk, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(receipt.index, n as u64);
+    let copy = client.fetch_log(origin, &vk).unwrap();
+    assert_eq!(copy.checkpoint.size, n as u64 + 1);
+    assert_eq!(copy.replica.entry(n as u64).unwrap().unwrap(), last);
 }

@@ -1549,11 +1549,11 @@ async fn serve_replicated(
     limits: Limits,
 ) -> Result<()> {
     let origin = cfg.origin.clone();
-    let listener = tokio::net::TcpListener::bind(listen).await?;
     let (state, role) =
         tokio::task::spawn_blocking(move || urna_board::server::replicated::start(cfg))
             .await?
             .map_err(|e| anyhow::anyhow!("opening the board's log in the database: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
     eprintln!("urna board: {origin}: {role:?} on the shared log, listening on {listen}");
     let router = urna_board::server::app_with(state, limits.clone());
     urna_serve::listen::serve(listener, router, &limits, async {

@@ -239,6 +239,9 @@ pub enum Role {
 /// itself: see the module documentation.
 pub fn start(cfg: Config) -> Result<(AppState, Role), StartError> {
     let gen = open(&cfg)?;
+    if let Some(g) = gen.shared.pg().guarantee() {
+        say(&cfg, &g.to_string());
+    }
     let role = if gen.shared.sequencing() {
         Role::Sequencer
     } else {
