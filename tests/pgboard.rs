@@ -8,7 +8,7 @@
 //! acknowledged.
 //!
 //! Skipped, saying so, where PostgreSQL's server binaries are absent. `URNA_PG_ROUNDS` sets
-//! the number of kill rounds (default 4: two of each), `URNA_PG_BALLOTS` the voters (default
+//! the number of kill rounds (default 6: three of each), `URNA_PG_BALLOTS` the voters (default
 //! 240). Run alone: `cargo test -p urna-cli --test pgboard -- --nocapture --test-threads 1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -210,7 +210,7 @@ fn voting_continues_through_sequencer_and_primary_deaths() {
     if !postgres_present("voting_continues_through_sequencer_and_primary_deaths") {
         return;
     }
-    let rounds = env_usize("URNA_PG_ROUNDS", 4);
+    let rounds = env_usize("URNA_PG_ROUNDS", 6);
     let voters = env_usize("URNA_PG_BALLOTS", 240);
     let cfg = kit::Config {
         trustees: 3,

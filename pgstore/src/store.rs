@@ -641,6 +641,21 @@ impl PgStore {
         Ok(len)
     }
 
+    /// Waits until everything committed on the primary before this call is on a synchronous
+    /// standby: a synchronous commit of a transaction that writes nothing but its commit
+    /// record (it takes a transaction id), which a standby, replaying WAL in order, confirms
+    /// only once it has every earlier commit. A follower calls it after reading a checkpoint
+    /// and before serving it: a commit is visible on the primary while its own COMMIT still
+    /// waits for the standby, and a checkpoint the primary alone holds may be lost with it.
+    /// Unlike [`PgStore::confirm_durable`] it takes no lock the sequencer's appends take.
+    pub fn sync_point(&self) -> Result<(), StoreError> {
+        self.with_writer(|ctx, conn| {
+            let mut tx = conn.client.transaction()?;
+            tx.query_one("SELECT txid_current()", &[])?;
+            ctx.commit(tx)
+        })
+    }
+
     /// Takes the sequencer lease if no other session holds it: a session advisory lock on
     /// [`lease_key`], then a new epoch recorded in `urna.sequencers` with a synchronous commit
     /// (which also confirms, like [`PgStore::confirm_durable`], that the log as it is now is

@@ -77,6 +77,8 @@ pub struct SharedLog {
     pg: PgStore,
     len: AtomicU64,
     sequencing: AtomicBool,
+    /// The statements last confirmed on a standby (checkpoint, cosigned).
+    synced: Mutex<[Option<String>; 2]>,
 }
 
 impl SharedLog {
@@ -87,6 +89,7 @@ impl SharedLog {
             pg,
             len: AtomicU64::new(len),
             sequencing: AtomicBool::new(sequencing),
+            synced: Mutex::new([None, None]),
         }
     }
 
@@ -156,8 +159,23 @@ impl LogStore for SharedLog {
         Ok(())
     }
 
+    /// A follower returns a statement only once it is on a standby (a commit is visible on
+    /// the primary before its standby has it, `PgStore::sync_point`): what it serves then
+    /// survives the primary's death. The entries a checkpoint covers were committed before it.
     fn statement(&self, which: Statement) -> Result<Option<String>, StoreError> {
-        LogStore::statement(&self.pg, which)
+        let note = LogStore::statement(&self.pg, which)?;
+        if !self.sequencing() && note.is_some() {
+            let slot = match which {
+                Statement::Checkpoint => 0,
+                Statement::Cosigned => 1,
+            };
+            let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+            if synced[slot] != note {
+                self.pg.sync_point()?;
+                synced[slot].clone_from(&note);
+            }
+        }
+        Ok(note)
     }
 
     fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError> {
