@@ -381,12 +381,12 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
 
 /// Forwards submissions to the sequencer on a few threads, relaying its answers.
 struct Forwarder {
-    tx: std::sync::mpsc::Sender<(Vec<u8>, Reply)>,
+    tx: std::sync::mpsc::SyncSender<(Vec<u8>, Reply)>,
 }
 
 impl Forwarder {
     fn start(cfg: &Config, shared: &Arc<SharedLog>) -> Forwarder {
-        let (tx, rx) = std::sync::mpsc::channel::<(Vec<u8>, Reply)>();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, Reply)>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -410,8 +410,18 @@ impl Forwarder {
         Forwarder { tx }
     }
 
+    /// Queues a submission for the sequencer; beyond [`QUEUE`] waiting, answers `503` at
+    /// once, as the sequencer's own queue does.
     fn send(&self, body: Vec<u8>, reply: Reply) {
-        let _ = self.tx.send((body, reply));
+        if let Err(
+            std::sync::mpsc::TrySendError::Full((_, reply))
+            | std::sync::mpsc::TrySendError::Disconnected((_, reply)),
+        ) = self.tx.try_send((body, reply))
+        {
+            let _ = reply.send(Err(SubmitError::Unavailable {
+                reason: "the board is at capacity; retry shortly".into(),
+            }));
+        }
     }
 }
 
