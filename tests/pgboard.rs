@@ -9,7 +9,7 @@
 //!
 //! Skipped, saying so, where PostgreSQL's server binaries are absent. `URNA_PG_ROUNDS` sets
 //! the number of kill rounds (default 6: three of each), `URNA_PG_BALLOTS` the voters (default
-//! 240). Run alone: `cargo test -p urna-cli --test pgboard -- --nocapture --test-threads 1`.
+//! 400). Run alone: `cargo test -p urna-cli --test pgboard -- --nocapture --test-threads 1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -211,7 +211,7 @@ fn voting_continues_through_sequencer_and_primary_deaths() {
         return;
     }
     let rounds = env_usize("URNA_PG_ROUNDS", 6);
-    let voters = env_usize("URNA_PG_BALLOTS", 240);
+    let voters = env_usize("URNA_PG_BALLOTS", 400);
     let cfg = kit::Config {
         trustees: 3,
         threshold: 2,
@@ -274,7 +274,7 @@ fn voting_continues_through_sequencer_and_primary_deaths() {
                 let i = queue.fetch_add(1, Ordering::SeqCst);
                 let Some(b) = ballots.get(i) else { return };
                 // Paced, so that the kills land while voting goes on.
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(100));
                 let r = submit_anywhere(
                     &clients,
                     w + i,
@@ -301,18 +301,26 @@ fn voting_continues_through_sequencer_and_primary_deaths() {
             }
         })
     };
+    // Every round waits for new receipts (voting goes on), and warns if the kills outlast it.
     let progress = |what: &str| {
         let n = receipts.lock().unwrap().len();
         eprintln!("pgboard: {what} ({n} receipts so far)");
     };
     let wait_for_more = |than: usize| {
         let start = Instant::now();
-        while receipts.lock().unwrap().len() <= than && start.elapsed() < Duration::from_secs(60) {
+        loop {
+            let n = receipts.lock().unwrap().len();
+            if n > than || n == voters || start.elapsed() > Duration::from_secs(60) {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     };
     for round in 0..rounds {
         let now = receipts.lock().unwrap().len();
+        if now == voters {
+            eprintln!("pgboard: round {round}: every ballot has its receipt; the kills go on without voters (raise URNA_PG_BALLOTS)");
+        }
         wait_for_more(now + 5);
         if round % 2 == 0 {
             let holder = sequencer(&cluster).unwrap();
@@ -379,6 +387,12 @@ fn voting_continues_through_sequencer_and_primary_deaths() {
     }
     copy.replica.replay(last.size, &|_, _| {}).unwrap();
     assert_eq!(copy.replica.election().counts().counted as usize, voters);
+    // Resubmitting to either board (the follower answers from its own copy) is idempotent.
+    let (i, first) = &receipts[0];
+    for c in &clients {
+        let again = c.submit(ballots[*i].bytes(), &origin, &vk).unwrap();
+        assert_eq!(again.index, first.index);
+    }
     eprintln!(
         "pgboard: {rounds} rounds, {} checkpoints seen, {voters} receipts verified against size {}",
         seen.len(),

@@ -650,6 +650,13 @@ impl Board {
         &self.index
     }
 
+    /// The receipt of `raw` if it is already in the log (a resubmission), under the current
+    /// checkpoint: what a follower answers without asking the sequencer.
+    pub fn receipt_of(&self, raw: &[u8]) -> Option<Receipt> {
+        let index = self.index.get(&urna_ledger::merkle::leaf_hash(raw))?;
+        self.receipt(index)
+    }
+
     /// A receipt for the entry at `index` under the current checkpoint.
     pub fn receipt(&self, index: u64) -> Option<Receipt> {
         self.receipt_under(index, self.size(), &self.checkpoint)

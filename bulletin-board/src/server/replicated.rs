@@ -349,7 +349,13 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
     loop {
         loop {
             match gen.queue.try_recv() {
-                Ok(Job::Submit(body, reply)) => forward.send(body, reply),
+                // A resubmission of an entry it has is answered here (as the sequencer would).
+                Ok(Job::Submit(body, reply)) => match gen.board.receipt_of(&body) {
+                    Some(r) => {
+                        let _ = reply.send(Ok(r));
+                    }
+                    None => forward.send(body, reply),
+                },
                 // The sequencer records its witnesses' cosignatures; a follower reads them.
                 Ok(Job::Cosignatures { .. }) => {}
                 Ok(Job::Stop) | Err(mpsc::error::TryRecvError::Disconnected) => {
