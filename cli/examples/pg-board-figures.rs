@@ -8,7 +8,8 @@
 //!   the primary, promotion of the most advanced standby at once (as a failover manager would).
 //!
 //! `cargo build --release -p urna-cli && cargo run --release -p urna-cli --example
-//! pg-board-figures [-- BALLOTS]` (default 1,200 ballots). It runs the `urna` binary beside its
+//! pg-board-figures [-- BALLOTS]` (default 1,200 ballots; `URNA_WAL_RETRY=5s` for the
+//! standbys' default reconnection interval). It runs the `urna` binary beside its
 //! own directory (`target/release/urna`), or `URNA_BIN`. Not a test: nothing is asserted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -145,7 +146,15 @@ fn main() {
         })
         .collect();
 
-    let mut cluster = Cluster::start(2).unwrap();
+    // A standby pointed at a promoted primary reconnects after `wal_retrieve_retry_interval`
+    // (5 s by default): until then the new primary has no synchronous standby and the boards
+    // wait. URNA_WAL_RETRY sets it (default 200ms, as a failover deployment would).
+    let retry = std::env::var("URNA_WAL_RETRY").unwrap_or_else(|_| "200ms".into());
+    let mut cluster = Cluster::builder()
+        .standbys(2)
+        .setting("wal_retrieve_retry_interval", &format!("'{retry}'"))
+        .start()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("board.key");
     let sealed = urna_crypto::keyfile::seal(

@@ -39,6 +39,9 @@ use crate::board::{Board, OpenError, SubmitError, View};
 pub const REFRESH: Duration = Duration::from_millis(50);
 /// How often a follower tries for the lease, and a sequencer checks it still holds it.
 pub const LEASE_POLL: Duration = Duration::from_millis(100);
+/// The longest wait between two attempts to reopen the log (they start 50 ms apart and
+/// double): a promoted primary, or a standby back, is found within this.
+pub const REOPEN_MAX: Duration = Duration::from_millis(500);
 /// Submissions a follower forwards at once.
 const FORWARDERS: usize = 16;
 /// The longest a forwarded submission may wait for the sequencer's answer.
@@ -303,7 +306,7 @@ fn supervise(cfg: Config, state: AppState, mut gen: Generation) {
                 Err(e) => {
                     say(&cfg, &format!("cannot open the log yet: {e}"));
                     std::thread::sleep(wait);
-                    wait = (wait * 2).min(Duration::from_secs(2));
+                    wait = (wait * 2).min(REOPEN_MAX);
                 }
             }
         };
