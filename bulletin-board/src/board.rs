@@ -684,6 +684,20 @@ impl Board {
         Ok(())
     }
 
+    /// **The test hook's (`server::test_hook`), never a real board's:** appends `raw` as the
+    /// next entry without the election rules, and signs a checkpoint over it, as a board that
+    /// breaks the rules would.
+    pub fn force_append_for_test_hook(&mut self, raw: &[u8]) -> io::Result<u64> {
+        let index = self
+            .replica
+            .force_append_for_test_hook(raw)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.index
+            .add(index, &[urna_ledger::merkle::leaf_hash(raw)])?;
+        self.publish_checkpoint()?;
+        Ok(index)
+    }
+
     /// Admits a group of submissions at once: every admissible entry is appended and made
     /// durable with one `fdatasync`, one checkpoint is signed, and only then are receipts made.
     /// Re-submitting an entry already on the log returns its receipt (idempotent).

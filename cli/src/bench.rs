@@ -237,6 +237,88 @@ fn board_load(s: &Synthetic, clients: usize) -> Result<(f64, f64, f64)> {
     Ok((ballots.len() as f64 / total, pct(0.5), pct(0.99)))
 }
 
+/// A validating node (in this process, on its own durable copy) following the board while
+/// `clients` concurrent loopback clients post the ballots: the board's ingest rate with the
+/// node following, how far the node trails it (entries, sampled every 100 ms: median and
+/// worst), and how long after the last ballot it has validated everything.
+fn node_lag(s: &Synthetic, clients: usize) -> Result<(f64, f64, u64, f64)> {
+    let (_dir, url, client) = board_at_open(s)?;
+    let node_dir = tempfile::tempdir()?;
+    let node = urna_node::Node::open(urna_node::Config {
+        dir: node_dir.path().to_path_buf(),
+        origin: synth::ORIGIN.to_string(),
+        board_key: s.board.verifying_key(),
+        board_url: url.clone(),
+        name: "node.bench.example".into(),
+        key: urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng),
+    })?;
+    let ballots = &s.entries[s.ballots_at..s.ballots_at + s.ballots];
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let next = AtomicUsize::new(0);
+    let posting = AtomicUsize::new(clients);
+    let lags = Mutex::new(Vec::new());
+    let board_size = || {
+        client
+            .get_checkpoint_note()
+            .ok()
+            .and_then(|n| n.lines().nth(1)?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let t0 = Instant::now();
+    let mut ingest_s = 0.0;
+    let mut catch_up_s = 0.0;
+    std::thread::scope(|sc| -> Result<()> {
+        let follower = sc.spawn(|| {
+            let target = (s.ballots_at + ballots.len()) as u64;
+            while node.validated_size() < target {
+                let _ = node.follow_once();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        sc.spawn(|| {
+            while posting.load(Ordering::Relaxed) > 0 {
+                let lag = board_size().saturating_sub(node.validated_size());
+                if let Ok(mut l) = lags.lock() {
+                    l.push(lag);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let posters: Vec<_> = (0..clients)
+            .map(|_| {
+                sc.spawn(|| -> Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(b) = ballots.get(i) else { break };
+                        let mut r = agent.post(&format!("{url}/entries")).send(b.bytes())?;
+                        let _ = r.body_mut().read_to_vec()?;
+                        if r.status() != 200 {
+                            return Err(anyhow!("ballot {i} refused: {}", r.status()));
+                        }
+                    }
+                    posting.fetch_sub(1, Ordering::Relaxed);
+                    Ok(())
+                })
+            })
+            .collect();
+        for p in posters {
+            p.join().map_err(|_| anyhow!("a client failed"))??;
+        }
+        ingest_s = t0.elapsed().as_secs_f64();
+        follower.join().map_err(|_| anyhow!("the node failed"))?;
+        catch_up_s = t0.elapsed().as_secs_f64() - ingest_s;
+        Ok(())
+    })?;
+    let mut l = lags.into_inner().map_err(|_| anyhow!("lock"))?;
+    l.sort_unstable();
+    let worst = l.last().copied().unwrap_or(0);
+    let median = l.get(l.len() / 2).copied().unwrap_or(0) as f64;
+    Ok((ballots.len() as f64 / ingest_s, median, worst, catch_up_s))
+}
+
 /// Choices to verified receipt, one voter at a time on loopback (the voter client's path).
 fn vote_to_receipt(s: &Synthetic, voters: usize) -> Result<f64> {
     let (_dir, _, client) = board_at_open(s)?;
@@ -382,6 +464,27 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
     f.insert("board_p50_ms".into(), json!(round(p50, 1)));
     f.insert("board_p99_ms".into(), json!(round(p99, 1)));
 
+    say("a validating node following the board under the same load…");
+    let (with_node, lag_median, lag_worst, catch_up) = node_lag(&s, 64)?;
+    f.insert(
+        "board_ingest_with_node_per_s".into(),
+        json!(with_node.round()),
+    );
+    f.insert("node_lag_median_entries".into(), json!(lag_median));
+    f.insert("node_lag_worst_entries".into(), json!(lag_worst));
+    f.insert(
+        "node_lag_median_s".into(),
+        json!(round(lag_median / with_node, 2)),
+    );
+    f.insert(
+        "node_lag_worst_s".into(),
+        json!(round(lag_worst as f64 / with_node, 2)),
+    );
+    f.insert(
+        "node_catch_up_after_load_s".into(),
+        json!(round(catch_up, 2)),
+    );
+
     say("choices to verified receipt, one voter at a time…");
     f.insert(
         "vote_to_receipt_ms".into(),
@@ -465,6 +568,8 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
         json!(round(ceremony_ms()?, 1)),
     );
 
+    shuffle_figures(&mut f, if quick { 2_000 } else { 20_000 }, &say)?;
+
     if json {
         println!("{}", Value::Object(f));
     } else {
@@ -477,6 +582,39 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
             println!("  {k:<28} {v}");
         }
     }
+    Ok(())
+}
+
+/// One mix of `rows` single-ciphertext rows on all cores (`urna_crypto::shuffle::bench`):
+/// ciphertexts per second of wall-clock time, and per CPU-second (the per-core figure, steadier
+/// on a shared machine), to re-encrypt and permute, prove, and verify.
+fn shuffle_figures(f: &mut Map<String, Value>, rows: usize, say: &dyn Fn(&str)) -> Result<()> {
+    say(&format!(
+        "verifiable shuffle of {rows} ciphertexts: re-encrypt and permute, prove, verify (all cores)…"
+    ));
+    let m = urna_crypto::shuffle::bench::measure(rows, 1, &mut rand::rngs::OsRng)
+        .map_err(|e| anyhow!("shuffle: {e}"))?;
+    let per_cpu = |t: &urna_crypto::shuffle::bench::Timing| {
+        t.rate_per_cpu(rows)
+            .map_or(Value::Null, |r| json!(r.round()))
+    };
+    f.insert("shuffle_ciphertexts".into(), json!(rows));
+    f.insert("shuffle_per_s".into(), json!(m.shuffle.rate(rows).round()));
+    f.insert(
+        "shuffle_prove_per_s".into(),
+        json!(m.prove.rate(rows).round()),
+    );
+    f.insert("shuffle_prove_per_cpu_s".into(), per_cpu(&m.prove));
+    f.insert(
+        "shuffle_verify_per_s".into(),
+        json!(m.verify.rate(rows).round()),
+    );
+    f.insert("shuffle_verify_per_cpu_s".into(), per_cpu(&m.verify));
+    f.insert("shuffle_proof_bytes".into(), json!(m.proof_bytes));
+    f.insert(
+        "shuffle_at_100k".into(),
+        json!("cargo run --release -p urna-crypto --example shuffle-bench -- 100000"),
+    );
     Ok(())
 }
 
@@ -498,4 +636,25 @@ fn ceremony_ms() -> Result<f64> {
     e.apply(&setup).map_err(|r| anyhow!("{r}"))?;
     ceremony_in_memory(&mut keys, &mut e, &mut rng, |_| {})?;
     Ok(ms(t.elapsed()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shuffle_figures_are_reported() {
+        let mut f = Map::new();
+        shuffle_figures(&mut f, 40, &|_| {}).unwrap();
+        for k in [
+            "shuffle_prove_per_s",
+            "shuffle_verify_per_s",
+            "shuffle_proof_bytes",
+            "shuffle_at_100k",
+        ] {
+            assert!(f.contains_key(k), "{k} missing: {f:?}");
+        }
+        assert_eq!(f["shuffle_ciphertexts"], json!(40));
+    }
 }

@@ -54,6 +54,7 @@ fn start_witness(dir: &Path, i: usize, board: &SigningKey) -> Result<WitnessEntr
         name,
         key: public,
         url: format!("http://{addr}"),
+        node: false,
     })
 }
 

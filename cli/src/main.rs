@@ -17,7 +17,9 @@ mod authority;
 mod bench;
 mod demo;
 mod guide;
+mod lang;
 mod loopback;
+mod node;
 mod outcome;
 mod report;
 mod secrets;
@@ -42,6 +44,10 @@ ballot.\n\nPassphrases of sealed key files are asked on the terminal, or taken f
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The language of what voters read (`urna vote`, `urna tally`): en or zh-CN; default
+    /// from LC_ALL, LC_MESSAGES or LANG.
+    #[arg(long, global = true, value_enum)]
+    lang: Option<lang::Lang>,
 }
 
 /// `--board`'s help, the same for every command.
@@ -75,6 +81,12 @@ enum Command {
     Witness {
         #[command(subcommand)]
         command: WitnessCommand,
+    },
+    /// A validating node: a full copy of a board's log, every entry checked through the rules
+    /// before it cosigns, the board's read API served from its copy.
+    Node {
+        #[command(subcommand)]
+        command: node::NodeCommand,
     },
     /// The election authority: manifest, opening and closing the polls.
     Authority {
@@ -120,7 +132,8 @@ enum Command {
         #[arg(long)]
         credential: PathBuf,
         /// Choices, e.g. `mayor=alice;council=dan,eve;budget=park:3,bikes:5;measure-a=yes`
-        /// (or a JSON object); asked contest by contest on a terminal if absent.
+        /// (or a JSON object); a ranked contest in order of preference, e.g.
+        /// `board=eve>dan>write-in:Zoë Ng`. Asked contest by contest on a terminal if absent.
         #[arg(long)]
         choices: Option<String>,
         /// Challenge instead of casting: reveal the encryption's nonces, check them and publish
@@ -145,7 +158,8 @@ enum Command {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
-    /// Measure the figures: encryption, verification, board ingest, tally, record size.
+    /// Measure the figures: encryption, verification, board ingest, tally, record size, and
+    /// the verifiable shuffle (prove and verify, ciphertexts per second and per CPU-second).
     Bench {
         #[command(subcommand)]
         command: Option<BenchCommand>,
@@ -812,6 +826,7 @@ fn print_json(v: &serde_json::Value) -> Result<()> {
 
 /// Runs a command; `Ok` carries the exit code of a command that ran to its answer.
 fn run(cli: Cli) -> Result<u8> {
+    let l = lang::Lang::pick(cli.lang);
     match cli.command {
         Command::Demo {
             voters,
@@ -856,6 +871,7 @@ fn run(cli: Cli) -> Result<u8> {
         } => bench::run(quick, json).map(|()| 0),
         Command::Authority { command } => authority_cmd(command),
         Command::Witness { command } => witness_cmd(command).map(|()| 0),
+        Command::Node { command } => node::run(command).map(|()| 0),
         Command::Registrar { command } => registrar_cmd(command).map(|()| 0),
         Command::Trustee { command } => trustee_cmd(command),
         Command::Mixer { command } => mixer_cmd(command),
@@ -868,7 +884,8 @@ fn run(cli: Cli) -> Result<u8> {
             let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
             let (e, r, posted) = trustee::tally(&client(&board), signer)?;
             let m = e.manifest().context("the board holds no election")?;
-            let summary = urna_tally::summary::Summary::new(m, &r, &e);
+            let mut summary = urna_tally::summary::Summary::new(m, &r, &e);
+            summary.name_in(m, l.tag(), |c, o| l.option_name(c, o));
             if json {
                 let mut v = summary.to_json();
                 v["posted"] = serde_json::json!(posted);
@@ -898,6 +915,7 @@ fn run(cli: Cli) -> Result<u8> {
                 choices: choices.as_deref(),
                 challenge,
                 receipt_out: Some(&receipt),
+                lang: l,
             };
             let mut say = |m: &str| {
                 if json {
@@ -917,7 +935,11 @@ fn run(cli: Cli) -> Result<u8> {
                             "receipt": receipt,
                         }))?;
                     } else {
-                        println!("receipt saved to {}", receipt.display());
+                        println!(
+                            "{} {}",
+                            l.say("receipt saved to", "回执已保存到"),
+                            receipt.display()
+                        );
                     }
                 }
                 voter::Outcome::Challenged(code) => {
@@ -1335,7 +1357,7 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
                 );
             } else {
                 println!(
-                    "this trustee's decryption shares are on the ledger already; nothing to do"
+                    "this trustee's decryption shares are already on the ledger; nothing to do"
                 );
             }
             if !done.posted() {

@@ -279,22 +279,7 @@ impl BoardClient {
         let proof = if old.size == 0 {
             Vec::new()
         } else {
-            let v: serde_json::Value = serde_json::from_slice(
-                &self.get(&format!("/consistency/{}/{}", old.size, new.size))?,
-            )
-            .map_err(|e| ClientError::Misbehaved(format!("consistency proof: {e}")))?;
-            v["proof"]
-                .as_array()
-                .ok_or_else(|| ClientError::Misbehaved("consistency proof has no hashes".into()))?
-                .iter()
-                .map(|h| {
-                    h.as_str()
-                        .and_then(|h| hex::decode_array::<32>(h).ok())
-                        .ok_or_else(|| {
-                            ClientError::Misbehaved("bad hash in consistency proof".into())
-                        })
-                })
-                .collect::<Result<Vec<Hash>, _>>()?
+            self.consistency_proof(old.size, new.size)?
         };
         if old.size > 0 {
             merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(
@@ -307,6 +292,31 @@ impl BoardClient {
             )?;
         }
         Ok(())
+    }
+
+    /// The board's RFC 9162 consistency proof from size `old` to `new`, unchecked (the caller
+    /// checks it against roots it trusts).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ClientError> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&self.get(&format!("/consistency/{old}/{new}"))?)
+                .map_err(|e| ClientError::Misbehaved(format!("consistency proof: {e}")))?;
+        let hashes = v["proof"]
+            .as_array()
+            .ok_or_else(|| ClientError::Misbehaved("consistency proof has no hashes".into()))?;
+        // A proof has at most two hashes per level of a 64-level tree.
+        if hashes.len() > 128 {
+            return Err(ClientError::Misbehaved(
+                "consistency proof is too long".into(),
+            ));
+        }
+        hashes
+            .iter()
+            .map(|h| {
+                h.as_str()
+                    .and_then(|h| hex::decode_array::<32>(h).ok())
+                    .ok_or_else(|| ClientError::Misbehaved("bad hash in consistency proof".into()))
+            })
+            .collect()
     }
 
     /// Submits an entry once. A receipt is returned only after it verifies for this entry.
@@ -364,7 +374,7 @@ impl BoardClient {
 
     /// Entry tile `n` of a tree of `size` (full, or partial at the right edge), checked for
     /// the number of entries it must hold.
-    fn entry_tile(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+    pub fn entry_tile(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
         let w = tiles::available_width(0, n, size);
         let path = if w == tiles::WIDTH {
             format!("/tile/entries/{}", tiles::encode_index(n))
@@ -563,7 +573,7 @@ impl BoardClient {
         let (policy, quorum) = witness_policy(m);
         let size = log.checkpoint.size;
         for a in &answers {
-            let Ok(Some((cp, _))) = &a.latest else {
+            let Ok(Some((cp, note))) = &a.latest else {
                 continue;
             };
             if cp.size > size {
@@ -574,8 +584,8 @@ impl BoardClient {
             }
             if log.tree().root(cp.size).ok() != Some(cp.root) {
                 return Err(ClientError::Misbehaved(format!(
-                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log",
-                    a.name, cp.size
+                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log. Evidence, two checkpoints signed by the board that cannot both be true — the one {} cosigned:\n{}\nand the one the board serves:\n{}",
+                    a.name, cp.size, a.name, note.trim_end(), log.note.trim_end()
                 )));
             }
         }
@@ -771,10 +781,12 @@ fn ask_witness(
         w.url.trim_end_matches('/'),
         urna_ledger::witnessed::checkpoint_path(origin)
     );
-    let (status, body, _) = answer(agent.get(&url).call(), &url).map_err(|e| match e {
-        ClientError::Unreachable { why, .. } => format!("{url} is unreachable: {why}"),
-        e => e.to_string(),
-    })?;
+    let sent = agent.get(&url).call();
+    let (status, body, _) =
+        answer_within(sent, &url, WITNESS_ANSWER_LIMIT).map_err(|e| match e {
+            ClientError::Unreachable { why, .. } => format!("{url} is unreachable: {why}"),
+            e => e.to_string(),
+        })?;
     match status {
         200 => {}
         404 => return Ok(None),
@@ -873,11 +885,26 @@ fn status_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> Clie
     }
 }
 
-/// The status, body and `Retry-After` (delta-seconds; an HTTP date is ignored) of an answer
-/// (at most 64 MiB: a full entry tile is under 17 MiB).
+/// The most a board's answer may hold: a full entry tile is under 17 MiB.
+const ANSWER_LIMIT: u64 = 64 << 20;
+
+/// The most a witness's answer may hold: one cosigned checkpoint note, a few hundred bytes per
+/// cosignature, so that a hostile witness cannot make every client read 64 MiB.
+const WITNESS_ANSWER_LIMIT: u64 = 64 << 10;
+
+/// The status, body and `Retry-After` (delta-seconds; an HTTP date is ignored) of a board's answer.
 fn answer(
     sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     url: &str,
+) -> Result<(u16, Vec<u8>, Option<Duration>), ClientError> {
+    answer_within(sent, url, ANSWER_LIMIT)
+}
+
+/// [`answer`] with a body of at most `limit` bytes (a longer one is refused, not truncated).
+fn answer_within(
+    sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    url: &str,
+    limit: u64,
 ) -> Result<(u16, Vec<u8>, Option<Duration>), ClientError> {
     let unreachable = |e: ureq::Error| ClientError::Unreachable {
         url: url.to_string(),
@@ -894,7 +921,7 @@ fn answer(
     let body = resp
         .body_mut()
         .with_config()
-        .limit(64 << 20)
+        .limit(limit)
         .read_to_vec()
         .map_err(unreachable)?;
     Ok((status, body, retry_after))
@@ -905,4 +932,40 @@ fn error_message(body: &[u8]) -> String {
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_string))
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A witness that answers with `body_len` bytes, whatever it is asked.
+    fn hostile_witness(body_len: usize) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut request = [0u8; 4096];
+                let _ = s.read(&mut request);
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {body_len}\r\n\r\n");
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(&vec![b'a'; body_len]);
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn a_witness_answer_longer_than_a_note_is_refused_unread() {
+        let key = urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng).verifying_key();
+        let w = urna_election::manifest::Witness {
+            name: "witness.example/w1".into(),
+            key,
+            url: hostile_witness(1 << 20),
+            role: urna_election::manifest::Role::Witness,
+        };
+        let agent = ureq::Agent::new_with_defaults();
+        let err = ask_witness(&agent, &w, "example.org/board", &key, &[]).unwrap_err();
+        assert!(err.contains("unreachable"), "{err}");
+    }
 }

@@ -244,6 +244,58 @@ impl<S: LogStore + ?Sized> Replica<S> {
         Ok(())
     }
 
+    /// A follower's append in steps, for a log too long to fetch whole before checking it:
+    /// `entries` extend the log to some size `m ≤ cp.size`, and `proof` is an RFC 9162
+    /// consistency proof from size `m` to the signed checkpoint `cp` (empty when `m = cp.size`).
+    /// The proof is checked against the root the replica computes at `m` before the store
+    /// takes anything, so only a prefix of the signed log is ever stored; on a mismatch
+    /// nothing changes.
+    pub fn stage_proven(
+        &mut self,
+        entries: Vec<Vec<u8>>,
+        cp: &Checkpoint,
+        proof: &[Hash],
+    ) -> Result<(), ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        let from = self.size();
+        let to = from + entries.len() as u64;
+        if to > cp.size {
+            return Err(ReplicaError::Short {
+                size: cp.size,
+                held: to,
+            });
+        }
+        if to == cp.size {
+            return self.stage(entries, Some(cp));
+        }
+        let new = leaves(&entries);
+        let root = {
+            let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+            for l in new {
+                tree.push(l);
+            }
+            tree.root(to).ok()
+        };
+        let proven = root.is_some_and(|r| {
+            to == 0 || crate::merkle::verify_consistency(to, cp.size, &r, &cp.root, proof).is_ok()
+        });
+        let stored = if proven {
+            let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+            self.store.append(from, &refs).map_err(ReplicaError::from)
+        } else {
+            Err(ReplicaError::RootMismatch { size: cp.size })
+        };
+        if stored.is_err() {
+            self.tree
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .truncate(from);
+        }
+        stored
+    }
+
     /// [`stage`](Replica::stage)s and replays the new entries.
     pub fn extend(
         &mut self,
@@ -348,6 +400,32 @@ impl<S: LogStore + ?Sized> Replica<S> {
             verdicts.into_iter().map(|v| v.map(|a| a.index)).collect(),
             note,
         ))
+    }
+
+    /// **A test hook's, never a party's:** appends `raw` durably without asking the rules, and
+    /// carries on as if it had never been (the rules' state skips it). It exists so that
+    /// tests can make a board that breaks the rules, to show that validating nodes catch it;
+    /// the board reaches it only when started with its test hook enabled (see
+    /// `urna-board`'s `server::test_hook`).
+    #[doc(hidden)]
+    pub fn force_append_for_test_hook(&mut self, raw: &[u8]) -> Result<u64, ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        let at = self.size();
+        if self.replayed != at {
+            return Err(ReplicaError::NotReplayed {
+                replayed: self.replayed,
+                size: at,
+            });
+        }
+        self.store.append(at, &[raw])?;
+        self.tree
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(leaf_hash(raw));
+        self.replayed = at + 1;
+        Ok(at)
     }
 
     /// Entries held (hashed into the tree).

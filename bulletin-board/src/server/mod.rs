@@ -41,6 +41,7 @@ mod limit;
 mod pusher;
 pub mod replicated;
 mod routes;
+pub mod test_hook;
 mod writer;
 
 pub use routes::{app, app_with, MAX_VIEW, MAX_VIEW_BYTES, OPENAPI};
@@ -78,6 +79,26 @@ impl AppState {
 
     fn replace(&self, live: Live) {
         self.live.store(Arc::new(live));
+    }
+
+    /// The state a validating node serves the board's read API from: its own copy of the log
+    /// (`log`, `tree`, `index`) bounded by the `view` it publishes. It has no writer: the node
+    /// forwards submissions to the board before they reach the router.
+    pub fn reader<L: LogStore + 'static>(
+        view: Arc<ArcSwap<View>>,
+        log: Arc<L>,
+        tree: SharedTree,
+        index: Index,
+    ) -> AppState {
+        let (jobs, _) = mpsc::channel(1);
+        let log: Arc<dyn LogStore> = log;
+        AppState::new(Live {
+            view,
+            log,
+            tree,
+            index,
+            jobs,
+        })
     }
 }
 

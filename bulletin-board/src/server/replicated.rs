@@ -361,6 +361,9 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
                 },
                 // The sequencer records its witnesses' cosignatures; a follower reads them.
                 Ok(Job::Cosignatures { .. }) => {}
+                Ok(Job::ForceAppend(_, reply)) => {
+                    let _ = reply.send(Err("this board process does not sequence".into()));
+                }
                 Ok(Job::Stop) | Err(mpsc::error::TryRecvError::Disconnected) => {
                     return Err("stopped".into())
                 }

@@ -27,6 +27,8 @@ pub(super) enum Job {
     Cosignatures { note: String, lines: String },
     /// Stop sequencing (a board on a shared store that must reopen its copy of the log).
     Stop,
+    /// The test hook's (`super::test_hook`): append without the rules.
+    ForceAppend(Vec<u8>, oneshot::Sender<Result<u64, String>>),
 }
 
 /// Starts the writer (and the witness pusher it wakes) on `board`; returns the parts to serve
@@ -97,6 +99,12 @@ pub(super) fn sequence(
                     let _ = board.record_cosignatures(&note, &lines);
                 }
                 Job::Stop => return Ok(()),
+                Job::ForceAppend(raw, reply) => {
+                    let r = board.force_append_for_test_hook(&raw);
+                    view.store(Arc::new(board.view()));
+                    let _ = wake.send(());
+                    let _ = reply.send(r.map_err(|e| e.to_string()));
+                }
             }
         }
         if bodies.is_empty() {
