@@ -80,6 +80,15 @@ pub enum OpenError {
     },
     #[error("entry {index} of the log is not admissible on replay: {rejection}")]
     Replay { index: u64, rejection: Rejection },
+    /// A shared store's signed statement is not this board's for this election.
+    #[error("the stored {what} is not a checkpoint this board signed for this election: {error}")]
+    BadStatement {
+        what: &'static str,
+        error: NoteError,
+    },
+    /// A shared store's entries do not match a signed statement it keeps.
+    #[error("the stored {what} (of size {size}) does not match the log's entries (it covers more than the log holds, or another root): the log of record was rewritten or damaged, so the board will not start")]
+    StatementMismatch { what: &'static str, size: u64 },
 }
 
 /// How to open a data directory.
@@ -93,13 +102,20 @@ pub struct OpenOptions {
 }
 
 /// Why one submission got no receipt: the election rules refused it, or the board itself failed
-/// to answer it (a bug, never the client's fault: a `500`, not a `400`).
+/// to answer it (a bug, never the client's fault: a `500`, not a `400`), or — a board process
+/// that forwards to the sequencer — the sequencer's own answer, or none yet (`503`, retry).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SubmitError {
     #[error(transparent)]
     Rejected(#[from] Rejection),
     #[error("the board failed to answer this submission: {reason}")]
     Internal { reason: &'static str },
+    /// No sequencer answered (a failover under way): nothing was acknowledged; retry.
+    #[error("{reason}")]
+    Unavailable { reason: String },
+    /// The sequencer's refusal, relayed as it answered it (status and JSON body).
+    #[error("the sequencer refused the submission ({status})")]
+    Relayed { status: u16, body: String },
 }
 
 impl SubmitError {
@@ -108,6 +124,8 @@ impl SubmitError {
         match self {
             SubmitError::Rejected(r) => r.code(),
             SubmitError::Internal { .. } => "internal-error",
+            SubmitError::Unavailable { .. } => "unavailable",
+            SubmitError::Relayed { .. } => "relayed",
         }
     }
 }
@@ -146,8 +164,8 @@ impl View {
 pub struct Board {
     origin: String,
     key: SigningKey,
-    /// The log on disk, verified and replayed.
-    replica: Replica<FileLog>,
+    /// The log (on disk, or in a shared store), verified and replayed.
+    replica: Replica<dyn LogStore>,
     index: Index,
     checkpoint: String,
     /// Cosignature lines collected for the current checkpoint.
@@ -255,6 +273,7 @@ impl Board {
         if recovered_tail {
             store.truncate_tail()?;
         }
+        let store: Arc<dyn LogStore> = store;
         let mut replica = Replica::load(store).map_err(replay_error)?;
         for (name, cp) in [
             (store::CHECKPOINT, &head),
@@ -294,6 +313,134 @@ impl Board {
         };
         board.publish_checkpoint()?;
         Ok(board)
+    }
+
+    /// A board over a store several board processes share (the PostgreSQL log of record,
+    /// `specs/storage.md`): the store's signed statements are checked against its entries, and
+    /// the log up to the store's length is replayed. A sequencer (`sequence`) then signs a
+    /// checkpoint of the whole log (it holds the lease, whose taking confirmed the log durable,
+    /// `specs/storage.md` §4); a follower serves the stored checkpoint as it is. The index of
+    /// leaf hashes is rebuilt in memory: the store is the only thing on disk.
+    pub fn open_shared(
+        store: Arc<dyn LogStore>,
+        origin: &str,
+        key: SigningKey,
+        sequence: bool,
+    ) -> Result<Board, OpenError> {
+        let vk = key.verifying_key();
+        let signed = |what: &'static str, note: &Option<String>| match note {
+            Some(n) => Checkpoint::open(n, origin, &vk)
+                .map(Some)
+                .map_err(|error| OpenError::BadStatement { what, error }),
+            None => Ok(None),
+        };
+        let head_note = store.statement(Statement::Checkpoint)?;
+        let cosigned_note = store.statement(Statement::Cosigned)?;
+        let head = signed("checkpoint", &head_note)?;
+        let cosigned_head = signed("cosigned checkpoint", &cosigned_note)?;
+        let mut replica = Replica::load(store).map_err(replay_error)?;
+        for (what, cp) in [
+            ("checkpoint", &head),
+            ("cosigned checkpoint", &cosigned_head),
+        ] {
+            if let Some(c) = cp {
+                if replica.check(c).is_err() {
+                    return Err(OpenError::StatementMismatch { what, size: c.size });
+                }
+            }
+        }
+        replica
+            .replay(replica.size(), &|_, _| {})
+            .map_err(replay_error)?;
+        let index = Index::temporary()?;
+        let index_state = index.reconcile(&replica.tree(), true)?;
+        let mut board = Board {
+            origin: origin.to_string(),
+            key,
+            replica,
+            index,
+            checkpoint: head_note.unwrap_or_default(),
+            cosignatures: String::new(),
+            cosigned: cosigned_note,
+            recovered_tail: false,
+            index_state,
+        };
+        if sequence {
+            board.publish_checkpoint()?;
+        }
+        Ok(board)
+    }
+
+    /// A follower's refresh: the entries up to the stored checkpoint (read from the shared
+    /// store, hashed and checked against it, replayed through the rules) and the stored
+    /// cosigned checkpoint. Returns whether anything changed. An error spends the board: open
+    /// it again.
+    pub fn follow(&mut self) -> Result<bool, OpenError> {
+        let vk = self.key.verifying_key();
+        let store = Arc::clone(self.replica.store());
+        let mut changed = false;
+        if let Some(note) = store.statement(Statement::Checkpoint)? {
+            if note != self.checkpoint {
+                let cp = Checkpoint::open(&note, &self.origin, &vk).map_err(|error| {
+                    OpenError::BadStatement {
+                        what: "checkpoint",
+                        error,
+                    }
+                })?;
+                let from = self.replica.size();
+                if cp.size < from {
+                    return Err(OpenError::StatementMismatch {
+                        what: "checkpoint",
+                        size: cp.size,
+                    });
+                }
+                self.extend_to(cp.size, Some(&cp))?;
+                debug_assert_eq!(self.replica.size(), cp.size);
+                self.checkpoint = note;
+                self.cosignatures.clear();
+                changed = true;
+            }
+        }
+        if let Some(note) = store.statement(Statement::Cosigned)? {
+            if self.cosigned.as_deref() != Some(note.as_str()) {
+                self.cosigned = Some(note);
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// A follower that took the lease: replays the rest of the log (entries a sequencer
+    /// appended that no checkpoint covers yet: taking the lease confirmed them durable) and
+    /// signs a checkpoint of all of it. `len` is the store's length now.
+    pub fn take_over(&mut self, len: u64) -> Result<(), OpenError> {
+        self.extend_to(len, None)?;
+        self.publish_checkpoint()?;
+        Ok(())
+    }
+
+    fn extend_to(&mut self, to: u64, anchor: Option<&Checkpoint>) -> Result<(), OpenError> {
+        let from = self.replica.size();
+        if to > from {
+            let entries = self.replica.store().read(from, to)?;
+            self.replica
+                .extend(entries, anchor, &|_, _| {})
+                .map_err(|e| match e {
+                    ReplicaError::RootMismatch { size } | ReplicaError::Short { size, .. } => {
+                        OpenError::StatementMismatch {
+                            what: "checkpoint",
+                            size,
+                        }
+                    }
+                    e => replay_error(e),
+                })?;
+            let leaves: Vec<Hash> = {
+                let tree = self.replica.tree();
+                (from..to).filter_map(|i| tree.leaf(i).copied()).collect()
+            };
+            self.index.add(from, &leaves)?;
+        }
+        Ok(())
     }
 
     fn publish_checkpoint(&mut self) -> io::Result<()> {
@@ -496,8 +643,8 @@ impl Board {
         }
     }
 
-    /// The log on disk, for readers.
-    pub fn log(&self) -> Arc<FileLog> {
+    /// The log, for readers.
+    pub fn log(&self) -> Arc<dyn LogStore> {
         Arc::clone(self.replica.store())
     }
 
@@ -509,6 +656,13 @@ impl Board {
     /// The leaf-hash index, for readers: it may hold entries past the latest [`View`].
     pub fn index(&self) -> &Index {
         &self.index
+    }
+
+    /// The receipt of `raw` if it is already in the log (a resubmission), under the current
+    /// checkpoint: what a follower answers without asking the sequencer.
+    pub fn receipt_of(&self, raw: &[u8]) -> Option<Receipt> {
+        let index = self.index.get(&urna_ledger::merkle::leaf_hash(raw))?;
+        self.receipt(index)
     }
 
     /// A receipt for the entry at `index` under the current checkpoint.
@@ -596,10 +750,24 @@ impl Board {
             fresh_at.push((i, leaf));
         }
         let from = self.replica.size();
-        let verdicts = self.replica.admit(&fresh).map_err(|e| match e {
-            ReplicaError::Store(e) => store_io(e),
-            e => io::Error::other(e.to_string()),
-        })?;
+        // The admitted entries and the checkpoint covering them are stored together (one
+        // durable write where the store can: one synchronous commit on PostgreSQL).
+        let (origin, key) = (&self.origin, &self.key);
+        let seal = |size, root| {
+            Checkpoint {
+                origin: origin.clone(),
+                size,
+                root,
+            }
+            .sign(key)
+        };
+        let (verdicts, note) = self
+            .replica
+            .admit_sealed(&fresh, &seal)
+            .map_err(|e| match e {
+                ReplicaError::Store(e) => store_io(e),
+                e => io::Error::other(e.to_string()),
+            })?;
         let mut leaves: Vec<Hash> = Vec::new();
         for ((i, leaf), v) in fresh_at.into_iter().zip(verdicts) {
             if v.is_ok() {
@@ -607,10 +775,11 @@ impl Board {
             }
             out[i] = Some(v);
         }
-        if !leaves.is_empty() {
+        if let Some(note) = note {
             // The rules numbered admitted entries consecutively from the log's size.
             self.index.add(from, &leaves)?;
-            self.publish_checkpoint()?;
+            self.checkpoint = note;
+            self.cosignatures.clear();
         }
         for (i, first) in copies {
             out[i] = out[first].clone();

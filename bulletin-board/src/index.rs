@@ -44,6 +44,18 @@ impl Index {
         Ok(Index { db, leaves })
     }
 
+    /// An index in memory only, for a board whose log is in a shared store: built from the
+    /// log at every start.
+    pub fn temporary() -> io::Result<Index> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .flush_every_ms(None)
+            .open()
+            .map_err(sled_err)?;
+        let leaves = db.open_tree("leaf").map_err(sled_err)?;
+        Ok(Index { db, leaves })
+    }
+
     /// Opens the index in `path`; one sled cannot open is removed and started afresh (it is
     /// derived). Returns whether it was started afresh.
     pub fn open(path: &Path) -> io::Result<(Index, bool)> {

@@ -241,6 +241,12 @@ enum BoardCommand {
         json: bool,
         #[command(flatten)]
         passphrase: PassphraseArg,
+        /// Also create the election's log in this PostgreSQL database (specs/storage.md), once,
+        /// for `board serve --store`. An existing key at --key is used as it is.
+        #[arg(long, value_name = "postgres://…", requires = "origin")]
+        store: Option<String>,
+        #[command(flatten)]
+        standby: StandbyArg,
     },
     /// Serve the election's ledger over HTTP.
     Serve {
@@ -254,8 +260,20 @@ enum BoardCommand {
         #[arg(long)]
         origin: Option<String>,
         /// Data directory holding the log and the latest checkpoint.
-        #[arg(long, default_value = "board-data")]
+        #[arg(long, default_value = "board-data", conflicts_with = "store")]
         data: PathBuf,
+        /// Keep the log in this PostgreSQL database instead of --data: the log of record with
+        /// synchronous replication (specs/storage.md), shared by every board process of the
+        /// election; one sequences, the others serve reads and forward submissions to it. A
+        /// libpq URL, which may list every server: postgresql://urna@db1,db2,db3/election.
+        #[arg(long, value_name = "postgres://…")]
+        store: Option<String>,
+        #[command(flatten)]
+        standby: StandbyArg,
+        /// With --store: the address the other board processes reach this one at, recorded
+        /// with the lease while it sequences (default: http://<--listen>).
+        #[arg(long, value_name = "URL", requires = "store")]
+        advertise: Option<String>,
         /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -267,6 +285,26 @@ enum BoardCommand {
         #[command(flatten)]
         limits: LimitArgs,
     },
+}
+
+/// Whether a PostgreSQL log may run without a synchronous standby.
+#[derive(clap::Args)]
+struct StandbyArg {
+    /// With --store: run without a synchronous standby. Acknowledged entries are then on one
+    /// PostgreSQL server's disk only, and lost with it. Without this flag a server that cannot
+    /// make every COMMIT wait for a standby is refused.
+    #[arg(long)]
+    no_standby: bool,
+}
+
+impl StandbyArg {
+    fn durability(&self) -> urna_pgstore::Durability {
+        if self.no_standby {
+            urna_pgstore::Durability::SingleMachine
+        } else {
+            urna_pgstore::Durability::Replicated
+        }
+    }
 }
 
 /// The board's limits (specs/board.md §5); the defaults are `Limits::default()`'s.
@@ -1440,13 +1478,37 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             origin,
             json,
             passphrase,
+            store,
+            standby,
         } => {
-            let pass = secrets::passphrase_from(
-                &key.display().to_string(),
-                true,
-                passphrase.passphrase_file.as_deref(),
-            )?;
-            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
+            let k = if store.is_some() && key.exists() {
+                secrets::open_sealed_key_from(&key, passphrase.passphrase_file.as_deref())?
+            } else {
+                let pass = secrets::passphrase_from(
+                    &key.display().to_string(),
+                    true,
+                    passphrase.passphrase_file.as_deref(),
+                )?;
+                secrets::init_sealed_key(&key, pass.as_bytes())?
+            };
+            if let (Some(url), Some(o)) = (&store, &origin) {
+                let identity = urna_pgstore::Identity {
+                    origin: o.clone(),
+                    board_key: *k.verifying_key().as_bytes(),
+                };
+                let opts = urna_pgstore::Options {
+                    durability: standby.durability(),
+                    create: true,
+                    ..urna_pgstore::Options::default()
+                };
+                let s = urna_pgstore::PgStore::open(url, identity, opts)
+                    .map_err(|e| anyhow::anyhow!("{e} [{}]", e.code()))?;
+                eprintln!(
+                    "urna board: the log of {o} is in the database ({} entries); {}",
+                    s.len(),
+                    s.guarantee().map(|g| g.to_string()).unwrap_or_default()
+                );
+            }
             let public = hex::encode(k.verifying_key().as_bytes());
             let vkey = origin.as_ref().map(|o| verifier_key(o, &k.verifying_key()));
             if let Some(o) = &origin {
@@ -1471,6 +1533,9 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             passphrase,
             origin,
             data,
+            store,
+            standby,
+            advertise,
             listen,
             accept_log_without_checkpoint,
             limits,
@@ -1480,10 +1545,22 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             let opts = urna_board::board::OpenOptions {
                 accept_log_without_checkpoint,
             };
-            tokio::runtime::Builder::new_multi_thread()
+            let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
-                .build()?
-                .block_on(serve(key, origin, data, opts, listen, limits.limits()))
+                .build()?;
+            match store {
+                Some(url) => {
+                    let cfg = urna_board::server::replicated::Config {
+                        url,
+                        origin,
+                        key,
+                        durability: standby.durability(),
+                        advertise: advertise.unwrap_or_else(|| format!("http://{listen}")),
+                    };
+                    runtime.block_on(serve_replicated(cfg, listen, limits.limits()))
+                }
+                None => runtime.block_on(serve(key, origin, data, opts, listen, limits.limits())),
+            }
         }
     }
 }
@@ -1515,6 +1592,29 @@ fn serve_origin(key: &std::path::Path, given: Option<String>) -> Result<String> 
             "no origin: pass --origin (the election id), or make the key with `urna board init --origin`"
         ),
     }
+}
+
+/// `board serve --store`: one board process of those sharing the PostgreSQL log. It keeps
+/// serving through storage failures (reopening the log, as sequencer or follower), so only a
+/// database or server unfit at start stops it.
+async fn serve_replicated(
+    cfg: urna_board::server::replicated::Config,
+    listen: SocketAddr,
+    limits: Limits,
+) -> Result<()> {
+    let origin = cfg.origin.clone();
+    let (state, role) =
+        tokio::task::spawn_blocking(move || urna_board::server::replicated::start(cfg))
+            .await?
+            .map_err(|e| anyhow::anyhow!("opening the board's log in the database: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    eprintln!("urna board: {origin}: {role:?} on the shared log, listening on {listen}");
+    let router = urna_board::server::app_with(state, limits.clone());
+    urna_serve::listen::serve(listener, router, &limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
 }
 
 async fn serve(

@@ -74,6 +74,9 @@ impl ReplicaError {
     }
 }
 
+/// Each candidate's verdict: its index in the log, or why the rules refused it.
+pub type Verdicts = Vec<Result<u64, Rejection>>;
+
 /// Reports replay progress: entries replayed so far, of how many.
 pub type Progress<'a> = &'a dyn Fn(u64, u64);
 
@@ -345,6 +348,28 @@ impl<S: LogStore + ?Sized> Replica<S> {
         &mut self,
         candidates: &[Entry],
     ) -> Result<Vec<Result<u64, Rejection>>, ReplicaError> {
+        Ok(self.admit_inner(candidates, None)?.0)
+    }
+
+    /// [`admit`](Replica::admit), with the checkpoint of the log after the admitted entries
+    /// stored in the same append ([`LogStore::append_with_checkpoint`]: one durable write for
+    /// both on a database): `seal(size, root)` signs it. Returns the verdicts and, if anything
+    /// was admitted, the signed checkpoint. The new leaves are on the shared tree while the
+    /// store writes (readers bound what they serve by a published size, never by the tree's),
+    /// and taken off again if it fails.
+    pub fn admit_sealed(
+        &mut self,
+        candidates: &[Entry],
+        seal: &dyn Fn(u64, Hash) -> String,
+    ) -> Result<(Verdicts, Option<String>), ReplicaError> {
+        self.admit_inner(candidates, Some(seal))
+    }
+
+    fn admit_inner(
+        &mut self,
+        candidates: &[Entry],
+        seal: Option<&dyn Fn(u64, Hash) -> String>,
+    ) -> Result<(Verdicts, Option<String>), ReplicaError> {
         if self.spent {
             return Err(ReplicaError::Spent);
         }
@@ -363,18 +388,51 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 new.push(a.leaf_hash);
             }
         }
+        let mut note = None;
         if !admitted.is_empty() {
-            if let Err(e) = self.store.append(self.replayed, &admitted) {
+            let from = self.replayed;
+            let stored = match seal {
+                None => self.store.append(from, &admitted),
+                Some(seal) => {
+                    let root = {
+                        let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+                        for l in &new {
+                            tree.push(*l);
+                        }
+                        tree.root(tree.size())
+                    };
+                    match root {
+                        Ok(root) => {
+                            let n = seal(from + new.len() as u64, root);
+                            let r = self.store.append_with_checkpoint(from, &admitted, &n);
+                            note = Some(n);
+                            r
+                        }
+                        Err(_) => Err(StoreError::OutOfRange {
+                            start: from,
+                            end: from + new.len() as u64,
+                            len: from,
+                        }),
+                    }
+                }
+            };
+            let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+            if let Err(e) = stored {
+                tree.truncate(from);
                 self.spent = true;
                 return Err(e.into());
             }
-            let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
-            for l in new {
-                tree.push(l);
+            if seal.is_none() {
+                for l in new {
+                    tree.push(l);
+                }
             }
             self.replayed = tree.size();
         }
-        Ok(verdicts.into_iter().map(|v| v.map(|a| a.index)).collect())
+        Ok((
+            verdicts.into_iter().map(|v| v.map(|a| a.index)).collect(),
+            note,
+        ))
     }
 
     /// **A test hook's, never a party's:** appends `raw` durably without asking the rules, and

@@ -769,6 +769,12 @@ fn owner() -> Result<Option<(u32, u32)>> {
 }
 
 /// The directory of `initdb`, `postgres`, `pg_ctl` and `pg_basebackup`.
+/// Where PostgreSQL's server binaries are, or why they cannot be found: a test that needs a
+/// cluster checks this first and skips, saying so, on a machine without PostgreSQL.
+pub fn binaries() -> Result<PathBuf> {
+    pg_bin()
+}
+
 fn pg_bin() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("URNA_PG_BIN") {
         let dir = PathBuf::from(dir);

@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use urna_pgcluster::Cluster;
-use urna_pgstore::{Identity, LogStore, Options, PgStore, Statement};
+use urna_pgstore::{Identity, Options, PgStore, Statement};
 
 const ORIGIN: &str = "urna.example/figures";
 const ENTRY: usize = 3000;

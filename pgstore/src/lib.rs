@@ -25,14 +25,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod error;
-mod log_store;
 mod schema;
 mod settings;
 mod store;
 
 pub use error::{OpenError, SettingsError, StandbyState, StoreError};
-pub use log_store::LogStore;
-pub use log_store::Statement;
 pub use schema::{Identity, SCHEMA, SCHEMA_VERSION};
 pub use settings::{Durability, Guarantee};
 pub use store::{lease_key, LeasePolicy, Options, PgStore};
+pub use urna_ledger::{LogStore, Statement};

@@ -12,9 +12,9 @@ use postgres::{Client, NoTls, Transaction};
 use sha2::{Digest, Sha256};
 
 use crate::error::{OpenError, StoreError};
-use crate::log_store::{LogStore, Statement};
 use crate::schema::{self, Identity};
 use crate::settings::{self, check_commit_settings, Durability, Guarantee};
+use urna_ledger::{LogStore, Statement};
 
 /// Whether appends need the sequencer lease.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -584,6 +584,21 @@ impl PgStore {
         Ok(len)
     }
 
+    /// The latest lease taken: its epoch and holder (`Options::holder`; a board records the
+    /// address it serves at, where the other board processes forward submissions). The holder
+    /// may since have died: a follower that cannot reach it retries until another takes the
+    /// lease.
+    pub fn sequencer(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.with_reader(|client| {
+            Ok(client
+                .query_opt(
+                    "SELECT epoch, holder FROM urna.sequencers ORDER BY epoch DESC LIMIT 1",
+                    &[],
+                )?
+                .map(|r| (r.get::<_, i64>(0) as u64, r.get(1))))
+        })
+    }
+
     /// The index of the first entry whose leaf hash is `leaf`.
     pub fn index_of(&self, leaf: &[u8; 32]) -> Result<Option<u64>, StoreError> {
         self.with_reader(|client| {
@@ -624,6 +639,21 @@ impl PgStore {
         })?;
         self.saw_len(len);
         Ok(len)
+    }
+
+    /// Waits until everything committed on the primary before this call is on a synchronous
+    /// standby: a synchronous commit of a transaction that writes nothing but its commit
+    /// record (it takes a transaction id), which a standby, replaying WAL in order, confirms
+    /// only once it has every earlier commit. A follower calls it after reading a checkpoint
+    /// and before serving it: a commit is visible on the primary while its own COMMIT still
+    /// waits for the standby, and a checkpoint the primary alone holds may be lost with it.
+    /// Unlike [`PgStore::confirm_durable`] it takes no lock the sequencer's appends take.
+    pub fn sync_point(&self) -> Result<(), StoreError> {
+        self.with_writer(|ctx, conn| {
+            let mut tx = conn.client.transaction()?;
+            tx.query_one("SELECT txid_current()", &[])?;
+            ctx.commit(tx)
+        })
     }
 
     /// Takes the sequencer lease if no other session holds it: a session advisory lock on
@@ -732,16 +762,19 @@ impl PgStore {
     }
 }
 
-impl LogStore for PgStore {
+/// The store's own operations, with its own errors (which say more than the ledger's); the
+/// [`LogStore`] implementation below maps them.
+impl PgStore {
     /// The length last seen (at open, or by this store's appends and reads, or
     /// [`PgStore::refresh_len`]): exact for the sequencer, the only writer; a lower bound for
     /// any other process, since the log only grows.
-    fn len(&self) -> u64 {
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> u64 {
         self.len.load(Ordering::Acquire)
     }
 
     /// Reads on the readers' connection, checking each entry against its stored leaf hash.
-    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    pub fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let out = self.with_reader(|client| read(client, start, end))?;
         self.saw_len(end);
         Ok(out)
@@ -752,13 +785,13 @@ impl LogStore for PgStore {
     /// it moved), and the entries' primary key refuses a second row at any index. Returns once
     /// COMMIT has returned, which the settings checked at connection make wait for a
     /// synchronous standby. Needs the lease unless [`LeasePolicy::NotRequired`].
-    fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError> {
+    pub fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError> {
         let end = self.with_writer(|ctx, conn| ctx.append(conn, at, entries, None))?;
         self.saw_len(end);
         Ok(())
     }
 
-    fn statement(&self, which: Statement) -> Result<Option<String>, StoreError> {
+    pub fn statement(&self, which: Statement) -> Result<Option<String>, StoreError> {
         self.with_reader(|client| {
             Ok(client
                 .query_opt(
@@ -773,7 +806,59 @@ impl LogStore for PgStore {
     /// entries than the log holds, or fewer than the one stored. The checkpoint needs the
     /// lease (it is the sequencer's); the cosigned checkpoint does not: any board process may
     /// record a quorum's cosignatures, and the record only moves forward.
-    fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError> {
+    pub fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError> {
         self.with_writer(|ctx, conn| ctx.set_note(conn, which, text))
+    }
+}
+
+impl From<StoreError> for urna_ledger::StoreError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Fenced { at, len } => urna_ledger::StoreError::Fenced { at, len },
+            StoreError::OutOfRange { start, end, len } => {
+                urna_ledger::StoreError::OutOfRange { start, end, len }
+            }
+            StoreError::NotLeaseholder => urna_ledger::StoreError::NotLeaseholder,
+            e => urna_ledger::StoreError::Database {
+                code: e.code(),
+                maybe_written: e.may_have_appended(),
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+/// The ledger's storage trait, over the inherent operations above.
+impl LogStore for PgStore {
+    fn len(&self) -> u64 {
+        PgStore::len(self)
+    }
+
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, urna_ledger::StoreError> {
+        Ok(PgStore::read(self, start, end)?)
+    }
+
+    fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), urna_ledger::StoreError> {
+        Ok(PgStore::append(self, at, entries)?)
+    }
+
+    fn statement(&self, which: Statement) -> Result<Option<String>, urna_ledger::StoreError> {
+        Ok(PgStore::statement(self, which)?)
+    }
+
+    fn set_statement(&self, which: Statement, text: &str) -> Result<(), urna_ledger::StoreError> {
+        Ok(PgStore::set_statement(self, which, text)?)
+    }
+
+    /// One transaction, one synchronous commit, for the entries and their checkpoint.
+    fn append_with_checkpoint(
+        &self,
+        at: u64,
+        entries: &[&[u8]],
+        checkpoint: &str,
+    ) -> Result<(), urna_ledger::StoreError> {
+        Ok(PgStore::append_with_checkpoint(
+            self, at, entries, checkpoint,
+        )?)
     }
 }

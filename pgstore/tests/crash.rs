@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{entries, identity, refs, sequencer, wait_for_syncrep};
 use urna_pgcluster::Cluster;
-use urna_pgstore::{LogStore, Options, PgStore, StoreError};
+use urna_pgstore::{Options, PgStore, StoreError};
 
 fn leaf(e: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};

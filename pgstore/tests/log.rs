@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{create, entries, identity, note, refs, sequencer, unleased, ORIGIN};
 use urna_pgcluster::{Cluster, DATABASE};
-use urna_pgstore::{LogStore, PgStore, Statement, StoreError};
+use urna_pgstore::{PgStore, Statement, StoreError};
 
 fn leaf(e: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};

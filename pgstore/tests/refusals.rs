@@ -6,7 +6,7 @@ mod common;
 
 use common::{create, entries, identity, refs, sequencer};
 use urna_pgcluster::{Cluster, DATABASE, USER};
-use urna_pgstore::{Durability, Identity, LogStore, OpenError, Options, PgStore, SettingsError};
+use urna_pgstore::{Durability, Identity, OpenError, Options, PgStore, SettingsError};
 
 fn open(url: &str) -> Result<PgStore, OpenError> {
     PgStore::open(url, identity(), create())

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::sync::{mpsc, oneshot};
 use urna_ledger::replica::SharedTree;
-use urna_ledger::FileLog;
+use urna_ledger::LogStore;
 
 use crate::board::{Board, View};
 use crate::index::Index;
@@ -39,6 +39,7 @@ use crate::index::Index;
 mod booth;
 mod limit;
 mod pusher;
+pub mod replicated;
 mod routes;
 pub mod test_hook;
 mod writer;
@@ -47,33 +48,68 @@ pub use routes::{app, app_with, MAX_VIEW, MAX_VIEW_BYTES, OPENAPI};
 pub use urna_serve::limits::Limits;
 pub use writer::{MAX_GROUP, QUEUE};
 
-/// What the handlers share: the published view, the log, tree and index it bounds, and the
-/// writer's queue.
+/// What the handlers share: the board's current [`Live`] parts. A board on a shared store
+/// ([`replicated`]) replaces them whole when it reopens its copy of the log (after a storage
+/// failure or a failover); a handler takes them once and serves from that.
 #[derive(Clone)]
 pub struct AppState {
+    live: Arc<ArcSwap<Live>>,
+}
+
+/// The published view, the log, tree and index it bounds, and the writer's queue.
+pub struct Live {
     view: Arc<ArcSwap<View>>,
-    log: Arc<FileLog>,
+    log: Arc<dyn LogStore>,
     tree: SharedTree,
     index: Index,
     jobs: mpsc::Sender<writer::Job>,
 }
 
 impl AppState {
+    fn new(live: Live) -> AppState {
+        AppState {
+            live: Arc::new(ArcSwap::from_pointee(live)),
+        }
+    }
+
+    /// The parts to serve one request from.
+    fn now(&self) -> Arc<Live> {
+        self.live.load_full()
+    }
+
+    fn replace(&self, live: Live) {
+        self.live.store(Arc::new(live));
+    }
+
     /// The state a validating node serves the board's read API from: its own copy of the log
     /// (`log`, `tree`, `index`) bounded by the `view` it publishes. It has no writer: the node
     /// forwards submissions to the board before they reach the router.
-    pub fn reader(
+    pub fn reader<L: LogStore + 'static>(
         view: Arc<ArcSwap<View>>,
-        log: Arc<FileLog>,
+        log: Arc<L>,
         tree: SharedTree,
         index: Index,
     ) -> AppState {
         let (jobs, _) = mpsc::channel(1);
-        AppState {
+        let log: Arc<dyn LogStore> = log;
+        AppState::new(Live {
             view,
             log,
             tree,
             index,
+            jobs,
+        })
+    }
+}
+
+impl Live {
+    /// The parts of `board`'s copy of the log, with `jobs` as its queue and `view` published.
+    fn of(board: &Board, view: Arc<ArcSwap<View>>, jobs: mpsc::Sender<writer::Job>) -> Live {
+        Live {
+            view,
+            log: board.log(),
+            tree: board.shared_tree(),
+            index: board.index().clone(),
             jobs,
         }
     }
@@ -85,14 +121,6 @@ impl AppState {
 /// process must restart, which recovers from the log. Whether to exit is the caller's decision.
 pub fn start(board: Board) -> (AppState, oneshot::Receiver<std::io::Error>) {
     let view = Arc::new(ArcSwap::from_pointee(board.view()));
-    let (log, tree, index) = (board.log(), board.shared_tree(), board.index().clone());
-    let (jobs, fatal) = writer::spawn(board, Arc::clone(&view));
-    let state = AppState {
-        view,
-        log,
-        tree,
-        index,
-        jobs,
-    };
-    (state, fatal)
+    let (live, fatal) = writer::spawn_owned(board, view);
+    (AppState::new(live), fatal)
 }

@@ -15,14 +15,14 @@ use urna_election::entry::{Entry, TrackingCode, MAX_ENTRY_SIZE};
 use urna_election::rejection::Rejection;
 use urna_ledger::merkle::Tree;
 use urna_ledger::note::{verifier_key, Receipt};
-use urna_ledger::{tiles, LogStore};
+use urna_ledger::tiles;
 use urna_serve::limits::{Limiter, Limits};
 
 pub use super::booth::OPENAPI;
 use super::booth::{asset, openapi, BOOTH_CSS, BOOTH_HTML, BOOTH_JS};
 use super::limit::{limit, too_many, ClientAddr};
 use super::writer::Job;
-use super::AppState;
+use super::{AppState, Live};
 use crate::board::{SubmitError, View};
 
 /// The router with the default limits.
@@ -80,6 +80,13 @@ fn submit_error_response(e: &SubmitError) -> Response {
             Json(json!({"code": e.code(), "message": e.to_string()})),
         )
             .into_response(),
+        SubmitError::Unavailable { reason } => unavailable(reason),
+        SubmitError::Relayed { status, body } => (
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY),
+            [(header::CONTENT_TYPE, "application/json")],
+            body.clone(),
+        )
+            .into_response(),
     }
 }
 
@@ -129,6 +136,7 @@ async fn submit(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
+    let st = st.now();
     let read = axum::body::to_bytes(body, MAX_ENTRY_SIZE);
     let bytes = match tokio::time::timeout(lim.limits.body_timeout, read).await {
         Ok(Ok(b)) => b,
@@ -172,7 +180,7 @@ async fn submit(
     }
 }
 
-impl AppState {
+impl Live {
     /// The board as published by the writer's last change.
     fn view(&self) -> Arc<View> {
         self.view.load_full()
@@ -206,6 +214,7 @@ impl AppState {
 const UNREADABLE: &str = "the log could not be read; retry shortly";
 
 async fn cosigned(State(st): State<AppState>) -> Response {
+    let st = st.now();
     match &st.view().cosigned {
         Some((note, _)) => text(note.clone()),
         None => not_found("no checkpoint has been cosigned by the witness quorum yet"),
@@ -213,10 +222,12 @@ async fn cosigned(State(st): State<AppState>) -> Response {
 }
 
 async fn checkpoint(State(st): State<AppState>) -> Response {
+    let st = st.now();
     text(st.view().checkpoint_with_cosignatures())
 }
 
 async fn entry(State(st): State<AppState>, Path(index): Path<u64>) -> Response {
+    let st = st.now();
     let v = st.view();
     if index >= v.size {
         return not_found("no entry at that index");
@@ -239,6 +250,7 @@ async fn receipt(
     Path(hash): Path<String>,
     axum::extract::Query(q): axum::extract::Query<ReceiptQuery>,
 ) -> Response {
+    let st = st.now();
     let Some(code) = TrackingCode::parse(&hash) else {
         return not_found("not a leaf hash or tracking code");
     };
@@ -258,6 +270,7 @@ async fn receipt(
 }
 
 async fn consistency(State(st): State<AppState>, Path((old, new)): Path<(u64, u64)>) -> Response {
+    let st = st.now();
     let size = st.view().size;
     let proof = if new > size {
         Err(urna_ledger::merkle::ProofError::SizeOutOfRange {
@@ -274,6 +287,7 @@ async fn consistency(State(st): State<AppState>, Path((old, new)): Path<(u64, u6
 }
 
 async fn info(State(st): State<AppState>) -> Response {
+    let st = st.now();
     let v = st.view();
     Json(json!({
         "origin": v.origin,
@@ -291,6 +305,7 @@ async fn info(State(st): State<AppState>) -> Response {
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 async fn tile(State(st): State<AppState>, Path(path): Path<String>) -> Response {
+    let st = st.now();
     let v = st.view();
     let bytes = if let Some(rest) = path.strip_prefix("entries/") {
         let Some(t) = tiles::parse_index(rest) else {
@@ -332,6 +347,7 @@ async fn tile(State(st): State<AppState>, Path(path): Path<String>) -> Response 
 }
 
 async fn manifest(State(st): State<AppState>) -> Response {
+    let st = st.now();
     match &st.view().manifest {
         Some(m) => Json(json!(m.as_ref())).into_response(),
         None => not_found("no Setup entry on the log yet"),
@@ -357,6 +373,7 @@ async fn entries_json(
     State(st): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<Range>,
 ) -> Response {
+    let st = st.now();
     if let (Some(start), Some(end)) = (q.start, q.end) {
         if end < start {
             return (

@@ -36,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
 async fn force_append(State(st): State<AppState>, body: Bytes) -> Response {
     let (tx, rx) = oneshot::channel();
     if st
+        .now()
         .jobs
         .send(Job::ForceAppend(body.to_vec(), tx))
         .await

@@ -25,76 +25,98 @@ pub(super) enum Job {
     Submit(Vec<u8>, Reply),
     /// Record witnesses' cosignature lines on a checkpoint the board signed.
     Cosignatures { note: String, lines: String },
+    /// Stop sequencing (a board on a shared store that must reopen its copy of the log).
+    Stop,
     /// The test hook's (`super::test_hook`): append without the rules.
     ForceAppend(Vec<u8>, oneshot::Sender<Result<u64, String>>),
 }
 
-/// Starts the writer (and the witness pusher it wakes) on `board`; returns its queue and a
-/// receiver that yields the storage error it stops on.
-pub(super) fn spawn(
+/// Starts the writer (and the witness pusher it wakes) on `board`; returns the parts to serve
+/// and a receiver that yields the storage error it stops on.
+pub(super) fn spawn_owned(
     mut board: Board,
     view: Arc<ArcSwap<View>>,
-) -> (mpsc::Sender<Job>, oneshot::Receiver<std::io::Error>) {
+) -> (super::Live, oneshot::Receiver<std::io::Error>) {
     let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
     let (fatal_tx, fatal_rx) = oneshot::channel();
+    let live = super::Live::of(&board, Arc::clone(&view), jobs.clone());
+    let wake = start_pusher(&board, &view, &jobs);
+    std::thread::spawn(move || {
+        if let Err(e) = sequence(&mut board, &mut queue, &view, &wake) {
+            let _ = fatal_tx.send(e);
+        }
+    });
+    (live, fatal_rx)
+}
+
+/// Starts the witness pusher for `board`'s checkpoints; returns what wakes it.
+pub(super) fn start_pusher(
+    board: &Board,
+    view: &Arc<ArcSwap<View>>,
+    jobs: &mpsc::Sender<Job>,
+) -> std::sync::mpsc::Sender<()> {
     let (wake, woken) = std::sync::mpsc::channel::<()>();
     super::pusher::spawn(
-        Arc::clone(&view),
+        Arc::clone(view),
         board.shared_tree(),
         jobs.downgrade(),
         woken,
     );
-    // Cosign what is on disk already (after a restart), then every new checkpoint.
+    // Cosign what is stored already (after a restart), then every new checkpoint.
     let _ = wake.send(());
-    std::thread::spawn(move || {
-        while let Some(first) = queue.blocking_recv() {
-            let mut group = vec![first];
-            while group.len() < MAX_GROUP {
-                match queue.try_recv() {
-                    Ok(j) => group.push(j),
-                    Err(_) => break,
+    wake
+}
+
+/// Sequences: takes the queued jobs in groups and commits each group (one state-machine
+/// batch, one durable write with its checkpoint), publishing the view before any reply.
+/// Returns when the queue closes, or with the storage error it stops on: the replies of that
+/// group are dropped unanswered (their handlers say 503) and `board` must not be used again.
+pub(super) fn sequence(
+    board: &mut Board,
+    queue: &mut mpsc::Receiver<Job>,
+    view: &ArcSwap<View>,
+    wake: &std::sync::mpsc::Sender<()>,
+) -> std::io::Result<()> {
+    while let Some(first) = queue.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut bodies = Vec::new();
+        let mut replies = Vec::new();
+        for job in group {
+            match job {
+                Job::Submit(body, reply) => {
+                    bodies.push(body);
+                    replies.push(reply);
                 }
-            }
-            let mut bodies = Vec::new();
-            let mut replies = Vec::new();
-            for job in group {
-                match job {
-                    Job::Submit(body, reply) => {
-                        bodies.push(body);
-                        replies.push(reply);
-                    }
-                    Job::Cosignatures { note, lines } => {
-                        // Failing to store it durably is not fatal to admission: the pusher
-                        // asks again with the next checkpoint.
-                        let _ = board.record_cosignatures(&note, &lines);
-                    }
-                    Job::ForceAppend(raw, reply) => {
-                        let r = board.force_append_for_test_hook(&raw);
-                        view.store(Arc::new(board.view()));
-                        let _ = wake.send(());
-                        let _ = reply.send(r.map_err(|e| e.to_string()));
-                    }
+                Job::Cosignatures { note, lines } => {
+                    // Failing to store it durably is not fatal to admission: the pusher
+                    // asks again with the next checkpoint.
+                    let _ = board.record_cosignatures(&note, &lines);
                 }
-            }
-            if bodies.is_empty() {
-                view.store(Arc::new(board.view()));
-                continue;
-            }
-            match board.submit(&bodies) {
-                Ok(results) => {
+                Job::Stop => return Ok(()),
+                Job::ForceAppend(raw, reply) => {
+                    let r = board.force_append_for_test_hook(&raw);
                     view.store(Arc::new(board.view()));
                     let _ = wake.send(());
-                    for (reply, r) in replies.into_iter().zip(results) {
-                        let _ = reply.send(r);
-                    }
-                }
-                Err(e) => {
-                    // The replies are dropped unanswered: their handlers say 503.
-                    let _ = fatal_tx.send(e);
-                    return;
+                    let _ = reply.send(r.map_err(|e| e.to_string()));
                 }
             }
         }
-    });
-    (jobs, fatal_rx)
+        if bodies.is_empty() {
+            view.store(Arc::new(board.view()));
+            continue;
+        }
+        let results = board.submit(&bodies)?;
+        view.store(Arc::new(board.view()));
+        let _ = wake.send(());
+        for (reply, r) in replies.into_iter().zip(results) {
+            let _ = reply.send(r);
+        }
+    }
+    Ok(())
 }

@@ -46,6 +46,48 @@ pub enum StoreError {
     /// A read of an entry a streaming store no longer holds ([`StreamLog`]).
     #[error("entry {index} has passed: this copy of the log holds entries from {from} on")]
     Passed { index: u64, from: u64 },
+    /// A log shared by several processes (a database store): this writer does not hold the
+    /// sequencer lease, so it may not append or sign (another process sequences the log).
+    #[error("this process does not hold the sequencer lease (another process sequences this log, or the lease was lost with the connection)")]
+    NotLeaseholder,
+    /// A database store's server failed or refused the operation, by the store's stable
+    /// `code`. Nothing was written unless `maybe_written` (a commit whose answer was lost):
+    /// then the log's tail must be re-read, and confirmed durable, before anything in it is
+    /// acknowledged.
+    #[error("{reason}")]
+    Database {
+        code: &'static str,
+        reason: String,
+        maybe_written: bool,
+    },
+}
+
+impl StoreError {
+    /// A stable code for the cause.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Io(_) => "io",
+            StoreError::Fenced { .. } => "fenced",
+            StoreError::OutOfRange { .. } => "out-of-range",
+            StoreError::Damaged { .. } => "damaged-entry",
+            StoreError::Passed { .. } => "passed",
+            StoreError::NotLeaseholder => "not-leaseholder",
+            StoreError::Database { code, .. } => code,
+        }
+    }
+
+    /// Whether a failed append may nonetheless have left its entries in the log. Only a
+    /// database commit whose answer was lost may; a file append that failed is cut at the next
+    /// open unless a signed statement covers it.
+    pub fn may_have_appended(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database {
+                maybe_written: true,
+                ..
+            }
+        )
+    }
 }
 
 /// A log's storage: its entries in order, and the signed statements kept beside them.
@@ -72,6 +114,21 @@ pub trait LogStore: Send + Sync {
 
     /// Replaces the statement atomically and durably.
     fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError>;
+
+    /// Appends `entries` at `at` and replaces the checkpoint with `checkpoint` (which covers
+    /// exactly the log after them). A store that can make both durable at once (one database
+    /// transaction, one synchronous commit) does; the default appends, then stores the
+    /// checkpoint, so a failure between them leaves entries no checkpoint covers yet (never
+    /// acknowledged: receipts follow the checkpoint).
+    fn append_with_checkpoint(
+        &self,
+        at: u64,
+        entries: &[&[u8]],
+        checkpoint: &str,
+    ) -> Result<(), StoreError> {
+        self.append(at, entries)?;
+        self.set_statement(Statement::Checkpoint, checkpoint)
+    }
 }
 
 /// `start..end` is within a log of `len` entries.

@@ -1,0 +1,500 @@
+//! A board process on the PostgreSQL log of record, one of several sharing it
+//! (`specs/storage.md` §5–6).
+//!
+//! Exactly one process sequences: the one holding the lease. It runs the same group-commit
+//! writer as a board on a file, each group one transaction (entries and checkpoint, one
+//! synchronous commit). Every other process follows: it reads the log from the database up to
+//! the stored checkpoint, checks it against the checkpoint's signature and root and replays it
+//! through the rules, serves every read from its own copy, and forwards submissions to the
+//! sequencer at the address the sequencer recorded with its lease — relaying the sequencer's
+//! answer, or `503` while no sequencer answers. A follower tries for the lease every
+//! [`LEASE_POLL`]; the moment the sequencer's session ends (its process or machine died, the
+//! primary failed over), one follower gets it, replays the entries no checkpoint covers yet
+//! (taking the lease confirmed them on a standby), signs a checkpoint and sequences, without
+//! reopening anything.
+//!
+//! Any storage failure — a lost connection, a commit of unknown outcome, the lease gone —
+//! ends the process's copy of the log: it is reopened from the database (whichever server is
+//! the primary then), and the process becomes sequencer or follower anew. Nothing in memory
+//! survives that, so nothing can be acknowledged that the database does not hold on two
+//! machines.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use thiserror::Error;
+use tokio::sync::mpsc;
+use urna_crypto::sign::SigningKey;
+use urna_ledger::note::{split_note, Checkpoint, Receipt};
+use urna_ledger::{LogStore, Statement, StoreError};
+use urna_pgstore::{Durability, Identity, Options, PgStore};
+
+use super::writer::{self, Job, Reply, QUEUE};
+use super::{AppState, Live};
+use crate::board::{Board, OpenError, SubmitError, View};
+
+/// How often a follower reads the stored checkpoint.
+pub const REFRESH: Duration = Duration::from_millis(50);
+/// How often a follower tries for the lease, and a sequencer checks it still holds it.
+pub const LEASE_POLL: Duration = Duration::from_millis(100);
+/// The longest wait between two attempts to reopen the log (they start 50 ms apart and
+/// double): a promoted primary, or a standby back, is found within this.
+pub const REOPEN_MAX: Duration = Duration::from_millis(500);
+/// Submissions a follower forwards at once.
+const FORWARDERS: usize = 16;
+/// The longest a forwarded submission may wait for the sequencer's answer.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to run a board process on the shared log.
+#[derive(Clone)]
+pub struct Config {
+    /// The database: a libpq URL, which may list every server
+    /// (`postgresql://urna@db1,db2,db3/election`).
+    pub url: String,
+    pub origin: String,
+    pub key: SigningKey,
+    pub durability: Durability,
+    /// The address other board processes reach this one at (`http://host:port`), recorded
+    /// with the lease when this process sequences.
+    pub advertise: String,
+}
+
+/// Why a board process could not open its copy of the shared log.
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("{0} [{code}]", code = .0.code())]
+    Database(#[from] urna_pgstore::OpenError),
+    #[error("{0} [{code}]", code = .0.code())]
+    Store(#[from] urna_pgstore::StoreError),
+    #[error(transparent)]
+    Board(#[from] OpenError),
+}
+
+/// The shared log as one process's replica sees it: reads go to the database; appends go to
+/// it only while this process sequences. A follower's replica "appends" entries it read from
+/// the database (and checked against a signed checkpoint): that only moves its own length,
+/// within what the database holds.
+pub struct SharedLog {
+    pg: PgStore,
+    len: AtomicU64,
+    sequencing: AtomicBool,
+    /// The statements last confirmed on a standby (checkpoint, cosigned).
+    synced: Mutex<[Option<String>; 2]>,
+}
+
+impl SharedLog {
+    /// `pg` as a replica holding its first `len` entries sees it; appending through to the
+    /// database if `sequencing`.
+    pub fn new(pg: PgStore, len: u64, sequencing: bool) -> SharedLog {
+        SharedLog {
+            pg,
+            len: AtomicU64::new(len),
+            sequencing: AtomicBool::new(sequencing),
+            synced: Mutex::new([None, None]),
+        }
+    }
+
+    pub fn pg(&self) -> &PgStore {
+        &self.pg
+    }
+
+    pub fn sequencing(&self) -> bool {
+        self.sequencing.load(Ordering::Acquire)
+    }
+}
+
+impl LogStore for SharedLog {
+    fn len(&self) -> u64 {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// HTTP handlers read entries on the server's runtime, where the synchronous PostgreSQL
+    /// client (which runs its own) must not block: the read moves off it.
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let read = || LogStore::read(&self.pg, start, end);
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Err(_) => read(),
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
+            Ok(_) => std::thread::scope(|s| s.spawn(read).join()).unwrap_or_else(|_| {
+                Err(StoreError::Io(std::io::Error::other(
+                    "the log's reader thread failed",
+                )))
+            }),
+        }
+    }
+
+    fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError> {
+        let len = self.len();
+        if at != len {
+            return Err(StoreError::Fenced { at, len });
+        }
+        let end = at + entries.len() as u64;
+        if self.sequencing() {
+            LogStore::append(&self.pg, at, entries)?;
+        } else if end > self.pg.len() {
+            return Err(StoreError::OutOfRange {
+                start: at,
+                end,
+                len: self.pg.len(),
+            });
+        }
+        self.len.store(end, Ordering::Release);
+        Ok(())
+    }
+
+    fn append_with_checkpoint(
+        &self,
+        at: u64,
+        entries: &[&[u8]],
+        checkpoint: &str,
+    ) -> Result<(), StoreError> {
+        if !self.sequencing() {
+            return Err(StoreError::NotLeaseholder);
+        }
+        let len = self.len();
+        if at != len {
+            return Err(StoreError::Fenced { at, len });
+        }
+        LogStore::append_with_checkpoint(&self.pg, at, entries, checkpoint)?;
+        self.len.store(at + entries.len() as u64, Ordering::Release);
+        Ok(())
+    }
+
+    /// A follower returns a statement only once it is on a standby (a commit is visible on
+    /// the primary before its standby has it, `PgStore::sync_point`): what it serves then
+    /// survives the primary's death. The entries a checkpoint covers were committed before it.
+    fn statement(&self, which: Statement) -> Result<Option<String>, StoreError> {
+        let note = LogStore::statement(&self.pg, which)?;
+        if !self.sequencing() && note.is_some() {
+            let slot = match which {
+                Statement::Checkpoint => 0,
+                Statement::Cosigned => 1,
+            };
+            let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+            if synced[slot] != note {
+                self.pg.sync_point()?;
+                synced[slot].clone_from(&note);
+            }
+        }
+        Ok(note)
+    }
+
+    fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError> {
+        LogStore::set_statement(&self.pg, which, text)
+    }
+}
+
+/// One opening of the shared log: a board over it, as sequencer or follower.
+struct Generation {
+    board: Board,
+    shared: Arc<SharedLog>,
+    view: Arc<ArcSwap<View>>,
+    jobs: mpsc::Sender<Job>,
+    queue: mpsc::Receiver<Job>,
+}
+
+impl Generation {
+    fn live(&self) -> Live {
+        Live::of(&self.board, Arc::clone(&self.view), self.jobs.clone())
+    }
+}
+
+fn open(cfg: &Config) -> Result<Generation, StartError> {
+    let identity = Identity {
+        origin: cfg.origin.clone(),
+        board_key: *cfg.key.verifying_key().as_bytes(),
+    };
+    let pg = PgStore::open(
+        &cfg.url,
+        identity,
+        Options {
+            durability: cfg.durability,
+            create: false,
+            holder: cfg.advertise.clone(),
+            ..Options::default()
+        },
+    )?;
+    let sequencing = pg.try_acquire_lease()?;
+    // A sequencer takes the whole log (its lease confirmed it durable); a follower what the
+    // stored checkpoint covers.
+    let len = if sequencing {
+        pg.refresh_len()?
+    } else {
+        pg.statement(Statement::Checkpoint)?
+            .as_deref()
+            .and_then(stated_size)
+            .unwrap_or(0)
+    };
+    let shared = Arc::new(SharedLog::new(pg, len, sequencing));
+    let store: Arc<dyn LogStore> = shared.clone();
+    let board = Board::open_shared(store, &cfg.origin, cfg.key.clone(), sequencing)?;
+    let view = Arc::new(ArcSwap::from_pointee(board.view()));
+    let (jobs, queue) = mpsc::channel(QUEUE);
+    Ok(Generation {
+        board,
+        shared,
+        view,
+        jobs,
+        queue,
+    })
+}
+
+/// The size a stored checkpoint states (its signature is checked when the board opens).
+fn stated_size(note: &str) -> Option<u64> {
+    let (body, _) = split_note(note).ok()?;
+    Checkpoint::parse_body(&body).ok().map(|c| c.size)
+}
+
+/// What a running process is, for its operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Sequencer,
+    Follower,
+}
+
+/// Opens the shared log (refusing at once a database or server that is not fit: the errors of
+/// `specs/storage.md` §2–3) and starts serving it as sequencer or follower; returns the state
+/// the router serves and the role taken at start. From then on the process keeps going by
+/// itself: see the module documentation.
+pub fn start(cfg: Config) -> Result<(AppState, Role), StartError> {
+    let gen = open(&cfg)?;
+    if let Some(g) = gen.shared.pg().guarantee() {
+        say(&cfg, &g.to_string());
+    }
+    let role = if gen.shared.sequencing() {
+        Role::Sequencer
+    } else {
+        Role::Follower
+    };
+    let state = AppState::new(gen.live());
+    let serving = state.clone();
+    std::thread::spawn(move || supervise(cfg, serving, gen));
+    Ok((state, role))
+}
+
+fn say(cfg: &Config, what: &str) {
+    eprintln!("urna board ({}): {what}", cfg.advertise);
+}
+
+/// Runs generation after generation: sequencing or following, reopening after any failure.
+fn supervise(cfg: Config, state: AppState, mut gen: Generation) {
+    loop {
+        let ended = if gen.shared.sequencing() {
+            say(
+                &cfg,
+                &format!("sequencing the log from entry {}", gen.board.size()),
+            );
+            sequence(&mut gen)
+        } else {
+            say(&cfg, "following the sequencer");
+            match follow(&cfg, &mut gen) {
+                Ok(()) => continue,
+                Err(e) => Err(e),
+            }
+        };
+        match ended {
+            Ok(()) => say(&cfg, "gave up the lease; reopening the log"),
+            Err(e) => say(&cfg, &format!("{e}; reopening the log")),
+        }
+        drop(gen);
+        let mut wait = Duration::from_millis(50);
+        gen = loop {
+            match open(&cfg) {
+                Ok(g) => break g,
+                Err(e) => {
+                    say(&cfg, &format!("cannot open the log yet: {e}"));
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(REOPEN_MAX);
+                }
+            }
+        };
+        state.replace(gen.live());
+    }
+}
+
+/// The sequencer: the board's writer, and a watch on the lease that stops it once the lease
+/// is gone (so that it reopens, and serves as a follower, before the next submission fails).
+fn sequence(gen: &mut Generation) -> Result<(), String> {
+    let wake = writer::start_pusher(&gen.board, &gen.view, &gen.jobs);
+    let stop = Arc::new(AtomicBool::new(false));
+    let watch = {
+        let (shared, jobs, stop) = (gen.shared.clone(), gen.jobs.downgrade(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Acquire) {
+                std::thread::sleep(LEASE_POLL * 5);
+                if !matches!(shared.pg().holds_lease(), Ok(true)) {
+                    if let Some(jobs) = jobs.upgrade() {
+                        let _ = jobs.blocking_send(Job::Stop);
+                    }
+                    return;
+                }
+            }
+        })
+    };
+    let r = writer::sequence(&mut gen.board, &mut gen.queue, &gen.view, &wake)
+        .map_err(|e| format!("storage failed: {e}"));
+    stop.store(true, Ordering::Release);
+    drop(watch);
+    r
+}
+
+/// The follower: refreshes from the stored checkpoint, forwards submissions, and tries for the
+/// lease. Returns `Ok` once it holds the lease and has taken over (the generation now
+/// sequences), or the error that spent its copy of the log.
+fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
+    let forward = Forwarder::start(cfg, &gen.shared);
+    let mut refreshed = Instant::now()
+        .checked_sub(REFRESH)
+        .unwrap_or_else(Instant::now);
+    let mut tried = Instant::now();
+    loop {
+        loop {
+            match gen.queue.try_recv() {
+                // A resubmission of an entry it has is answered here (as the sequencer would).
+                Ok(Job::Submit(body, reply)) => match gen.board.receipt_of(&body) {
+                    Some(r) => {
+                        let _ = reply.send(Ok(r));
+                    }
+                    None => forward.send(body, reply),
+                },
+                // The sequencer records its witnesses' cosignatures; a follower reads them.
+                Ok(Job::Cosignatures { .. }) => {}
+                Ok(Job::ForceAppend(_, reply)) => {
+                    let _ = reply.send(Err("this board process does not sequence".into()));
+                }
+                Ok(Job::Stop) | Err(mpsc::error::TryRecvError::Disconnected) => {
+                    return Err("stopped".into())
+                }
+                Err(mpsc::error::TryRecvError::Empty) => break,
+            }
+        }
+        if refreshed.elapsed() >= REFRESH {
+            refreshed = Instant::now();
+            if gen.board.follow().map_err(|e| e.to_string())? {
+                gen.view.store(Arc::new(gen.board.view()));
+            }
+        }
+        if tried.elapsed() >= LEASE_POLL {
+            tried = Instant::now();
+            let pg = gen.shared.pg();
+            if pg.try_acquire_lease().map_err(|e| e.to_string())? {
+                let len = pg.refresh_len().map_err(|e| e.to_string())?;
+                gen.board.take_over(len).map_err(|e| e.to_string())?;
+                gen.shared.sequencing.store(true, Ordering::Release);
+                gen.view.store(Arc::new(gen.board.view()));
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Forwards submissions to the sequencer on a few threads, relaying its answers.
+struct Forwarder {
+    tx: std::sync::mpsc::SyncSender<(Vec<u8>, Reply)>,
+}
+
+impl Forwarder {
+    fn start(cfg: &Config, shared: &Arc<SharedLog>) -> Forwarder {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, Reply)>(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(FORWARD_TIMEOUT))
+            .build()
+            .into();
+        let target = Arc::new(Target {
+            shared: shared.clone(),
+            me: cfg.advertise.clone(),
+            cached: Mutex::new(None),
+        });
+        for _ in 0..FORWARDERS {
+            let (rx, agent, target) = (rx.clone(), agent.clone(), target.clone());
+            std::thread::spawn(move || loop {
+                let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                let Ok((body, reply)) = next else { return };
+                let answer = target.forward(&agent, &body);
+                let _ = reply.send(answer);
+            });
+        }
+        Forwarder { tx }
+    }
+
+    /// Queues a submission for the sequencer; beyond [`QUEUE`] waiting, answers `503` at
+    /// once, as the sequencer's own queue does.
+    fn send(&self, body: Vec<u8>, reply: Reply) {
+        if let Err(
+            std::sync::mpsc::TrySendError::Full((_, reply))
+            | std::sync::mpsc::TrySendError::Disconnected((_, reply)),
+        ) = self.tx.try_send((body, reply))
+        {
+            let _ = reply.send(Err(SubmitError::Unavailable {
+                reason: "the board is at capacity; retry shortly".into(),
+            }));
+        }
+    }
+}
+
+/// Where the sequencer is, as recorded with its lease, looked up again at most every
+/// [`LEASE_POLL`] and after a failure.
+struct Target {
+    shared: Arc<SharedLog>,
+    me: String,
+    cached: Mutex<Option<(Instant, String)>>,
+}
+
+impl Target {
+    fn url(&self) -> Result<String, SubmitError> {
+        let mut c = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, url)) = c.as_ref() {
+            if at.elapsed() < LEASE_POLL {
+                return Ok(url.clone());
+            }
+        }
+        let unavailable = |reason: &str| SubmitError::Unavailable {
+            reason: reason.to_string(),
+        };
+        let holder = match self.shared.pg().sequencer() {
+            Ok(Some((_, h))) => h,
+            Ok(None) => return Err(unavailable("no board process sequences this log yet")),
+            Err(_) => return Err(unavailable("the log's database cannot be reached")),
+        };
+        if holder == self.me {
+            // This process's own earlier life: the sequencer is gone, and the lease is
+            // about to be taken.
+            return Err(unavailable("the sequencer is changing; retry shortly"));
+        }
+        *c = Some((Instant::now(), holder.clone()));
+        Ok(holder)
+    }
+
+    fn forward(&self, agent: &ureq::Agent, body: &[u8]) -> Result<Receipt, SubmitError> {
+        let url = self.url()?;
+        let lost = |c: &Mutex<Option<(Instant, String)>>| {
+            *c.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            SubmitError::Unavailable {
+                reason: "the sequencer did not answer (a failover may be under way); retry shortly"
+                    .into(),
+            }
+        };
+        let resp = match agent
+            .post(&format!("{}/entries", url.trim_end_matches('/')))
+            .header("Content-Type", "application/octet-stream")
+            .send(body)
+        {
+            Ok(r) => r,
+            Err(_) => return Err(lost(&self.cached)),
+        };
+        let status = resp.status().as_u16();
+        let text = resp.into_body().read_to_string().unwrap_or_default();
+        match status {
+            200 => Receipt::parse(&text).map_err(|_| SubmitError::Internal {
+                reason: "the sequencer's receipt did not parse",
+            }),
+            503 => Err(lost(&self.cached)),
+            _ => Err(SubmitError::Relayed { status, body: text }),
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Figures for the board on PostgreSQL (README, `specs/storage.md` §7): a primary and two
+//! synchronous standbys on loopback, two `urna board serve --store` processes.
+//!
+//! - durable replicated ballots/s, submitted to the sequencer, and to the follower (which
+//!   forwards them);
+//! - the sequencer's CPU per ballot (user + system, from `/proc`), and the follower's;
+//! - failover time to the first new receipt: `kill -9` of the sequencing board; `kill -9` of
+//!   the primary, promotion of the most advanced standby at once (as a failover manager would).
+//!
+//! `cargo build --release -p urna-cli && cargo run --release -p urna-cli --example
+//! pg-board-figures [-- BALLOTS]` (default 1,200 ballots; `URNA_WAL_RETRY=5s` for the
+//! standbys' default reconnection interval). It runs the `urna` binary beside its
+//! own directory (`target/release/urna`), or `URNA_BIN`. Not a test: nothing is asserted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use urna_client::BoardClient;
+use urna_crypto::sign::VerifyingKey;
+use urna_election::entry::Entry;
+use urna_election::state::Election;
+use urna_pgcluster::Cluster;
+use urna_sim::kit;
+
+const PASSPHRASE: &str = "figures passphrase";
+
+fn urna_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("URNA_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join("urna")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// User + system CPU seconds of process `pid`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn serve(key: &Path, pass: &Path, origin: &str, store: &str, log: &Path) -> (Child, String) {
+    let port = free_port();
+    let child = Command::new(urna_bin())
+        .args(["board", "serve", "--origin", origin, "--store", store])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--key")
+        .arg(key)
+        .arg("--passphrase-file")
+        .arg(pass)
+        .args(["--read-rate", "1000000", "--read-burst", "1000000"])
+        .args(["--submit-rate", "1000000", "--submit-burst", "1000000"])
+        .env("URNA_KDF_COST", "test")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// Submits `ballots` to `url` from `threads` clients; returns ballots per second.
+fn load(url: &str, ballots: &[Entry], origin: &str, vk: &VerifyingKey, threads: usize) -> f64 {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let next = next.clone();
+            let client = BoardClient::new(url);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(b) = ballots.get(i) else { return };
+                client
+                    .submit_retrying(b.bytes(), origin, vk, Duration::from_secs(60))
+                    .unwrap();
+            });
+        }
+    });
+    ballots.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Submits a ballot to `url` until it gets a receipt (resubmitting is idempotent); the time
+/// from `t0`.
+fn first_receipt(
+    url: &str,
+    ballot: &Entry,
+    origin: &str,
+    vk: &VerifyingKey,
+    t0: Instant,
+) -> Duration {
+    let client = BoardClient::new(url);
+    loop {
+        match client.submit(ballot.bytes(), origin, vk) {
+            Ok(_) => return t0.elapsed(),
+            Err(e) if e.is_transient() => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1200);
+    let cfg = kit::Config {
+        trustees: 3,
+        threshold: 2,
+        voters: (0..n + 2).map(|_| (1, 0)).collect(),
+        ..kit::Config::default()
+    };
+    let mut k = kit::Kit::new(5, cfg);
+    let mut setup = vec![k.setup()];
+    setup.extend(k.ceremony());
+    for (b, lo) in (0..n + 2).step_by(1000).enumerate() {
+        setup.push(k.roll(b as u32, lo..(lo + 1000).min(n + 2)));
+    }
+    setup.push(k.open());
+    let mut e = Election::new();
+    kit::apply_all(&mut e, &setup);
+    let ctx = e.context().unwrap().clone();
+    eprintln!("making {} ballots…", n + 2);
+    let ballots: Vec<Entry> = (0..n + 2)
+        .map(|v| {
+            let c = k.random_choices(k.voters[v].style);
+            k.ballot(v, &c, &ctx)
+        })
+        .collect();
+
+    // A standby pointed at a promoted primary reconnects after `wal_retrieve_retry_interval`
+    // (5 s by default): until then the new primary has no synchronous standby and the boards
+    // wait. URNA_WAL_RETRY sets it (default 200ms, as a failover deployment would).
+    let retry = std::env::var("URNA_WAL_RETRY").unwrap_or_else(|_| "200ms".into());
+    let mut cluster = Cluster::builder()
+        .standbys(2)
+        .setting("wal_retrieve_retry_interval", &format!("'{retry}'"))
+        .start()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("board.key");
+    let sealed = urna_crypto::keyfile::seal(
+        k.board.seed(),
+        PASSPHRASE.as_bytes(),
+        urna_crypto::keyfile::Cost::TEST,
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    std::fs::write(&key, sealed).unwrap();
+    let pass = dir.path().join("board.pass");
+    std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let origin = k.id().to_string();
+    let store = cluster.url();
+    let init = Command::new(urna_bin())
+        .args([
+            "board", "init", "--origin", &origin, "--store", &store, "--key",
+        ])
+        .arg(&key)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .env("URNA_KDF_COST", "test")
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let (mut a, a_url) = serve(&key, &pass, &origin, &store, &dir.path().join("a.log"));
+    std::thread::sleep(Duration::from_millis(500));
+    let (mut b, b_url) = serve(&key, &pass, &origin, &store, &dir.path().join("b.log"));
+    let vk = k.board.verifying_key();
+    let client = BoardClient::new(&a_url);
+    for x in &setup {
+        client
+            .submit_retrying(x.bytes(), &origin, &vk, Duration::from_secs(30))
+            .unwrap();
+    }
+
+    let half = n / 2;
+    let (seq0, fol0) = (cpu_seconds(a.id()), cpu_seconds(b.id()));
+    let direct = load(&a_url, &ballots[..half], &origin, &vk, 32);
+    let (seq1, fol1) = (cpu_seconds(a.id()), cpu_seconds(b.id()));
+    let forwarded = load(&b_url, &ballots[half..n], &origin, &vk, 32);
+    let (seq2, fol2) = (cpu_seconds(a.id()), cpu_seconds(b.id()));
+    let ms = |s: f64, k: usize| s * 1000.0 / k as f64;
+    println!("durable replicated ballots/s, 32 clients → sequencer:  {direct:.0}");
+    println!("durable replicated ballots/s, 32 clients → follower:   {forwarded:.0}");
+    println!(
+        "CPU per ballot, clients → sequencer: sequencer {:.2} ms, follower {:.2} ms",
+        ms(seq1 - seq0, half),
+        ms(fol1 - fol0, half)
+    );
+    println!(
+        "CPU per ballot, clients → follower:  sequencer {:.2} ms, follower {:.2} ms",
+        ms(seq2 - seq1, n - half),
+        ms(fol2 - fol1, n - half)
+    );
+
+    // The sequencer's death: the follower takes the lease.
+    let t0 = Instant::now();
+    let _ = a.kill();
+    let _ = a.wait();
+    let d = first_receipt(&b_url, &ballots[n], &origin, &vk, t0);
+    println!(
+        "sequencer kill -9 → first new receipt (from the other board): {} ms",
+        d.as_millis()
+    );
+
+    // The primary's death: promote the most advanced standby at once.
+    let old = cluster.primary();
+    let t0 = Instant::now();
+    cluster.kill(old).unwrap();
+    let new = cluster.failover().unwrap();
+    let promoted = t0.elapsed();
+    let d = first_receipt(&b_url, &ballots[n + 1], &origin, &vk, t0);
+    println!(
+        "primary kill -9 → node{new} promoted {} ms → first new receipt {} ms",
+        promoted.as_millis(),
+        d.as_millis()
+    );
+    let _ = b.kill();
+    let _ = b.wait();
+}
