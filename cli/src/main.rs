@@ -1142,7 +1142,7 @@ fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
         AuthorityCommand::Status { board, json } => {
             let s = authority::status(&client(&board))?;
             if json {
-                print_json(&s)?;
+                print_json(&serde_json::to_value(&s)?)?;
             } else {
                 print!("{}", authority::status_text(&s));
             }

@@ -7,44 +7,21 @@ use anyhow::{bail, Context, Result};
 use urna_client::BoardClient;
 use urna_crypto::hex;
 use urna_election::entry::Entry;
-use urna_election::payload::{ElectionResult, Payload};
-use urna_election::state::{Election, Phase};
-use urna_trustee::{Step, TrusteeError, TrusteeKey};
-
-use crate::guide::{self, Act};
-
-use crate::secrets;
+use urna_election::state::Phase;
+use urna_trustee::{Step, TrusteeKey};
 
 pub fn init(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
-    let mut rng = rand::rngs::OsRng;
-    let key = TrusteeKey::generate(&mut rng);
-    let cost = secrets::cost()?;
-    secrets::write_secret(path, &key.seal(passphrase, cost, &mut rng)?, true)?;
-    secrets::warn_if_test_cost(path, cost);
+    let (key, warning) = urna_office::trustee::init(path, passphrase)?;
+    if let Some(w) = warning {
+        eprintln!("urna: {w}");
+    }
     Ok(key)
 }
 
-pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
-    let text = secrets::read_secret(path)?;
-    secrets::check_cost(path, &text)?;
-    TrusteeKey::open(&text, passphrase).map_err(|e| match e {
-        TrusteeError::Seal(s) => secrets::seal_error(path, s),
-        e => anyhow::Error::new(e).context(format!("opening {}", path.display())),
-    })
-}
+pub use urna_office::trustee::{decrypt, open, tally};
 
-/// Re-seals the key file with the cost it already states (so that no setting in the
-/// environment can quietly change how well a key is protected).
 fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
-    let stated = secrets::read_secret(path)
-        .ok()
-        .and_then(|t| urna_crypto::keyfile::stated_cost(&t).ok());
-    let cost = match stated {
-        Some(c) => c,
-        None => secrets::cost()?,
-    };
-    let sealed = key.seal(passphrase, cost, &mut rand::rngs::OsRng)?;
-    secrets::write_secret(path, &sealed, false)
+    Ok(urna_office::trustee::save(path, key, passphrase)?)
 }
 
 pub fn post(
@@ -115,95 +92,6 @@ pub fn ceremony(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// Posts this trustee's decryption share (once; re-running after it is on the ledger is a no-op).
-pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
-    let s = client.sync(None)?;
-    guide::allow(Act::Decrypt, s.election())?;
-    let me = key.index(s.election())?;
-    if s.election()
-        .decryption_shares()
-        .iter()
-        .any(|(i, _)| *i == me)
-    {
-        return Ok(false);
-    }
-    let entry = key.decryption_share(s.election(), &mut rand::rngs::OsRng)?;
-    post(client, &s.origin, &s.key, &entry)?;
-    Ok(true)
-}
-
-/// Combines the shares on the ledger and posts the result (signed by `signer`, or by a fresh
-/// key: the result is checked by the rules, not trusted for its author). Once the result is
-/// on the ledger, returns it without posting. The flag says whether it was posted now.
-pub fn tally(
-    client: &BoardClient,
-    signer: Option<urna_crypto::sign::SigningKey>,
-) -> Result<(Election, ElectionResult, bool)> {
-    let s = client.sync(None)?;
-    guide::allow(Act::Tally, s.election())?;
-    if s.election().phase() == Phase::Finished {
-        let r = s
-            .election()
-            .result()
-            .cloned()
-            .context("finished without a result")?;
-        return Ok((s.election().clone(), r, false));
-    }
-    missing_shares(s.election())?;
-    let result = urna_tally::result::compute(s.election())?;
-    let signer =
-        signer.unwrap_or_else(|| urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng));
-    let p = Payload::Result(result.clone());
-    let entry = Entry::sign(
-        &s.origin,
-        p.kind(),
-        &urna_crypto::codec::Encode::to_bytes(&p),
-        &signer,
-    )?;
-    post(client, &s.origin, &s.key, &entry)?;
-    Ok((s.election().clone(), result, true))
-}
-
-/// Fewer than `t` decryption shares: who has posted, and which trustees could still.
-fn missing_shares(e: &Election) -> Result<()> {
-    let Some(m) = e.manifest() else {
-        return Ok(());
-    };
-    let have: Vec<u16> = e.decryption_shares().iter().map(|(i, _)| *i).collect();
-    let t = usize::from(m.threshold);
-    if have.len() >= t {
-        return Ok(());
-    }
-    let name = |i: &u16| {
-        format!(
-            "trustee {i} ({})",
-            m.trustees
-                .get(usize::from(*i) - 1)
-                .map_or("?", |t| t.name.as_str())
-        )
-    };
-    let missing: Vec<String> = e
-        .qualified_trustees()
-        .iter()
-        .filter(|i| !have.contains(i))
-        .map(name)
-        .collect();
-    let posted = if have.is_empty() {
-        "none yet".to_string()
-    } else {
-        format!(
-            "from {}",
-            have.iter().map(name).collect::<Vec<_>>().join(", ")
-        )
-    };
-    bail!(
-        "{} of the {t} decryption shares needed are on the ledger ({posted}); {} more must run `urna trustee decrypt`, from: {}",
-        have.len(),
-        t - have.len(),
-        missing.join(", ")
-    )
 }
 
 pub fn describe(key: &TrusteeKey) -> String {

@@ -1,0 +1,261 @@
+//! A trustee's work with its key file and the board: the sealed key opened and saved again as
+//! the ceremony goes, each step of the key ceremony (decided by `urna-trustee` from the log),
+//! the decryption share after the close, and the tally anyone may combine and post.
+//!
+//! Ranked contests: their mixing and the decryption of the mixed ballots are steps of their
+//! own once the trustees' library takes them; callers should offer them after [`decrypt`].
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use urna_client::{BoardClient, Synced};
+use urna_crypto::sign::SigningKey;
+use urna_election::entry::{Entry, EntryKind};
+use urna_election::payload::{ElectionResult, Payload};
+use urna_election::state::{Election, Phase};
+use urna_trustee::{Step, TrusteeError, TrusteeKey};
+
+use crate::error::{OfficeError, Result};
+use crate::keys;
+use crate::phase::{self, Act};
+
+/// Creates a trustee's key file, sealed with `passphrase`; returns the key and, for a
+/// test-cost file, the warning to give.
+pub fn init(path: &Path, passphrase: &[u8]) -> Result<(TrusteeKey, Option<String>)> {
+    let mut rng = rand::rngs::OsRng;
+    let key = TrusteeKey::generate(&mut rng);
+    let cost = keys::cost()?;
+    let sealed = key
+        .seal(passphrase, cost, &mut rng)
+        .map_err(|e| trustee_error(path, e))?;
+    keys::write_secret(path, &sealed, true)?;
+    Ok((key, keys::test_cost_warning(path, cost)))
+}
+
+/// Opens a trustee's sealed key file.
+pub fn open(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
+    let text = keys::read_secret(path)?;
+    keys::check_cost(path, &text)?;
+    TrusteeKey::open(&text, passphrase).map_err(|e| trustee_error(path, e))
+}
+
+fn trustee_error(path: &Path, e: TrusteeError) -> OfficeError {
+    match e {
+        TrusteeError::Seal(s) => keys::seal_error(path, s),
+        e => OfficeError::No(format!("opening {}: {e}", path.display())),
+    }
+}
+
+/// Re-seals the key file with the cost it already states (so that no setting in the
+/// environment can quietly change how well a key is protected).
+pub fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
+    let stated = keys::read_secret(path)
+        .ok()
+        .and_then(|t| urna_crypto::keyfile::stated_cost(&t).ok());
+    let cost = match stated {
+        Some(c) => c,
+        None => keys::cost()?,
+    };
+    let sealed = key
+        .seal(passphrase, cost, &mut rand::rngs::OsRng)
+        .map_err(|e| trustee_error(path, e))?;
+    keys::write_secret(path, &sealed, false)
+}
+
+/// Posts a signed entry, retrying while the board is busy.
+pub fn post(client: &BoardClient, s: &Synced, e: &Entry) -> Result<()> {
+    client
+        .submit_retrying(e.bytes(), &s.origin, &s.key, Duration::from_secs(60))
+        .map_err(|source| OfficeError::Post {
+            kind: e.kind().to_string(),
+            source,
+        })?;
+    Ok(())
+}
+
+/// What the key ceremony asks of this trustee now, as a person is told it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Next {
+    /// Post this trustee's commitments (the polynomial is made and sealed first).
+    Commitments,
+    /// Post the shares encrypted to each other trustee.
+    Shares,
+    /// Every share received checks out: confirm.
+    Confirmation,
+    /// The share dealt by trustee `dealer` does not match its commitments: a public complaint
+    /// revealing it.
+    Complaint { dealer: u16 },
+    /// Nothing to post until others act.
+    Wait { why: String },
+    /// The ceremony is complete (the joint key, hex).
+    Complete { joint_key: String },
+    /// The ceremony failed for everyone.
+    Failed { why: String },
+}
+
+fn next_of(step: &Step) -> Next {
+    match step {
+        Step::Post { entry, what, .. } => match entry.kind() {
+            EntryKind::DkgCommitment => Next::Commitments,
+            EntryKind::DkgShares => Next::Shares,
+            EntryKind::DkgComplaint => Next::Complaint {
+                dealer: what
+                    .split_whitespace()
+                    .find_map(|w| w.trim_end_matches("'s").parse().ok())
+                    .unwrap_or(0),
+            },
+            _ => Next::Confirmation,
+        },
+        Step::Wait(why) => Next::Wait { why: why.clone() },
+        Step::Complete { joint_key, .. } => Next::Complete {
+            joint_key: urna_crypto::hex::encode(joint_key.as_bytes()),
+        },
+        Step::Failed(why) => Next::Failed { why: why.clone() },
+    }
+}
+
+fn ceremony_step(s: &Synced, key: &mut TrusteeKey) -> Result<Step> {
+    if s.election().phase() == Phase::AwaitingSetup {
+        return Err(OfficeError::No("the board holds no election yet; the authority runs `urna authority setup` first, then re-run this".into()));
+    }
+    key.ceremony_step(s.election(), &mut rand::rngs::OsRng)
+        .map_err(|e| OfficeError::No(e.to_string()))
+}
+
+/// This trustee's index and what it would do next in the ceremony; nothing is posted or
+/// saved.
+pub fn ceremony_preview(client: &BoardClient, key: &mut TrusteeKey) -> Result<(u16, Next)> {
+    let s = client.sync(None)?;
+    let step = ceremony_step(&s, key)?;
+    let me = key
+        .index(s.election())
+        .map_err(|e| OfficeError::No(e.to_string()))?;
+    Ok((me, next_of(&step)))
+}
+
+/// Takes one step of the key ceremony: seals the key file first when the step needs it, then
+/// posts. Returns what was done (a `Wait`, `Complete` or `Failed` posts nothing).
+pub fn ceremony_once(
+    client: &BoardClient,
+    path: &Path,
+    key: &mut TrusteeKey,
+    passphrase: &[u8],
+) -> Result<Next> {
+    let s = client.sync(None)?;
+    let step = ceremony_step(&s, key)?;
+    let next = next_of(&step);
+    match step {
+        Step::Post {
+            entry, save_first, ..
+        } => {
+            if save_first {
+                save(path, key, passphrase)?;
+            }
+            post(client, &s, &entry)?;
+        }
+        Step::Complete { save_first, .. } => {
+            if save_first {
+                save(path, key, passphrase)?;
+            }
+        }
+        Step::Wait(_) | Step::Failed(_) => {}
+    }
+    Ok(next)
+}
+
+/// Posts this trustee's decryption share (once; re-running after it is on the ledger is a
+/// no-op returning `false`).
+pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
+    let s = client.sync(None)?;
+    phase::allow(Act::Decrypt, s.election())?;
+    let me = key
+        .index(s.election())
+        .map_err(|e| OfficeError::No(e.to_string()))?;
+    if s.election()
+        .decryption_shares()
+        .iter()
+        .any(|(i, _)| *i == me)
+    {
+        return Ok(false);
+    }
+    let entry = key
+        .decryption_share(s.election(), &mut rand::rngs::OsRng)
+        .map_err(|e| OfficeError::No(e.to_string()))?;
+    post(client, &s, &entry)?;
+    Ok(true)
+}
+
+/// Combines the shares on the ledger and posts the result (signed by `signer`, or by a fresh
+/// key: the result is checked by the rules, not trusted for its author). Once the result is
+/// on the ledger, returns it without posting. The flag says whether it was posted now.
+pub fn tally(
+    client: &BoardClient,
+    signer: Option<SigningKey>,
+) -> Result<(Election, ElectionResult, bool)> {
+    let s = client.sync(None)?;
+    phase::allow(Act::Tally, s.election())?;
+    if s.election().phase() == Phase::Finished {
+        let r = s
+            .election()
+            .result()
+            .cloned()
+            .ok_or_else(|| OfficeError::No("finished without a result".into()))?;
+        return Ok((s.election().clone(), r, false));
+    }
+    missing_shares(s.election())?;
+    let result =
+        urna_tally::result::compute(s.election()).map_err(|e| OfficeError::No(e.to_string()))?;
+    let signer = signer.unwrap_or_else(|| SigningKey::generate(&mut rand::rngs::OsRng));
+    let p = Payload::Result(result.clone());
+    let entry = Entry::sign(
+        &s.origin,
+        p.kind(),
+        &urna_crypto::codec::Encode::to_bytes(&p),
+        &signer,
+    )
+    .map_err(|e| OfficeError::No(format!("signing the result: {e}")))?;
+    post(client, &s, &entry)?;
+    Ok((s.election().clone(), result, true))
+}
+
+/// Fewer than `t` decryption shares: who has posted, and which trustees could still.
+fn missing_shares(e: &Election) -> Result<()> {
+    let Some(m) = e.manifest() else {
+        return Ok(());
+    };
+    let have: Vec<u16> = e.decryption_shares().iter().map(|(i, _)| *i).collect();
+    let t = usize::from(m.threshold);
+    if have.len() >= t {
+        return Ok(());
+    }
+    let name = |i: &u16| {
+        format!(
+            "trustee {i} ({})",
+            m.trustees
+                .get(usize::from(*i).saturating_sub(1))
+                .map_or("?", |t| t.name.as_str())
+        )
+    };
+    let missing: Vec<String> = e
+        .qualified_trustees()
+        .iter()
+        .filter(|i| !have.contains(i))
+        .map(name)
+        .collect();
+    let posted = if have.is_empty() {
+        "none yet".to_string()
+    } else {
+        format!(
+            "from {}",
+            have.iter().map(name).collect::<Vec<_>>().join(", ")
+        )
+    };
+    Err(OfficeError::No(format!(
+        "{} of the {t} decryption shares needed are on the ledger ({posted}); {} more must run `urna trustee decrypt`, from: {}",
+        have.len(),
+        t - have.len(),
+        missing.join(", ")
+    )))
+}
