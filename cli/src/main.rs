@@ -86,10 +86,15 @@ enum Command {
         #[command(subcommand)]
         command: RegistrarCommand,
     },
-    /// A trustee: key material, the key ceremony, decryption shares.
+    /// A trustee: key material, the key ceremony, mixing ranked ballots, decryption shares.
     Trustee {
         #[command(subcommand)]
         command: TrusteeCommand,
+    },
+    /// A mixer that is not a trustee: its key, and mixing the ranked contests' ballots.
+    Mixer {
+        #[command(subcommand)]
+        command: MixerCommand,
     },
     /// Combine the trustees' decryption shares, post the result and print it (with turnout,
     /// percentages and winners); after the result is posted, print it again.
@@ -523,14 +528,74 @@ enum TrusteeCommand {
         #[arg(long)]
         json: bool,
     },
-    /// After the polls close: post this trustee's decryption share of the tally.
+    /// After the polls close: post this trustee's decryption share of the tally, then (for
+    /// ranked contests, once every mixer has mixed) its partial decryptions of each mixed
+    /// list. Resumable: re-run after a stop to continue from what is on the ledger.
     Decrypt {
         #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
         board: String,
         /// The trustee's sealed key file.
         #[arg(long, default_value = "trustee.key")]
         key: PathBuf,
-        /// Print the outcome as one JSON object.
+        /// Seconds to wait for the mixers of ranked contests before giving up (re-run to
+        /// continue).
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+        /// Print the outcome as one JSON object; progress goes to stderr.
+        #[arg(long)]
+        json: bool,
+    },
+    /// After the polls close: shuffle the ranked contests' ballots (re-encrypt and permute
+    /// them, with a proof), in this trustee's turn as a mixer (the manifest's [[mixers]], by
+    /// default the trustees in order). Waits for the mixers before it; resumable.
+    Mix {
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
+        board: String,
+        /// The trustee's sealed key file (its signing key is its mixer key).
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+        /// Mix only this ranked contest (its id); default: every ranked contest.
+        #[arg(long, value_name = "ID")]
+        contest: Option<String>,
+        /// Seconds to wait for the mixers before this one before giving up (re-run to continue).
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+        /// Print the mixes posted as one JSON object; progress goes to stderr.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MixerCommand {
+    /// Create a mixer's Ed25519 signing key, sealed with a passphrase; prints the manifest's
+    /// [[mixers]] entry.
+    Init {
+        /// Where to write the sealed key.
+        #[arg(long, default_value = "mixer.key")]
+        key: PathBuf,
+        /// The mixer's name, for the printed manifest entry.
+        #[arg(long)]
+        name: String,
+        /// Print the manifest entry's fields as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// After the polls close: shuffle the ranked contests' ballots in this mixer's turn, with
+    /// a proof. Waits for the mixers before it; resumable (a mix cut short is made again).
+    Mix {
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
+        board: String,
+        /// The mixer's sealed key file, from `urna mixer init`.
+        #[arg(long, default_value = "mixer.key")]
+        key: PathBuf,
+        /// Mix only this ranked contest (its id); default: every ranked contest.
+        #[arg(long, value_name = "ID")]
+        contest: Option<String>,
+        /// Seconds to wait for the mixers before this one before giving up (re-run to continue).
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+        /// Print the mixes posted as one JSON object; progress goes to stderr.
         #[arg(long)]
         json: bool,
     },
@@ -755,6 +820,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Witness { command } => witness_cmd(command).map(|()| 0),
         Command::Registrar { command } => registrar_cmd(command).map(|()| 0),
         Command::Trustee { command } => trustee_cmd(command),
+        Command::Mixer { command } => mixer_cmd(command),
         Command::Tally {
             board,
             key,
@@ -1192,23 +1258,125 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
                 println!("key ceremony complete; joint election key {joint}");
             }
         }
-        TrusteeCommand::Decrypt { board, key, json } => {
+        TrusteeCommand::Decrypt {
+            board,
+            key,
+            timeout,
+            json,
+        } => {
             let pass = secrets::passphrase(&key.display().to_string(), false)?;
             let mut k = trustee::open(&key, pass.as_bytes())?;
-            let posted = trustee::decrypt(&client(&board), &mut k)?;
+            let done = trustee::decrypt(
+                &client(&board),
+                &mut k,
+                std::time::Duration::from_secs(timeout),
+                &mut |m| eprintln!("urna trustee: {m}"),
+            )?;
             if json {
-                print_json(&serde_json::json!({ "posted": posted }))?;
-            } else if posted {
-                println!("decryption share posted");
+                print_json(&serde_json::json!({
+                    "posted": done.posted(),
+                    "tally_share": done.tally_share,
+                    "ranked_entries": done.ranked_entries,
+                }))?;
+            } else if done.posted() {
+                println!(
+                    "decryption done: {}{}",
+                    if done.tally_share {
+                        "the share of the tally posted"
+                    } else {
+                        "the share of the tally was on the ledger already"
+                    },
+                    if done.ranked_entries > 0 {
+                        format!(
+                            "; {} entries of partial decryptions of ranked contests posted",
+                            done.ranked_entries
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
             } else {
-                println!("this trustee's decryption share is already on the ledger; nothing to do");
+                println!(
+                    "this trustee's decryption shares are on the ledger already; nothing to do"
+                );
             }
-            if !posted {
+            if !done.posted() {
                 return Ok(outcome::NO);
             }
         }
+        TrusteeCommand::Mix {
+            board,
+            key,
+            contest,
+            timeout,
+            json,
+        } => {
+            let pass = secrets::passphrase(&key.display().to_string(), false)?;
+            let k = trustee::open(&key, pass.as_bytes())?;
+            return mix_cmd(&board, k.signing_key(), contest.as_deref(), timeout, json);
+        }
     }
     Ok(0)
+}
+
+fn mixer_cmd(command: MixerCommand) -> Result<u8> {
+    match command {
+        MixerCommand::Init { key, name, json } => {
+            let pass = secrets::passphrase(&key.display().to_string(), true)?;
+            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
+            let public = hex::encode(k.verifying_key().as_bytes());
+            if json {
+                print_json(&serde_json::json!({ "name": name, "key": public }))?;
+            } else {
+                println!("for the manifest (mixers in chain order):\n[[mixers]]\nname = \"{name}\"\nkey = \"{public}\"");
+            }
+            Ok(0)
+        }
+        MixerCommand::Mix {
+            board,
+            key,
+            contest,
+            timeout,
+            json,
+        } => {
+            let k = secrets::open_sealed_key_asking(&key)?;
+            mix_cmd(&board, &k, contest.as_deref(), timeout, json)
+        }
+    }
+}
+
+/// `trustee mix` and `mixer mix`: the same mixer's loop, with a trustee's or a mixer's key.
+fn mix_cmd(
+    board: &str,
+    key: &SigningKey,
+    contest: Option<&str>,
+    timeout: u64,
+    json: bool,
+) -> Result<u8> {
+    let done = trustee::mix(
+        &client(board),
+        key,
+        contest,
+        std::time::Duration::from_secs(timeout),
+        &mut |m| eprintln!("urna mix: {m}"),
+    )?;
+    if json {
+        print_json(&serde_json::json!({
+            "posted": !done.mixes.is_empty(),
+            "mixes": done.mixes.iter().map(|(c, n)| serde_json::json!({"contest": c, "entries": n})).collect::<Vec<_>>(),
+        }))?;
+    } else if done.mixes.is_empty() {
+        println!("this mixer's mixes are on the ledger already; nothing to do");
+    } else {
+        for (c, n) in &done.mixes {
+            println!("contest {c}: mix posted ({n} entries)");
+        }
+    }
+    Ok(if done.mixes.is_empty() {
+        outcome::NO
+    } else {
+        0
+    })
 }
 
 fn board_cmd(command: BoardCommand) -> Result<()> {

@@ -1,4 +1,5 @@
-//! `urna trustee …` and `urna tally`: thin loops over `urna-tally` and the board client.
+//! `urna trustee …`, `urna mixer …` and `urna tally`: thin loops over `urna-office`, with the
+//! terminal's progress bars.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,7 +19,64 @@ pub fn init(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey> {
     Ok(key)
 }
 
-pub use urna_office::trustee::{decrypt, open, tally};
+use urna_office::trustee::Progress;
+pub use urna_office::trustee::{open, tally, Decrypted, Mixed};
+
+/// Tells `progress` the notes, and draws a bar on a terminal while a batch of more than three
+/// entries is posted.
+fn reporter<'a>(
+    what: &'static str,
+    progress: &'a mut dyn FnMut(&str),
+) -> impl FnMut(Progress<'_>) + 'a {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    move |p| match p {
+        Progress::Note(m) => progress(m),
+        Progress::Posted { done, total } if total > 3 => {
+            let b = bar.get_or_insert_with(|| crate::progress_bar(total as u64, what));
+            b.set_position(done as u64);
+            if done == total {
+                b.finish_and_clear();
+                bar = None;
+            }
+        }
+        Progress::Posted { .. } => {}
+    }
+}
+
+/// Posts this trustee's decryption share of the tally, then its partial decryptions of the
+/// ranked contests' mixed lists (see [`urna_office::trustee::decrypt`]).
+pub fn decrypt(
+    client: &BoardClient,
+    key: &mut TrusteeKey,
+    timeout: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Decrypted> {
+    let mut report = reporter("decryption entries posted", progress);
+    Ok(urna_office::trustee::decrypt(
+        client,
+        key,
+        timeout,
+        &mut report,
+    )?)
+}
+
+/// Mixes the ranked contests in this mixer's turn (see [`urna_office::trustee::mix`]).
+pub fn mix(
+    client: &BoardClient,
+    key: &urna_crypto::sign::SigningKey,
+    only: Option<&str>,
+    timeout: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Mixed> {
+    let mut report = reporter("mix entries posted", progress);
+    Ok(urna_office::trustee::mix(
+        client,
+        key,
+        only,
+        timeout,
+        &mut report,
+    )?)
+}
 
 fn save(path: &Path, key: &TrusteeKey, passphrase: &[u8]) -> Result<()> {
     Ok(urna_office::trustee::save(path, key, passphrase)?)

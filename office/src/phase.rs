@@ -14,6 +14,7 @@ pub enum Act {
     Close,
     Vote,
     Decrypt,
+    Mix,
     Tally,
 }
 
@@ -23,7 +24,8 @@ pub enum Act {
 pub struct Refusal {
     /// Stable: `already-set-up`, `no-election`, `ceremony-failed`, `roll-closed`,
     /// `roll-final`, `roll-empty`, `ceremony-incomplete`, `already-open`, `polls-closed`,
-    /// `already-closed`, `not-open`, `not-open-yet`, `result-posted`, `still-open`.
+    /// `already-closed`, `not-open`, `not-open-yet`, `result-posted`, `still-open`,
+    /// `nothing-to-mix`, `finished`.
     pub code: &'static str,
     pub phase: Phase,
     pub message: String,
@@ -78,14 +80,18 @@ pub fn allow(act: Act, e: &Election) -> Result<(), Refusal> {
             "the polls have closed{}; no ballot can be cast any more (`urna receipt check` still checks an earlier ballot's receipt)",
             when(|m| &m.closes)
         )),
-        (Act::Decrypt | Act::Tally, Phase::Tallying) => return Ok(()),
+        (Act::Mix, _) if e.manifest().is_some_and(|m| !m.has_ranked()) => ("nothing-to-mix",
+            "this election has no ranked contest: there is nothing to mix".into()),
+        (Act::Decrypt | Act::Mix | Act::Tally, Phase::Tallying) => return Ok(()),
+        (Act::Mix, Phase::Finished) => ("finished",
+            "the election is finished: every ranked contest is mixed and counted".into()),
         (Act::Tally, Phase::Finished) => return Ok(()),
         (Act::Decrypt, Phase::Finished) => ("result-posted",
             "the result is already on the ledger; nothing is left to decrypt (`urna tally --board URL` prints it)".into()),
-        (Act::Decrypt | Act::Tally, Phase::Voting) => ("still-open",
+        (Act::Decrypt | Act::Mix | Act::Tally, Phase::Voting) => ("still-open",
             "the polls are still open; run this after `urna authority close`".into()),
-        (Act::Decrypt | Act::Tally, _) => ("not-open-yet",
-            "the polls have not opened yet; decryption comes after the vote and `urna authority close`".into()),
+        (Act::Decrypt | Act::Mix | Act::Tally, _) => ("not-open-yet",
+            "the polls have not opened yet; mixing and decryption come after the vote and `urna authority close`".into()),
     };
     Err(Refusal {
         code,

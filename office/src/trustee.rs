@@ -2,11 +2,11 @@
 //! the ceremony goes, each step of the key ceremony (decided by `urna-trustee` from the log),
 //! the decryption share after the close, and the tally anyone may combine and post.
 //!
-//! Ranked contests: their mixing and the decryption of the mixed ballots are steps of their
-//! own once the trustees' library takes them; callers should offer them after [`decrypt`].
+//! Ranked contests: [`mix`] shuffles them in each mixer's turn, and [`decrypt`] decrypts
+//! the mixed lists after the tally's share.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use urna_client::{BoardClient, Synced};
@@ -14,7 +14,8 @@ use urna_crypto::sign::SigningKey;
 use urna_election::entry::{Entry, EntryKind};
 use urna_election::payload::{ElectionResult, Payload};
 use urna_election::state::{Election, Phase};
-use urna_trustee::{Step, TrusteeError, TrusteeKey};
+use urna_trustee::mix::{self, MixStep};
+use urna_trustee::{DecryptStep, Step, TrusteeError, TrusteeKey};
 
 use crate::error::{OfficeError, Result};
 use crate::keys;
@@ -165,26 +166,173 @@ pub fn ceremony_once(
     Ok(next)
 }
 
-/// Posts this trustee's decryption share (once; re-running after it is on the ledger is a
-/// no-op returning `false`).
-pub fn decrypt(client: &BoardClient, key: &mut TrusteeKey) -> Result<bool> {
-    let s = client.sync(None)?;
-    phase::allow(Act::Decrypt, s.election())?;
-    let me = key
-        .index(s.election())
-        .map_err(|e| OfficeError::No(e.to_string()))?;
-    if s.election()
-        .decryption_shares()
-        .iter()
-        .any(|(i, _)| *i == me)
-    {
-        return Ok(false);
+/// What a long step tells its caller as it goes: a sentence, or how far a batch of entries
+/// has been posted (for a progress bar).
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    Note(&'a str),
+    Posted { done: usize, total: usize },
+}
+
+/// Posts `entries` in order, telling how far it has got.
+fn post_all(
+    client: &BoardClient,
+    s: &Synced,
+    entries: &[Entry],
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<()> {
+    for (i, e) in entries.iter().enumerate() {
+        post(client, s, e)?;
+        progress(Progress::Posted {
+            done: i + 1,
+            total: entries.len(),
+        });
     }
-    let entry = key
-        .decryption_share(s.election(), &mut rand::rngs::OsRng)
-        .map_err(|e| OfficeError::No(e.to_string()))?;
-    post(client, &s, &entry)?;
-    Ok(true)
+    Ok(())
+}
+
+/// How long to wait between looks at the board while others act: each look replays the log.
+const POLL: Duration = Duration::from_secs(1);
+
+/// What a decryption run posted: the share of the homomorphic tally, and partial decryptions
+/// of ranked contests' mixed lists (in entries).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Decrypted {
+    pub tally_share: bool,
+    pub ranked_entries: usize,
+}
+
+impl Decrypted {
+    pub fn posted(&self) -> bool {
+        self.tally_share || self.ranked_entries > 0
+    }
+}
+
+fn no(e: impl std::fmt::Display) -> OfficeError {
+    OfficeError::No(e.to_string())
+}
+
+/// Posts this trustee's decryption share of the homomorphic tally (once; re-running after it
+/// is on the ledger posts nothing), then its partial decryptions of every ranked contest's
+/// mixed list, waiting up to `timeout` for the mixers (re-run to continue after a stop: it
+/// resumes from the shares on the ledger).
+pub fn decrypt(
+    client: &BoardClient,
+    key: &mut TrusteeKey,
+    timeout: Duration,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Decrypted> {
+    let start = Instant::now();
+    let mut done = Decrypted::default();
+    let mut s = client.sync(None)?;
+    phase::allow(Act::Decrypt, s.election())?;
+    let me = key.index(s.election()).map_err(no)?;
+    let has_tally = s.election().manifest().is_some_and(|m| m.has_tally());
+    if has_tally
+        && !s
+            .election()
+            .decryption_shares()
+            .iter()
+            .any(|(i, _)| *i == me)
+    {
+        let entry = key
+            .decryption_share(s.election(), &mut rand::rngs::OsRng)
+            .map_err(no)?;
+        post(client, &s, &entry)?;
+        progress(Progress::Note("decryption share of the tally posted"));
+        done.tally_share = true;
+    }
+    let mut last = String::new();
+    loop {
+        match key
+            .ranked_decryption_step(s.election(), None, &mut rand::rngs::OsRng)
+            .map_err(no)?
+        {
+            DecryptStep::Post { entries, what, .. } => {
+                post_all(client, &s, &entries, progress)?;
+                progress(Progress::Note(&format!("posted {what}")));
+                done.ranked_entries += entries.len();
+            }
+            DecryptStep::Wait(why) => {
+                if start.elapsed() > timeout {
+                    return Err(OfficeError::No(format!(
+                        "gave up waiting after {} s: {why}; re-run the decryption to continue",
+                        timeout.as_secs()
+                    )));
+                }
+                if why != last {
+                    progress(Progress::Note(&format!("waiting for the mixers: {why}")));
+                    last = why;
+                }
+                std::thread::sleep(POLL);
+            }
+            DecryptStep::Done => return Ok(done),
+        }
+        s = client.sync(Some(&s.key))?;
+    }
+}
+
+/// What a mixer's run did: the mixes it posted, as (contest id, entries).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Mixed {
+    pub mixes: Vec<(String, usize)>,
+}
+
+/// Mixes every ranked contest (or `only`) in this mixer's turn, waiting up to `timeout` for
+/// the mixers before it. Resumable: a mix on the ledger is not made again; one cut short is
+/// made afresh from row 0.
+pub fn mix(
+    client: &BoardClient,
+    key: &SigningKey,
+    only: Option<&str>,
+    timeout: Duration,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Mixed> {
+    let start = Instant::now();
+    let mut done = Mixed::default();
+    let mut last = String::new();
+    let mut s = client.sync(None)?;
+    phase::allow(Act::Mix, s.election())?;
+    loop {
+        match mix::mix_step(s.election(), key, only, &mut rand::rngs::OsRng).map_err(no)? {
+            MixStep::Post {
+                contest,
+                entries,
+                what,
+            } => {
+                progress(Progress::Note(&format!("made {what}; posting it")));
+                post_all(client, &s, &entries, progress)?;
+                let id = s
+                    .election()
+                    .manifest()
+                    .and_then(|m| m.contests.get(usize::from(contest)))
+                    .map_or(String::new(), |c| c.id.clone());
+                done.mixes.push((id, entries.len()));
+            }
+            MixStep::Wait(why) => {
+                if start.elapsed() > timeout {
+                    return Err(OfficeError::No(format!(
+                        "gave up waiting after {} s: {why}; re-run to continue",
+                        timeout.as_secs()
+                    )));
+                }
+                if why != last {
+                    progress(Progress::Note(&why));
+                    last = why;
+                }
+                std::thread::sleep(POLL);
+            }
+            MixStep::Done => {
+                if let Some(m) = s.election().manifest() {
+                    for st in mix::ranked_statuses(s.election(), only).map_err(no)? {
+                        progress(Progress::Note(&mix::describe(m, &st)));
+                    }
+                }
+                return Ok(done);
+            }
+        }
+        s = client.sync(Some(&s.key))?;
+    }
 }
 
 /// Combines the shares on the ledger and posts the result (signed by `signer`, or by a fresh

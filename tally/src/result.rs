@@ -20,14 +20,23 @@ pub enum TallyError {
         option: usize,
         bound: u64,
     },
+    #[error("every contest is ranked: there is no homomorphic tally, only the ranked counts")]
+    NoTally,
+    #[error("the decrypted totals do not have the tally's shape")]
+    Shape,
 }
 
-/// Combines the admitted shares and recovers every total.
+/// Combines the admitted shares and recovers every total of the homomorphic tally, laid out
+/// as the `Result` entry carries them: per contest, one count per option, none for a ranked
+/// contest (which is counted from its mixed ballots instead).
 pub fn compute(e: &Election) -> Result<ElectionResult, TallyError> {
     if e.phase() != Phase::Tallying && e.phase() != Phase::Finished {
         return Err(TallyError::WrongPhase(e.phase()));
     }
     let m = e.manifest().ok_or(TallyError::WrongPhase(e.phase()))?;
+    if !m.has_tally() {
+        return Err(TallyError::NoTally);
+    }
     let points = e.combine().map_err(TallyError::Combine)?;
     let weight = e.total_weight();
     let positions = m.option_positions();
@@ -50,11 +59,5 @@ pub fn compute(e: &Election) -> Result<ElectionResult, TallyError> {
             })
         })
         .collect::<Result<_, _>>()?;
-    let mut counts = Vec::with_capacity(m.contests.len());
-    let mut at = 0;
-    for c in &m.contests {
-        counts.push(flat[at..at + c.options.len()].to_vec());
-        at += c.options.len();
-    }
-    Ok(ElectionResult { counts })
+    ElectionResult::from_tally(m, &flat).ok_or(TallyError::Shape)
 }

@@ -1,6 +1,7 @@
 //! What a trustee runs, without I/O: its sealed key material, the next step of the key
-//! ceremony given the ledger as replayed by the election state machine, and its decryption
-//! share of the tally.
+//! ceremony given the ledger as replayed by the election state machine, its decryption share
+//! of the tally, and for ranked contests its partial decryptions of the mixed lists; and what
+//! a mixer (by default a trustee, with its signing key) does after the close ([`mix`]).
 //!
 //! Everything is decided from the ledger: a trustee that crashes re-reads the board and carries
 //! on from what is already there, and never posts anything that conflicts with it.
@@ -22,6 +23,8 @@ use urna_election::payload::{
 };
 use urna_election::state::{Election, Phase};
 use zeroize::Zeroizing;
+
+pub mod mix;
 
 #[derive(Debug, Error)]
 pub enum TrusteeError {
@@ -49,6 +52,16 @@ pub enum TrusteeError {
     Entry(String),
     #[error("the election rules refused this trustee's entry: {0}")]
     Refused(urna_election::rejection::Rejection),
+    #[error("this key is not one of the election's mixers (the manifest's [[mixers]], by default the trustees' signing keys)")]
+    NotAMixer,
+    #[error("the election has no ranked contest: there is nothing to mix")]
+    NoRankedContest,
+    #[error("the election has no contest {0:?}")]
+    UnknownContest(String),
+    #[error("contest {0:?} is not ranked: only ranked contests are mixed")]
+    NotRanked(String),
+    #[error("cannot mix: {0}")]
+    Mix(String),
 }
 
 /// Runs a whole key ceremony among `keys` in this process (benchmarks, synthetic records): each
@@ -480,6 +493,85 @@ impl TrusteeKey {
                 shares,
             }),
         )
+    }
+}
+
+/// What a trustee does for the ranked contests after the close.
+#[derive(Debug)]
+pub enum DecryptStep {
+    /// Post these `MixDecryption` entries, in order: this trustee's partial decryptions of
+    /// `contest`'s mixed list, from where it left off.
+    Post {
+        contest: u16,
+        entries: Vec<Entry>,
+        what: String,
+    },
+    /// The lists are not all mixed yet.
+    Wait(String),
+    /// This trustee has decrypted every mixed list that still needed it.
+    Done,
+}
+
+impl TrusteeKey {
+    /// The next partial decryption of a ranked contest's mixed list this trustee posts (over
+    /// every ranked contest, or the one named `only`): for a list every mixer has mixed and
+    /// `t` trustees have not yet decrypted, the shares this trustee has not posted yet.
+    pub fn ranked_decryption_step<R: RngCore + CryptoRng>(
+        &mut self,
+        e: &Election,
+        only: Option<&str>,
+        rng: &mut R,
+    ) -> Result<DecryptStep, TrusteeError> {
+        let m = e.manifest().ok_or(TrusteeError::NoElection)?.clone();
+        match e.phase() {
+            Phase::Tallying => {}
+            Phase::Finished => return Ok(DecryptStep::Done),
+            p => return Err(TrusteeError::WrongPhase(p)),
+        }
+        let me = self.index(e)?;
+        if !e.qualified_trustees().contains(&me) {
+            return Err(TrusteeError::Disqualified);
+        }
+        let mut waiting = Vec::new();
+        for s in mix::ranked_statuses(e, only)? {
+            let total = s.rows * s.width;
+            let mine = s.shares.iter().find(|(j, _)| *j == me).map_or(0, |x| x.1);
+            if s.rows == 0 || s.count_len.is_some() || mine >= total {
+                continue;
+            }
+            if s.mixes < s.mixers {
+                waiting.push(format!(
+                    "{} is mixed {} of {} times (next: {})",
+                    mix::contest_name(&m, s.contest),
+                    s.mixes,
+                    s.mixers,
+                    mix::mixer_name(&m, s.mixes + 1)
+                ));
+                continue;
+            }
+            if self.share.is_none() {
+                self.share = Some(self.key_share(e, me)?);
+            }
+            let share = self.share.as_ref().ok_or(TrusteeError::NoElection)?;
+            let entries =
+                urna_election::mixnet::decrypt(e, s.contest, me, share, &self.signing, rng)
+                    .map_err(|err| TrusteeError::Mix(err.to_string()))?;
+            return Ok(DecryptStep::Post {
+                contest: s.contest,
+                what: format!(
+                    "partial decryptions of {} ({} ciphertexts, {} entries)",
+                    mix::contest_name(&m, s.contest),
+                    total - mine,
+                    entries.len()
+                ),
+                entries,
+            });
+        }
+        if waiting.is_empty() {
+            Ok(DecryptStep::Done)
+        } else {
+            Ok(DecryptStep::Wait(waiting.join("; ")))
+        }
     }
 }
 
