@@ -175,6 +175,31 @@ impl Draft {
     /// The TOML authoring form. Number fields that are not numbers are problems at their
     /// field; everything else is for the rules to judge.
     pub fn to_toml(&self) -> Result<String, Problem> {
+        // An empty list of tables is no table at all in TOML: say what the rules would.
+        for (empty, field, code, what) in [
+            (
+                self.trustees.is_empty(),
+                "trustees",
+                "no-trustees",
+                "the election has no trustees",
+            ),
+            (
+                self.contests.is_empty(),
+                "contests",
+                "no-contests",
+                "the election has no contests",
+            ),
+            (
+                self.ballot_styles.is_empty(),
+                "ballot_styles",
+                "no-styles",
+                "the election has no ballot styles",
+            ),
+        ] {
+            if empty {
+                return Err(Problem::at(field, code, what));
+            }
+        }
         let mut doc = DocumentMut::new();
         doc["election_id"] = value(self.election_id.trim());
         doc["title"] = value(self.title.as_str());
@@ -592,6 +617,89 @@ impl Draft {
     }
 }
 
+/// The ballots as voters will see them in one language: each style's contests with their
+/// titles, rules and options' names, as the rules pick the language (§2.4).
+#[derive(Debug, Clone, Serialize)]
+pub struct BallotPreview {
+    /// The BCP 47 tag; empty for the manifest's own texts.
+    pub lang: String,
+    pub title: String,
+    pub styles: Vec<StylePreview>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StylePreview {
+    pub id: String,
+    pub title: String,
+    pub contests: Vec<ContestPreview>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContestPreview {
+    pub id: String,
+    pub title: String,
+    /// The contest's kind and limits, as in the manifest's JSON (`{"kind": "approval",
+    /// "min": 0, "max": 2}`).
+    pub rule: serde_json::Value,
+    /// (option id, name in this language).
+    pub options: Vec<(String, String)>,
+}
+
+/// Every language the manifest has a text in, the manifest's own texts first (as `""`).
+pub fn languages(m: &Manifest) -> Vec<String> {
+    let mut tags = std::collections::BTreeSet::new();
+    let mut add = |t: &urna_election::manifest::Translations| {
+        for x in &t.0 {
+            tags.insert(x.lang.clone());
+        }
+    };
+    add(&m.titles);
+    for c in &m.contests {
+        add(&c.titles);
+        for o in &c.options {
+            add(&o.names);
+        }
+    }
+    for s in &m.ballot_styles {
+        add(&s.titles);
+    }
+    std::iter::once(String::new()).chain(tags).collect()
+}
+
+/// The ballots in every language of the manifest.
+pub fn preview(m: &Manifest) -> Vec<BallotPreview> {
+    languages(m)
+        .into_iter()
+        .map(|lang| BallotPreview {
+            title: m.title_in(&lang).to_string(),
+            styles: m
+                .ballot_styles
+                .iter()
+                .map(|s| StylePreview {
+                    id: s.id.clone(),
+                    title: s.title_in(&lang).to_string(),
+                    contests: s
+                        .contests
+                        .iter()
+                        .filter_map(|i| m.contests.get(usize::from(*i)))
+                        .map(|c| ContestPreview {
+                            id: c.id.clone(),
+                            title: c.title_in(&lang).to_string(),
+                            rule: serde_json::to_value(c.kind).unwrap_or_default(),
+                            options: c
+                                .options
+                                .iter()
+                                .map(|o| (o.id.clone(), o.name_in(&lang).to_string()))
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            lang,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -676,6 +784,15 @@ mod tests {
         assert_eq!(m.title_in("zh-CN"), "选举");
         assert_eq!(m.contests[1].options.len(), 3);
         assert_eq!(Manifest::from_toml(&d.to_toml().unwrap()).unwrap(), m);
+        let p = preview(&m);
+        assert_eq!(
+            p.iter().map(|b| b.lang.as_str()).collect::<Vec<_>>(),
+            ["", "zh-CN"]
+        );
+        assert_eq!(p[1].title, "选举");
+        assert_eq!(p[1].styles[0].contests[0].title, "市长");
+        assert_eq!(p[1].styles[0].contests[0].rule["kind"], "plurality");
+        assert_eq!(p[0].styles[0].contests[1].options.len(), 3);
     }
 
     /// Each bad input is placed at its field, with its cause.
@@ -782,6 +899,18 @@ mod tests {
                 Box::new(|d| d.election_id = "https://Vote".into()),
                 "election_id",
                 "bad-election-id",
+            ),
+            (
+                "no contest",
+                Box::new(|d| d.contests.clear()),
+                "contests",
+                "no-contests",
+            ),
+            (
+                "no trustee",
+                Box::new(|d| d.trustees.clear()),
+                "trustees",
+                "no-trustees",
             ),
             (
                 "IRV with seats",
