@@ -1,8 +1,9 @@
 //! The consoles as separate processes over a real board: an election set up, run and tallied
 //! through the authority's, the registrar's and three trustees' consoles (what their pages
 //! send), the voters voting in between; bad input in every form answered at its field with
-//! nothing posted; requests without the token refused; then `urna verify`. The same election
-//! driven through the pages in Chromium is `tests/consoles_browser.rs`.
+//! nothing posted; requests without the token refused; then `urna verify`. Then the same
+//! through the pages in headless Chromium (`web/test/e2e/consoles.mjs`), the voters voting in
+//! the booth.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -499,5 +500,94 @@ fn an_election_run_through_the_consoles() {
     let (_, text) = authority.get("/api/result.txt");
     assert!(text.contains("Ada"), "{text}");
     assert!(ok(&["tally", "--board", &url]).contains("Ada"));
+    assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
+}
+
+/// The election created and run entirely through the consoles' pages and the booth, in
+/// Chromium; then `urna verify`. Needs Debian's chromium and the booth's npm packages (as
+/// `tests/booth.rs`); without chromium it says so and is skipped. Screenshots:
+/// `web/test-results/console-*.png`.
+#[test]
+fn an_election_run_in_the_browser() {
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
+    );
+    if !std::path::Path::new(&chromium).exists() {
+        eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
+        return;
+    }
+    let origin = "browser.urna.example/2026";
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    Roles::init(tmp.path(), origin, 3);
+    let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), origin);
+    let url = board.url.clone();
+    let authority = Console::start(&[
+        "authority",
+        "console",
+        "--key",
+        &d("authority.key"),
+        "--board",
+        &url,
+    ]);
+    let registrar = Console::start(&[
+        "registrar",
+        "console",
+        "--key",
+        &d("registrar.key"),
+        "--board",
+        &url,
+        "--credentials",
+        &d("creds"),
+        "--letters",
+        &d("letters"),
+    ]);
+    let trustees: Vec<Console> = (1..=3)
+        .map(|i| {
+            Console::start(&[
+                "trustee",
+                "console",
+                "--key",
+                &d(&format!("t{i}.key")),
+                "--board",
+                &url,
+            ])
+        })
+        .collect();
+    let address = |c: &Console| format!("{}/?token={}", c.url, c.token);
+    let out = web.join("test-results");
+    let o = Command::new("node")
+        .arg(web.join("test/e2e/consoles.mjs"))
+        .args([out.to_str().unwrap(), &url, &d("creds"), PASSPHRASE])
+        .arg(address(&authority))
+        .arg(address(&registrar))
+        .args(trustees.iter().map(address))
+        .output()
+        .expect("node");
+    assert!(
+        o.status.success(),
+        "the browser test failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+    for case in [
+        "empty contest",
+        "duplicate option id",
+        "threshold above the trustees",
+        "malformed key",
+        "voters CSV",
+    ] {
+        assert!(report["bad_input"][case].is_string(), "{case}: {report}");
+    }
+    let result = report["result"].as_str().unwrap();
+    assert!(result.contains("Ada"), "{result}");
+    assert!(report["result_csv"].as_str().unwrap().contains("ada"));
+    let table = ok(&["tally", "--board", &url]);
+    assert!(table.contains("Ada"), "{table}");
     assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
 }

@@ -187,7 +187,11 @@ function contestFields(c, i) {
   }[c.kind] || [];
   return h('fieldset', { 'data-field': `contests.${i}` },
     h('legend', {}, `Contest ${i + 1}`),
-    labelled('Id', `${p}id`, input(`${p}id`, () => c.id, (v) => { c.id = v; })),
+    labelled('Id', `${p}id`, input(`${p}id`, () => c.id, (v) => {
+      // The ballot styles name contests by id: they follow a renamed one.
+      for (const s of draft.ballot_styles) s.contests = s.contests.map((x) => (x === c.id ? v : x));
+      c.id = v;
+    })),
     texts('Title', p, c, 'title', 'titles'),
     labelled('Kind', `${p}kind`, h('select', { id: `f-${p}kind`, 'data-field': `${p}kind`, onchange: (e) => { c.kind = e.target.value; renderBuilder(); } }, KINDS.map((k) => h('option', { value: k, selected: c.kind === k }, k)))),
     kindFields,
@@ -445,7 +449,17 @@ function registrar() {
             h('td', {}, v.credential_file ? [h('a', { href: `/api/letters/${encodeURIComponent(v.voter_id)}`, target: '_blank', rel: 'noopener' }, 'print'), ' · ', h('a', { href: `/api/letters/${encodeURIComponent(v.voter_id)}`, download: `${v.voter_id}.html` }, 'download')] : 'credential delivered'))))));
     } catch (e) { rollBox.replaceChildren(h('h2', { id: 'roll-h' }, 'The roll'), h('p', { class: 'error' }, e.message)); }
   };
-  main.replaceChildren(statusBox, voters, letters, rollBox);
+  const keyBox = h('section', { id: 'keys', 'aria-labelledby': 'keys-h' });
+  const keyOut = h('div', { id: 'keys-out' });
+  keyBox.append(h('h2', { id: 'keys-h' }, 'Public key for the manifest'),
+    h('button', { type: 'button', id: 'show-keys', onclick: async () => {
+      const a = await ask('Open the key file to read its public key.');
+      if (!a) return;
+      const v = await act(keyOut, () => api('/key', { passphrase: a.passphrase }), 'Send this key to the authority ([keys] registrar):');
+      if (v) keyOut.append(h('pre', { id: 'public-keys' }, v.public_key));
+    } }, 'Show my public key'),
+    keyOut);
+  main.replaceChildren(statusBox, keyBox, voters, letters, rollBox);
   onPhase = () => refreshRoll();
 }
 

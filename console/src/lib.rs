@@ -38,8 +38,10 @@ pub use api::ApiError;
 /// The largest request body a console reads (a voters CSV of some 200 000 lines).
 pub const BODY_LIMIT: usize = 8 << 20;
 
-/// The cookie the token is kept in once the address with `?token=` has been opened.
-pub const COOKIE: &str = "urna_console";
+/// The cookie the token is kept in once the address with `?token=` has been opened, followed
+/// by the console's port: cookies do not tell ports apart, and one person may run several
+/// consoles on one machine (an authority who is also a trustee).
+pub const COOKIE: &str = "urna_console_";
 /// The header every state-changing request carries the token in.
 pub const TOKEN_HEADER: &str = "x-urna-token";
 
@@ -241,14 +243,16 @@ async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response 
             }
         }
     }
-    let in_cookie = cookie(headers, COOKIE).is_some_and(|t| same(t, &s.token));
+    let port = host.rsplit_once(':').map_or("", |(_, p)| p);
+    let cookie_name = format!("{COOKIE}{port}");
+    let in_cookie = cookie(headers, &cookie_name).is_some_and(|t| same(t, &s.token));
     if safe && !in_header && !in_cookie {
         let in_query = query_token(req.uri().query()).is_some_and(|t| same(t, &s.token));
         if in_query && req.uri().path() == "/" {
             // Keep the token in a cookie and take it out of the address bar (and history).
             let secure = if s.public { "; Secure" } else { "" };
             let set = format!(
-                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
+                "{cookie_name}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
                 s.token
             );
             let mut r = Response::new(Body::empty());

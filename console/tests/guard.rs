@@ -85,7 +85,7 @@ async fn requests_without_the_token_are_refused() {
             app.clone(),
             get(uri)
                 .header(TOKEN_HEADER, "0".repeat(64))
-                .header(header::COOKIE, format!("{COOKIE}=wrong"))
+                .header(header::COOKIE, format!("{COOKIE}4000=wrong"))
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -129,14 +129,17 @@ async fn the_token_in_the_address_becomes_a_cookie() {
     assert_eq!(h[header::LOCATION], "/");
     let cookie = h[header::SET_COOKIE].to_str().unwrap();
     assert!(
-        cookie.starts_with(&format!("{COOKIE}={TOKEN};")),
+        cookie.starts_with(&format!("{COOKIE}4000={TOKEN};")),
         "{cookie}"
     );
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let (s, h, body) = send(
         authority(),
         get("/")
-            .header(header::COOKIE, format!("other=1; {COOKIE}={TOKEN}"))
+            .header(
+                header::COOKIE,
+                format!("{COOKIE}4001=other; {COOKIE}4000={TOKEN}"),
+            )
             .body(Body::empty())
             .unwrap(),
     )
@@ -169,7 +172,7 @@ async fn forged_requests_are_refused() {
     let (s, _, body) = send(
         authority(),
         post("/api/open")
-            .header(header::COOKIE, format!("{COOKIE}={TOKEN}"))
+            .header(header::COOKIE, format!("{COOKIE}4000={TOKEN}"))
             .body(Body::from(r#"{"passphrase":"x","confirm":"open"}"#))
             .unwrap(),
     )

@@ -384,7 +384,8 @@ impl Draft {
             Some(l) => format!("{path}.{plural}.{l}"),
             None => format!("{path}.{attr}"),
         };
-        let words: Vec<&str> = name.split(' ').collect();
+        let words = words(name);
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let quoted = |s: &str| s.trim_matches('"').to_string();
         let pick = |s: &str, find: &dyn Fn(&str) -> Option<usize>| -> Option<usize> {
             if s.starts_with('"') {
@@ -617,6 +618,32 @@ impl Draft {
     }
 }
 
+/// A field's name split into words, a quoted name (which may hold spaces) kept as one word
+/// with its quotes.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for ch in name.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                cur.push(ch);
+            }
+            ' ' if !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(ch),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// The ballots as voters will see them in one language: each style's contests with their
 /// titles, rules and options' names, as the rules pick the language (§2.4).
 #[derive(Debug, Clone, Serialize)]
@@ -736,7 +763,7 @@ mod tests {
             },
             trustees: (0..3)
                 .map(|i| TrusteeDraft {
-                    name: format!("T{i}"),
+                    name: format!("Trustee {i}"),
                     signing_key: hexkey(10 + i),
                     ceremony_key: ceremony(u64::from(i) + 7),
                 })
