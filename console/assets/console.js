@@ -109,8 +109,10 @@ function renderStatus(st) {
     h('h2', { id: 'status-h' }, 'Election status'),
     h('p', {}, 'Phase: ', h('strong', { id: 'phase' }, st.phase), st.title ? ` · ${st.title}` : '', ` · log size ${st.log_size}`),
     h('p', { id: 'turnout' }, `Voters on the roll: ${st.voters_on_roll}; ballots cast ${b.cast}, counted ${b.counted}${turnout}, superseded ${b.superseded}, challenged ${b.challenged}.`),
-    st.trustees ? h('p', {}, `Threshold: ${st.threshold} of ${st.trustees.length}; decryption shares posted: `, h('span', { id: 'shares' }, String(st.decryption_shares))) : null,
-    ceremonyTable(st),
+    ...[
+      st.trustees ? h('p', {}, `Threshold: ${st.threshold} of ${st.trustees.length}; decryption shares posted: `, h('span', { id: 'shares' }, String(st.decryption_shares))) : null,
+      ceremonyTable(st),
+    ].filter(Boolean),
   );
 }
 
@@ -229,6 +231,15 @@ function witnessFields(w, i) {
     removeButton(draft.witnesses, i, `witness ${i + 1}`));
 }
 
+function mixerFields(x, i) {
+  const p = `mixers.${i}.`;
+  return h('fieldset', { 'data-field': `mixers.${i}` },
+    h('legend', {}, `Mixer ${i + 1}`),
+    labelled('Name', `${p}name`, input(`${p}name`, () => x.name, (v) => { x.name = v; })),
+    labelled('Key', `${p}key`, input(`${p}key`, () => x.key, (v) => { x.key = v; }, { class: 'key' })),
+    removeButton(draft.mixers, i, `mixer ${i + 1}`));
+}
+
 function styleFields(s, i) {
   const p = `ballot_styles.${i}.`;
   return h('fieldset', { 'data-field': `ballot_styles.${i}` },
@@ -245,6 +256,7 @@ function styleFields(s, i) {
 const builder = h('section', { id: 'builder', 'aria-labelledby': 'builder-h' });
 const problemBox = h('div', { id: 'problem' });
 const previewBox = h('div', { id: 'preview' });
+const setupDone = h('div', { id: 'setup-done' });
 
 function renderBuilder() {
   builder.replaceChildren(
@@ -282,6 +294,9 @@ function renderBuilder() {
     h('fieldset', { 'data-field': 'ballot_styles', id: 'f-ballot_styles', tabindex: '-1' }, h('legend', {}, 'Ballot styles'),
       draft.ballot_styles.map(styleFields),
       h('button', { type: 'button', onclick: () => { draft.ballot_styles.push({ id: '', title: '', titles: {}, contests: [] }); renderBuilder(); } }, 'Add a ballot style')),
+    h('fieldset', { 'data-field': 'mixers', id: 'f-mixers', tabindex: '-1' }, h('legend', {}, 'Mixers of ranked contests (none: the trustees, in order)'),
+      draft.mixers.map(mixerFields),
+      h('button', { type: 'button', onclick: () => { draft.mixers.push({ name: '', key: '' }); renderBuilder(); } }, 'Add a mixer')),
     h('p', {},
       h('button', { type: 'button', id: 'check', class: 'primary', onclick: () => check() }, 'Check and preview'),
       h('button', { type: 'button', id: 'post-setup', class: 'danger', onclick: () => postSetup() }, 'Post the setup')),
@@ -352,7 +367,8 @@ async function postSetup() {
   if (a.confirm.trim() !== 'setup') { problemBox.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'Not confirmed: nothing was posted.')); return; }
   try {
     const v = await api('/setup', { draft, passphrase: a.passphrase });
-    problemBox.replaceChildren(h('p', { class: 'ok', role: 'status', id: 'setup-ok' }, `Set up: entry ${v.index}.`));
+    // Outside the form, which the new phase hides.
+    setupDone.replaceChildren(h('p', { class: 'ok', role: 'status', id: 'setup-ok' }, `The election ${v.election_id} is set up (entry ${v.index}). The trustees run the key ceremony next.`));
     await refreshStatus();
   } catch (e) {
     showProblem(e);
@@ -385,10 +401,13 @@ function authority() {
     h('p', { class: 'muted' }, 'Once enough trustees have posted their decryption shares (see the table above), the result can be computed and posted; anyone may, and the rules check it.'),
     h('button', { type: 'button', id: 'post-tally', class: 'primary', onclick: async () => { await act(tallyOut, () => api('/tally', {}), 'The result is on the ledger.'); await refreshStatus(); await showResult(); } }, 'Compute and post the result'),
     tallyOut, resultBox);
-  main.replaceChildren(statusBox, builder, polls, tally);
+  main.replaceChildren(statusBox, setupDone, builder, polls, tally);
   onPhase = (st) => {
     builder.hidden = st.phase !== 'awaiting-setup';
-    polls.hidden = !['key-ceremony', 'registration', 'voting'].includes(st.phase);
+    // Kept in view once the election exists, so that the outcome of the last act stays read.
+    polls.hidden = ['awaiting-setup', 'ceremony-failed'].includes(st.phase);
+    document.getElementById('open-polls').disabled = st.phase !== 'registration';
+    document.getElementById('close-polls').disabled = st.phase !== 'voting';
     tally.hidden = !['tallying', 'finished'].includes(st.phase);
     if (!draft.keys.board && st.board_key) { draft.keys.board = st.board_key; renderBuilder(); }
     if (st.phase === 'finished') showResult();

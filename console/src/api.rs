@@ -191,13 +191,12 @@ async fn info(State(s): State<AppState>) -> Json<Value> {
 /// on the log, the manifest.
 async fn status(State(s): State<AppState>) -> ApiResult {
     blocking(&s, false, |s| {
-        let st = urna_office::authority::status(&s.client)?;
-        let (origin, board_key) = s.client.stated_key()?;
-        let synced = s.client.sync(Some(&board_key))?;
+        let synced = s.client.sync(None)?;
         let e = synced.election();
+        let st = urna_office::authority::status_of(&synced);
         let mut v = serde_json::to_value(&st).map_err(ApiError::internal)?;
-        v["origin"] = json!(origin);
-        v["board_key"] = json!(hex::encode(board_key.as_bytes()));
+        v["origin"] = json!(synced.origin);
+        v["board_key"] = json!(hex::encode(synced.key.as_bytes()));
         v["manifest"] = match e.manifest() {
             Some(m) => serde_json::to_value(&**m).map_err(ApiError::internal)?,
             None => Value::Null,

@@ -320,7 +320,11 @@ pub struct TrusteeStatus {
 
 /// The status of the election on the board, from its verified log.
 pub fn status(client: &BoardClient) -> Result<Status> {
-    let s = client.sync(None)?;
+    Ok(status_of(&client.sync(None)?))
+}
+
+/// The status of an election already synced (a console shows more of the same sync).
+pub fn status_of(s: &urna_client::Synced) -> Status {
     let e = s.election();
     let c = e.counts();
     let election = e.manifest().map(|m| {
@@ -362,7 +366,7 @@ pub fn status(client: &BoardClient) -> Result<Status> {
             decryption_shares: shares.len(),
         }
     });
-    Ok(Status {
+    Status {
         election_id: s.origin.clone(),
         log_size: s.log.checkpoint.size,
         phase: e.phase().to_string(),
@@ -374,7 +378,7 @@ pub fn status(client: &BoardClient) -> Result<Status> {
             challenged: c.challenged,
         },
         election,
-    })
+    }
 }
 
 /// The status for people.
