@@ -584,6 +584,12 @@ fn an_election_run_in_the_browser() {
     ] {
         assert!(report["bad_input"][case].is_string(), "{case}: {report}");
     }
+    let audited = report["accessibility"].as_object().unwrap();
+    assert_eq!(audited.len(), 5, "{report}");
+    eprintln!(
+        "axe-core, violations below serious: {}",
+        report["accessibility"]
+    );
     let result = report["result"].as_str().unwrap();
     assert!(result.contains("Ada"), "{result}");
     assert!(report["result_csv"].as_str().unwrap().contains("ada"));

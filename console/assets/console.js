@@ -347,6 +347,8 @@ function renderPreview(preview) {
 }
 
 async function check() {
+  showProblem(null);
+  problemBox.replaceChildren(h('p', { class: 'muted' }, 'Checking…'));
   try {
     const v = await api('/draft/check', { draft });
     showProblem(null);

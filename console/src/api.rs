@@ -509,7 +509,18 @@ async fn letter(
     })
     .await?;
     let html = html.0.as_str().unwrap_or_default().to_string();
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The letter's own stylesheet and QR code, and nothing else: no script at all.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
+        ],
+        html,
+    )
+        .into_response())
 }
 
 // ---- the trustee ----

@@ -289,7 +289,8 @@ async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response 
         (header::REFERRER_POLICY, "no-referrer"),
         (header::CACHE_CONTROL, "no-store"),
     ] {
-        h.insert(k, HeaderValue::from_static(v));
+        // A handler may set a policy of its own (a letter's inline stylesheet).
+        h.entry(k).or_insert(HeaderValue::from_static(v));
     }
     r
 }

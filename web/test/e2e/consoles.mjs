@@ -20,7 +20,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const report = { page_errors: [], bad_input: {}, steps: [] };
+const report = { page_errors: [], bad_input: {}, steps: [], accessibility: {} };
 const fail = (what) => { throw new Error(what); };
 const pages = [];
 // On any failure: every page as it stood, to see why.
@@ -48,6 +48,19 @@ async function openConsole(url, name) {
   if (page.url().includes('token=')) fail(`${name}: the token stayed in the address`);
   await page.waitForSelector('#phase');
   return page;
+}
+
+const AXE = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+/** Runs axe-core on the page as it stands; serious or critical violations fail the test. */
+async function audit(page, name) {
+  // Evaluated through the debugging protocol: the console's policy rightly refuses an
+  // injected <script>.
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  report.accessibility[name] = result.violations.map((v) => `${v.impact}: ${v.id}`);
+  if (bad.length > 0) fail(`accessibility (${name}): ${bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`).join('; ')}`);
 }
 
 const shot = (page, name) => page.screenshot({ path: join(out, `console-${name}.png`), fullPage: true });
@@ -135,12 +148,17 @@ await authority.fill(byId('f-ballot_styles.0.titles.zh-CN'), '居民');
 async function badInput(name, spoil, field, mend) {
   await spoil();
   await authority.click('#post-setup');
-  await authority.waitForSelector('#problem-text');
+  try {
+    await authority.waitForSelector(`.field-error[data-for="${field}"]`, { timeout: 20000 });
+  } catch {
+    fail(`${name}: no error at ${field}: ${await authority.textContent('#problem')}`);
+  }
   const marked = await authority.$(`.invalid[data-field="${field}"]`);
   const said = await authority.$(`.field-error[data-for="${field}"]`);
   if (!marked || !said) fail(`${name}: no error at ${field}: ${await authority.textContent('#problem')}`);
   if (await authority.$('#ask[open]')) fail(`${name}: asked to post a bad manifest`);
   report.bad_input[name] = (await said.textContent()).trim();
+  if (name === 'duplicate option id') await audit(authority, 'authority-field-error');
   await shot(authority, `bad-${name.replace(/\W+/g, '-')}`);
   await mend();
   if ((await phase(authority)) !== 'awaiting-setup') fail(`${name}: something was posted`);
@@ -173,6 +191,7 @@ await authority.waitForSelector('#check-ok');
 const zh = await authority.textContent('[data-lang="zh-CN"]');
 for (const words of ['浏览器选举', '市长', '艾达', 'A 号议案', '居民']) if (!zh.includes(words)) fail(`the Chinese preview lacks ${words}: ${zh}`);
 await shot(authority, 'preview');
+await audit(authority, 'authority-preview');
 await authority.click('#post-setup');
 await answer(authority, 'setup');
 await authority.waitForSelector('#setup-ok');
@@ -190,6 +209,7 @@ for (let round = 0; round < 8; round++) {
   if (done.every((s) => s === 'complete')) break;
 }
 await shot(trustees[0], 'trustee-ceremony');
+await audit(trustees[0], 'trustee-ceremony');
 await waitPhase(authority, 'registration');
 const ceremony = await authority.$$eval('#trustees td.ceremony', (tds) => tds.map((t) => t.textContent));
 if (!ceremony.every((c) => c === 'done')) fail(`ceremony as the authority sees it: ${ceremony}`);
@@ -202,6 +222,7 @@ const lines = await registrar.$$eval('#bad-lines li', (ls) => ls.map((l) => Numb
 if (!lines.includes(3) || !lines.includes(4)) fail(`bad lines: ${lines}`);
 report.bad_input['voters CSV'] = await registrar.textContent('#bad-lines');
 await shot(registrar, 'registrar-bad-csv');
+await audit(registrar, 'registrar-bad-csv');
 await registrar.fill('#csv', 'voter_id,weight,style\nann,1,all\nbob,1,all\ncai,1,all\n');
 await registrar.click('#issue');
 await answer(registrar);
@@ -253,6 +274,7 @@ if (await authority.$('#tally-out .error')) fail(`tally: ${await authority.textC
 await authority.waitForSelector('#result-text');
 report.result = await authority.textContent('#result-text');
 await shot(authority, 'result');
+await audit(authority, 'authority-result');
 const [download] = await Promise.all([authority.waitForEvent('download'), authority.click('a[download="result.csv"]')]);
 report.result_csv = readFileSync(await download.path(), 'utf8');
 await browser.close();
