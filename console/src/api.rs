@@ -191,6 +191,14 @@ async fn info(State(s): State<AppState>) -> Json<Value> {
 /// on the log, the manifest.
 async fn status(State(s): State<AppState>) -> ApiResult {
     blocking(&s, false, |s| {
+        let note = s.client.get_checkpoint_note()?;
+        if let Ok(cached) = s.status.lock() {
+            if let Some((n, v)) = cached.as_ref() {
+                if *n == note {
+                    return Ok(v.clone());
+                }
+            }
+        }
         let synced = s.client.sync(None)?;
         let e = synced.election();
         let st = urna_office::authority::status_of(&synced);
@@ -205,6 +213,9 @@ async fn status(State(s): State<AppState>) -> ApiResult {
             .manifest()
             .map_or(Value::Null, |m| json!(urna_office::draft::preview(m)));
         v["result"] = summary(e).map_or(Value::Null, |s| s.to_json());
+        if let Ok(mut cached) = s.status.lock() {
+            *cached = Some((note, v.clone()));
+        }
         Ok(v)
     })
     .await

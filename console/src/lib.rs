@@ -95,6 +95,9 @@ pub(crate) struct Shared {
     public: bool,
     /// One act at a time: two clicks must not post twice.
     pub acting: Mutex<()>,
+    /// The last status and the checkpoint note it was read under: a page asks every few
+    /// seconds, and the log is replayed again only once it has grown.
+    pub status: Mutex<Option<(String, serde_json::Value)>>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -139,6 +142,7 @@ pub fn app(console: Console) -> Router {
         token: console.token,
         public: console.public,
         acting: Mutex::new(()),
+        status: Mutex::new(None),
     });
     Router::new()
         .merge(assets::routes())
