@@ -597,3 +597,147 @@ fn an_election_run_in_the_browser() {
     assert!(table.contains("Ada"), "{table}");
     assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
 }
+
+/// Another machine may reach a console only when the operator says so and over TLS: without
+/// either, refused at start; with both, served over TLS only, and still only with the token.
+/// Needs `openssl` (for a certificate) and `curl` (ureq is built without TLS here); without
+/// them it says so and is skipped.
+#[test]
+fn a_public_console_only_over_tls() {
+    let have = |tool: &str| {
+        Command::new(tool)
+            .arg("version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let board = "http://127.0.0.1:9";
+    let base = [
+        "authority",
+        "console",
+        "--key",
+        "authority.key",
+        "--board",
+        board,
+    ];
+    for (extra, says) in [
+        (&["--listen", "0.0.0.0:0"][..], "--allow-public"),
+        (
+            &["--listen", "0.0.0.0:0", "--allow-public"][..],
+            "--tls-cert",
+        ),
+        (&["--tls-cert", "c.pem"][..], "--tls-key"),
+    ] {
+        let out = support::urna(&[&base[..], extra].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+    if !have("openssl") || !have("curl") {
+        eprintln!("skipped the TLS part: needs openssl and curl");
+        return;
+    }
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-keyout", &d("key.pem"), "-out", &d("cert.pem")])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // A file that is not a certificate is a usage error, said at start.
+    let out = support::urna(
+        &[
+            &base[..],
+            &["--tls-cert", &d("key.pem"), "--tls-key", &d("key.pem")],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let console = Console::start(
+        &[
+            &base[..],
+            &[
+                "--listen",
+                "0.0.0.0:0",
+                "--allow-public",
+                "--tls-cert",
+                &d("cert.pem"),
+                "--tls-key",
+                &d("key.pem"),
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        console.url.starts_with("https://0.0.0.0:"),
+        "{}",
+        console.url
+    );
+    let url = console.url.replace("0.0.0.0", "127.0.0.1");
+    let curl = |args: &[&str]| {
+        let o = Command::new("curl")
+            .args([
+                "-s",
+                "--cacert",
+                &d("cert.pem"),
+                "-o",
+                "/dev/stderr",
+                "-w",
+                "%{http_code}",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let token = format!("X-Urna-Token: {}", console.token);
+    let (code, body) = curl(&["-H", &token, &format!("{url}/api/info")]);
+    assert_eq!(code, "200", "{body}");
+    assert!(body.contains("\"role\":\"authority\""), "{body}");
+    assert_eq!(curl(&[&format!("{url}/api/info")]).0, "401");
+    // The cookie the address sets is Secure.
+    let o = Command::new("curl")
+        .args([
+            "-s",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "--cacert",
+            &d("cert.pem"),
+        ])
+        .arg(format!("{url}/?token={}", console.token))
+        .output()
+        .unwrap();
+    let headers = String::from_utf8_lossy(&o.stdout).to_lowercase();
+    assert!(
+        headers.contains("set-cookie") && headers.contains("; secure"),
+        "{headers}"
+    );
+    // In clear, the console does not answer.
+    let (code, _) = curl(&[&format!("{}/api/info", url.replace("https://", "http://"))]);
+    assert_ne!(code, "200");
+}

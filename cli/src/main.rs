@@ -459,13 +459,20 @@ enum AuthorityCommand {
 /// Where a console listens.
 #[derive(clap::Args)]
 struct ConsoleArgs {
-    /// The address to listen on (port 0: any free port). Loopback only: a console holds a
-    /// key, and urna refuses to serve one to other machines without TLS.
+    /// The address to listen on (port 0: any free port). Loopback unless --allow-public: a
+    /// console holds a key.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: std::net::SocketAddr,
-    /// Allow a non-loopback --listen address (still refused without TLS).
+    /// Allow a non-loopback --listen address, to reach the console from other machines: only
+    /// over TLS (--tls-cert and --tls-key).
     #[arg(long)]
     allow_public: bool,
+    /// Serve over TLS with this certificate chain (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -1223,16 +1230,23 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
 /// Serves a console until interrupted, printing the address to open (with its access token)
 /// on stdout.
 fn console_cmd(role: urna_console::Role, board: String, args: ConsoleArgs) -> Result<u8> {
-    // No TLS is served by urna itself: a public address is refused, explicit flag or not.
-    urna_console::check_listen(&args.listen, args.allow_public, false)
-        .map_err(|e| anyhow::Error::new(outcome::Usage(e.to_string())))?;
+    let usage = |e: String| anyhow::Error::new(outcome::Usage(e));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(urna_console::tls::acceptor(cert, key).map_err(|e| usage(e.to_string()))?)
+        }
+        _ => None,
+    };
+    urna_console::check_listen(&args.listen, args.allow_public, tls.is_some())
+        .map_err(|e| usage(e.to_string()))?;
     let name = role.name();
     let token = urna_console::new_token();
     let app = urna_console::app(urna_console::Console {
         role,
         board,
         token: token.clone(),
-        public: false,
+        tls: tls.is_some(),
+        public: !args.listen.ip().is_loopback(),
     });
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -1245,16 +1259,27 @@ fn console_cmd(role: urna_console::Role, board: String, args: ConsoleArgs) -> Re
             } else {
                 at.ip().to_string()
             };
-            println!("http://{host}:{}/?token={token}", at.port());
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            println!("{scheme}://{host}:{}/?token={token}", at.port());
             eprintln!(
-                "urna {name} console: open the address above in a browser on this machine (it holds the access token: keep it to yourself); Ctrl-C stops the console"
+                "urna {name} console: open the address above in a browser{} (it holds the access token: keep it to yourself); Ctrl-C stops the console",
+                if at.ip().is_loopback() { " on this machine" } else { ", with this machine's name in place of the address" }
             );
             use std::io::Write as _;
             std::io::stdout().flush()?;
-            urna_console::serve(listener, app, async {
+            let stop = async {
                 let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+            };
+            match tls {
+                Some(acceptor) => {
+                    let listener = urna_console::tls::TlsListener {
+                        tcp: listener,
+                        acceptor,
+                    };
+                    urna_console::serve(listener, app, stop).await?;
+                }
+                None => urna_console::serve(listener, app, stop).await?,
+            }
             Ok(0)
         })
 }

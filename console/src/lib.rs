@@ -5,7 +5,7 @@
 //!
 //! What stands between the page and the key, in [`guard`]:
 //! - the console listens on a loopback address; [`check_listen`] refuses any other unless it
-//!   is explicitly allowed and served over TLS;
+//!   is explicitly allowed and served over TLS ([`tls`]);
 //! - a random access token, printed at start in the address to open (as Jupyter does), is
 //!   asked of every request: in the address once (it is then kept in a `SameSite=Strict`,
 //!   `HttpOnly` cookie and the address is cleaned), or in the `X-Urna-Token` header;
@@ -19,6 +19,7 @@
 
 mod api;
 mod assets;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,8 +83,10 @@ pub struct Console {
     pub board: String,
     /// The access token (see [`new_token`]).
     pub token: String,
-    /// Whether it is served over TLS (the cookie is then `Secure`) to other machines: the
-    /// `Host` is then not required to be a loopback name.
+    /// Whether it is served over TLS: the cookie is then `Secure`, and our origin `https`.
+    pub tls: bool,
+    /// Whether it is served to other machines (over TLS, see [`check_listen`]): the `Host` is
+    /// then not required to be a loopback name.
     pub public: bool,
 }
 
@@ -92,6 +95,7 @@ pub(crate) struct Shared {
     pub board_url: String,
     pub client: BoardClient,
     token: String,
+    tls: bool,
     public: bool,
     /// One act at a time: two clicks must not post twice.
     pub acting: Mutex<()>,
@@ -112,9 +116,9 @@ pub fn new_token() -> String {
 /// Why a console will not listen where it was asked to.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ListenError {
-    #[error("{0} is not a loopback address: a console holds a key and listens on 127.0.0.1 (or ::1) only; to serve it to other machines, give --allow-public and serve it over TLS")]
+    #[error("{0} is not a loopback address: a console holds a key and listens on 127.0.0.1 (or ::1) only; to serve it to other machines, give --allow-public with --tls-cert and --tls-key (or reach it through an SSH tunnel)")]
     NotLoopback(SocketAddr),
-    #[error("{0} is not a loopback address and the console is not served over TLS: the access token and the passphrases would cross the network in clear; urna does not serve a console to other machines without TLS")]
+    #[error("{0} is not a loopback address and the console is not served over TLS: the access token and the passphrases would cross the network in clear; give --tls-cert and --tls-key")]
     NoTls(SocketAddr),
 }
 
@@ -140,6 +144,7 @@ pub fn app(console: Console) -> Router {
         board_url: console.board.trim_end_matches('/').to_string(),
         role: console.role,
         token: console.token,
+        tls: console.tls,
         public: console.public,
         acting: Mutex::new(()),
         status: Mutex::new(None),
@@ -152,12 +157,17 @@ pub fn app(console: Console) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+/// Serves `app` on `listener` (a [`tokio::net::TcpListener`] or a [`tls::TlsListener`])
+/// until `shutdown` resolves.
+pub async fn serve<L>(
+    listener: L,
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
@@ -237,7 +247,7 @@ async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response 
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
             let origin = origin.to_str().unwrap_or_default();
-            let scheme = if s.public { "https" } else { "http" };
+            let scheme = if s.tls { "https" } else { "http" };
             if origin != format!("{scheme}://{host}") {
                 return refuse(
                     StatusCode::FORBIDDEN,
@@ -254,7 +264,7 @@ async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response 
         let in_query = query_token(req.uri().query()).is_some_and(|t| same(t, &s.token));
         if in_query && req.uri().path() == "/" {
             // Keep the token in a cookie and take it out of the address bar (and history).
-            let secure = if s.public { "; Secure" } else { "" };
+            let secure = if s.tls { "; Secure" } else { "" };
             let set = format!(
                 "{cookie_name}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
                 s.token

@@ -20,6 +20,7 @@ fn console(role: Role) -> axum::Router {
         // Nothing listens there: a test that reached the board would fail.
         board: "http://127.0.0.1:9".into(),
         token: TOKEN.into(),
+        tls: false,
         public: false,
     })
 }
