@@ -1,7 +1,8 @@
 //! The browser booth end to end: a real board (separate process) with a witness, a manifest
 //! with Chinese titles, weights and two ballot styles, and voters voting in headless Chromium
 //! through the booth the board serves, in English and in Simplified Chinese — a credential read
-//! from the QR code of the letter `urna registrar letters` printed, the summary with "change",
+//! from the QR code of the letter `urna registrar letters` printed (from a photo, and live from
+//! a camera filming it), the summary with "change",
 //! audit then cast keeping the choices, revote, limits, the ballot-tracking page, the lookup,
 //! and no English left in any Chinese view. Then the CLI checks the receipts the browser saved,
 //! a front showing a stale cosigned view is reported as withholding by the browser, the election
@@ -215,6 +216,12 @@ fn voters_vote_in_the_browser() {
     let report = run_browser(&web, &url, &out, "vote", &creds);
     let zh = run_browser(&web, &url, &out, "vote-zh", &[d("creds/dee.credential")]);
     assert!(zh["leftovers_checked"].as_array().unwrap().len() >= 10);
+    // Eve holds her letter up to the camera: the booth reads it and shows her ballot (her style).
+    let camera = run_browser(&web, &url, &out, "camera", &[d("letters/eve.html")]);
+    assert!(
+        camera["camera_read"].as_str().unwrap().contains("Students"),
+        "{camera}"
+    );
     eprintln!(
         "in-browser encryption of a ballot (10-candidate seat, approval, referendum, a score contest with range proofs), ms: {}",
         report["encrypt_ms"]
@@ -284,6 +291,130 @@ fn voters_vote_in_the_browser() {
 
 /// The browser's implementation of the protocol checks the same frozen vectors as the Rust one
 /// (`web/test/*.test.js`, run with Node's test runner).
+const RANKED: &str = r#"
+[[contests]]
+id = "mayor"
+title = "Mayor"
+titles = { zh-CN = "市长" }
+kind = "plurality"
+options = [
+  { id = "ada", name = "Ada", names = { zh-CN = "艾达" } },
+  { id = "ben", name = "Ben", names = { zh-CN = "本" } },
+]
+
+[[contests]]
+id = "board"
+title = "School board"
+titles = { zh-CN = "校董会" }
+kind = "ranked"
+method = "irv"
+write_ins = 1
+write_in_len = 24
+options = [
+  { id = "dan", name = "Dan", names = { zh-CN = "丹" } },
+  { id = "eve", name = "Eve", names = { zh-CN = "伊芙" } },
+  { id = "fay", name = "Fay", names = { zh-CN = "费伊" } },
+]
+
+[[ballot_styles]]
+id = "all"
+contests = ["mayor", "board"]
+"#;
+
+/// A ranked contest in the browser: ranked by keyboard, with a write-in, audited and cast in
+/// English and in Chinese; the ballots the browser made are mixed by the trustees (the default
+/// mixers), decrypted and counted by the CLI, and the result page shows the rounds.
+#[test]
+fn a_ranked_contest_in_the_browser() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
+    );
+    if !Path::new(&chromium).exists() {
+        eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let roles = Roles::init(tmp.path(), ORIGIN, 2);
+    let wport = free_port();
+    let wurl = format!("http://127.0.0.1:{wport}");
+    let wout = ok(&[
+        "witness",
+        "init",
+        "--key",
+        &d("w.key"),
+        "--name",
+        "w.booth.example",
+        "--url",
+        &wurl,
+    ]);
+    let mut witness = spawn(&[
+        "witness",
+        "serve",
+        "--key",
+        &d("w.key"),
+        "--name",
+        "w.booth.example",
+        "--listen",
+        &format!("127.0.0.1:{wport}"),
+        "--data",
+        &d("w-data"),
+        "--log",
+        &roles.vkey,
+    ]);
+    let manifest = roles.manifest(
+        ORIGIN,
+        "titles = { zh-CN = \"测试选举\" }\nthreshold = 2\nwitness_quorum = 1",
+        &format!("{}\n{RANKED}", &wout[wout.find("[[witnesses]]").unwrap()..]),
+    );
+    let board = roles.serve(tmp.path(), ORIGIN, &manifest);
+    let url = board.url.clone();
+    ceremony(tmp.path(), &url, 2);
+    register_and_open(
+        tmp.path(),
+        &url,
+        "voter_id,weight,style\nann,1,all\nben,1,all\n",
+    );
+    wait_cosigned(&url);
+    let out = web.join("test-results");
+    run_browser(
+        &web,
+        &url,
+        &out,
+        "ranked",
+        &[d("creds/ann.credential"), d("creds/ben.credential")],
+    );
+    ok(&[
+        "authority",
+        "close",
+        "--board",
+        &url,
+        "--key",
+        &d("authority.key"),
+    ]);
+    for t in ["t1.key", "t2.key"] {
+        ok(&["trustee", "mix", "--board", &url, "--key", &d(t)]);
+    }
+    for t in ["t1.key", "t2.key"] {
+        ok(&["trustee", "decrypt", "--board", &url, "--key", &d(t)]);
+    }
+    let table = ok(&["tally", "--board", &url]);
+    // The browser's rankings, decrypted after the mix: Dan > Eve > Zoë Ng, and Fay > Dan.
+    assert!(
+        table.contains("2 ballots: 2 counted, 0 blank, 0 invalid"),
+        "{table}"
+    );
+    assert!(table.contains("Zoë Ng (write-in)"), "{table}");
+    wait_cosigned(&url);
+    run_browser(&web, &url, &out, "ranked-result", &[]);
+    assert!(ok(&["verify", "--board", &url, "--final"]).contains("VERIFIED"));
+    let _ = witness.kill();
+    let _ = witness.wait();
+}
+
 #[test]
 fn the_browser_implementation_passes_the_vectors() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");

@@ -479,9 +479,11 @@ fn officials_and_voters_are_told_what_is_so_and_what_to_do() {
         "not adopted (more no than yes)"
     );
     let csv = ok(&["tally", "--board", &url, "--csv"]);
-    assert!(csv.starts_with("contest,contest_title,option,option_name,count,percent,winner\n"));
     assert!(
-        csv.contains("chair,主席 Chair,li,李明,3,100.0,true\n"),
+        csv.starts_with("contest,contest_title,option,option_name,count,percent,winner,round\n")
+    );
+    assert!(
+        csv.contains("chair,主席 Chair,li,李明,3,100.0,true,\n"),
         "{csv}"
     );
     let e = refused(

@@ -465,6 +465,8 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
         json!(round(ceremony_ms()?, 1)),
     );
 
+    shuffle_figures(&mut f, if quick { 2_000 } else { 20_000 }, &say)?;
+
     if json {
         println!("{}", Value::Object(f));
     } else {
@@ -477,6 +479,39 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
             println!("  {k:<28} {v}");
         }
     }
+    Ok(())
+}
+
+/// One mix of `rows` single-ciphertext rows on all cores (`urna_crypto::shuffle::bench`):
+/// ciphertexts per second of wall-clock time, and per CPU-second (the per-core figure, steadier
+/// on a shared machine), to re-encrypt and permute, prove, and verify.
+fn shuffle_figures(f: &mut Map<String, Value>, rows: usize, say: &dyn Fn(&str)) -> Result<()> {
+    say(&format!(
+        "verifiable shuffle of {rows} ciphertexts: re-encrypt and permute, prove, verify (all cores)…"
+    ));
+    let m = urna_crypto::shuffle::bench::measure(rows, 1, &mut rand::rngs::OsRng)
+        .map_err(|e| anyhow!("shuffle: {e}"))?;
+    let per_cpu = |t: &urna_crypto::shuffle::bench::Timing| {
+        t.rate_per_cpu(rows)
+            .map_or(Value::Null, |r| json!(r.round()))
+    };
+    f.insert("shuffle_ciphertexts".into(), json!(rows));
+    f.insert("shuffle_per_s".into(), json!(m.shuffle.rate(rows).round()));
+    f.insert(
+        "shuffle_prove_per_s".into(),
+        json!(m.prove.rate(rows).round()),
+    );
+    f.insert("shuffle_prove_per_cpu_s".into(), per_cpu(&m.prove));
+    f.insert(
+        "shuffle_verify_per_s".into(),
+        json!(m.verify.rate(rows).round()),
+    );
+    f.insert("shuffle_verify_per_cpu_s".into(), per_cpu(&m.verify));
+    f.insert("shuffle_proof_bytes".into(), json!(m.proof_bytes));
+    f.insert(
+        "shuffle_at_100k".into(),
+        json!("cargo run --release -p urna-crypto --example shuffle-bench -- 100000"),
+    );
     Ok(())
 }
 
@@ -498,4 +533,25 @@ fn ceremony_ms() -> Result<f64> {
     e.apply(&setup).map_err(|r| anyhow!("{r}"))?;
     ceremony_in_memory(&mut keys, &mut e, &mut rng, |_| {})?;
     Ok(ms(t.elapsed()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shuffle_figures_are_reported() {
+        let mut f = Map::new();
+        shuffle_figures(&mut f, 40, &|_| {}).unwrap();
+        for k in [
+            "shuffle_prove_per_s",
+            "shuffle_verify_per_s",
+            "shuffle_proof_bytes",
+            "shuffle_at_100k",
+        ] {
+            assert!(f.contains_key(k), "{k} missing: {f:?}");
+        }
+        assert_eq!(f["shuffle_ciphertexts"], json!(40));
+    }
 }

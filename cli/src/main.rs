@@ -17,6 +17,7 @@ mod authority;
 mod bench;
 mod demo;
 mod guide;
+mod lang;
 mod loopback;
 mod outcome;
 mod report;
@@ -42,6 +43,10 @@ ballot.\n\nPassphrases of sealed key files are asked on the terminal, or taken f
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The language of what voters read (`urna vote`, `urna tally`): en or zh-CN; default
+    /// from LC_ALL, LC_MESSAGES or LANG.
+    #[arg(long, global = true, value_enum)]
+    lang: Option<lang::Lang>,
 }
 
 /// `--board`'s help, the same for every command.
@@ -120,7 +125,8 @@ enum Command {
         #[arg(long)]
         credential: PathBuf,
         /// Choices, e.g. `mayor=alice;council=dan,eve;budget=park:3,bikes:5;measure-a=yes`
-        /// (or a JSON object); asked contest by contest on a terminal if absent.
+        /// (or a JSON object); a ranked contest in order of preference, e.g.
+        /// `board=eve>dan>write-in:Zoë Ng`. Asked contest by contest on a terminal if absent.
         #[arg(long)]
         choices: Option<String>,
         /// Challenge instead of casting: reveal the encryption's nonces, check them and publish
@@ -145,7 +151,8 @@ enum Command {
         #[command(subcommand)]
         command: ReceiptCommand,
     },
-    /// Measure the figures: encryption, verification, board ingest, tally, record size.
+    /// Measure the figures: encryption, verification, board ingest, tally, record size, and
+    /// the verifiable shuffle (prove and verify, ciphertexts per second and per CPU-second).
     Bench {
         #[command(subcommand)]
         command: Option<BenchCommand>,
@@ -841,6 +848,7 @@ fn print_json(v: &serde_json::Value) -> Result<()> {
 
 /// Runs a command; `Ok` carries the exit code of a command that ran to its answer.
 fn run(cli: Cli) -> Result<u8> {
+    let l = lang::Lang::pick(cli.lang);
     match cli.command {
         Command::Demo {
             voters,
@@ -897,7 +905,8 @@ fn run(cli: Cli) -> Result<u8> {
             let signer = key.as_deref().map(secrets::read_plain_key).transpose()?;
             let (e, r, posted) = trustee::tally(&client(&board), signer)?;
             let m = e.manifest().context("the board holds no election")?;
-            let summary = urna_tally::summary::Summary::new(m, &r, &e);
+            let mut summary = urna_tally::summary::Summary::new(m, &r, &e);
+            summary.name_in(m, l.tag(), |c, o| l.option_name(c, o));
             if json {
                 let mut v = summary.to_json();
                 v["posted"] = serde_json::json!(posted);
@@ -927,6 +936,7 @@ fn run(cli: Cli) -> Result<u8> {
                 choices: choices.as_deref(),
                 challenge,
                 receipt_out: Some(&receipt),
+                lang: l,
             };
             let mut say = |m: &str| {
                 if json {
@@ -946,7 +956,11 @@ fn run(cli: Cli) -> Result<u8> {
                             "receipt": receipt,
                         }))?;
                     } else {
-                        println!("receipt saved to {}", receipt.display());
+                        println!(
+                            "{} {}",
+                            l.say("receipt saved to", "回执已保存到"),
+                            receipt.display()
+                        );
                     }
                 }
                 voter::Outcome::Challenged(code) => {
@@ -1444,7 +1458,7 @@ fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
                 );
             } else {
                 println!(
-                    "this trustee's decryption shares are on the ledger already; nothing to do"
+                    "this trustee's decryption shares are already on the ledger; nothing to do"
                 );
             }
             if !done.posted() {

@@ -79,7 +79,7 @@ pub fn body(r: &Report) -> String {
         s.push_str(&format!("  challenged: {c}\n"));
     }
     if let (Some(res), Some(m)) = (&r.result, &r.manifest) {
-        s.push_str(&urna_verifier::result_table(m, res));
+        s.push_str(&urna_verifier::result_table(m, res, &r.ranked));
     }
     for f in &r.findings {
         let title = match &f.field {

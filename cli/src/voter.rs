@@ -6,16 +6,16 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use urna_client::{BoardClient, ClientError};
 use urna_crypto::sign::SigningKey;
-use urna_election::ballot::Choices;
 use urna_election::entry::TrackingCode;
 use urna_election::manifest::{Contest, Manifest};
 use urna_office::registrar::IssueError;
 use urna_voter::cast::{CastError, Session};
-use urna_voter::choices;
+use urna_voter::choices::{self, Answers};
 use urna_voter::credential::Credential;
 use urna_voter::receipt::{BallotReceipt, Judge, ReceiptError, Standing, Verdict};
 
 use crate::guide::{self, Act};
+use crate::lang::Lang;
 use crate::secrets;
 
 /// What `credentials` did: the voters issued a credential now, and the roll batches posted.
@@ -58,8 +58,8 @@ pub fn letters(
     Ok(l.written)
 }
 
-/// Reads answers on the terminal.
-struct Terminal;
+/// Reads answers on the terminal, speaking the voter's language.
+struct Terminal(Lang);
 
 impl Terminal {
     /// One answer, trimmed. End of input is an error: nothing is cast without an answer.
@@ -68,31 +68,49 @@ impl Terminal {
         std::io::stdout().flush()?;
         let mut line = String::new();
         if std::io::stdin().lock().read_line(&mut line)? == 0 {
-            bail!("no answer (end of input); nothing was cast");
+            bail!(
+                "{}",
+                self.0.say(
+                    "no answer (end of input); nothing was cast",
+                    "没有回答（输入已结束）；没有投出任何选票"
+                )
+            );
         }
         Ok(line.trim().to_string())
     }
 
-    /// Asks one contest until the answer satisfies its rule.
-    fn contest(&self, c: &Contest, n: usize, of: usize) -> Result<Vec<u16>> {
-        println!("\n[{n}/{of}] {} — {}", c.title, choices::instructions(c));
+    /// Asks one contest until the answer satisfies its rule, and records it in `answers`.
+    fn contest(&self, c: &Contest, n: usize, of: usize, answers: &mut Answers) -> Result<()> {
+        let l = self.0;
+        println!(
+            "\n[{n}/{of}] {} — {}",
+            c.title_in(l.tag()),
+            l.instructions(c)
+        );
         let w = c.options.iter().map(|o| o.id.len()).max().unwrap_or(0);
         for o in &c.options {
-            println!("  {:<w$}  {}", o.id, o.name);
+            println!("  {:<w$}  {}", o.id, l.option_name(c, o));
         }
-        println!(
-            "({})",
-            if c.rule().per_option_max == 1 {
-                "type the option ids, separated by commas"
-            } else {
-                "type option:points pairs, separated by commas"
-            }
-        );
+        let ranked = c.ranked().is_some();
+        println!("({})", l.how_to_answer(c));
         loop {
             let line = self.ask("> ")?;
-            match choices::parse_answer(&line, c) {
-                Ok(v) => return Ok(v),
-                Err(e) => println!("  {e}. Please answer again."),
+            let done = if ranked {
+                choices::parse_ranking(&line, c).map(|p| {
+                    answers.rankings.0.insert(c.id.clone(), p);
+                })
+            } else {
+                choices::parse_answer(&line, c).map(|v| {
+                    answers.choices.0.insert(c.id.clone(), v);
+                })
+            };
+            match done {
+                Ok(()) => return Ok(()),
+                Err(e) => println!(
+                    "  {}{}",
+                    l.answer_error(&e),
+                    l.say(". Please answer again.", "。请重新回答。")
+                ),
             }
         }
     }
@@ -101,48 +119,51 @@ impl Terminal {
 /// Asks every contest of the style, then shows the choices and lets the voter change any of
 /// them before anything is encrypted. `kept` (choices already made, e.g. before a challenge)
 /// skips straight to the summary.
-fn ask_choices(m: &Manifest, style: u16, kept: Option<Choices>) -> Result<Choices> {
-    let term = Terminal;
+fn ask_choices(m: &Manifest, style: u16, kept: Option<Answers>, l: Lang) -> Result<Answers> {
+    let term = Terminal(l);
     let contests: Vec<&Contest> = m.ballot_styles[usize::from(style)]
         .contests
         .iter()
         .map(|&ci| &m.contests[usize::from(ci)])
         .collect();
-    let mut choices = match kept {
-        Some(c) => c,
+    let mut answers = match kept {
+        Some(a) => a,
         None => {
-            let mut c = Choices::default();
+            let mut a = Answers::default();
             for (i, contest) in contests.iter().enumerate() {
-                let v = term.contest(contest, i + 1, contests.len())?;
-                c.0.insert(contest.id.clone(), v);
+                term.contest(contest, i + 1, contests.len(), &mut a)?;
             }
-            c
+            a
         }
     };
     loop {
-        println!("\nYour choices:");
+        println!("\n{}", l.say("Your choices:", "您的选择："));
         for (i, c) in contests.iter().enumerate() {
-            let values = choices
-                .0
-                .get(&c.id)
-                .cloned()
-                .unwrap_or_else(|| vec![0; c.options.len()]);
             println!(
                 "  {}. {}: {}",
                 i + 1,
-                c.title,
-                choices::describe_answer(&values, c)
+                c.title_in(l.tag()),
+                l.describe(&answers, c)
             );
         }
-        let answer =
-            term.ask("encrypt these choices? [ok, or change N (the contest's number or id)] ")?;
+        let answer = term.ask(l.say(
+            "encrypt these choices? [ok, or change N (the contest's number or id)] ",
+            "加密这些选择吗？[ok 确认，或 change N 修改（选举项的序号或代号）] ",
+        ))?;
         let answer = answer.to_lowercase();
-        if matches!(answer.as_str(), "" | "ok" | "y" | "yes") {
-            return Ok(choices);
+        if matches!(answer.as_str(), "" | "ok" | "y" | "yes" | "好" | "确认") {
+            return Ok(answers);
         }
-        let which = answer.strip_prefix("change").unwrap_or(&answer).trim();
+        let which = answer
+            .strip_prefix("change")
+            .or_else(|| answer.strip_prefix("修改"))
+            .unwrap_or(&answer)
+            .trim();
         let which = if which.is_empty() {
-            term.ask("which contest? (its number or id) ")?
+            term.ask(l.say(
+                "which contest? (its number or id) ",
+                "修改哪一项？（序号或代号） ",
+            ))?
         } else {
             which.to_string()
         };
@@ -153,11 +174,14 @@ fn ask_choices(m: &Manifest, style: u16, kept: Option<Choices>) -> Result<Choice
             .filter(|&i| i < contests.len())
             .or_else(|| contests.iter().position(|c| c.id == which));
         match found {
-            Some(i) => {
-                let v = term.contest(contests[i], i + 1, contests.len())?;
-                choices.0.insert(contests[i].id.clone(), v);
-            }
-            None => println!("  `{which}` is none of the contests 1–{}", contests.len()),
+            Some(i) => term.contest(contests[i], i + 1, contests.len(), &mut answers)?,
+            None => println!(
+                "  {}",
+                l.say(
+                    format!("`{which}` is none of the contests 1–{}", contests.len()),
+                    format!("“{which}”不是 1–{} 中的任何一项", contests.len())
+                )
+            ),
         }
     }
 }
@@ -166,6 +190,7 @@ pub struct VoteOptions<'a> {
     pub choices: Option<&'a str>,
     pub challenge: bool,
     pub receipt_out: Option<&'a Path>,
+    pub lang: Lang,
 }
 
 /// What `vote` did.
@@ -190,19 +215,25 @@ pub fn vote(
     say: &mut dyn FnMut(&str),
 ) -> Result<Outcome> {
     let interactive = opts.choices.is_none() && std::io::stdin().is_terminal();
-    let mut kept: Option<Choices> = None;
+    let l = opts.lang;
+    let mut kept: Option<Answers> = None;
     loop {
         let session = Session::open(client, cred).map_err(cast_error)?;
         let m = session.manifest();
         guide::allow(Act::Vote, session.election())?;
         if kept.is_none() {
             if interactive {
-                say(&format!("{} — your ballot", m.title));
+                say(&format!(
+                    "{} — {}",
+                    m.title_in(l.tag()),
+                    l.say("your ballot", "您的选票")
+                ));
             }
             let weight = session.weight();
             if weight != 1 {
-                say(&format!(
-                    "your ballot counts {weight} times: the roll gives your credential a weight of {weight}, as this election's rules provide"
+                say(&l.say(
+                    format!("your ballot counts {weight} times: the roll gives your credential a weight of {weight}, as this election's rules provide"),
+                    format!("您的选票计为 {weight} 票：根据本次选举的规则，选民名册为您的凭证登记了 {weight} 倍的权重"),
                 ));
             }
         }
@@ -213,27 +244,44 @@ pub fn vote(
                 }
                 e => cast_error(e),
             })?,
-            None if interactive => ask_choices(m, session.style(), kept.take())?,
+            None if interactive => ask_choices(m, session.style(), kept.take(), l)?,
             None => crate::outcome::usage!("no --choices given and not on a terminal to ask them"),
         };
         let prepared = session
-            .prepare(&choices, &mut rand::rngs::OsRng)
+            .prepare_answers(&choices, &mut rand::rngs::OsRng)
             .map_err(cast_error)?;
         let code = prepared.tracking_code();
-        say(&format!("tracking code: {}", code.full()));
+        say(&format!(
+            "{}: {}",
+            l.say("tracking code", "追踪码"),
+            code.full()
+        ));
         let challenge = if interactive {
-            say(&format!(
-                "note at least its first groups ({}): the board will show your ballot under this code",
-                code_prefix(&code)
+            say(&l.say(
+                format!(
+                    "note at least its first groups ({}): the board will show your ballot under this code",
+                    code_prefix(&code)
+                ),
+                format!(
+                    "请至少记下前几组（{}）：公告板将以此追踪码显示您的选票",
+                    code_prefix(&code)
+                ),
             ));
             loop {
-                let a = Terminal.ask(
+                let a = Terminal(l).ask(l.say(
                     "cast this ballot, or challenge it to audit the encryption? [cast/challenge] ",
-                )?;
+                    "投出这张选票，还是审计其加密？[cast 投出/challenge 审计] ",
+                ))?;
                 match a.to_lowercase().as_str() {
-                    "cast" => break false,
-                    "challenge" => break true,
-                    _ => println!("  please type cast or challenge"),
+                    "cast" | "投出" => break false,
+                    "challenge" | "审计" => break true,
+                    _ => println!(
+                        "  {}",
+                        l.say(
+                            "please type cast or challenge",
+                            "请输入 cast（投出）或 challenge（审计）"
+                        )
+                    ),
                 }
             }
         } else {
@@ -241,16 +289,25 @@ pub fn vote(
         };
         if challenge {
             session.challenge(prepared).map_err(cast_error)?;
-            say("challenged: the encryption opened to exactly your choices and was published for anyone to audit; this ballot can never be cast");
+            say(l.say(
+                "challenged: the encryption opened to exactly your choices and was published for anyone to audit; this ballot can never be cast",
+                "已审计：加密打开后正是您的选择，并已公布供任何人审计；这张选票永远不能再投出",
+            ));
             if interactive {
-                say("your choices are kept; they will be encrypted afresh (you may still change them)");
+                say(l.say(
+                    "your choices are kept; they will be encrypted afresh (you may still change them)",
+                    "您的选择已保留，将重新加密（您仍可修改）",
+                ));
                 kept = Some(choices);
                 continue;
             }
             return Ok(Outcome::Challenged(code));
         }
         if let Some(i) = urna_voter::vote::counted_ballot(session.election(), cred) {
-            say(&format!("note: this replaces your earlier ballot (entry {i}), which will be marked superseded"));
+            say(&l.say(
+                format!("note: this replaces your earlier ballot (entry {i}), which will be marked superseded"),
+                format!("注意：这张选票将取代您之前的选票（第 {i} 条），之前的选票会被标记为已取代"),
+            ));
         }
         let cast = session.cast(&prepared).map_err(cast_error)?;
         let r = cast.receipt;
@@ -258,12 +315,18 @@ pub fn vote(
             std::fs::write(path, r.to_text())
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        say(&format!(
-            "cast: entry {} of the ledger, receipt verified",
-            r.receipt.index
+        say(&l.say(
+            format!(
+                "cast: entry {} of the ledger, receipt verified",
+                r.receipt.index
+            ),
+            format!("已投出：记录第 {} 条，回执已核验", r.receipt.index),
         ));
         if !m.witnesses.is_empty() {
-            say("this is normal: your receipt is signed by the board, and independent witnesses confirm new ballots within a few seconds to minutes; run `urna receipt check` later to confirm, under their cosignatures, that your ballot is counted");
+            say(l.say(
+                "this is normal: your receipt is signed by the board, and independent witnesses confirm new ballots within a few seconds to minutes; run `urna receipt check` later to confirm, under their cosignatures, that your ballot is counted",
+                "这是正常的：您的回执已由公告板签名，独立见证人会在几秒到几分钟内确认新选票；稍后运行 `urna receipt check`，即可在他们的联署下确认您的选票已被计入",
+            ));
         }
         return Ok(Outcome::Cast(Box::new(r)));
     }

@@ -771,10 +771,12 @@ fn ask_witness(
         w.url.trim_end_matches('/'),
         urna_ledger::witnessed::checkpoint_path(origin)
     );
-    let (status, body, _) = answer(agent.get(&url).call(), &url).map_err(|e| match e {
-        ClientError::Unreachable { why, .. } => format!("{url} is unreachable: {why}"),
-        e => e.to_string(),
-    })?;
+    let sent = agent.get(&url).call();
+    let (status, body, _) =
+        answer_within(sent, &url, WITNESS_ANSWER_LIMIT).map_err(|e| match e {
+            ClientError::Unreachable { why, .. } => format!("{url} is unreachable: {why}"),
+            e => e.to_string(),
+        })?;
     match status {
         200 => {}
         404 => return Ok(None),
@@ -873,11 +875,26 @@ fn status_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> Clie
     }
 }
 
-/// The status, body and `Retry-After` (delta-seconds; an HTTP date is ignored) of an answer
-/// (at most 64 MiB: a full entry tile is under 17 MiB).
+/// The most a board's answer may hold: a full entry tile is under 17 MiB.
+const ANSWER_LIMIT: u64 = 64 << 20;
+
+/// The most a witness's answer may hold: one cosigned checkpoint note, a few hundred bytes per
+/// cosignature, so that a hostile witness cannot make every client read 64 MiB.
+const WITNESS_ANSWER_LIMIT: u64 = 64 << 10;
+
+/// The status, body and `Retry-After` (delta-seconds; an HTTP date is ignored) of a board's answer.
 fn answer(
     sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     url: &str,
+) -> Result<(u16, Vec<u8>, Option<Duration>), ClientError> {
+    answer_within(sent, url, ANSWER_LIMIT)
+}
+
+/// [`answer`] with a body of at most `limit` bytes (a longer one is refused, not truncated).
+fn answer_within(
+    sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    url: &str,
+    limit: u64,
 ) -> Result<(u16, Vec<u8>, Option<Duration>), ClientError> {
     let unreachable = |e: ureq::Error| ClientError::Unreachable {
         url: url.to_string(),
@@ -894,7 +911,7 @@ fn answer(
     let body = resp
         .body_mut()
         .with_config()
-        .limit(64 << 20)
+        .limit(limit)
         .read_to_vec()
         .map_err(unreachable)?;
     Ok((status, body, retry_after))
@@ -905,4 +922,39 @@ fn error_message(body: &[u8]) -> String {
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_string))
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A witness that answers with `body_len` bytes, whatever it is asked.
+    fn hostile_witness(body_len: usize) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut request = [0u8; 4096];
+                let _ = s.read(&mut request);
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {body_len}\r\n\r\n");
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(&vec![b'a'; body_len]);
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn a_witness_answer_longer_than_a_note_is_refused_unread() {
+        let key = urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng).verifying_key();
+        let w = urna_election::manifest::Witness {
+            name: "witness.example/w1".into(),
+            key,
+            url: hostile_witness(1 << 20),
+        };
+        let agent = ureq::Agent::new_with_defaults();
+        let err = ask_witness(&agent, &w, "example.org/board", &key, &[]).unwrap_err();
+        assert!(err.contains("unreachable"), "{err}");
+    }
 }

@@ -221,9 +221,14 @@ async fn status(State(s): State<AppState>) -> ApiResult {
     .await
 }
 
+/// The result, once the election is finished (ranked contests' counts included).
 fn summary(e: &urna_election::state::Election) -> Option<urna_tally::summary::Summary> {
-    let (m, r) = (e.manifest()?, e.result()?);
-    Some(urna_tally::summary::Summary::new(m, r, e))
+    if e.phase() != urna_election::state::Phase::Finished {
+        return None;
+    }
+    let m = e.manifest()?;
+    let r = urna_office::trustee::published(e).ok()?;
+    Some(urna_tally::summary::Summary::new(m, &r, e))
 }
 
 /// The public key of the sealed key file, for the manifest.

@@ -422,8 +422,9 @@ pub fn encrypt_ballot_ranked<R: RngCore + CryptoRng>(
     ))
 }
 
-/// A ranking by option id and write-in text, as the plaintext bytes of §5.5.
-fn ranked_plaintext(
+/// A ranking by option id and write-in text, as the plaintext bytes of §5.5 (what a voter's
+/// client compares a Benaloh-opened ranked row with).
+pub fn ranked_plaintext(
     contest: &Contest,
     rules: &RankedRules,
     prefs: &[Preference],

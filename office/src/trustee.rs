@@ -335,37 +335,83 @@ pub fn mix(
     }
 }
 
-/// Combines the shares on the ledger and posts the result (signed by `signer`, or by a fresh
-/// key: the result is checked by the rules, not trusted for its author). Once the result is
-/// on the ledger, returns it without posting. The flag says whether it was posted now.
+/// Posts what the ledger still lacks of the result — the homomorphic `Result` (from the
+/// decryption shares) and each ranked contest's count (`RankedCount`, once its mixed list is
+/// decrypted) — and returns the election with the result, signed by `signer` or by a fresh
+/// key: anyone may post either, and the rules check them against their own computation. The
+/// flag says whether anything was posted now.
 pub fn tally(
     client: &BoardClient,
     signer: Option<SigningKey>,
 ) -> Result<(Election, ElectionResult, bool)> {
     let s = client.sync(None)?;
     phase::allow(Act::Tally, s.election())?;
-    if s.election().phase() == Phase::Finished {
-        let r = s
-            .election()
-            .result()
-            .cloned()
-            .ok_or_else(|| OfficeError::No("finished without a result".into()))?;
-        return Ok((s.election().clone(), r, false));
+    let e = s.election();
+    let m = e
+        .manifest()
+        .ok_or_else(|| OfficeError::No("the board holds no election".into()))?;
+    if e.phase() == Phase::Finished {
+        return Ok((e.clone(), published(e)?, false));
     }
-    missing_shares(s.election())?;
-    let result =
-        urna_tally::result::compute(s.election()).map_err(|e| OfficeError::No(e.to_string()))?;
+    let undecrypted: Vec<String> = m
+        .ranked_contests()
+        .filter(|(ci, _, _)| e.ranked_result(*ci).is_none())
+        .map(|(ci, _, _)| mix::contest_name(m, ci))
+        .collect();
+    if !undecrypted.is_empty() {
+        let status: Vec<String> = mix::ranked_statuses(e, None)
+            .map_err(no)?
+            .iter()
+            .map(|st| mix::describe(m, st))
+            .collect();
+        return Err(OfficeError::No(format!(
+            "not every ranked contest is decrypted yet ({}): the mixers run `urna trustee mix` or `urna mixer mix`, then the trustees `urna trustee decrypt`, and then this again\n{}",
+            undecrypted.join(", "),
+            status.join("\n")
+        )));
+    }
     let signer = signer.unwrap_or_else(|| SigningKey::generate(&mut rand::rngs::OsRng));
-    let p = Payload::Result(result.clone());
-    let entry = Entry::sign(
-        &s.origin,
-        p.kind(),
-        &urna_crypto::codec::Encode::to_bytes(&p),
-        &signer,
-    )
-    .map_err(|e| OfficeError::No(format!("signing the result: {e}")))?;
-    post(client, &s, &entry)?;
-    Ok((s.election().clone(), result, true))
+    let mut posted = false;
+    if m.has_tally() && e.result().is_none() {
+        missing_shares(e)?;
+        let result = urna_tally::result::compute(e).map_err(no)?;
+        let p = Payload::Result(result);
+        let entry = Entry::sign(
+            &s.origin,
+            p.kind(),
+            &urna_crypto::codec::Encode::to_bytes(&p),
+            &signer,
+        )
+        .map_err(|e| OfficeError::No(format!("signing the result: {e}")))?;
+        post(client, &s, &entry)?;
+        posted = true;
+    }
+    for (ci, _, _) in m.ranked_contests() {
+        for entry in urna_election::mixnet::count(e, ci, &signer).map_err(no)? {
+            post(client, &s, &entry)?;
+            posted = true;
+        }
+    }
+    // The ledger now holds the result: read it back as the rules admitted it.
+    let s = client.sync(None)?;
+    let e = s.election();
+    Ok((e.clone(), published(e)?, posted))
+}
+
+/// The homomorphic result on the ledger, laid out over every contest (empty counts for the
+/// ranked ones, whose counts the election holds); an election of ranked contests only has none.
+pub fn published(e: &Election) -> Result<ElectionResult> {
+    let m = e
+        .manifest()
+        .ok_or_else(|| OfficeError::No("the board holds no election".into()))?;
+    if !m.has_tally() {
+        return ElectionResult::from_tally(m, &[])
+            .ok_or_else(|| OfficeError::No("the result's shape does not fit the manifest".into()));
+    }
+    match e.result() {
+        Some(r) => Ok(r.clone()),
+        None => urna_tally::result::compute(e).map_err(no),
+    }
 }
 
 /// Fewer than `t` decryption shares: who has posted, and which trustees could still.

@@ -140,17 +140,21 @@ pub fn render(l: &Letter<'_>) -> Result<Zeroizing<String>, LetterError> {
     let board = escape(l.board_url.trim_end_matches('/'));
     let booth = format!("{board}/booth/");
     let title = escape(&l.manifest.title);
-    let style = l
-        .manifest
-        .ballot_styles
-        .get(usize::from(l.style))
-        .map(|s| escape(&s.id))
-        .unwrap_or_default();
+    // Each page names the election and the ballot style in its own language (§2.4).
+    let title_in = |lang: &str| escape(l.manifest.title_in(lang));
+    let style_in = |lang: &str| {
+        l.manifest
+            .ballot_styles
+            .get(usize::from(l.style))
+            .map(|s| escape(s.title_in(lang)))
+            .unwrap_or_default()
+    };
     let mut html = Zeroizing::new(format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title} — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         escape(l.voter_id)
     ));
     for w in [&EN, &ZH] {
+        let (title, style) = (title_in(w.lang), style_in(w.lang));
         let _ = write!(
             html,
             "<section class=\"page\" lang=\"{}\">\n<h1>{title}</h1>\n<h2>{}</h2>\n<p class=\"who\">{}: <strong>{}</strong><br>{}: {style}</p>\n",
@@ -192,6 +196,7 @@ pub fn render(l: &Letter<'_>) -> Result<Zeroizing<String>, LetterError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -201,5 +206,41 @@ mod tests {
             escape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn each_page_names_the_election_and_style_in_its_language() {
+        let text = include_str!("../../specs/examples/manifest.toml");
+        let m = urna_election::manifest::Manifest::from_toml(text).unwrap();
+        let zh_title = m.title_in("zh-CN").to_string();
+        assert_ne!(
+            zh_title, m.title,
+            "the example manifest has a Chinese title"
+        );
+        let cred = urna_voter::credential::Credential {
+            election_id: m.election_id.clone(),
+            key: urna_crypto::sign::SigningKey::from_seed(&[1; 32]),
+        };
+        let html = render(&Letter {
+            manifest: &m,
+            voter_id: "v1",
+            weight: 1,
+            style: 0,
+            credential: &cred,
+            board_url: "http://board.example",
+        })
+        .unwrap();
+        let zh = &html[html.find("lang=\"zh-CN\"").unwrap()..];
+        let en =
+            &html[html.find("lang=\"en\"\n").unwrap_or(0)..html.find("lang=\"zh-CN\"").unwrap()];
+        assert!(
+            zh.contains(&format!("<h1>{}</h1>", escape(&zh_title))),
+            "{zh}"
+        );
+        assert!(
+            en.contains(&format!("<h1>{}</h1>", escape(&m.title))),
+            "{en}"
+        );
+        assert!(zh.contains(&escape(m.ballot_styles[0].title_in("zh-CN"))));
     }
 }

@@ -15,9 +15,11 @@
 
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
-use urna_election::manifest::{ContestKind, Manifest};
+use urna_election::manifest::{ContestKind, CountMethod, Manifest};
 use urna_election::payload::ElectionResult;
 use urna_election::state::Election;
+
+use crate::ranked::RankedResult;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -54,6 +56,9 @@ pub struct ContestResult {
     /// The winning options' ids (several: a tie; none: no votes, or a tied referendum).
     pub winners: Vec<String>,
     pub tie: bool,
+    /// A ranked contest's count, once published (decrypted); `None` for the other kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranked: Option<RankedResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,7 +76,20 @@ fn kind_and_rule(k: &ContestKind) -> (&'static str, &'static str) {
         ContestKind::Approval { .. } => ("approval", "most approvals wins"),
         ContestKind::Score { .. } => ("score", "highest total of points wins"),
         ContestKind::Referendum { .. } => ("referendum", "adopted if more yes than no"),
-        ContestKind::Ranked(_) => ("ranked", "counted from the mixed ballots (see its count)"),
+        ContestKind::Ranked(r) => (
+            "ranked",
+            match r.method {
+                CountMethod::Irv => {
+                    "instant-runoff: the last is excluded each round until one has a majority"
+                }
+                CountMethod::Stv => {
+                    "single transferable vote: Droop quota, surpluses and exclusions transferred"
+                }
+                CountMethod::Schulze => {
+                    "Condorcet (Schulze): strongest paths of the pairwise matrix"
+                }
+            },
+        ),
     }
 }
 
@@ -97,7 +115,53 @@ impl Summary {
             roll_weight,
         });
         s.weighted = roll_weight != c.voters;
+        s.add_ranked(m, e);
         s
+    }
+
+    /// Names the election, its contests and options (the ranked contests' candidates too) as
+    /// the manifest has them in `lang` (`specs/election.md` §2.4); `option` names an option
+    /// (a client may put a referendum's fixed options in its own words).
+    pub fn name_in(
+        &mut self,
+        m: &Manifest,
+        lang: &str,
+        option: impl Fn(
+            &urna_election::manifest::Contest,
+            &urna_election::manifest::ContestOption,
+        ) -> String,
+    ) {
+        self.title = m.title_in(lang).to_string();
+        for (cr, c) in self.contests.iter_mut().zip(&m.contests) {
+            cr.title = c.title_in(lang).to_string();
+            for o in cr.options.iter_mut() {
+                if let Some(x) = c.options.iter().find(|x| x.id == o.id) {
+                    o.name = option(c, x);
+                }
+            }
+            if let Some(r) = cr.ranked.as_mut() {
+                for k in r.candidates.iter_mut().filter(|k| !k.write_in) {
+                    if let Some(x) = c.options.iter().find(|x| x.id == k.id) {
+                        k.name = option(c, x);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fills in each ranked contest's count from the election, where it is decrypted.
+    pub fn add_ranked(&mut self, m: &Manifest, e: &Election) {
+        for (ci, c) in m.contests.iter().enumerate() {
+            let Some(d) = e.ranked_result(ci as u16) else {
+                continue;
+            };
+            let r = RankedResult::new(c, &d.count);
+            if let Some(cr) = self.contests.get_mut(ci) {
+                cr.winners = r.elected.clone();
+                cr.total = u64::from(r.counted);
+                cr.ranked = Some(r);
+            }
+        }
     }
 
     /// The result from the counts alone (no turnout, weights unknown).
@@ -153,6 +217,7 @@ impl Summary {
                     options,
                     winners,
                     tie,
+                    ranked: None,
                 }
             })
             .collect();
@@ -167,6 +232,12 @@ impl Summary {
 
     /// One contest's outcome in words.
     fn outcome(c: &ContestResult) -> String {
+        if c.kind == "ranked" {
+            return c.ranked.as_ref().map_or_else(
+                || "not counted yet: the ballots are mixed and decrypted after the close".into(),
+                RankedResult::outcome,
+            );
+        }
         let name = |id: &String| {
             c.options
                 .iter()
@@ -206,6 +277,9 @@ impl Summary {
         }
         for c in &self.contests {
             s.push_str(&format!("\n{}  ({}: {})\n", c.title, c.kind, c.rule));
+            if let Some(r) = &c.ranked {
+                s.push_str(&r.to_text());
+            }
             s.push_str(&contest_rows(c));
             s.push_str(&format!("  → {}\n", Summary::outcome(c)));
         }
@@ -222,14 +296,20 @@ impl Summary {
         v
     }
 
-    /// `contest,contest_title,option,option_name,count,percent,winner`, one row per option
-    /// (RFC 4180 quoting).
+    /// `contest,contest_title,option,option_name,count,percent,winner,round`, one row per
+    /// option (RFC 4180 quoting; `round` empty); a ranked contest has one row per candidate
+    /// and round, or per ordered pair of candidates (see [`RankedResult::csv_rows`]).
     pub fn to_csv(&self) -> String {
-        let mut s = String::from("contest,contest_title,option,option_name,count,percent,winner\n");
+        let mut s =
+            String::from("contest,contest_title,option,option_name,count,percent,winner,round\n");
         for c in &self.contests {
+            if let Some(r) = &c.ranked {
+                s.push_str(&r.csv_rows(&c.id, &c.title, csv_field));
+                continue;
+            }
             for o in &c.options {
                 s.push_str(&format!(
-                    "{},{},{},{},{},{:.1},{}\n",
+                    "{},{},{},{},{},{:.1},{},\n",
                     csv_field(&c.id),
                     csv_field(&c.title),
                     csv_field(&o.id),
@@ -327,10 +407,10 @@ mod tests {
         assert!(text.contains("tied: as many yes as no"), "{text}");
         let csv = s.to_csv();
         assert!(
-            csv.contains("\nmayor,Mayor,alice,李明,0,0.0,false\n"),
+            csv.contains("\nmayor,Mayor,alice,李明,0,0.0,false,\n"),
             "{csv}"
         );
-        assert!(csv.contains("council,City Council (choose up to 2),dan,Dan,3,75.0,true"));
+        assert!(csv.contains("council,City Council (choose up to 2),dan,Dan,3,75.0,true,\n"));
         let json = s.to_json();
         assert_eq!(json["contests"][1]["outcome"], "winner: Dan");
         let none = Summary::of_counts(

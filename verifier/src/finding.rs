@@ -40,6 +40,9 @@ pub enum Check {
     ChallengedBallots,
     /// A voter's receipt: its ballot is in this log, and what became of it.
     VoterReceipt,
+    /// Each ranked contest: every mix and partial decryption admitted with its proof, and the
+    /// published count equal to the count of the decrypted ballots (§3.6).
+    RankedCount,
     /// The published result equals the combination of the decryption shares (§3.6).
     Result,
     /// `--final`: the verified log contains the Result (§3.7).
@@ -62,6 +65,7 @@ impl Check {
             Check::EntryRules => "entry-rules",
             Check::ChallengedBallots => "challenged-ballots",
             Check::VoterReceipt => "voter-receipt",
+            Check::RankedCount => "ranked-count",
             Check::Result => "result",
             Check::Final => "final",
         }
@@ -84,6 +88,7 @@ impl Check {
             Check::EntryRules => "every entry admissible under the election rules",
             Check::ChallengedBallots => "challenged ballots open to the choices they claim",
             Check::VoterReceipt => "voter receipt",
+            Check::RankedCount => "ranked contest mixed, decrypted and counted with proofs",
             Check::Result => "result",
             Check::Final => "the verified log contains the Result (--final)",
         }
@@ -233,6 +238,8 @@ pub struct Report {
     pub counts: Option<Counts>,
     pub challenged: Vec<String>,
     pub result: Option<ElectionResult>,
+    /// Each ranked contest's published count, once decrypted (its rounds or pairwise matrix).
+    pub ranked: Vec<urna_tally::ranked::RankedResult>,
     /// Every check made, in order.
     pub findings: Vec<Finding>,
     /// The failure reported: the first failing finding.
@@ -262,6 +269,7 @@ impl Report {
             counts: None,
             challenged: Vec::new(),
             result: None,
+            ranked: Vec::new(),
             findings: Vec::new(),
             failure: None,
             warnings: Vec::new(),

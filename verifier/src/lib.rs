@@ -19,11 +19,22 @@ pub use verify::{manifest_of, target, verify_board, verify_record, FromBoard, Op
 
 use urna_election::manifest::Manifest;
 use urna_election::payload::ElectionResult;
+use urna_tally::ranked::RankedResult;
 
 /// The result as a table, one block per contest, options by name (aligned by display width),
-/// with shares and the winners by each contest's rule ([`urna_tally::summary`]).
-pub fn result_table(m: &Manifest, r: &ElectionResult) -> String {
-    let text = urna_tally::summary::Summary::of_counts(m, r).to_text();
+/// with shares and the winners by each contest's rule ([`urna_tally::summary`]); the ranked
+/// contests (in manifest order, `ranked`) with their rounds or pairwise matrix.
+pub fn result_table(m: &Manifest, r: &ElectionResult, ranked: &[RankedResult]) -> String {
+    let mut summary = urna_tally::summary::Summary::of_counts(m, r);
+    let mut counts = ranked.iter();
+    for c in summary.contests.iter_mut().filter(|c| c.kind == "ranked") {
+        if let Some(k) = counts.next() {
+            c.winners = k.elected.clone();
+            c.total = u64::from(k.counted);
+            c.ranked = Some(k.clone());
+        }
+    }
+    let text = summary.to_text();
     // The title and election id head the report already.
     text.splitn(3, '\n')
         .nth(2)

@@ -408,7 +408,18 @@ impl Verification<'_> {
             .at_entry(receipt.receipt.index);
             r.add(f);
         }
+        ranked_findings(r, election);
         match election.phase() {
+            Phase::Finished if !election.manifest().is_some_and(|m| m.has_tally()) => {
+                r.add(Finding::pass(
+                    Check::Result,
+                    "no homomorphic tally: every contest is ranked, counted above",
+                ));
+                r.includes_result = true;
+                r.result = election
+                    .manifest()
+                    .and_then(|m| urna_election::payload::ElectionResult::from_tally(m, &[]));
+            }
             Phase::Finished => {
                 let published = election.result().cloned();
                 let recomputed = urna_tally::result::compute(election).map_err(|e| e.to_string());
@@ -555,5 +566,60 @@ pub fn manifest_of(log: &dyn LogStore) -> Option<Manifest> {
     match Payload::decode(e.kind(), e.payload()).ok()? {
         Payload::Setup(m) => Some(*m),
         _ => None,
+    }
+}
+
+/// One `ranked-count` finding per ranked contest: who mixed it and decrypted it (each entry
+/// was admitted with its proof, so the replay has checked them), and whether its count is
+/// published in full; the count itself goes into the report.
+fn ranked_findings(r: &mut Report, election: &urna_election::state::Election) {
+    let Some(m) = election.manifest().cloned() else {
+        return;
+    };
+    for s in election.mix_status() {
+        let Some(c) = m.contests.get(usize::from(s.contest)) else {
+            continue;
+        };
+        let mixers: Vec<&str> = m.mixers[..s.mixes.min(m.mixers.len())]
+            .iter()
+            .map(|x| x.name.as_str())
+            .collect();
+        let mut detail = format!(
+            "{}: {} ballots; mixed by {} of {} mixers ({}), each shuffle proof verified",
+            c.id,
+            s.rows,
+            s.mixes,
+            s.mixers,
+            if mixers.is_empty() {
+                "none yet".to_string()
+            } else {
+                mixers.join(", ")
+            }
+        );
+        if !s.decrypted_by.is_empty() {
+            let by: Vec<String> = s.decrypted_by.iter().map(u16::to_string).collect();
+            detail.push_str(&format!(
+                "; decrypted by trustees {} with proofs",
+                by.join(", ")
+            ));
+        }
+        if let Some(d) = election.ranked_result(s.contest) {
+            let res = urna_tally::ranked::RankedResult::new(c, &d.count);
+            let published = s.count_len == Some(s.count_posted);
+            detail.push_str(&format!(
+                "; {} counted, {} blank, {} invalid; {}{}",
+                res.counted,
+                res.blank,
+                d.count.invalid.len(),
+                res.outcome(),
+                if published {
+                    " (the published count equals it)"
+                } else {
+                    " (count not published in full yet)"
+                }
+            ));
+            r.ranked.push(res);
+        }
+        r.add(Finding::pass(Check::RankedCount, detail).in_field(c.id.clone()));
     }
 }

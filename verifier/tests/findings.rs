@@ -171,3 +171,55 @@ fn a_board_behind_its_witnesses_is_withholding_and_that_is_the_failure() {
     );
     assert_eq!(t.problem.unwrap().code, Check::WitnessesAgree);
 }
+
+#[test]
+fn a_ranked_record_shows_its_counts_and_a_forged_shuffle_proof_fails() {
+    use urna_election::payload::Payload;
+    let r = urna_sim::ranked::record(7, 14);
+    let k = &r.kit;
+    let entries: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let ok = verify(&note(k, &entries, &k.board), &entries, &Options::default());
+    assert!(ok.verified, "{:?}", ok.failure);
+    let counts: Vec<_> = ok.of(Check::RankedCount).collect();
+    assert_eq!(counts.len(), 2);
+    assert!(counts.iter().all(|f| f.ok), "{counts:?}");
+    assert!(
+        counts[0].detail.contains("mixed by 3 of 3 mixers")
+            && counts[0].detail.contains("the published count equals it"),
+        "{}",
+        counts[0].detail
+    );
+    assert_eq!(ok.ranked.len(), 2);
+    assert_eq!(ok.ranked[0].method, "stv");
+    assert!(!ok.ranked[0].rounds.is_empty());
+
+    // The second mixer's closing proof with one response changed, signed again by that
+    // mixer: the entry verifies as an entry, and the shuffle proof does not.
+    let at = r
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind() == EntryKind::MixProof)
+        .nth(1)
+        .unwrap()
+        .0;
+    let x = &r.entries[at];
+    let Payload::MixProof(mut p) = Payload::decode(x.kind(), x.payload()).unwrap() else {
+        panic!("not a MixProof")
+    };
+    p.s1 += urna_crypto::Scalar::ONE;
+    let mixer = k
+        .trustees
+        .iter()
+        .find(|t| t.signing.verifying_key() == *x.author())
+        .unwrap();
+    let forged = k.sign(&mixer.signing, &Payload::MixProof(p));
+    let mut bad = entries.clone();
+    bad[at] = forged.bytes().to_vec();
+    let report = verify(&note(k, &bad, &k.board), &bad, &Options::default());
+    assert!(!report.verified);
+    assert_eq!(
+        failure(&report),
+        (Check::EntryRules, Some(at as u64), Some("invalid-shuffle"))
+    );
+}

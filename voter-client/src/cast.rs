@@ -21,7 +21,7 @@ use urna_election::manifest::Manifest;
 use urna_election::state::{Election, Phase};
 use urna_ledger::receipt::BallotReceipt;
 
-use crate::choices::{self, ChoicesSyntaxError, ContestError};
+use crate::choices::{self, Answers, ChoicesSyntaxError, ContestError};
 use crate::credential::Credential;
 use crate::vote::{self, Prepared, VoteError};
 
@@ -114,7 +114,7 @@ impl<'a> Session<'a> {
     }
 
     /// Parses choices in the `--choices` syntax and checks them against the credential's style.
-    pub fn choices(&self, text: &str) -> Result<Choices, CastError> {
+    pub fn choices(&self, text: &str) -> Result<Answers, CastError> {
         let m = self.manifest();
         let c = choices::parse(text, m).map_err(CastError::ChoicesSyntax)?;
         choices::check(&c, m, self.style).map_err(CastError::Choices)?;
@@ -131,6 +131,20 @@ impl<'a> Session<'a> {
             self.election(),
             self.credential,
             choices,
+            rng,
+        )?)
+    }
+
+    /// Encrypts and proves the answers (values and rankings) under the joint key.
+    pub fn prepare_answers<R: RngCore + CryptoRng>(
+        &self,
+        answers: &Answers,
+        rng: &mut R,
+    ) -> Result<Prepared, CastError> {
+        Ok(vote::prepare_answers(
+            self.election(),
+            self.credential,
+            answers,
             rng,
         )?)
     }

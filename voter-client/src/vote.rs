@@ -4,11 +4,17 @@
 use rand_core::{CryptoRng, RngCore};
 use thiserror::Error;
 use urna_crypto::codec::Encode;
-use urna_election::ballot::{encrypt_ballot, Ballot, BallotSecrets, ChoiceError, Choices};
+use urna_crypto::elgamal::Ciphertext;
+use urna_crypto::embed::embed;
+use urna_election::ballot::{
+    encrypt_ballot_ranked, ranked_plaintext, Ballot, BallotSecrets, ChoiceError, Choices, Rankings,
+};
 use urna_election::entry::{Entry, TrackingCode};
 use urna_election::payload::{ChallengedBallot, Payload};
+use urna_election::ranking;
 use urna_election::state::{BallotStatus, Election, Phase};
 
+use crate::choices::Answers;
 use crate::credential::Credential;
 
 #[derive(Debug, Error)]
@@ -35,6 +41,7 @@ pub enum VoteError {
 pub struct Prepared {
     pub ballot: Ballot,
     pub choices: Choices,
+    pub rankings: Rankings,
     pub entry: Entry,
     secrets: BallotSecrets,
     context_hash: [u8; 32],
@@ -69,6 +76,30 @@ impl Prepared {
         let style = &m.ballot_styles[usize::from(self.ballot.style)];
         for (ci, contest) in style.contests.iter().enumerate() {
             let c = &m.contests[usize::from(*contest)];
+            if let Some(rules) = c.ranked() {
+                // The row must encrypt exactly the ranking shown: re-encrypt its plaintext
+                // with the revealed nonces and compare.
+                let prefs = self.rankings.0.get(&c.id).map_or(&[][..], Vec::as_slice);
+                let bytes = ranked_plaintext(c, rules, prefs)?;
+                let row = &self.ballot.contests[ci].selections;
+                let nonces = &self.secrets.openings[ci];
+                let payloads = ranking::payloads(&bytes);
+                let same = payloads.len() == row.len()
+                    && payloads.len() == nonces.len()
+                    && payloads
+                        .iter()
+                        .zip(row)
+                        .zip(nonces)
+                        .all(|((p, ct), (_, r))| {
+                            embed(p).is_ok_and(|m| {
+                                Ciphertext::encrypt_point(&ctx.joint_key, &m, r) == *ct
+                            })
+                        });
+                if !same {
+                    return Err(VoteError::OpeningMismatch(format!("contest {}", c.id)));
+                }
+                continue;
+            }
             let shown = self
                 .choices
                 .0
@@ -89,11 +120,22 @@ impl Prepared {
     }
 }
 
-/// Encrypts `choices` for this credential under the joint key the ledger's key ceremony fixed.
+/// Encrypts `choices` for this credential under the joint key the ledger's key ceremony fixed
+/// (ranked contests left blank: see [`prepare_answers`]).
 pub fn prepare<R: RngCore + CryptoRng>(
     e: &Election,
     cred: &Credential,
     choices: &Choices,
+    rng: &mut R,
+) -> Result<Prepared, VoteError> {
+    prepare_answers(e, cred, &Answers::from(choices.clone()), rng)
+}
+
+/// Encrypts the answers (values and rankings) for this credential under the joint key.
+pub fn prepare_answers<R: RngCore + CryptoRng>(
+    e: &Election,
+    cred: &Credential,
+    answers: &Answers,
     rng: &mut R,
 ) -> Result<Prepared, VoteError> {
     match e.phase() {
@@ -115,13 +157,22 @@ pub fn prepare<R: RngCore + CryptoRng>(
     }
     let (_, style) = e.voter(&cred.public()).ok_or(VoteError::NotOnRoll)?;
     let style_id = &m.ballot_styles[usize::from(style)].id;
-    let (ballot, secrets) = encrypt_ballot(m, style_id, choices, &cred.public(), ctx, rng)?;
+    let (ballot, secrets) = encrypt_ballot_ranked(
+        m,
+        style_id,
+        &answers.choices,
+        &answers.rankings,
+        &cred.public(),
+        ctx,
+        rng,
+    )?;
     let p = Payload::Ballot(Box::new(ballot.clone()));
     let entry = Entry::sign(&m.election_id, p.kind(), &p.to_bytes(), &cred.key)
         .map_err(|e| VoteError::Entry(e.to_string()))?;
     Ok(Prepared {
         ballot,
-        choices: choices.clone(),
+        choices: answers.choices.clone(),
+        rankings: answers.rankings.clone(),
         entry,
         secrets,
         context_hash: ctx.hash,

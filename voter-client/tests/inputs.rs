@@ -19,16 +19,19 @@ fn choices_syntax() {
         &m,
     )
     .unwrap();
-    assert_eq!(c.0["mayor"], vec![1, 0, 0]);
-    assert_eq!(c.0["council"], vec![1, 1, 0, 0]);
-    assert_eq!(c.0["budget"], vec![3, 5, 0]);
+    assert_eq!(c.choices.0["mayor"], vec![1, 0, 0]);
+    assert_eq!(c.choices.0["council"], vec![1, 1, 0, 0]);
+    assert_eq!(c.choices.0["budget"], vec![3, 5, 0]);
     let j = parse(
         r#"{"mayor": {"alice": 1}, "budget": {"park": 3, "bikes": 5}}"#,
         &m,
     )
     .unwrap();
-    assert_eq!(j.0["budget"], vec![3, 5, 0]);
-    assert_eq!(parse("council=", &m).unwrap().0["council"], vec![0; 4]);
+    assert_eq!(j.choices.0["budget"], vec![3, 5, 0]);
+    assert_eq!(
+        parse("council=", &m).unwrap().choices.0["council"],
+        vec![0; 4]
+    );
     for (text, want) in [
         ("mayor", ChoicesSyntaxError::NoEquals("mayor".into())),
         (

@@ -323,17 +323,24 @@ function renderResults() {
   view.append(el('h2', { id: 'results-heading' }, `${tr('resultHeading')}: ${electionTitle(m)}`));
   const { size, state } = board.covered;
   const resultEntry = board.entries.slice(0, size).map(e.parseEntry).find((x) => x.kind === e.KIND.Result);
-  if (!resultEntry) {
-    const onBoard = board.entries.some((x) => e.parseEntry(x).kind === e.KIND.Result);
-    view.append(el('p', { id: 'result-missing' }, onBoard ? tr('resultPending') : `${tr('resultNotYet')} ${tr('phase', { phase: phaseName(board.state.phase) })}`));
+  // The result is shown once the covered log finishes the election: the homomorphic Result
+  // (if some contest has one) and every ranked contest's count.
+  if (state.phase !== 'finished') {
+    const onBoard = board.state.phase === 'finished';
+    const ranked = m.contests.some((x) => x.ranked) && board.state.phase === 'tallying';
+    view.append(el('p', { id: 'result-missing' }, onBoard ? tr('resultPending') : `${tr('resultNotYet')} ${tr('phase', { phase: phaseName(board.state.phase) })}${ranked ? ` ${tr('resultNotCounted')}` : ''}`));
     view.append(...checkedLines());
     return;
   }
-  const r = s.summary(state, e.decodeResult(resultEntry.payload));
+  const r = s.summary(state, resultEntry ? e.decodeResult(resultEntry.payload) : []);
   view.append(el('p', { id: 'turnout' }, tr('turnout', { counted: r.turnout.counted, roll: r.turnout.roll, percent: r.turnout.percent.toFixed(1) })));
   if (r.weighted) view.append(el('p', { id: 'weighted', class: 'note' }, tr('weighted', { total: r.turnout.rollWeight })));
   r.contests.forEach((cr, ci) => {
     const contest = m.contests[ci];
+    if (contest.ranked) {
+      view.append(rankedResult(contest, ci, state.rankedCounts.get(ci)));
+      return;
+    }
     const name = (id) => optionName(contest, contest.options.find((o) => o.id === id));
     let outcome;
     if (cr.kind === 'referendum') outcome = cr.winners[0] === 'yes' ? tr('outAdopted') : cr.winners[0] === 'no' ? tr('outRejected') : cr.tie ? tr('outTied') : tr('outNone');
@@ -365,6 +372,47 @@ function renderResults() {
     el('p', {}, tr('recordVerify'), el('br'), el('code', { id: 'record-command' }, command)),
     el('p', { class: 'hint' }, tr('recordPrinted', { date: new Date().toLocaleString(TAGS[lang]) }))));
   view.append(el('button', { type: 'button', id: 'print', class: 'secondary no-print', on: { click: () => window.print() } }, tr('print')));
+}
+
+/** A ranked contest's published count: the ballots, every round (IRV, STV) or the pairwise matrix (Schulze), and who is elected. */
+function rankedResult(contest, ci, count) {
+  const hid = `contest-${ci}`;
+  const section = el('section', { class: 'contest-result ranked-result', 'aria-labelledby': hid },
+    el('h3', { id: hid }, contestTitle(contest)),
+    el('p', { class: 'hint' }, tr(`rule-ranked-${contest.ranked.method}`, { seats: contest.ranked.seats })));
+  if (!count) return section;
+  const name = (k) => {
+    const cand = count.candidates[k];
+    return cand.writeIn !== undefined ? tr('writeInMark', { name: cand.writeIn }) : optionName(contest, contest.options[cand.option]);
+  };
+  const counted = count.rows - count.blank - count.invalid.length;
+  section.append(el('p', { class: 'ranked-ballots' }, tr('rankedBallots', { rows: count.rows, counted, blank: count.blank, invalid: count.invalid.length })));
+  const elected = new Set(count.elected);
+  if (count.rounds) {
+    const votes = (v) => (count.unit === 1n ? String(v) : (Number(v) / Number(count.unit)).toFixed(5));
+    if (contest.ranked.method === 'stv') section.append(el('p', {}, tr('quota', { quota: votes(count.quota) })));
+    const cap = `rounds-${ci}`;
+    section.append(el('div', { class: 'scroll' }, el('table', { class: 'result rounds', id: cap, 'aria-labelledby': hid },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tr('colCandidate')), count.rounds.map((_, i) => el('th', { scope: 'col', class: 'n' }, tr('colRound', { n: i + 1 }))))),
+      el('tbody', {}, count.candidates.map((_, k) => el('tr', { class: elected.has(k) ? 'won' : null },
+        el('th', { scope: 'row' }, elected.has(k) ? `✓ ${name(k)}` : name(k)), count.rounds.map((rd) => el('td', { class: 'n' }, votes(rd.tallies[k]))))),
+        el('tr', { class: 'exhausted' }, el('th', { scope: 'row' }, tr('exhausted')), count.rounds.map((rd) => el('td', { class: 'n' }, votes(rd.exhausted))))))));
+    section.append(el('ol', { class: 'round-notes' }, count.rounds.map((rd, i) => {
+      const what = rd.action === 'first' ? tr('roundFirst', { n: i + 1 })
+        : rd.action === 'exclusion' ? tr('roundExcluded', { n: i + 1, name: name(rd.candidate) }) : tr('roundSurplus', { n: i + 1, name: name(rd.candidate) });
+      return el('li', {}, rd.elected.length ? `${what} ${tr('roundElected', { names: list(rd.elected.map(name)) })}` : what);
+    })));
+  } else {
+    const n = count.candidates.length;
+    section.append(el('div', { class: 'scroll' }, el('table', { class: 'result pairwise', id: `pairwise-${ci}` },
+      el('caption', {}, tr('pairwiseCaption')),
+      el('thead', {}, el('tr', {}, el('td', {}), count.candidates.map((_, j) => el('th', { scope: 'col', class: 'n' }, name(j))))),
+      el('tbody', {}, [...Array(n).keys()].map((i) => el('tr', { class: elected.has(i) ? 'won' : null }, el('th', { scope: 'row' }, name(i)),
+        [...Array(n).keys()].map((j) => el('td', { class: 'n' }, i === j ? '—' : String(count.d[i][j])))))))));
+    section.append(el('p', {}, tr('schulzeOrder', { names: count.order.map(name).join(' > ') })));
+  }
+  section.append(el('p', { class: 'outcome' }, count.elected.length ? tr('outElected', { names: list(count.elected.map(name)) }) : tr('outNone')));
+  return section;
 }
 
 // ---- the booth ----
@@ -404,7 +452,9 @@ function auditBox(openings) {
     el('p', { class: 'ok', id: 'challenged', tabindex: '-1' }, tr('challenged')),
     el('details', { id: 'audit' }, el('summary', {}, tr('auditDetails')), el('p', {}, tr('auditHelp')),
       m.styles[voter.style].contests.map((ci, k) => el('p', {}, tr('labelled', { label: contestTitle(m.contests[ci]), value: '' }),
-        m.contests[ci].options.map((o, j) => `${optionName(m.contests[ci], o)} = ${openings[k][j].value} (r = ${c.hex(c.encodeScalar(openings[k][j].nonce)).slice(0, 12)}…)`).join(tr('listSep'))))));
+        m.contests[ci].ranked
+          ? `${tr('auditRanked', { n: openings[k].length })}: ${openings[k].map((o) => `r = ${c.hex(c.encodeScalar(o.nonce)).slice(0, 12)}…`).join(tr('listSep'))}`
+          : m.contests[ci].options.map((o, j) => `${optionName(m.contests[ci], o)} = ${openings[k][j].value} (r = ${c.hex(c.encodeScalar(openings[k][j].nonce)).slice(0, 12)}…)`).join(tr('listSep'))))));
 }
 
 function credentialForm() {
@@ -498,6 +548,12 @@ function useCredential(text, err) {
 
 /** The words under a contest's title saying what may be chosen. */
 function contestHint(contest) {
+  if (contest.ranked) {
+    const r = contest.ranked;
+    const all = r.ranks >= contest.options.length + r.writeIns;
+    const hint = all ? tr('rankHint') : tr('rankHintUpTo', { max: r.ranks });
+    return r.writeIns > 0 ? `${hint} ${tr('rankWriteIns', { max: r.writeIns })}` : hint;
+  }
   const { p, min, max } = e.rule(contest);
   if (p > 1) return tr(contest.budget ? 'scoreHint' : 'scoreHintFree', { p, max });
   if (min === 1 && max === 1) return tr('chooseOne');
@@ -514,8 +570,16 @@ function contestHint(contest) {
  * nothing is said about what they have not chosen yet.
  */
 function contestProblem(contest, values, early) {
-  const { p, min, max } = e.rule(contest);
   const title = contestTitle(contest);
+  if (contest.ranked) {
+    try {
+      e.rankedPlaintext(contest, values ?? []);
+      return null;
+    } catch (ex) {
+      return tr(`problem-${ex.code ?? 'ranked-unknown'}`, { contest: title, max: ex.vars?.max ?? 0, name: ex.vars?.name ?? '' });
+    }
+  }
+  const { p, min, max } = e.rule(contest);
   const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0 || v > p);
   if (bad >= 0) return tr('problemRange', { contest: title, option: optionName(contest, contest.options[bad]), p });
   const total = values.reduce((a, b) => a + b, 0);
@@ -560,7 +624,7 @@ function ballotForm() {
     ev.preventDefault();
     const found = show(false);
     if (found.length > 0) {
-      form.querySelector(`fieldset[data-contest="${found[0].ci}"] input`)?.focus();
+      form.querySelector(`fieldset[data-contest="${found[0].ci}"] :is(input, button:not([disabled]))`)?.focus();
       return;
     }
     renderSummary();
@@ -568,7 +632,90 @@ function ballotForm() {
   return [...parts, form];
 }
 
+/** A preference of a ranking, by name: an option's, or a written-in name marked as such. */
+function prefName(contest, pref) {
+  return pref.writeIn !== undefined ? tr('writeInMark', { name: pref.writeIn }) : optionName(contest, contest.options[pref.option]);
+}
+
+/**
+ * A ranked contest: the voter's ranking as an ordered list, each candidate with buttons to move
+ * it up or down (or the arrow keys while on them) and to remove it, then the candidates not
+ * ranked, each with a button to rank it, and a field to write a name in. Nothing is dragged:
+ * every step is a button a keyboard or a screen reader reaches; each move is announced.
+ */
+function rankedFieldset(contest, ci) {
+  const r = contest.ranked;
+  const prefs = voter.draft[contest.id] ?? [];
+  const fs = el('fieldset', { 'data-contest': String(ci), id: `contest-${ci}`, class: 'ranked', 'aria-describedby': `hint-${ci} problem-${ci}` },
+    el('legend', {}, contestTitle(contest)), el('p', { class: 'hint', id: `hint-${ci}` }, contestHint(contest)));
+  const update = (next, focusIds, announce) => {
+    voter.draft[contest.id] = next;
+    const fresh = rankedFieldset(contest, ci);
+    fs.replaceWith(fresh);
+    fresh.querySelector(`#rank-status-${ci}`).textContent = announce ?? '';
+    const target = focusIds.map((id) => $(id)).find((b) => b && !b.disabled) ?? fresh.querySelector('button:not([disabled])');
+    target?.focus();
+    $('ballot')?.dispatchEvent(new Event('change'));
+  };
+  const move = (k, d) => {
+    if (k + d < 0 || k + d >= prefs.length) return;
+    const next = [...prefs];
+    [next[k], next[k + d]] = [next[k + d], next[k]];
+    const to = k + d;
+    update(next, [`c${ci}-${d < 0 ? 'up' : 'down'}-${to}`, `c${ci}-${d < 0 ? 'down' : 'up'}-${to}`], tr('rankMoved', { name: prefName(contest, prefs[k]), place: to + 1 }));
+  };
+  const ranking = el('ol', { class: 'ranking', id: `ranking-${ci}`, 'aria-label': tr('yourRanking') });
+  prefs.forEach((pref, k) => {
+    const name = prefName(contest, pref);
+    const item = el('li', { class: 'ranked-item' }, el('span', { class: 'rank-name' }, name), ' ',
+      el('span', { class: 'rank-buttons' },
+        el('button', { type: 'button', class: 'secondary small', id: `c${ci}-up-${k}`, disabled: k === 0, 'aria-label': tr('rankUpLabel', { name }), on: { click: () => move(k, -1) } }, `↑ ${tr('rankUp')}`),
+        el('button', { type: 'button', class: 'secondary small', id: `c${ci}-down-${k}`, disabled: k === prefs.length - 1, 'aria-label': tr('rankDownLabel', { name }), on: { click: () => move(k, 1) } }, `↓ ${tr('rankDown')}`),
+        el('button', { type: 'button', class: 'secondary small', id: `c${ci}-remove-${k}`, 'aria-label': tr('rankRemoveLabel', { name }),
+          on: { click: () => update(prefs.filter((_, j) => j !== k), [`c${ci}-remove-${Math.min(k, prefs.length - 2)}`, `c${ci}-add-0`], '') } }, tr('rankRemove'))));
+    item.addEventListener('keydown', (ev) => {
+      if (ev.key === 'ArrowUp' || ev.key === 'ArrowDown') {
+        ev.preventDefault();
+        move(k, ev.key === 'ArrowUp' ? -1 : 1);
+      }
+    });
+    ranking.append(item);
+  });
+  fs.append(el('h4', {}, tr('yourRanking')), prefs.length ? ranking : el('p', { class: 'hint', id: `ranking-${ci}` }, tr('nobodyRanked')));
+  const full = prefs.length >= r.ranks;
+  const rest = contest.options.map((o, k) => k).filter((k) => !prefs.some((x) => x.option === k));
+  if (rest.length > 0) {
+    fs.append(el('h4', {}, tr('notRanked')), el('ul', { class: 'unranked', id: `unranked-${ci}` }, rest.map((k, j) => {
+      const name = optionName(contest, contest.options[k]);
+      return el('li', {}, el('span', { class: 'rank-name' }, name), ' ',
+        el('button', { type: 'button', class: 'secondary small', id: `c${ci}-add-${j}`, 'data-option': String(k), disabled: full, 'aria-label': tr('rankAddLabel', { name }),
+          on: { click: () => update([...prefs, { option: k }], [`c${ci}-up-${prefs.length}`, `c${ci}-remove-${prefs.length}`], tr('rankMoved', { name, place: prefs.length + 1 })) } }, tr('rankAdd')));
+    })));
+  }
+  const written = prefs.filter((x) => x.writeIn !== undefined).length;
+  if (r.writeIns > 0 && written < r.writeIns) {
+    const id = `c${ci}-writein`;
+    const input = el('input', { type: 'text', id, autocomplete: 'off', disabled: full });
+    const add = () => {
+      const name = input.value.trim();
+      if (name) update([...prefs, { writeIn: name }], [`c${ci}-up-${prefs.length}`, `c${ci}-remove-${prefs.length}`], tr('rankMoved', { name: tr('writeInMark', { name }), place: prefs.length + 1 }));
+    };
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        add();
+      }
+    });
+    fs.append(el('p', { class: 'write-in' }, el('label', { for: id }, tr('writeInLabel')), ' ', input, ' ',
+      el('button', { type: 'button', class: 'secondary small', id: `c${ci}-writein-add`, disabled: full, on: { click: add } }, tr('writeInAdd'))));
+  }
+  fs.append(el('p', { class: 'hint', id: `rank-status-${ci}`, role: 'status', 'aria-live': 'polite' }));
+  fs.append(el('p', { class: 'problem error', id: `problem-${ci}` }));
+  return fs;
+}
+
 function contestFieldset(contest, ci) {
+  if (contest.ranked) return rankedFieldset(contest, ci);
   const { p, max } = e.rule(contest);
   const values = voter.draft[contest.id] ?? contest.options.map(() => 0);
   const fs = el('fieldset', { 'data-contest': String(ci), id: `contest-${ci}`, 'aria-describedby': `hint-${ci} problem-${ci}` },
@@ -597,6 +744,10 @@ function readChoices(form) {
   const out = {};
   for (const ci of m.styles[voter.style].contests) {
     const contest = m.contests[ci];
+    if (contest.ranked) {
+      out[contest.id] = voter.draft[contest.id] ?? [];
+      continue;
+    }
     out[contest.id] = contest.options.map((_, k) => {
       const input = form.querySelector(`#c${ci}-o${k}`);
       if (input?.type === 'number') return input.value.trim() === '' ? 0 : Number(input.value);
@@ -615,8 +766,14 @@ function renderSummary() {
     const contest = m.contests[ci];
     const values = voter.draft[contest.id];
     const { p } = e.rule(contest);
-    const chosen = contest.options.map((o, k) => ({ name: optionName(contest, o), v: values[k] })).filter((x) => x.v > 0);
-    const words = chosen.length === 0 ? tr('noChoice') : list(chosen.map((x) => (p > 1 ? tr('labelled', { label: x.name, value: tr('points', { n: x.v }) }) : x.name)));
+    let words;
+    if (contest.ranked) {
+      const prefs = values ?? [];
+      words = prefs.length === 0 ? tr('nobodyRanked') : list(prefs.map((x, k) => tr('rankingWords', { place: k + 1, name: prefName(contest, x) })));
+    } else {
+      const chosen = contest.options.map((o, k) => ({ name: optionName(contest, o), v: values[k] })).filter((x) => x.v > 0);
+      words = chosen.length === 0 ? tr('noChoice') : list(chosen.map((x) => (p > 1 ? tr('labelled', { label: x.name, value: tr('points', { n: x.v }) }) : x.name)));
+    }
     return el('div', { class: 'choice', 'data-contest': String(ci) },
       el('dt', {}, contestTitle(contest)),
       el('dd', {}, el('span', { class: 'chosen' }, words), ' ',
@@ -632,7 +789,7 @@ function renderSummary() {
 function change(ci) {
   voter.screen = null;
   renderVote();
-  const target = ci === null ? $('ballot')?.querySelector('input') : $(`contest-${ci}`)?.querySelector('input');
+  const target = (ci === null ? $('ballot') : $(`contest-${ci}`))?.querySelector('input, button:not([disabled])');
   target?.focus();
 }
 

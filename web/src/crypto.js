@@ -435,3 +435,79 @@ export function schnorrVerify(p, X, ctx) {
 export function decodeSchnorr(r) {
   return { A: r.point('A'), s: r.scalar() };
 }
+
+// ---- bytes as points (§15), plain ElGamal of a point, proof of knowledge of plaintexts (§13) ----
+
+/** Payload bytes one point carries. */
+export const EMBED_BYTES = 30;
+
+/** The point carrying 30 bytes: the first counter j < 128 whose `2j ‖ payload ‖ 0` decodes. */
+export function embed(payload) {
+  if (payload.length !== EMBED_BYTES) throw new Error('an embedded payload is 30 bytes');
+  const enc = new Uint8Array(32);
+  enc.set(payload, 1);
+  for (let j = 0; j < 128; j++) {
+    enc[0] = 2 * j;
+    try {
+      return Point.fromBytes(enc);
+    } catch {
+      // Not an encoding: the next counter.
+    }
+  }
+  throw new Error('no counter embeds these bytes');
+}
+
+/** `(r·G, M + r·K)`: plain ElGamal of the point M. */
+export function encryptPoint(K, M, r) {
+  return { alpha: mulG(r), beta: M.add(mul(K, r)) };
+}
+
+/** `v_k = from_wide(SHA-512(dst ‖ seed ‖ u64(k)))`, k = 1 … n (§3). */
+export function expandChallenges(dst, seed, n) {
+  const out = [];
+  for (let k = 1; k <= n; k++) out.push(fromWide(sha512(concat(utf8(dst), seed, u64(k)))));
+  return out;
+}
+
+function knowledgeStatement(K, cts, ctx) {
+  const t = proofTranscript('plaintext-knowledge-v1', ctx);
+  t.appendPoint('K', K);
+  t.appendU64('n', cts.length);
+  for (const ct of cts) {
+    t.appendPoint('alpha', ct.alpha);
+    t.appendPoint('beta', ct.beta);
+  }
+  const z = expandChallenges('urna-v1 plaintext-knowledge z', t.challengeBytes('z', 32), cts.length);
+  return { t, z };
+}
+
+/** Proof that the prover knows every nonce r_k with α_k = r_k·G: `A = w·G`, `s = w + c·Σ z_k·r_k`. */
+export function knowledgeProve(K, cts, nonces, ctx) {
+  const { t, z } = knowledgeStatement(K, cts, ctx);
+  const w = randomScalar();
+  const A = mulG(w);
+  t.appendPoint('A', A);
+  const ch = t.challengeScalar('c');
+  const sum = z.reduce((a, zk, k) => a + zk * nonces[k], 0n);
+  return { A, s: mod(w + ch * sum) };
+}
+
+export const encodeKnowledge = (p) => concat(p.A.toBytes(), encodeScalar(p.s));
+
+export function decodeKnowledge(r) {
+  return { A: r.point('A'), s: r.scalar() };
+}
+
+/** `s·G = A + c·Σ z_k·α_k`. */
+export function knowledgeVerify(p, K, cts, ctx) {
+  if (cts.length === 0) return false;
+  const { t, z } = knowledgeStatement(K, cts, ctx);
+  try {
+    t.validateAndAppendPoint('A', p.A, true);
+  } catch {
+    return false;
+  }
+  const ch = t.challengeScalar('c');
+  const rhs = cts.reduce((acc, ct, k) => acc.add(mul(ct.alpha, mod(ch * z[k]))), p.A);
+  return mulG(p.s).equals(rhs);
+}

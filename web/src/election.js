@@ -8,11 +8,13 @@ import * as rp from './range.js';
 export const KIND = {
   Setup: 1, DkgCommitment: 2, DkgShares: 3, DkgComplaint: 4, DkgConfirm: 5, VoterRoll: 6,
   OpenVoting: 7, Ballot: 8, ChallengedBallot: 9, CloseVoting: 10, DecryptionShare: 11, Result: 12,
+  MixRows: 13, MixProof: 14, MixDecryption: 15, RankedCount: 16,
 };
 
 const MAGIC = c.utf8('URNA');
 const SLOT_CONTEST = 0xffff;
 const SLOT_OPTIONS_RANGE = 0xfffe;
+const SLOT_RANKED = 0xfffd;
 
 const str8 = (s) => {
   const b = c.utf8(s);
@@ -68,7 +70,8 @@ export function trackingCode(leaf) {
 
 // ---- the manifest (§2) ----
 
-const KINDS = { 1: 'plurality', 2: 'approval', 3: 'score', 4: 'referendum' };
+const KINDS = { 1: 'plurality', 2: 'approval', 3: 'score', 4: 'referendum', 5: 'ranked' };
+const METHODS = { 1: 'irv', 2: 'stv', 3: 'schulze' };
 
 /** `Translations` (§2.4): `[{ lang, text }]` in tag order. */
 function readTranslations(r) {
@@ -114,7 +117,11 @@ export function decodeManifest(bytes) {
     else if (tag === 2) [contest.min, contest.max] = [r.u16(), r.u16()];
     else if (tag === 3) [contest.max, contest.budget] = [r.u16(), r.u32()];
     else if (tag === 4) contest.blank = r.u8() === 1;
-    else throw new Error('unknown contest kind');
+    else if (tag === 5) {
+      const method = METHODS[r.u8()];
+      if (!method) throw new Error('unknown count method');
+      contest.ranked = { method, seats: r.u16(), ranks: r.u8(), writeIns: r.u8(), writeInLen: r.u8() };
+    } else throw new Error('unknown contest kind');
     contest.options = [];
     for (let k = r.u8(), j = 0; j < k; j++) contest.options.push({ id: readStr8(r), name: readStr16(r), names: readTranslations(r) });
     m.contests.push(contest);
@@ -133,6 +140,11 @@ export function decodeManifest(bytes) {
   m.witnesses = [];
   for (let n = r.u8(), i = 0; i < n; i++) m.witnesses.push({ name: readStr8(r), key: r.take(32), url: readStr8(r) });
   m.witnessQuorum = r.u16();
+  // The mixers are named exactly when some contest is ranked (§2.3).
+  m.mixers = [];
+  if (m.contests.some((x) => x.ranked)) {
+    for (let n = r.u8(), i = 0; i < n; i++) m.mixers.push({ name: readStr8(r), key: r.take(32) });
+  }
   r.finish();
   return m;
 }
@@ -147,6 +159,8 @@ export function rule(contest) {
       return { p: 1, min: contest.min, max: contest.max };
     case 'score':
       return { p: contest.max, min: 0, max: contest.budget || contest.max * n };
+    case 'ranked':
+      return { p: 0, min: 0, max: 0 };
     default:
       return { p: 1, min: 1, max: 1 };
   }
@@ -171,6 +185,8 @@ export function electionState(entryBytes) {
   const confirmed = new Set();
   const roll = new Map();
   const ballots = [];
+  const countBytes = new Map();
+  let result = false;
   let phase = 'key-ceremony';
   entries.forEach((e, index) => {
     const r = new c.Reader(e.payload);
@@ -205,8 +221,15 @@ export function electionState(entryBytes) {
         phase = 'tallying';
         break;
       case KIND.Result:
-        phase = 'finished';
+        result = true;
         break;
+      case KIND.RankedCount: {
+        const contest = r.u16();
+        r.u32();
+        const bytes = r.take(r.u16());
+        countBytes.set(contest, c.concat(countBytes.get(contest) ?? new Uint8Array(0), bytes));
+        break;
+      }
       case KIND.Ballot:
       case KIND.ChallengedBallot:
         ballots.push({ index, kind: e.kind, credential: c.hex(e.author), leaf: leafHash(e.bytes) });
@@ -237,7 +260,17 @@ export function electionState(entryBytes) {
   }
   // The ceremony done and voting not yet open: the registrar's turn.
   if (phase === 'key-ceremony' && context) phase = 'registration';
-  return { manifest: m, manifestHash, phase, context, roll, ballots, size: entries.length };
+  // Finished once the homomorphic result (if any contest has one) and every ranked contest's
+  // count are on the ledger (§6.6, §6.7); the rules admitted each count's bytes in order.
+  const rankedCounts = new Map();
+  for (const [ci, bytes] of countBytes) {
+    const count = decodeRankedCount(bytes);
+    if (count) rankedCounts.set(ci, count);
+  }
+  const ranked = m.contests.map((x, ci) => ci).filter((ci) => m.contests[ci].ranked);
+  const tallied = result || m.contests.every((x) => x.ranked);
+  if (phase === 'tallying' && tallied && ranked.every((ci) => rankedCounts.has(ci))) phase = 'finished';
+  return { manifest: m, manifestHash, phase, context, roll, ballots, rankedCounts, size: entries.length };
 }
 
 // ---- ballots (§5) ----
@@ -255,6 +288,10 @@ export function checkChoices(m, styleIndex, choices, only = null) {
   }
   for (const ci of only ?? m.styles[styleIndex].contests) {
     const contest = m.contests[ci];
+    if (contest.ranked) {
+      rankedPlaintext(contest, choices[contest.id] ?? []);
+      continue;
+    }
     const values = choices[contest.id] ?? contest.options.map(() => 0);
     const { p, min, max } = rule(contest);
     if (values.length !== contest.options.length) throw new Error(`${contest.id}: wrong number of options`);
@@ -272,8 +309,9 @@ export function problems(m, styleIndex, choices) {
   const out = [];
   for (const ci of m.styles[styleIndex].contests) {
     const id = m.contests[ci].id;
+    const blank = m.contests[ci].ranked ? [] : m.contests[ci].options.map(() => 0);
     try {
-      checkChoices(m, styleIndex, { [id]: choices[id] ?? m.contests[ci].options.map(() => 0) }, [ci]);
+      checkChoices(m, styleIndex, { [id]: choices[id] ?? blank }, [ci]);
     } catch (err) {
       out.push(err.message);
     }
@@ -303,6 +341,16 @@ export function encryptBallot(state, cred, styleIndex, choices) {
   const openings = [];
   for (const ci of m.styles[styleIndex].contests) {
     const contest = m.contests[ci];
+    if (contest.ranked) {
+      const plain = rankedPlaintext(contest, choices[contest.id] ?? []);
+      const payloads = rankedPayloads(plain);
+      const nonces = payloads.map(() => c.randomScalar());
+      const cts = payloads.map((pl, k) => c.encryptPoint(K, c.embed(pl), nonces[k]));
+      const proof = c.knowledgeProve(K, cts, nonces, proofCtx(E, cred, ci, SLOT_RANKED));
+      parts.push(c.u8(cts.length), ...cts.map(c.encodeCiphertext), c.u8(3), c.encodeKnowledge(proof), c.u8(0));
+      openings.push(payloads.map((pl, k) => ({ value: 0, nonce: nonces[k], payload: pl })));
+      continue;
+    }
     const values = choices[contest.id] ?? contest.options.map(() => 0);
     const nonces = values.map(() => c.randomScalar());
     const cts = values.map((v, o) => c.encrypt(K, v, nonces[o]));
@@ -361,6 +409,7 @@ export function decodeBallot(bytes) {
     let optionRange = null;
     if (optionKind === 1) for (let j = 0; j < n; j++) optionProofs.push(c.decodeDisjunctive(r));
     else if (optionKind === 2) optionRange = rp.decodeRange(r);
+    else if (optionKind === 3) optionRange = c.decodeKnowledge(r);
     else throw new Error('unknown option proof kind');
     const contestKind = r.u8();
     let contestProof = null;
@@ -384,6 +433,10 @@ export function verifyBallot(state, cred, bytes) {
   return b.contests.every((cb, k) => {
     const ci = style.contests[k];
     const contest = m.contests[ci];
+    if (contest.ranked) {
+      return cb.cts.length === rankedWidth(contest.ranked) && cb.optionKind === 3 && cb.contestKind === 0
+        && c.knowledgeVerify(cb.optionRange, K, cb.cts, proofCtx(E, cred, ci, SLOT_RANKED));
+    }
     const { p, min, max } = rule(contest);
     const n = contest.options.length;
     if (cb.cts.length !== n) return false;
@@ -412,9 +465,137 @@ export function checkOpening(K, ballot, openings) {
   const b = decodeBallot(ballot);
   if (b.contests.length !== openings.length) return false;
   return b.contests.every((cb, k) => cb.cts.length === openings[k].length && cb.cts.every((ct, o) => {
-    const again = c.encrypt(K, openings[k][o].value, openings[k][o].nonce);
+    const { value, nonce, payload } = openings[k][o];
+    // A ranked row encrypts a point: its opening claims value 0, and here it must also
+    // re-encrypt to exactly the ranking shown (its payload).
+    if (cb.optionKind === 3) {
+      if (value !== 0 || !payload) return false;
+      const again = c.encryptPoint(K, c.embed(payload), nonce);
+      return ct.alpha.equals(again.alpha) && ct.beta.equals(again.beta);
+    }
+    const again = c.encrypt(K, value, nonce);
     return ct.alpha.equals(again.alpha) && ct.beta.equals(again.beta);
   }));
+}
+
+// ---- ranked contests (§5.5, §7.3) ----
+
+/** Ciphertexts in a ranked row: one per 30 bytes of plaintext. */
+export const rankedWidth = (r) => Math.ceil((r.ranks + r.writeIns * r.writeInLen) / c.EMBED_BYTES);
+
+/** Why a ranking cannot be a ballot: `code` names the rule, `vars` what the message needs. */
+export class RankingError extends Error {
+  constructor(code, vars = {}) {
+    super(code);
+    this.code = code;
+    this.vars = vars;
+  }
+}
+
+/**
+ * The plaintext of a ranking (§5.5): one byte per rank (0 none, option k as k + 1, write-in
+ * slot s as options + s + 1), then each write-in slot's UTF-8 text padded with zeros.
+ * `prefs` lists `{ option: index }` and `{ writeIn: text }` from first to last.
+ */
+export function rankedPlaintext(contest, prefs) {
+  const r = contest.ranked;
+  const n = contest.options.length;
+  if (prefs.length > r.ranks) throw new RankingError('ranked-too-many', { max: r.ranks });
+  const bytes = new Uint8Array(r.ranks + r.writeIns * r.writeInLen);
+  const seen = new Set();
+  let slot = 0;
+  prefs.forEach((p, k) => {
+    let code;
+    if (p.writeIn !== undefined) {
+      const text = p.writeIn;
+      if (slot >= r.writeIns) throw new RankingError(r.writeIns === 0 ? 'write-in-none' : 'write-in-too-many', { max: r.writeIns });
+      if (text === '' || text.includes('\0') || text.trim() !== text) throw new RankingError('write-in-text');
+      const t = c.utf8(text);
+      if (t.length > r.writeInLen) throw new RankingError('write-in-too-long', { name: text, max: r.writeInLen });
+      if (seen.has(`w:${text}`)) throw new RankingError('ranked-twice', { name: text });
+      seen.add(`w:${text}`);
+      bytes.set(t, r.ranks + slot * r.writeInLen);
+      slot += 1;
+      code = n + slot;
+    } else {
+      if (!Number.isInteger(p.option) || p.option < 0 || p.option >= n) throw new RankingError('ranked-unknown');
+      if (seen.has(p.option)) throw new RankingError('ranked-twice', { option: p.option });
+      seen.add(p.option);
+      code = p.option + 1;
+    }
+    bytes[k] = code;
+  });
+  return bytes;
+}
+
+/** The plaintext zero-padded and cut into 30-byte payloads. */
+export function rankedPayloads(bytes) {
+  const w = Math.max(1, Math.ceil(bytes.length / c.EMBED_BYTES));
+  const out = [];
+  for (let k = 0; k < w; k++) {
+    const p = new Uint8Array(c.EMBED_BYTES);
+    p.set(bytes.subarray(k * c.EMBED_BYTES, (k + 1) * c.EMBED_BYTES));
+    out.push(p);
+  }
+  return out;
+}
+
+const INVALID = { 1: 'not-embedded', 2: 'padding', 3: 'gap', 4: 'out-of-range', 5: 'repeated', 6: 'write-in-format', 7: 'write-in-empty', 8: 'write-in-unranked' };
+
+/**
+ * A ranked contest's published count from its canonical bytes (§7.3), or null while they are
+ * incomplete. Candidates are `{ option: index }` or `{ writeIn: text }`; for IRV and STV,
+ * `rounds[i].tallies` is every candidate's value after stage i (what a reader recomputes from
+ * the stages' credits); for Schulze, the matrices `d` and `p` and the `order`.
+ */
+export function decodeRankedCount(bytes) {
+  try {
+    const r = new c.Reader(bytes);
+    const out = { contest: r.u16(), method: METHODS[r.u8()], seats: r.u16(), rows: r.u32(), blank: r.u32() };
+    out.invalid = [];
+    for (let n = r.u32(), i = 0; i < n; i++) out.invalid.push({ row: r.u32(), reason: INVALID[r.u8()] });
+    out.candidates = [];
+    for (let n = r.u32(), i = 0; i < n; i++) {
+      const t = r.u8();
+      if (t === 1) out.candidates.push({ option: r.u8() });
+      else if (t === 2) out.candidates.push({ writeIn: readStr8(r) });
+      else return null;
+    }
+    const nc = out.candidates.length;
+    out.lot = [];
+    for (let i = 0; i < nc; i++) out.lot.push(r.u32());
+    if (out.method === 'schulze') {
+      const square = () => [...Array(nc)].map(() => [...Array(nc)].map(() => r.u32()));
+      out.d = square();
+      out.p = square();
+      out.order = [...Array(nc)].map(() => r.u32());
+    } else {
+      out.unit = r.u64();
+      out.quota = r.u64();
+      out.rounds = [];
+      const now = Array(nc).fill(0n);
+      for (let n = r.u32(), i = 0; i < n; i++) {
+        const tagByte = r.u8();
+        const x = r.u32();
+        if (tagByte === 1) now[x] = out.quota;
+        else if (tagByte === 2) now[x] = 0n;
+        const credits = [];
+        for (let k = r.u32(), j = 0; j < k; j++) credits.push([r.u32(), r.u64()]);
+        for (const [cand, v] of credits) now[cand] += v;
+        const exhausted = r.u64();
+        r.u64();
+        const elected = [];
+        for (let k = r.u16(), j = 0; j < k; j++) elected.push(r.u32());
+        out.rounds.push({ action: ['first', 'surplus', 'exclusion'][tagByte], candidate: x, tallies: [...now], exhausted, elected });
+      }
+    }
+    out.elected = [];
+    for (let k = r.u16(), j = 0; j < k; j++) out.elected.push(r.u32());
+    r.finish();
+    return out;
+  } catch {
+    return null;
+  }
 }
 
 // ---- checkpoints and the tree (specs/board.md §1–2, §6) ----

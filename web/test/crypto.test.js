@@ -92,3 +92,24 @@ test('Schnorr and linear-relation vectors (§5.1, §5.4)', async () => {
   const ct = c.decodeCiphertext(new c.Reader(c.unhex(l.ciphertext)));
   assert.equal(rp.linearVerify(proof, c.decodePoint(c.unhex(l.K)), ct, c.decodePoint(c.unhex(l.V)), ctx), true);
 });
+
+test('bytes as points and the proof of knowledge of plaintexts (§13, §15)', () => {
+  const v = vectors('mix.json');
+  for (const e of v.embedding.cases) {
+    assert.equal(c.hex(c.embed(c.unhex(e.payload)).toBytes()), e.point);
+  }
+  const K = c.decodePoint(c.unhex(v.plaintext_knowledge.K));
+  const ctx = c.unhex(v.ctx);
+  const ciphertexts = (hexes) => hexes.map((h) => c.decodeCiphertext(new c.Reader(c.unhex(h))));
+  for (const k of v.plaintext_knowledge.cases) {
+    const cts = ciphertexts(k.ciphertexts);
+    const proof = c.decodeKnowledge(new c.Reader(c.unhex(k.proof)));
+    assert.ok(c.knowledgeVerify(proof, K, cts, ctx));
+    assert.ok(!c.knowledgeVerify(proof, K, cts, c.utf8('another context')));
+    // Made here, from the nonces: verifies; with one nonce wrong, does not.
+    const nonces = k.nonces.map((n) => c.decodeScalar(c.unhex(n)));
+    assert.ok(c.knowledgeVerify(c.knowledgeProve(K, cts, nonces, ctx), K, cts, ctx));
+    const wrong = [c.mod(nonces[0] + 1n), ...nonces.slice(1)];
+    assert.ok(!c.knowledgeVerify(c.knowledgeProve(K, cts, wrong, ctx), K, cts, ctx));
+  }
+});

@@ -1,3 +1,3 @@
 pub use urna_sim::kit;
-pub mod ranked;
+pub use urna_sim::ranked;
 pub mod vectors;

@@ -11,8 +11,14 @@
 //        ballot-tracking page (searched, paginated) and the lookup.
 //   vote-zh <dee>                           the same voter journey in Chinese, audit then cast.
 //   withholding <tracking code>             a board showing a stale cosigned view is reported.
+//   ranked <ann> <ben>                      a ranked contest, ranked with the keyboard alone (no
+//                                           dragging), a write-in, the summary, an audit keeping
+//                                           the ranking, cast; then in Chinese.
+//   ranked-result                           the rounds of the count in both languages.
 //   result                                  the result page in both languages, at 1280 px and
 //                                           printed (media print, and a PDF).
+//   camera <letter>                         the credential read live from a camera filming the
+//                                           letter's QR code (Chromium's fake capture device).
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,10 +26,46 @@ import { MESSAGES } from '../../src/i18n.js';
 
 const [url, out, mode, ...args] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const launch = (extra = []) => chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...BROWSER_ARGS, ...extra] });
+
+/**
+ * A video of the letter's QR code held in front of a camera: the SVG the CLI wrote, rasterised
+ * onto a 640×480 frame and written as Y4M (4:2:0, grey), the format Chromium's fake capture
+ * device plays in a loop. Returns the flags that make it the camera.
+ */
+async function cameraFilming(letter) {
+  const b = await launch();
+  const p = await (await b.newContext({ viewport: { width: 640, height: 480 } })).newPage();
+  await p.goto(`file://${letter}`);
+  const png = (await p.locator('svg.qr').first().screenshot()).toString('base64');
+  const grey = await p.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = 640;
+    c.height = 480;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, 640, 480);
+    const side = Math.min(400, Math.max(img.width, img.height));
+    g.drawImage(img, (640 - side) / 2, (480 - side) / 2, side, side);
+    const d = g.getImageData(0, 0, 640, 480).data;
+    const y = [];
+    for (let i = 0; i < d.length; i += 4) y.push(Math.round(0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]));
+    return y;
+  }, png);
+  await b.close();
+  const luma = Buffer.from(grey);
+  const chroma = Buffer.alloc((640 / 2) * (480 / 2), 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma, chroma]);
+  const file = join(out, 'camera.y4m');
+  writeFileSync(file, Buffer.concat([Buffer.from('YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n'), ...Array(10).fill(frame)]));
+  return ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${file}`];
+}
+
+const browser = await launch(mode === 'camera' ? await cameraFilming(args[0]) : []);
 const phone = { viewport: { width: 390, height: 844 } };
 const desktop = { viewport: { width: 1280, height: 900 } };
 let context;
@@ -387,6 +429,84 @@ if (mode === 'vote') {
   await page.goto(`${url}/booth/?visit=${Date.now()}#results`);
   await page.waitForSelector('#result-missing');
   await noEnglishLeft('result not yet');
+} else if (mode === 'ranked') {
+  const [ann, ben] = args;
+  await open('en-US', phone);
+  await pasteCredential(ann);
+  await noErrorShown('ranked ballot');
+  if (!(await text('#contest-1')).includes('Rank the candidates in order of preference')) fail('no ranking instructions');
+  await audit('ranked ballot');
+  await shot('r1-ranked-ballot');
+  await page.check('#c0-o0');
+  // Every step by keyboard: Enter on "Rank", then the arrow keys on a ranked candidate.
+  await page.focus('#c1-add-1');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#c1-remove-0');
+  await page.focus('#c1-add-0');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#c1-remove-1');
+  await page.focus('#c1-remove-1');
+  await page.keyboard.press('ArrowUp');
+  await page.waitForFunction(() => document.querySelector('#rank-status-1').textContent.includes('Dan is now number 1'));
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  if (!focused?.startsWith('c1-')) fail(`focus was lost after a move: ${focused}`);
+  await page.fill('#c1-writein', 'Zoë Ng');
+  await page.press('#c1-writein', 'Enter');
+  await page.waitForSelector('#c1-remove-2');
+  const order = await text('#ranking-1');
+  if (!(order.indexOf('Dan') < order.indexOf('Eve') && order.indexOf('Eve') < order.indexOf('Zoë Ng (written in)'))) fail(`ranking: ${order}`);
+  await noErrorShown('ranked ballot, ranked');
+  await audit('ranked ballot, ranked');
+  await shot('r2-ranked');
+  await review();
+  const summary = await text('#summary');
+  if (!summary.includes('1. Dan, 2. Eve, 3. Zoë Ng (written in)')) fail(`summary: ${summary}`);
+  await audit('ranked summary');
+  await shot('r3-ranked-summary');
+  await encrypt();
+  await page.click('#challenge');
+  await page.waitForSelector('#challenged');
+  if (!(await text('#ranking-1')).startsWith('Dan')) fail('the ranking was not kept after the audit');
+  await shot('r4-ranked-challenged');
+  await review();
+  report.codes.push(await encrypt());
+  await castAndKeep('ann-ranked', 'It is normal');
+  // The same in Chinese, with no English left.
+  await open('zh-CN', phone);
+  await pasteCredential(ben);
+  await noErrorShown('ranked ballot');
+  await noEnglishLeft('ranked ballot');
+  await page.check('#c0-o1');
+  await page.click('#c1-add-2');
+  await page.waitForSelector('#c1-remove-0');
+  await page.click('#c1-add-0');
+  await page.waitForSelector('#c1-remove-1');
+  await noEnglishLeft('ranked ballot, ranked');
+  await audit('ranked ballot, ranked');
+  await shot('r5-ranked');
+  await review();
+  const zhSummary = await text('#summary');
+  if (!zhSummary.includes('1．费伊') || !zhSummary.includes('2．丹')) fail(`summary: ${zhSummary}`);
+  await noEnglishLeft('ranked summary');
+  await encrypt();
+  await noEnglishLeft('ranked tracking code');
+  await castAndKeep('ben-ranked', '是正常的');
+  await noEnglishLeft('ranked cast');
+} else if (mode === 'ranked-result') {
+  for (const [locale, words] of [['en-US', ['Round 1', 'excluded', 'Elected: ']], ['zh-CN', ['第 1 轮', '淘汰', '当选：']]]) {
+    await open(locale, desktop);
+    await page.goto(`${url}/booth/?visit=${Date.now()}#results`);
+    await page.waitForSelector('#rounds-1');
+    const body = await page.innerText('main');
+    report[`result_${prefix}`] = body;
+    for (const w of words) if (!body.includes(w)) fail(`the ranked result lacks ${w}: ${body}`);
+    if (locale.startsWith('zh')) await noEnglishLeft('ranked result');
+    await audit('ranked result');
+    await shot('r-result');
+    await page.emulateMedia({ media: 'print' });
+    await shot('r-result-print');
+    await page.emulateMedia({ media: 'screen' });
+  }
 } else if (mode === 'withholding') {
   // The board shows a cosigned checkpoint older than what the witnesses cosigned: the page
   // says so, and a counted ballot's standing is not shown on the board's word.
@@ -400,6 +520,14 @@ if (mode === 'vote') {
   if (!said.includes('withholding') || said.includes('counted')) fail(`lookup through a withholding board: ${said}`);
   await shot('withholding');
   await audit('withholding warning');
+} else if (mode === 'camera') {
+  await open('en-US', phone);
+  await openBooth();
+  await page.click('#qr-camera');
+  // The booth reads the code from the video and goes on to the voter's ballot by itself.
+  await page.waitForSelector('#ballot', { timeout: 60000 });
+  report.camera_read = await text('#style');
+  await shot('camera-ballot');
 } else {
   for (const [locale, words] of [['en-US', { phase: 'Status:', weighted: 'weighted', verify: 'urna verify --board' }], ['zh-CN', { phase: '状态：', weighted: '加权', verify: 'urna verify --board' }]]) {
     await open(locale, desktop);

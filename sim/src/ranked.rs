@@ -1,8 +1,7 @@
 //! Ranked contests in the test kit: a manifest with a ranked contest beside a plurality one,
 //! ranked ballots, and the mixers', trustees' and counter's entries as the `mixnet` library
-//! builds them — plus the cheating mixers the soundness tests need. Kept apart from `kit.rs`
-//! so that it moves with it in one piece.
-#![allow(dead_code)]
+//! builds them — plus the cheating mixers the soundness tests need (election's rule tests,
+//! the verifier's findings).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -25,7 +24,7 @@ use urna_election::payload::{MixProof, MixRows, Payload};
 use urna_election::ranking::{self, Invalid};
 use urna_election::state::Election;
 
-use super::kit::{apply_all, Config, Kit};
+use crate::kit::{apply_all, Config, Kit};
 
 /// Index of the ranked contest in [`contests`].
 pub const RANKED: u16 = 1;
@@ -401,7 +400,7 @@ pub fn record(seed: u64, voters: usize) -> RankedRecord {
         if v % 5 == 1 && style == 0 {
             let board = ranked.0.entry("board".into()).or_default();
             board.truncate(3);
-            board.insert(v % 2, write_in(names[v % 3]));
+            board.insert((v % 2).min(board.len()), write_in(names[v % 3]));
         }
         let mut b = encrypt(&mut kit, v, &choices, &ranked, &ctx);
         // Voter 4 leaves a gap in its board ranking; voter 6 ranks a fourth chair candidate.
