@@ -128,10 +128,14 @@ fn draft(authority: &str, registrar: &str, board: &str, trustees: &[Value]) -> V
                 ],
             },
             { "id": "measure", "title": "Measure A", "kind": "referendum", "blank": true },
+            {
+                "id": "board", "title": "Board", "kind": "ranked", "method": "irv",
+                "options": [{ "id": "x", "name": "Xia" }, { "id": "y", "name": "Yan" }, { "id": "z", "name": "Zoe" }],
+            },
         ],
         "ballot_styles": [
             { "id": "all", "title": "Residents", "titles": { "zh-CN": "居民" }, "contests": ["mayor", "council", "measure"] },
-            { "id": "visitors", "title": "Visitors", "contests": ["measure"] },
+            { "id": "visitors", "title": "Visitors", "contests": ["measure", "board"] },
         ],
     })
 }
@@ -465,7 +469,7 @@ fn an_election_run_through_the_consoles() {
         "--credential",
         &cred("cai"),
         "--choices",
-        "measure=yes",
+        "measure=yes;board=y>x",
     ]);
     let st = authority.get_json("/api/status");
     assert_eq!(st["ballots"]["counted"], 3, "live turnout: {st}");
@@ -477,11 +481,22 @@ fn an_election_run_through_the_consoles() {
         &json!({ "passphrase": PASSPHRASE, "confirm": "close" }),
     );
 
-    // The tally: two of three trustees decrypt; the authority's console follows and posts.
+    // The ranked contest is mixed by each trustee in turn (the default mixers), in their
+    // consoles; then two of three trustees decrypt the tally and the mixed list; the
+    // authority's console follows and posts the result.
     let (s, v) = authority.post("/api/tally", &json!({}));
     assert_eq!(s, 409, "{v}");
+    for t in &trustees {
+        let v = t.ok("/api/mix", &pass());
+        assert_eq!(v["mixed"]["mixes"].as_array().unwrap().len(), 1, "{v}");
+    }
     for t in &trustees[..2] {
-        assert_eq!(t.ok("/api/decrypt", &pass())["posted"], true);
+        let v = t.ok("/api/decrypt", &pass());
+        assert_eq!(v["posted"], true, "{v}");
+        assert!(
+            v["decrypted"]["ranked_entries"].as_u64().unwrap() > 0,
+            "{v}"
+        );
     }
     assert_eq!(trustees[0].ok("/api/decrypt", &pass())["posted"], false);
     let st = authority.get_json("/api/status");
@@ -498,7 +513,7 @@ fn an_election_run_through_the_consoles() {
     assert_eq!(s, 200);
     assert!(csv.contains("ada") && csv.contains("ben"), "{csv}");
     let (_, text) = authority.get("/api/result.txt");
-    assert!(text.contains("Ada"), "{text}");
+    assert!(text.contains("Ada") && text.contains("Yan"), "{text}");
     assert!(ok(&["tally", "--board", &url]).contains("Ada"));
     assert!(ok(&["verify", "--board", &url]).contains("VERIFIED"));
 }
