@@ -756,3 +756,88 @@ fn a_public_console_only_over_tls() {
     let (code, _) = curl(&[&format!("{}/api/info", url.replace("https://", "http://"))]);
     assert_ne!(code, "200");
 }
+
+/// A dealer that sends a trustee a bad share: the trustee's console says, before posting,
+/// that its next step is a public complaint against that dealer, posts it, and the ceremony
+/// completes without the dealer.
+#[test]
+fn a_bad_share_draws_a_complaint_from_the_trustee_console() {
+    let mut kit = urna_sim::kit::Kit::new(7, urna_sim::kit::Config::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let origin = kit.id().to_string();
+    let board = Board::start(tmp.path(), &kit.board, &origin);
+    let client = urna_client::BoardClient::new(&board.url);
+    let board_key = kit.board.verifying_key();
+    let post = |e: urna_election::entry::Entry| {
+        client
+            .submit_retrying(
+                e.bytes(),
+                &origin,
+                &board_key,
+                std::time::Duration::from_secs(30),
+            )
+            .unwrap();
+    };
+    post(kit.setup());
+    // Trustees 1 and 3 are honest and use their consoles; trustee 2 cheats on trustee 3.
+    let consoles: Vec<Console> = [1usize, 3]
+        .iter()
+        .map(|i| {
+            let t = &kit.trustees[i - 1];
+            let key = urna_trustee::TrusteeKey::from_parts(t.signing.clone(), t.ceremony.clone());
+            let sealed = key
+                .seal(
+                    PASSPHRASE.as_bytes(),
+                    urna_crypto::keyfile::Cost::TEST,
+                    &mut rand::rngs::OsRng,
+                )
+                .unwrap();
+            let path = d(&format!("t{i}.key"));
+            std::fs::write(&path, sealed).unwrap();
+            Console::start(&["trustee", "console", "--key", &path, "--board", &board.url])
+        })
+        .collect();
+    post(kit.commitment(2));
+    for c in &consoles {
+        assert_eq!(
+            c.ok("/api/ceremony/step", &pass())["done"]["step"],
+            "commitments"
+        );
+    }
+    post(kit.shares(2, Some(3)));
+    for c in &consoles {
+        assert_eq!(
+            c.ok("/api/ceremony/step", &pass())["done"]["step"],
+            "shares"
+        );
+    }
+    let next = consoles[1].ok("/api/ceremony/preview", &pass());
+    assert_eq!(
+        (
+            next["index"].as_u64(),
+            next["next"]["step"].as_str(),
+            next["next"]["dealer"].as_u64()
+        ),
+        (Some(3), Some("complaint"), Some(2)),
+        "{next}"
+    );
+    assert_eq!(
+        consoles[1].ok("/api/ceremony/step", &pass())["done"]["step"],
+        "complaint"
+    );
+    for _round in 0..5 {
+        for c in &consoles {
+            c.ok("/api/ceremony/step", &pass());
+        }
+    }
+    let st = consoles[0].get_json("/api/status");
+    assert_eq!(st["phase"], "registration", "{st}");
+    let disqualified: Vec<bool> = st["trustees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["disqualified"] == true)
+        .collect();
+    assert_eq!(disqualified, [false, true, false]);
+}
