@@ -147,6 +147,17 @@ const draft = {
 };
 let languages = [];
 
+// The draft is public (keys, names, rules): it is kept in this browser as it is typed, so that
+// a reload or a closed tab loses nothing. Never a passphrase.
+const DRAFT_KEY = `urna-draft ${meta('urna-board')}`;
+function saveDraft() {
+  try { localStorage.setItem(DRAFT_KEY, JSON.stringify({ draft, languages })); } catch { /* storage full or off */ }
+}
+try {
+  const kept = JSON.parse(localStorage.getItem(DRAFT_KEY) || 'null');
+  if (kept?.draft) { Object.assign(draft, kept.draft); languages = kept.languages || []; }
+} catch { /* nothing kept */ }
+
 /** Parses `urna trustee init`'s output (or JSON) for a trustee's two keys. */
 function parseTrusteeKeys(text) {
   const find = (name) => (text.match(new RegExp(`${name}"?\\s*[=:]\\s*"([0-9a-fA-F]+)"`)) || [])[1] || '';
@@ -259,6 +270,7 @@ const previewBox = h('div', { id: 'preview' });
 const setupDone = h('div', { id: 'setup-done' });
 
 function renderBuilder() {
+  saveDraft();
   builder.replaceChildren(
     h('h2', { id: 'builder-h' }, 'The election\'s manifest'),
     h('p', { class: 'muted' }, 'Checked as the rules will check it; a problem is shown at its field. Nothing is posted until you post the setup.'),
@@ -370,6 +382,7 @@ async function postSetup() {
   try {
     const v = await api('/setup', { draft, passphrase: a.passphrase });
     // Outside the form, which the new phase hides.
+    localStorage.removeItem(DRAFT_KEY);
     setupDone.replaceChildren(h('p', { class: 'ok', role: 'status', id: 'setup-ok' }, `The election ${v.election_id} is set up (entry ${v.index}). The trustees run the key ceremony next.`));
     await refreshStatus();
   } catch (e) {
@@ -403,6 +416,8 @@ function authority() {
     h('p', { class: 'muted' }, 'Once enough trustees have posted their decryption shares (see the table above), the result can be computed and posted; anyone may, and the rules check it.'),
     h('button', { type: 'button', id: 'post-tally', class: 'primary', onclick: async () => { await act(tallyOut, () => api('/tally', {}), 'The result is on the ledger.'); await refreshStatus(); await showResult(); } }, 'Compute and post the result'),
     tallyOut, resultBox);
+  builder.addEventListener('input', saveDraft);
+  builder.addEventListener('change', saveDraft);
   main.replaceChildren(statusBox, setupDone, builder, polls, tally);
   onPhase = (st) => {
     builder.hidden = st.phase !== 'awaiting-setup';

@@ -186,6 +186,13 @@ await badInput('malformed key',
   'trustees.1.signing_key',
   () => authority.fill(byId('f-trustees.1.signing_key'), goodKey));
 
+// A reload loses nothing of the form.
+await authority.reload();
+await authority.waitForSelector('#builder:not([hidden])');
+for (const [id, want] of [['#f-election_id', 'browser.urna.example/2026'], [byId('f-contests.1.titles.zh-CN'), 'A 号议案'], [byId('f-trustees.2.ceremony_key'), null]]) {
+  const got = await authority.inputValue(id);
+  if (want ? got !== want : got.length !== 64) fail(`after a reload, ${id} is ${got}`);
+}
 await authority.click('#check');
 await authority.waitForSelector('#check-ok');
 const zh = await authority.textContent('[data-lang="zh-CN"]');
