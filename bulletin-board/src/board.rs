@@ -269,6 +269,14 @@ impl Board {
                 }
             }
         }
+        // Up to its own signed checkpoint (whose root the log was just checked against), the
+        // board admitted every entry — signatures and ballot proofs verified — before making it
+        // durable: those are not verified again (specs/board.md, restart). The tail after it
+        // is replayed in full.
+        let signed_size = head.as_ref().map_or(0, |c| c.size);
+        replica
+            .replay_verified(signed_size, &|_, _| {})
+            .map_err(replay_error)?;
         replica
             .replay(replica.size(), &|_, _| {})
             .map_err(replay_error)?;
@@ -528,6 +536,20 @@ impl Board {
             }
         }
         Ok(())
+    }
+
+    /// **The test hook's (`server::test_hook`), never a real board's:** appends `raw` as the
+    /// next entry without the election rules, and signs a checkpoint over it, as a board that
+    /// breaks the rules would.
+    pub fn force_append_for_test_hook(&mut self, raw: &[u8]) -> io::Result<u64> {
+        let index = self
+            .replica
+            .force_append_for_test_hook(raw)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.index
+            .add(index, &[urna_ledger::merkle::leaf_hash(raw)])?;
+        self.publish_checkpoint()?;
+        Ok(index)
     }
 
     /// Admits a group of submissions at once: every admissible entry is appended and made

@@ -37,6 +37,18 @@ fn thread_cpu() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
+/// CPU time every thread of this process has used so far (the sum of
+/// `/proc/self/task/*/schedstat`, nanoseconds); `None` where that is not available. What an
+/// all-core measurement costs, whatever share of the machine other processes took meanwhile.
+fn process_cpu() -> Option<Duration> {
+    let mut ns = 0u64;
+    for t in std::fs::read_dir("/proc/self/task").ok()? {
+        let text = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;
+        ns += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(ns))
+}
+
 /// Runs `f` on the one thread of `pool` and returns what it used there: thread CPU time, or
 /// wall time where the kernel does not report the former (on one thread the two agree but for
 /// time spent waiting).
@@ -81,7 +93,7 @@ fn rejection_cpu(
     at_open: &Election,
     one: &rayon::ThreadPool,
     count: usize,
-) -> Result<(f64, f64, f64)> {
+) -> Result<(f64, f64, f64, f64)> {
     let honest = &s.entries[s.ballots_at..s.ballots_at + count.min(s.ballots)];
     let outsiders = ineligible(honest)?;
     let mut e = at_open.clone();
@@ -137,7 +149,27 @@ fn rejection_cpu(
         return Err(anyhow!("the board refused a synthetic ballot"));
     }
     let board_admit = ms(used) / honest.len() as f64;
-    Ok((machine, board_reject, board_admit))
+    let entries = board.size();
+    drop(board);
+    // CPU, all threads: on a machine shared with other load the wall time says little.
+    let (t, cpu0) = (Instant::now(), process_cpu());
+    let board = urna_board::board::Board::open(dir.path(), synth::ORIGIN, s.board.clone())?;
+    let restart = match (cpu0, process_cpu()) {
+        (Some(a), Some(b)) => ms(b.saturating_sub(a)),
+        _ => ms(t.elapsed()),
+    };
+    if board.size() != entries {
+        return Err(anyhow!(
+            "the board reopened with {} of {entries} entries",
+            board.size()
+        ));
+    }
+    Ok((
+        machine,
+        board_reject,
+        board_admit,
+        restart / entries as f64 * 1000.0,
+    ))
 }
 
 fn state_at_open(s: &Synthetic) -> Result<Election> {
@@ -145,24 +177,66 @@ fn state_at_open(s: &Synthetic) -> Result<Election> {
         .map_err(|(i, k, r)| anyhow!("entry {i} ({k}): {r}"))
 }
 
-/// Writes a synthetic record of `ballots` plurality-10 ballots.
+/// Writes a synthetic record of `ballots` plurality-10 ballots, in bounded memory: the
+/// entries are made and admitted on all cores a chunk at a time, hashed onto the tree and
+/// written to a scratch file beside `out` as they come; the record is then the header (the
+/// checkpoint, known only at the end) followed by a copy of the scratch file.
 pub fn record(ballots: usize, out: &Path, say: &dyn Fn(&str)) -> Result<()> {
+    use std::io::Write;
     let t = Instant::now();
-    let s = synth::plurality10(ballots, 1, &|n| {
-        if n % 20_480 < 4096 {
-            eprint!("\r{n} ballots made and admitted");
-        }
-    })
+    let scratch = out.with_extension("entries.tmp");
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(&scratch)
+            .with_context(|| format!("creating {}", scratch.display()))?,
+    );
+    let mut tree = urna_ledger::merkle::Tree::new();
+    let mut failed: Option<std::io::Error> = None;
+    let s = synth::plurality10_into(
+        ballots,
+        1,
+        &|n| {
+            if n % 20_480 < 4096 {
+                eprint!("\r{n} ballots made and admitted");
+            }
+        },
+        &mut |x| {
+            let leaves: Vec<_> = x
+                .par_iter()
+                .map(|e| urna_ledger::merkle::leaf_hash(e.bytes()))
+                .collect();
+            for (e, l) in x.iter().zip(leaves) {
+                tree.push(l);
+                if let Err(err) = urna_verifier::record::write_entry(&mut w, e.bytes()) {
+                    failed.get_or_insert(err);
+                }
+            }
+            Ok(())
+        },
+    )
     .map_err(anyhow::Error::msg)?;
     eprintln!();
-    let entries: Vec<Vec<u8>> = s.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    w.flush()?;
+    drop(w);
+    let size = tree.size();
+    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
+    let note = urna_ledger::note::Checkpoint {
+        origin: synth::ORIGIN.to_string(),
+        size,
+        root,
+    }
+    .sign(&s.board);
     let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
-    urna_verifier::record::write(&mut f, &s.checkpoint(), &entries)?;
+    urna_verifier::record::write_header(&mut f, &note, size)?;
+    std::io::copy(&mut std::fs::File::open(&scratch)?, &mut f)?;
+    f.flush()?;
     drop(f);
+    std::fs::remove_file(&scratch)?;
     let bytes = std::fs::metadata(out)?.len();
     say(&format!(
-        "{} entries, {ballots} ballots, {bytes} bytes ({:.0} bytes per ballot) in {:.1} s; board key {}",
-        entries.len(),
+        "{size} entries, {ballots} ballots, {bytes} bytes ({:.0} bytes per ballot) in {:.1} s; board key {}",
         bytes as f64 / ballots as f64,
         t.elapsed().as_secs_f64(),
         urna_crypto::hex::encode(s.board.verifying_key().as_bytes())
@@ -235,6 +309,88 @@ fn board_load(s: &Synthetic, clients: usize) -> Result<(f64, f64, f64)> {
     l.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)];
     Ok((ballots.len() as f64 / total, pct(0.5), pct(0.99)))
+}
+
+/// A validating node (in this process, on its own durable copy) following the board while
+/// `clients` concurrent loopback clients post the ballots: the board's ingest rate with the
+/// node following, how far the node trails it (entries, sampled every 100 ms: median and
+/// worst), and how long after the last ballot it has validated everything.
+fn node_lag(s: &Synthetic, clients: usize) -> Result<(f64, f64, u64, f64)> {
+    let (_dir, url, client) = board_at_open(s)?;
+    let node_dir = tempfile::tempdir()?;
+    let node = urna_node::Node::open(urna_node::Config {
+        dir: node_dir.path().to_path_buf(),
+        origin: synth::ORIGIN.to_string(),
+        board_key: s.board.verifying_key(),
+        board_url: url.clone(),
+        name: "node.bench.example".into(),
+        key: urna_crypto::sign::SigningKey::generate(&mut rand::rngs::OsRng),
+    })?;
+    let ballots = &s.entries[s.ballots_at..s.ballots_at + s.ballots];
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let next = AtomicUsize::new(0);
+    let posting = AtomicUsize::new(clients);
+    let lags = Mutex::new(Vec::new());
+    let board_size = || {
+        client
+            .get_checkpoint_note()
+            .ok()
+            .and_then(|n| n.lines().nth(1)?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let t0 = Instant::now();
+    let mut ingest_s = 0.0;
+    let mut catch_up_s = 0.0;
+    std::thread::scope(|sc| -> Result<()> {
+        let follower = sc.spawn(|| {
+            let target = (s.ballots_at + ballots.len()) as u64;
+            while node.validated_size() < target {
+                let _ = node.follow_once();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        sc.spawn(|| {
+            while posting.load(Ordering::Relaxed) > 0 {
+                let lag = board_size().saturating_sub(node.validated_size());
+                if let Ok(mut l) = lags.lock() {
+                    l.push(lag);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let posters: Vec<_> = (0..clients)
+            .map(|_| {
+                sc.spawn(|| -> Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(b) = ballots.get(i) else { break };
+                        let mut r = agent.post(&format!("{url}/entries")).send(b.bytes())?;
+                        let _ = r.body_mut().read_to_vec()?;
+                        if r.status() != 200 {
+                            return Err(anyhow!("ballot {i} refused: {}", r.status()));
+                        }
+                    }
+                    posting.fetch_sub(1, Ordering::Relaxed);
+                    Ok(())
+                })
+            })
+            .collect();
+        for p in posters {
+            p.join().map_err(|_| anyhow!("a client failed"))??;
+        }
+        ingest_s = t0.elapsed().as_secs_f64();
+        follower.join().map_err(|_| anyhow!("the node failed"))?;
+        catch_up_s = t0.elapsed().as_secs_f64() - ingest_s;
+        Ok(())
+    })?;
+    let mut l = lags.into_inner().map_err(|_| anyhow!("lock"))?;
+    l.sort_unstable();
+    let worst = l.last().copied().unwrap_or(0);
+    let median = l.get(l.len() / 2).copied().unwrap_or(0) as f64;
+    Ok((ballots.len() as f64 / ingest_s, median, worst, catch_up_s))
 }
 
 /// Choices to verified receipt, one voter at a time on loopback (the voter client's path).
@@ -346,8 +502,13 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
     f.insert("verify_ballot_ms".into(), json!(round(median(per), 3)));
 
     say("refusing ballots from keys not on the roll, and admitting honest ones (one thread, CPU)…");
-    let (reject, board_reject, board_admit) =
+    let (reject, board_reject, board_admit, restart) =
         rejection_cpu(&s, &at_open, &one, if quick { 500 } else { 2000 })?;
+    // Restart from its own log, no proof verified again up to its signed checkpoint.
+    f.insert(
+        "board_restart_cpu_ms_per_1000_entries".into(),
+        json!(round(restart, 2)),
+    );
     f.insert("reject_ineligible_ms".into(), json!(round(reject, 4)));
     f.insert(
         "board_reject_ineligible_ms".into(),
@@ -364,7 +525,7 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
 
     say("verifying every ballot on all cores…");
     let mut e = at_open.clone();
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), process_cpu());
     for chunk in ballots.chunks(1024) {
         if !e.apply_batch(chunk).iter().all(Result::is_ok) {
             return Err(anyhow!("a synthetic ballot did not verify"));
@@ -374,6 +535,14 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
         "verify_ballots_per_s".into(),
         json!((ballots.len() as f64 / t.elapsed().as_secs_f64()).round()),
     );
+    // On a shared machine the wall rate depends on the others' load; CPU per ballot does not:
+    // compare `urna verify`'s (user + system time over its ballots) with this.
+    if let (Some(a), Some(b)) = (cpu0, process_cpu()) {
+        f.insert(
+            "verify_ballot_cpu_ms_all_cores".into(),
+            json!(round(ms(b.saturating_sub(a)) / ballots.len() as f64, 3)),
+        );
+    }
     f.insert("cores".into(), json!(rayon::current_num_threads()));
 
     say("board ingest: 64 concurrent loopback clients, durable…");
@@ -381,6 +550,27 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
     f.insert("board_ingest_per_s".into(), json!(per_s.round()));
     f.insert("board_p50_ms".into(), json!(round(p50, 1)));
     f.insert("board_p99_ms".into(), json!(round(p99, 1)));
+
+    say("a validating node following the board under the same load…");
+    let (with_node, lag_median, lag_worst, catch_up) = node_lag(&s, 64)?;
+    f.insert(
+        "board_ingest_with_node_per_s".into(),
+        json!(with_node.round()),
+    );
+    f.insert("node_lag_median_entries".into(), json!(lag_median));
+    f.insert("node_lag_worst_entries".into(), json!(lag_worst));
+    f.insert(
+        "node_lag_median_s".into(),
+        json!(round(lag_median / with_node, 2)),
+    );
+    f.insert(
+        "node_lag_worst_s".into(),
+        json!(round(lag_worst as f64 / with_node, 2)),
+    );
+    f.insert(
+        "node_catch_up_after_load_s".into(),
+        json!(round(catch_up, 2)),
+    );
 
     say("choices to verified receipt, one voter at a time…");
     f.insert(

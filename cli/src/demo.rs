@@ -54,6 +54,7 @@ fn start_witness(dir: &Path, i: usize, board: &SigningKey) -> Result<WitnessEntr
         name,
         key: public,
         url: format!("http://{addr}"),
+        node: false,
     })
 }
 
@@ -336,7 +337,8 @@ pub fn run(opts: &Options) -> Result<bool> {
             bar.set_length(total);
             bar.set_position(done);
         },
-    );
+    )
+    .map_err(anyhow::Error::msg)?;
     bar.finish_and_clear();
     mark("verify_ms", &mut timings);
 

@@ -10,7 +10,6 @@ use urna_client::BoardClient;
 use urna_crypto::hex;
 use urna_crypto::sign::{SigningKey, VerifyingKey};
 use urna_ledger::note::verifier_key;
-use urna_ledger::LogStore;
 use urna_serve::limits::Limits;
 
 mod authority;
@@ -19,6 +18,7 @@ mod demo;
 mod guide;
 mod lang;
 mod loopback;
+mod node;
 mod outcome;
 mod report;
 mod secrets;
@@ -80,6 +80,12 @@ enum Command {
     Witness {
         #[command(subcommand)]
         command: WitnessCommand,
+    },
+    /// A validating node: a full copy of a board's log, every entry checked through the rules
+    /// before it cosigns, the board's read API served from its copy.
+    Node {
+        #[command(subcommand)]
+        command: node::NodeCommand,
     },
     /// The election authority: manifest, opening and closing the polls.
     Authority {
@@ -758,7 +764,8 @@ pub(crate) fn observe(
     stated: VerifyingKey,
     key: &VerifyingKey,
 ) -> Result<urna_verifier::FromBoard> {
-    let (log, view) = client.fetch_witnessed_log(origin, key)?;
+    let (log, view) = client.fetch_witnessed_tree(origin, key)?;
+    let latest_tree = log.tree().clone();
     let witnessed = match view {
         None => None,
         Some(Err(urna_client::ClientError::Misbehaved(why))) => Some(Err(why)),
@@ -769,8 +776,18 @@ pub(crate) fn observe(
         origin: origin.to_string(),
         stated_key: stated,
         latest_note: log.note.clone(),
-        log: std::sync::Arc::clone(log.replica.store()),
+        latest_tree,
+        read: entry_reader(client.clone(), log.checkpoint.size),
         witnessed,
+    })
+}
+
+/// Reads a board's log of `size` entries a chunk at a time, from its tiles.
+fn entry_reader(client: BoardClient, size: u64) -> urna_verifier::ReadEntries {
+    Box::new(move |start, end| {
+        client
+            .read_entries(start, end, size)
+            .map_err(|e| e.to_string())
     })
 }
 
@@ -815,7 +832,7 @@ fn verify_cmd(
             let (origin, stated) = client.stated_key()?;
             let key = opts.key.unwrap_or(stated);
             let fetched = observe(&client, &origin, stated, &key)?;
-            urna_verifier::verify_board(fetched, &opts, &progress)
+            urna_verifier::verify_board(fetched, &opts, &progress).map_err(anyhow::Error::msg)?
         }
         (None, None) => bail!("give a record file or --board"),
     };
@@ -893,6 +910,7 @@ fn run(cli: Cli) -> Result<u8> {
         } => bench::run(quick, json).map(|()| 0),
         Command::Authority { command } => authority_cmd(command),
         Command::Witness { command } => witness_cmd(command).map(|()| 0),
+        Command::Node { command } => node::run(command).map(|()| 0),
         Command::Registrar { command } => registrar_cmd(command).map(|()| 0),
         Command::Trustee { command } => trustee_cmd(command),
         Command::Mixer { command } => mixer_cmd(command),
@@ -1024,19 +1042,41 @@ fn run(cli: Cli) -> Result<u8> {
                     .into());
                 }
             }
-            let entries = &o.log.read(0, t.size.min(o.log.len()))?;
             let tmp = out.with_extension("tmp");
             let mut f = std::io::BufWriter::new(
                 std::fs::File::create(&tmp)
                     .with_context(|| format!("creating {}", tmp.display()))?,
             );
-            urna_verifier::record::write(&mut f, &t.note, entries)?;
+            // Streamed: each chunk checked onto a tree against the checkpoint as it is written.
+            let cp = urna_ledger::note::Checkpoint::open(&t.note, &origin, &key)?;
+            let mut read = o.read;
+            let mut tree = urna_ledger::merkle::Tree::new();
+            urna_verifier::record::write_header(&mut f, &t.note, t.size)?;
+            let mut at = 0;
+            while at < t.size {
+                let end = (at + urna_verifier::CHUNK).min(t.size);
+                let chunk = read(at, end).map_err(anyhow::Error::msg)?;
+                if chunk.len() as u64 != end - at {
+                    bail!("the board served {} entries for {at}..{end}", chunk.len());
+                }
+                for e in &chunk {
+                    tree.push(urna_ledger::merkle::leaf_hash(e));
+                    urna_verifier::record::write_entry(&mut f, e)?;
+                }
+                at = end;
+            }
+            if tree.root(t.size).ok() != Some(cp.root) {
+                return Err(outcome::CheckFailed(
+                    "the entries the board served do not hash to its checkpoint".into(),
+                )
+                .into());
+            }
             f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&tmp, &out)?;
             let bytes = std::fs::metadata(&out)?.len();
             if json {
                 print_json(&serde_json::json!({
-                    "entries": entries.len(),
+                    "entries": t.size,
                     "bytes": bytes,
                     "checkpoint_size": t.size,
                     "out": out,
@@ -1044,7 +1084,7 @@ fn run(cli: Cli) -> Result<u8> {
             } else {
                 println!(
                     "{} entries ({bytes} bytes) under the checkpoint of size {} written to {}",
-                    entries.len(),
+                    t.size,
                     t.size,
                     out.display()
                 );

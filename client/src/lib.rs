@@ -22,7 +22,7 @@ use urna_ledger::tiles;
 pub use urna_ledger::witnessed::{
     named_cosigners, quorum_cover, witness_policy, Covered, WitnessAnswer, WitnessView,
 };
-use urna_ledger::{MemoryLog, Replica, ReplicaError};
+use urna_ledger::{LogStore, MemoryLog, Replica, ReplicaError, StreamLog};
 
 #[derive(Debug, Error)]
 pub enum ClientError {
@@ -101,7 +101,8 @@ pub struct LogCopy {
     pub checkpoint: Checkpoint,
     /// The signed note the checkpoint was read from.
     pub note: String,
-    pub replica: Replica<MemoryLog>,
+    /// Its entries held in memory, or (for an observer's copy) only its tree.
+    pub replica: Replica<dyn LogStore>,
 }
 
 impl LogCopy {
@@ -136,6 +137,9 @@ fn misbehaved(e: ReplicaError) -> ClientError {
 
 /// Tile requests in flight at once when downloading a log.
 const PARALLEL_FETCHES: usize = 8;
+
+/// Tiles fetched, then hashed into the replica, at a time: what a download holds at once.
+const ROUND_TILES: u64 = 32;
 
 #[derive(Clone)]
 pub struct BoardClient {
@@ -279,22 +283,7 @@ impl BoardClient {
         let proof = if old.size == 0 {
             Vec::new()
         } else {
-            let v: serde_json::Value = serde_json::from_slice(
-                &self.get(&format!("/consistency/{}/{}", old.size, new.size))?,
-            )
-            .map_err(|e| ClientError::Misbehaved(format!("consistency proof: {e}")))?;
-            v["proof"]
-                .as_array()
-                .ok_or_else(|| ClientError::Misbehaved("consistency proof has no hashes".into()))?
-                .iter()
-                .map(|h| {
-                    h.as_str()
-                        .and_then(|h| hex::decode_array::<32>(h).ok())
-                        .ok_or_else(|| {
-                            ClientError::Misbehaved("bad hash in consistency proof".into())
-                        })
-                })
-                .collect::<Result<Vec<Hash>, _>>()?
+            self.consistency_proof(old.size, new.size)?
         };
         if old.size > 0 {
             merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(
@@ -307,6 +296,31 @@ impl BoardClient {
             )?;
         }
         Ok(())
+    }
+
+    /// The board's RFC 9162 consistency proof from size `old` to `new`, unchecked (the caller
+    /// checks it against roots it trusts).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ClientError> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&self.get(&format!("/consistency/{old}/{new}"))?)
+                .map_err(|e| ClientError::Misbehaved(format!("consistency proof: {e}")))?;
+        let hashes = v["proof"]
+            .as_array()
+            .ok_or_else(|| ClientError::Misbehaved("consistency proof has no hashes".into()))?;
+        // A proof has at most two hashes per level of a 64-level tree.
+        if hashes.len() > 128 {
+            return Err(ClientError::Misbehaved(
+                "consistency proof is too long".into(),
+            ));
+        }
+        hashes
+            .iter()
+            .map(|h| {
+                h.as_str()
+                    .and_then(|h| hex::decode_array::<32>(h).ok())
+                    .ok_or_else(|| ClientError::Misbehaved("bad hash in consistency proof".into()))
+            })
+            .collect()
     }
 
     /// Submits an entry once. A receipt is returned only after it verifies for this entry.
@@ -364,7 +378,7 @@ impl BoardClient {
 
     /// Entry tile `n` of a tree of `size` (full, or partial at the right edge), checked for
     /// the number of entries it must hold.
-    fn entry_tile(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+    pub fn entry_tile(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
         let w = tiles::available_width(0, n, size);
         let path = if w == tiles::WIDTH {
             format!("/tile/entries/{}", tiles::encode_index(n))
@@ -396,19 +410,86 @@ impl BoardClient {
         checkpoint: Checkpoint,
         note: String,
     ) -> Result<LogCopy, ClientError> {
+        self.fetch_into(Arc::new(MemoryLog::new()), checkpoint, note)
+    }
+
+    /// Downloads the log up to a given (already verified) checkpoint and keeps only its tree:
+    /// each round of tiles is hashed and dropped ([`StreamLog`]), so memory stays bounded
+    /// whatever the log's size. For an observer, who streams the entries again to verify them.
+    pub fn fetch_tree_under(
+        &self,
+        checkpoint: Checkpoint,
+        note: String,
+    ) -> Result<LogCopy, ClientError> {
+        self.fetch_into(Arc::new(StreamLog::new()), checkpoint, note)
+    }
+
+    /// Fetches the entry tiles a round at a time into `store` through a replica, then checks
+    /// that the entries hash to the signed root.
+    fn fetch_into(
+        &self,
+        store: Arc<dyn LogStore>,
+        checkpoint: Checkpoint,
+        note: String,
+    ) -> Result<LogCopy, ClientError> {
+        let mut replica = Replica::load(store).map_err(misbehaved)?;
         let tiles_needed = checkpoint.size.div_ceil(tiles::WIDTH);
-        // Tiles are immutable and independent: fetch them on a few connections at once.
-        let next = std::sync::atomic::AtomicU64::new(0);
+        let mut n = 0;
+        while n < tiles_needed {
+            let end = (n + ROUND_TILES).min(tiles_needed);
+            let entries = self.entry_tiles(n, end, checkpoint.size)?;
+            replica.stage(entries, None).map_err(misbehaved)?;
+            n = end;
+        }
+        if replica.size() != checkpoint.size {
+            return Err(ClientError::Misbehaved(
+                "the entry tiles do not cover the checkpoint".into(),
+            ));
+        }
+        replica.check(&checkpoint).map_err(misbehaved)?;
+        Ok(LogCopy {
+            checkpoint,
+            note,
+            replica,
+        })
+    }
+
+    /// Entries `start..end` of the log of `size` entries, from its tiles (fetched in
+    /// parallel). Unchecked here: the caller checks them against a signed root.
+    pub fn read_entries(
+        &self,
+        start: u64,
+        end: u64,
+        size: u64,
+    ) -> Result<Vec<Vec<u8>>, ClientError> {
+        let end = end.min(size);
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let first = start / tiles::WIDTH;
+        let got = self.entry_tiles(first, end.div_ceil(tiles::WIDTH), size)?;
+        let skip = (start - first * tiles::WIDTH) as usize;
+        Ok(got
+            .into_iter()
+            .skip(skip)
+            .take((end - start) as usize)
+            .collect())
+    }
+
+    /// Entry tiles `from..to` of a tree of `size`, fetched on a few connections at once (tiles
+    /// are immutable and independent), their entries in log order.
+    fn entry_tiles(&self, from: u64, to: u64, size: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+        let next = std::sync::atomic::AtomicU64::new(from);
         let fetched: std::sync::Mutex<Vec<(u64, Vec<Vec<u8>>)>> = Default::default();
         let failed: std::sync::Mutex<Option<ClientError>> = Default::default();
         std::thread::scope(|s| {
-            for _ in 0..PARALLEL_FETCHES.min(tiles_needed as usize) {
+            for _ in 0..PARALLEL_FETCHES.min(to.saturating_sub(from) as usize) {
                 s.spawn(|| loop {
                     let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if n >= tiles_needed || failed.lock().map_or(true, |f| f.is_some()) {
+                    if n >= to || failed.lock().map_or(true, |f| f.is_some()) {
                         return;
                     }
-                    match self.entry_tile(n, checkpoint.size) {
+                    match self.entry_tile(n, size) {
                         Ok(got) => {
                             if let Ok(mut f) = fetched.lock() {
                                 f.push((n, got));
@@ -431,24 +512,7 @@ impl BoardClient {
             .into_inner()
             .map_err(|_| ClientError::Misbehaved("a fetch thread failed".into()))?;
         fetched.sort_by_key(|(n, _)| *n);
-        let mut entries = Vec::with_capacity(checkpoint.size as usize);
-        for (_, got) in fetched {
-            entries.extend(got);
-        }
-        if entries.len() as u64 != checkpoint.size {
-            return Err(ClientError::Misbehaved(
-                "the entry tiles do not cover the checkpoint".into(),
-            ));
-        }
-        let mut replica = Replica::load(Arc::new(MemoryLog::new())).map_err(misbehaved)?;
-        replica
-            .stage(entries, Some(&checkpoint))
-            .map_err(misbehaved)?;
-        Ok(LogCopy {
-            checkpoint,
-            note,
-            replica,
-        })
+        Ok(fetched.into_iter().flat_map(|(_, got)| got).collect())
     }
 }
 
@@ -517,6 +581,25 @@ impl BoardClient {
         origin: &str,
         key: &VerifyingKey,
     ) -> Result<(LogCopy, Option<Result<WitnessView, ClientError>>), ClientError> {
+        self.fetch_witnessed(origin, key, false)
+    }
+
+    /// [`BoardClient::fetch_witnessed_log`] keeping only the log's tree
+    /// ([`BoardClient::fetch_tree_under`]): for an observer, who streams the entries again.
+    pub fn fetch_witnessed_tree(
+        &self,
+        origin: &str,
+        key: &VerifyingKey,
+    ) -> Result<(LogCopy, Option<Result<WitnessView, ClientError>>), ClientError> {
+        self.fetch_witnessed(origin, key, true)
+    }
+
+    fn fetch_witnessed(
+        &self,
+        origin: &str,
+        key: &VerifyingKey,
+        tree_only: bool,
+    ) -> Result<(LogCopy, Option<Result<WitnessView, ClientError>>), ClientError> {
         let first = match self.entry(0) {
             Ok(b) => Some(b),
             Err(ClientError::Status { status: 404, .. }) => None,
@@ -530,8 +613,13 @@ impl BoardClient {
         loop {
             attempt += 1;
             let answers = manifest.as_ref().map(|m| ask_witnesses(m, origin, key));
-            let log = self.fetch_log(origin, key)?;
-            if first.is_some() && log.replica.entry(0).ok().flatten() != first {
+            let (checkpoint, note) = self.checkpoint(origin, key)?;
+            let log = match tree_only {
+                true => self.fetch_tree_under(checkpoint, note)?,
+                false => self.fetch_log_under(checkpoint, note)?,
+            };
+            let first_hash = first.as_deref().map(merkle::leaf_hash);
+            if first_hash.is_some() && log.tree().leaf(0).copied() != first_hash {
                 return Err(ClientError::Misbehaved(
                     "the board served two different first entries".into(),
                 ));
@@ -563,7 +651,7 @@ impl BoardClient {
         let (policy, quorum) = witness_policy(m);
         let size = log.checkpoint.size;
         for a in &answers {
-            let Ok(Some((cp, _))) = &a.latest else {
+            let Ok(Some((cp, note))) = &a.latest else {
                 continue;
             };
             if cp.size > size {
@@ -574,8 +662,8 @@ impl BoardClient {
             }
             if log.tree().root(cp.size).ok() != Some(cp.root) {
                 return Err(ClientError::Misbehaved(format!(
-                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log",
-                    a.name, cp.size
+                    "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log. Evidence, two checkpoints signed by the board that cannot both be true — the one {} cosigned:\n{}\nand the one the board serves:\n{}",
+                    a.name, cp.size, a.name, note.trim_end(), log.note.trim_end()
                 )));
             }
         }
@@ -952,6 +1040,7 @@ mod tests {
             name: "witness.example/w1".into(),
             key,
             url: hostile_witness(1 << 20),
+            role: urna_election::manifest::Role::Witness,
         };
         let agent = ureq::Agent::new_with_defaults();
         let err = ask_witness(&agent, &w, "example.org/board", &key, &[]).unwrap_err();

@@ -161,6 +161,17 @@ impl Entry {
         Entry::decode(b)
     }
 
+    /// The kind an envelope names, read from its first bytes without decoding the rest (for
+    /// counting entries by kind cheaply; [`Entry::decode`] is what decides an entry is one).
+    pub fn kind_of(bytes: &[u8]) -> Option<EntryKind> {
+        let mut r = Reader::new(bytes);
+        if &r.array::<4>().ok()? != MAGIC || r.u8().ok()? != VERSION {
+            return None;
+        }
+        r.bytes_u8().ok()?;
+        EntryKind::from_tag(r.u8().ok()?)
+    }
+
     /// Strictly decodes an envelope (not its payload). Does not verify the signature: that is
     /// a rule ([`crate::state::Election::apply`]), so that a bad signature is a typed rejection.
     pub fn decode(bytes: Vec<u8>) -> Result<Entry, EnvelopeError> {

@@ -213,7 +213,7 @@ fn witnesses_and_their_quorum() {
             "{what}"
         );
     }
-    let dup = EXAMPLE.replace("witness.observers.example", "witness.party-a.example");
+    let dup = EXAMPLE.replace("node.observers.example", "witness.party-a.example");
     assert!(matches!(
         Manifest::from_toml(&dup),
         Err(ManifestError::DuplicateKey(_))
@@ -600,4 +600,33 @@ fn mixer_rules() {
     let mut by_hand = example();
     by_hand.mixers = m.mixers.clone();
     assert!(by_hand.to_canonical_bytes().is_err());
+}
+
+#[test]
+fn witness_roles_are_read_from_toml_and_encoded_as_a_tag() {
+    use urna_election::manifest::Role;
+    let m = example();
+    let roles: Vec<Role> = m.witnesses.iter().map(|w| w.role).collect();
+    assert_eq!(roles, [Role::Witness, Role::Node, Role::Node]);
+    assert!(m.witnesses[1].is_node() && !m.witnesses[0].is_node());
+    let bytes = m.to_bytes();
+    // The first member's role byte follows its URL.
+    let url = m.witnesses[0].url.as_bytes();
+    let at = bytes
+        .windows(url.len())
+        .position(|w| w == url)
+        .expect("the url is in the canonical form")
+        + url.len();
+    assert_eq!(bytes[at], 1, "witness is tag 1");
+    for bad in [0u8, 3, 255] {
+        let mut b = bytes.clone();
+        b[at] = bad;
+        assert!(Manifest::from_bytes(&b).is_err(), "role tag {bad}");
+    }
+    let mut as_node = bytes.clone();
+    as_node[at] = 2;
+    assert!(Manifest::from_bytes(&as_node).unwrap().witnesses[0].is_node());
+    let unknown = EXAMPLE.replacen("\nrole = \"node\"", "\nrole = \"validator\"", 1);
+    assert_ne!(unknown, EXAMPLE);
+    assert!(Manifest::from_toml(&unknown).is_err());
 }

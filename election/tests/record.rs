@@ -127,6 +127,42 @@ fn replay_names_the_failing_entry_by_its_log_index() {
     assert_eq!(rejection.code(), "duplicate");
 }
 
+/// A log a party verified before is replayed without its signatures and ballot proofs (a board
+/// restarting): at every prefix, and across chunk sizes, the state is the one full verification
+/// reaches, and no ballot proof is verified again. Only the rules' other checks run: an entry
+/// they refuse is still refused.
+#[test]
+fn replaying_a_verified_log_reaches_the_verified_state() {
+    let r = record(3);
+    let n = r.entries.len();
+    for size in [1, n / 3, n / 2, n - 1, n] {
+        let full = Election::replay(&r.entries[..size]).unwrap();
+        for chunk in [1, 5, 1024] {
+            let mut fast = Election::new();
+            for c in r.entries[..size].chunks(chunk) {
+                assert!(fast.apply_batch_verified(c).iter().all(Result::is_ok));
+            }
+            assert_eq!(
+                snapshot(&fast),
+                snapshot(&full),
+                "size {size}, chunk {chunk}"
+            );
+            assert_eq!(fast.result(), full.result());
+            let ballots = full.counts().ballots + full.counts().challenged;
+            assert!(fast.proofs_verified() < full.proofs_verified() || ballots == 0);
+        }
+    }
+    // A ballot repeated is still a duplicate; one from a key not on the roll still not eligible.
+    let mut fast = Election::new();
+    let at = r.challenged_at;
+    assert!(fast
+        .apply_batch_verified(&r.entries[..at + 1])
+        .iter()
+        .all(Result::is_ok));
+    let again = fast.apply_batch_verified(&r.entries[at..at + 1]);
+    assert_eq!(again[0].as_ref().unwrap_err().code(), "duplicate");
+}
+
 /// Everything the state exposes that entries change.
 fn snapshot(e: &Election) -> String {
     format!(

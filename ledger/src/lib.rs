@@ -22,4 +22,4 @@ pub mod tiles;
 pub mod witnessed;
 
 pub use replica::{Replica, ReplicaError};
-pub use store::{FileLog, LogStore, MemoryLog, Statement, StoreError};
+pub use store::{FileLog, LogStore, MemoryLog, Statement, StoreError, StreamLog};

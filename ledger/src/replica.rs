@@ -28,7 +28,7 @@ use urna_election::state::{Election, REPLAY_BATCH};
 
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::Checkpoint;
-use crate::store::{LogStore, StoreError};
+use crate::store::{LogStore, StoreError, StreamLog};
 
 /// Why a log cannot be (or stay) replicated, and where.
 #[derive(Debug, Error)]
@@ -95,6 +95,20 @@ fn leaves(entries: &[Vec<u8>]) -> Vec<Hash> {
     entries.par_iter().map(|e| leaf_hash(e)).collect()
 }
 
+impl Replica<StreamLog> {
+    /// An empty replica over a passing store: a follower that streams a log through it, a
+    /// chunk at a time ([`extend`](Replica::extend)), holding its tree and state but no entries.
+    pub fn streaming() -> Replica<StreamLog> {
+        Replica {
+            store: Arc::new(StreamLog::new()),
+            tree: Arc::new(RwLock::new(Tree::new())),
+            election: Election::new(),
+            replayed: 0,
+            spent: false,
+        }
+    }
+}
+
 impl<S: LogStore + ?Sized> Replica<S> {
     /// A replica of what `store` holds: every entry hashed into the tree, read in chunks;
     /// nothing replayed yet.
@@ -152,6 +166,23 @@ impl<S: LogStore + ?Sized> Replica<S> {
     /// at a time. The first entry in log order that does not decode or that the rules refuse
     /// is the error, and spends the replica.
     pub fn replay(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
+        self.replay_with(to, progress, false)
+    }
+
+    /// [`Replica::replay`] of entries this party verified itself before making them durable
+    /// ([`Election::apply_batch_verified`]: every rule but the signatures and ballot proofs):
+    /// a sequencer restarting from its own log, up to a size whose root it signed and
+    /// [`check`](Replica::check)ed. Never for entries from elsewhere.
+    pub fn replay_verified(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
+        self.replay_with(to, progress, true)
+    }
+
+    fn replay_with(
+        &mut self,
+        to: u64,
+        progress: Progress<'_>,
+        verified: bool,
+    ) -> Result<(), ReplicaError> {
         if self.spent {
             return Err(ReplicaError::Spent);
         }
@@ -167,9 +198,11 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 .drain(..bad.unwrap_or(decoded.len()))
                 .filter_map(Result::ok)
                 .collect();
-            let refused = self
-                .election
-                .apply_batch(&good)
+            let verdicts = match verified {
+                true => self.election.apply_batch_verified(&good),
+                false => self.election.apply_batch(&good),
+            };
+            let refused = verdicts
                 .into_iter()
                 .zip(&good)
                 .enumerate()
@@ -241,6 +274,58 @@ impl<S: LogStore + ?Sized> Replica<S> {
         Ok(())
     }
 
+    /// A follower's append in steps, for a log too long to fetch whole before checking it:
+    /// `entries` extend the log to some size `m ≤ cp.size`, and `proof` is an RFC 9162
+    /// consistency proof from size `m` to the signed checkpoint `cp` (empty when `m = cp.size`).
+    /// The proof is checked against the root the replica computes at `m` before the store
+    /// takes anything, so only a prefix of the signed log is ever stored; on a mismatch
+    /// nothing changes.
+    pub fn stage_proven(
+        &mut self,
+        entries: Vec<Vec<u8>>,
+        cp: &Checkpoint,
+        proof: &[Hash],
+    ) -> Result<(), ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        let from = self.size();
+        let to = from + entries.len() as u64;
+        if to > cp.size {
+            return Err(ReplicaError::Short {
+                size: cp.size,
+                held: to,
+            });
+        }
+        if to == cp.size {
+            return self.stage(entries, Some(cp));
+        }
+        let new = leaves(&entries);
+        let root = {
+            let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+            for l in new {
+                tree.push(l);
+            }
+            tree.root(to).ok()
+        };
+        let proven = root.is_some_and(|r| {
+            to == 0 || crate::merkle::verify_consistency(to, cp.size, &r, &cp.root, proof).is_ok()
+        });
+        let stored = if proven {
+            let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+            self.store.append(from, &refs).map_err(ReplicaError::from)
+        } else {
+            Err(ReplicaError::RootMismatch { size: cp.size })
+        };
+        if stored.is_err() {
+            self.tree
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .truncate(from);
+        }
+        stored
+    }
+
     /// [`stage`](Replica::stage)s and replays the new entries.
     pub fn extend(
         &mut self,
@@ -290,6 +375,32 @@ impl<S: LogStore + ?Sized> Replica<S> {
             self.replayed = tree.size();
         }
         Ok(verdicts.into_iter().map(|v| v.map(|a| a.index)).collect())
+    }
+
+    /// **A test hook's, never a party's:** appends `raw` durably without asking the rules, and
+    /// carries on as if it had never been (the rules' state skips it). It exists so that
+    /// tests can make a board that breaks the rules, to show that validating nodes catch it;
+    /// the board reaches it only when started with its test hook enabled (see
+    /// `urna-board`'s `server::test_hook`).
+    #[doc(hidden)]
+    pub fn force_append_for_test_hook(&mut self, raw: &[u8]) -> Result<u64, ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        let at = self.size();
+        if self.replayed != at {
+            return Err(ReplicaError::NotReplayed {
+                replayed: self.replayed,
+                size: at,
+            });
+        }
+        self.store.append(at, &[raw])?;
+        self.tree
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(leaf_hash(raw));
+        self.replayed = at + 1;
+        Ok(at)
     }
 
     /// Entries held (hashed into the tree).

@@ -223,3 +223,47 @@ fn a_file_log_reads_its_intact_frames_and_finds_the_tail() {
     let (_, rec) = FileLog::open(dir.path()).unwrap();
     assert_eq!(rec.intact, 1);
 }
+
+#[test]
+fn a_follower_stages_a_long_log_in_steps_each_proven_a_prefix_of_the_checkpoint() {
+    let r = kit::record(33);
+    let entries = raw(&r.entries);
+    let cp = checkpoint(&entries);
+    let mut full = Tree::new();
+    for e in &entries {
+        full.push(leaf_hash(e));
+    }
+    let mut replica = Replica::load(Arc::new(MemoryLog::new())).unwrap();
+    let third = entries.len() / 3;
+    // A step whose proof is for another size, or whose entries are not the log's: refused,
+    // nothing stored.
+    let wrong = full.consistency_proof(third as u64 + 1, cp.size).unwrap();
+    let err = replica
+        .stage_proven(entries[..third].to_vec(), &cp, &wrong)
+        .unwrap_err();
+    assert!(matches!(err, ReplicaError::RootMismatch { .. }), "{err}");
+    let mut swapped = entries[..third].to_vec();
+    swapped.swap(0, 1);
+    let proof = full.consistency_proof(third as u64, cp.size).unwrap();
+    assert!(replica.stage_proven(swapped, &cp, &proof).is_err());
+    assert_eq!((replica.size(), replica.store().len()), (0, 0));
+    // More than the checkpoint covers: refused.
+    let mut longer = entries.clone();
+    longer.push(entries[1].clone());
+    assert!(replica.stage_proven(longer, &cp, &[]).is_err());
+    // The honest steps.
+    replica
+        .stage_proven(entries[..third].to_vec(), &cp, &proof)
+        .unwrap();
+    let two = 2 * third;
+    let proof = full.consistency_proof(two as u64, cp.size).unwrap();
+    replica
+        .stage_proven(entries[third..two].to_vec(), &cp, &proof)
+        .unwrap();
+    replica
+        .stage_proven(entries[two..].to_vec(), &cp, &[])
+        .unwrap();
+    replica.replay(cp.size, &|_, _| {}).unwrap();
+    assert_eq!(replica.store().len(), cp.size);
+    replica.check(&cp).unwrap();
+}

@@ -70,7 +70,13 @@ fn a_letter_carries_the_credential_as_text_and_as_a_qr_code_that_decodes() {
         assert!(html.contains("https://vote.example.org/booth/"));
         assert!(html.contains("urna vote --board https://vote.example.org --credential"));
         assert!(html.contains("lang=\"en\"") && html.contains("lang=\"zh-CN\""));
-        assert!(html.contains("您的投票凭证") && html.contains("non-resident"));
+        // The ballot style by its name in each page's language, never by its id.
+        assert!(html.contains("您的投票凭证") && html.contains("Non-residents"));
+        assert!(html.contains("非本市居民") && !html.contains("non-resident"));
+        assert!(
+            html.contains("<h1>2026 年示例市议会选举</h1>"),
+            "the Chinese title"
+        );
         assert!(html.contains("@media print") && html.contains("break-before: page"));
         assert_eq!(
             html.contains("counts 3 times"),

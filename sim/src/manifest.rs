@@ -29,6 +29,8 @@ pub struct WitnessEntry {
     pub name: String,
     pub key: VerifyingKey,
     pub url: String,
+    /// A validating node rather than a witness.
+    pub node: bool,
 }
 
 /// A manifest under construction.
@@ -112,6 +114,18 @@ impl ManifestBuilder {
             name: name.to_string(),
             key,
             url: url.to_string(),
+            node: false,
+        });
+        self
+    }
+
+    /// A validating node (a member of the witness list with `role = "node"`).
+    pub fn node(mut self, name: &str, key: VerifyingKey, url: &str) -> Self {
+        self.witnesses.push(WitnessEntry {
+            name: name.to_string(),
+            key,
+            url: url.to_string(),
+            node: true,
         });
         self
     }
@@ -160,6 +174,9 @@ impl ManifestBuilder {
                 t["name"] = value(w.name.as_str());
                 t["key"] = key(&w.key);
                 t["url"] = value(w.url.as_str());
+                if w.node {
+                    t["role"] = value("node");
+                }
                 witnesses.push(t);
             }
             head["witnesses"] = Item::ArrayOfTables(witnesses);

@@ -87,18 +87,27 @@ fn sign(id: &str, key: &SigningKey, p: &Payload) -> Result<Entry, String> {
     Entry::sign(id, p.kind(), &p.to_bytes(), key).map_err(|e| e.to_string())
 }
 
-fn admit(e: &mut Election, entries: &mut Vec<Entry>, x: Vec<Entry>) -> Result<(), String> {
+/// Where generated entries go, in log order, a batch at a time.
+pub type Sink<'a> = &'a mut dyn FnMut(Vec<Entry>) -> Result<(), String>;
+
+/// Admits `x` and hands it to the sink; `made` counts the entries so far.
+fn admit(
+    e: &mut Election,
+    made: &mut usize,
+    sink: &mut dyn FnMut(Vec<Entry>) -> Result<(), String>,
+    x: Vec<Entry>,
+) -> Result<(), String> {
     for (i, r) in e.apply_batch(&x).into_iter().enumerate() {
         r.map_err(|r| {
             format!(
                 "synthetic entry {} ({}) rejected: {r}",
-                entries.len() + i,
+                *made + i,
                 x[i].kind()
             )
         })?;
     }
-    entries.extend(x);
-    Ok(())
+    *made += x.len();
+    sink(x)
 }
 
 /// Generates the election; `progress(done)` is called as ballots are made and admitted.
@@ -106,6 +115,24 @@ pub fn plurality10(
     ballots: usize,
     seed: u64,
     progress: &(dyn Fn(usize) + Sync),
+) -> Result<Synthetic, String> {
+    let mut entries = Vec::new();
+    let mut s = plurality10_into(ballots, seed, progress, &mut |x| {
+        entries.extend(x);
+        Ok(())
+    })?;
+    s.entries = entries;
+    Ok(s)
+}
+
+/// [`plurality10`], handing the entries to `sink` as they are made instead of keeping them
+/// (the returned election's `entries` is empty): a record of any size is written in bounded
+/// memory, the ballots encrypted and admitted on all cores, 4,096 at a time.
+pub fn plurality10_into(
+    ballots: usize,
+    seed: u64,
+    progress: &(dyn Fn(usize) + Sync),
+    sink: Sink<'_>,
 ) -> Result<Synthetic, String> {
     let (trustees, threshold) = (3u16, 2u16);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -120,18 +147,22 @@ pub fn plurality10(
         .map_err(|e| e.to_string())?;
     let id = manifest.election_id.clone();
     let mut e = Election::new();
-    let mut entries = Vec::new();
+    let mut made = 0usize;
     admit(
         &mut e,
-        &mut entries,
+        &mut made,
+        sink,
         vec![sign(
             &id,
             &authority,
             &Payload::Setup(Box::new(manifest.clone())),
         )?],
     )?;
-    ceremony_in_memory(&mut keys, &mut e, &mut rng, |x| entries.push(x))
+    let mut ceremony = Vec::new();
+    ceremony_in_memory(&mut keys, &mut e, &mut rng, |x| ceremony.push(x))
         .map_err(|e| e.to_string())?;
+    made += ceremony.len();
+    sink(ceremony)?;
     let voters: Vec<SigningKey> = (0..ballots)
         .map(|_| SigningKey::generate(&mut rng))
         .collect();
@@ -150,17 +181,19 @@ pub fn plurality10(
         });
         roll.push(sign(&id, &registrar, &p)?);
     }
-    admit(&mut e, &mut entries, roll)?;
+    admit(&mut e, &mut made, sink, roll)?;
     admit(
         &mut e,
-        &mut entries,
+        &mut made,
+        sink,
         vec![sign(&id, &authority, &Payload::OpenVoting)?],
     )?;
     let ctx = e
         .context()
         .cloned()
         .ok_or("no election context after the ceremony")?;
-    let ballots_at = entries.len();
+    let ballots_at = made;
+    let mut count = made;
     let mut expected = vec![0u64; 10];
     for (c, chunk) in voters.chunks(4096).enumerate() {
         let made: Vec<(usize, Entry)> = chunk
@@ -193,32 +226,35 @@ pub fn plurality10(
         }
         admit(
             &mut e,
-            &mut entries,
+            &mut count,
+            sink,
             made.into_iter().map(|(_, x)| x).collect(),
         )?;
-        progress(entries.len() - ballots_at);
+        progress(count - ballots_at);
     }
     admit(
         &mut e,
-        &mut entries,
+        &mut count,
+        sink,
         vec![sign(&id, &authority, &Payload::CloseVoting)?],
     )?;
     for k in keys.iter_mut().take(usize::from(threshold)) {
         let x = k
             .decryption_share(&e, &mut rng)
             .map_err(|e| e.to_string())?;
-        admit(&mut e, &mut entries, vec![x])?;
+        admit(&mut e, &mut count, sink, vec![x])?;
     }
     let result = urna_tally::result::compute(&e).map_err(|e| e.to_string())?;
     admit(
         &mut e,
-        &mut entries,
+        &mut count,
+        sink,
         vec![sign(&id, &authority, &Payload::Result(result))?],
     )?;
     Ok(Synthetic {
         board,
         manifest,
-        entries,
+        entries: Vec::new(),
         ballots_at,
         ballots,
         expected,

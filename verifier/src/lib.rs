@@ -15,7 +15,10 @@ pub mod record;
 mod verify;
 
 pub use finding::{Check, Finding, KeySource, Report, WitnessAnswer, WitnessReport};
-pub use verify::{manifest_of, target, verify_board, verify_record, FromBoard, Options, Target};
+pub use verify::{
+    manifest_of, target, verify_board, verify_record, FromBoard, Options, ReadEntries, Target,
+    CHUNK,
+};
 
 use urna_election::manifest::Manifest;
 use urna_election::payload::ElectionResult;

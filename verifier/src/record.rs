@@ -31,15 +31,24 @@ pub struct Record {
 }
 
 pub fn write<W: Write>(w: &mut W, checkpoint: &str, entries: &[Vec<u8>]) -> io::Result<()> {
+    write_header(w, checkpoint, entries.len() as u64)?;
+    for e in entries {
+        write_entry(w, e)?;
+    }
+    w.flush()
+}
+
+/// The start of a record written as a stream: then exactly `count` [`write_entry`]s.
+pub fn write_header<W: Write>(w: &mut W, checkpoint: &str, count: u64) -> io::Result<()> {
     w.write_all(MAGIC)?;
     w.write_all(&(checkpoint.len() as u32).to_be_bytes())?;
     w.write_all(checkpoint.as_bytes())?;
-    w.write_all(&(entries.len() as u64).to_be_bytes())?;
-    for e in entries {
-        w.write_all(&(e.len() as u32).to_be_bytes())?;
-        w.write_all(e)?;
-    }
-    w.flush()
+    w.write_all(&count.to_be_bytes())
+}
+
+pub fn write_entry<W: Write>(w: &mut W, entry: &[u8]) -> io::Result<()> {
+    w.write_all(&(entry.len() as u32).to_be_bytes())?;
+    w.write_all(entry)
 }
 
 fn read_exact<R: Read>(r: &mut R, n: usize, what: &str) -> Result<Vec<u8>, RecordError> {
@@ -56,35 +65,89 @@ fn u32_of<R: Read>(r: &mut R, what: &str) -> Result<u32, RecordError> {
     Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// Reads a whole record, strictly: lengths bounded, the count matching, no trailing bytes.
-pub fn read<R: Read>(r: &mut R) -> Result<Record, RecordError> {
-    if read_exact(r, MAGIC.len(), "the header")? != MAGIC {
-        return Err(RecordError::Malformed(
-            "the file does not start with urna-record-v1".into(),
-        ));
+/// A record read as a stream: its header, then its entries a chunk at a time, so that a
+/// record of any size is verified in bounded memory. Strict as [`read`] is: lengths bounded,
+/// the count matching, no trailing bytes ([`Reader::finish`]).
+pub struct Reader<R: Read> {
+    r: R,
+    pub checkpoint: String,
+    /// The entry count the header states.
+    pub count: u64,
+    /// Entries read so far.
+    pub read: u64,
+}
+
+impl<R: Read> Reader<R> {
+    /// Reads the header: the magic, the checkpoint and the entry count.
+    pub fn open(mut r: R) -> Result<Reader<R>, RecordError> {
+        if read_exact(&mut r, MAGIC.len(), "the header")? != MAGIC {
+            return Err(RecordError::Malformed(
+                "the file does not start with urna-record-v1".into(),
+            ));
+        }
+        let n = u32_of(&mut r, "the checkpoint length")?;
+        if n > MAX_NOTE {
+            return Err(RecordError::Malformed(format!("checkpoint of {n} bytes")));
+        }
+        let checkpoint = String::from_utf8(read_exact(&mut r, n as usize, "the checkpoint")?)
+            .map_err(|_| RecordError::Malformed("the checkpoint is not UTF-8".into()))?;
+        let c = read_exact(&mut r, 8, "the entry count")?;
+        let count = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        Ok(Reader {
+            r,
+            checkpoint,
+            count,
+            read: 0,
+        })
     }
-    let n = u32_of(r, "the checkpoint length")?;
-    if n > MAX_NOTE {
-        return Err(RecordError::Malformed(format!("checkpoint of {n} bytes")));
+
+    /// The next entries, at most `max` of them (none once all `count` are read).
+    pub fn chunk(&mut self, max: u64) -> Result<Vec<Vec<u8>>, RecordError> {
+        let n = max.min(self.count - self.read);
+        let mut out = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let i = self.read;
+            let len = u32_of(&mut self.r, &format!("entry {i}'s length"))?;
+            if len > MAX_ENTRY {
+                return Err(RecordError::Malformed(format!(
+                    "entry {i} has {len} bytes, more than 65,535"
+                )));
+            }
+            out.push(read_exact(
+                &mut self.r,
+                len as usize,
+                &format!("entry {i}"),
+            )?);
+            self.read += 1;
+        }
+        Ok(out)
     }
-    let checkpoint = String::from_utf8(read_exact(r, n as usize, "the checkpoint")?)
-        .map_err(|_| RecordError::Malformed("the checkpoint is not UTF-8".into()))?;
-    let c = read_exact(r, 8, "the entry count")?;
-    let count = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-    let mut entries = Vec::with_capacity(count.min(1 << 20) as usize);
-    for i in 0..count {
-        let len = u32_of(r, &format!("entry {i}'s length"))?;
-        if len > MAX_ENTRY {
+
+    /// After the last entry: nothing may follow it.
+    pub fn finish(mut self) -> Result<(), RecordError> {
+        if self.read < self.count {
             return Err(RecordError::Malformed(format!(
-                "entry {i} has {len} bytes, more than 65,535"
+                "{} of {} entries read",
+                self.read, self.count
             )));
         }
-        entries.push(read_exact(r, len as usize, &format!("entry {i}"))?);
+        let mut rest = [0u8; 1];
+        if self.r.read(&mut rest)? != 0 {
+            return Err(RecordError::Malformed("bytes follow the last entry".into()));
+        }
+        Ok(())
     }
-    let mut rest = [0u8; 1];
-    if r.read(&mut rest)? != 0 {
-        return Err(RecordError::Malformed("bytes follow the last entry".into()));
+}
+
+/// Reads a whole record, strictly: lengths bounded, the count matching, no trailing bytes.
+pub fn read<R: Read>(r: &mut R) -> Result<Record, RecordError> {
+    let mut reader = Reader::open(r)?;
+    let mut entries = Vec::with_capacity(reader.count.min(1 << 20) as usize);
+    while reader.read < reader.count {
+        entries.extend(reader.chunk(4096)?);
     }
+    let checkpoint = std::mem::take(&mut reader.checkpoint);
+    reader.finish()?;
     Ok(Record {
         checkpoint,
         entries,

@@ -2,20 +2,30 @@
 //! ([`Replica`]): the tree against the board-signed checkpoint, the board key, checkpoints kept
 //! earlier, the witness policy, a replay of every entry through the rules the board runs, the
 //! voters' receipts, and the result against the combination of the decryption shares.
+//!
+//! The log is streamed: read a chunk of [`CHUNK`] entries at a time (from a record file, or
+//! from a board's tiles), hashed onto the replica's tree, replayed (each batch of ballot proofs
+//! verified together on all cores), and dropped. What the verifier holds is the tree's hashes
+//! and the rules' state, never the entries. The findings are then reported in the order of
+//! §3, as if each check had run in turn: a log whose root does not match reports that, not
+//! what its replay found.
 
+use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::Arc;
 
+use rayon::prelude::*;
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::{Entry, TrackingCode};
 use urna_election::manifest::Manifest;
 use urna_election::payload::Payload;
+use urna_election::state::Election;
 use urna_election::state::{BallotStatus, Phase};
+use urna_ledger::merkle::{leaf_hash, Tree};
 use urna_ledger::note::Checkpoint;
 use urna_ledger::receipt::BallotReceipt;
 use urna_ledger::witnessed::{witness_policy, WitnessView};
-use urna_ledger::{LogStore, MemoryLog, Replica, ReplicaError};
+use urna_ledger::{LogStore, Replica, ReplicaError, StreamLog};
 
 use crate::finding::{Check, Finding, KeySource, Report, WitnessAnswer, WitnessReport};
 use crate::record::{self, RecordError};
@@ -36,16 +46,26 @@ pub struct Options {
 /// Reports replay progress: entries replayed, of how many.
 pub type Progress<'a> = &'a dyn Fn(u64, u64);
 
+/// Entries read from the source and verified at once: a few batches of the rules' replay, and
+/// a few dozen tiles fetched in parallel. What the verifier holds of the log at any time.
+pub const CHUNK: u64 = 4096;
+
+/// Reads entries `start..end` of a board's log (its tiles), or says why it cannot.
+pub type ReadEntries = Box<dyn FnMut(u64, u64) -> Result<Vec<Vec<u8>>, String> + Send>;
+
 /// What an observer downloaded from a board (`urna-client` fetches it): the board's latest
 /// checkpoint, the log under it, and, when the manifest names witnesses, what they said.
 pub struct FromBoard {
     pub origin: String,
     /// The key the board states (used unless one is pinned; it must be the manifest's).
     pub stated_key: VerifyingKey,
-    /// The board's latest signed checkpoint note, and the log it covers (already checked
-    /// against it by the client; checked again here).
+    /// The board's latest signed checkpoint note, and the tree of the log it covers (already
+    /// checked against it by the client).
     pub latest_note: String,
-    pub log: Arc<MemoryLog>,
+    pub latest_tree: Tree,
+    /// Reads the log's entries again, a chunk at a time, to verify them: they are checked
+    /// against the checkpoint verified, not trusted for having been hashed before.
+    pub read: ReadEntries,
     /// `None` when the manifest names no witnesses; `Err` naming the contradiction when the
     /// board's log contradicts what a witness cosigned.
     pub witnessed: Option<Result<WitnessView, String>>,
@@ -109,57 +129,97 @@ pub fn target(
     }
 }
 
-/// Verifies an exported record (specs/verifier.md §1). Only reading it can fail; everything
-/// wrong with what it holds, its format included, is a finding.
+/// Verifies an exported record (specs/verifier.md §1), streaming it. Only reading it can
+/// fail; everything wrong with what it holds, its format included, is a finding.
 pub fn verify_record<R: Read>(
     r: &mut R,
     opts: &Options,
     progress: Progress<'_>,
 ) -> std::io::Result<Report> {
-    let rec = match record::read(r) {
-        Ok(rec) => rec,
-        Err(RecordError::Io(e)) => return Err(e),
-        Err(RecordError::Malformed(why)) => {
-            let mut report = Report::new("");
-            report.add(Finding::fail(Check::RecordFormat, why));
-            return Ok(report.conclude());
-        }
+    let format_failure = |why: String| {
+        let mut report = Report::new("");
+        report.add(Finding::fail(Check::RecordFormat, why));
+        report.conclude()
     };
-    let origin = rec
-        .checkpoint
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let mut report = Report::new(&origin);
-    report.size = rec.entries.len() as u64;
-    report.add(Finding::pass(
-        Check::RecordFormat,
-        format!("{} entries under one checkpoint", rec.entries.len()),
-    ));
-    let log = Arc::new(MemoryLog::with_entries(rec.entries));
-    let (key, source) = match opts.key {
-        Some(k) => (k, KeySource::Pinned),
-        None => match manifest_of(log.as_ref()) {
-            Some(m) => (m.board_key, KeySource::Manifest),
-            None => {
-                report.add(Finding::fail(
-                    Check::BoardKey,
-                    "the record has no manifest to take the board key from; pass --board-key",
-                ));
-                return Ok(report.conclude());
+    let mut reader = match record::Reader::open(r) {
+        Ok(reader) => reader,
+        Err(RecordError::Io(e)) => return Err(e),
+        Err(RecordError::Malformed(why)) => return Ok(format_failure(why)),
+    };
+    // The first chunk is read ahead: its Setup names the board key, unless one is pinned.
+    let first = match reader.chunk(CHUNK) {
+        Ok(c) => c,
+        Err(RecordError::Io(e)) => return Err(e),
+        Err(RecordError::Malformed(why)) => return Ok(format_failure(why)),
+    };
+    let note = reader.checkpoint.clone();
+    let origin = note.lines().next().unwrap_or_default().to_string();
+    let count = reader.count;
+    let manifest = first.first().and_then(|e| manifest_of_entry(e));
+    let key = match (opts.key, &manifest) {
+        (Some(k), _) => Some((k, KeySource::Pinned)),
+        (None, Some(m)) => Some((m.board_key, KeySource::Manifest)),
+        (None, None) => None,
+    };
+    let cp = key.and_then(|(k, _)| Checkpoint::open(&note, &origin, &k).ok());
+    // Only a log the checkpoint can cover is replayed; any other is still read to the end, so
+    // that its format is judged first, as the record's first check.
+    let replay_to = cp
+        .as_ref()
+        .filter(|c| c.size == count)
+        .map_or(0, |c| c.size);
+    let mut io_error = None;
+    let mut ahead = Some(first);
+    let mut read = |_start: u64, _end: u64| -> Result<Vec<Vec<u8>>, Finding> {
+        if let Some(first) = ahead.take() {
+            return Ok(first);
+        }
+        reader.chunk(CHUNK).map_err(|e| match e {
+            RecordError::Io(e) => {
+                let why = e.to_string();
+                io_error = Some(e);
+                Finding::fail(Check::RecordFormat, why)
             }
+            RecordError::Malformed(why) => Finding::fail(Check::RecordFormat, why),
+        })
+    };
+    let mut streamed = stream(&mut read, CHUNK, count, replay_to, opts, progress);
+    if let Some(e) = io_error {
+        return Err(e);
+    }
+    let finished = match streamed.stopped.take() {
+        Some(f) => Err(f.detail),
+        None => match reader.finish() {
+            Ok(()) => Ok(()),
+            Err(RecordError::Io(e)) => return Err(e),
+            Err(RecordError::Malformed(why)) => Err(why),
         },
     };
+    if let Err(why) = finished {
+        return Ok(format_failure(why));
+    }
+    let mut report = Report::new(&origin);
+    report.size = count;
+    report.add(Finding::pass(
+        Check::RecordFormat,
+        format!("{count} entries under one checkpoint"),
+    ));
+    let Some((key, source)) = key else {
+        report.add(Finding::fail(
+            Check::BoardKey,
+            "the record has no manifest to take the board key from; pass --board-key",
+        ));
+        return Ok(report.conclude());
+    };
+    report.board_key = Some(hex::encode(key.as_bytes()));
+    report.key_source = Some(source);
     let mut v = Verification {
         report,
         origin,
         key,
         opts,
     };
-    v.report.board_key = Some(hex::encode(key.as_bytes()));
-    v.report.key_source = Some(source);
-    v.run(&rec.checkpoint, log, None, progress);
+    v.run(&note, streamed, None);
     if v.report.witnesses.is_some() {
         v.report.warnings.push(
             "a record file cannot show whether the witnesses have cosigned a newer checkpoint; verify from the board (--board) for that"
@@ -169,9 +229,108 @@ pub fn verify_record<R: Read>(
     Ok(v.report.conclude())
 }
 
+/// What streaming a log left: its tree, the rules' state after the part replayed (or why the
+/// replay stopped), and what later checks need of individual entries.
+struct Streamed {
+    replica: Replica<StreamLog>,
+    /// The tree, once a refusal spent the replica: hashing goes on without it.
+    spent_tree: Option<Tree>,
+    /// Entry 0's bytes, for the manifest.
+    first: Option<Vec<u8>>,
+    /// The entries the voters' receipts point at, by receipt.
+    receipted: Vec<Option<Vec<u8>>>,
+    kinds: BTreeMap<String, u64>,
+    replay: Result<(), ReplicaError>,
+    /// The source failed: reading stopped there.
+    stopped: Option<Finding>,
+}
+
+/// Reads `held` entries from `read` a `chunk` at a time, hashing each onto a replica's tree
+/// and replaying the first `replay_to` through the rules; keeps only what later checks need.
+/// A refused entry stops the replay, not the hashing.
+fn stream(
+    read: &mut dyn FnMut(u64, u64) -> Result<Vec<Vec<u8>>, Finding>,
+    chunk: u64,
+    held: u64,
+    replay_to: u64,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> Streamed {
+    let mut s = Streamed {
+        replica: Replica::streaming(),
+        spent_tree: None,
+        first: None,
+        receipted: vec![None; opts.receipts.len()],
+        kinds: BTreeMap::new(),
+        replay: Ok(()),
+        stopped: None,
+    };
+    let mut at = 0;
+    while at < held {
+        let end = (at + chunk).min(held);
+        let chunk = match read(at, end) {
+            Ok(c) if c.len() as u64 == end - at => c,
+            Ok(c) => {
+                s.stopped = Some(Finding::fail(
+                    Check::TreeRoot,
+                    format!("entries {at}..{end} were asked for, {} came", c.len()),
+                ));
+                break;
+            }
+            Err(f) => {
+                s.stopped = Some(f);
+                break;
+            }
+        };
+        if at == 0 {
+            s.first = chunk.first().cloned();
+        }
+        for (k, receipt) in opts.receipts.iter().enumerate() {
+            let i = receipt.receipt.index;
+            if (at..end).contains(&i) {
+                s.receipted[k] = chunk.get((i - at) as usize).cloned();
+            }
+        }
+        for e in &chunk {
+            if let Some(kind) = Entry::kind_of(e) {
+                *s.kinds.entry(kind.to_string()).or_default() += 1;
+            }
+        }
+        if let Some(t) = s.spent_tree.as_mut() {
+            for l in chunk.par_iter().map(|e| leaf_hash(e)).collect::<Vec<_>>() {
+                t.push(l);
+            }
+            at = end;
+            continue;
+        }
+        let replaying = s.replay.is_ok() && at < replay_to;
+        if let Err(e) = s.replica.stage(chunk, None) {
+            s.stopped = Some(Finding::fail(Check::TreeRoot, e.to_string()));
+            break;
+        }
+        if replaying {
+            // Progress over the whole replay, not this chunk: the bar's rate and ETA.
+            s.replay = s
+                .replica
+                .replay(end.min(replay_to), &|done, _| progress(done, replay_to));
+            if s.replay.is_err() {
+                s.spent_tree = Some(s.replica.tree().clone());
+            }
+        }
+        at = end;
+    }
+    s
+}
+
 /// Verifies what was downloaded from a board (specs/verifier.md §4): what the witnesses say of
 /// it first, then the log under the checkpoint [`target`] picks.
-pub fn verify_board(b: FromBoard, opts: &Options, progress: Progress<'_>) -> Report {
+///
+/// `Err` when the board stops serving its log midway: the verification could not run.
+pub fn verify_board(
+    b: FromBoard,
+    opts: &Options,
+    progress: Progress<'_>,
+) -> Result<Report, String> {
     let (key, source) = match opts.key {
         Some(k) => (k, KeySource::Pinned),
         None => (b.stated_key, KeySource::Board),
@@ -181,7 +340,7 @@ pub fn verify_board(b: FromBoard, opts: &Options, progress: Progress<'_>) -> Rep
     report.key_source = Some(source);
     let latest = Checkpoint::open(&b.latest_note, &b.origin, &key).ok();
     report.latest_size = latest.as_ref().map(|c| c.size);
-    let latest_size = latest.as_ref().map_or(b.log.len(), |c| c.size);
+    let latest_size = latest.as_ref().map_or(b.latest_tree.size(), |c| c.size);
     let t = target(&b.latest_note, latest_size, &b.witnessed);
     report.size = t.size;
     let view = b.witnessed.as_ref().and_then(|w| w.as_ref().ok());
@@ -210,13 +369,31 @@ pub fn verify_board(b: FromBoard, opts: &Options, progress: Progress<'_>) -> Rep
         }
         (None, None) => {}
     }
+    // Streamed only if it can verify: the checkpoint is signed and covers a prefix of the log
+    // the client hashed. The entries are read again and checked against it as they stream.
+    let size = Checkpoint::open(&t.note, &b.origin, &key)
+        .ok()
+        .filter(|cp| prefix(&b.latest_tree, cp))
+        .map_or(0, |cp| cp.size);
+    let mut read = b.read;
+    let mut failed = None;
+    let mut source = |start: u64, end: u64| {
+        read(start, end).map_err(|why| {
+            failed = Some(why.clone());
+            Finding::fail(Check::TreeRoot, why)
+        })
+    };
+    let streamed = stream(&mut source, CHUNK, size, size, opts, progress);
+    if let Some(why) = failed {
+        return Err(format!("the board stopped serving its log: {why}"));
+    }
     let mut v = Verification {
         report,
         origin: b.origin,
         key,
         opts,
     };
-    v.run(&t.note, b.log, latest, progress);
+    v.run(&t.note, streamed, latest.map(|l| (l, &b.latest_tree)));
     if let Some(view) = view {
         if let Some(w) = v.report.witnesses.as_mut() {
             w.answers = view
@@ -247,7 +424,7 @@ pub fn verify_board(b: FromBoard, opts: &Options, progress: Progress<'_>) -> Rep
             ));
         }
     }
-    v.report.conclude()
+    Ok(v.report.conclude())
 }
 
 /// One verification in progress.
@@ -259,16 +436,11 @@ struct Verification<'a> {
 }
 
 impl Verification<'_> {
-    /// §3 over `log` under the checkpoint `note`. From a record, the log must be exactly the
-    /// checkpoint's; from a board (`latest` given), it is the board's latest log and the
-    /// checkpoint a prefix of it.
-    fn run(
-        &mut self,
-        note: &str,
-        log: Arc<MemoryLog>,
-        latest: Option<Checkpoint>,
-        progress: Progress<'_>,
-    ) {
+    /// §3 over the streamed log under the checkpoint `note`. From a record, the log must be
+    /// exactly the checkpoint's; from a board (`latest` given, with the tree of the board's
+    /// latest log), the checkpoint is a prefix of that log, and what was streamed is the part
+    /// it covers.
+    fn run(&mut self, note: &str, streamed: Streamed, latest: Option<(Checkpoint, &Tree)>) {
         let r = &mut self.report;
         let cp = match Checkpoint::open(note, &self.origin, &self.key) {
             Ok(cp) => cp,
@@ -283,26 +455,40 @@ impl Verification<'_> {
         ));
         r.root = Some(hex::encode(&cp.root));
         r.size = cp.size;
-        let held = log.len();
-        let mut replica = match Replica::load(log) {
-            Ok(replica) => replica,
-            Err(e) => {
-                r.add(Finding::fail(Check::TreeRoot, e.to_string()));
-                return;
+        let Streamed {
+            replica,
+            spent_tree,
+            first,
+            receipted,
+            kinds,
+            replay,
+            stopped,
+        } = streamed;
+        if let Some(f) = stopped {
+            r.add(f);
+            return;
+        }
+        let guard;
+        let tree: &Tree = match &spent_tree {
+            Some(t) => t,
+            None => {
+                guard = replica.tree();
+                &guard
             }
         };
-        let whole = latest.is_some() || cp.size == held;
-        let root = match (whole, replica.check(&cp)) {
-            (true, Ok(())) => Ok(format!("{} entries", cp.size)),
-            _ => Err(format!(
+        let held = tree.size();
+        let root = if held == cp.size && prefix(tree, &cp) {
+            Ok(format!("{} entries", cp.size))
+        } else {
+            Err(format!(
                 "the {held} entries do not hash to the signed root of size {} (an entry was removed, added, altered or reordered)",
                 cp.size
-            )),
+            ))
         };
         if !r.add(Finding::of(Check::TreeRoot, root)) {
             return;
         }
-        let manifest = manifest_of(replica.store().as_ref());
+        let manifest = first.as_deref().and_then(manifest_of_entry);
         if let Some(m) = &manifest {
             let source = r.key_source.map_or("", |s| s.describe());
             r.add(Finding::of(
@@ -316,7 +502,7 @@ impl Verification<'_> {
                 },
             ));
         }
-        self.earlier(&replica, &cp, latest.as_ref());
+        self.earlier(tree, &cp, latest);
         let r = &mut self.report;
         if let Some(m) = manifest.as_ref().filter(|m| !m.witnesses.is_empty()) {
             let (policy, quorum) = witness_policy(m);
@@ -361,8 +547,8 @@ impl Verification<'_> {
                 }
             });
         }
-        r.entries_by_kind = kinds(replica.store().as_ref(), cp.size);
-        if let Err(e) = replica.replay(cp.size, progress) {
+        r.entries_by_kind = kinds;
+        if let Err(e) = replay {
             r.add(match e {
                 ReplicaError::Malformed { index, error } => {
                     Finding::fail(Check::EntryFormat, format!("entry {index}: {error}"))
@@ -400,9 +586,10 @@ impl Verification<'_> {
             ));
         }
         for (k, receipt) in self.opts.receipts.iter().enumerate() {
+            let at = receipted.get(k).cloned().flatten();
             let f = Finding::of(
                 Check::VoterReceipt,
-                check_receipt(receipt, &self.key, &replica),
+                check_receipt(receipt, &self.key, tree, election, at.as_deref()),
             )
             .in_field(format!("receipt {}", k + 1))
             .at_entry(receipt.receipt.index);
@@ -461,24 +648,19 @@ impl Verification<'_> {
 
     /// §3.3: each kept checkpoint is a prefix of this log. From a board, one past the part
     /// verified is checked against the board's latest log, which the replica holds.
-    fn earlier(
-        &mut self,
-        replica: &Replica<MemoryLog>,
-        cp: &Checkpoint,
-        latest: Option<&Checkpoint>,
-    ) {
+    fn earlier(&mut self, tree: &Tree, cp: &Checkpoint, latest: Option<(Checkpoint, &Tree)>) {
         for (k, n) in self.opts.earlier.iter().enumerate() {
             let which = format!("checkpoint {}", k + 1);
             let res = match Checkpoint::open(n, &self.origin, &self.key) {
                 Err(e) => Err(format!("earlier checkpoint {}: {e}", k + 1)),
-                Ok(old) => match latest {
-                    Some(l) if old.size > cp.size => {
+                Ok(old) => match &latest {
+                    Some((l, latest_tree)) if old.size > cp.size => {
                         if old.size > l.size {
                             Err(format!(
                                 "a kept checkpoint has size {}, larger than the board's latest log ({})",
                                 old.size, l.size
                             ))
-                        } else if replica.check(&old).is_err() {
+                        } else if !prefix(latest_tree, &old) {
                             Err(format!(
                                 "a kept checkpoint (size {}) is not a prefix of the board's log: the board forked its log",
                                 old.size
@@ -496,7 +678,7 @@ impl Verification<'_> {
                         old.size,
                         cp.size
                     )),
-                    _ if replica.check(&old).is_err() => Err(format!(
+                    _ if !prefix(tree, &old) => Err(format!(
                         "earlier checkpoint {} (size {}) is not a prefix of this log: the board forked its log",
                         k + 1,
                         old.size
@@ -515,13 +697,15 @@ impl Verification<'_> {
 fn check_receipt(
     receipt: &BallotReceipt,
     board_key: &VerifyingKey,
-    replica: &Replica<MemoryLog>,
+    tree: &Tree,
+    election: &Election,
+    at: Option<&[u8]>,
 ) -> Result<String, String> {
     if receipt.board_key != *board_key {
         return Err("the receipt is from another board key".into());
     }
     let cp = receipt.verify_offline().map_err(|e| e.to_string())?;
-    if replica.check(&cp).is_err() {
+    if !prefix(tree, &cp) {
         return Err(format!(
             "the receipt's checkpoint (size {}) is not a prefix of this log: the board forked or rewrote its log",
             cp.size
@@ -529,8 +713,7 @@ fn check_receipt(
     }
     let i = receipt.receipt.index;
     let code = receipt.tracking_code().full();
-    let at = replica.entry(i).ok().flatten();
-    match receipt.standing(at.as_deref(), replica.election()) {
+    match receipt.standing(at, election) {
         Ok(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
         Ok(BallotStatus::Superseded { by }) => Ok(format!(
             "ballot {code} (entry {i}) was superseded by the same credential's ballot at entry {by}"
@@ -542,27 +725,15 @@ fn check_receipt(
     }
 }
 
-/// How many of the first `size` entries are of each kind (those that decode).
-fn kinds(log: &MemoryLog, size: u64) -> std::collections::BTreeMap<String, u64> {
-    let mut out = std::collections::BTreeMap::new();
-    let size = size.min(log.len());
-    let mut at = 0;
-    while at < size {
-        let end = (at + 4096).min(size);
-        for e in log.read(at, end).unwrap_or_default() {
-            if let Ok(e) = Entry::decode(e) {
-                *out.entry(e.kind().to_string()).or_default() += 1;
-            }
-        }
-        at = end;
-    }
-    out
+/// That `cp` is a view of the log `tree` holds: it covers no more, and the first `cp.size`
+/// leaves hash to its root.
+fn prefix(tree: &Tree, cp: &Checkpoint) -> bool {
+    cp.size <= tree.size() && tree.root(cp.size).ok() == Some(cp.root)
 }
 
-/// The manifest of a log's first entry, if it is a `Setup`.
-pub fn manifest_of(log: &dyn LogStore) -> Option<Manifest> {
-    let first = log.read(0, 1.min(log.len())).ok()?.pop()?;
-    let e = Entry::decode(first).ok()?;
+/// The manifest of a `Setup` entry's bytes.
+fn manifest_of_entry(entry: &[u8]) -> Option<Manifest> {
+    let e = Entry::decode(entry.to_vec()).ok()?;
     match Payload::decode(e.kind(), e.payload()).ok()? {
         Payload::Setup(m) => Some(*m),
         _ => None,
@@ -621,5 +792,63 @@ fn ranked_findings(r: &mut Report, election: &urna_election::state::Election) {
             r.ranked.push(res);
         }
         r.add(Finding::pass(Check::RankedCount, detail).in_field(c.id.clone()));
+    }
+}
+
+/// The manifest of a log's first entry, if it is a `Setup`.
+pub fn manifest_of(log: &dyn LogStore) -> Option<Manifest> {
+    let first = log.read(0, 1.min(log.len())).ok()?.pop()?;
+    manifest_of_entry(&first)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// Streaming in chunks of any size gives the state of replaying the whole log at once,
+    /// and the same tree; a refused entry stops the replay at its index, not the hashing.
+    #[test]
+    fn streaming_in_any_chunks_is_replaying_at_once() {
+        let r = urna_sim::kit::record(18);
+        let whole = Election::replay(&r.entries).unwrap();
+        let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+        let n = raw.len() as u64;
+        for chunk in [1, 7, 64, n + 1] {
+            let mut read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
+                Ok(raw[a as usize..b as usize].to_vec())
+            };
+            let s = stream(&mut read, chunk, n, n, &Options::default(), &|_, _| {});
+            assert!(s.replay.is_ok() && s.stopped.is_none());
+            let e = s.replica.election();
+            assert_eq!(e.size(), whole.size());
+            assert_eq!(e.counts(), whole.counts());
+            assert_eq!(e.result(), whole.result());
+            assert_eq!(e.ballots(), whole.ballots());
+            assert_eq!(s.replica.size(), n);
+            assert!(s.spent_tree.is_none());
+            assert_eq!(s.first.as_ref(), raw.first());
+        }
+        let mut bad = raw.clone();
+        let at = r.challenged_at;
+        if let Some(x) = bad[at].last_mut() {
+            *x ^= 1;
+        }
+        let mut read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
+            Ok(bad[a as usize..b as usize].to_vec())
+        };
+        let s = stream(&mut read, 5, n, n, &Options::default(), &|_, _| {});
+        let t = s.spent_tree.as_ref().expect("the tree past the refusal");
+        assert_eq!(t.size(), n, "hashing goes on past the refusal");
+        let mut whole_tree = Tree::new();
+        bad.iter().for_each(|e| whole_tree.push(leaf_hash(e)));
+        assert_eq!(t.root(n).unwrap(), whole_tree.root(n).unwrap());
+        match s.replay {
+            Err(ReplicaError::Refused { index, .. })
+            | Err(ReplicaError::Malformed { index, .. }) => {
+                assert!(index == at as u64 - 1 || index == at as u64, "{index}")
+            }
+            other => panic!("{:?}", other.err()),
+        }
     }
 }

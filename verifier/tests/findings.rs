@@ -223,3 +223,40 @@ fn a_ranked_record_shows_its_counts_and_a_forged_shuffle_proof_fails() {
         (Check::EntryRules, Some(at as u64), Some("invalid-shuffle"))
     );
 }
+
+/// A record is read as a stream, a chunk at a time; its format is still its first finding, and
+/// the only one, wherever the damage is: in the first chunk or far past it, truncated or with
+/// bytes after its last entry, and whatever else is wrong with it.
+#[test]
+fn a_record_damaged_past_its_first_chunk_is_a_format_failure() {
+    let r = kit::record(83);
+    let k = &r.kit;
+    let mut entries: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    // Past the first chunk, entries that are not even envelopes: format comes first.
+    entries.extend((0..urna_verifier::CHUNK + 10).map(|i| i.to_be_bytes().to_vec()));
+    let good = note(k, &entries, &k.board);
+    let pinned = Options {
+        key: Some(k.board.verifying_key()),
+        ..Options::default()
+    };
+    let mut bytes = Vec::new();
+    record::write(&mut bytes, &good, &entries).unwrap();
+
+    let whole = verify_record(&mut bytes.as_slice(), &pinned, &|_, _| {}).unwrap();
+    assert_eq!(
+        failure(&whole).0,
+        Check::EntryFormat,
+        "the record itself reads"
+    );
+    assert_eq!(whole.of(Check::RecordFormat).count(), 1);
+
+    let mut cut = bytes.clone();
+    cut.truncate(bytes.len() - 3);
+    let mut longer = bytes.clone();
+    longer.push(0);
+    for damaged in [cut, longer] {
+        let report = verify_record(&mut damaged.as_slice(), &pinned, &|_, _| {}).unwrap();
+        assert_eq!(failure(&report).0, Check::RecordFormat);
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    }
+}

@@ -138,7 +138,13 @@ export function decodeManifest(bytes) {
   m.opens = readStr8(r);
   m.closes = readStr8(r);
   m.witnesses = [];
-  for (let n = r.u8(), i = 0; i < n; i++) m.witnesses.push({ name: readStr8(r), key: r.take(32), url: readStr8(r) });
+  for (let n = r.u8(), i = 0; i < n; i++) {
+    const w = { name: readStr8(r), key: r.take(32), url: readStr8(r) };
+    const role = r.u8();
+    if (role !== 1 && role !== 2) throw new Error(`witness role tag ${role} is unknown`);
+    w.role = role === 2 ? 'node' : 'witness';
+    m.witnesses.push(w);
+  }
   m.witnessQuorum = r.u16();
   // The mixers are named exactly when some contest is ranked (§2.3).
   m.mixers = [];

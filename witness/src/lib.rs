@@ -292,22 +292,27 @@ impl Witness {
 
 async fn add_checkpoint(State(w): State<Arc<Witness>>, body: String) -> Response {
     let w2 = Arc::clone(&w);
-    let outcome = tokio::task::spawn_blocking(move || w2.add_checkpoint(&body)).await;
+    match tokio::task::spawn_blocking(move || w2.add_checkpoint(&body)).await {
+        Ok(outcome) => answer(outcome),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// The tlog-witness answer to an `add-checkpoint`: the cosignature line, or the refusal's
+/// status (a `409` for a wrong old size carries the size last cosigned).
+pub fn answer(outcome: Result<String, Refusal>) -> Response {
     match outcome {
-        Ok(Ok(lines)) => {
-            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], lines).into_response()
-        }
-        Ok(Err(Refusal::WrongOldSize(size))) => (
+        Ok(lines) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], lines).into_response(),
+        Err(Refusal::WrongOldSize(size)) => (
             StatusCode::CONFLICT,
             [(header::CONTENT_TYPE, "text/x.tlog.size")],
             format!("{size}\n"),
         )
             .into_response(),
-        Ok(Err(r)) => {
+        Err(r) => {
             let msg = format!("{r:?}\n");
             (r.status(), msg).into_response()
         }
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 
@@ -335,6 +340,15 @@ async fn latest(
 pub fn router(w: Arc<Witness>) -> Router {
     Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(Arc::clone(&w))
+        .merge(read_router(w))
+}
+
+/// Everything but `add-checkpoint`: what a validating node serves beside its own gate on
+/// cosigning.
+pub fn read_router(w: Arc<Witness>) -> Router {
+    Router::new()
         .route("/checkpoint/{*origin}", get(latest))
         .route(
             "/state",

@@ -40,6 +40,7 @@ mod booth;
 mod limit;
 mod pusher;
 mod routes;
+pub mod test_hook;
 mod writer;
 
 pub use routes::{app, app_with, MAX_VIEW, MAX_VIEW_BYTES, OPENAPI};
@@ -55,6 +56,27 @@ pub struct AppState {
     tree: SharedTree,
     index: Index,
     jobs: mpsc::Sender<writer::Job>,
+}
+
+impl AppState {
+    /// The state a validating node serves the board's read API from: its own copy of the log
+    /// (`log`, `tree`, `index`) bounded by the `view` it publishes. It has no writer: the node
+    /// forwards submissions to the board before they reach the router.
+    pub fn reader(
+        view: Arc<ArcSwap<View>>,
+        log: Arc<FileLog>,
+        tree: SharedTree,
+        index: Index,
+    ) -> AppState {
+        let (jobs, _) = mpsc::channel(1);
+        AppState {
+            view,
+            log,
+            tree,
+            index,
+            jobs,
+        }
+    }
 }
 
 /// Starts the writer and the witness pusher and returns the state the router serves, and a

@@ -66,6 +66,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .route("/receipt/{hash}", get(receipt))
         .route("/consistency/{old}/{new}", get(consistency))
         .route("/info", get(info))
+        .merge(super::test_hook::routes())
         .layer(axum::Extension(Arc::clone(&limiter)))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(limiter, limit))

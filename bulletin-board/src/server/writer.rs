@@ -25,6 +25,8 @@ pub(super) enum Job {
     Submit(Vec<u8>, Reply),
     /// Record witnesses' cosignature lines on a checkpoint the board signed.
     Cosignatures { note: String, lines: String },
+    /// The test hook's (`super::test_hook`): append without the rules.
+    ForceAppend(Vec<u8>, oneshot::Sender<Result<u64, String>>),
 }
 
 /// Starts the writer (and the witness pusher it wakes) on `board`; returns its queue and a
@@ -65,6 +67,12 @@ pub(super) fn spawn(
                         // Failing to store it durably is not fatal to admission: the pusher
                         // asks again with the next checkpoint.
                         let _ = board.record_cosignatures(&note, &lines);
+                    }
+                    Job::ForceAppend(raw, reply) => {
+                        let r = board.force_append_for_test_hook(&raw);
+                        view.store(Arc::new(board.view()));
+                        let _ = wake.send(());
+                        let _ = reply.send(r.map_err(|e| e.to_string()));
                     }
                 }
             }

@@ -11,7 +11,7 @@ use urna_crypto::sign::VerifyingKey;
 
 use super::ranked::{read_mixers, read_rules, write_mixers, write_rules};
 use super::{
-    BallotStyle, Contest, ContestKind, ContestOption, Manifest, ManifestError, RevotePolicy,
+    BallotStyle, Contest, ContestKind, ContestOption, Manifest, ManifestError, RevotePolicy, Role,
     Translation, Translations, Trustee, Witness, MAX_TRUSTEES,
 };
 
@@ -211,6 +211,7 @@ impl Manifest {
             put_str8(out, &w.name, || format!("witness {} name", i + 1))?;
             w.key.encode(out);
             put_str8(out, &w.url, || format!("witness {:?} url", w.name))?;
+            out.put_u8(w.role.tag());
         }
         out.put_u16(self.witness_quorum);
         write_mixers(out, self)
@@ -350,10 +351,17 @@ impl Manifest {
         let nw = r.u8()? as usize;
         let mut witnesses = Vec::with_capacity(nw);
         for _ in 0..nw {
+            let (name, key, url) = (get_str8(r)?, VerifyingKey::decode(r)?, get_str8(r)?);
+            let tag = r.u8()?;
+            let role = Role::from_tag(tag).ok_or(DecodeError::UnknownTag {
+                what: "witness role",
+                tag: tag.into(),
+            })?;
             witnesses.push(Witness {
-                name: get_str8(r)?,
-                key: VerifyingKey::decode(r)?,
-                url: get_str8(r)?,
+                name,
+                key,
+                url,
+                role,
             });
         }
         let witness_quorum = r.u16()?;

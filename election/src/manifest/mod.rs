@@ -192,15 +192,57 @@ pub struct Trustee {
     pub ceremony_key: Point,
 }
 
-/// A witness: an independent cosigner of the board's checkpoints (C2SP tlog-witness).
+/// A member of the manifest's cosigning list: an independent cosigner of the board's
+/// checkpoints (C2SP tlog-witness), which may also be a validating node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Witness {
     /// Its key name in cosignature lines (a scheme-less URL-like name).
     pub name: String,
     /// Its Ed25519 cosigning key.
     pub key: VerifyingKey,
-    /// Where the board submits checkpoints (`<url>/add-checkpoint`).
+    /// Where the board submits checkpoints (`<url>/add-checkpoint`); a node also serves the
+    /// board's read API there.
     pub url: String,
+    /// What its cosignature attests.
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// What a cosignature by a member of the manifest's list attests (specs/board.md §6, §7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A witness: the checkpoint extends everything it cosigned before.
+    #[default]
+    Witness,
+    /// A validating node: that, and it holds every entry up to the checkpoint, durably, has
+    /// replayed each through the election rules and found it admissible, and serves them.
+    Node,
+}
+
+impl Role {
+    /// The byte of the canonical form (§2.3).
+    pub fn tag(self) -> u8 {
+        match self {
+            Role::Witness => 1,
+            Role::Node => 2,
+        }
+    }
+
+    pub fn from_tag(tag: u8) -> Option<Role> {
+        match tag {
+            1 => Some(Role::Witness),
+            2 => Some(Role::Node),
+            _ => None,
+        }
+    }
+}
+
+impl Witness {
+    /// Whether it is a validating node.
+    pub fn is_node(&self) -> bool {
+        self.role == Role::Node
+    }
 }
 
 /// A manifest. Those built by [`Manifest::from_toml`] or decoded from their canonical bytes

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{
     referendum_options, BallotStyle, Contest, ContestKind, ContestOption, CountMethod, Manifest,
-    ManifestError, Mixer, RankedRules, RevotePolicy, Translations, Trustee, Witness,
+    ManifestError, Mixer, RankedRules, RevotePolicy, Role, Translations, Trustee, Witness,
 };
 
 /// A write-in's length when the author allows write-ins without saying how long.
@@ -75,6 +75,9 @@ struct WitnessToml {
     name: String,
     key: String,
     url: String,
+    /// `"witness"` (default) or `"node"`.
+    #[serde(default)]
+    role: Role,
 }
 
 #[derive(Deserialize)]
@@ -387,6 +390,7 @@ impl ManifestToml {
                         key: vk(&format!("witness {:?} key", w.name), &w.key)?,
                         name: w.name,
                         url: w.url,
+                        role: w.role,
                     })
                 })
                 .collect::<Result<Vec<_>, ManifestError>>()?,

@@ -57,7 +57,28 @@ impl Election {
     /// Applies entries in order. Each result is what [`Election::apply`] would have returned
     /// for that entry at that position; the work is shared across the batch and all cores.
     pub fn apply_batch(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
-        let mut pre = self.precheck_all(entries).into_iter();
+        self.apply_batch_with(entries, false)
+    }
+
+    /// [`Election::apply_batch`] for entries whose signatures and ballot proofs this party has
+    /// verified before, under the rules: every other rule is applied as ever, in the same
+    /// order, but an entry's signature and a ballot's proofs are taken as valid. Only for a log
+    /// prefix the party itself admitted and made durable, whose bytes a root it signed then
+    /// still covers (a board restarting from its own log: `specs/board.md`); never for entries
+    /// received from anyone else. The state is the one [`Election::apply_batch`] reaches on
+    /// the same entries when they are valid — which is what verifying them before established.
+    /// (The few other proofs — the key ceremony's, decryption shares', mixes' — are still
+    /// checked: they are a handful of entries.)
+    pub fn apply_batch_verified(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
+        self.apply_batch_with(entries, true)
+    }
+
+    fn apply_batch_with(
+        &mut self,
+        entries: &[Entry],
+        verified: bool,
+    ) -> Vec<Result<Admitted, Rejection>> {
+        let mut pre = self.precheck_all(entries, verified).into_iter();
         let mut out = Vec::with_capacity(entries.len());
         let mut at = 0;
         while at < entries.len() {
@@ -69,7 +90,7 @@ impl Election {
             let mut group: Vec<Prechecked> = pre.by_ref().take(run.max(1)).collect();
             let end = at + group.len();
             if run > 0 {
-                self.verify_ahead(&entries[at..end], &mut group);
+                self.verify_ahead(&entries[at..end], &mut group, verified);
             }
             for (e, p) in entries[at..end].iter().zip(group) {
                 out.push(self.apply_prechecked(e, p));
@@ -84,7 +105,7 @@ impl Election {
     /// would get that far (§6 steps 2–6) in the state the batch starts from. An entry the batch
     /// itself lets through (a ballot after an `OpenVoting` of the same batch, say) is decoded
     /// when its turn comes.
-    fn precheck_all(&self, entries: &[Entry]) -> Vec<Prechecked> {
+    fn precheck_all(&self, entries: &[Entry], verified: bool) -> Vec<Prechecked> {
         let mut pre: Vec<Prechecked> = entries.par_iter().map(Prechecked::new).collect();
         let mut first = HashSet::with_capacity(pre.len());
         let fresh: Vec<bool> = pre
@@ -96,7 +117,7 @@ impl Election {
             .zip(fresh)
             .for_each(|((p, e), fresh)| {
                 if fresh {
-                    p.signature = Some(e.verify_signature().is_ok());
+                    p.signature = Some(verified || e.verify_signature().is_ok());
                     self.decode_if_reached(e, p);
                 }
             });
@@ -117,7 +138,9 @@ impl Election {
     /// For a run of ballots in the voting phase: picks those that pass every check before their
     /// proofs — each judged as if the candidates before it were admitted — and verifies their
     /// proofs together, recording each verdict for [`Election::apply_prechecked`].
-    fn verify_ahead(&mut self, run: &[Entry], pre: &mut [Prechecked]) {
+    /// With `verified`, the proofs picked are taken as valid instead (see
+    /// [`Election::apply_batch_verified`]).
+    fn verify_ahead(&mut self, run: &[Entry], pre: &mut [Prechecked], verified: bool) {
         {
             let this = &*self;
             pre.par_iter_mut()
@@ -154,6 +177,15 @@ impl Election {
             items.push((k, ballot, e));
         }
         if items.is_empty() {
+            return;
+        }
+        if verified {
+            let picked: Vec<usize> = items.iter().map(|(k, _, _)| *k).collect();
+            for k in picked {
+                if let Some(p) = pre.get_mut(k) {
+                    p.proofs = Some(Ok(()));
+                }
+            }
             return;
         }
         let seed = batch_seed(items.iter().map(|(k, _, _)| &pre[*k].leaf));

@@ -854,10 +854,11 @@ pub fn manifest_json() -> Value {
         .all(|t| check_tag(t) == Err(TagProblem::Malformed)));
     assert!(case.iter().all(|t| check_tag(t) == Err(TagProblem::Case)));
     json!({
-        "description": "The example manifest (specs/examples/manifest.toml) with titles in other languages (specs/election.md §2.4): `canonical` is its canonical form (§2.3, hex) and `manifest_hash` its hash; `picks` gives, for each reader's language tag, the election title, every contest's title and option names, and every ballot style's name that the rule of §2.4 picks; `tags` lists language tags that are accepted, malformed, or well formed but to be written in another case.",
+        "description": "The example manifest (specs/examples/manifest.toml) with titles in other languages (specs/election.md §2.4): `canonical` is its canonical form (§2.3, hex) and `manifest_hash` its hash; `witnesses` names its witnesses and validating nodes with each one's role; `picks` gives, for each reader's language tag, the election title, every contest's title and option names, and every ballot style's name that the rule of §2.4 picks; `tags` lists language tags that are accepted, malformed, or well formed but to be written in another case.",
         "manifest_toml": toml,
         "canonical": hex::encode(&m.to_canonical_bytes().unwrap_or_default()),
         "manifest_hash": hex::encode(&m.hash()),
+        "witnesses": m.witnesses.iter().map(|w| json!({"name": w.name, "url": w.url, "role": w.role})).collect::<Vec<_>>(),
         "picks": picks,
         "tags": {
             "accepted": well_formed,

@@ -1,13 +1,14 @@
 //! Where a log is kept: the storage trait every copy of the log goes through, so that nothing
 //! above the [`Replica`](crate::replica::Replica) knows how the log is stored.
 //!
-//! Two stores today: the framed file log a board keeps on disk ([`FileLog`]), and the
-//! in-memory log a client or the verifier fills from what it downloaded ([`MemoryLog`]). The
-//! trait is shaped for the stores to come: reads of any range served from the store itself
-//! (never from a copy of every entry in memory), appends fenced on the index they expect to
-//! write at (so that a writer whose view is stale — a deposed sequencer, a second process —
-//! is refused rather than forking the log), and every method taking `&self`, so one store can
-//! serve readers while its one writer appends.
+//! Three stores today: the framed file log a board keeps on disk ([`FileLog`]), the in-memory
+//! log a client fills from what it downloaded ([`MemoryLog`]), and the passing store of a
+//! follower that streams a log through its replica, holding one chunk at a time
+//! ([`StreamLog`]). The trait is shaped for the stores to come: reads of any range served from
+//! the store itself (never from a copy of every entry in memory), appends fenced on the index
+//! they expect to write at (so that a writer whose view is stale — a deposed sequencer, a
+//! second process — is refused rather than forking the log), and every method taking `&self`,
+//! so one store can serve readers while its one writer appends.
 
 use std::io;
 
@@ -15,9 +16,11 @@ use thiserror::Error;
 
 mod file;
 mod memory;
+mod stream;
 
 pub use file::{FileLog, Recovery, CHECKPOINT, COSIGNED, LOG};
 pub use memory::MemoryLog;
+pub use stream::StreamLog;
 
 /// A signed statement a store keeps beside its entries, replaced whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +43,9 @@ pub enum StoreError {
     /// Bytes read back that are not what was appended there.
     #[error("entry {index} read back damaged: {why}")]
     Damaged { index: u64, why: &'static str },
+    /// A read of an entry a streaming store no longer holds ([`StreamLog`]).
+    #[error("entry {index} has passed: this copy of the log holds entries from {from} on")]
+    Passed { index: u64, from: u64 },
 }
 
 /// A log's storage: its entries in order, and the signed statements kept beside them.

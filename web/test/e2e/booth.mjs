@@ -525,7 +525,13 @@ if (mode === 'vote') {
   await openBooth();
   await page.click('#qr-camera');
   // The booth reads the code from the video and goes on to the voter's ballot by itself.
-  await page.waitForSelector('#ballot', { timeout: 60000 });
+  try {
+    await page.waitForSelector('#ballot', { timeout: 120000 });
+  } catch (err) {
+    await shot('camera-failed');
+    const said = await page.evaluate(() => ['#qr-status', '#credential-error'].map((s) => document.querySelector(s)?.textContent ?? '').join(' | '));
+    fail(`the camera's QR code was not read (${said}): ${err.message}`);
+  }
   report.camera_read = await text('#style');
   await shot('camera-ballot');
 } else {
