@@ -239,6 +239,8 @@ function witnessFields(w, i) {
     labelled('Name', `${p}name`, input(`${p}name`, () => w.name, (v) => { w.name = v; })),
     labelled('Key', `${p}key`, input(`${p}key`, () => w.key, (v) => { w.key = v; }, { class: 'key' })),
     labelled('URL', `${p}url`, input(`${p}url`, () => w.url, (v) => { w.url = v; })),
+    labelled('Role', `${p}role`, h('select', { id: `f-${p}role`, 'data-field': `${p}role`, onchange: (e) => { w.role = e.target.value; } },
+      [['', 'witness (cosigns checkpoints)'], ['node', 'validating node (replicates, checks and cosigns every entry)']].map(([v, t]) => h('option', { value: v, selected: (w.role || '') === v }, t)))),
     removeButton(draft.witnesses, i, `witness ${i + 1}`));
 }
 
@@ -298,7 +300,7 @@ function renderBuilder() {
       h('button', { type: 'button', id: 'add-trustee', onclick: () => { draft.trustees.push({ name: '', signing_key: '', ceremony_key: '' }); renderBuilder(); } }, 'Add a trustee')),
     h('fieldset', { 'data-field': 'witnesses', id: 'f-witnesses', tabindex: '-1' }, h('legend', {}, 'Witnesses and validating nodes'),
       draft.witnesses.map(witnessFields),
-      h('button', { type: 'button', onclick: () => { draft.witnesses.push({ name: '', key: '', url: '' }); renderBuilder(); } }, 'Add a witness'),
+      h('button', { type: 'button', onclick: () => { draft.witnesses.push({ name: '', key: '', url: '', role: '' }); renderBuilder(); } }, 'Add a witness or node'),
       labelled('Quorum (empty: a majority)', 'witness_quorum', input('witness_quorum', () => draft.witness_quorum, (v) => { draft.witness_quorum = v; }, { inputmode: 'numeric', size: 4 }))),
     h('fieldset', { 'data-field': 'contests', id: 'f-contests', tabindex: '-1' }, h('legend', {}, 'Contests'),
       draft.contests.map(contestFields),

@@ -27,11 +27,10 @@ pub struct Draft {
     pub threshold: String,
     pub keys: Keys,
     pub trustees: Vec<TrusteeDraft>,
+    /// Witnesses and validating nodes (`role = "node"`).
     pub witnesses: Vec<WitnessDraft>,
     /// Empty: the default quorum (a majority of the witnesses).
     pub witness_quorum: String,
-    // Validating nodes: when the manifest names them, their list goes here, written to the
-    // TOML beside the witnesses and placed by `field_of` like them.
     pub contests: Vec<ContestDraft>,
     pub ballot_styles: Vec<StyleDraft>,
     /// Empty: the default when a contest is ranked (the trustees, in order).
@@ -60,6 +59,8 @@ pub struct WitnessDraft {
     pub name: String,
     pub key: String,
     pub url: String,
+    /// `witness` (or empty) or `node` (a validating node).
+    pub role: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +242,9 @@ impl Draft {
             row["name"] = value(w.name.as_str());
             row["key"] = value(w.key.trim());
             row["url"] = value(w.url.trim());
+            if !w.role.trim().is_empty() {
+                row["role"] = value(w.role.trim());
+            }
             witnesses.push(row);
         }
         doc["witnesses"] = Item::ArrayOfTables(witnesses);
@@ -805,8 +809,23 @@ mod tests {
 
     #[test]
     fn a_good_draft_is_the_manifest_its_toml_says() {
-        let d = good();
+        let mut d = good();
+        d.witnesses = vec![
+            WitnessDraft {
+                name: "w.example".into(),
+                key: hexkey(30),
+                url: "https://w.example".into(),
+                role: String::new(),
+            },
+            WitnessDraft {
+                name: "node.example".into(),
+                key: hexkey(31),
+                url: "https://node.example".into(),
+                role: "node".into(),
+            },
+        ];
         let m = d.check().unwrap();
+        assert!(!m.witnesses[0].is_node() && m.witnesses[1].is_node());
         assert_eq!(m.title, "A \"quoted\" election");
         assert_eq!(m.title_in("zh-CN"), "选举");
         assert_eq!(m.contests[1].options.len(), 3);
