@@ -484,6 +484,19 @@ enum AuthorityCommand {
         #[arg(long, default_value = "authority.key")]
         key: PathBuf,
     },
+    /// Serve the authority's console: a local web page to build the manifest with forms
+    /// (checked as the rules check it, previewed per language), post the setup, follow the
+    /// key ceremony, open and close the polls, follow turnout and the tally, and export the
+    /// result. Prints the address to open, with its access token.
+    Console {
+        /// The authority's sealed key file (asked for its passphrase in the page, per act).
+        #[arg(long, default_value = "authority.key")]
+        key: PathBuf,
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
+        board: String,
+        #[command(flatten)]
+        serve: ConsoleArgs,
+    },
     /// Phase, counts, and who is still missing.
     Status {
         #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
@@ -492,6 +505,25 @@ enum AuthorityCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Where a console listens.
+#[derive(clap::Args)]
+struct ConsoleArgs {
+    /// The address to listen on (port 0: any free port). Loopback unless --allow-public: a
+    /// console holds a key.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// Allow a non-loopback --listen address, to reach the console from other machines: only
+    /// over TLS (--tls-cert and --tls-key).
+    #[arg(long)]
+    allow_public: bool,
+    /// Serve over TLS with this certificate chain (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -532,6 +564,28 @@ enum RegistrarCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the registrar's console: a local web page to upload the voters CSV (checked
+    /// line by line), issue the credentials and post the roll, print or download the letters,
+    /// and see the roll as posted. Prints the address to open, with its access token.
+    Console {
+        /// The registrar's sealed key file (asked for its passphrase in the page, per act).
+        #[arg(long, default_value = "registrar.key")]
+        key: PathBuf,
+        /// Directory for the credential files and the private registry (as `credentials
+        /// --out`).
+        #[arg(long, value_name = "DIR", default_value = "credentials")]
+        credentials: PathBuf,
+        /// Directory for the letters (as `letters --out`).
+        #[arg(long, value_name = "DIR", default_value = "letters")]
+        letters: PathBuf,
+        /// The board's public address printed in the letters (default: --board).
+        #[arg(long, value_name = "URL", value_parser = guide::board_url)]
+        public_url: Option<String>,
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
+        board: String,
+        #[command(flatten)]
+        serve: ConsoleArgs,
+    },
     /// Write one printable letter per voter (HTML, English and Simplified Chinese, print
     /// stylesheet): the election's title, how to vote, the credential as text and as a QR code.
     Letters {
@@ -564,6 +618,19 @@ enum TrusteeCommand {
         /// Print the public keys as one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Serve the trustee's console: a local web page showing the public keys for the
+    /// manifest, the key ceremony step by step (what each step posts, a complaint when a
+    /// share is bad), then the mix and the decryption after the close. The passphrase is asked
+    /// in the page for each act and never stored. Prints the address to open, with its token.
+    Console {
+        /// The trustee's sealed key file (updated as the ceremony goes).
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+        #[arg(long, value_name = "URL", help = BOARD_HELP, value_parser = guide::board_url)]
+        board: String,
+        #[command(flatten)]
+        serve: ConsoleArgs,
     },
     /// Take part in the key ceremony; resumable: re-run after a crash to continue.
     Ceremony {
@@ -1087,6 +1154,23 @@ fn run(cli: Cli) -> Result<u8> {
 
 fn registrar_cmd(command: RegistrarCommand) -> Result<()> {
     match command {
+        RegistrarCommand::Console {
+            key,
+            credentials,
+            letters,
+            public_url,
+            board,
+            serve,
+        } => {
+            let public_url = public_url.unwrap_or_else(|| board.clone());
+            let role = urna_console::Role::Registrar {
+                key,
+                credentials,
+                letters,
+                public_url,
+            };
+            return console_cmd(role, board, serve).map(|_| ());
+        }
         RegistrarCommand::Init { key, json } => {
             let pass = secrets::passphrase(&key.display().to_string(), true)?;
             let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
@@ -1235,8 +1319,68 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
     }
 }
 
+/// Serves a console until interrupted, printing the address to open (with its access token)
+/// on stdout.
+fn console_cmd(role: urna_console::Role, board: String, args: ConsoleArgs) -> Result<u8> {
+    let usage = |e: String| anyhow::Error::new(outcome::Usage(e));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(urna_console::tls::acceptor(cert, key).map_err(|e| usage(e.to_string()))?)
+        }
+        _ => None,
+    };
+    urna_console::check_listen(&args.listen, args.allow_public, tls.is_some())
+        .map_err(|e| usage(e.to_string()))?;
+    let name = role.name();
+    let token = urna_console::new_token();
+    let app = urna_console::app(urna_console::Console {
+        role,
+        board,
+        token: token.clone(),
+        tls: tls.is_some(),
+        public: !args.listen.ip().is_loopback(),
+    });
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async move {
+            let listener = tokio::net::TcpListener::bind(args.listen).await?;
+            let at = listener.local_addr()?;
+            let host = if at.is_ipv6() {
+                format!("[{}]", at.ip())
+            } else {
+                at.ip().to_string()
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            println!("{scheme}://{host}:{}/?token={token}", at.port());
+            eprintln!(
+                "urna {name} console: open the address above in a browser{} (it holds the access token: keep it to yourself); Ctrl-C stops the console",
+                if at.ip().is_loopback() { " on this machine" } else { ", with this machine's name in place of the address" }
+            );
+            use std::io::Write as _;
+            std::io::stdout().flush()?;
+            let stop = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            match tls {
+                Some(acceptor) => {
+                    let listener = urna_console::tls::TlsListener {
+                        tcp: listener,
+                        acceptor,
+                    };
+                    urna_console::serve(listener, app, stop).await?;
+                }
+                None => urna_console::serve(listener, app, stop).await?,
+            }
+            Ok(0)
+        })
+}
+
 fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
     match command {
+        AuthorityCommand::Console { key, board, serve } => {
+            return console_cmd(urna_console::Role::Authority { key }, board, serve);
+        }
         AuthorityCommand::Init { key, json } => {
             let pass = secrets::passphrase(&key.display().to_string(), true)?;
             let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
@@ -1300,7 +1444,7 @@ fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
         AuthorityCommand::Status { board, json } => {
             let s = authority::status(&client(&board))?;
             if json {
-                print_json(&s)?;
+                print_json(&serde_json::to_value(&s)?)?;
             } else {
                 print!("{}", authority::status_text(&s));
             }
@@ -1311,6 +1455,9 @@ fn authority_cmd(command: AuthorityCommand) -> Result<u8> {
 
 fn trustee_cmd(command: TrusteeCommand) -> Result<u8> {
     match command {
+        TrusteeCommand::Console { key, board, serve } => {
+            return console_cmd(urna_console::Role::Trustee { key }, board, serve);
+        }
         TrusteeCommand::Init { key, json } => {
             let pass = secrets::passphrase(&key.display().to_string(), true)?;
             let k = trustee::init(&key, pass.as_bytes())?;

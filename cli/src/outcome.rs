@@ -52,6 +52,8 @@ pub fn code(e: &anyhow::Error) -> u8 {
     let io = e.chain().any(|c| {
         c.is::<Usage>()
             || c.is::<std::io::Error>()
+            || c.downcast_ref::<urna_office::OfficeError>()
+                .is_some_and(urna_office::OfficeError::is_usage_or_io)
             || c.downcast_ref::<ClientError>().is_some_and(|c| {
                 matches!(c, ClientError::Unreachable { .. })
                     || matches!(c, ClientError::Status { status, .. } if *status >= 500 || *status == 404)

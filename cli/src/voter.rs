@@ -2,14 +2,13 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use urna_client::{BoardClient, ClientError};
 use urna_crypto::sign::SigningKey;
 use urna_election::entry::TrackingCode;
 use urna_election::manifest::{Contest, Manifest};
-use urna_registrar::{read_csv, resolve_styles, Registry};
+use urna_office::registrar::IssueError;
 use urna_voter::cast::{CastError, Session};
 use urna_voter::choices::{self, Answers};
 use urna_voter::credential::Credential;
@@ -19,25 +18,8 @@ use crate::guide::{self, Act};
 use crate::lang::Lang;
 use crate::secrets;
 
-const REGISTRY: &str = "registry.csv";
-
 /// What `credentials` did: the voters issued a credential now, and the roll batches posted.
-pub struct Issued {
-    pub ids: Vec<String>,
-    pub posted: usize,
-}
-
-/// Bad lines of a voters CSV, all of them, as a usage error.
-fn bad_rows(csv: &Path, errs: &[urna_registrar::RowError]) -> anyhow::Error {
-    guide::bad_input(format!(
-        "{} has bad lines; nothing was issued or posted:\n{}",
-        csv.display(),
-        errs.iter()
-            .map(|e| format!("  {e}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    ))
-}
+pub use urna_office::registrar::Issued;
 
 /// Issues credentials for new voters (files `<out>/<voter id>.credential`, mode 0600), records
 /// them in the private registry `<out>/registry.csv`, and posts every registry entry not yet
@@ -48,49 +30,12 @@ pub fn credentials(
     out: &Path,
     key: &SigningKey,
 ) -> Result<Issued> {
-    let rows = read_csv(&secrets::read_public(csv)?).map_err(|errs| bad_rows(csv, &errs))?;
-    let s = client.sync(None)?;
-    guide::allow(Act::Roll, s.election())?;
-    let m = s
-        .election()
-        .manifest()
-        .context("the board has no Setup entry yet")?;
-    let rows = resolve_styles(rows, m).map_err(|errs| bad_rows(csv, &errs))?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let reg_path = out.join(REGISTRY);
-    let mut registry = read_registry(&reg_path)?;
-    let issued = registry.issue(&m.election_id, &rows, &mut rand::rngs::OsRng);
-    for (row, cred) in &issued {
-        secrets::write_secret(
-            &out.join(format!("{}.credential", row.id)),
-            &cred.to_text(),
-            true,
-        )?;
-    }
-    // The registry is durable before anything is posted, so a re-run never issues twice.
-    secrets::write_secret(&reg_path, &registry.to_text(), false)?;
-    let batches = registry
-        .pending_roll(s.election(), key)
-        .map_err(anyhow::Error::msg)?;
-    let mut posted = 0;
-    for b in &batches {
-        client.submit_retrying(b.bytes(), &s.origin, &s.key, Duration::from_secs(60))?;
-        posted += 1;
-    }
-    Ok(Issued {
-        ids: issued.into_iter().map(|(r, _)| r.id).collect(),
-        posted,
-    })
-}
-
-fn read_registry(path: &Path) -> Result<Registry> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => {
-            Registry::parse(&t).map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Registry::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
+    let text = secrets::read_public(csv)?;
+    urna_office::registrar::credentials(client, &text, &csv.display().to_string(), out, key)
+        .map_err(|e| match e {
+            IssueError::Rows(rows) => guide::bad_input(rows),
+            IssueError::Office(e) => e.into(),
+        })
 }
 
 /// Writes a printable letter (`<out>/<voter id>.html`, mode 0600) for each voter of the
@@ -103,61 +48,14 @@ pub fn letters(
     public_url: &str,
     only: Option<&[String]>,
 ) -> Result<usize> {
-    let reg_path = creds.join(REGISTRY);
-    if !reg_path.exists() {
-        crate::outcome::usage!(
-            "{} has no {REGISTRY}: give the directory `urna registrar credentials --out` wrote",
-            creds.display()
-        );
-    }
-    let registry = read_registry(&reg_path)?;
-    let s = client.sync(None)?;
-    let m = s
-        .election()
-        .manifest()
-        .context("the board holds no election yet")?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut written = 0;
-    let mut missing = Vec::new();
-    for (id, entry) in &registry.0 {
-        if only.is_some_and(|o| !o.contains(id)) {
-            continue;
-        }
-        let path = creds.join(format!("{id}.credential"));
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => zeroize::Zeroizing::new(t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                missing.push(id.as_str());
-                continue;
-            }
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let cred = Credential::parse(&text)
-            .map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))?;
-        if cred.public() != entry.credential || cred.election_id != m.election_id {
-            bail!(
-                "{} is not the credential the registry holds for {id} in this election",
-                path.display()
-            );
-        }
-        let html = urna_registrar::letters::render(&urna_registrar::letters::Letter {
-            manifest: m,
-            voter_id: id,
-            weight: entry.weight,
-            style: entry.style,
-            credential: &cred,
-            board_url: public_url,
-        })?;
-        secrets::write_secret(&out.join(format!("{id}.html")), &html, false)?;
-        written += 1;
-    }
-    if !missing.is_empty() {
+    let l = urna_office::registrar::letters(client, creds, out, public_url, only)?;
+    if !l.missing.is_empty() {
         eprintln!(
             "no credential file (delivered and deleted?), so no letter, for: {}",
-            missing.join(", ")
+            l.missing.join(", ")
         );
     }
-    Ok(written)
+    Ok(l.written)
 }
 
 /// Reads answers on the terminal, speaking the voter's language.
