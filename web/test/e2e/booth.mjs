@@ -49,7 +49,9 @@ async function cameraFilming(letter) {
     const g = c.getContext('2d');
     g.fillStyle = '#fff';
     g.fillRect(0, 0, 640, 480);
-    const side = Math.min(400, Math.max(img.width, img.height));
+    // As a phone holds it: the code fills most of the frame, its modules several pixels wide.
+    const side = 440;
+    g.imageSmoothingEnabled = false;
     g.drawImage(img, (640 - side) / 2, (480 - side) / 2, side, side);
     const d = g.getImageData(0, 0, 640, 480).data;
     const y = [];
