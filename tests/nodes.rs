@@ -485,6 +485,19 @@ fn a_second_history_under_the_board_key_is_published_by_the_nodes_and_reported_b
     let url = b.url.clone();
     setup(dir, &url, &manifest);
     ceremony(dir, &url, 2);
+    register_and_open(dir, &url, "voter_id,weight,style\nann,1,resident\n");
+    let receipt = s(&dir.join("ann.receipt"));
+    ok(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &s(&dir.join("creds/ann.credential")),
+        "--choices",
+        "mayor=alice;measure-a=yes",
+        "--receipt",
+        &receipt,
+    ]);
     all_caught_up(&url, &nodes);
     // The same board key serves a second history (two commitments swapped) from elsewhere; it
     // submits its checkpoints to the nodes the manifest names, as a board does.
@@ -554,6 +567,17 @@ fn a_second_history_under_the_board_key_is_published_by_the_nodes_and_reported_b
         .unwrap()
         .to_string();
     assert!(out.contains(real_root) && out.contains(&fork_root), "{out}");
+    // So does a voter checking their receipt there: the check fails (exit 1), never "counted".
+    let checked = support::urna(&["receipt", "check", &receipt, "--board", &fork.url]);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert_eq!(checked.status.code(), Some(1), "{out}");
+    assert!(out.contains("forked") && !out.contains("counted"), "{out}");
+    assert!(out.contains(real_root) && out.contains(&fork_root), "{out}");
+    assert!(out.contains("Keep your receipt"), "{out}");
     // A forged piece of evidence (not two board-signed checkpoints) is refused by a node.
     let mut r = agent
         .post(&format!("{}/node/evidence", nodes[0].proc.url))
