@@ -126,14 +126,19 @@ async function askWitness(w, manifest, key) {
   }
 }
 
+/** How long a node may take to list its evidence, and how much of it is read. */
+const EVIDENCE_TIMEOUT_MS = 10000;
+const EVIDENCE_LIMIT = 1 << 20;
+
 /**
  * The fork evidence a validating node publishes (`/node/evidence`), as a list; a node that cannot
- * be asked shows none (what it cosigned is asked of it separately).
+ * be asked in time, or answers too much, shows none (what it cosigned is asked of it separately).
  */
 async function askEvidence(w) {
   try {
-    const r = await fetch(`${w.url.replace(/\/+$/, '')}/node/evidence`, { cache: 'no-store' });
-    return r.ok ? { name: w.name, list: await r.json() } : { name: w.name, list: [] };
+    const r = await fetch(`${w.url.replace(/\/+$/, '')}/node/evidence`, { cache: 'no-store', signal: AbortSignal.timeout(EVIDENCE_TIMEOUT_MS) });
+    const text = r.ok ? await r.text() : '[]';
+    return { name: w.name, list: text.length <= EVIDENCE_LIMIT ? JSON.parse(text) : [] };
   } catch {
     return { name: w.name, list: [] };
   }
