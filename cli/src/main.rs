@@ -1250,6 +1250,40 @@ fn registrar_cmd(command: RegistrarCommand) -> Result<()> {
     Ok(())
 }
 
+/// Creates a cosigner's sealed Ed25519 key (a witness's, or a validating node's with
+/// `role = Some("node")`) and prints its `[[witnesses]]` entry for the manifest.
+pub(crate) fn init_cosigner(
+    key: &std::path::Path,
+    passphrase: &PassphraseArg,
+    name: &str,
+    url: &str,
+    json: bool,
+    role: Option<&str>,
+) -> Result<()> {
+    let pass = secrets::passphrase_from(
+        &key.display().to_string(),
+        true,
+        passphrase.passphrase_file.as_deref(),
+    )?;
+    let k = secrets::init_sealed_key(key, pass.as_bytes())?;
+    let public = hex::encode(k.verifying_key().as_bytes());
+    if json {
+        let mut entry = serde_json::json!({ "name": name, "key": public, "url": url });
+        if let Some(role) = role {
+            entry["role"] = role.into();
+        }
+        print_json(&entry)?;
+    } else {
+        let role = role
+            .map(|r| format!("\nrole = \"{r}\""))
+            .unwrap_or_default();
+        println!(
+            "for the manifest:\n[[witnesses]]\nname = \"{name}\"\nkey = \"{public}\"\nurl = \"{url}\"{role}"
+        );
+    }
+    Ok(())
+}
+
 fn witness_cmd(command: WitnessCommand) -> Result<()> {
     match command {
         WitnessCommand::Init {
@@ -1258,23 +1292,7 @@ fn witness_cmd(command: WitnessCommand) -> Result<()> {
             name,
             url,
             json,
-        } => {
-            let pass = secrets::passphrase_from(
-                &key.display().to_string(),
-                true,
-                passphrase.passphrase_file.as_deref(),
-            )?;
-            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
-            let public = hex::encode(k.verifying_key().as_bytes());
-            if json {
-                print_json(&serde_json::json!({ "name": name, "key": public, "url": url }))?;
-            } else {
-                println!(
-                    "for the manifest:\n[[witnesses]]\nname = \"{name}\"\nkey = \"{public}\"\nurl = \"{url}\""
-                );
-            }
-            Ok(())
-        }
+        } => init_cosigner(&key, &passphrase, &name, &url, json, None),
         WitnessCommand::Serve {
             key,
             passphrase,

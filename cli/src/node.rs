@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use urna_crypto::hex;
 
-use crate::{print_json, secrets, LimitArgs, PassphraseArg, BOARD_HELP};
+use crate::{secrets, LimitArgs, PassphraseArg, BOARD_HELP};
 
 #[derive(Subcommand)]
 pub(crate) enum NodeCommand {
@@ -72,25 +71,7 @@ pub(crate) fn run(command: NodeCommand) -> Result<()> {
             name,
             url,
             json,
-        } => {
-            let pass = secrets::passphrase_from(
-                &key.display().to_string(),
-                true,
-                passphrase.passphrase_file.as_deref(),
-            )?;
-            let k = secrets::init_sealed_key(&key, pass.as_bytes())?;
-            let public = hex::encode(k.verifying_key().as_bytes());
-            if json {
-                print_json(&serde_json::json!({
-                    "name": name, "key": public, "url": url, "role": "node",
-                }))?;
-            } else {
-                println!(
-                    "for the manifest:\n[[witnesses]]\nname = \"{name}\"\nkey = \"{public}\"\nurl = \"{url}\"\nrole = \"node\""
-                );
-            }
-            Ok(())
-        }
+        } => crate::init_cosigner(&key, &passphrase, &name, &url, json, Some("node")),
         NodeCommand::Serve {
             key,
             passphrase,
