@@ -6,7 +6,10 @@
 //! the board's machine is lost for good after the close and a new board started from a node's
 //! copy (the board key from its sealed file) finishes the election, which verifies. A board
 //! that appends an entry the rules refuse gets no cosignature from any node, and every node
-//! publishes the entry and the rule's code.
+//! publishes the entry and the rule's code. A second history signed under the board's key is
+//! published by every node and reported as a fork, with both signed checkpoints, by
+//! `urna verify`, `urna receipt check` (exit 1, never "counted") and the booth in headless
+//! Chromium (in English and Chinese, from either history; skipped without chromium).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -267,6 +270,35 @@ fn all_caught_up(board_url: &str, nodes: &[Node]) {
     }
 }
 
+/// Runs a mode of the booth's browser test (web/test/e2e/booth.mjs) against `url`; skipped
+/// where Debian's chromium is not installed (`.ci/run` installs it).
+fn in_the_browser(dir: &Path, url: &str, mode: &str, args: &[&str]) {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
+    );
+    if !Path::new(&chromium).exists() {
+        eprintln!("skipped the browser: needs {chromium} (Debian's chromium)");
+        return;
+    }
+    let out = web.join("test-results");
+    let o = Command::new("node")
+        .arg(web.join("test/e2e/booth.mjs"))
+        .args([url, out.to_str().unwrap(), mode])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("node");
+    assert!(
+        o.status.success(),
+        "the browser test failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn three_nodes_carry_an_election_through_crashes_a_wipe_and_the_loss_of_the_board() {
     let tmp = tempfile::tempdir().unwrap();
@@ -485,6 +517,19 @@ fn a_second_history_under_the_board_key_is_published_by_the_nodes_and_reported_b
     let url = b.url.clone();
     setup(dir, &url, &manifest);
     ceremony(dir, &url, 2);
+    register_and_open(dir, &url, "voter_id,weight,style\nann,1,resident\n");
+    let receipt = s(&dir.join("ann.receipt"));
+    ok(&[
+        "vote",
+        "--board",
+        &url,
+        "--credential",
+        &s(&dir.join("creds/ann.credential")),
+        "--choices",
+        "mayor=alice;measure-a=yes",
+        "--receipt",
+        &receipt,
+    ]);
     all_caught_up(&url, &nodes);
     // The same board key serves a second history (two commitments swapped) from elsewhere; it
     // submits its checkpoints to the nodes the manifest names, as a board does.
@@ -554,6 +599,41 @@ fn a_second_history_under_the_board_key_is_published_by_the_nodes_and_reported_b
         .unwrap()
         .to_string();
     assert!(out.contains(real_root) && out.contains(&fork_root), "{out}");
+    // So does a voter checking their receipt there: the check fails (exit 1), never "counted".
+    let checked = support::urna(&["receipt", "check", &receipt, "--board", &fork.url]);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert_eq!(checked.status.code(), Some(1), "{out}");
+    assert!(out.contains("forked") && !out.contains("counted"), "{out}");
+    assert!(out.contains(real_root) && out.contains(&fork_root), "{out}");
+    assert!(out.contains("Keep your receipt"), "{out}");
+    // And the booth, from either history: the fork with both signed checkpoints, no standing.
+    in_the_browser(
+        dir,
+        &fork.url,
+        "fork",
+        &[real_root, &fork_root, "fork-second"],
+    );
+    let received: Vec<String> = nodes
+        .iter()
+        .flat_map(|n| {
+            let list = json(&format!("{}/node/evidence", n.proc.url));
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|ev| Some(ev["received"].as_str()?.lines().nth(2)?.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    in_the_browser(
+        dir,
+        &url,
+        "fork",
+        &[real_root, &received.join(","), "fork-evidence"],
+    );
     // A forged piece of evidence (not two board-signed checkpoints) is refused by a node.
     let mut r = agent
         .post(&format!("{}/node/evidence", nodes[0].proc.url))

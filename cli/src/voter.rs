@@ -373,7 +373,14 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option
         ));
     };
     let client = BoardClient::new(url);
-    let c = client.sync_checked(Some(&r.board_key))?;
+    let c = match client.sync_checked(Some(&r.board_key)) {
+        Err(urna_client::ClientError::Misbehaved(why)) => {
+            return Err(anyhow::Error::new(crate::outcome::CheckFailed(format!(
+                "{why}\nYour ballot's standing is not decided on a view that does not check out. Keep your receipt file and report this, with the evidence above, to the election authority and the observers."
+            ))));
+        }
+        c => c?,
+    };
     let i = r.receipt.index;
     let verdict = match r.judge(&c) {
         Err(ReceiptError::Withholding { witnesses, board }) => {

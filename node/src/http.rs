@@ -51,8 +51,15 @@ pub fn app(node: Arc<Node>, limits: Limits) -> Router {
         )
         .route(
             "/node/evidence",
-            get(|State(n): State<Arc<Node>>| async move { Json(n.evidence()) })
-                .post(receive_evidence),
+            // Readable from any page, as the witness's checkpoints are: the booth a voter
+            // loads from the board asks every node the manifest names for its evidence.
+            get(|State(n): State<Arc<Node>>| async move {
+                (
+                    [(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
+                    Json(n.evidence()),
+                )
+            })
+            .post(receive_evidence),
         )
         .layer(DefaultBodyLimit::max(ADD_CHECKPOINT_LIMIT))
         .with_state(Arc::clone(&node));

@@ -7,6 +7,7 @@
 
 import * as c from './crypto.js';
 import * as e from './election.js';
+import * as fork from './fork.js';
 import { pickLanguage, t, TAGS } from './i18n.js';
 import { fetchRetrying } from './retry.js';
 import { readQrFromImage, startCamera } from './qr.js';
@@ -59,6 +60,17 @@ function codeEl(code, attrs = {}) {
   return el('span', { class: 'code', ...attrs }, parts);
 }
 
+/**
+ * A fork: two checkpoints signed by the board that cannot both be true, each `{ key, vars, note }`
+ * (what it is, in the catalogue, and the signed note itself), shown as the evidence.
+ */
+class Forked extends Failure {
+  constructor(key, vars, detail, first, second) {
+    super(key, vars, detail);
+    this.evidence = [first, second];
+  }
+}
+
 /** A technical account, folded away behind a "details" disclosure. */
 const details = (...children) => el('details', { class: 'details' }, el('summary', {}, tr('details')), ...children);
 
@@ -73,7 +85,12 @@ function say(key, vars, cls) {
 function sayFailure(ex) {
   const st = $('status');
   st.className = 'error';
-  if (ex instanceof Failure) st.replaceChildren(el('span', {}, tr(ex.key, ex.vars)), ex.message !== ex.key ? details(el('p', {}, ex.message)) : null);
+  if (ex instanceof Forked) {
+    // The evidence, for the voter to pass on: both signed checkpoints, verbatim.
+    st.replaceChildren(el('div', { id: 'fork' }, el('span', {}, tr(ex.key, ex.vars)),
+      details(el('p', {}, tr('forkBoth')),
+        ex.evidence.flatMap((ev) => [el('p', {}, tr(ev.key, ev.vars)), el('pre', { class: 'checkpoint' }, ev.note.trimEnd())]))));
+  } else if (ex instanceof Failure) st.replaceChildren(el('span', {}, tr(ex.key, ex.vars)), ex.message !== ex.key ? details(el('p', {}, ex.message)) : null);
   else st.replaceChildren(el('span', {}, tr('failedUnknown')), details(el('p', {}, ex.message)));
 }
 
@@ -100,25 +117,46 @@ async function askWitness(w, manifest, key) {
     const r = await fetch(`${w.url.replace(/\/+$/, '')}${e.checkpointPath(manifest.electionId)}`, { cache: 'no-store' });
     if (r.status === 404) return { name: w.name, cp: null };
     if (!r.ok) return { name: w.name, error: `${r.status}` };
-    const cp = e.openCheckpoint(await r.text(), manifest.electionId, key);
+    const note = await r.text();
+    const cp = e.openCheckpoint(note, manifest.electionId, key);
     if (!e.cosigners(cp, manifest.witnesses).includes(w.name)) throw new Error('no cosignature by this witness');
-    return { name: w.name, cp };
+    return { name: w.name, cp, note };
   } catch (ex) {
     return { name: w.name, error: ex.message };
   }
 }
 
+/** How long a node may take to list its evidence, and how much of it is read. */
+const EVIDENCE_TIMEOUT_MS = 10000;
+const EVIDENCE_LIMIT = 1 << 20;
+
+/**
+ * The fork evidence a validating node publishes (`/node/evidence`), as a list; a node that cannot
+ * be asked in time, or answers too much, shows none (what it cosigned is asked of it separately).
+ */
+async function askEvidence(w) {
+  try {
+    const r = await fetch(`${w.url.replace(/\/+$/, '')}/node/evidence`, { cache: 'no-store', signal: AbortSignal.timeout(EVIDENCE_TIMEOUT_MS) });
+    const text = r.ok ? await r.text() : '[]';
+    return { name: w.name, list: text.length <= EVIDENCE_LIMIT ? JSON.parse(text) : [] };
+  } catch {
+    return { name: w.name, list: [] };
+  }
+}
+
 /** The board's `/checkpoint/cosigned`, checked against the policy and the log (null if none). */
-async function boardCosigned(manifest, key, leaves) {
+async function boardCosigned(manifest, key, leaves, boardNote) {
   const r = await fetchBusy('/checkpoint/cosigned', { cache: 'no-store' });
   if (r.status === 404) return null;
   if (!r.ok) throw new Error(`/checkpoint/cosigned: ${r.status}`);
-  const cp = e.openCheckpoint(await r.text(), manifest.electionId, key);
+  const note = await r.text();
+  const cp = e.openCheckpoint(note, manifest.electionId, key);
   const names = e.cosigners(cp, manifest.witnesses);
   if (names.length < manifest.witnessQuorum) throw new Failure('errSignature', {}, 'the board’s cosigned checkpoint lacks the witness quorum');
   if (cp.size > leaves.length) return { size: cp.size, names, beyond: true };
-  if (c.hex(e.merkleRoot(leaves.slice(0, cp.size))) !== c.hex(cp.root)) {
-    throw new Failure('errForked', {}, 'the board’s cosigned checkpoint is not a prefix of the log it serves');
+  if (fork.contradicts(cp, leaves)) {
+    throw new Forked('errForked', {}, 'the board’s cosigned checkpoint is not a prefix of the log it serves',
+      { key: 'forkBoardCosigned', vars: {}, note }, { key: 'forkBoardServes', vars: {}, note: boardNote });
   }
   return { size: cp.size, names };
 }
@@ -129,21 +167,22 @@ async function boardCosigned(manifest, key, leaves) {
  * checkpoint must be at least that new (after a grace), or the board is withholding. The newest
  * covered checkpoint is the larger of the two.
  */
-async function witnessView(manifest, key, leaves, answers) {
+async function witnessView(manifest, key, leaves, answers, boardNote) {
   for (const a of answers) {
     if (!a.cp) continue;
     if (a.cp.size > leaves.length) throw new Failure('errRolledBack', {}, `witness ${a.name} has cosigned ${a.cp.size} entries but the board serves only ${leaves.length}`);
-    if (c.hex(e.merkleRoot(leaves.slice(0, a.cp.size))) !== c.hex(a.cp.root)) {
-      throw new Failure('errForked', {}, `witness ${a.name} cosigned a checkpoint that is not a prefix of the log the board serves`);
+    if (fork.contradicts(a.cp, leaves)) {
+      throw new Forked('errForked', {}, `witness ${a.name} cosigned a checkpoint that is not a prefix of the log the board serves`,
+        { key: 'forkCosignedBy', vars: { name: a.name }, note: a.note }, { key: 'forkBoardServes', vars: {}, note: boardNote });
     }
   }
   const sizes = answers.filter((a) => a.cp).map((a) => a.cp.size);
   const cover = e.quorumCover(sizes, manifest.witnessQuorum);
   const started = Date.now();
-  let fromBoard = await boardCosigned(manifest, key, leaves);
+  let fromBoard = await boardCosigned(manifest, key, leaves, boardNote);
   while (cover !== null && !fromBoard?.beyond && (fromBoard?.size ?? -1) < cover && Date.now() - started < WITHHOLDING_GRACE_MS) {
     await new Promise((done) => setTimeout(done, 500));
-    fromBoard = await boardCosigned(manifest, key, leaves);
+    fromBoard = await boardCosigned(manifest, key, leaves, boardNote);
   }
   const usable = fromBoard && !fromBoard.beyond ? fromBoard : null;
   const withholding = cover !== null && !fromBoard?.beyond && (usable?.size ?? -1) < cover ? { witnesses: cover, board: usable ? usable.size : null } : null;
@@ -165,7 +204,10 @@ async function loadBoard() {
   // The board key is the one the manifest (entry 0, under the signed root) names.
   const key = manifest.boardKey;
   if (info.board_key !== c.hex(key)) throw new Failure('errBoardKey');
-  const answers = await Promise.all(manifest.witnesses.map((w) => askWitness(w, manifest, key)));
+  const [answers, evidence] = await Promise.all([
+    Promise.all(manifest.witnesses.map((w) => askWitness(w, manifest, key))),
+    Promise.all(manifest.witnesses.filter((w) => w.role === 'node').map(askEvidence)),
+  ]);
   const note = await (await fetchBusy('/checkpoint', { cache: 'no-store' })).text();
   let cp;
   try {
@@ -186,8 +228,16 @@ async function loadBoard() {
   // Without witnesses the board's signature is the whole policy; with them, what they cover.
   let covered = { size: cp.size, state, vouchers: [], withholding: null, unanswered: [] };
   if (manifest.witnesses.length > 0) {
-    const view = await witnessView(manifest, key, leaves, answers);
+    const view = await witnessView(manifest, key, leaves, answers, note);
     covered = { ...view, state: view.size === cp.size ? state : view.size > 0 ? e.electionState(entries.slice(0, view.size)) : null };
+  }
+  // A node's evidence is reported only where it proves a fork against this very log.
+  for (const { name, list } of evidence) {
+    const p = fork.firstProven(list, manifest.electionId, key, leaves);
+    if (p) {
+      throw new Forked('errForkEvidence', { name }, `validating node ${name} published two checkpoints signed by the board that cannot both be true`,
+        { key: 'forkValidated', vars: { name }, note: p.validated }, { key: 'forkReceived', vars: {}, note: p.received });
+    }
   }
   board = { origin: manifest.electionId, key, note, cp, entries, leaves, state, covered };
 }

@@ -11,6 +11,11 @@
 //        ballot-tracking page (searched, paginated) and the lookup.
 //   vote-zh <dee>                           the same voter journey in Chinese, audit then cast.
 //   withholding <tracking code>             a board showing a stale cosigned view is reported.
+//   fork <root> <roots> <name>              a board whose key signed two histories: the fork is
+//                                           reported with both signed checkpoints (one holding
+//                                           <root>, the other one of the comma-separated <roots>),
+//                                           in English and Chinese, no standing shown; the
+//                                           screenshots are named <name>.
 //   ranked <ann> <ben>                      a ranked contest, ranked with the keyboard alone (no
 //                                           dragging), a write-in, the summary, an audit keeping
 //                                           the ranking, cast; then in Chinese.
@@ -49,7 +54,9 @@ async function cameraFilming(letter) {
     const g = c.getContext('2d');
     g.fillStyle = '#fff';
     g.fillRect(0, 0, 640, 480);
-    const side = Math.min(400, Math.max(img.width, img.height));
+    // As a phone holds it: the code fills most of the frame, its modules several pixels wide.
+    const side = 440;
+    g.imageSmoothingEnabled = false;
     g.drawImage(img, (640 - side) / 2, (480 - side) / 2, side, side);
     const d = g.getImageData(0, 0, 640, 480).data;
     const y = [];
@@ -114,7 +121,10 @@ async function noEnglishLeft(name) {
     const attrs = [...document.querySelectorAll('[aria-label], [title], [placeholder], [alt]')]
       .filter((n) => !n.closest('[hidden]'))
       .flatMap((n) => ['aria-label', 'title', 'placeholder', 'alt'].map((a) => n.getAttribute(a) || ''));
-    return [document.title, document.body.innerText, ...attrs].join('\n');
+    // A signed checkpoint shown as evidence is data, not words: its base64 may spell anything.
+    let body = document.body.innerText;
+    for (const p of document.querySelectorAll('pre.checkpoint')) body = body.split(p.innerText).join(' ');
+    return [document.title, body, ...attrs].join('\n');
   }).then((t) => t.replace(/[0-9a-z]{4}(-[0-9a-z]{4})+/g, ' ').replace(/[0-9a-f]{12,}/g, ' '));
   const left = ENGLISH.filter(({ part }) => {
     if (part.length > 12) return shown.includes(part);
@@ -520,6 +530,27 @@ if (mode === 'vote') {
   if (!said.includes('withholding') || said.includes('counted')) fail(`lookup through a withholding board: ${said}`);
   await shot('withholding');
   await audit('withholding warning');
+} else if (mode === 'fork') {
+  // The booth asks the witnesses and nodes: the board's key signed two histories. It shows the
+  // fork with both signed checkpoints behind "details", in both languages, and no standing.
+  const [rootA, rootB, name] = args;
+  for (const [locale, key] of [['en-US', 'en'], ['zh-CN', 'zh']]) {
+    await open(locale, phone);
+    await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
+    await page.waitForSelector('#fork', { timeout: 60000 });
+    const said = await text('#fork > span');
+    if (![MESSAGES[key].errForked, MESSAGES[key].errForkEvidence.split('{name}')[1]].some((m) => said.includes(m))) fail(`the fork warning: ${said}`);
+    await page.click('#fork summary');
+    const notes = await page.$$eval('#fork pre.checkpoint', (ns) => ns.map((n) => n.textContent));
+    if (notes.length !== 2 || notes[0] === notes[1]) fail(`the fork's evidence: ${JSON.stringify(notes)}`);
+    if (!notes.some((n) => n.includes(rootA)) || !notes.some((n) => rootB.split(',').some((r) => n.includes(r)))) fail(`the fork's evidence lacks a root: ${JSON.stringify(notes)}`);
+    if (await page.$('#lookup-result, #standings, #result')) fail('a standing is shown on a forked view');
+    const body = await page.evaluate(() => document.body.innerText);
+    if (/counted/i.test(body) || body.includes(MESSAGES.zh.lookupCounted.split('{index}')[0])) fail(`a ballot is shown counted on a forked view: ${body}`);
+    await shot(name);
+    await audit(`${name} warning`);
+    if (key === 'zh') await noEnglishLeft(name);
+  }
 } else if (mode === 'camera') {
   await open('en-US', phone);
   await openBooth();
