@@ -349,6 +349,14 @@ impl Board {
                 }
             }
         }
+        // Up to the stored checkpoint — signed with this board's key, which only this
+        // operator's board processes hold, and each signs only entries it admitted or replayed
+        // under the full rules — the proofs were verified: not again (`specs/storage.md` §5).
+        // The tail no checkpoint covers is replayed in full.
+        let signed_size = head.as_ref().map_or(0, |c| c.size);
+        replica
+            .replay_verified(signed_size, &|_, _| {})
+            .map_err(replay_error)?;
         replica
             .replay(replica.size(), &|_, _| {})
             .map_err(replay_error)?;
@@ -423,17 +431,24 @@ impl Board {
         let from = self.replica.size();
         if to > from {
             let entries = self.replica.store().read(from, to)?;
-            self.replica
-                .extend(entries, anchor, &|_, _| {})
-                .map_err(|e| match e {
-                    ReplicaError::RootMismatch { size } | ReplicaError::Short { size, .. } => {
-                        OpenError::StatementMismatch {
-                            what: "checkpoint",
-                            size,
-                        }
+            self.replica.stage(entries, anchor).map_err(|e| match e {
+                ReplicaError::RootMismatch { size } | ReplicaError::Short { size, .. } => {
+                    OpenError::StatementMismatch {
+                        what: "checkpoint",
+                        size,
                     }
-                    e => replay_error(e),
-                })?;
+                }
+                e => replay_error(e),
+            })?;
+            // Entries under a checkpoint this board's key signed (the root was just checked)
+            // were verified by the board process that signed it: their signatures and ballot
+            // proofs are not verified again (`specs/storage.md` §5). Without one (a follower
+            // taking over the tail of a dead sequencer), every rule is applied in full.
+            match anchor {
+                Some(_) => self.replica.replay_verified(to, &|_, _| {}),
+                None => self.replica.replay(to, &|_, _| {}),
+            }
+            .map_err(replay_error)?;
             let leaves: Vec<Hash> = {
                 let tree = self.replica.tree();
                 (from..to).filter_map(|i| tree.leaf(i).copied()).collect()

@@ -75,3 +75,39 @@ fn two_would_be_sequencers_make_one_log() {
         .unwrap();
     assert_eq!(note, b.checkpoint());
 }
+
+/// Entries under a checkpoint signed with the board key are replayed without verifying their
+/// signatures and proofs again (a process of this board verified them before signing); the
+/// tail no checkpoint covers is verified in full: an entry with a forged signature appended
+/// there (as anyone writing to the database without the key could) stops the opening.
+#[test]
+fn the_tail_no_checkpoint_covers_is_verified_in_full() {
+    if let Err(e) = urna_pgcluster::binaries() {
+        eprintln!("SKIPPED the_tail_no_checkpoint_covers_is_verified_in_full: {e}");
+        return;
+    }
+    let cluster = Cluster::start(1).unwrap();
+    let r = kit::record(22);
+    let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let sa = unleased(&cluster.url(), &r, "a");
+    let mut a = open(&sa, &r);
+    for res in a.submit(&raw[..4]).unwrap() {
+        res.unwrap();
+    }
+    drop(a);
+    // The signed prefix reopens, without its proofs verified again.
+    let sb = unleased(&cluster.url(), &r, "b");
+    assert_eq!(open(&sb, &r).size(), 4);
+    drop(sb);
+    // A bit of the signature's R flipped: the envelope still decodes, the signature fails.
+    let mut forged = raw[4].clone();
+    let k = forged.len() - 50;
+    forged[k] ^= 1;
+    sa.pg().append(4, &[&forged]).unwrap();
+    let sc = unleased(&cluster.url(), &r, "c");
+    let s: Arc<dyn LogStore> = sc.clone();
+    match Board::open_shared(s, r.kit.id(), r.kit.board.clone(), true) {
+        Ok(_) => panic!("a forged entry past the signed checkpoint was replayed"),
+        Err(e) => assert!(e.to_string().contains("entry 4"), "{e}"),
+    }
+}

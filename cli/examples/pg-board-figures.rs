@@ -9,8 +9,11 @@
 //!
 //! `cargo build --release -p urna-cli && cargo run --release -p urna-cli --example
 //! pg-board-figures [-- BALLOTS]` (default 1,200 ballots; `URNA_WAL_RETRY=5s` for the
-//! standbys' default reconnection interval). It runs the `urna` binary beside its
-//! own directory (`target/release/urna`), or `URNA_BIN`. Not a test: nothing is asserted.
+//! standbys' default reconnection interval; `URNA_FIGURES_BALLOT=plurality` for the
+//! 10-option plurality ballot of `urna bench` instead of the example manifest's, whose score
+//! contest's range proof dominates verification; `URNA_FIGURES_LOGS=DIR` to keep the board
+//! processes' logs). It runs the `urna` binary beside its own directory
+//! (`target/release/urna`), or `URNA_BIN`. Not a test: nothing is asserted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -117,15 +120,32 @@ fn first_receipt(
     }
 }
 
+/// One 10-option plurality contest, the ballot `urna bench` measures.
+fn plurality_contest() -> String {
+    let options: Vec<String> = (0..10)
+        .map(|i| format!("  {{ id = \"o{i}\", name = \"Option {i}\" }},"))
+        .collect();
+    format!(
+        "[[contests]]\nid = \"seat\"\ntitle = \"Seat\"\nkind = \"plurality\"\noptions = [\n{}\n]\n\n\
+         [[ballot_styles]]\nid = \"all\"\ncontests = [\"seat\"]\n",
+        options.join("\n")
+    )
+}
+
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1200);
+    // The example manifest's ballot (four contests, one of them a score contest whose range
+    // proof is verified on its own, not in the batch), or with URNA_FIGURES_BALLOT=plurality
+    // the 10-option plurality ballot of `urna bench`.
+    let plurality = std::env::var("URNA_FIGURES_BALLOT").is_ok_and(|b| b == "plurality");
     let cfg = kit::Config {
         trustees: 3,
         threshold: 2,
         voters: (0..n + 2).map(|_| (1, 0)).collect(),
+        contests: plurality.then(plurality_contest),
         ..kit::Config::default()
     };
     let mut k = kit::Kit::new(5, cfg);
@@ -241,4 +261,10 @@ fn main() {
     );
     let _ = b.kill();
     let _ = b.wait();
+    if let Some(to) = std::env::var_os("URNA_FIGURES_LOGS") {
+        let to = PathBuf::from(to);
+        for f in ["a.log", "b.log"] {
+            let _ = std::fs::copy(dir.path().join(f), to.join(f));
+        }
+    }
 }
