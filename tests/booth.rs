@@ -129,9 +129,9 @@ fn wait_cosigned(url: &str) {
     });
 }
 
-#[test]
-fn voters_vote_in_the_browser() {
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+/// Whether the browser tests can run: the booth's npm packages must be installed (a missing
+/// one fails the test), and without Debian's chromium the test says so and is skipped.
+fn browser_ready(web: &Path) -> bool {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         web.join("node_modules/playwright-core").exists(),
@@ -139,11 +139,15 @@ fn voters_vote_in_the_browser() {
     );
     if !Path::new(&chromium).exists() {
         eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
-        return;
+        return false;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    let roles = Roles::init(tmp.path(), ORIGIN, 2);
+    true
+}
+
+/// A witness for the board `roles` will serve, running in `dir`: its process and its
+/// `[[witnesses]]` entry for the manifest.
+fn start_witness(dir: &Path, roles: &Roles) -> (std::process::Child, String) {
+    let d = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let wport = free_port();
     let wurl = format!("http://127.0.0.1:{wport}");
     let wout = ok(&[
@@ -156,7 +160,7 @@ fn voters_vote_in_the_browser() {
         "--url",
         &wurl,
     ]);
-    let mut witness = spawn(&[
+    let witness = spawn(&[
         "witness",
         "serve",
         "--key",
@@ -170,13 +174,24 @@ fn voters_vote_in_the_browser() {
         "--log",
         &roles.vkey,
     ]);
+    let entry = wout[wout.find("[[witnesses]]").unwrap()..].to_string();
+    (witness, entry)
+}
+
+#[test]
+fn voters_vote_in_the_browser() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    if !browser_ready(&web) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let roles = Roles::init(tmp.path(), ORIGIN, 2);
+    let (mut witness, witnesses) = start_witness(tmp.path(), &roles);
     let manifest = roles.manifest(
         ORIGIN,
         "titles = { zh-CN = \"测试选举\" }\nthreshold = 2\nwitness_quorum = 1",
-        &format!(
-            "{}\n{CONTESTS}",
-            &wout[wout.find("[[witnesses]]").unwrap()..]
-        ),
+        &format!("{witnesses}\n{CONTESTS}"),
     );
     let board = roles.serve(tmp.path(), ORIGIN, &manifest);
     let url = board.url.clone();
@@ -327,48 +342,17 @@ contests = ["mayor", "board"]
 #[test]
 fn a_ranked_contest_in_the_browser() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        web.join("node_modules/playwright-core").exists(),
-        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
-    );
-    if !Path::new(&chromium).exists() {
-        eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
+    if !browser_ready(&web) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
     let roles = Roles::init(tmp.path(), ORIGIN, 2);
-    let wport = free_port();
-    let wurl = format!("http://127.0.0.1:{wport}");
-    let wout = ok(&[
-        "witness",
-        "init",
-        "--key",
-        &d("w.key"),
-        "--name",
-        "w.booth.example",
-        "--url",
-        &wurl,
-    ]);
-    let mut witness = spawn(&[
-        "witness",
-        "serve",
-        "--key",
-        &d("w.key"),
-        "--name",
-        "w.booth.example",
-        "--listen",
-        &format!("127.0.0.1:{wport}"),
-        "--data",
-        &d("w-data"),
-        "--log",
-        &roles.vkey,
-    ]);
+    let (mut witness, witnesses) = start_witness(tmp.path(), &roles);
     let manifest = roles.manifest(
         ORIGIN,
         "titles = { zh-CN = \"测试选举\" }\nthreshold = 2\nwitness_quorum = 1",
-        &format!("{}\n{RANKED}", &wout[wout.find("[[witnesses]]").unwrap()..]),
+        &format!("{witnesses}\n{RANKED}"),
     );
     let board = roles.serve(tmp.path(), ORIGIN, &manifest);
     let url = board.url.clone();
