@@ -464,6 +464,30 @@ mod tests {
         ));
     }
 
+    /// A key with its name in cosignature lines.
+    type Named<K> = (String, K);
+
+    /// Three witnesses named `<prefix>0.example`… with keys from seeds `seed`, `seed + 1`, …,
+    /// and the policy naming them.
+    fn three_witnesses(
+        prefix: &str,
+        seed: u8,
+    ) -> (Vec<Named<SigningKey>>, Vec<Named<VerifyingKey>>) {
+        let ws: Vec<Named<SigningKey>> = (0..3u8)
+            .map(|i| {
+                (
+                    format!("{prefix}{i}.example"),
+                    SigningKey::from_seed(&[seed + i; 32]),
+                )
+            })
+            .collect();
+        let policy = ws
+            .iter()
+            .map(|(n, k)| (n.clone(), k.verifying_key()))
+            .collect();
+        (ws, policy)
+    }
+
     #[test]
     fn cosignatures_verify_and_count_towards_a_quorum() {
         let board = SigningKey::from_seed(&[1; 32]);
@@ -473,18 +497,7 @@ mod tests {
             root: [9; 32],
         };
         let note = cp.sign(&board);
-        let ws: Vec<(String, SigningKey)> = (0..3u8)
-            .map(|i| {
-                (
-                    format!("witness-{i}.example"),
-                    SigningKey::from_seed(&[10 + i; 32]),
-                )
-            })
-            .collect();
-        let policy: Vec<(String, VerifyingKey)> = ws
-            .iter()
-            .map(|(n, k)| (n.clone(), k.verifying_key()))
-            .collect();
+        let (ws, policy) = three_witnesses("witness-", 10);
         let (body, _) = split_note(&note).unwrap();
         let mut cosigned = note.clone();
         for (n, k) in &ws[..2] {
@@ -559,18 +572,7 @@ mod tests {
         };
         let note = cp.sign(&board);
         let (body, _) = split_note(&note).unwrap();
-        let ws: Vec<(String, SigningKey)> = (0..3u8)
-            .map(|i| {
-                (
-                    format!("w{i}.example"),
-                    SigningKey::from_seed(&[20 + i; 32]),
-                )
-            })
-            .collect();
-        let policy: Vec<(String, VerifyingKey)> = ws
-            .iter()
-            .map(|(n, k)| (n.clone(), k.verifying_key()))
-            .collect();
+        let (ws, policy) = three_witnesses("w", 20);
         let mut all = note.clone();
         for (n, k) in &ws {
             all = add_signature_lines(&all, &cosign(&body, n, k, 7));
