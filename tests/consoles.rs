@@ -450,6 +450,8 @@ fn an_election_run_through_the_consoles() {
         &url,
         "--credential",
         &cred("ann"),
+        "--receipt",
+        &d("ann.receipt"),
         "--choices",
         "mayor=ada;council=dan,eve;measure=yes",
     ]);
@@ -459,6 +461,8 @@ fn an_election_run_through_the_consoles() {
         &url,
         "--credential",
         &cred("bob"),
+        "--receipt",
+        &d("bob.receipt"),
         "--choices",
         "mayor=ben;council=eve;measure=no",
     ]);
@@ -468,6 +472,8 @@ fn an_election_run_through_the_consoles() {
         &url,
         "--credential",
         &cred("cai"),
+        "--receipt",
+        &d("cai.receipt"),
         "--choices",
         "measure=yes;board=y>x",
     ]);
