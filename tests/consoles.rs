@@ -155,12 +155,12 @@ fn log_size(authority: &Console) -> u64 {
         .unwrap()
 }
 
-#[test]
-fn an_election_run_through_the_consoles() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    Roles::init(tmp.path(), ORIGIN, 3);
-    let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), ORIGIN);
+/// An election office in `dir`: the roles' keys (three trustees), a board, and the authority's,
+/// registrar's and trustees' consoles on it.
+fn office(dir: &std::path::Path, origin: &str) -> (Board, Console, Console, Vec<Console>) {
+    let d = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    Roles::init(dir, origin, 3);
+    let board = Board::start_with_key_file(dir, &dir.join("board.key"), origin);
     let url = board.url.clone();
     let authority = Console::start(&[
         "authority",
@@ -182,7 +182,7 @@ fn an_election_run_through_the_consoles() {
         "--letters",
         &d("letters"),
     ]);
-    let trustees: Vec<Console> = (1..=3)
+    let trustees = (1..=3)
         .map(|i| {
             Console::start(&[
                 "trustee",
@@ -194,6 +194,15 @@ fn an_election_run_through_the_consoles() {
             ])
         })
         .collect();
+    (board, authority, registrar, trustees)
+}
+
+#[test]
+fn an_election_run_through_the_consoles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let (board, authority, registrar, trustees) = office(tmp.path(), ORIGIN);
+    let url = board.url.clone();
 
     // Without the token: refused, and the page says where to find it.
     let agent = Console::agent();
@@ -543,41 +552,8 @@ fn an_election_run_in_the_browser() {
     let origin = "browser.urna.example/2026";
     let tmp = tempfile::tempdir().unwrap();
     let d = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    Roles::init(tmp.path(), origin, 3);
-    let board = Board::start_with_key_file(tmp.path(), &tmp.path().join("board.key"), origin);
+    let (board, authority, registrar, trustees) = office(tmp.path(), origin);
     let url = board.url.clone();
-    let authority = Console::start(&[
-        "authority",
-        "console",
-        "--key",
-        &d("authority.key"),
-        "--board",
-        &url,
-    ]);
-    let registrar = Console::start(&[
-        "registrar",
-        "console",
-        "--key",
-        &d("registrar.key"),
-        "--board",
-        &url,
-        "--credentials",
-        &d("creds"),
-        "--letters",
-        &d("letters"),
-    ]);
-    let trustees: Vec<Console> = (1..=3)
-        .map(|i| {
-            Console::start(&[
-                "trustee",
-                "console",
-                "--key",
-                &d(&format!("t{i}.key")),
-                "--board",
-                &url,
-            ])
-        })
-        .collect();
     let address = |c: &Console| format!("{}/?token={}", c.url, c.token);
     let out = web.join("test-results");
     let o = Command::new("node")
