@@ -20,7 +20,9 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{ceremony, free_port, ok, register_and_open, spawn, wait_until, Roles, StaleProxy};
+use support::{
+    browser_ready, ceremony, free_port, ok, register_and_open, spawn, wait_until, Roles, StaleProxy,
+};
 
 const ORIGIN: &str = "booth.urna.example/2026";
 
@@ -127,21 +129,6 @@ fn wait_cosigned(url: &str) {
         size("/checkpoint/cosigned").is_some()
             && size("/checkpoint/cosigned") == size("/checkpoint")
     });
-}
-
-/// Whether the browser tests can run: the booth's npm packages must be installed (a missing
-/// one fails the test), and without Debian's chromium the test says so and is skipped.
-fn browser_ready(web: &Path) -> bool {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        web.join("node_modules/playwright-core").exists(),
-        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
-    );
-    if !Path::new(&chromium).exists() {
-        eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
-        return false;
-    }
-    true
 }
 
 /// A witness for the board `roles` will serve, running in `dir`: its process and its

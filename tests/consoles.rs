@@ -540,13 +540,7 @@ fn an_election_run_through_the_consoles() {
 #[test]
 fn an_election_run_in_the_browser() {
     let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        web.join("node_modules/playwright-core").exists(),
-        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
-    );
-    if !std::path::Path::new(&chromium).exists() {
-        eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
+    if !support::browser_ready(&web) {
         return;
     }
     let origin = "browser.urna.example/2026";

@@ -553,3 +553,18 @@ impl Drop for StaleProxy {
         }
     }
 }
+
+/// Whether the browser tests can run: the booth's npm packages must be installed (a missing
+/// one fails the test), and without Debian's chromium the test says so and is skipped.
+pub fn browser_ready(web: &Path) -> bool {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "the booth's npm packages are not installed: run `npm ci --prefix web` (.ci/run does)"
+    );
+    if !Path::new(&chromium).exists() {
+        eprintln!("skipped: needs {chromium} (Debian's chromium; .ci/run installs it)");
+        return false;
+    }
+    true
+}
