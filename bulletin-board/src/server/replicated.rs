@@ -45,8 +45,10 @@ pub const LEASE_POLL: Duration = Duration::from_millis(100);
 /// The longest wait between two attempts to reopen the log (they start 50 ms apart and
 /// double): a promoted primary, or a standby back, is found within this.
 pub const REOPEN_MAX: Duration = Duration::from_millis(500);
-/// Submissions a follower forwards at once.
-const FORWARDERS: usize = 16;
+/// Submissions a follower forwards at once: enough that the sequencer's group commit sees as
+/// many of its clients' submissions together as if they had come to it directly (each waits a
+/// synchronous commit; the threads mostly wait).
+const FORWARDERS: usize = 64;
 /// The longest a forwarded submission may wait for the sequencer's answer.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
