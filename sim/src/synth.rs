@@ -125,6 +125,16 @@ pub fn plurality10(
     Ok(s)
 }
 
+/// The board key of the synthetic election made from `seed` (the third key its generator
+/// draws, as in [`plurality10_into`]): what a board needs to accept that election's set-up,
+/// whose manifest names it (`urna bench ingest` replays a record into a fresh board).
+pub fn board_key(seed: u64) -> SigningKey {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let _authority = SigningKey::generate(&mut rng);
+    let _registrar = SigningKey::generate(&mut rng);
+    SigningKey::generate(&mut rng)
+}
+
 /// [`plurality10`], handing the entries to `sink` as they are made instead of keeping them
 /// (the returned election's `entries` is empty): a record of any size is written in bounded
 /// memory, the ballots encrypted and admitted on all cores, 4,096 at a time.
