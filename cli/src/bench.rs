@@ -40,7 +40,7 @@ fn thread_cpu() -> Option<Duration> {
 /// CPU time every thread of this process has used so far (the sum of
 /// `/proc/self/task/*/schedstat`, nanoseconds); `None` where that is not available. What an
 /// all-core measurement costs, whatever share of the machine other processes took meanwhile.
-pub(crate) fn process_cpu() -> Option<Duration> {
+fn process_cpu() -> Option<Duration> {
     let mut ns = 0u64;
     for t in std::fs::read_dir("/proc/self/task").ok()? {
         let text = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;

@@ -76,6 +76,19 @@ fn rss_mb() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU time this process has used, user and system, threads that have ended included
+/// (`/proc/self/stat`, in clock ticks of 1/100 s); `None` where that is not available. The
+/// server's runtime starts and ends threads as it likes, so a sum over the live threads
+/// would lose theirs.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let mut rest = stat.get(stat.rfind(')')? + 2..)?.split_whitespace();
+    let utime: u64 = rest.nth(11)?.parse().ok()?;
+    let stime: u64 = rest.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -96,7 +109,7 @@ impl Meter {
     fn close(&mut self, say: &dyn Fn(&str), done: usize) {
         let mut l = std::mem::take(&mut self.latencies);
         l.sort_by(|a, b| a.total_cmp(b));
-        let cpu = crate::bench::process_cpu();
+        let cpu = process_cpu();
         let (rss, _) = rss_mb();
         let i = Interval {
             ballots: l.len(),
@@ -201,7 +214,7 @@ pub fn ingest(
         latencies: Vec::new(),
         all: Vec::new(),
         start: Instant::now(),
-        cpu: crate::bench::process_cpu(),
+        cpu: process_cpu(),
         intervals: Vec::new(),
     });
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -209,7 +222,7 @@ pub fn ingest(
         .build()
         .into();
     let t0 = Instant::now();
-    let (cpu0, posted) = (crate::bench::process_cpu(), AtomicUsize::new(0));
+    let (cpu0, posted) = (process_cpu(), AtomicUsize::new(0));
     std::thread::scope(|sc| -> Result<()> {
         let feeder = sc.spawn(|| -> Result<()> {
             // Owned here, so the queue closes when the reader stops and idle clients finish.
@@ -287,7 +300,7 @@ pub fn ingest(
         fed?
     })?;
     let secs = t0.elapsed().as_secs_f64();
-    let cpu = match (cpu0, crate::bench::process_cpu()) {
+    let cpu = match (cpu0, process_cpu()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64() * 1e3),
         _ => None,
     };
