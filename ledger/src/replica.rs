@@ -229,9 +229,11 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 .filter_map(Result::ok)
                 .collect();
             let store = FromStore(&*self.store);
-            let verdicts =
-                self.election
-                    .apply_batch_reading(&good, verified, back.unwrap_or(&store))?;
+            let verdicts = self.election.apply_batch_reading(
+                &good,
+                &vec![verified; good.len()],
+                back.unwrap_or(&store),
+            )?;
             let refused = verdicts
                 .into_iter()
                 .zip(&good)
@@ -375,7 +377,7 @@ impl<S: LogStore + ?Sized> Replica<S> {
         &mut self,
         candidates: &[Entry],
     ) -> Result<Vec<Result<u64, Rejection>>, ReplicaError> {
-        Ok(self.admit_inner(candidates, None)?.0)
+        Ok(self.admit_inner(candidates, &[], None)?.0)
     }
 
     /// [`admit`](Replica::admit), with the checkpoint of the log after the admitted entries
@@ -389,12 +391,26 @@ impl<S: LogStore + ?Sized> Replica<S> {
         candidates: &[Entry],
         seal: &dyn Fn(u64, Hash) -> String,
     ) -> Result<(Verdicts, Option<String>), ReplicaError> {
-        self.admit_inner(candidates, Some(seal))
+        self.admit_inner(candidates, &[], Some(seal))
+    }
+
+    /// [`admit_sealed`](Replica::admit_sealed) where `verified[i]` says that candidate `i`'s
+    /// signature and ballot proofs were verified by a party this sequencer trusts as itself
+    /// (a board process of the same board that attested it, `specs/storage.md` §5a): the rules
+    /// take those as valid ([`Election::apply_batch_attested`]) and apply every other rule.
+    pub fn admit_sealed_attested(
+        &mut self,
+        candidates: &[Entry],
+        verified: &[bool],
+        seal: &dyn Fn(u64, Hash) -> String,
+    ) -> Result<(Verdicts, Option<String>), ReplicaError> {
+        self.admit_inner(candidates, verified, Some(seal))
     }
 
     fn admit_inner(
         &mut self,
         candidates: &[Entry],
+        verified: &[bool],
         seal: Option<&dyn Fn(u64, Hash) -> String>,
     ) -> Result<(Verdicts, Option<String>), ReplicaError> {
         if self.spent {
@@ -406,9 +422,12 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 size: self.size(),
             });
         }
+        let flags: Vec<bool> = (0..candidates.len())
+            .map(|i| verified.get(i).copied().unwrap_or(false))
+            .collect();
         let verdicts =
             self.election
-                .apply_batch_reading(candidates, false, &FromStore(&*self.store))?;
+                .apply_batch_reading(candidates, &flags, &FromStore(&*self.store))?;
         let mut admitted: Vec<&[u8]> = Vec::new();
         let mut new: Vec<Hash> = Vec::new();
         for (v, e) in verdicts.iter().zip(candidates) {

@@ -44,13 +44,13 @@ pub struct LookBackError {
 }
 
 impl Election {
-    /// [`Election::apply_batch`] (or, with `verified`, [`Election::apply_batch_verified`]) for
-    /// an election reading back from its log ([`Election::reading_back`]): the ballots revotes
+    /// [`Election::apply_batch`] (or, with `verified` flags, [`Election::apply_batch_attested`])
+    /// for an election reading back from its log ([`Election::reading_back`]): the ballots revotes
     /// in `entries` supersede are read from `back` first. If one cannot be, nothing is applied.
     pub fn apply_batch_reading(
         &mut self,
         entries: &[Entry],
-        verified: bool,
+        verified: &[bool],
         back: &dyn LookBack,
     ) -> Result<Vec<Result<Admitted, Rejection>>, LookBackError> {
         self.read_back(entries, back)?;
@@ -71,7 +71,7 @@ impl Election {
     pub(super) fn apply_batch_plain(
         &mut self,
         entries: &[Entry],
-        verified: bool,
+        verified: &[bool],
     ) -> Vec<Result<Admitted, Rejection>> {
         match self.apply_batch_reading(entries, verified, &NoLog) {
             Ok(v) => v,
