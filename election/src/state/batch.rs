@@ -61,7 +61,7 @@ impl Election {
     /// Applies entries in order. Each result is what [`Election::apply`] would have returned
     /// for that entry at that position; the work is shared across the batch and all cores.
     pub fn apply_batch(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
-        self.apply_batch_with(entries, &vec![false; entries.len()])
+        self.apply_batch_plain(entries, &vec![false; entries.len()])
     }
 
     /// [`Election::apply_batch`] for entries whose signatures and ballot proofs this party has
@@ -74,7 +74,7 @@ impl Election {
     /// (The few other proofs — the key ceremony's, decryption shares', mixes' — are still
     /// checked: they are a handful of entries.)
     pub fn apply_batch_verified(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
-        self.apply_batch_with(entries, &vec![true; entries.len()])
+        self.apply_batch_plain(entries, &vec![true; entries.len()])
     }
 
     /// [`Election::apply_batch`] where `verified[i]` says whether entry `i`'s signature and (for
@@ -90,10 +90,10 @@ impl Election {
         let flags: Vec<bool> = (0..entries.len())
             .map(|i| verified.get(i).copied().unwrap_or(false))
             .collect();
-        self.apply_batch_with(entries, &flags)
+        self.apply_batch_plain(entries, &flags)
     }
 
-    fn apply_batch_with(
+    pub(super) fn apply_batch_with(
         &mut self,
         entries: &[Entry],
         verified: &[bool],
@@ -130,7 +130,8 @@ impl Election {
         let mut first = HashSet::with_capacity(pre.len());
         let fresh: Vec<bool> = pre
             .iter()
-            .map(|p| !self.leaves.contains(&p.leaf) && first.insert(p.leaf))
+            .zip(entries)
+            .map(|(p, e)| !self.is_duplicate(e, &p.leaf) && first.insert(p.leaf))
             .collect();
         pre.par_iter_mut()
             .zip(entries)
