@@ -51,10 +51,10 @@ impl Pending {
 /// voter until the polls close), kept so that a revote can subtract them from the running sums;
 /// and the encodings of its ranked rows, by ranked contest, which become the lists to mix.
 #[derive(Clone)]
-struct Counted {
-    record: usize,
-    tallied: Vec<(usize, [u8; 64])>,
-    ranked: Vec<(usize, Vec<u8>)>,
+pub(super) struct Counted {
+    pub(super) record: usize,
+    pub(super) tallied: Vec<(usize, [u8; 64])>,
+    pub(super) ranked: Vec<(usize, Vec<u8>)>,
 }
 
 fn encoding(ct: &Ciphertext) -> [u8; 64] {
@@ -67,14 +67,14 @@ fn encoding(ct: &Ciphertext) -> [u8; 64] {
 #[derive(Clone, Default)]
 pub(super) struct BallotBox {
     /// `α` of every ciphertext of every admitted ballot and challenged ballot.
-    seen_alphas: HashSet<[u8; 32]>,
-    records: Vec<BallotRecord>,
-    counted: HashMap<[u8; 32], Counted>,
+    pub(super) seen_alphas: HashSet<[u8; 32]>,
+    pub(super) records: Vec<BallotRecord>,
+    pub(super) counted: HashMap<[u8; 32], Counted>,
     /// Per weight class, per tally position: the sum of the counted ballots' ciphertexts.
-    sums: BTreeMap<u32, Vec<(RistrettoPoint, RistrettoPoint)>>,
-    ballots: u64,
-    superseded: u64,
-    challenged: u64,
+    pub(super) sums: BTreeMap<u32, Vec<(RistrettoPoint, RistrettoPoint)>>,
+    pub(super) ballots: u64,
+    pub(super) superseded: u64,
+    pub(super) challenged: u64,
 }
 
 impl BallotBox {

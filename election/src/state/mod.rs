@@ -48,9 +48,11 @@ mod ceremony;
 mod layout;
 mod mix;
 mod roll;
+mod snapshot;
 mod tally;
 
 pub use mix::{Decrypted, MixStatus};
+pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 
 use ballot_box::{BallotBox, Pending};
 use batch::Prechecked;

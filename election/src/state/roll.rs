@@ -24,11 +24,11 @@ pub(super) struct Voter {
 
 #[derive(Clone, Default)]
 pub(super) struct Roll {
-    voters: HashMap<[u8; 32], Voter>,
+    pub(super) voters: HashMap<[u8; 32], Voter>,
     /// Batches admitted so far: the number the next one must carry.
-    batches: u32,
+    pub(super) batches: u32,
     /// The sum of the weights of the credentials of each ballot style.
-    style_weights: Vec<u64>,
+    pub(super) style_weights: Vec<u64>,
 }
 
 impl Roll {
