@@ -7,3 +7,4 @@
 pub mod board;
 pub mod index;
 pub mod server;
+pub mod snapshot;

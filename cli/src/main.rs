@@ -1795,6 +1795,16 @@ async fn serve(
     if board.recovered_tail {
         eprintln!("urna board: cut a torn, never-acknowledged tail from the log");
     }
+    match &board.snapshot {
+        urna_board::board::SnapshotUse::None => {}
+        urna_board::board::SnapshotUse::Restored { size } => {
+            eprintln!("urna board: restored the rules' state at {size} entries from the snapshot; replayed the rest of the log");
+        }
+        urna_board::board::SnapshotUse::Discarded(why) => eprintln!(
+            "urna board: discarded the snapshot ({}: {why}); replayed the log from its first entry",
+            why.code()
+        ),
+    }
     eprintln!(
         "urna board: {origin}: {} entries, listening on {listen}",
         board.size()
