@@ -7,6 +7,12 @@
 //! ciphertexts — and only a ballot that passes them reaches [`verify_proofs`], which costs about
 //! a millisecond. The board therefore refuses a ballot from a key not on the roll, a repeat, or
 //! a forbidden revote for the price of a hash-table lookup (issue 16 §1).
+//!
+//! What it holds per ballot is kept small, because a national election has millions (issue 18):
+//! the `α` by their 16-byte prefixes ([`Alphas`]), one record, and the running sums. A revote
+//! subtracts the ciphertexts of the ballot it supersedes from the sums; an election replicating
+//! a log reads that ballot back from the log when it needs it ([`super::LookBack`]) rather than
+//! keeping every counted ballot's ciphertexts ([`BallotBox::held`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -17,21 +23,26 @@ use urna_crypto::group::g;
 use urna_crypto::sign::VerifyingKey;
 use urna_crypto::{CompressedRistretto, RistrettoPoint, Scalar};
 
+use super::alphas::{prefix, Alphas};
 use super::layout::{Layout, Slot};
-use super::roll::{Roll, Voter};
-use super::{BallotRecord, BallotStatus};
+use super::roll::{Roll, Voter, NONE};
+use super::{BallotRecord, BallotStatus, CredentialId};
 use crate::ballot::Ballot;
 use crate::context::ElectionContext;
 use crate::entry::{EntryKind, TrackingCode};
 use crate::manifest::{Manifest, RevotePolicy};
 use crate::rejection::Rejection;
 
+/// A counted ballot's tallied ciphertexts: each one's tally position and encoding `α ‖ β`
+/// (64 bytes rather than ~384 decompressed).
+pub(super) type Tallied = Vec<(usize, [u8; 64])>;
+
 /// What ballots admitted earlier in the same batch would add, while their proofs are still
 /// unverified: the state [`BallotBox::precheck`] judges later ballots of the batch against when
 /// it picks which proofs to verify together. Empty outside that.
 #[derive(Default)]
 pub(super) struct Pending {
-    alphas: HashSet<[u8; 32]>,
+    alphas: HashSet<u128>,
     voted: HashSet<[u8; 32]>,
 }
 
@@ -39,22 +50,11 @@ impl Pending {
     /// Records a ballot as if admitted.
     pub(super) fn admit(&mut self, kind: EntryKind, author: &VerifyingKey, ballot: &Ballot) {
         self.alphas
-            .extend(ballot.ciphertexts().map(|ct| *ct.alpha.as_bytes()));
+            .extend(ballot.ciphertexts().map(|ct| prefix(ct.alpha.as_bytes())));
         if kind == EntryKind::Ballot {
             self.voted.insert(*author.as_bytes());
         }
     }
-}
-
-/// The counted ballot of a credential: its record; its tallied ciphertexts' encodings `α ‖ β`
-/// with their tally positions (64 bytes each rather than ~384 decompressed: one is held per
-/// voter until the polls close), kept so that a revote can subtract them from the running sums;
-/// and the encodings of its ranked rows, by ranked contest, which become the lists to mix.
-#[derive(Clone)]
-pub(super) struct Counted {
-    pub(super) record: usize,
-    pub(super) tallied: Vec<(usize, [u8; 64])>,
-    pub(super) ranked: Vec<(usize, Vec<u8>)>,
 }
 
 fn encoding(ct: &Ciphertext) -> [u8; 64] {
@@ -64,32 +64,106 @@ fn encoding(ct: &Ciphertext) -> [u8; 64] {
     enc
 }
 
-#[derive(Clone, Default)]
+/// The ciphertexts of `ballot` that the tally sums, with their positions.
+pub(super) fn tallied(layout: &Layout, ballot: &Ballot) -> Tallied {
+    ballot_tally(layout, ballot)
+        .map(|(pos, ct)| (pos, encoding(ct)))
+        .collect()
+}
+
+#[derive(Clone)]
 pub(super) struct BallotBox {
-    /// `α` of every ciphertext of every admitted ballot and challenged ballot.
-    pub(super) seen_alphas: HashSet<[u8; 32]>,
+    pub(super) alphas: Alphas,
     pub(super) records: Vec<BallotRecord>,
-    pub(super) counted: HashMap<[u8; 32], Counted>,
+    /// For each record, the record of its credential's previous ballot or challenged ballot
+    /// ([`NONE`]): the chain a ballot's `duplicate` check walks, from [`Voter::last`].
+    pub(super) prev: Vec<u32>,
+    /// Whether every counted ballot's tallied ciphertexts stay in [`BallotBox::held`] (an
+    /// election with no log to read them back from), or only those of the batch being applied
+    /// and those read back for it.
+    pub(super) keep: bool,
+    /// Tallied ciphertexts of counted ballots, by record, that a revote may subtract.
+    pub(super) held: HashMap<u32, Tallied>,
+    /// The encodings of each counted ballot's ranked rows, by ranked contest, by record (so in
+    /// log order): they become the lists to mix.
+    pub(super) ranked: BTreeMap<u32, Vec<(usize, Vec<u8>)>>,
     /// Per weight class, per tally position: the sum of the counted ballots' ciphertexts.
     pub(super) sums: BTreeMap<u32, Vec<(RistrettoPoint, RistrettoPoint)>>,
     pub(super) ballots: u64,
+    pub(super) counted: u64,
     pub(super) superseded: u64,
     pub(super) challenged: u64,
+    /// A revote whose superseded ballot's ciphertexts were not at hand (a reading-back
+    /// election applied without its log): that entry's index. The sums are then wrong.
+    pub(super) unread: Option<u64>,
 }
 
 impl BallotBox {
+    pub(super) fn new(keep: bool) -> BallotBox {
+        BallotBox {
+            alphas: Alphas::default(),
+            records: Vec::new(),
+            prev: Vec::new(),
+            keep,
+            held: HashMap::new(),
+            ranked: BTreeMap::new(),
+            sums: BTreeMap::new(),
+            ballots: 0,
+            counted: 0,
+            superseded: 0,
+            challenged: 0,
+            unread: None,
+        }
+    }
+
     pub(super) fn records(&self) -> &[BallotRecord] {
         &self.records
     }
 
     /// (ballots, counted, superseded, challenged), as in [`super::Counts`].
     pub(super) fn counts(&self) -> (u64, u64, u64, u64) {
-        (
-            self.ballots,
-            self.counted.len() as u64,
-            self.superseded,
-            self.challenged,
-        )
+        (self.ballots, self.counted, self.superseded, self.challenged)
+    }
+
+    /// Whether `leaf` is the leaf hash of an admitted ballot or challenged ballot of `author`:
+    /// an entry with the same leaf hash has the same bytes, so the same kind and author, and
+    /// is on that credential's chain.
+    pub(super) fn is_duplicate(&self, roll: &Roll, author: &VerifyingKey, leaf: &[u8; 32]) -> bool {
+        let mut at = roll.get(author).map_or(NONE, |v| v.last);
+        while let Some(r) = self.records.get(at as usize) {
+            if &r.tracking_code.0 == leaf {
+                return true;
+            }
+            at = self.prev.get(at as usize).copied().unwrap_or(NONE);
+        }
+        false
+    }
+
+    /// The counted ballot a `Ballot` of `author` would supersede, if its ciphertexts are not
+    /// held: (its record, its entry index, its leaf hash).
+    pub(super) fn wanted(
+        &self,
+        roll: &Roll,
+        author: &VerifyingKey,
+    ) -> Option<(u32, u64, [u8; 32])> {
+        let counted = roll.get(author)?.counted;
+        if counted == NONE || self.held.contains_key(&counted) {
+            return None;
+        }
+        let r = self.records.get(counted as usize)?;
+        Some((counted, r.index, r.tracking_code.0))
+    }
+
+    /// Holds a counted ballot's ciphertexts, read back for a revote.
+    pub(super) fn hold(&mut self, record: u32, t: Tallied) {
+        self.held.insert(record, t);
+    }
+
+    /// After a batch: a reading-back election lets go of what it held for it.
+    pub(super) fn end_batch(&mut self) {
+        if !self.keep {
+            self.held = HashMap::new();
+        }
     }
 
     /// Every check of §6.5 that needs no cryptography, in its order: the author on the roll,
@@ -113,17 +187,16 @@ impl BallotBox {
             });
         }
         ballot.check_shape(m)?;
-        let key = author.as_bytes();
         if kind == EntryKind::Ballot
             && m.revote == RevotePolicy::Forbidden
-            && (self.counted.contains_key(key) || pending.voted.contains(key))
+            && (voter.counted != NONE || pending.voted.contains(author.as_bytes()))
         {
             return Err(Rejection::RevoteForbidden);
         }
         let mut own = HashSet::new();
         for ct in ballot.ciphertexts() {
-            let a = ct.alpha.as_bytes();
-            if self.seen_alphas.contains(a) || pending.alphas.contains(a) || !own.insert(*a) {
+            let a = prefix(ct.alpha.as_bytes());
+            if self.alphas.contains(a) || pending.alphas.contains(&a) || !own.insert(a) {
                 return Err(Rejection::CopiedBallot);
             }
         }
@@ -136,74 +209,68 @@ impl BallotBox {
         &mut self,
         layout: &Layout,
         index: u64,
+        roll: &mut Roll,
         author: &VerifyingKey,
-        voter: Voter,
         ballot: &Ballot,
         leaf: [u8; 32],
     ) -> Option<u64> {
+        let voter = roll.get_mut(author.as_bytes())?;
         self.burn(ballot);
         let sums = self.sums.entry(voter.weight).or_insert_with(|| {
             vec![(RistrettoPoint::default(), RistrettoPoint::default()); layout.len()]
         });
+        let record = self.records.len() as u32;
         let mut supersedes = None;
-        if let Some(old) = self.counted.remove(author.as_bytes()) {
-            // Superseded ciphertexts were validated on admission, so they decompress.
-            for (pos, ct) in &old.tallied {
-                let point = |b: &[u8]| {
-                    CompressedRistretto::from_slice(b)
-                        .ok()
-                        .and_then(|c| c.decompress())
-                };
-                if let (Some(a), Some(b), Some(sum)) =
-                    (point(&ct[..32]), point(&ct[32..]), sums.get_mut(*pos))
-                {
-                    sum.0 -= a;
-                    sum.1 -= b;
+        if let Some(old) = self.records.get_mut(voter.counted as usize) {
+            match self.held.remove(&voter.counted) {
+                // Superseded ciphertexts were validated on admission, so they decompress.
+                Some(t) => {
+                    for (pos, ct) in &t {
+                        let point = |b: &[u8]| {
+                            CompressedRistretto::from_slice(b)
+                                .ok()
+                                .and_then(|c| c.decompress())
+                        };
+                        if let (Some(a), Some(b), Some(sum)) =
+                            (point(&ct[..32]), point(&ct[32..]), sums.get_mut(*pos))
+                        {
+                            sum.0 -= a;
+                            sum.1 -= b;
+                        }
+                    }
                 }
+                None => self.unread = self.unread.or(Some(old.index)),
             }
-            if let Some(r) = self.records.get_mut(old.record) {
-                r.status = BallotStatus::Superseded { by: index };
-                supersedes = Some(r.index);
-            }
+            self.ranked.remove(&voter.counted);
+            old.status = BallotStatus::Superseded { by: index };
+            supersedes = Some(old.index);
             self.superseded += 1;
+        } else {
+            self.counted += 1;
         }
-        let mut tallied = Vec::new();
+        let t = tallied(layout, ballot);
+        for (pos, ct) in ballot_tally(layout, ballot) {
+            if let Some(sum) = sums.get_mut(pos) {
+                sum.0 += ct.alpha.point();
+                sum.1 += ct.beta.point();
+            }
+        }
+        self.held.insert(record, t);
         let mut ranked = Vec::new();
         for (slot, cb) in layout
             .style_slots(ballot.style)
             .iter()
             .zip(&ballot.contests)
         {
-            match *slot {
-                Slot::Tally { first, .. } => {
-                    for (o, ct) in cb.selections.iter().enumerate() {
-                        if let Some(sum) = sums.get_mut(first + o) {
-                            sum.0 += ct.alpha.point();
-                            sum.1 += ct.beta.point();
-                        }
-                        tallied.push((first + o, encoding(ct)));
-                    }
-                }
-                Slot::Ranked(k) => {
-                    let row = cb.selections.iter().flat_map(encoding).collect();
-                    ranked.push((k, row));
-                }
+            if let Slot::Ranked(k) = *slot {
+                ranked.push((k, cb.selections.iter().flat_map(encoding).collect()));
             }
         }
-        self.counted.insert(
-            *author.as_bytes(),
-            Counted {
-                record: self.records.len(),
-                tallied,
-                ranked,
-            },
-        );
-        self.records.push(BallotRecord {
-            index,
-            credential: *author,
-            tracking_code: TrackingCode(leaf),
-            status: BallotStatus::Counted,
-        });
+        if !ranked.is_empty() {
+            self.ranked.insert(record, ranked);
+        }
+        voter.counted = record;
+        self.push(voter, index, author, leaf, BallotStatus::Counted);
         self.ballots += 1;
         supersedes
     }
@@ -213,23 +280,41 @@ impl BallotBox {
     pub(super) fn challenge(
         &mut self,
         index: u64,
+        roll: &mut Roll,
         author: &VerifyingKey,
         ballot: &Ballot,
         leaf: [u8; 32],
     ) {
+        let Some(voter) = roll.get_mut(author.as_bytes()) else {
+            return;
+        };
         self.burn(ballot);
-        self.records.push(BallotRecord {
-            index,
-            credential: *author,
-            tracking_code: TrackingCode(leaf),
-            status: BallotStatus::Challenged,
-        });
+        self.push(voter, index, author, leaf, BallotStatus::Challenged);
         self.challenged += 1;
     }
 
+    fn push(
+        &mut self,
+        voter: &mut Voter,
+        index: u64,
+        author: &VerifyingKey,
+        leaf: [u8; 32],
+        status: BallotStatus,
+    ) {
+        self.prev.push(voter.last);
+        voter.last = self.records.len() as u32;
+        self.records.push(BallotRecord {
+            index,
+            credential: CredentialId(*author.as_bytes()),
+            tracking_code: TrackingCode(leaf),
+            status,
+        });
+    }
+
     fn burn(&mut self, ballot: &Ballot) {
-        self.seen_alphas
-            .extend(ballot.ciphertexts().map(|ct| *ct.alpha.as_bytes()));
+        for ct in ballot.ciphertexts() {
+            self.alphas.insert(prefix(ct.alpha.as_bytes()));
+        }
     }
 
     /// The encrypted tally: `(G, K) + Σ_w w·Σ(counted ballots of weight w)` per position. The
@@ -257,17 +342,13 @@ impl BallotBox {
             })
             .collect()
     }
-}
 
-impl BallotBox {
     /// The input lists of the mixes (§6.7): for each ranked contest, in manifest order, the
     /// rows of the counted ballots that have it, in log order, each `w` ciphertexts of 64 bytes.
     pub(super) fn ranked_lists(&self, ranked: usize) -> Vec<Vec<u8>> {
-        let mut counted: Vec<&Counted> = self.counted.values().collect();
-        counted.sort_by_key(|c| self.records.get(c.record).map_or(u64::MAX, |r| r.index));
         let mut lists = vec![Vec::new(); ranked];
-        for c in counted {
-            for (k, row) in &c.ranked {
+        for rows in self.ranked.values() {
+            for (k, row) in rows {
                 if let Some(list) = lists.get_mut(*k) {
                     list.extend_from_slice(row);
                 }
@@ -275,6 +356,46 @@ impl BallotBox {
         }
         lists
     }
+
+    /// Bytes held, roughly, for the state's size estimate.
+    pub(super) fn heap_bytes(&self) -> u64 {
+        let records = self.records.capacity() * std::mem::size_of::<BallotRecord>()
+            + self.prev.capacity() * 4;
+        let held: usize = self
+            .held
+            .values()
+            .map(|t| 48 + t.capacity() * std::mem::size_of::<(usize, [u8; 64])>())
+            .sum();
+        let ranked: usize = self
+            .ranked
+            .values()
+            .map(|r| 64 + r.iter().map(|(_, row)| 32 + row.capacity()).sum::<usize>())
+            .sum();
+        self.alphas.heap_bytes() + (records + held + ranked) as u64
+    }
+}
+
+/// The ciphertexts of `ballot` the tally sums, decoded, with their positions.
+fn ballot_tally<'a>(
+    layout: &'a Layout,
+    ballot: &'a Ballot,
+) -> impl Iterator<Item = (usize, &'a Ciphertext)> + 'a {
+    layout
+        .style_slots(ballot.style)
+        .iter()
+        .zip(&ballot.contests)
+        .flat_map(|(slot, cb)| {
+            let first = match *slot {
+                Slot::Tally { first, .. } => Some(first),
+                Slot::Ranked(_) => None,
+            };
+            first.into_iter().flat_map(move |f| {
+                cb.selections
+                    .iter()
+                    .enumerate()
+                    .map(move |(o, ct)| (f + o, ct))
+            })
+        })
 }
 
 /// Verifies a ballot's proofs on their own (a batch of one, weighted by a hash of the entry).

@@ -57,7 +57,7 @@ impl Election {
     /// Applies entries in order. Each result is what [`Election::apply`] would have returned
     /// for that entry at that position; the work is shared across the batch and all cores.
     pub fn apply_batch(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
-        self.apply_batch_with(entries, false)
+        self.apply_batch_plain(entries, false)
     }
 
     /// [`Election::apply_batch`] for entries whose signatures and ballot proofs this party has
@@ -70,10 +70,10 @@ impl Election {
     /// (The few other proofs — the key ceremony's, decryption shares', mixes' — are still
     /// checked: they are a handful of entries.)
     pub fn apply_batch_verified(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
-        self.apply_batch_with(entries, true)
+        self.apply_batch_plain(entries, true)
     }
 
-    fn apply_batch_with(
+    pub(super) fn apply_batch_with(
         &mut self,
         entries: &[Entry],
         verified: bool,
@@ -110,7 +110,8 @@ impl Election {
         let mut first = HashSet::with_capacity(pre.len());
         let fresh: Vec<bool> = pre
             .iter()
-            .map(|p| !self.leaves.contains(&p.leaf) && first.insert(p.leaf))
+            .zip(entries)
+            .map(|(p, e)| !self.is_duplicate(e, &p.leaf) && first.insert(p.leaf))
             .collect();
         pre.par_iter_mut()
             .zip(entries)

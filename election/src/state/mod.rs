@@ -42,15 +42,18 @@ pub use crate::phase::Phase;
 use crate::rejection::Rejection;
 pub use batch::REPLAY_BATCH;
 
+mod alphas;
 mod ballot_box;
 mod batch;
 mod ceremony;
 mod layout;
+mod look_back;
 mod mix;
 mod roll;
 mod snapshot;
 mod tally;
 
+pub use look_back::{LookBack, LookBackError, NoLog};
 pub use mix::{Decrypted, MixStatus};
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 
@@ -86,12 +89,35 @@ pub enum BallotStatus {
     Challenged,
 }
 
+/// A credential as the rules' state keeps it: the key's 32-byte encoding, not the decoded key
+/// (a sixth of the size; the key was decoded and checked when its entry was).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CredentialId(pub [u8; 32]);
+
+impl CredentialId {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl PartialEq<VerifyingKey> for CredentialId {
+    fn eq(&self, other: &VerifyingKey) -> bool {
+        &self.0 == other.as_bytes()
+    }
+}
+
+impl Serialize for CredentialId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&urna_crypto::hex::encode(&self.0))
+    }
+}
+
 /// One admitted `Ballot` or `ChallengedBallot`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BallotRecord {
     /// Its entry index in the log.
     pub index: u64,
-    pub credential: VerifyingKey,
+    pub credential: CredentialId,
     pub tracking_code: TrackingCode,
     pub status: BallotStatus,
 }
@@ -123,7 +149,8 @@ pub struct Election {
     manifest: Option<Arc<Manifest>>,
     manifest_hash: [u8; 32],
     layout: Layout,
-    /// Leaf hashes of every admitted entry, for `duplicate`.
+    /// Leaf hashes of every admitted entry other than ballots and challenged ballots, for
+    /// `duplicate` (a ballot's is found on its credential's chain of ballot records).
     leaves: HashSet<[u8; 32]>,
     ceremony: Ceremony,
     roll: Roll,
@@ -141,7 +168,24 @@ impl Default for Election {
 }
 
 impl Election {
+    /// An election that keeps in memory everything its rules may need again: the tallied
+    /// ciphertexts of every counted ballot, which a revote subtracts. For a log held in memory
+    /// or made on the spot (tests, generators); a replica of a log uses
+    /// [`Election::reading_back`].
     pub fn new() -> Self {
+        Self::with(true)
+    }
+
+    /// An election that reads a superseded ballot back from its log ([`LookBack`]) when a
+    /// revote needs it, instead of keeping every counted ballot's ciphertexts: what a replica
+    /// of a large log holds. It must be applied through [`Election::apply_batch_reading`];
+    /// applied otherwise, a revote of a ballot from an earlier batch cannot be judged
+    /// (`apply_batch` then refuses the whole batch, see [`NoLog`]).
+    pub fn reading_back() -> Self {
+        Self::with(false)
+    }
+
+    fn with(keep: bool) -> Self {
         Election {
             size: 0,
             phase: Phase::AwaitingSetup,
@@ -151,7 +195,7 @@ impl Election {
             leaves: HashSet::new(),
             ceremony: Ceremony::default(),
             roll: Roll::default(),
-            ballot_box: BallotBox::default(),
+            ballot_box: BallotBox::new(keep),
             tally: Tally::default(),
             mixing: Mixing::default(),
             proofs_verified: 0,
@@ -328,7 +372,14 @@ impl Election {
 
     /// Applies one entry.
     pub fn apply(&mut self, entry: &Entry) -> Result<Admitted, Rejection> {
-        self.apply_prechecked(entry, Prechecked::new(entry))
+        if let Err(e) = self.read_back(std::slice::from_ref(entry), &NoLog) {
+            return Err(Rejection::InvalidBallot {
+                reason: e.to_string(),
+            });
+        }
+        let r = self.apply_prechecked(entry, Prechecked::new(entry));
+        self.ballot_box.end_batch();
+        r
     }
 
     /// Steps 2–4 of §6, after the envelope decoded: the election, no entry twice, the signature
@@ -354,7 +405,7 @@ impl Election {
             }
             _ => {}
         }
-        if self.leaves.contains(leaf) {
+        if self.is_duplicate(entry, leaf) {
             return Err(Rejection::Duplicate);
         }
         let signed = signature.unwrap_or_else(|| entry.verify_signature().is_ok());
@@ -362,6 +413,24 @@ impl Election {
             return Err(Rejection::BadSignature);
         }
         Ok(())
+    }
+
+    /// Step 3 of §6: an admitted entry has the same leaf hash.
+    fn is_duplicate(&self, entry: &Entry, leaf: &[u8; 32]) -> bool {
+        match entry.kind() {
+            EntryKind::Ballot | EntryKind::ChallengedBallot => {
+                self.ballot_box
+                    .is_duplicate(&self.roll, entry.author(), leaf)
+            }
+            _ => self.leaves.contains(leaf),
+        }
+    }
+
+    /// A rough count of the bytes the state holds on the heap, growing with the election: the
+    /// roll, the ballot box (`α` prefixes, records, what it holds for revotes) and the other
+    /// entries' leaf hashes. For figures (`urna bench`), not for decisions.
+    pub fn heap_bytes(&self) -> u64 {
+        self.roll.heap_bytes() + self.ballot_box.heap_bytes() + (self.leaves.capacity() * 33) as u64
     }
 
     /// Steps 5–6 of §6: what the envelope alone decides, before the payload is decoded — the
@@ -433,7 +502,12 @@ impl Election {
         let payload = payload.unwrap_or_else(|| decode_payload(entry))?;
         let index = self.size;
         let supersedes = self.rules(entry, payload, proofs, leaf)?;
-        self.leaves.insert(leaf);
+        if !matches!(
+            entry.kind(),
+            EntryKind::Ballot | EntryKind::ChallengedBallot
+        ) {
+            self.leaves.insert(leaf);
+        }
         self.size += 1;
         Ok(Admitted {
             index,
@@ -650,7 +724,7 @@ impl Election {
         let kind = entry.kind();
         let m = self.require(kind, &[Phase::Voting])?;
         let ctx = self.context_in(kind)?;
-        let voter = self.ballot_box.precheck(
+        self.ballot_box.precheck(
             &m,
             &self.roll,
             kind,
@@ -676,12 +750,17 @@ impl Election {
         Ok(match openings {
             Some(_) => {
                 self.ballot_box
-                    .challenge(index, entry.author(), ballot, leaf);
+                    .challenge(index, &mut self.roll, entry.author(), ballot, leaf);
                 None
             }
-            None => self
-                .ballot_box
-                .cast(&self.layout, index, entry.author(), voter, ballot, leaf),
+            None => self.ballot_box.cast(
+                &self.layout,
+                index,
+                &mut self.roll,
+                entry.author(),
+                ballot,
+                leaf,
+            ),
         })
     }
 

@@ -15,11 +15,20 @@ fn hex(key: &VerifyingKey) -> String {
     urna_crypto::hex::encode(key.as_bytes())
 }
 
-/// One credential on the roll.
+/// No ballot record (in [`Voter::counted`] and [`Voter::last`]).
+pub(super) const NONE: u32 = u32::MAX;
+
+/// One credential on the roll, and where its ballots are among the ballot box's records: 16
+/// bytes beside its 32-byte key, so that the ballot box needs no map of its own by credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Voter {
     pub(super) weight: u32,
     pub(super) style: u16,
+    /// The record of its counted ballot, or [`NONE`].
+    pub(super) counted: u32,
+    /// The record of its latest `Ballot` or `ChallengedBallot`, or [`NONE`]; each record links
+    /// to the credential's one before, for `duplicate`.
+    pub(super) last: u32,
 }
 
 #[derive(Clone, Default)]
@@ -34,6 +43,16 @@ pub(super) struct Roll {
 impl Roll {
     pub(super) fn get(&self, credential: &VerifyingKey) -> Option<Voter> {
         self.voters.get(credential.as_bytes()).copied()
+    }
+
+    pub(super) fn get_mut(&mut self, credential: &[u8; 32]) -> Option<&mut Voter> {
+        self.voters.get_mut(credential)
+    }
+
+    /// Bytes held, for the state's size estimate.
+    pub(super) fn heap_bytes(&self) -> u64 {
+        // hashbrown: one control byte per bucket beside each (key, value).
+        (self.voters.capacity() * (std::mem::size_of::<([u8; 32], Voter)>() + 1)) as u64
     }
 
     pub(super) fn len(&self) -> usize {
@@ -138,6 +157,8 @@ impl Roll {
                 Voter {
                     weight: v.weight,
                     style: v.style,
+                    counted: NONE,
+                    last: NONE,
                 },
             );
         }

@@ -22,18 +22,18 @@ use urna_crypto::elgamal::{Ciphertext, PublicKey};
 use urna_crypto::errors::DecodeError;
 use urna_crypto::group::Point;
 use urna_crypto::share_enc::EncryptedShare;
-use urna_crypto::sign::VerifyingKey;
 use urna_crypto::{CompressedRistretto, RistrettoPoint};
 
 use rayon::prelude::*;
 
-use super::ballot_box::{BallotBox, Counted};
+use super::alphas::{bucket, Alphas, BUCKETS};
+use super::ballot_box::{BallotBox, Tallied};
 use super::ceremony::Ceremony;
 use super::layout::Layout;
 use super::mix::{ContestMix, Decrypted, Mixing, Pending};
-use super::roll::{Roll, Voter};
+use super::roll::{Roll, Voter, NONE};
 use super::tally::Tally;
-use super::{BallotRecord, BallotStatus, Election, Phase};
+use super::{BallotRecord, BallotStatus, CredentialId, Election, Phase};
 use crate::context::ElectionContext;
 use crate::count::RankedCount;
 use crate::entry::TrackingCode;
@@ -185,16 +185,16 @@ impl Election {
             ));
         }
         let leaves = sorted_hashes(&mut r)?;
-        if leaves.len() as u64 != size {
-            return Err(SnapshotError::Inconsistent("one leaf hash per entry"));
+        if leaves.len() as u64 > size {
+            return Err(SnapshotError::Inconsistent("more leaf hashes than entries"));
         }
         let (layout, manifest_hash) = match &manifest {
             Some(m) => (Layout::new(m), m.hash()),
             None => (Layout::default(), [0; 32]),
         };
         let ceremony = Ceremony::read(&mut r, manifest.as_deref(), &manifest_hash)?;
-        let roll = Roll::read(&mut r, manifest.as_deref())?;
-        let ballot_box = BallotBox::read(&mut r, &layout, size)?;
+        let mut roll = Roll::read(&mut r, manifest.as_deref())?;
+        let ballot_box = BallotBox::read(&mut r, &layout, size, &mut roll)?;
         let tally = Tally::read(&mut r)?;
         let mixing = Mixing::read(&mut r, manifest.as_deref())?;
         r.finish()?;
@@ -375,6 +375,8 @@ impl Ceremony {
 }
 
 impl Roll {
+    /// The credentials with their weight and style; where each one's ballots are among the
+    /// records is derived from the records on decoding ([`BallotBox::read`]).
     fn write(&self, out: &mut Vec<u8>) {
         put_u32(out, self.batches);
         let mut voters: Vec<(&[u8; 32], &Voter)> = self.voters.iter().collect();
@@ -412,7 +414,15 @@ impl Roll {
                 return Err(SnapshotError::Inconsistent("a voter's weight"));
             }
             *w += u64::from(weight);
-            voters.insert(k, Voter { weight, style });
+            voters.insert(
+                k,
+                Voter {
+                    weight,
+                    style,
+                    counted: NONE,
+                    last: NONE,
+                },
+            );
         }
         Ok(Roll {
             voters,
@@ -433,32 +443,56 @@ fn status_write(out: &mut Vec<u8>, s: &BallotStatus) {
     }
 }
 
+fn write_tallied(out: &mut Vec<u8>, t: &Tallied) {
+    put_len(out, t.len());
+    for (pos, ct) in t {
+        put_len(out, *pos);
+        out.extend_from_slice(ct);
+    }
+}
+
+fn read_tallied(r: &mut Reader<'_>, layout: &Layout) -> Result<Tallied> {
+    let n = count(r, 72)?;
+    let mut t = Vec::with_capacity(n);
+    for _ in 0..n {
+        let pos = usize::try_from(r.u64()?)
+            .ok()
+            .filter(|&p| p < layout.len())
+            .ok_or(SnapshotError::Inconsistent("a tally position"))?;
+        t.push((pos, r.array::<64>()?));
+    }
+    Ok(t)
+}
+
 impl BallotBox {
     fn write(&self, out: &mut Vec<u8>) {
-        let mut alphas: Vec<&[u8; 32]> = self.seen_alphas.iter().collect();
-        alphas.par_sort_unstable();
-        put_len(out, alphas.len());
-        alphas.iter().for_each(|a| out.extend_from_slice(*a));
+        // The prefixes in the order the buckets hold them: by bucket, then by value.
+        put_len(out, self.alphas.len as usize);
+        for b in &self.alphas.buckets {
+            for p in b {
+                out.extend_from_slice(&p.to_le_bytes());
+            }
+        }
         put_len(out, self.records.len());
         for rec in &self.records {
             put_u64(out, rec.index);
-            out.extend_from_slice(rec.credential.as_bytes());
+            out.extend_from_slice(&rec.credential.0);
             out.extend_from_slice(&rec.tracking_code.0);
             status_write(out, &rec.status);
         }
-        let mut counted: Vec<(&[u8; 32], &Counted)> = self.counted.iter().collect();
-        counted.par_sort_unstable_by_key(|(k, _)| *k);
-        put_len(out, counted.len());
-        for (k, c) in counted {
-            out.extend_from_slice(k);
-            put_len(out, c.record);
-            put_len(out, c.tallied.len());
-            for (pos, ct) in &c.tallied {
-                put_len(out, *pos);
-                out.extend_from_slice(ct);
-            }
-            put_len(out, c.ranked.len());
-            for (k, row) in &c.ranked {
+        put_flag(out, self.keep);
+        let mut held: Vec<(&u32, &Tallied)> = self.held.iter().collect();
+        held.sort_unstable_by_key(|(k, _)| **k);
+        put_len(out, held.len());
+        for (record, t) in held {
+            put_u32(out, *record);
+            write_tallied(out, t);
+        }
+        put_len(out, self.ranked.len());
+        for (record, rows) in &self.ranked {
+            put_u32(out, *record);
+            put_len(out, rows.len());
+            for (k, row) in rows {
                 put_len(out, *k);
                 put_bytes(out, row);
             }
@@ -472,14 +506,41 @@ impl BallotBox {
                 out.extend_from_slice(b.compress().as_bytes());
             }
         }
+        put_flag(out, self.unread.is_some());
+        if let Some(i) = self.unread {
+            put_u64(out, i);
+        }
     }
 
-    fn read(r: &mut Reader<'_>, layout: &Layout, size: u64) -> Result<Self> {
-        let seen_alphas = sorted_hashes(r)?;
-        let n = count(r, 73)?;
-        let mut raw: Vec<(u64, [u8; 32], [u8; 32], BallotStatus)> = Vec::with_capacity(n);
-        let (mut ballots, mut superseded, mut challenged) = (0u64, 0u64, 0u64);
+    /// Decodes the ballot box, and links the roll's voters to their records (`counted`,
+    /// `last`) and each record to its credential's one before, as admitting them did.
+    fn read(r: &mut Reader<'_>, layout: &Layout, size: u64, roll: &mut Roll) -> Result<Self> {
+        let n = count(r, 16)?;
+        let mut alphas = Alphas::default();
+        if n > 0 {
+            alphas.buckets = vec![Vec::new(); BUCKETS];
+        }
+        let mut last: Option<(usize, u128)> = None;
         for _ in 0..n {
+            let p = u128::from_le_bytes(r.array()?);
+            let key = (bucket(p), p);
+            if last.is_some_and(|l| l >= key) {
+                return Err(SnapshotError::NotCanonical("α prefixes by bucket and value"));
+            }
+            last = Some(key);
+            if let Some(b) = alphas.buckets.get_mut(key.0) {
+                b.push(p);
+            }
+        }
+        alphas.len = n as u64;
+        let n = count(r, 73)?;
+        if u32::try_from(n).map_or(true, |n| n == NONE) {
+            return Err(SnapshotError::Inconsistent("more records than a u32 numbers"));
+        }
+        let mut records = Vec::with_capacity(n);
+        let mut prev = Vec::with_capacity(n);
+        let (mut ballots, mut counted, mut superseded, mut challenged) = (0u64, 0u64, 0u64, 0u64);
+        for i in 0..n {
             let index = r.u64()?;
             let key: [u8; 32] = r.array()?;
             let code: [u8; 32] = r.array()?;
@@ -489,6 +550,13 @@ impl BallotBox {
                 2 => BallotStatus::Challenged,
                 _ => return Err(SnapshotError::NotCanonical("a ballot's status tag")),
             };
+            if index >= size || records.last().is_some_and(|x: &BallotRecord| x.index >= index) {
+                return Err(SnapshotError::Inconsistent("ballot records in log order"));
+            }
+            let voter = roll
+                .voters
+                .get_mut(&key)
+                .ok_or(SnapshotError::Inconsistent("a ballot of a credential off the roll"))?;
             match status {
                 BallotStatus::Challenged => challenged += 1,
                 BallotStatus::Superseded { by } => {
@@ -498,78 +566,61 @@ impl BallotBox {
                     superseded += 1;
                     ballots += 1;
                 }
-                BallotStatus::Counted => ballots += 1,
+                BallotStatus::Counted => {
+                    if voter.counted != NONE {
+                        return Err(SnapshotError::Inconsistent(
+                            "one counted ballot per credential",
+                        ));
+                    }
+                    voter.counted = i as u32;
+                    counted += 1;
+                    ballots += 1;
+                }
             }
-            if index >= size || raw.last().is_some_and(|(i, ..)| *i >= index) {
-                return Err(SnapshotError::Inconsistent("ballot records in log order"));
-            }
-            raw.push((index, key, code, status));
+            prev.push(voter.last);
+            voter.last = i as u32;
+            records.push(BallotRecord {
+                index,
+                credential: CredentialId(key),
+                tracking_code: TrackingCode(code),
+                status,
+            });
         }
-        // Credentials were valid keys when their ballots were admitted; checking each again is
-        // a point decompression, done on all cores.
-        let records: Vec<BallotRecord> = raw
-            .into_par_iter()
-            .map(|(index, key, code, status)| {
-                Ok(BallotRecord {
-                    index,
-                    credential: VerifyingKey::from_wire(&key)?,
-                    tracking_code: TrackingCode(code),
-                    status,
-                })
-            })
-            .collect::<Result<_>>()?;
-        let n = count(r, 56)?;
-        let mut counted = HashMap::with_capacity(n);
-        let mut last: Option<[u8; 32]> = None;
+        let keep = flag(r)?;
+        let n = count(r, 12)?;
+        let mut held = HashMap::with_capacity(n);
+        let mut last: Option<u32> = None;
         for _ in 0..n {
-            let k: [u8; 32] = r.array()?;
-            if last.is_some_and(|l| l >= k) {
-                return Err(SnapshotError::NotCanonical("counted ballots by credential"));
+            let record = r.u32()?;
+            if last.is_some_and(|l| l >= record) {
+                return Err(SnapshotError::NotCanonical("held ciphertexts by record"));
             }
-            last = Some(k);
-            let record = usize::try_from(r.u64()?)
-                .ok()
-                .filter(|&i| {
-                    records.get(i).is_some_and(|rec| {
-                        rec.status == BallotStatus::Counted && rec.credential.as_bytes() == &k
-                    })
-                })
-                .ok_or(SnapshotError::Inconsistent("a counted ballot's record"))?;
-            let t = count(r, 72)?;
-            let mut tallied = Vec::with_capacity(t);
-            for _ in 0..t {
-                let pos = usize::try_from(r.u64()?)
-                    .ok()
-                    .filter(|&p| p < layout.len())
-                    .ok_or(SnapshotError::Inconsistent("a tally position"))?;
-                tallied.push((pos, r.array::<64>()?));
+            last = Some(record);
+            if records.get(record as usize).map(|x| x.status) != Some(BallotStatus::Counted) {
+                return Err(SnapshotError::Inconsistent("held ciphertexts of a counted ballot"));
             }
-            let k2 = count(r, 16)?;
-            let mut ranked = Vec::with_capacity(k2);
-            for _ in 0..k2 {
-                let k = usize::try_from(r.u64()?)
-                    .ok()
-                    .filter(|&k| k < layout.ranked().len())
-                    .ok_or(SnapshotError::Inconsistent("a ranked contest"))?;
-                ranked.push((k, bytes_of(r)?.to_vec()));
-            }
-            counted.insert(
-                k,
-                Counted {
-                    record,
-                    tallied,
-                    ranked,
-                },
-            );
+            held.insert(record, read_tallied(r, layout)?);
         }
-        let counting = records
-            .iter()
-            .filter(|r| r.status == BallotStatus::Counted)
-            .count();
-        if counting != counted.len() {
-            return Err(SnapshotError::Inconsistent(
-                "one counted ballot per credential",
-            ));
+        let n = count(r, 12)?;
+        let mut ranked = BTreeMap::new();
+        for _ in 0..n {
+            let record = r.u32()?;
+            if ranked.last_key_value().is_some_and(|(l, _)| *l >= record) {
+                return Err(SnapshotError::NotCanonical("ranked rows by record"));
+            }
+            if records.get(record as usize).map(|x| x.status) != Some(BallotStatus::Counted) {
+                return Err(SnapshotError::Inconsistent("ranked rows of a counted ballot"));
+            }
+            let k = count(r, 16)?;
+            let mut rows = Vec::with_capacity(k);
+            for _ in 0..k {
+                let c = usize::try_from(r.u64()?)
+                    .ok()
+                    .filter(|&c| c < layout.ranked().len())
+                    .ok_or(SnapshotError::Inconsistent("a ranked contest"))?;
+                rows.push((c, bytes_of(r)?.to_vec()));
+            }
+            ranked.insert(record, rows);
         }
         let n = count(r, 12)?;
         let mut sums = BTreeMap::new();
@@ -588,14 +639,23 @@ impl BallotBox {
             }
             sums.insert(w, v);
         }
+        let unread = match flag(r)? {
+            true => Some(r.u64()?),
+            false => None,
+        };
         Ok(BallotBox {
-            seen_alphas,
+            alphas,
             records,
-            counted,
+            prev,
+            keep,
+            held,
+            ranked,
             sums,
             ballots,
+            counted,
             superseded,
             challenged,
+            unread,
         })
     }
 }
