@@ -730,6 +730,20 @@ enum BenchCommand {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Measure a board's restart at a large size: write a synthetic election of plurality-10
+    /// ballots into a board data directory, then restart it from zero, write a snapshot of
+    /// its rules' state, and restart it from the snapshot.
+    Restart {
+        /// Ballots in the board's log.
+        #[arg(long, default_value_t = 100_000)]
+        ballots: usize,
+        /// The data directory to create (it must not exist).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Print the figures as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -941,6 +955,10 @@ fn run(cli: Cli) -> Result<u8> {
             command: Some(BenchCommand::Record { ballots, out }),
             ..
         } => bench::record(ballots, &out, &|m| println!("{m}")).map(|()| 0),
+        Command::Bench {
+            command: Some(BenchCommand::Restart { ballots, dir, json }),
+            ..
+        } => bench::restart(ballots, &dir, json).map(|()| 0),
         Command::Bench {
             command: None,
             quick,

@@ -525,7 +525,9 @@ impl BallotBox {
             let p = u128::from_le_bytes(r.array()?);
             let key = (bucket(p), p);
             if last.is_some_and(|l| l >= key) {
-                return Err(SnapshotError::NotCanonical("α prefixes by bucket and value"));
+                return Err(SnapshotError::NotCanonical(
+                    "α prefixes by bucket and value",
+                ));
             }
             last = Some(key);
             if let Some(b) = alphas.buckets.get_mut(key.0) {
@@ -535,7 +537,9 @@ impl BallotBox {
         alphas.len = n as u64;
         let n = count(r, 73)?;
         if u32::try_from(n).map_or(true, |n| n == NONE) {
-            return Err(SnapshotError::Inconsistent("more records than a u32 numbers"));
+            return Err(SnapshotError::Inconsistent(
+                "more records than a u32 numbers",
+            ));
         }
         let mut records = Vec::with_capacity(n);
         let mut prev = Vec::with_capacity(n);
@@ -550,13 +554,19 @@ impl BallotBox {
                 2 => BallotStatus::Challenged,
                 _ => return Err(SnapshotError::NotCanonical("a ballot's status tag")),
             };
-            if index >= size || records.last().is_some_and(|x: &BallotRecord| x.index >= index) {
+            if index >= size
+                || records
+                    .last()
+                    .is_some_and(|x: &BallotRecord| x.index >= index)
+            {
                 return Err(SnapshotError::Inconsistent("ballot records in log order"));
             }
             let voter = roll
                 .voters
                 .get_mut(&key)
-                .ok_or(SnapshotError::Inconsistent("a ballot of a credential off the roll"))?;
+                .ok_or(SnapshotError::Inconsistent(
+                    "a ballot of a credential off the roll",
+                ))?;
             match status {
                 BallotStatus::Challenged => challenged += 1,
                 BallotStatus::Superseded { by } => {
@@ -597,7 +607,9 @@ impl BallotBox {
             }
             last = Some(record);
             if records.get(record as usize).map(|x| x.status) != Some(BallotStatus::Counted) {
-                return Err(SnapshotError::Inconsistent("held ciphertexts of a counted ballot"));
+                return Err(SnapshotError::Inconsistent(
+                    "held ciphertexts of a counted ballot",
+                ));
             }
             held.insert(record, read_tallied(r, layout)?);
         }
@@ -609,7 +621,9 @@ impl BallotBox {
                 return Err(SnapshotError::NotCanonical("ranked rows by record"));
             }
             if records.get(record as usize).map(|x| x.status) != Some(BallotStatus::Counted) {
-                return Err(SnapshotError::Inconsistent("ranked rows of a counted ballot"));
+                return Err(SnapshotError::Inconsistent(
+                    "ranked rows of a counted ballot",
+                ));
             }
             let k = count(r, 16)?;
             let mut rows = Vec::with_capacity(k);
