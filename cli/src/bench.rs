@@ -718,6 +718,12 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
             json!(round(ms(b.saturating_sub(a)) / ballots.len() as f64, 3)),
         );
     }
+    // What a replica's rules state grows by per ballot (a voter on the roll, its α prefixes, its
+    // record), plus the log's tree (64 bytes an entry): compare with `urna verify`'s RSS slope.
+    f.insert(
+        "state_bytes_per_ballot_estimate".into(),
+        json!((e.size_estimate() as f64 / ballots.len() as f64 + 64.0).round()),
+    );
     f.insert("cores".into(), json!(rayon::current_num_threads()));
 
     say("board ingest: 64 concurrent loopback clients, durable…");

@@ -285,3 +285,33 @@ proptest! {
         prop_assert_eq!(snapshot(&batched), snapshot(&single));
     }
 }
+
+/// A ballot's `duplicate` is found on its credential's chain of records, not in a set of every
+/// leaf hash: every admitted ballot and challenged ballot sent again — counted, superseded or
+/// challenged — is `duplicate`, in the voting phase and after it.
+#[test]
+fn every_ballot_sent_again_is_a_duplicate() {
+    use urna_election::entry::EntryKind;
+    use urna_election::rejection::Rejection;
+    let r = record(3);
+    let close = r
+        .entries
+        .iter()
+        .position(|e| e.kind() == EntryKind::CloseVoting)
+        .unwrap();
+    let ballots: Vec<_> = r.entries[..close]
+        .iter()
+        .filter(|e| matches!(e.kind(), EntryKind::Ballot | EntryKind::ChallengedBallot))
+        .collect();
+    for upto in [close, r.entries.len()] {
+        let mut e = Election::replay(&r.entries[..upto]).unwrap();
+        for b in &ballots {
+            assert_eq!(e.apply(b).unwrap_err(), Rejection::Duplicate);
+        }
+        let batch: Vec<_> = ballots.iter().map(|b| (*b).clone()).collect();
+        assert!(e
+            .apply_batch(&batch)
+            .iter()
+            .all(|v| v == &Err(Rejection::Duplicate)));
+    }
+}

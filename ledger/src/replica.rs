@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 use urna_election::entry::{Entry, EntryKind, EnvelopeError};
 use urna_election::rejection::Rejection;
-use urna_election::state::{Election, REPLAY_BATCH};
+use urna_election::state::{Election, LookBack, LookBackError, REPLAY_BATCH};
 
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::Checkpoint;
@@ -52,6 +52,9 @@ pub enum ReplicaError {
     /// Entries are held that are not replayed yet: a sequencer admits only onto a whole state.
     #[error("{replayed} of the log's {size} entries are replayed; replay the rest first")]
     NotReplayed { replayed: u64, size: u64 },
+    /// A ballot a revote supersedes could not be read back from the log; nothing was applied.
+    #[error(transparent)]
+    LookBack(#[from] LookBackError),
     /// The replica refused an entry of its log, or its store failed mid-append: its state may
     /// be ahead of its store. It must be opened again from the store.
     #[error("this copy of the log refused an entry or failed to store one; open it again")]
@@ -93,6 +96,17 @@ pub struct Replica<S: LogStore + ?Sized> {
     spent: bool,
 }
 
+/// A store as the rules read earlier entries back from it (a superseded ballot).
+struct FromStore<'a, S: LogStore + ?Sized>(&'a S);
+
+impl<S: LogStore + ?Sized> LookBack for FromStore<'_, S> {
+    fn entry(&self, index: u64) -> Result<Vec<u8>, String> {
+        let mut e = self.0.read(index, index + 1).map_err(|e| e.to_string())?;
+        e.pop()
+            .ok_or_else(|| format!("entry {index}: not in the log"))
+    }
+}
+
 /// Hashes entries on all cores.
 fn leaves(entries: &[Vec<u8>]) -> Vec<Hash> {
     entries.par_iter().map(|e| leaf_hash(e)).collect()
@@ -105,7 +119,7 @@ impl Replica<StreamLog> {
         Replica {
             store: Arc::new(StreamLog::new()),
             tree: Arc::new(RwLock::new(Tree::new())),
-            election: Election::new(),
+            election: Election::reading_back(),
             replayed: 0,
             spent: false,
         }
@@ -129,7 +143,7 @@ impl<S: LogStore + ?Sized> Replica<S> {
         Ok(Replica {
             store,
             tree: Arc::new(RwLock::new(tree)),
-            election: Election::new(),
+            election: Election::reading_back(),
             replayed: 0,
             spent: false,
         })
@@ -201,7 +215,19 @@ impl<S: LogStore + ?Sized> Replica<S> {
     /// at a time. The first entry in log order that does not decode or that the rules refuse
     /// is the error, and spends the replica.
     pub fn replay(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
-        self.replay_with(to, progress, false)
+        self.replay_with(to, progress, false, None)
+    }
+
+    /// [`Replica::replay`], reading the ballots revotes supersede back from `back` rather than
+    /// from the store: for a store that does not keep what it passed ([`StreamLog`]), whose
+    /// follower can read its source again (a record file, a board's tiles).
+    pub fn replay_reading(
+        &mut self,
+        to: u64,
+        progress: Progress<'_>,
+        back: &dyn LookBack,
+    ) -> Result<(), ReplicaError> {
+        self.replay_with(to, progress, false, Some(back))
     }
 
     /// [`Replica::replay`] of entries this party verified itself before making them durable
@@ -209,7 +235,7 @@ impl<S: LogStore + ?Sized> Replica<S> {
     /// a sequencer restarting from its own log, up to a size whose root it signed and
     /// [`check`](Replica::check)ed. Never for entries from elsewhere.
     pub fn replay_verified(&mut self, to: u64, progress: Progress<'_>) -> Result<(), ReplicaError> {
-        self.replay_with(to, progress, true)
+        self.replay_with(to, progress, true, None)
     }
 
     fn replay_with(
@@ -217,6 +243,7 @@ impl<S: LogStore + ?Sized> Replica<S> {
         to: u64,
         progress: Progress<'_>,
         verified: bool,
+        back: Option<&dyn LookBack>,
     ) -> Result<(), ReplicaError> {
         if self.spent {
             return Err(ReplicaError::Spent);
@@ -233,10 +260,10 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 .drain(..bad.unwrap_or(decoded.len()))
                 .filter_map(Result::ok)
                 .collect();
-            let verdicts = match verified {
-                true => self.election.apply_batch_verified(&good),
-                false => self.election.apply_batch(&good),
-            };
+            let store = FromStore(&*self.store);
+            let verdicts =
+                self.election
+                    .apply_batch_reading(&good, verified, back.unwrap_or(&store))?;
             let refused = verdicts
                 .into_iter()
                 .zip(&good)
@@ -411,7 +438,9 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 size: self.size(),
             });
         }
-        let verdicts = self.election.apply_batch(candidates);
+        let verdicts =
+            self.election
+                .apply_batch_reading(candidates, false, &FromStore(&*self.store))?;
         let mut admitted: Vec<&[u8]> = Vec::new();
         let mut new: Vec<Hash> = Vec::new();
         for (v, e) in verdicts.iter().zip(candidates) {

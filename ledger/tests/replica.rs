@@ -267,3 +267,56 @@ fn a_follower_stages_a_long_log_in_steps_each_proven_a_prefix_of_the_checkpoint(
     assert_eq!(replica.store().len(), cp.size);
     replica.check(&cp).unwrap();
 }
+
+/// A revote subtracts the ballot it supersedes, which a replica does not keep: it reads it back
+/// from its store (a sequencer admitting one entry at a time), or from the source a streaming
+/// follower names — checked against the leaf hash the state recorded, so other bytes are an
+/// error that applies nothing.
+#[test]
+fn a_revote_reads_the_superseded_ballot_back_and_checks_it() {
+    let r = kit::record(32);
+    let entries = raw(&r.entries);
+    let plain = Election::replay(&r.entries).unwrap();
+    assert!(plain.counts().superseded > 0, "the record has revotes");
+
+    let mut seq = Replica::load(Arc::new(MemoryLog::new())).unwrap();
+    for e in &r.entries {
+        assert!(seq.admit(std::slice::from_ref(e)).unwrap()[0].is_ok());
+    }
+    assert_eq!(seq.election().counts(), plain.counts());
+    assert_eq!(seq.election().encrypted_tally(), plain.encrypted_tally());
+    assert_eq!(seq.election().ballots(), plain.ballots());
+
+    struct From<'a>(&'a [Vec<u8>], bool);
+    impl urna_election::state::LookBack for From<'_> {
+        fn entry(&self, i: u64) -> Result<Vec<u8>, String> {
+            // A lying source serves the entry after the one asked for.
+            Ok(self.0[i as usize + usize::from(self.1)].clone())
+        }
+    }
+    let mut honest = Replica::streaming();
+    for (i, e) in entries.iter().enumerate() {
+        honest.stage(vec![e.clone()], None).unwrap();
+        honest
+            .replay_reading(i as u64 + 1, &|_, _| {}, &From(&entries, false))
+            .unwrap();
+    }
+    assert_eq!(honest.election().encrypted_tally(), plain.encrypted_tally());
+
+    let mut lied = Replica::streaming();
+    let mut refused = None;
+    for (i, e) in entries.iter().enumerate() {
+        lied.stage(vec![e.clone()], None).unwrap();
+        if let Err(err) = lied.replay_reading(i as u64 + 1, &|_, _| {}, &From(&entries, true)) {
+            refused = Some((i, err));
+            break;
+        }
+    }
+    let (at, err) = refused.expect("a lying source is caught");
+    assert!(matches!(err, ReplicaError::LookBack(_)), "{err}");
+    assert_eq!(lied.replayed(), at as u64, "nothing of that batch applied");
+    assert!(matches!(
+        r.entries[at].kind(),
+        urna_election::entry::EntryKind::Ballot
+    ));
+}

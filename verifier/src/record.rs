@@ -9,7 +9,7 @@
 //! ```
 //! Integers are big-endian; an entry is at most 65,535 bytes; nothing may follow the last entry.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use thiserror::Error;
 
@@ -75,6 +75,11 @@ pub struct Reader<R: Read> {
     pub count: u64,
     /// Entries read so far.
     pub read: u64,
+    /// Where the reader is, in bytes from the record's start.
+    pos: u64,
+    /// Where each entry read so far starts (its length prefix): 8 bytes an entry, so that an
+    /// earlier entry can be read again ([`Reader::reread`]).
+    offsets: Vec<u64>,
 }
 
 impl<R: Read> Reader<R> {
@@ -98,6 +103,8 @@ impl<R: Read> Reader<R> {
             checkpoint,
             count,
             read: 0,
+            pos: (MAGIC.len() + 4 + n as usize + 8) as u64,
+            offsets: Vec::new(),
         })
     }
 
@@ -107,6 +114,7 @@ impl<R: Read> Reader<R> {
         let mut out = Vec::with_capacity(n as usize);
         for _ in 0..n {
             let i = self.read;
+            let at = self.pos;
             let len = u32_of(&mut self.r, &format!("entry {i}'s length"))?;
             if len > MAX_ENTRY {
                 return Err(RecordError::Malformed(format!(
@@ -118,6 +126,8 @@ impl<R: Read> Reader<R> {
                 len as usize,
                 &format!("entry {i}"),
             )?);
+            self.offsets.push(at);
+            self.pos = at + 4 + u64::from(len);
             self.read += 1;
         }
         Ok(out)
@@ -136,6 +146,24 @@ impl<R: Read> Reader<R> {
             return Err(RecordError::Malformed("bytes follow the last entry".into()));
         }
         Ok(())
+    }
+}
+
+impl<R: Read + Seek> Reader<R> {
+    /// Entry `i` again, one read before (a ballot a revote supersedes, for the rules): the
+    /// reader seeks back to it and then to where it was.
+    pub fn reread(&mut self, i: u64) -> Result<Vec<u8>, RecordError> {
+        let at = *self
+            .offsets
+            .get(i as usize)
+            .ok_or_else(|| RecordError::Malformed(format!("entry {i} was not read yet")))?;
+        self.r
+            .seek(SeekFrom::Current(at as i64 - self.pos as i64))?;
+        let len = u32_of(&mut self.r, &format!("entry {i}'s length"))?;
+        let e = read_exact(&mut self.r, len as usize, &format!("entry {i}"));
+        let back = self.pos as i64 - (at + 4 + u64::from(len)) as i64;
+        self.r.seek(SeekFrom::Current(back))?;
+        e
     }
 }
 

@@ -10,8 +10,9 @@
 //! §3, as if each check had run in turn: a log whose root does not match reports that, not
 //! what its replay found.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 
 use rayon::prelude::*;
 use urna_crypto::hex;
@@ -19,8 +20,8 @@ use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::{Entry, TrackingCode};
 use urna_election::manifest::Manifest;
 use urna_election::payload::Payload;
-use urna_election::state::Election;
 use urna_election::state::{BallotStatus, Phase};
+use urna_election::state::{Election, LookBack};
 use urna_ledger::merkle::{leaf_hash, Tree};
 use urna_ledger::note::Checkpoint;
 use urna_ledger::receipt::BallotReceipt;
@@ -131,7 +132,7 @@ pub fn target(
 
 /// Verifies an exported record (specs/verifier.md §1), streaming it. Only reading it can
 /// fail; everything wrong with what it holds, its format included, is a finding.
-pub fn verify_record<R: Read>(
+pub fn verify_record<R: Read + Seek>(
     r: &mut R,
     opts: &Options,
     progress: Progress<'_>,
@@ -170,11 +171,12 @@ pub fn verify_record<R: Read>(
         .map_or(0, |c| c.size);
     let mut io_error = None;
     let mut ahead = Some(first);
+    let reader = RefCell::new(reader);
     let mut read = |_start: u64, _end: u64| -> Result<Vec<Vec<u8>>, Finding> {
         if let Some(first) = ahead.take() {
             return Ok(first);
         }
-        reader.chunk(CHUNK).map_err(|e| match e {
+        reader.borrow_mut().chunk(CHUNK).map_err(|e| match e {
             RecordError::Io(e) => {
                 let why = e.to_string();
                 io_error = Some(e);
@@ -183,10 +185,18 @@ pub fn verify_record<R: Read>(
             RecordError::Malformed(why) => Finding::fail(Check::RecordFormat, why),
         })
     };
-    let mut streamed = stream(&mut read, CHUNK, count, replay_to, opts, progress);
+    let back = Reread(|i| {
+        reader
+            .try_borrow_mut()
+            .map_err(|_| "the record is being read".to_string())?
+            .reread(i)
+            .map_err(|e| e.to_string())
+    });
+    let mut streamed = stream(&mut read, &back, CHUNK, count, replay_to, opts, progress);
     if let Some(e) = io_error {
         return Err(e);
     }
+    let reader = reader.into_inner();
     let finished = match streamed.stopped.take() {
         Some(f) => Err(f.detail),
         None => match reader.finish() {
@@ -245,11 +255,22 @@ struct Streamed {
     stopped: Option<Finding>,
 }
 
+/// Reads an earlier entry of the source again, for the rules (a ballot a revote supersedes).
+struct Reread<F: Fn(u64) -> Result<Vec<u8>, String>>(F);
+
+impl<F: Fn(u64) -> Result<Vec<u8>, String>> LookBack for Reread<F> {
+    fn entry(&self, index: u64) -> Result<Vec<u8>, String> {
+        (self.0)(index)
+    }
+}
+
 /// Reads `held` entries from `read` a `chunk` at a time, hashing each onto a replica's tree
 /// and replaying the first `replay_to` through the rules; keeps only what later checks need.
-/// A refused entry stops the replay, not the hashing.
+/// A refused entry stops the replay, not the hashing. The replay reads the few earlier entries
+/// it needs again (ballots that revotes supersede) from `back`: the replica keeps none.
 fn stream(
     read: &mut dyn FnMut(u64, u64) -> Result<Vec<Vec<u8>>, Finding>,
+    back: &dyn LookBack,
     chunk: u64,
     held: u64,
     replay_to: u64,
@@ -310,9 +331,11 @@ fn stream(
         }
         if replaying {
             // Progress over the whole replay, not this chunk: the bar's rate and ETA.
-            s.replay = s
-                .replica
-                .replay(end.min(replay_to), &|done, _| progress(done, replay_to));
+            s.replay = s.replica.replay_reading(
+                end.min(replay_to),
+                &|done, _| progress(done, replay_to),
+                back,
+            );
             if s.replay.is_err() {
                 s.spent_tree = Some(s.replica.tree().clone());
             }
@@ -375,16 +398,23 @@ pub fn verify_board(
         .ok()
         .filter(|cp| prefix(&b.latest_tree, cp))
         .map_or(0, |cp| cp.size);
-    let mut read = b.read;
-    let mut failed = None;
+    let read = RefCell::new(b.read);
+    let failed = RefCell::new(None);
     let mut source = |start: u64, end: u64| {
-        read(start, end).map_err(|why| {
-            failed = Some(why.clone());
+        (read.borrow_mut())(start, end).map_err(|why| {
+            *failed.borrow_mut() = Some(why.clone());
             Finding::fail(Check::TreeRoot, why)
         })
     };
-    let streamed = stream(&mut source, CHUNK, size, size, opts, progress);
-    if let Some(why) = failed {
+    let back = Reread(|i| {
+        let mut read = read
+            .try_borrow_mut()
+            .map_err(|_| "the log is being read".to_string())?;
+        let mut e = (read)(i, i + 1).inspect_err(|why| *failed.borrow_mut() = Some(why.clone()))?;
+        e.pop().ok_or_else(|| format!("entry {i}: not served"))
+    });
+    let streamed = stream(&mut source, &back, CHUNK, size, size, opts, progress);
+    if let Some(why) = failed.into_inner() {
         return Err(format!("the board stopped serving its log: {why}"));
     }
     let mut v = Verification {
@@ -818,11 +848,25 @@ mod tests {
             let mut read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
                 Ok(raw[a as usize..b as usize].to_vec())
             };
-            let s = stream(&mut read, chunk, n, n, &Options::default(), &|_, _| {});
+            let back = Reread(|i| Ok(raw[i as usize].clone()));
+            let s = stream(
+                &mut read,
+                &back,
+                chunk,
+                n,
+                n,
+                &Options::default(),
+                &|_, _| {},
+            );
             assert!(s.replay.is_ok() && s.stopped.is_none());
             let e = s.replica.election();
             assert_eq!(e.size(), whole.size());
             assert_eq!(e.counts(), whole.counts());
+            assert!(
+                e.counts().superseded > 0,
+                "the record has revotes to read back"
+            );
+            assert_eq!(e.encrypted_tally(), whole.encrypted_tally());
             assert_eq!(e.result(), whole.result());
             assert_eq!(e.ballots(), whole.ballots());
             assert_eq!(s.replica.size(), n);
@@ -837,7 +881,8 @@ mod tests {
         let mut read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
             Ok(bad[a as usize..b as usize].to_vec())
         };
-        let s = stream(&mut read, 5, n, n, &Options::default(), &|_, _| {});
+        let back = Reread(|i| Ok(bad[i as usize].clone()));
+        let s = stream(&mut read, &back, 5, n, n, &Options::default(), &|_, _| {});
         let t = s.spent_tree.as_ref().expect("the tree past the refusal");
         assert_eq!(t.size(), n, "hashing goes on past the refusal");
         let mut whole_tree = Tree::new();

@@ -28,7 +28,7 @@ fn note(k: &kit::Kit, entries: &[Vec<u8>], key: &SigningKey) -> String {
 fn verify(note: &str, entries: &[Vec<u8>], opts: &Options) -> Report {
     let mut bytes = Vec::new();
     record::write(&mut bytes, note, entries).unwrap();
-    verify_record(&mut bytes.as_slice(), opts, &|_, _| {}).unwrap()
+    verify_record(&mut std::io::Cursor::new(&bytes), opts, &|_, _| {}).unwrap()
 }
 
 fn failure(r: &Report) -> (Check, Option<u64>, Option<&str>) {
@@ -116,7 +116,7 @@ fn each_damage_is_the_finding_its_code_names() {
     let mut bytes = Vec::new();
     record::write(&mut bytes, &good, &entries).unwrap();
     bytes.truncate(bytes.len() - 7);
-    let report = verify_record(&mut bytes.as_slice(), &pinned, &|_, _| {}).unwrap();
+    let report = verify_record(&mut std::io::Cursor::new(&bytes), &pinned, &|_, _| {}).unwrap();
     assert_eq!(failure(&report).0, Check::RecordFormat);
     let open = &entries[..entries.len() - 1];
     let report = verify(
@@ -242,7 +242,7 @@ fn a_record_damaged_past_its_first_chunk_is_a_format_failure() {
     let mut bytes = Vec::new();
     record::write(&mut bytes, &good, &entries).unwrap();
 
-    let whole = verify_record(&mut bytes.as_slice(), &pinned, &|_, _| {}).unwrap();
+    let whole = verify_record(&mut std::io::Cursor::new(&bytes), &pinned, &|_, _| {}).unwrap();
     assert_eq!(
         failure(&whole).0,
         Check::EntryFormat,
@@ -255,7 +255,8 @@ fn a_record_damaged_past_its_first_chunk_is_a_format_failure() {
     let mut longer = bytes.clone();
     longer.push(0);
     for damaged in [cut, longer] {
-        let report = verify_record(&mut damaged.as_slice(), &pinned, &|_, _| {}).unwrap();
+        let report =
+            verify_record(&mut std::io::Cursor::new(&damaged), &pinned, &|_, _| {}).unwrap();
         assert_eq!(failure(&report).0, Check::RecordFormat);
         assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
     }

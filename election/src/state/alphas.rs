@@ -8,8 +8,9 @@
 //! which an honest encryption does with probability about `N/2¹²⁸`, and which costs anyone who
 //! tries it on purpose about `2¹²⁸/N` point encodings only to have their own ballot refused.
 //!
-//! The prefixes sit in 65,536 buckets (by two bytes of the prefix) of sorted vectors that grow
-//! by an eighth at a time: no rehash ever copies the whole set, and the slack stays near 6 %.
+//! The prefixes sit in 65,536 buckets (by two bytes of the prefix, which the bucket then need
+//! not store: 14 bytes each) of sorted vectors that grow by an eighth at a time: no rehash ever
+//! copies the whole set, and the slack stays near 6 %.
 
 /// Buckets: two bytes of the prefix pick one.
 pub(super) const BUCKETS: usize = 1 << 16;
@@ -21,30 +22,37 @@ pub(super) fn prefix(alpha: &[u8; 32]) -> u128 {
     u128::from_le_bytes(p)
 }
 
-/// A ristretto255 encoding's first byte is even (its low bit is the sign, always 0), so the
-/// bucket is taken from the second and third bytes.
-pub(super) fn bucket(p: u128) -> usize {
-    ((p >> 8) & 0xffff) as usize
+/// A prefix as its bucket and the 14 bytes the bucket holds. A ristretto255 encoding's first
+/// byte is even (its low bit is the sign, always 0), so the bucket is the second and third
+/// bytes.
+pub(super) fn split(p: u128) -> (usize, [u8; 14]) {
+    let b = p.to_le_bytes();
+    let mut rest = [0u8; 14];
+    rest[0] = b[0];
+    rest[1..].copy_from_slice(&b[3..]);
+    (usize::from(u16::from_le_bytes([b[1], b[2]])), rest)
 }
 
 #[derive(Clone, Default)]
 pub(super) struct Alphas {
-    pub(super) buckets: Vec<Vec<u128>>,
+    pub(super) buckets: Vec<Vec<[u8; 14]>>,
     pub(super) len: u64,
 }
 
 impl Alphas {
     pub(super) fn contains(&self, p: u128) -> bool {
+        let (b, rest) = split(p);
         self.buckets
-            .get(bucket(p))
-            .is_some_and(|b| b.binary_search(&p).is_ok())
+            .get(b)
+            .is_some_and(|b| b.binary_search(&rest).is_ok())
     }
 
     pub(super) fn insert(&mut self, p: u128) {
         if self.buckets.is_empty() {
             self.buckets = vec![Vec::new(); BUCKETS];
         }
-        let Some(b) = self.buckets.get_mut(bucket(p)) else {
+        let (b, p) = split(p);
+        let Some(b) = self.buckets.get_mut(b) else {
             return;
         };
         if let Err(at) = b.binary_search(&p) {
@@ -56,16 +64,8 @@ impl Alphas {
         }
     }
 
-    #[cfg(test)]
     pub(super) fn len(&self) -> u64 {
         self.len
-    }
-
-    /// Bytes held, for the state's size estimate.
-    pub(super) fn heap_bytes(&self) -> u64 {
-        let vecs = self.buckets.capacity() * std::mem::size_of::<Vec<u128>>();
-        let held: usize = self.buckets.iter().map(|b| b.capacity() * 16).sum();
-        (vecs + held) as u64
     }
 }
 

@@ -357,21 +357,12 @@ impl BallotBox {
         lists
     }
 
-    /// Bytes held, roughly, for the state's size estimate.
-    pub(super) fn heap_bytes(&self) -> u64 {
-        let records = self.records.capacity() * std::mem::size_of::<BallotRecord>()
-            + self.prev.capacity() * 4;
-        let held: usize = self
-            .held
-            .values()
-            .map(|t| 48 + t.capacity() * std::mem::size_of::<(usize, [u8; 64])>())
-            .sum();
-        let ranked: usize = self
-            .ranked
-            .values()
-            .map(|r| 64 + r.iter().map(|(_, row)| 32 + row.capacity()).sum::<usize>())
-            .sum();
-        self.alphas.heap_bytes() + (records + held + ranked) as u64
+    /// The bytes its `α` prefixes and records take once many (see
+    /// [`super::Election::size_estimate`]).
+    pub(super) fn size_estimate(&self) -> u64 {
+        let alphas = self.alphas.len() * 14 * 17 / 16;
+        let records = self.records.len() * (std::mem::size_of::<BallotRecord>() + 4);
+        alphas + records as u64
     }
 }
 

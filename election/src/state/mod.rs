@@ -426,11 +426,13 @@ impl Election {
         }
     }
 
-    /// A rough count of the bytes the state holds on the heap, growing with the election: the
-    /// roll, the ballot box (`α` prefixes, records, what it holds for revotes) and the other
-    /// entries' leaf hashes. For figures (`urna bench`), not for decisions.
-    pub fn heap_bytes(&self) -> u64 {
-        self.roll.heap_bytes() + self.ballot_box.heap_bytes() + (self.leaves.capacity() * 33) as u64
+    /// What the parts of the state that grow with the election take, in bytes, once it is
+    /// large: the roll's credentials, the `α` prefixes and the ballot records, counted as they
+    /// are laid out with the ~6 % slack of their buckets (fixed costs, the few non-ballot
+    /// entries' leaf hashes and a batch's transient data aside). An estimate for figures
+    /// (`urna bench`), not for decisions; the log's tree (64 bytes an entry) is the replica's.
+    pub fn size_estimate(&self) -> u64 {
+        self.roll.size_estimate() + self.ballot_box.size_estimate()
     }
 
     /// Steps 5–6 of §6: what the envelope alone decides, before the payload is decoded — the

@@ -26,12 +26,12 @@ use urna_crypto::{CompressedRistretto, RistrettoPoint};
 
 use rayon::prelude::*;
 
-use super::alphas::{bucket, Alphas, BUCKETS};
+use super::alphas::{split, Alphas, BUCKETS};
 use super::ballot_box::{BallotBox, Tallied};
 use super::ceremony::Ceremony;
 use super::layout::Layout;
 use super::mix::{ContestMix, Decrypted, Mixing, Pending};
-use super::roll::{Roll, Voter, NONE};
+use super::roll::{Roll, Voter, Voters, NONE};
 use super::tally::Tally;
 use super::{BallotRecord, BallotStatus, CredentialId, Election, Phase};
 use crate::context::ElectionContext;
@@ -379,10 +379,10 @@ impl Roll {
     /// records is derived from the records on decoding ([`BallotBox::read`]).
     fn write(&self, out: &mut Vec<u8>) {
         put_u32(out, self.batches);
-        let mut voters: Vec<(&[u8; 32], &Voter)> = self.voters.iter().collect();
-        voters.par_sort_unstable_by_key(|(k, _)| *k);
-        put_len(out, voters.len());
-        for (k, v) in voters {
+        // In the order the buckets hold them: by bucket (the key's first two bytes, little-
+        // endian), then by key.
+        put_len(out, self.voters.len);
+        for (k, v) in self.voters.buckets.iter().flatten() {
             out.extend_from_slice(k);
             put_u32(out, v.weight);
             put_u16(out, v.style);
@@ -392,21 +392,24 @@ impl Roll {
     fn read(r: &mut Reader<'_>, m: Option<&Manifest>) -> Result<Self> {
         let batches = r.u32()?;
         let n = count(r, 38)?;
-        let mut voters = HashMap::with_capacity(n);
+        let mut voters = Voters::default();
         let mut style_weights = Vec::new();
         if batches > 0 {
             let m = m.ok_or(SnapshotError::Inconsistent("a roll without a manifest"))?;
             style_weights.resize(m.ballot_styles.len(), 0u64);
         }
-        let mut last: Option<[u8; 32]> = None;
+        let mut last: Option<(usize, [u8; 32])> = None;
         for _ in 0..n {
             let k: [u8; 32] = r.array()?;
             let weight = r.u32()?;
             let style = r.u16()?;
-            if last.is_some_and(|l| l >= k) {
-                return Err(SnapshotError::NotCanonical("the roll by credential"));
+            let key = (Voters::bucket(&k), k);
+            if last.is_some_and(|l| l >= key) {
+                return Err(SnapshotError::NotCanonical(
+                    "the roll by bucket and credential",
+                ));
             }
-            last = Some(k);
+            last = Some(key);
             let w = style_weights
                 .get_mut(usize::from(style))
                 .ok_or(SnapshotError::Inconsistent("a voter's style"))?;
@@ -468,9 +471,13 @@ impl BallotBox {
     fn write(&self, out: &mut Vec<u8>) {
         // The prefixes in the order the buckets hold them: by bucket, then by value.
         put_len(out, self.alphas.len as usize);
-        for b in &self.alphas.buckets {
-            for p in b {
-                out.extend_from_slice(&p.to_le_bytes());
+        for (i, b) in self.alphas.buckets.iter().enumerate() {
+            let i = (i as u16).to_le_bytes();
+            for rest in b {
+                // The prefix's 16 bytes: the bucket holds all but its second and third.
+                out.push(rest[0]);
+                out.extend_from_slice(&i);
+                out.extend_from_slice(&rest[1..]);
             }
         }
         put_len(out, self.records.len());
@@ -520,18 +527,17 @@ impl BallotBox {
         if n > 0 {
             alphas.buckets = vec![Vec::new(); BUCKETS];
         }
-        let mut last: Option<(usize, u128)> = None;
+        let mut last: Option<(usize, [u8; 14])> = None;
         for _ in 0..n {
-            let p = u128::from_le_bytes(r.array()?);
-            let key = (bucket(p), p);
+            let key = split(u128::from_le_bytes(r.array()?));
             if last.is_some_and(|l| l >= key) {
                 return Err(SnapshotError::NotCanonical(
-                    "α prefixes by bucket and value",
+                    "α prefixes by bucket and bytes",
                 ));
             }
             last = Some(key);
             if let Some(b) = alphas.buckets.get_mut(key.0) {
-                b.push(p);
+                b.push(key.1);
             }
         }
         alphas.len = n as u64;
