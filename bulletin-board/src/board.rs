@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLockReadGuard};
 
 use thiserror::Error;
@@ -15,6 +16,7 @@ use urna_election::rejection::Rejection;
 use urna_election::state::{Counts, Election, Phase};
 
 use crate::index::{Index, IndexState};
+use crate::snapshot::{self, Capture, Discarded};
 use urna_ledger::merkle::{Hash, Tree};
 use urna_ledger::note::{Checkpoint, NoteError, Receipt};
 use urna_ledger::replica::SharedTree;
@@ -176,6 +178,33 @@ pub struct Board {
     pub recovered_tail: bool,
     /// How the derived index compared with the log at start.
     pub index_state: IndexState,
+    /// Whether the start restored a snapshot of the rules' state, or why it discarded one.
+    pub snapshot: SnapshotUse,
+    /// Where and how often to write snapshots (a board with a data directory).
+    snapshots: Option<Snapshots>,
+}
+
+/// Entries between two snapshots of the rules' state, by default: a restart replays at most
+/// about this many entries after the one it restores (`specs/board.md` §4.1).
+pub const SNAPSHOT_EVERY: u64 = 20_000;
+
+/// What the start did with the data directory's snapshot (`specs/board.md` §4.1.2).
+#[derive(Debug)]
+pub enum SnapshotUse {
+    /// There was none: the log was replayed from zero.
+    None,
+    /// The state after the log's first `size` entries was restored; only the rest was replayed.
+    Restored { size: u64 },
+    /// It failed a check, for this reason: the log was replayed from zero.
+    Discarded(Discarded),
+}
+
+/// The board's snapshot writer: one snapshot in flight at a time, on its own thread.
+struct Snapshots {
+    dir: PathBuf,
+    every: u64,
+    last: u64,
+    busy: Arc<AtomicBool>,
 }
 
 impl Board {
@@ -196,9 +225,22 @@ impl Board {
         key: SigningKey,
         opts: OpenOptions,
     ) -> Result<Board, OpenError> {
-        let (log, rec) = FileLog::open(dir)?;
-        let store = Arc::new(log);
         let vk = key.verifying_key();
+        // The snapshot's signature, body hash and leaves' root are checked before the log is
+        // scanned, so that the scan compares the frames with its leaf hashes instead of
+        // hashing them (`specs/board.md` §4.1.2).
+        let mut snapshot_use = SnapshotUse::None;
+        let loaded = match snapshot::load(dir, origin, &vk) {
+            None => None,
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                snapshot_use = SnapshotUse::Discarded(e);
+                None
+            }
+        };
+        let known = loaded.as_ref().map_or(&[][..], |l| l.leaves.as_slice());
+        let (log, rec, matched) = FileLog::open_known(dir, known)?;
+        let store = Arc::new(log);
         let log = dir.join(store::LOG);
         let signed = |name: &str, note: &Option<String>| match note {
             Some(n) => {
@@ -274,25 +316,68 @@ impl Board {
             store.truncate_tail()?;
         }
         let store: Arc<dyn LogStore> = store;
-        let mut replica = Replica::load(store).map_err(replay_error)?;
-        for (name, cp) in [
+        let signed_size = head.as_ref().map_or(0, |c| c.size);
+        let bound = match &head {
+            Some(c) => (c.size, "entries its latest signed checkpoint covers"),
+            None => (intact, "intact entries of the log"),
+        };
+        let restored = match loaded {
+            Some(l) if !matched => Err(Discarded::Log(l.size)),
+            Some(l) if l.size > bound.0 => Err(Discarded::TooLong {
+                size: l.size,
+                bound: bound.0,
+                what: bound.1,
+            }),
+            Some(l) => l.election().map(|e| Some((l, e))),
+            None => Ok(None),
+        };
+        let checks = [
             (store::CHECKPOINT, &head),
             (store::COSIGNED, &cosigned_head),
-        ] {
-            if let Some(c) = cp {
-                if replica.check(c).is_err() {
-                    return Err(OpenError::RootMismatch {
-                        file: dir.join(name),
-                        size: c.size,
-                    });
+        ];
+        let checked = |replica: &Replica<dyn LogStore>| {
+            checks.iter().find_map(|(name, cp)| {
+                cp.as_ref()
+                    .filter(|c| replica.check(c).is_err())
+                    .map(|c| (*name, c.size))
+            })
+        };
+        let from_snapshot = match restored {
+            Ok(Some((l, election))) => {
+                let size = l.size;
+                let r =
+                    Replica::restore(Arc::clone(&store), l.tree, election).map_err(replay_error)?;
+                match checked(&r) {
+                    None => {
+                        snapshot_use = SnapshotUse::Restored { size };
+                        Some(r)
+                    }
+                    Some(_) => {
+                        snapshot_use = SnapshotUse::Discarded(Discarded::Checkpoint);
+                        None
+                    }
                 }
             }
+            Ok(None) => None,
+            Err(e) => {
+                snapshot_use = SnapshotUse::Discarded(e);
+                None
+            }
+        };
+        let mut replica = match from_snapshot {
+            Some(r) => r,
+            None => Replica::load(store).map_err(replay_error)?,
+        };
+        if let Some((name, size)) = checked(&replica) {
+            return Err(OpenError::RootMismatch {
+                file: dir.join(name),
+                size,
+            });
         }
         // Up to its own signed checkpoint (whose root the log was just checked against), the
         // board admitted every entry — signatures and ballot proofs verified — before making it
         // durable: those are not verified again (specs/board.md, restart). The tail after it
-        // is replayed in full.
-        let signed_size = head.as_ref().map_or(0, |c| c.size);
+        // is replayed in full. After a restored snapshot, only the entries past it.
         replica
             .replay_verified(signed_size, &|_, _| {})
             .map_err(replay_error)?;
@@ -310,9 +395,83 @@ impl Board {
             cosigned: cosigned_note,
             recovered_tail,
             index_state,
+            snapshot: snapshot_use,
+            snapshots: None,
         };
+        board.snapshots = Some(Snapshots {
+            dir: dir.to_path_buf(),
+            every: SNAPSHOT_EVERY,
+            last: board.replica.size(),
+            busy: Arc::new(AtomicBool::new(false)),
+        });
         board.publish_checkpoint()?;
         Ok(board)
+    }
+
+    /// Entries between two snapshots (0: never write one). A board over a shared store writes
+    /// none.
+    pub fn set_snapshot_every(&mut self, every: u64) {
+        if let Some(s) = &mut self.snapshots {
+            s.every = every;
+        }
+    }
+
+    /// Whether a snapshot is being written now (tests wait for it before they kill the board).
+    pub fn snapshot_in_flight(&self) -> bool {
+        self.snapshots
+            .as_ref()
+            .is_some_and(|s| s.busy.load(Ordering::Acquire))
+    }
+
+    /// Starts writing a snapshot of the state at the current size — covered by the checkpoint
+    /// just signed and stored — if enough entries were admitted since the last one and none is
+    /// being written. The writer clones the state (the one pause it takes: no I/O, no
+    /// encoding); a thread of its own encodes, signs and writes it.
+    fn maybe_snapshot(&mut self) {
+        let Some(s) = &mut self.snapshots else {
+            return;
+        };
+        let size = self.replica.size();
+        if s.every == 0
+            || size < s.last.saturating_add(s.every)
+            || self.replica.replayed() != size
+            || self.replica.election().size() != size
+            || s.busy.load(Ordering::Acquire)
+        {
+            return;
+        }
+        let (root, leaves) = {
+            let tree = self.replica.tree();
+            let Ok(root) = tree.root(size) else {
+                return;
+            };
+            let leaves: Vec<Hash> = (0..size).filter_map(|i| tree.leaf(i).copied()).collect();
+            (root, leaves)
+        };
+        let capture = Capture {
+            size,
+            root,
+            leaves,
+            election: self.replica.election().clone(),
+        };
+        s.last = size;
+        s.busy.store(true, Ordering::Release);
+        let busy = Arc::clone(&s.busy);
+        let dir = s.dir.clone();
+        let origin = self.origin.clone();
+        let key = self.key.clone();
+        let spawned = std::thread::Builder::new()
+            .name("urna-snapshot".into())
+            .spawn(move || {
+                if let Err(e) = capture.write(&dir, &origin, &key) {
+                    // Not fatal: the log is the record; the next restart replays more.
+                    eprintln!("urna board: writing a snapshot of {size} entries failed: {e}");
+                }
+                busy.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            s.busy.store(false, Ordering::Release);
+        }
     }
 
     /// A board over a store several board processes share (the PostgreSQL log of record,
@@ -372,6 +531,8 @@ impl Board {
             cosigned: cosigned_note,
             recovered_tail: false,
             index_state,
+            snapshot: SnapshotUse::None,
+            snapshots: None,
         };
         if sequence {
             board.publish_checkpoint()?;
@@ -809,6 +970,7 @@ impl Board {
             self.index.add(from, &leaves)?;
             self.checkpoint = note;
             self.cosignatures.clear();
+            self.maybe_snapshot();
         }
         for (i, first) in copies {
             out[i] = out[first].clone();

@@ -8,3 +8,4 @@ pub mod attest;
 pub mod board;
 pub mod index;
 pub mod server;
+pub mod snapshot;

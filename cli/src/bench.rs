@@ -93,7 +93,7 @@ fn rejection_cpu(
     at_open: &Election,
     one: &rayon::ThreadPool,
     count: usize,
-) -> Result<(f64, f64, f64, f64)> {
+) -> Result<(f64, f64, f64, f64, f64)> {
     let honest = &s.entries[s.ballots_at..s.ballots_at + count.min(s.ballots)];
     let outsiders = ineligible(honest)?;
     let mut e = at_open.clone();
@@ -164,11 +164,39 @@ fn rejection_cpu(
             board.size()
         ));
     }
+    // The same restart from a snapshot of the rules' state at the board's size.
+    let capture = {
+        let tree = board.tree();
+        urna_board::snapshot::Capture {
+            size: entries,
+            root: tree.root(entries).map_err(|e| anyhow!("{e}"))?,
+            leaves: (0..entries).filter_map(|i| tree.leaf(i).copied()).collect(),
+            election: board.election().clone(),
+        }
+    };
+    drop(board);
+    capture.write(dir.path(), synth::ORIGIN, &s.board)?;
+    let (t, cpu0) = (Instant::now(), process_cpu());
+    let board = urna_board::board::Board::open(dir.path(), synth::ORIGIN, s.board.clone())?;
+    let from_snapshot = match (cpu0, process_cpu()) {
+        (Some(a), Some(b)) => ms(b.saturating_sub(a)),
+        _ => ms(t.elapsed()),
+    };
+    if !matches!(
+        board.snapshot,
+        urna_board::board::SnapshotUse::Restored { .. }
+    ) {
+        return Err(anyhow!(
+            "the snapshot was not restored: {:?}",
+            board.snapshot
+        ));
+    }
     Ok((
         machine,
         board_reject,
         board_admit,
         restart / entries as f64 * 1000.0,
+        from_snapshot / entries as f64 * 1000.0,
     ))
 }
 
@@ -242,6 +270,148 @@ pub fn record(ballots: usize, out: &Path, say: &dyn Fn(&str)) -> Result<()> {
         urna_crypto::hex::encode(s.board.verifying_key().as_bytes())
     ));
     Ok(())
+}
+
+/// `urna bench restart`: a board data directory holding a synthetic election of `ballots`
+/// plurality-10 ballots (written straight into the log with a checkpoint signed by the board's
+/// key, as the board would have), then three timings: the restart from zero (no snapshot),
+/// writing a snapshot of the rules' state (the writer's pause to clone it, and the background
+/// thread's encoding and write), and the restart from that snapshot. Wall time and CPU (all
+/// threads) of each, and the process's peak RSS.
+pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
+    use urna_ledger::store::{FileLog, LogStore, Statement};
+    if dir.exists() {
+        return Err(anyhow!("{} exists: give a new directory", dir.display()));
+    }
+    let say = |m: &str| {
+        if !json_out {
+            eprintln!("{m}");
+        }
+    };
+    let t = Instant::now();
+    let (log, _) = FileLog::open(dir)?;
+    let mut tree = urna_ledger::merkle::Tree::new();
+    let mut failed: Option<String> = None;
+    let s = synth::plurality10_into(
+        ballots,
+        1,
+        &|n| {
+            if !json_out && n % 20_480 < 4096 {
+                eprint!("\r{n} ballots made and admitted");
+            }
+        },
+        &mut |x| {
+            let raw: Vec<&[u8]> = x.iter().map(|e| e.bytes()).collect();
+            for l in raw
+                .par_iter()
+                .map(|e| urna_ledger::merkle::leaf_hash(e))
+                .collect::<Vec<_>>()
+            {
+                tree.push(l);
+            }
+            if let Err(e) = log.append(log.len(), &raw) {
+                failed.get_or_insert(e.to_string());
+            }
+            Ok(())
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    if let Some(e) = failed {
+        return Err(anyhow!("writing the log: {e}"));
+    }
+    let size = tree.size();
+    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
+    let note = urna_ledger::note::Checkpoint {
+        origin: synth::ORIGIN.to_string(),
+        size,
+        root,
+    }
+    .sign(&s.board);
+    log.set_statement(Statement::Checkpoint, &note)?;
+    drop((log, tree));
+    let bytes = std::fs::metadata(dir.join(urna_ledger::store::LOG))?.len();
+    say(&format!(
+        "\n{size} entries ({bytes} bytes of log) written in {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    let timed = |what: &str| -> Result<(urna_board::board::Board, f64, f64)> {
+        let (t, cpu0) = (Instant::now(), process_cpu());
+        let b = urna_board::board::Board::open(dir, synth::ORIGIN, s.board.clone())?;
+        let wall = ms(t.elapsed());
+        let cpu = match (cpu0, process_cpu()) {
+            (Some(a), Some(b)) => ms(b.saturating_sub(a)),
+            _ => wall,
+        };
+        if b.size() != size {
+            return Err(anyhow!(
+                "the board reopened with {} of {size} entries",
+                b.size()
+            ));
+        }
+        say(&format!(
+            "restart {what}: {wall:.0} ms wall, {cpu:.0} ms CPU ({:?})",
+            b.snapshot
+        ));
+        Ok((b, wall, cpu))
+    };
+    let (board, zero_wall, zero_cpu) = timed("from zero")?;
+    // The writer's part: clone the state, copy the leaf hashes; then what the snapshot
+    // thread does.
+    let t = Instant::now();
+    let capture = {
+        let tree = board.tree();
+        urna_board::snapshot::Capture {
+            size,
+            root,
+            leaves: (0..size).filter_map(|i| tree.leaf(i).copied()).collect(),
+            election: board.election().clone(),
+        }
+    };
+    let pause = ms(t.elapsed());
+    let t = Instant::now();
+    capture.write(dir, synth::ORIGIN, &s.board)?;
+    let write = ms(t.elapsed());
+    let snap_bytes = std::fs::metadata(dir.join(urna_board::snapshot::SNAPSHOT))?.len();
+    say(&format!(
+        "snapshot: writer's pause {pause:.0} ms, encoded and written in {write:.0} ms, {snap_bytes} bytes"
+    ));
+    drop(board);
+    let (board, snap_wall, snap_cpu) = timed("from the snapshot")?;
+    if !matches!(
+        board.snapshot,
+        urna_board::board::SnapshotUse::Restored { .. }
+    ) {
+        return Err(anyhow!(
+            "the snapshot was not restored: {:?}",
+            board.snapshot
+        ));
+    }
+    drop(board);
+    let f = json!({
+        "board_restart_entries": size,
+        "board_restart_log_bytes": bytes,
+        "board_restart_from_zero_wall_ms": round(zero_wall, 0),
+        "board_restart_from_zero_cpu_ms": round(zero_cpu, 0),
+        "board_restart_from_zero_cpu_ms_per_1000_entries": round(zero_cpu / size as f64 * 1000.0, 2),
+        "board_snapshot_pause_ms": round(pause, 0),
+        "board_snapshot_write_ms": round(write, 0),
+        "board_snapshot_bytes": snap_bytes,
+        "board_restart_snapshot_wall_ms": round(snap_wall, 0),
+        "board_restart_snapshot_cpu_ms": round(snap_cpu, 0),
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    if json_out {
+        println!("{f}");
+    }
+    Ok(())
+}
+
+/// The process's peak resident set (VmHWM), in MB, where /proc says.
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// A fresh durable board on loopback holding the synthetic election up to its open polls.
@@ -502,12 +672,17 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
     f.insert("verify_ballot_ms".into(), json!(round(median(per), 3)));
 
     say("refusing ballots from keys not on the roll, and admitting honest ones (one thread, CPU)…");
-    let (reject, board_reject, board_admit, restart) =
+    let (reject, board_reject, board_admit, restart, from_snapshot) =
         rejection_cpu(&s, &at_open, &one, if quick { 500 } else { 2000 })?;
-    // Restart from its own log, no proof verified again up to its signed checkpoint.
+    // Restart from its own log, no proof verified again up to its signed checkpoint; and
+    // from a snapshot of the rules' state at its size (`urna bench restart` for large logs).
     f.insert(
         "board_restart_cpu_ms_per_1000_entries".into(),
         json!(round(restart, 2)),
+    );
+    f.insert(
+        "board_restart_snapshot_cpu_ms_per_1000_entries".into(),
+        json!(round(from_snapshot, 2)),
     );
     f.insert("reject_ineligible_ms".into(), json!(round(reject, 4)));
     f.insert(

@@ -731,6 +731,20 @@ enum BenchCommand {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Measure a board's restart at a large size: write a synthetic election of plurality-10
+    /// ballots into a board data directory, then restart it from zero, write a snapshot of
+    /// its rules' state, and restart it from the snapshot.
+    Restart {
+        /// Ballots in the board's log.
+        #[arg(long, default_value_t = 100_000)]
+        ballots: usize,
+        /// The data directory to create (it must not exist).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Print the figures as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sustained durable ingest: a fresh board on loopback takes a record's set-up, then its
     /// ballots (already signed, so the clients do no cryptography) from concurrent clients;
     /// prints the rate, p50/p99 latency, RSS and CPU per ballot every `--every` ballots.
@@ -962,6 +976,10 @@ fn run(cli: Cli) -> Result<u8> {
             command: Some(BenchCommand::Record { ballots, out }),
             ..
         } => bench::record(ballots, &out, &|m| println!("{m}")).map(|()| 0),
+        Command::Bench {
+            command: Some(BenchCommand::Restart { ballots, dir, json }),
+            ..
+        } => bench::restart(ballots, &dir, json).map(|()| 0),
         Command::Bench {
             command:
                 Some(BenchCommand::Ingest {
@@ -1834,6 +1852,16 @@ async fn serve(
         .with_context(|| format!("opening the board in {}", data.display()))?;
     if board.recovered_tail {
         eprintln!("urna board: cut a torn, never-acknowledged tail from the log");
+    }
+    match &board.snapshot {
+        urna_board::board::SnapshotUse::None => {}
+        urna_board::board::SnapshotUse::Restored { size } => {
+            eprintln!("urna board: restored the rules' state at {size} entries from the snapshot; replayed the rest of the log");
+        }
+        urna_board::board::SnapshotUse::Discarded(why) => eprintln!(
+            "urna board: discarded the snapshot ({}: {why}); replayed the log from its first entry",
+            why.code()
+        ),
     }
     eprintln!(
         "urna board: {origin}: {} entries, listening on {listen}",

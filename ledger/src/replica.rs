@@ -149,6 +149,38 @@ impl<S: LogStore + ?Sized> Replica<S> {
         })
     }
 
+    /// A replica restored from a snapshot (`specs/board.md` §4.1): the tree of the log's
+    /// first `tree.size()` entries and the rules' state after them, taken as they are — the
+    /// caller has checked them against a signature of its own and the log (the sequencer's
+    /// restart) — and every entry the store holds after them hashed onto the tree; those are
+    /// not replayed yet.
+    pub fn restore(
+        store: Arc<S>,
+        mut tree: Tree,
+        election: Election,
+    ) -> Result<Replica<S>, ReplicaError> {
+        let held = store.len();
+        let mut at = tree.size();
+        if at > held {
+            return Err(ReplicaError::Short { size: at, held });
+        }
+        let replayed = at;
+        while at < held {
+            let end = (at + REPLAY_BATCH as u64).min(held);
+            for l in self::leaves(&store.read(at, end)?) {
+                tree.push(l);
+            }
+            at = end;
+        }
+        Ok(Replica {
+            store,
+            tree: Arc::new(RwLock::new(tree)),
+            election,
+            replayed,
+            spent: false,
+        })
+    }
+
     /// [`load`](Replica::load)s, [`check`](Replica::check)s every anchor, and replays everything.
     pub fn open(
         store: Arc<S>,

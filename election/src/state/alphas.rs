@@ -13,7 +13,7 @@
 //! copies the whole set, and the slack stays near 6 %.
 
 /// Buckets: two bytes of the prefix pick one.
-const BUCKETS: usize = 1 << 16;
+pub(super) const BUCKETS: usize = 1 << 16;
 
 /// The 128-bit prefix `α` is compared by.
 pub(super) fn prefix(alpha: &[u8; 32]) -> u128 {
@@ -25,7 +25,7 @@ pub(super) fn prefix(alpha: &[u8; 32]) -> u128 {
 /// A prefix as its bucket and the 14 bytes the bucket holds. A ristretto255 encoding's first
 /// byte is even (its low bit is the sign, always 0), so the bucket is the second and third
 /// bytes.
-fn split(p: u128) -> (usize, [u8; 14]) {
+pub(super) fn split(p: u128) -> (usize, [u8; 14]) {
     let b = p.to_le_bytes();
     let mut rest = [0u8; 14];
     rest[0] = b[0];
@@ -35,8 +35,8 @@ fn split(p: u128) -> (usize, [u8; 14]) {
 
 #[derive(Clone, Default)]
 pub(super) struct Alphas {
-    buckets: Vec<Vec<[u8; 14]>>,
-    len: u64,
+    pub(super) buckets: Vec<Vec<[u8; 14]>>,
+    pub(super) len: u64,
 }
 
 impl Alphas {

@@ -73,26 +73,26 @@ pub(super) fn tallied(layout: &Layout, ballot: &Ballot) -> Tallied {
 
 #[derive(Clone)]
 pub(super) struct BallotBox {
-    alphas: Alphas,
-    records: Vec<BallotRecord>,
+    pub(super) alphas: Alphas,
+    pub(super) records: Vec<BallotRecord>,
     /// For each record, the record of its credential's previous ballot or challenged ballot
     /// ([`NONE`]): the chain a ballot's `duplicate` check walks, from [`Voter::last`].
-    prev: Vec<u32>,
+    pub(super) prev: Vec<u32>,
     /// Whether every counted ballot's tallied ciphertexts stay in [`BallotBox::held`] (an
     /// election with no log to read them back from), or only those of the batch being applied
     /// and those read back for it.
-    keep: bool,
+    pub(super) keep: bool,
     /// Tallied ciphertexts of counted ballots, by record, that a revote may subtract.
-    held: HashMap<u32, Tallied>,
+    pub(super) held: HashMap<u32, Tallied>,
     /// The encodings of each counted ballot's ranked rows, by ranked contest, by record (so in
     /// log order): they become the lists to mix.
-    ranked: BTreeMap<u32, Vec<(usize, Vec<u8>)>>,
+    pub(super) ranked: BTreeMap<u32, Vec<(usize, Vec<u8>)>>,
     /// Per weight class, per tally position: the sum of the counted ballots' ciphertexts.
-    sums: BTreeMap<u32, Vec<(RistrettoPoint, RistrettoPoint)>>,
-    ballots: u64,
-    counted: u64,
-    superseded: u64,
-    challenged: u64,
+    pub(super) sums: BTreeMap<u32, Vec<(RistrettoPoint, RistrettoPoint)>>,
+    pub(super) ballots: u64,
+    pub(super) counted: u64,
+    pub(super) superseded: u64,
+    pub(super) challenged: u64,
     /// A revote whose superseded ballot's ciphertexts were not at hand (a reading-back
     /// election applied without its log): that entry's index. The sums are then wrong.
     pub(super) unread: Option<u64>,

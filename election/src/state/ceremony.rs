@@ -33,13 +33,13 @@ pub(super) enum Progress {
 
 #[derive(Clone, Default)]
 pub(super) struct Ceremony {
-    commitments: BTreeMap<u16, Vec<Point>>,
-    shares: BTreeMap<u16, Vec<(u16, EncryptedShare)>>,
-    disqualified: BTreeSet<u16>,
-    confirmed: BTreeSet<u16>,
+    pub(super) commitments: BTreeMap<u16, Vec<Point>>,
+    pub(super) shares: BTreeMap<u16, Vec<(u16, EncryptedShare)>>,
+    pub(super) disqualified: BTreeSet<u16>,
+    pub(super) confirmed: BTreeSet<u16>,
     /// `Q`, once the ceremony has ended (completed or failed).
-    qualified: Vec<u16>,
-    context: Option<ElectionContext>,
+    pub(super) qualified: Vec<u16>,
+    pub(super) context: Option<ElectionContext>,
 }
 
 impl Ceremony {

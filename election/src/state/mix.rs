@@ -49,35 +49,35 @@ pub struct Decrypted {
 
 /// A mix in progress: the rows posted so far and their parts of the proof.
 #[derive(Clone, Default)]
-struct Pending {
-    rows: usize,
-    outputs: Vec<u8>,
-    c: Vec<u8>,
-    d: Vec<u8>,
-    s: Vec<u8>,
+pub(super) struct Pending {
+    pub(super) rows: usize,
+    pub(super) outputs: Vec<u8>,
+    pub(super) c: Vec<u8>,
+    pub(super) d: Vec<u8>,
+    pub(super) s: Vec<u8>,
     /// The leaf hashes of its `MixRows` entries: with the closing entry's, they seed the
     /// verifier's weights, which must depend on every byte of the proof.
-    leaves: Vec<[u8; 32]>,
+    pub(super) leaves: Vec<[u8; 32]>,
 }
 
 #[derive(Clone)]
-struct ContestMix {
-    contest: u16,
-    rules: RankedRules,
-    options: usize,
+pub(super) struct ContestMix {
+    pub(super) contest: u16,
+    pub(super) rules: RankedRules,
+    pub(super) options: usize,
     /// `N`, the rows of every list of the contest.
-    rows: usize,
+    pub(super) rows: usize,
     /// The input of the next mix; after the last, the list that is decrypted.
-    list: Arc<Vec<u8>>,
-    mixes: usize,
-    pending: Arc<Pending>,
+    pub(super) list: Arc<Vec<u8>>,
+    pub(super) mixes: usize,
+    pub(super) pending: Arc<Pending>,
     /// Each trustee's partial decryptions so far, 32 bytes each, in list order.
-    shares: BTreeMap<u16, Arc<Vec<u8>>>,
+    pub(super) shares: BTreeMap<u16, Arc<Vec<u8>>>,
     /// Trustees whose shares cover the list, in the order they completed.
-    decrypted_by: Vec<u16>,
-    decrypted: Option<Arc<Decrypted>>,
+    pub(super) decrypted_by: Vec<u16>,
+    pub(super) decrypted: Option<Arc<Decrypted>>,
     /// Bytes of the count posted so far.
-    posted: usize,
+    pub(super) posted: usize,
 }
 
 /// Where one ranked contest stands.
@@ -104,7 +104,7 @@ pub struct MixStatus {
 
 #[derive(Clone, Default)]
 pub(super) struct Mixing {
-    contests: Vec<ContestMix>,
+    pub(super) contests: Vec<ContestMix>,
 }
 
 /// Decodes a list of 64-byte encodings (valid ciphertexts, checked when they were admitted).

@@ -50,10 +50,12 @@ mod layout;
 mod look_back;
 mod mix;
 mod roll;
+mod snapshot;
 mod tally;
 
 pub use look_back::{LookBack, LookBackError, NoLog};
 pub use mix::{Decrypted, MixStatus};
+pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 
 use ballot_box::{BallotBox, Pending};
 use batch::Prechecked;

@@ -35,13 +35,13 @@ pub(super) struct Voter {
 /// by key that grow by an eighth at a time: 48 bytes a voter and ~6 % slack, where a hash map
 /// at a million voters spends twice that (its table doubles, and is half empty after).
 #[derive(Clone, Default)]
-struct Voters {
-    buckets: Vec<Vec<([u8; 32], Voter)>>,
-    len: usize,
+pub(super) struct Voters {
+    pub(super) buckets: Vec<Vec<([u8; 32], Voter)>>,
+    pub(super) len: usize,
 }
 
 impl Voters {
-    fn bucket(key: &[u8; 32]) -> usize {
+    pub(super) fn bucket(key: &[u8; 32]) -> usize {
         usize::from(u16::from_le_bytes([key[0], key[1]]))
     }
 
@@ -60,12 +60,12 @@ impl Voters {
         self.buckets.get(b)?.get(at).map(|(_, v)| v)
     }
 
-    fn get_mut(&mut self, key: &[u8; 32]) -> Option<&mut Voter> {
+    pub(super) fn get_mut(&mut self, key: &[u8; 32]) -> Option<&mut Voter> {
         let (b, at) = self.find(key)?;
         self.buckets.get_mut(b)?.get_mut(at).map(|(_, v)| v)
     }
 
-    fn insert(&mut self, key: [u8; 32], v: Voter) {
+    pub(super) fn insert(&mut self, key: [u8; 32], v: Voter) {
         if self.buckets.is_empty() {
             self.buckets = vec![Vec::new(); 1 << 16];
         }
@@ -91,11 +91,11 @@ impl Voters {
 
 #[derive(Clone, Default)]
 pub(super) struct Roll {
-    voters: Voters,
+    pub(super) voters: Voters,
     /// Batches admitted so far: the number the next one must carry.
-    batches: u32,
+    pub(super) batches: u32,
     /// The sum of the weights of the credentials of each ballot style.
-    style_weights: Vec<u64>,
+    pub(super) style_weights: Vec<u64>,
 }
 
 impl Roll {

@@ -19,10 +19,10 @@ use crate::rejection::Rejection;
 
 #[derive(Clone, Default)]
 pub(super) struct Tally {
-    encrypted: Option<Vec<Ciphertext>>,
+    pub(super) encrypted: Option<Vec<Ciphertext>>,
     /// Admitted decryption shares in log order: (trustee, one point per tally ciphertext).
-    shares: Vec<(u16, Vec<Point>)>,
-    result: Option<ElectionResult>,
+    pub(super) shares: Vec<(u16, Vec<Point>)>,
+    pub(super) result: Option<ElectionResult>,
 }
 
 impl Tally {

@@ -89,6 +89,16 @@ impl FileLog {
     /// a caller that decides the bytes after them are a torn tail calls
     /// [`FileLog::truncate_tail`].
     pub fn open(dir: &Path) -> io::Result<(FileLog, Recovery)> {
+        let (log, rec, _) = FileLog::open_known(dir, &[])?;
+        Ok((log, rec))
+    }
+
+    /// [`FileLog::open`] for a caller that already knows the leaf hashes of the first entries
+    /// (a board restoring a snapshot, `specs/board.md` §4.1.2): a frame among them is checked
+    /// by comparing its check bytes with the known hash rather than by hashing the entry, so
+    /// the scan only reads. Returns also whether every known hash matched its frame; from the
+    /// first that does not (or the first frame past them), frames are hashed as usual.
+    pub fn open_known(dir: &Path, known: &[[u8; 32]]) -> io::Result<(FileLog, Recovery, bool)> {
         fs::create_dir_all(dir)?;
         let path = dir.join(LOG);
         let file = OpenOptions::new()
@@ -102,19 +112,40 @@ impl FileLog {
         let mut at = 0u64;
         let mut r = BufReader::with_capacity(1 << 20, file.try_clone()?);
         let mut entry = Vec::new();
+        let mut matched = true;
         loop {
             let mut len = [0u8; 4];
             if read_full(&mut r, &mut len)? < 4 {
                 break;
             }
             let n = u32::from_be_bytes(len) as usize;
+            let frame_end = at + 4 + n as u64 + 8;
+            if let Some(leaf) = known.get(offsets.len()).filter(|_| matched) {
+                // Skipping the entry's bytes inside the buffer costs a copy, not a hash.
+                let mut check = [0u8; 8];
+                if frame_end > bytes {
+                    break;
+                }
+                r.seek_relative(n as i64)?;
+                if read_full(&mut r, &mut check)? < 8 {
+                    break;
+                }
+                if check[..] == leaf[..8] {
+                    offsets.push(at);
+                    at = frame_end;
+                    continue;
+                }
+                matched = false;
+                r.seek_relative(-(n as i64) - 8)?;
+            }
             entry.resize(n + 8, 0);
             if read_full(&mut r, &mut entry)? < n + 8 || entry[n..] != frame_check(&entry[..n]) {
                 break;
             }
             offsets.push(at);
-            at += 4 + n as u64 + 8;
+            at = frame_end;
         }
+        let matched = matched && offsets.len() >= known.len();
         let rec = Recovery {
             intact: offsets.len() as u64,
             valid_len: at,
@@ -130,6 +161,7 @@ impl FileLog {
                 offsets: RwLock::new(offsets),
             },
             rec,
+            matched,
         ))
     }
 

@@ -1,0 +1,214 @@
+//! The board's snapshot file (`specs/board.md` §4.1.2): the rules' state after the log's first
+//! `n` entries and those entries' leaf hashes, bound by the board's own signature to `n`, the
+//! tree's root at `n` and a hash of the body, so that a restart decodes it and replays only the
+//! entries after `n`. Written off the writer's path, atomically (temporary file, fsync, rename,
+//! fsync of the directory); a file that fails any check is discarded with its reason and the
+//! log is replayed from zero.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use urna_crypto::sign::{Signature, SigningKey, VerifyingKey};
+use urna_election::state::{Election, SnapshotError};
+use urna_ledger::merkle::{Hash, Tree};
+
+/// The file in the data directory, and its temporary name while it is written.
+pub const SNAPSHOT: &str = "snapshot";
+const SNAPSHOT_TMP: &str = "snapshot.tmp";
+
+const MAGIC: &[u8; 22] = b"urna-v1 board-snapshot";
+/// Magic, `u64 n`, root, body hash, signature.
+const HEADER: usize = 22 + 8 + 32 + 32 + 64;
+
+/// Why a snapshot file was not used. The board then replays the log from zero and says so.
+#[derive(Debug, Error)]
+pub enum Discarded {
+    #[error("cannot read it: {0}")]
+    Io(#[from] io::Error),
+    #[error("not a board snapshot (wrong magic or shorter than its header)")]
+    Magic,
+    #[error("not signed by this board's key for this election")]
+    Signature,
+    #[error("its body does not hash to the hash it was signed with (damaged or cut short)")]
+    BodyHash,
+    #[error("its body does not hold the leaf hashes of the {0} entries it claims")]
+    Leaves(u64),
+    #[error("its leaf hashes do not give the root it was signed with")]
+    Root,
+    #[error("it covers {size} entries, more than the {bound} {what}")]
+    TooLong {
+        size: u64,
+        bound: u64,
+        what: &'static str,
+    },
+    #[error("the log's first {0} entries are not the ones it was taken from")]
+    Log(u64),
+    #[error("its rules' state does not decode: {0}")]
+    State(#[from] SnapshotError),
+    #[error("the tree of its leaves and the log does not have the signed checkpoint's root")]
+    Checkpoint,
+    #[error("its rules' state is of {state} entries, not the {size} it covers")]
+    StateSize { state: u64, size: u64 },
+}
+
+impl Discarded {
+    /// A stable code for the reason, for logs and tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Discarded::Io(_) => "io",
+            Discarded::Magic => "magic",
+            Discarded::Signature => "signature",
+            Discarded::BodyHash => "body-hash",
+            Discarded::Leaves(_) => "leaves",
+            Discarded::Root => "root",
+            Discarded::TooLong { .. } => "too-long",
+            Discarded::Log(_) => "log",
+            Discarded::State(e) => e.code(),
+            Discarded::Checkpoint => "checkpoint",
+            Discarded::StateSize { .. } => "state-size",
+        }
+    }
+}
+
+/// `"urna-v1 board-snapshot" ‖ u16 len ‖ origin ‖ u64 n ‖ root ‖ body hash`: what the board
+/// signs.
+fn signed_message(origin: &str, n: u64, root: &Hash, body: &Hash) -> Vec<u8> {
+    let mut m = Vec::with_capacity(22 + 2 + origin.len() + 8 + 64);
+    m.extend_from_slice(MAGIC);
+    m.extend_from_slice(&(origin.len().min(u16::MAX as usize) as u16).to_be_bytes());
+    m.extend_from_slice(origin.as_bytes());
+    m.extend_from_slice(&n.to_be_bytes());
+    m.extend_from_slice(root);
+    m.extend_from_slice(body);
+    m
+}
+
+/// What a restart takes from a valid file.
+pub struct Loaded {
+    pub size: u64,
+    pub root: Hash,
+    /// The leaf hashes, to match the log's frames against, and their tree.
+    pub leaves: Vec<Hash>,
+    pub tree: Tree,
+    /// The encoded state: decoded only once the log has been matched against the leaves.
+    state: Vec<u8>,
+}
+
+impl Loaded {
+    pub fn election(&self) -> Result<Election, Discarded> {
+        let e = Election::from_snapshot(&self.state)?;
+        if e.size() != self.size {
+            return Err(Discarded::StateSize {
+                state: e.size(),
+                size: self.size,
+            });
+        }
+        Ok(e)
+    }
+}
+
+/// The state to write, captured by the writer at a size it signed.
+pub struct Capture {
+    pub size: u64,
+    pub root: Hash,
+    pub leaves: Vec<Hash>,
+    pub election: Election,
+}
+
+impl Capture {
+    /// Encodes, signs and writes the snapshot into `dir`, replacing any older one atomically:
+    /// a crash at any point leaves the old file or the new one (and maybe a temporary file,
+    /// which nothing reads).
+    pub fn write(self, dir: &Path, origin: &str, key: &SigningKey) -> io::Result<()> {
+        let state = self.election.snapshot();
+        drop(self.election);
+        let mut h = Sha256::new();
+        for l in &self.leaves {
+            h.update(l);
+        }
+        h.update(&state);
+        let body: Hash = h.finalize().into();
+        let sig = key.sign(&signed_message(origin, self.size, &self.root, &body));
+        let tmp = dir.join(SNAPSHOT_TMP);
+        {
+            let mut f = io::BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+            f.write_all(MAGIC)?;
+            f.write_all(&self.size.to_be_bytes())?;
+            f.write_all(&self.root)?;
+            f.write_all(&body)?;
+            f.write_all(&sig.0)?;
+            for l in &self.leaves {
+                f.write_all(l)?;
+            }
+            f.write_all(&state)?;
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        }
+        fs::rename(&tmp, dir.join(SNAPSHOT))?;
+        File::open(dir)?.sync_all()
+    }
+}
+
+/// Reads and checks the snapshot file of `dir`, if there is one: the board's signature for
+/// this origin over its size, root and body hash; the body's hash; the leaves' root. `None`
+/// when there is no file (a new board, or one that never wrote one).
+pub fn load(dir: &Path, origin: &str, key: &VerifyingKey) -> Option<Result<Loaded, Discarded>> {
+    let bytes = match fs::read(dir.join(SNAPSHOT)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(e.into())),
+    };
+    Some(check(bytes, origin, key))
+}
+
+fn check(mut bytes: Vec<u8>, origin: &str, key: &VerifyingKey) -> Result<Loaded, Discarded> {
+    if bytes.len() < HEADER || &bytes[..22] != MAGIC {
+        return Err(Discarded::Magic);
+    }
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&bytes[22..30]);
+    let size = u64::from_be_bytes(n);
+    let mut root = [0u8; 32];
+    root.copy_from_slice(&bytes[30..62]);
+    let mut body = [0u8; 32];
+    body.copy_from_slice(&bytes[62..94]);
+    let mut sig = [0u8; 64];
+    sig.copy_from_slice(&bytes[94..HEADER]);
+    key.verify(&signed_message(origin, size, &root, &body), &Signature(sig))
+        .map_err(|_| Discarded::Signature)?;
+    let hashed: Hash = Sha256::digest(&bytes[HEADER..]).into();
+    if hashed != body {
+        return Err(Discarded::BodyHash);
+    }
+    let leaf_bytes = usize::try_from(size)
+        .ok()
+        .and_then(|n| n.checked_mul(32))
+        .filter(|&b| b <= bytes.len() - HEADER)
+        .ok_or(Discarded::Leaves(size))?;
+    let state = bytes.split_off(HEADER + leaf_bytes);
+    let leaves: Vec<Hash> = bytes[HEADER..]
+        .chunks_exact(32)
+        .map(|c| {
+            let mut l = [0u8; 32];
+            l.copy_from_slice(c);
+            l
+        })
+        .collect();
+    drop(bytes);
+    let mut tree = Tree::new();
+    for l in &leaves {
+        tree.push(*l);
+    }
+    if tree.root(size).ok() != Some(root) {
+        return Err(Discarded::Root);
+    }
+    Ok(Loaded {
+        size,
+        root,
+        leaves,
+        tree,
+        state,
+    })
+}
