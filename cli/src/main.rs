@@ -146,6 +146,11 @@ enum Command {
         /// go to stderr.
         #[arg(long)]
         json: bool,
+        /// Download and replay the whole log before casting, as an observer does (by default
+        /// only the election's entries and this credential's, each proven included in the
+        /// board's signed checkpoint, are fetched: specs/board.md §5.2).
+        #[arg(long)]
+        full: bool,
     },
     /// Election records for observers.
     Record {
@@ -984,6 +989,7 @@ fn run(cli: Cli) -> Result<u8> {
             challenge,
             receipt,
             json,
+            full,
         } => {
             let cred =
                 urna_voter::credential::Credential::parse(&secrets::read_secret(&credential)?)
@@ -993,6 +999,7 @@ fn run(cli: Cli) -> Result<u8> {
                 challenge,
                 receipt_out: Some(&receipt),
                 lang: l,
+                full,
             };
             let mut say = |m: &str| {
                 if json {
