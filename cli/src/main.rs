@@ -735,6 +735,16 @@ enum BenchCommand {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// A voter's start to verified receipt (the light session) on a board of `--ballots`
+    /// ballots, whose log is written directly (see `specs/board.md` §5.2 and the README).
+    Light {
+        /// Ballots on the board before the measured voters cast.
+        #[arg(long, default_value_t = 100_000)]
+        ballots: usize,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -946,6 +956,30 @@ fn run(cli: Cli) -> Result<u8> {
             command: Some(BenchCommand::Record { ballots, out }),
             ..
         } => bench::record(ballots, &out, &|m| println!("{m}")).map(|()| 0),
+        Command::Bench {
+            command: Some(BenchCommand::Light { ballots, json }),
+            ..
+        } => {
+            let l = bench::light(ballots, &|m| eprintln!("{m}"))?;
+            let v = serde_json::json!({
+                "ballots": l.ballots,
+                "entries": l.entries,
+                "log_bytes": l.log_bytes,
+                "build_s": (l.build_s * 10.0).round() / 10.0,
+                "board_open_s": (l.open_s * 10.0).round() / 10.0,
+                "vote_to_receipt_ms": (l.vote_to_receipt_ms * 10.0).round() / 10.0,
+                "voter_view_bytes": l.view_bytes,
+            });
+            if json {
+                println!("{v}");
+            } else {
+                println!(
+                    "{} ballots ({} entries, {} bytes of log): a voter's start to verified receipt {:.1} ms (median of 16; the voter's view is {} bytes); the board opened in {:.1} s",
+                    l.ballots, l.entries, l.log_bytes, l.vote_to_receipt_ms, l.view_bytes, l.open_s
+                );
+            }
+            Ok(0)
+        }
         Command::Bench {
             command: None,
             quick,
