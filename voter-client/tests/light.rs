@@ -160,7 +160,22 @@ fn the_light_view_holds_what_a_voter_needs_and_every_lie_is_named() {
     );
     assert_eq!(view.standing(b[2].index), Some(BallotStatus::Counted));
     assert_eq!(view.counted_ballot(), Some(b[2].index));
-    // The same standings as the full replay gives.
+    // The same as the full replay gives: the session's facts, and every standing.
+    let (light, replayed) = (
+        Session::open(&c, &me).unwrap(),
+        Session::open_full(&c, &me).unwrap(),
+    );
+    assert!(light.view().is_some() && replayed.election().is_some());
+    assert_eq!(
+        (light.weight(), light.style(), light.phase(), light.counted_ballot()),
+        (
+            replayed.weight(),
+            replayed.style(),
+            replayed.phase(),
+            replayed.counted_ballot()
+        )
+    );
+    assert_eq!(light.checkpoint(), replayed.checkpoint());
     let full = c.sync(None).unwrap();
     for x in b {
         let replayed = full
