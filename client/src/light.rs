@@ -68,6 +68,27 @@ pub enum ViewError {
     OtherCredential { index: u64, kind: EntryKind },
 }
 
+impl ViewError {
+    /// The stable code (`specs/board.md` §5.2).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ViewError::Malformed(_) => "malformed",
+            ViewError::WrongSize { .. } => "wrong-size",
+            ViewError::PastCheckpoint { .. } => "past-checkpoint",
+            ViewError::OutOfOrder { .. } => "out-of-order",
+            ViewError::Inclusion { .. } => "inclusion",
+            ViewError::Undecodable { .. } => "undecodable",
+            ViewError::NotForEveryVoter { .. } => "not-for-every-voter",
+            ViewError::NoSetup => "no-setup",
+            ViewError::OtherBoard { .. } => "other-board",
+            ViewError::Refused { .. } => "refused",
+            ViewError::Unauthorised { .. } => "unauthorised",
+            ViewError::WrongPhase { .. } => "wrong-phase",
+            ViewError::OtherCredential { .. } => "other-credential",
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Wire {
     checkpoint: String,

@@ -167,7 +167,12 @@ fn the_light_view_holds_what_a_voter_needs_and_every_lie_is_named() {
     );
     assert!(light.view().is_some() && replayed.election().is_some());
     assert_eq!(
-        (light.weight(), light.style(), light.phase(), light.counted_ballot()),
+        (
+            light.weight(),
+            light.style(),
+            light.phase(),
+            light.counted_ballot()
+        ),
         (
             replayed.weight(),
             replayed.style(),
@@ -279,6 +284,7 @@ fn the_light_view_holds_what_a_voter_needs_and_every_lie_is_named() {
         v["election"].as_array_mut().unwrap().swap(1, 2);
     });
     assert!(matches!(e, ViewError::OutOfOrder { .. }), "{e}");
+    assert_eq!(e.code(), "out-of-order");
     // Wrong checkpoints: a size that is not the signed one; an older signed checkpoint under
     // the current proofs; one signed by another key.
     let e = tamper(&|v| v["size"] = Value::from(v["size"].as_u64().unwrap() + 1));
