@@ -323,6 +323,16 @@ pub fn vote(
             std::fs::write(path, r.to_text())
                 .with_context(|| format!("writing {}", path.display()))?;
         }
+        match cast.extends {
+            urna_voter::cast::Extends::Proven => {}
+            urna_voter::cast::Extends::Unknown(why) => say(&l.say(
+                format!("note: the server could not yet prove that the receipt's log extends the one checked before casting ({why}); `urna receipt check` will"),
+                format!("注意：服务器暂时无法证明回执所在的日志是投票前所核验日志的延续（{why}）；`urna receipt check` 稍后会核验"),
+            )),
+            urna_voter::cast::Extends::Contradicted(why) => anyhow::bail!(
+                "the board's receipt is under a log that is not an extension of the one checked before casting: {why}. The receipt is saved as evidence; report it to the election authority and the observers"
+            ),
+        }
         say(&l.say(
             format!(
                 "cast: entry {} of the ledger, receipt verified",

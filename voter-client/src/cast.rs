@@ -61,7 +61,25 @@ pub enum CastError {
 pub struct Cast {
     pub receipt: BallotReceipt,
     pub replaces: Option<u64>,
+    /// Whether the receipt's checkpoint extends the log the session verified.
+    pub extends: Extends,
 }
+
+/// What the RFC 9162 consistency proof from the session's checkpoint to the receipt's said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extends {
+    /// Proven: the receipt is under a later state of the same log.
+    Proven,
+    /// No proof could be had yet (a validating node serving the session is behind the board
+    /// that gave the receipt); `urna receipt check` decides later.
+    Unknown(String),
+    /// The board's receipt is under a log that is not an extension of the one the session
+    /// verified: a fork. The receipt is the evidence.
+    Contradicted(String),
+}
+
+/// How long a cast waits for a consistency proof a node behind the board cannot give yet.
+const CONSISTENCY_WAIT: Duration = Duration::from_secs(5);
 
 /// How the session verified the election.
 enum Source {
@@ -284,7 +302,7 @@ impl<'a> Session<'a> {
         let signed = receipt
             .verify(prepared.entry.bytes(), &self.origin, &self.key)
             .map_err(ClientError::Note)?;
-        self.client.check_consistency(self.checkpoint(), &signed)?;
+        let extends = self.extends(&signed);
         Ok(Cast {
             receipt: BallotReceipt {
                 election_id: self.origin.clone(),
@@ -293,7 +311,24 @@ impl<'a> Session<'a> {
                 receipt,
             },
             replaces,
+            extends,
         })
+    }
+
+    /// Proves the receipt's checkpoint extends the session's, asking again for a while if the
+    /// server does not hold it yet (a node behind the board answers `400`).
+    fn extends(&self, signed: &Checkpoint) -> Extends {
+        let until = std::time::Instant::now() + CONSISTENCY_WAIT;
+        loop {
+            match self.client.check_consistency(self.checkpoint(), signed) {
+                Ok(()) => return Extends::Proven,
+                Err(ClientError::Misbehaved(why)) => return Extends::Contradicted(why),
+                Err(e) if std::time::Instant::now() >= until => {
+                    return Extends::Unknown(e.to_string())
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
     }
 
     fn same_board(&self, origin: &str, key: &VerifyingKey) -> bool {
