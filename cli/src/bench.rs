@@ -396,11 +396,12 @@ fn node_lag(s: &Synthetic, clients: usize) -> Result<(f64, f64, u64, f64)> {
 /// Start to verified receipt, one voter at a time on loopback, through the light session.
 fn vote_to_receipt(s: &Synthetic, voters: usize) -> Result<f64> {
     let (_dir, _, client) = board_at_open(s)?;
-    light_votes(
+    let [whole, ..] = light_votes(
         &client,
         synth::ORIGIN,
         &s.voters[..voters.min(s.voters.len())],
-    )
+    )?;
+    Ok(whole)
 }
 
 pub fn run(quick: bool, json: bool) -> Result<()> {
@@ -699,29 +700,43 @@ fn ceremony_ms() -> Result<f64> {
 
 /// One voter's start to verified receipt through the light session (`urna vote`'s path): the
 /// voter's view fetched and checked, the ballot encrypted and proved, cast, its receipt
-/// verified and its checkpoint proven an extension of the view's. Median over `voters`.
+/// verified and its checkpoint proven an extension of the view's. Medians over `voters` of the
+/// whole, and of its three parts: the view, the ballot, the cast.
 fn light_votes(
     client: &BoardClient,
     origin: &str,
     voters: &[urna_crypto::sign::SigningKey],
-) -> Result<f64> {
-    let mut times = Vec::new();
-    for key in voters {
+) -> Result<[f64; 4]> {
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for (i, key) in voters.iter().enumerate() {
         let cred = urna_voter::credential::Credential {
             election_id: origin.to_string(),
             key: key.clone(),
         };
         let t = Instant::now();
         let s = urna_voter::cast::Session::open(client, &cred)?;
+        let viewed = t.elapsed();
         let mut choices = urna_election::ballot::Choices::default();
         let mut v = vec![0u16; 10];
-        v[times.len() % 10] = 1;
+        v[i % 10] = 1;
         choices.0.insert("seat".into(), v);
         let p = s.prepare(&choices, &mut rand::rngs::OsRng)?;
-        s.cast(&p)?;
-        times.push(ms(t.elapsed()));
+        let prepared = t.elapsed();
+        let cast = s.cast(&p)?;
+        if cast.extends != urna_voter::cast::Extends::Proven {
+            return Err(anyhow!(
+                "the receipt's checkpoint was not proven to extend the view's"
+            ));
+        }
+        let done = t.elapsed();
+        for (list, d) in times
+            .iter_mut()
+            .zip([done, viewed, prepared - viewed, done - prepared])
+        {
+            list.push(ms(d));
+        }
     }
-    Ok(median(times))
+    Ok(times.map(median))
 }
 
 /// What `urna bench light` measured.
@@ -732,6 +747,10 @@ pub struct Light {
     pub build_s: f64,
     pub open_s: f64,
     pub vote_to_receipt_ms: f64,
+    /// Of which: the view fetched and checked, the ballot made, the cast and its checks.
+    pub view_ms: f64,
+    pub prepare_ms: f64,
+    pub cast_ms: f64,
     pub view_bytes: usize,
 }
 
@@ -889,7 +908,8 @@ pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
     say(&format!(
         "board open in {open_s:.1} s; {MEASURED} voters cast through the light session…"
     ));
-    let vote_to_receipt_ms = light_votes(&client, &id, &voters[ballots..])?;
+    let [vote_to_receipt_ms, view_ms, prepare_ms, cast_ms] =
+        light_votes(&client, &id, &voters[ballots..])?;
     let view_bytes = ureq::get(&format!(
         "{url}/voter/{}",
         urna_crypto::hex::encode(voters[ballots].verifying_key().as_bytes())
@@ -905,6 +925,9 @@ pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
         build_s,
         open_s,
         vote_to_receipt_ms,
+        view_ms,
+        prepare_ms,
+        cast_ms,
         view_bytes,
     })
 }
