@@ -550,6 +550,18 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
         "vote_to_receipt_ms".into(),
         json!(round(vote_to_receipt(&s, if quick { 20 } else { 100 })?, 2)),
     );
+    // The same on a board already holding many ballots (its log written directly, as
+    // `urna bench light` does): the voter's cost must not grow with them.
+    let many = if quick { 2_000 } else { 20_000 };
+    say(&format!(
+        "a voter's start to verified receipt on a board of {many} ballots…"
+    ));
+    let l = light(many, &|_| {})?;
+    f.insert("vote_to_receipt_board_ballots".into(), json!(many));
+    f.insert(
+        "vote_to_receipt_ms_on_that_board".into(),
+        json!(round(l.vote_to_receipt_ms, 2)),
+    );
 
     say("tally of 100,000 ballots: homomorphic sum, threshold decryption, result…");
     let cts: Vec<(RistrettoPoint, RistrettoPoint)> = ballots
