@@ -46,6 +46,8 @@ pub enum ViewError {
     NoSetup,
     #[error("the manifest names another board ({what})")]
     OtherBoard { what: &'static str },
+    #[error("entry {index} is for another election")]
+    OtherElection { index: u64 },
     #[error("entry {index} ({kind}) is refused by the election rules: {rejection}")]
     Refused {
         index: u64,
@@ -81,6 +83,7 @@ impl ViewError {
             ViewError::NotForEveryVoter { .. } => "not-for-every-voter",
             ViewError::NoSetup => "no-setup",
             ViewError::OtherBoard { .. } => "other-board",
+            ViewError::OtherElection { .. } => "other-election",
             ViewError::Refused { .. } => "refused",
             ViewError::Unauthorised { .. } => "unauthorised",
             ViewError::WrongPhase { .. } => "wrong-phase",
@@ -267,6 +270,15 @@ fn check(
     }
     let election = included(&wire.election, &cp, &mut None)?;
     let mine = included(&wire.credential, &cp, &mut None)?;
+    // The rules check it of the entries they see; the poll's and the credential's entries are
+    // judged here, and each signature covers its election id.
+    if let Some((index, _)) = election
+        .iter()
+        .chain(&mine)
+        .find(|(_, e)| e.election_id() != origin)
+    {
+        return Err(ViewError::OtherElection { index: *index }.into());
+    }
     // The manifest and the ceremony through the rules themselves: the joint key is theirs.
     let mut ceremony = Election::new();
     let mut phase = Phase::AwaitingSetup;
