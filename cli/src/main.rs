@@ -14,6 +14,7 @@ use urna_serve::limits::Limits;
 
 mod authority;
 mod bench;
+mod bench_ingest;
 mod demo;
 mod guide;
 mod lang;
@@ -745,6 +746,26 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sustained durable ingest: a fresh board on loopback takes a record's set-up, then its
+    /// ballots (already signed, so the clients do no cryptography) from concurrent clients;
+    /// prints the rate, p50/p99 latency, RSS and CPU per ballot every `--every` ballots.
+    Ingest {
+        /// The record whose ballots to post (`urna bench record`).
+        #[arg(long)]
+        record: PathBuf,
+        /// Concurrent loopback clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Ballots per reported interval.
+        #[arg(long, default_value_t = 50_000)]
+        every: usize,
+        /// Post at most this many of the record's ballots.
+        #[arg(long)]
+        ballots: Option<usize>,
+        /// One JSON object (the summary and every interval) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -983,6 +1004,25 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Bench {
+            command:
+                Some(BenchCommand::Ingest {
+                    record,
+                    clients,
+                    every,
+                    ballots,
+                    json: own_json,
+                }),
+            json,
+            ..
+        } => bench_ingest::ingest(
+            &record,
+            clients.max(1),
+            every.max(1),
+            ballots,
+            json || own_json,
+        )
+        .map(|()| 0),
         Command::Bench {
             command: None,
             quick,

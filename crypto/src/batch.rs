@@ -15,6 +15,7 @@ use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 use crate::errors::VerifyError;
 use crate::group::{g, h, Point};
@@ -30,8 +31,16 @@ pub struct BatchVerifier {
     fixed: Vec<(Point, Scalar)>,
     scalars: Vec<Scalar>,
     points: Vec<RistrettoPoint>,
+    /// Generator vectors shared by many proofs (the bulletproofs' `𝐆`, `𝐇`), each with the
+    /// summed coefficients of its points, so a batch of `b` range proofs multiplies each
+    /// generator once instead of `b` times.
+    tables: Vec<(Table, Vec<Scalar>)>,
     equations: usize,
 }
+
+/// A vector of generators whose coefficients a batch sums across proofs (see
+/// [`BatchVerifier::table`]); tables are told apart by identity (`Arc::ptr_eq`).
+pub type Table = Arc<Vec<RistrettoPoint>>;
 
 impl BatchVerifier {
     /// A batch whose weights are drawn from a generator seeded by `rng`.
@@ -51,6 +60,7 @@ impl BatchVerifier {
             fixed: Vec::new(),
             scalars: Vec::new(),
             points: Vec::new(),
+            tables: Vec::new(),
             equations: 0,
         }
     }
@@ -94,6 +104,20 @@ impl BatchVerifier {
         }
     }
 
+    /// The coefficients of `table`'s points in this batch, one per point, to which a proof adds
+    /// its (already weighted) terms.
+    pub fn table(&mut self, table: &Table) -> &mut [Scalar] {
+        let at = match self.tables.iter().position(|(t, _)| Arc::ptr_eq(t, table)) {
+            Some(i) => i,
+            None => {
+                self.tables
+                    .push((Arc::clone(table), vec![Scalar::ZERO; table.len()]));
+                self.tables.len() - 1
+            }
+        };
+        &mut self.tables[at].1
+    }
+
     pub fn len(&self) -> usize {
         self.equations
     }
@@ -116,8 +140,13 @@ impl BatchVerifier {
             fixed,
             mut scalars,
             mut points,
+            tables,
             ..
         } = self;
+        for (table, coefficients) in tables {
+            scalars.extend(coefficients);
+            points.extend(table.iter());
+        }
         scalars.push(gs);
         points.push(*g());
         scalars.push(hs);
@@ -179,6 +208,11 @@ pub struct WeightedTerms<'a> {
 impl WeightedTerms<'_> {
     pub fn g(&mut self, zs: Scalar) -> &mut Self {
         self.batch.g += zs;
+        self
+    }
+
+    pub fn h(&mut self, zs: Scalar) -> &mut Self {
+        self.batch.h += zs;
         self
     }
 

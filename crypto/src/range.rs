@@ -9,12 +9,13 @@
 use std::sync::{Arc, Mutex};
 
 use bulletproofs::{BulletproofGens, PedersenGens, RangeProof};
-use curve25519_dalek::ristretto::CompressedRistretto;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
+use sha3::digest::{ExtendableOutput, Update, XofReader};
 
-use crate::batch::BatchVerifier;
+use crate::batch::{BatchVerifier, Table};
 use crate::codec::{Decode, Encode, Reader, Writer};
 use crate::elgamal::{Ciphertext, PublicKey};
 use crate::errors::{DecodeError, ParamError, VerifyError};
@@ -56,6 +57,42 @@ fn bulletproof_gens(n: usize, m: usize) -> Arc<BulletproofGens> {
     gens
 }
 
+/// The aggregated vectors `𝐆`, `𝐇` of `n·m` points each (`specs/crypto.md` §6.3), built on first
+/// use and shared, so that a batch recognises them and sums their coefficients across proofs.
+fn vector_gens(n: usize, m: usize) -> (Table, Table) {
+    type Cached = Vec<(usize, usize, Table, Table)>;
+    static CACHE: Mutex<Cached> = Mutex::new(Vec::new());
+    let mut cache = match CACHE.lock() {
+        Ok(c) => c,
+        // A panic while holding the lock cannot leave a half-built table in the cache.
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((_, _, g, h)) = cache.iter().find(|(cn, cm, _, _)| (*cn, *cm) == (n, m)) {
+        return (Arc::clone(g), Arc::clone(h));
+    }
+    let chain = |letter: u8| -> Table {
+        Arc::new(
+            (0..m as u32)
+                .flat_map(|j| {
+                    let mut shake = sha3::Shake256::default();
+                    shake.update(b"GeneratorsChain");
+                    shake.update(&[letter]);
+                    shake.update(&j.to_le_bytes());
+                    let mut reader = shake.finalize_xof();
+                    (0..n).map(move |_| {
+                        let mut wide = [0u8; 64];
+                        reader.read(&mut wide);
+                        RistrettoPoint::from_uniform_bytes(&wide)
+                    })
+                })
+                .collect(),
+        )
+    };
+    let (g, h) = (chain(b'G'), chain(b'H'));
+    cache.push((n, m, Arc::clone(&g), Arc::clone(&h)));
+    (g, h)
+}
+
 /// The bit size `n ∈ {8, 16, 32, 64}` used for a set of maxima: the least with every `max < 2ⁿ`.
 pub fn bit_size(maxima: &[u64]) -> usize {
     let top = maxima.iter().copied().max().unwrap_or(0);
@@ -79,9 +116,81 @@ pub struct EncryptedRangeProof {
     pub commitments: Vec<Point>,
     /// Links `ctᵢ` to `Vᵢ`.
     pub links: Vec<LinearProof>,
-    proof: Box<RangeProof>,
+    proof: Box<Bulletproof>,
     /// The bulletproof's canonical encoding, kept to compare and re-encode without recomputing.
     proof_bytes: Vec<u8>,
+}
+
+/// A bulletproof's fields (`specs/crypto.md` §6.2), decoded once: points decompressed (the
+/// identity allowed here; the transcript refuses it), scalars canonical.
+#[derive(Clone, Debug)]
+struct Bulletproof {
+    a: Point,
+    s: Point,
+    t1: Point,
+    t2: Point,
+    t_x: Scalar,
+    t_x_blinding: Scalar,
+    e_blinding: Scalar,
+    /// `(L_j, R_j)`, first round first.
+    rounds: Vec<(Point, Point)>,
+    ipp_a: Scalar,
+    ipp_b: Scalar,
+}
+
+impl Bulletproof {
+    /// Decodes `32·(9 + 2·lg)` bytes; the caller has checked the length.
+    fn from_bytes(bp: &[u8]) -> Result<Self, DecodeError> {
+        let field = |i: usize| -> Result<[u8; 32], DecodeError> {
+            bp.get(32 * i..32 * i + 32)
+                .and_then(|c| c.try_into().ok())
+                .ok_or(DecodeError::Invalid("bulletproof too short"))
+        };
+        let point = |i: usize| Point::from_wire_allow_identity(&field(i)?);
+        let scalar = |i: usize| crate::group::scalar_from_wire(&field(i)?);
+        let fields = bp.len() / 32;
+        if fields < 9 || bp.len() % 32 != 0 || (fields - 9) % 2 != 0 {
+            return Err(DecodeError::Invalid(
+                "bulletproof length does not match the value count",
+            ));
+        }
+        let lg = (fields - 9) / 2;
+        let rounds = (0..lg)
+            .map(|j| Ok((point(7 + 2 * j)?, point(8 + 2 * j)?)))
+            .collect::<Result<_, DecodeError>>()?;
+        Ok(Bulletproof {
+            a: point(0)?,
+            s: point(1)?,
+            t1: point(2)?,
+            t2: point(3)?,
+            t_x: scalar(4)?,
+            t_x_blinding: scalar(5)?,
+            e_blinding: scalar(6)?,
+            rounds,
+            ipp_a: scalar(fields - 2)?,
+            ipp_b: scalar(fields - 1)?,
+        })
+    }
+}
+
+/// `validate(label, P)` of `specs/crypto.md` §6.4: the identity is refused as the bulletproofs
+/// crate refuses it (`proof-invalid`).
+fn validate(t: &mut Transcript, label: &'static [u8], p: &Point) -> Result<(), VerifyError> {
+    if p.is_identity() {
+        return Err(VerifyError::ProofInvalid("range"));
+    }
+    t.append_message(label, p.as_bytes());
+    Ok(())
+}
+
+/// `Σ_{i<len} x^i`.
+fn sum_of_powers(x: &Scalar, len: usize) -> Scalar {
+    let (mut sum, mut p) = (Scalar::ZERO, Scalar::ONE);
+    for _ in 0..len {
+        sum += p;
+        p *= x;
+    }
+    sum
 }
 
 impl PartialEq for EncryptedRangeProof {
@@ -191,16 +300,22 @@ impl EncryptedRangeProof {
         blindings.iter_mut().for_each(zeroize::Zeroize::zeroize);
         let (proof, _) =
             result.map_err(|_| ParamError::Unsupported("bulletproofs rejected the parameters"))?;
+        let proof_bytes = proof.to_bytes();
+        let proof = Bulletproof::from_bytes(&proof_bytes)
+            .map_err(|_| ParamError::Unsupported("bulletproofs made an undecodable proof"))?;
         Ok(EncryptedRangeProof {
             commitments,
             links,
-            proof_bytes: proof.to_bytes(),
             proof: Box::new(proof),
+            proof_bytes,
         })
     }
 
-    /// Queues the linking proofs in `batch` and verifies the bulletproof now (bulletproofs has
-    /// no API to merge its check into a foreign batch).
+    /// Queues the linking proofs and the bulletproof's two equations (E1 and E2 of
+    /// `specs/crypto.md` §6.5, each with its own weight) in `batch`. The transcript is the
+    /// bulletproofs crate's, operation for operation (§6.4); the vector generators are shared
+    /// tables whose coefficients the batch sums, so many range proofs cost one multiplication
+    /// of each generator.
     pub fn queue(
         &self,
         pk: &PublicKey,
@@ -214,24 +329,107 @@ impl EncryptedRangeProof {
             return Err(VerifyError::ShapeMismatch("range"));
         }
         let (n, m) = (bit_size(maxima), parties(k));
-        if self.proof_bytes.len() != proof_size(n, m) {
+        let bp = &*self.proof;
+        let lg = bp.rounds.len();
+        if self.proof_bytes.len() != proof_size(n, m) || n * m != 1 << lg {
             return Err(VerifyError::ShapeMismatch("range"));
         }
         for ((ct, v), link) in cts.iter().zip(&self.commitments).zip(&self.links) {
             link.queue(pk, ct, v, ctx, batch)?;
         }
+
+        // The transcript, rows 1–18 of §6.4.
         let mut t = statement(pk, cts, maxima, &self.commitments, ctx);
-        let gens = bulletproof_gens(n, m);
-        self.proof
-            .verify_multiple_with_rng(
-                &gens,
-                &pedersen_gens(),
-                &mut t,
-                &aggregate_commitments(&self.commitments, maxima),
-                n,
-                &mut batch.fork_rng(),
-            )
-            .map_err(|_| VerifyError::ProofInvalid("range"))
+        t.append_message(b"dom-sep", b"rangeproof v1");
+        t.append_u64(b"n", n as u64);
+        t.append_u64(b"m", m as u64);
+        for v in aggregate_commitments(&self.commitments, maxima) {
+            t.append_message(b"V", v.as_bytes());
+        }
+        validate(&mut t, b"A", &bp.a)?;
+        validate(&mut t, b"S", &bp.s)?;
+        let y = t.challenge_scalar(b"y");
+        let z = t.challenge_scalar(b"z");
+        validate(&mut t, b"T_1", &bp.t1)?;
+        validate(&mut t, b"T_2", &bp.t2)?;
+        let x = t.challenge_scalar(b"x");
+        t.append_scalar(b"t_x", &bp.t_x);
+        t.append_scalar(b"t_x_blinding", &bp.t_x_blinding);
+        t.append_scalar(b"e_blinding", &bp.e_blinding);
+        let w = t.challenge_scalar(b"w");
+        t.append_message(b"dom-sep", b"ipp v1");
+        t.append_u64(b"n", (n * m) as u64);
+        let mut u = Vec::with_capacity(lg);
+        for (l, r) in &bp.rounds {
+            validate(&mut t, b"L", l)?;
+            validate(&mut t, b"R", r)?;
+            u.push(t.challenge_scalar(b"u"));
+        }
+
+        // The scalars of §6.5 step 4.
+        let mut u_inv = u.clone();
+        let all_inv = Scalar::batch_invert(&mut u_inv);
+        let u_sq: Vec<Scalar> = u.iter().map(|x| x * x).collect();
+        let u_inv_sq: Vec<Scalar> = u_inv.iter().map(|x| x * x).collect();
+        let nm = n * m;
+        let mut s = Vec::with_capacity(nm);
+        s.push(all_inv);
+        for i in 1..nm {
+            let top = (usize::BITS - 1 - i.leading_zeros()) as usize;
+            s.push(s[i - (1 << top)] * u_sq[lg - 1 - top]);
+        }
+        let zz = z * z;
+        let delta = (z - zz) * sum_of_powers(&y, nm)
+            - zz * z * sum_of_powers(&Scalar::from(2u64), n) * sum_of_powers(&z, m);
+
+        // E1 with weight c1, E2 with weight c2: independent 128-bit weights, so a false E1 or
+        // E2 lets the batch pass with probability at most 2⁻¹²⁸ (§7).
+        let (c1, c2) = (batch.weight(), batch.weight());
+        let (a, b) = (bp.ipp_a, bp.ipp_b);
+        // E1's `Ṽ` terms: `Ṽ_{2i} = Vᵢ`, `Ṽ_{2i+1} = maxᵢ·G − Vᵢ`, padding the identity; the
+        // `maxᵢ·G` parts join G's coefficient.
+        let mut g_coeff = c2 * w * (bp.t_x - a * b) + c1 * (delta - bp.t_x);
+        let mut zj = c1 * zz;
+        let mut terms = batch.weighted();
+        for (v, max) in self.commitments.iter().zip(maxima) {
+            let (even, odd) = (zj, zj * z);
+            terms.point(even - odd, v.point());
+            g_coeff += odd * Scalar::from(*max);
+            zj = odd * z;
+        }
+        terms
+            .g(g_coeff)
+            .h(-(c2 * bp.e_blinding) - c1 * bp.t_x_blinding)
+            .point(c2, bp.a.point())
+            .point(c2 * x, bp.s.point())
+            .point(c1 * x, bp.t1.point())
+            .point(c1 * x * x, bp.t2.point());
+        for ((l, r), (usq, uisq)) in bp.rounds.iter().zip(u_sq.iter().zip(&u_inv_sq)) {
+            terms.point(c2 * usq, l.point());
+            terms.point(c2 * uisq, r.point());
+        }
+        let (g_table, h_table) = vector_gens(n, m);
+        let g_terms = batch.table(&g_table);
+        let minus_z = -(c2 * z);
+        let c2a = c2 * a;
+        for (coeff, s_i) in g_terms.iter_mut().zip(&s) {
+            *coeff += minus_z - c2a * s_i;
+        }
+        let h_terms = batch.table(&h_table);
+        let (c2z, c2zz, c2b) = (c2 * z, c2 * zz, c2 * b);
+        let y_inv = y.invert();
+        let twos: Vec<Scalar> = (0..n).map(|i| Scalar::from(1u64 << i)).collect();
+        let mut y_pow = Scalar::ONE;
+        let mut zz_zj = c2zz;
+        for (party, coeffs) in h_terms.chunks_mut(n).enumerate() {
+            for (i, coeff) in coeffs.iter_mut().enumerate() {
+                let iota = party * n + i;
+                *coeff += c2z + y_pow * (zz_zj * twos[i] - c2b * s[nm - 1 - iota]);
+                y_pow *= y_inv;
+            }
+            zz_zj *= z;
+        }
+        Ok(())
     }
 
     /// Verifies the whole proof on its own.
@@ -247,7 +445,7 @@ impl EncryptedRangeProof {
         self.queue(pk, cts, maxima, ctx, &mut batch)?;
         batch
             .verify_vartime()
-            .map_err(|_| VerifyError::ProofInvalid("linear relation"))
+            .map_err(|_| VerifyError::ProofInvalid("range"))
     }
 }
 
@@ -295,15 +493,8 @@ impl Decode for EncryptedRangeProof {
             ));
         }
         // Strict at the edge: every point of the bulletproof must be a canonical, valid encoding
-        // (bulletproofs itself only finds out at verification). Scalars are checked by `from_bytes`.
-        let chunks: Vec<&[u8]> = bp.chunks(32).collect();
-        let point_chunks = chunks[..4].iter().chain(&chunks[7..chunks.len() - 2]);
-        for c in point_chunks {
-            let mut a = [0u8; 32];
-            a.copy_from_slice(c);
-            Point::from_wire_allow_identity(&a)?;
-        }
-        let proof = RangeProof::from_bytes(bp).map_err(|_| DecodeError::NonCanonicalScalar)?;
+        // and every scalar canonical.
+        let proof = Bulletproof::from_bytes(bp)?;
         Ok(EncryptedRangeProof {
             commitments,
             links,
@@ -393,8 +584,8 @@ mod tests {
             let forged = EncryptedRangeProof {
                 commitments: vec![com],
                 links: vec![link.clone()],
+                proof: Box::new(Bulletproof::from_bytes(&proof.to_bytes()).unwrap()),
                 proof_bytes: proof.to_bytes(),
-                proof: Box::new(proof),
             };
             assert_eq!(
                 forged.verify(&pk, &cts, &[max], b"ctx", &mut rng),
@@ -428,6 +619,136 @@ mod tests {
         let mut short = p.to_bytes();
         short.truncate(short.len() - 32);
         assert!(EncryptedRangeProof::from_bytes(&short).is_err());
+    }
+
+    /// The bulletproofs crate's own verdict on the same statement, for comparison.
+    fn reference(
+        p: &EncryptedRangeProof,
+        pk: &PublicKey,
+        cts: &[Ciphertext],
+        maxima: &[u64],
+    ) -> bool {
+        let (n, m) = (bit_size(maxima), parties(cts.len()));
+        let Ok(proof) = RangeProof::from_bytes(&p.proof_bytes) else {
+            return false;
+        };
+        let mut t = statement(pk, cts, maxima, &p.commitments, b"ctx");
+        proof
+            .verify_multiple_with_rng(
+                &bulletproof_gens(n, m),
+                &pedersen_gens(),
+                &mut t,
+                &aggregate_commitments(&p.commitments, maxima),
+                n,
+                &mut ChaCha20Rng::seed_from_u64(1),
+            )
+            .is_ok()
+    }
+
+    #[test]
+    fn vector_generators_are_the_bulletproofs_crates() {
+        let (g, _) = vector_gens(16, 4);
+        let theirs = BulletproofGens::new(16, 4);
+        let flat: Vec<RistrettoPoint> = (0..4)
+            .flat_map(|j| theirs.share(j).G(16).copied())
+            .collect();
+        assert_eq!(*g, flat);
+        // Their H chains are crate-private; honest proofs verifying checks ours (and the
+        // vectors of specs/vectors/range.json list their first points).
+    }
+
+    /// Every field of the bulletproof, changed to another valid encoding (a point moved by `G`,
+    /// a scalar plus one) or a point set to the identity, is refused, in a batch with honest
+    /// proofs too, and the bulletproofs crate refuses it as well.
+    #[test]
+    fn every_tampered_bulletproof_field_is_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(15);
+        let values = [0, 7, 3];
+        let maxima = [9, 9, 200];
+        let (pk, cts, nonces) = setup(&values, &mut rng);
+        let p = EncryptedRangeProof::prove(&pk, &cts, &values, &nonces, &maxima, b"ctx", &mut rng)
+            .unwrap();
+        assert!(reference(&p, &pk, &cts, &maxima));
+        assert_eq!(p.verify(&pk, &cts, &maxima, b"ctx", &mut rng), Ok(()));
+        let fields = p.proof_bytes.len() / 32;
+        let is_point = |i: usize| i < 4 || (7..fields - 2).contains(&i);
+        let mut cases = 0;
+        for i in 0..fields {
+            let mut tampered = Vec::new();
+            let chunk: [u8; 32] = p.proof_bytes[32 * i..32 * i + 32].try_into().unwrap();
+            if is_point(i) {
+                let q = Point::from_wire_allow_identity(&chunk).unwrap();
+                tampered.push((q.point() + g()).compress().to_bytes());
+                tampered.push([0u8; 32]);
+            } else {
+                let x = scalar_from_wire_for_test(&chunk);
+                tampered.push((x + Scalar::ONE).to_bytes());
+            }
+            for bytes in tampered {
+                let mut bp = p.proof_bytes.clone();
+                bp[32 * i..32 * i + 32].copy_from_slice(&bytes);
+                let forged = EncryptedRangeProof {
+                    commitments: p.commitments.clone(),
+                    links: p.links.clone(),
+                    proof: Box::new(Bulletproof::from_bytes(&bp).unwrap()),
+                    proof_bytes: bp,
+                };
+                assert!(!reference(&forged, &pk, &cts, &maxima), "field {i}");
+                assert_eq!(
+                    forged.verify(&pk, &cts, &maxima, b"ctx", &mut rng),
+                    Err(VerifyError::ProofInvalid("range")),
+                    "field {i}"
+                );
+                // Among honest proofs of the same shape, which share the generator tables.
+                let mut batch = BatchVerifier::new(&mut rng);
+                p.queue(&pk, &cts, &maxima, b"ctx", &mut batch).unwrap();
+                if forged.queue(&pk, &cts, &maxima, b"ctx", &mut batch).is_ok() {
+                    p.queue(&pk, &cts, &maxima, b"ctx", &mut batch).unwrap();
+                    assert!(batch.verify_vartime().is_err(), "field {i} in a batch");
+                }
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, 2 * (4 + (fields - 9)) + 5);
+        // The statement's other parts: a commitment, a bound, the context.
+        let mut moved = p.clone();
+        moved.commitments[1] = Point::from_point(p.commitments[1].point() + g());
+        assert!(moved.verify(&pk, &cts, &maxima, b"ctx", &mut rng).is_err());
+        assert!(p.verify(&pk, &cts, &[9, 8, 200], b"ctx", &mut rng).is_err());
+        assert!(p.verify(&pk, &cts, &maxima, b"ctX", &mut rng).is_err());
+    }
+
+    fn scalar_from_wire_for_test(b: &[u8; 32]) -> Scalar {
+        crate::group::scalar_from_wire(b).unwrap()
+    }
+
+    /// Many range proofs of one shape in one batch: all honest passes; one bad one fails it.
+    #[test]
+    fn range_proofs_share_one_batch() {
+        let mut rng = ChaCha20Rng::seed_from_u64(16);
+        let maxima = [5, 5];
+        let proofs: Vec<_> = (0..6)
+            .map(|i| {
+                let values = [i % 6, 5 - i % 6];
+                let (pk, cts, nonces) = setup(&values, &mut rng);
+                let p = EncryptedRangeProof::prove(
+                    &pk, &cts, &values, &nonces, &maxima, b"ctx", &mut rng,
+                )
+                .unwrap();
+                (pk, cts, p)
+            })
+            .collect();
+        let mut batch = BatchVerifier::new(&mut rng);
+        for (pk, cts, p) in &proofs {
+            p.queue(pk, cts, &maxima, b"ctx", &mut batch).unwrap();
+        }
+        assert_eq!(batch.verify_vartime(), Ok(()));
+        let mut batch = BatchVerifier::new(&mut rng);
+        for (i, (pk, cts, p)) in proofs.iter().enumerate() {
+            let bound: &[u64] = if i == 3 { &[5, 4] } else { &maxima };
+            p.queue(pk, cts, bound, b"ctx", &mut batch).unwrap();
+        }
+        assert!(batch.verify_vartime().is_err());
     }
 
     #[test]
