@@ -724,10 +724,23 @@ impl Board {
     /// An I/O error is returned as such: the in-memory state may then be ahead of the disk, so
     /// the caller must stop serving and restart (recovery re-derives everything from the log).
     pub fn submit(&mut self, batch: &[Vec<u8>]) -> io::Result<Vec<Result<Receipt, SubmitError>>> {
+        self.submit_attested(batch, &[])
+    }
+
+    /// [`Board::submit`] where `verified[i]` says that submission `i`'s signature and ballot
+    /// proofs were verified by another process of this board, which attested it
+    /// (`specs/storage.md` §5a): the rules take those as valid and apply every other rule. A
+    /// missing flag is `false`.
+    pub fn submit_attested(
+        &mut self,
+        batch: &[Vec<u8>],
+        verified: &[bool],
+    ) -> io::Result<Vec<Result<Receipt, SubmitError>>> {
         let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
         // Entries new to the log, in submission order, with the submission each answers.
         let mut fresh: Vec<Entry> = Vec::new();
         let mut fresh_at: Vec<usize> = Vec::new();
+        let mut fresh_verified: Vec<bool> = Vec::new();
         // A submission repeating an earlier one of the same batch shares that one's outcome.
         let mut copies: Vec<(usize, usize)> = Vec::new();
         let mut in_batch: HashMap<Hash, usize> = HashMap::new();
@@ -757,6 +770,7 @@ impl Board {
                 continue;
             }
             in_batch.insert(leaf, i);
+            fresh_verified.push(verified.get(i).copied().unwrap_or(false));
             fresh.push(entry);
             fresh_at.push(i);
         }
@@ -774,7 +788,7 @@ impl Board {
         };
         let (verdicts, note) = self
             .replica
-            .admit_sealed(&fresh, &seal)
+            .admit_sealed_attested(&fresh, &fresh_verified, &seal)
             .map_err(|e| match e {
                 ReplicaError::Store(e) => store_io(e),
                 e => io::Error::other(e.to_string()),

@@ -4,6 +4,7 @@
 //! 9162 Merkle tree whose heads are published as C2SP signed-note checkpoints, and every
 //! admitted entry is durable before its receipt is returned.
 
+pub mod attest;
 pub mod board;
 pub mod index;
 pub mod server;

@@ -1,9 +1,13 @@
 //! Figures for the board on PostgreSQL (README, `specs/storage.md` §7): a primary and two
-//! synchronous standbys on loopback, two `urna board serve --store` processes.
+//! synchronous standbys on loopback, three `urna board serve --store` processes (one
+//! sequencer, two followers).
 //!
-//! - durable replicated ballots/s, submitted to the sequencer, and to the follower (which
-//!   forwards them);
-//! - the sequencer's CPU per ballot (user + system, from `/proc`), and the follower's;
+//! - durable replicated ballots/s, submitted to the sequencer; to one follower (which
+//!   verifies the proofs and forwards them attested, `specs/storage.md` §5a); and to both
+//!   followers;
+//! - each process's CPU per ballot (user + system, from `/proc`) in each of those: the
+//!   sequencer's with verification offloaded (clients → followers) against not (clients →
+//!   sequencer);
 //! - failover time to the first new receipt: `kill -9` of the sequencing board; `kill -9` of
 //!   the primary, promotion of the most advanced standby at once (as a failover manager would).
 //!
@@ -81,14 +85,15 @@ fn serve(key: &Path, pass: &Path, origin: &str, store: &str, log: &Path) -> (Chi
     (child, format!("http://127.0.0.1:{port}"))
 }
 
-/// Submits `ballots` to `url` from `threads` clients; returns ballots per second.
-fn load(url: &str, ballots: &[Entry], origin: &str, vk: &VerifyingKey, threads: usize) -> f64 {
+/// Submits `ballots` from `threads` clients, client `i` to `urls[i % urls.len()]`; returns
+/// ballots per second.
+fn load(urls: &[&str], ballots: &[Entry], origin: &str, vk: &VerifyingKey, threads: usize) -> f64 {
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..threads {
+        for t in 0..threads {
             let next = next.clone();
-            let client = BoardClient::new(url);
+            let client = BoardClient::new(urls[t % urls.len()]);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(b) = ballots.get(i) else { return };
@@ -209,6 +214,7 @@ fn main() {
     let (mut a, a_url) = serve(&key, &pass, &origin, &store, &dir.path().join("a.log"));
     std::thread::sleep(Duration::from_millis(500));
     let (mut b, b_url) = serve(&key, &pass, &origin, &store, &dir.path().join("b.log"));
+    let (mut c, c_url) = serve(&key, &pass, &origin, &store, &dir.path().join("c.log"));
     let vk = k.board.verifying_key();
     let client = BoardClient::new(&a_url);
     for x in &setup {
@@ -217,25 +223,37 @@ fn main() {
             .unwrap();
     }
 
-    let half = n / 2;
-    let (seq0, fol0) = (cpu_seconds(a.id()), cpu_seconds(b.id()));
-    let direct = load(&a_url, &ballots[..half], &origin, &vk, 32);
-    let (seq1, fol1) = (cpu_seconds(a.id()), cpu_seconds(b.id()));
-    let forwarded = load(&b_url, &ballots[half..n], &origin, &vk, 32);
-    let (seq2, fol2) = (cpu_seconds(a.id()), cpu_seconds(b.id()));
+    // Three runs of a third of the ballots each: clients → the sequencer (it verifies every
+    // proof); → one follower (it verifies, the sequencer checks its attestations); → both.
+    let third = n / 3;
+    let runs: [(&str, Vec<&str>, std::ops::Range<usize>); 3] = [
+        ("sequencer", vec![&a_url], 0..third),
+        ("follower 1", vec![&b_url], third..2 * third),
+        ("followers 1 and 2", vec![&b_url, &c_url], 2 * third..n),
+    ];
+    let cpu = |a: &Child, b: &Child, c: &Child| {
+        [
+            cpu_seconds(a.id()),
+            cpu_seconds(b.id()),
+            cpu_seconds(c.id()),
+        ]
+    };
     let ms = |s: f64, k: usize| s * 1000.0 / k as f64;
-    println!("durable replicated ballots/s, 32 clients → sequencer:  {direct:.0}");
-    println!("durable replicated ballots/s, 32 clients → follower:   {forwarded:.0}");
-    println!(
-        "CPU per ballot, clients → sequencer: sequencer {:.2} ms, follower {:.2} ms",
-        ms(seq1 - seq0, half),
-        ms(fol1 - fol0, half)
-    );
-    println!(
-        "CPU per ballot, clients → follower:  sequencer {:.2} ms, follower {:.2} ms",
-        ms(seq2 - seq1, n - half),
-        ms(fol2 - fol1, n - half)
-    );
+    for (to, urls, range) in runs {
+        let count = range.len();
+        let before = cpu(&a, &b, &c);
+        let rate = load(&urls, &ballots[range], &origin, &vk, 32);
+        let after = cpu(&a, &b, &c);
+        println!(
+            "32 clients → {to}: {rate:.0} durable replicated ballots/s; CPU per ballot: \
+             sequencer {:.2} ms, follower 1 {:.2} ms, follower 2 {:.2} ms",
+            ms(after[0] - before[0], count),
+            ms(after[1] - before[1], count),
+            ms(after[2] - before[2], count)
+        );
+    }
+    let _ = c.kill();
+    let _ = c.wait();
 
     // The sequencer's death: the follower takes the lease.
     let t0 = Instant::now();
@@ -263,7 +281,7 @@ fn main() {
     let _ = b.wait();
     if let Some(to) = std::env::var_os("URNA_FIGURES_LOGS") {
         let to = PathBuf::from(to);
-        for f in ["a.log", "b.log"] {
+        for f in ["a.log", "b.log", "c.log"] {
             let _ = std::fs::copy(dir.path().join(f), to.join(f));
         }
     }

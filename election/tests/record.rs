@@ -285,3 +285,65 @@ proptest! {
         prop_assert_eq!(snapshot(&batched), snapshot(&single));
     }
 }
+
+/// A follower verifies submissions' signatures and ballot proofs ahead of the rules
+/// (`ProofCheck`), and the sequencer takes those verdicts as given (`apply_batch_attested`):
+/// the state is the one full verification reaches, whichever entries were attested, and only
+/// the others' proofs are verified again. What the check refuses, the rules refuse too.
+#[test]
+fn attested_entries_reach_the_state_full_verification_does() {
+    use urna_election::payload::Payload;
+    use urna_election::state::{Preverified, ProofCheck};
+    let r = record(4);
+    let first_ballot = r
+        .entries
+        .iter()
+        .position(|e| e.kind() == urna_election::entry::EntryKind::Ballot)
+        .unwrap();
+    let before = Election::replay(&r.entries[..first_ballot]).unwrap();
+    // Before the ceremony's context exists, ballots cannot be checked ahead.
+    assert!(Election::replay(&r.entries[..1])
+        .unwrap()
+        .proof_check()
+        .is_none());
+    let check = before.proof_check().unwrap();
+    let rest = &r.entries[first_ballot..];
+    let verdicts = ProofCheck::verify(Some(&check), rest);
+    assert!(verdicts.iter().all(|v| *v == Preverified::Verified));
+    assert!(ProofCheck::verify(None, &rest[..1]) == vec![Preverified::Unverified]);
+    let mut counted = Vec::new();
+    for pattern in [0usize, 1, 2, 3] {
+        let flags: Vec<bool> = (0..rest.len())
+            .map(|i| (i + pattern) % 2 == 0 || pattern == 3)
+            .collect();
+        let mut fast = before.clone();
+        assert!(fast
+            .apply_batch_attested(rest, &flags)
+            .iter()
+            .all(Result::is_ok));
+        let full = Election::replay(&r.entries).unwrap();
+        assert_eq!(snapshot(&fast), snapshot(&full), "pattern {pattern}");
+        assert_eq!(fast.result(), full.result());
+        counted.push(fast.proofs_verified());
+    }
+    // Every ballot attested: none of their proofs verified again.
+    assert!(counted[3] < counted[0] && counted[0] < full_count(&r));
+    // Voter 1's ballot signed by voter 2: its signature verifies, its proofs (bound to the
+    // voter's key) do not — refused ahead, with the code the rules give it.
+    let Payload::Ballot(b) = Payload::decode(rest[1].kind(), rest[1].payload()).unwrap() else {
+        panic!("not a ballot")
+    };
+    let stolen = r.kit.ballot_entry(2, *b);
+    let v = ProofCheck::verify(Some(&check), &[rest[0].clone(), stolen.clone()]);
+    assert_eq!(v[0], Preverified::Verified);
+    let Preverified::Refused(why) = &v[1] else {
+        panic!("{v:?}")
+    };
+    let mut fresh = before.clone();
+    let by_rules = fresh.apply(&stolen).unwrap_err();
+    assert_eq!(why.code(), by_rules.code());
+}
+
+fn full_count(r: &kit::Record) -> u64 {
+    Election::replay(&r.entries).unwrap().proofs_verified()
+}

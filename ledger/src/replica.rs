@@ -348,7 +348,7 @@ impl<S: LogStore + ?Sized> Replica<S> {
         &mut self,
         candidates: &[Entry],
     ) -> Result<Vec<Result<u64, Rejection>>, ReplicaError> {
-        Ok(self.admit_inner(candidates, None)?.0)
+        Ok(self.admit_inner(candidates, &[], None)?.0)
     }
 
     /// [`admit`](Replica::admit), with the checkpoint of the log after the admitted entries
@@ -362,12 +362,26 @@ impl<S: LogStore + ?Sized> Replica<S> {
         candidates: &[Entry],
         seal: &dyn Fn(u64, Hash) -> String,
     ) -> Result<(Verdicts, Option<String>), ReplicaError> {
-        self.admit_inner(candidates, Some(seal))
+        self.admit_inner(candidates, &[], Some(seal))
+    }
+
+    /// [`admit_sealed`](Replica::admit_sealed) where `verified[i]` says that candidate `i`'s
+    /// signature and ballot proofs were verified by a party this sequencer trusts as itself
+    /// (a board process of the same board that attested it, `specs/storage.md` §5a): the rules
+    /// take those as valid ([`Election::apply_batch_attested`]) and apply every other rule.
+    pub fn admit_sealed_attested(
+        &mut self,
+        candidates: &[Entry],
+        verified: &[bool],
+        seal: &dyn Fn(u64, Hash) -> String,
+    ) -> Result<(Verdicts, Option<String>), ReplicaError> {
+        self.admit_inner(candidates, verified, Some(seal))
     }
 
     fn admit_inner(
         &mut self,
         candidates: &[Entry],
+        verified: &[bool],
         seal: Option<&dyn Fn(u64, Hash) -> String>,
     ) -> Result<(Verdicts, Option<String>), ReplicaError> {
         if self.spent {
@@ -379,7 +393,7 @@ impl<S: LogStore + ?Sized> Replica<S> {
                 size: self.size(),
             });
         }
-        let verdicts = self.election.apply_batch(candidates);
+        let verdicts = self.election.apply_batch_attested(candidates, verified);
         let mut admitted: Vec<&[u8]> = Vec::new();
         let mut new: Vec<Hash> = Vec::new();
         for (v, e) in verdicts.iter().zip(candidates) {

@@ -65,6 +65,9 @@ pub struct Live {
     tree: SharedTree,
     index: Index,
     jobs: mpsc::Sender<writer::Job>,
+    /// On a shared log: what checks the attestations of forwarded submissions
+    /// (`specs/storage.md` §5a); `None` on a board that has no other processes.
+    attested: Option<Arc<replicated::Attested>>,
 }
 
 impl AppState {
@@ -100,6 +103,7 @@ impl AppState {
             tree,
             index,
             jobs,
+            attested: None,
         })
     }
 }
@@ -113,6 +117,7 @@ impl Live {
             tree: board.shared_tree(),
             index: board.index().clone(),
             jobs,
+            attested: None,
         }
     }
 }

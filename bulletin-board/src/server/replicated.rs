@@ -23,16 +23,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use thiserror::Error;
 use tokio::sync::mpsc;
 use urna_crypto::sign::SigningKey;
+use urna_election::entry::Entry;
+use urna_election::state::{Preverified, ProofCheck};
 use urna_ledger::note::{split_note, Checkpoint, Receipt};
 use urna_ledger::{LogStore, Statement, StoreError};
 use urna_pgstore::{Durability, Identity, Options, PgStore};
 
-use super::writer::{self, Job, Reply, QUEUE};
+use super::writer::{self, Job, Reply, Submission, MAX_GROUP, QUEUE};
 use super::{AppState, Live};
+use crate::attest::{self, AttestError, Attestation};
 use crate::board::{Board, OpenError, SubmitError, View};
 
 /// How often a follower reads the stored checkpoint.
@@ -42,8 +45,10 @@ pub const LEASE_POLL: Duration = Duration::from_millis(100);
 /// The longest wait between two attempts to reopen the log (they start 50 ms apart and
 /// double): a promoted primary, or a standby back, is found within this.
 pub const REOPEN_MAX: Duration = Duration::from_millis(500);
-/// Submissions a follower forwards at once.
-const FORWARDERS: usize = 16;
+/// Submissions a follower forwards at once: enough that the sequencer's group commit sees as
+/// many of its clients' submissions together as if they had come to it directly (each waits a
+/// synchronous commit; the threads mostly wait).
+const FORWARDERS: usize = 64;
 /// The longest a forwarded submission may wait for the sequencer's answer.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -80,6 +85,9 @@ pub struct SharedLog {
     pg: PgStore,
     len: AtomicU64,
     sequencing: AtomicBool,
+    /// The lease epoch while sequencing (0: not sequencing), read by every submission that
+    /// carries an attestation: kept here so that none waits for the writer's connection.
+    epoch: AtomicU64,
     /// The statements last confirmed on a standby (checkpoint, cosigned).
     synced: Mutex<[Option<String>; 2]>,
 }
@@ -88,10 +96,16 @@ impl SharedLog {
     /// `pg` as a replica holding its first `len` entries sees it; appending through to the
     /// database if `sequencing`.
     pub fn new(pg: PgStore, len: u64, sequencing: bool) -> SharedLog {
+        let epoch = if sequencing {
+            pg.lease_epoch().unwrap_or(0)
+        } else {
+            0
+        };
         SharedLog {
             pg,
             len: AtomicU64::new(len),
             sequencing: AtomicBool::new(sequencing),
+            epoch: AtomicU64::new(epoch),
             synced: Mutex::new([None, None]),
         }
     }
@@ -102,6 +116,33 @@ impl SharedLog {
 
     pub fn sequencing(&self) -> bool {
         self.sequencing.load(Ordering::Acquire)
+    }
+
+    /// The lease epoch this process sequences under, if it does.
+    pub fn epoch(&self) -> Option<u64> {
+        Some(self.epoch.load(Ordering::Acquire)).filter(|&e| e > 0 && self.sequencing())
+    }
+
+    /// Starts sequencing under the lease `pg` now holds (a follower that took it).
+    fn start_sequencing(&self) {
+        self.epoch
+            .store(self.pg.lease_epoch().unwrap_or(0), Ordering::Release);
+        self.sequencing.store(true, Ordering::Release);
+    }
+}
+
+/// What the sequencer checks a forwarded submission's attestation against: the board key (the
+/// forwarder's, as every process of the board holds it), the log's origin and the lease epoch
+/// it sequences under (`specs/storage.md` §5a).
+pub struct Attested {
+    origin: String,
+    key: urna_crypto::sign::VerifyingKey,
+    shared: Arc<SharedLog>,
+}
+
+impl Attested {
+    pub(super) fn check(&self, header: &str, raw: &[u8]) -> Result<attest::Statement, AttestError> {
+        Attestation::check(header, raw, &self.origin, &self.key, self.shared.epoch())
     }
 }
 
@@ -197,7 +238,13 @@ struct Generation {
 
 impl Generation {
     fn live(&self) -> Live {
-        Live::of(&self.board, Arc::clone(&self.view), self.jobs.clone())
+        let mut live = Live::of(&self.board, Arc::clone(&self.view), self.jobs.clone());
+        live.attested = Some(Arc::new(Attested {
+            origin: self.board.origin().to_string(),
+            key: self.board.public_key(),
+            shared: Arc::clone(&self.shared),
+        }));
+        live
     }
 }
 
@@ -228,8 +275,23 @@ fn open(cfg: &Config) -> Result<Generation, StartError> {
             .unwrap_or(0)
     };
     let shared = Arc::new(SharedLog::new(pg, len, sequencing));
-    let store: Arc<dyn LogStore> = shared.clone();
-    let board = Board::open_shared(store, &cfg.origin, cfg.key.clone(), sequencing)?;
+    // A follower read the checkpoint's size, then opens against the checkpoint stored then:
+    // the sequencer may have stored a larger one in between. That is not damage: take the
+    // entries the new one covers and open again (a few times; a sequencer that keeps outrunning
+    // the opening is reported, and the caller tries again later).
+    let mut attempts = 0;
+    let board = loop {
+        let store: Arc<dyn LogStore> = shared.clone();
+        match Board::open_shared(store, &cfg.origin, cfg.key.clone(), sequencing) {
+            Err(OpenError::StatementMismatch { size, .. })
+                if !sequencing && size > shared.len() && attempts < 5 =>
+            {
+                attempts += 1;
+                shared.len.store(size, Ordering::Release);
+            }
+            r => break r?,
+        }
+    };
     let view = Arc::new(ArcSwap::from_pointee(board.view()));
     let (jobs, queue) = mpsc::channel(QUEUE);
     Ok(Generation {
@@ -345,6 +407,9 @@ fn sequence(gen: &mut Generation) -> Result<(), String> {
 /// sequences), or the error that spent its copy of the log.
 fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
     let forward = Forwarder::start(cfg, &gen.shared);
+    forward
+        .check
+        .store(gen.board.election().proof_check().map(Arc::new));
     let mut refreshed = Instant::now()
         .checked_sub(REFRESH)
         .unwrap_or_else(Instant::now);
@@ -353,11 +418,11 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
         loop {
             match gen.queue.try_recv() {
                 // A resubmission of an entry it has is answered here (as the sequencer would).
-                Ok(Job::Submit(body, reply)) => match gen.board.receipt_of(&body) {
+                Ok(Job::Submit(s, reply)) => match gen.board.receipt_of(&s.body) {
                     Some(r) => {
                         let _ = reply.send(Ok(r));
                     }
-                    None => forward.send(body, reply),
+                    None => forward.send(s, reply),
                 },
                 // The sequencer records its witnesses' cosignatures; a follower reads them.
                 Ok(Job::Cosignatures { .. }) => {}
@@ -374,6 +439,11 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
             refreshed = Instant::now();
             if gen.board.follow().map_err(|e| e.to_string())? {
                 gen.view.store(Arc::new(gen.board.view()));
+                if forward.check.load().is_none() {
+                    forward
+                        .check
+                        .store(gen.board.election().proof_check().map(Arc::new));
+                }
             }
         }
         if tried.elapsed() >= LEASE_POLL {
@@ -382,7 +452,7 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
             if pg.try_acquire_lease().map_err(|e| e.to_string())? {
                 let len = pg.refresh_len().map_err(|e| e.to_string())?;
                 gen.board.take_over(len).map_err(|e| e.to_string())?;
-                gen.shared.sequencing.store(true, Ordering::Release);
+                gen.shared.start_sequencing();
                 gen.view.store(Arc::new(gen.board.view()));
                 return Ok(());
             }
@@ -391,15 +461,27 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
     }
 }
 
-/// Forwards submissions to the sequencer on a few threads, relaying its answers.
+/// Forwards submissions to the sequencer. One thread takes what has queued up and verifies it
+/// together — signatures, and ballots' proofs in one batch on all cores — and refuses at once
+/// what fails; a few threads forward the rest, each with an attestation signed with the board
+/// key (`specs/storage.md` §5a), and relay the sequencer's answers.
 struct Forwarder {
-    tx: std::sync::mpsc::SyncSender<(Vec<u8>, Reply)>,
+    tx: std::sync::mpsc::SyncSender<(Submission, Reply)>,
+    /// What ballots' proofs are checked against, once this copy of the log has it.
+    check: Arc<ArcSwapOption<ProofCheck>>,
 }
 
 impl Forwarder {
     fn start(cfg: &Config, shared: &Arc<SharedLog>) -> Forwarder {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, Reply)>(QUEUE);
-        let rx = Arc::new(Mutex::new(rx));
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Submission, Reply)>(QUEUE);
+        let (verified_tx, verified_rx) =
+            std::sync::mpsc::sync_channel::<(Submission, Reply)>(QUEUE);
+        let verified_rx = Arc::new(Mutex::new(verified_rx));
+        let check: Arc<ArcSwapOption<ProofCheck>> = Arc::new(ArcSwapOption::empty());
+        {
+            let check = Arc::clone(&check);
+            std::thread::spawn(move || verify(&rx, &verified_tx, &check));
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(FORWARD_TIMEOUT))
@@ -408,27 +490,29 @@ impl Forwarder {
         let target = Arc::new(Target {
             shared: shared.clone(),
             me: cfg.advertise.clone(),
+            origin: cfg.origin.clone(),
+            key: cfg.key.clone(),
             cached: Mutex::new(None),
         });
         for _ in 0..FORWARDERS {
-            let (rx, agent, target) = (rx.clone(), agent.clone(), target.clone());
+            let (rx, agent, target) = (verified_rx.clone(), agent.clone(), target.clone());
             std::thread::spawn(move || loop {
                 let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                let Ok((body, reply)) = next else { return };
-                let answer = target.forward(&agent, &body);
+                let Ok((s, reply)) = next else { return };
+                let answer = target.forward(&agent, &s);
                 let _ = reply.send(answer);
             });
         }
-        Forwarder { tx }
+        Forwarder { tx, check }
     }
 
     /// Queues a submission for the sequencer; beyond [`QUEUE`] waiting, answers `503` at
     /// once, as the sequencer's own queue does.
-    fn send(&self, body: Vec<u8>, reply: Reply) {
+    fn send(&self, s: Submission, reply: Reply) {
         if let Err(
             std::sync::mpsc::TrySendError::Full((_, reply))
             | std::sync::mpsc::TrySendError::Disconnected((_, reply)),
-        ) = self.tx.try_send((body, reply))
+        ) = self.tx.try_send((s, reply))
         {
             let _ = reply.send(Err(SubmitError::Unavailable {
                 reason: "the board is at capacity; retry shortly".into(),
@@ -437,27 +521,83 @@ impl Forwarder {
     }
 }
 
-/// Where the sequencer is, as recorded with its lease, looked up again at most every
-/// [`LEASE_POLL`] and after a failure.
+/// The forwarder's verifying thread: takes up to [`MAX_GROUP`] queued submissions at a time,
+/// verifies them together, answers those that fail (the rules would refuse them in any state:
+/// a bad signature, a ballot whose proofs do not verify, bytes that are not an entry) and
+/// passes the others on, marked verified where their proofs were checked.
+fn verify(
+    rx: &std::sync::mpsc::Receiver<(Submission, Reply)>,
+    out: &std::sync::mpsc::SyncSender<(Submission, Reply)>,
+    check: &ArcSwapOption<ProofCheck>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut entries = Vec::with_capacity(group.len());
+        let mut waiting = Vec::with_capacity(group.len());
+        for (s, reply) in group {
+            match Entry::decode(s.body.clone()) {
+                Ok(e) => {
+                    entries.push(e);
+                    waiting.push((s, reply));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(SubmitError::Rejected(e.into())));
+                }
+            }
+        }
+        let check = check.load_full();
+        let verdicts = ProofCheck::verify(check.as_deref(), &entries);
+        for ((mut s, reply), v) in waiting.into_iter().zip(verdicts) {
+            s.verified = match v {
+                Preverified::Verified => true,
+                Preverified::Unverified => false,
+                Preverified::Refused(r) => {
+                    let _ = reply.send(Err(SubmitError::Rejected(r)));
+                    continue;
+                }
+            };
+            if let Err(
+                std::sync::mpsc::TrySendError::Full((_, reply))
+                | std::sync::mpsc::TrySendError::Disconnected((_, reply)),
+            ) = out.try_send((s, reply))
+            {
+                let _ = reply.send(Err(SubmitError::Unavailable {
+                    reason: "the board is at capacity; retry shortly".into(),
+                }));
+            }
+        }
+    }
+}
+
+/// Where the sequencer is, and its lease epoch, as recorded with its lease, looked up again at
+/// most every [`LEASE_POLL`] and after a failure; and what attests submissions to it.
 struct Target {
     shared: Arc<SharedLog>,
     me: String,
-    cached: Mutex<Option<(Instant, String)>>,
+    origin: String,
+    key: SigningKey,
+    cached: Mutex<Option<(Instant, u64, String)>>,
 }
 
 impl Target {
-    fn url(&self) -> Result<String, SubmitError> {
+    fn sequencer(&self) -> Result<(u64, String), SubmitError> {
         let mut c = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((at, url)) = c.as_ref() {
+        if let Some((at, epoch, url)) = c.as_ref() {
             if at.elapsed() < LEASE_POLL {
-                return Ok(url.clone());
+                return Ok((*epoch, url.clone()));
             }
         }
         let unavailable = |reason: &str| SubmitError::Unavailable {
             reason: reason.to_string(),
         };
-        let holder = match self.shared.pg().sequencer() {
-            Ok(Some((_, h))) => h,
+        let (epoch, holder) = match self.shared.pg().sequencer() {
+            Ok(Some(s)) => s,
             Ok(None) => return Err(unavailable("no board process sequences this log yet")),
             Err(_) => return Err(unavailable("the log's database cannot be reached")),
         };
@@ -466,35 +606,57 @@ impl Target {
             // about to be taken.
             return Err(unavailable("the sequencer is changing; retry shortly"));
         }
-        *c = Some((Instant::now(), holder.clone()));
-        Ok(holder)
+        *c = Some((Instant::now(), epoch, holder.clone()));
+        Ok((epoch, holder))
     }
 
-    fn forward(&self, agent: &ureq::Agent, body: &[u8]) -> Result<Receipt, SubmitError> {
-        let url = self.url()?;
-        let lost = |c: &Mutex<Option<(Instant, String)>>| {
-            *c.lock().unwrap_or_else(PoisonError::into_inner) = None;
-            SubmitError::Unavailable {
-                reason: "the sequencer did not answer (a failover may be under way); retry shortly"
-                    .into(),
-            }
-        };
-        let resp = match agent
-            .post(&format!("{}/entries", url.trim_end_matches('/')))
-            .header("Content-Type", "application/octet-stream")
-            .send(body)
-        {
-            Ok(r) => r,
-            Err(_) => return Err(lost(&self.cached)),
-        };
-        let status = resp.status().as_u16();
-        let text = resp.into_body().read_to_string().unwrap_or_default();
-        match status {
-            200 => Receipt::parse(&text).map_err(|_| SubmitError::Internal {
-                reason: "the sequencer's receipt did not parse",
-            }),
-            503 => Err(lost(&self.cached)),
-            _ => Err(SubmitError::Relayed { status, body: text }),
+    fn forget(&self) -> SubmitError {
+        *self.cached.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        SubmitError::Unavailable {
+            reason: "the sequencer did not answer (a failover may be under way); retry shortly"
+                .into(),
         }
+    }
+
+    /// Forwards `s` with its attestation; a sequencer that says the attestation is for
+    /// another epoch (it changed since the lookup) is looked up again, once.
+    fn forward(&self, agent: &ureq::Agent, s: &Submission) -> Result<Receipt, SubmitError> {
+        for attempt in 0..2 {
+            let (epoch, url) = self.sequencer()?;
+            let statement = attest::Statement {
+                epoch,
+                leaf: urna_ledger::merkle::leaf_hash(&s.body),
+                verified: s.verified,
+                // An in-process router without connection info knows no address.
+                client: s
+                    .client
+                    .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+            };
+            let header = statement.sign(&self.origin, &self.key).to_header();
+            let resp = match agent
+                .post(&format!("{}/entries", url.trim_end_matches('/')))
+                .header("Content-Type", "application/octet-stream")
+                .header(attest::HEADER, &header)
+                .send(&s.body[..])
+            {
+                Ok(r) => r,
+                Err(_) => return Err(self.forget()),
+            };
+            let status = resp.status().as_u16();
+            let text = resp.into_body().read_to_string().unwrap_or_default();
+            match status {
+                200 => {
+                    return Receipt::parse(&text).map_err(|_| SubmitError::Internal {
+                        reason: "the sequencer's receipt did not parse",
+                    })
+                }
+                409 if attempt == 0 => {
+                    self.forget();
+                }
+                409 | 503 => return Err(self.forget()),
+                _ => return Err(SubmitError::Relayed { status, body: text }),
+            }
+        }
+        Err(self.forget())
     }
 }

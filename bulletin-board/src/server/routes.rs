@@ -21,8 +21,9 @@ use urna_serve::limits::{Limiter, Limits};
 pub use super::booth::OPENAPI;
 use super::booth::{asset, openapi, BOOTH_CSS, BOOTH_HTML, BOOTH_JS};
 use super::limit::{limit, too_many, ClientAddr};
-use super::writer::Job;
+use super::writer::{Job, Submission};
 use super::{AppState, Live};
+use crate::attest::{self, AttestError};
 use crate::board::{SubmitError, View};
 
 /// The router with the default limits.
@@ -89,6 +90,19 @@ fn submit_error_response(e: &SubmitError) -> Response {
         )
             .into_response(),
     }
+}
+
+fn attestation_refused(e: &AttestError) -> Response {
+    let status = match e {
+        AttestError::Malformed => StatusCode::BAD_REQUEST,
+        AttestError::BadSignature => StatusCode::FORBIDDEN,
+        AttestError::Stale { .. } | AttestError::NotSequencing => StatusCode::CONFLICT,
+    };
+    (
+        status,
+        Json(json!({"code": e.code(), "message": e.to_string()})),
+    )
+        .into_response()
 }
 
 fn rejection_response(r: &Rejection) -> Response {
@@ -163,15 +177,38 @@ async fn submit(
         )
             .into_response(),
     };
+    let mut client = addr.map(|axum::Extension(ClientAddr(a))| a);
+    let mut verified = false;
+    if let Some(h) = headers.get(attest::HEADER) {
+        // Forwarded by another process of this board: charged where the client submitted it,
+        // not again here; the client's address is the one it attests (`specs/storage.md` §5a).
+        let checked = match (&st.attested, h.to_str()) {
+            (Some(a), Ok(h)) => a.check(h, &bytes),
+            (None, Ok(_)) => Err(AttestError::NotSequencing),
+            (_, Err(_)) => Err(AttestError::Malformed),
+        };
+        match checked {
+            Ok(s) => {
+                verified = s.verified;
+                client = Some(s.client);
+            }
+            Err(e) => return attestation_refused(&e),
+        }
+    }
     let entry = Entry::decode(bytes.to_vec()).ok();
-    if let Some(axum::Extension(ClientAddr(a))) = addr {
+    if let (Some(a), None) = (client, headers.get(attest::HEADER)) {
         if let Err(r) = lim.admit_submission(a, entry.as_ref()) {
             return too_many(r);
         }
     }
     let raw = entry.map_or_else(|| bytes.to_vec(), Entry::into_bytes);
     let (tx, rx) = oneshot::channel();
-    if st.jobs.try_send(Job::Submit(raw, tx)).is_err() {
+    let submission = Submission {
+        body: raw,
+        verified,
+        client,
+    };
+    if st.jobs.try_send(Job::Submit(submission, tx)).is_err() {
         return unavailable("the board is at capacity; retry shortly");
     }
     match rx.await {

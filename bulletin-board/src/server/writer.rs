@@ -19,10 +19,20 @@ pub const QUEUE: usize = 8192;
 
 pub(super) type Reply = oneshot::Sender<Result<Receipt, SubmitError>>;
 
+/// A submission as the writer gets it.
+pub(super) struct Submission {
+    pub(super) body: Vec<u8>,
+    /// Its signature and ballot proofs were verified by another process of this board, which
+    /// attested it (`specs/storage.md` §5a).
+    pub(super) verified: bool,
+    /// The client's address (the connection's, or the one a valid attestation names), if known.
+    pub(super) client: Option<std::net::IpAddr>,
+}
+
 /// What the writer is asked to do.
 pub(super) enum Job {
     /// Admit an entry and answer with its receipt.
-    Submit(Vec<u8>, Reply),
+    Submit(Submission, Reply),
     /// Record witnesses' cosignature lines on a checkpoint the board signed.
     Cosignatures { note: String, lines: String },
     /// Stop sequencing (a board on a shared store that must reopen its copy of the log).
@@ -86,11 +96,13 @@ pub(super) fn sequence(
             }
         }
         let mut bodies = Vec::new();
+        let mut verified = Vec::new();
         let mut replies = Vec::new();
         for job in group {
             match job {
-                Job::Submit(body, reply) => {
-                    bodies.push(body);
+                Job::Submit(s, reply) => {
+                    bodies.push(s.body);
+                    verified.push(s.verified);
                     replies.push(reply);
                 }
                 Job::Cosignatures { note, lines } => {
@@ -111,7 +123,7 @@ pub(super) fn sequence(
             view.store(Arc::new(board.view()));
             continue;
         }
-        let results = board.submit(&bodies)?;
+        let results = board.submit_attested(&bodies, &verified)?;
         view.store(Arc::new(board.view()));
         let _ = wake.send(());
         for (reply, r) in replies.into_iter().zip(results) {

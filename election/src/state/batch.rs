@@ -12,6 +12,7 @@
 //! by [`Election::apply_prechecked`] in log order, so it is the one-by-one verdict.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use urna_crypto::batch::verify_all_vartime;
@@ -19,7 +20,10 @@ use urna_crypto::errors::VerifyError;
 
 use super::ballot_box::{verify_proofs, Pending};
 use super::{batch_seed, decode_payload, Admitted, Election, Phase};
+use crate::ballot::Ballot;
+use crate::context::ElectionContext;
 use crate::entry::{Entry, EntryKind};
+use crate::manifest::Manifest;
 use crate::payload::Payload;
 use crate::rejection::Rejection;
 
@@ -57,7 +61,7 @@ impl Election {
     /// Applies entries in order. Each result is what [`Election::apply`] would have returned
     /// for that entry at that position; the work is shared across the batch and all cores.
     pub fn apply_batch(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
-        self.apply_batch_with(entries, false)
+        self.apply_batch_with(entries, &vec![false; entries.len()])
     }
 
     /// [`Election::apply_batch`] for entries whose signatures and ballot proofs this party has
@@ -70,13 +74,29 @@ impl Election {
     /// (The few other proofs — the key ceremony's, decryption shares', mixes' — are still
     /// checked: they are a handful of entries.)
     pub fn apply_batch_verified(&mut self, entries: &[Entry]) -> Vec<Result<Admitted, Rejection>> {
-        self.apply_batch_with(entries, true)
+        self.apply_batch_with(entries, &vec![true; entries.len()])
+    }
+
+    /// [`Election::apply_batch`] where `verified[i]` says whether entry `i`'s signature and (for
+    /// a ballot) proofs were verified before by [`ProofCheck::verify`] — by a party the caller
+    /// trusts as itself (a board process of the same board that attested it,
+    /// `specs/storage.md` §5a) — and are taken as valid; the others are verified here. Every
+    /// other rule is applied to every entry, in order, as ever. A missing flag is `false`.
+    pub fn apply_batch_attested(
+        &mut self,
+        entries: &[Entry],
+        verified: &[bool],
+    ) -> Vec<Result<Admitted, Rejection>> {
+        let flags: Vec<bool> = (0..entries.len())
+            .map(|i| verified.get(i).copied().unwrap_or(false))
+            .collect();
+        self.apply_batch_with(entries, &flags)
     }
 
     fn apply_batch_with(
         &mut self,
         entries: &[Entry],
-        verified: bool,
+        verified: &[bool],
     ) -> Vec<Result<Admitted, Rejection>> {
         let mut pre = self.precheck_all(entries, verified).into_iter();
         let mut out = Vec::with_capacity(entries.len());
@@ -90,7 +110,7 @@ impl Election {
             let mut group: Vec<Prechecked> = pre.by_ref().take(run.max(1)).collect();
             let end = at + group.len();
             if run > 0 {
-                self.verify_ahead(&entries[at..end], &mut group, verified);
+                self.verify_ahead(&entries[at..end], &mut group, &verified[at..end]);
             }
             for (e, p) in entries[at..end].iter().zip(group) {
                 out.push(self.apply_prechecked(e, p));
@@ -105,7 +125,7 @@ impl Election {
     /// would get that far (§6 steps 2–6) in the state the batch starts from. An entry the batch
     /// itself lets through (a ballot after an `OpenVoting` of the same batch, say) is decoded
     /// when its turn comes.
-    fn precheck_all(&self, entries: &[Entry], verified: bool) -> Vec<Prechecked> {
+    fn precheck_all(&self, entries: &[Entry], verified: &[bool]) -> Vec<Prechecked> {
         let mut pre: Vec<Prechecked> = entries.par_iter().map(Prechecked::new).collect();
         let mut first = HashSet::with_capacity(pre.len());
         let fresh: Vec<bool> = pre
@@ -115,7 +135,8 @@ impl Election {
         pre.par_iter_mut()
             .zip(entries)
             .zip(fresh)
-            .for_each(|((p, e), fresh)| {
+            .zip(verified)
+            .for_each(|(((p, e), fresh), &verified)| {
                 if fresh {
                     p.signature = Some(verified || e.verify_signature().is_ok());
                     self.decode_if_reached(e, p);
@@ -138,9 +159,9 @@ impl Election {
     /// For a run of ballots in the voting phase: picks those that pass every check before their
     /// proofs — each judged as if the candidates before it were admitted — and verifies their
     /// proofs together, recording each verdict for [`Election::apply_prechecked`].
-    /// With `verified`, the proofs picked are taken as valid instead (see
-    /// [`Election::apply_batch_verified`]).
-    fn verify_ahead(&mut self, run: &[Entry], pre: &mut [Prechecked], verified: bool) {
+    /// The proofs of those picked whose `verified` flag is set are taken as valid instead (see
+    /// [`Election::apply_batch_attested`]).
+    fn verify_ahead(&mut self, run: &[Entry], pre: &mut [Prechecked], verified: &[bool]) {
         {
             let this = &*self;
             pre.par_iter_mut()
@@ -153,6 +174,7 @@ impl Election {
         let mut pending = Pending::default();
         let mut leaves = HashSet::new();
         let mut items = Vec::new();
+        let mut taken = Vec::new();
         for (k, (e, p)) in run.iter().zip(pre.iter()).enumerate() {
             let ballot = match &p.payload {
                 Some(Ok(Payload::Ballot(b))) => &**b,
@@ -174,52 +196,148 @@ impl Election {
                 continue;
             }
             pending.admit(e.kind(), e.author(), ballot);
-            items.push((k, ballot, e));
-        }
-        if items.is_empty() {
-            return;
-        }
-        if verified {
-            let picked: Vec<usize> = items.iter().map(|(k, _, _)| *k).collect();
-            for k in picked {
-                if let Some(p) = pre.get_mut(k) {
-                    p.proofs = Some(Ok(()));
-                }
+            if verified.get(k).copied().unwrap_or(false) {
+                taken.push(k);
+            } else {
+                items.push((k, ballot, e));
             }
-            return;
         }
-        let seed = batch_seed(items.iter().map(|(k, _, _)| &pre[*k].leaf));
-        let failed: HashSet<usize> = match verify_all_vartime(&items, seed, |(_, b, e), batch| {
-            b.queue(m, e.author(), ctx, batch)
-                .map_err(|_| VerifyError::BatchFailed)
-        }) {
-            Ok(()) => HashSet::new(),
-            Err(f) => f.failures.into_iter().map(|(i, _)| i).collect(),
-        };
-        // A failing ballot is verified again on its own, as `apply` would, for the same reason.
-        let verdicts: Vec<(usize, Result<(), Rejection>)> = items
-            .iter()
-            .enumerate()
-            .map(|(i, (k, b, e))| {
-                if failed.contains(&i) {
-                    let alone =
-                        verify_proofs(m, ctx, e.author(), b, batch_seed([&pre[*k].leaf])).err();
-                    (
-                        *k,
-                        Err(alone.unwrap_or(Rejection::InvalidBallot {
-                            reason: "a proof does not verify".into(),
-                        })),
-                    )
-                } else {
-                    (*k, Ok(()))
-                }
-            })
-            .collect();
+        let mut verdicts: Vec<(usize, Result<(), Rejection>)> = Vec::new();
+        if !items.is_empty() {
+            let seed = batch_seed(items.iter().map(|(k, _, _)| &pre[*k].leaf));
+            let failed: HashSet<usize> =
+                match verify_all_vartime(&items, seed, |(_, b, e), batch| {
+                    b.queue(m, e.author(), ctx, batch)
+                        .map_err(|_| VerifyError::BatchFailed)
+                }) {
+                    Ok(()) => HashSet::new(),
+                    Err(f) => f.failures.into_iter().map(|(i, _)| i).collect(),
+                };
+            // A failing ballot is verified again on its own, as `apply` would, for the same
+            // reason.
+            verdicts = items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, b, e))| {
+                    if failed.contains(&i) {
+                        let alone =
+                            verify_proofs(m, ctx, e.author(), b, batch_seed([&pre[*k].leaf])).err();
+                        (
+                            *k,
+                            Err(alone.unwrap_or(Rejection::InvalidBallot {
+                                reason: "a proof does not verify".into(),
+                            })),
+                        )
+                    } else {
+                        (*k, Ok(()))
+                    }
+                })
+                .collect();
+        }
         self.proofs_verified += verdicts.len() as u64;
+        verdicts.extend(taken.into_iter().map(|k| (k, Ok(()))));
         for (k, v) in verdicts {
             if let Some(p) = pre.get_mut(k) {
                 p.proofs = Some(v);
             }
         }
+    }
+}
+
+/// What verifying submissions' signatures and ballot proofs ahead of the rules needs: the
+/// manifest and the election context, fixed once the key ceremony is over. A board process
+/// that does not sequence holds one (from its copy of the log) and verifies what it forwards
+/// (`specs/storage.md` §5a); the sequencer then applies those entries with
+/// [`Election::apply_batch_attested`].
+#[derive(Clone)]
+pub struct ProofCheck {
+    manifest: Arc<Manifest>,
+    ctx: ElectionContext,
+}
+
+/// One submission as [`ProofCheck::verify`] judged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preverified {
+    /// Its signature verifies and, if it is a ballot, its proofs do: the sequencer may take
+    /// both as valid.
+    Verified,
+    /// Its signature verifies, but it is a ballot and no election context is known yet (the
+    /// key ceremony is not over): the sequencer verifies it in full.
+    Unverified,
+    /// Refused whatever the state: its signature or a proof does not verify.
+    Refused(Rejection),
+}
+
+impl Election {
+    /// The manifest and context ballots' proofs are checked against, once both are known.
+    pub fn proof_check(&self) -> Option<ProofCheck> {
+        Some(ProofCheck {
+            manifest: Arc::clone(self.manifest.as_ref()?),
+            ctx: self.ceremony.context()?.clone(),
+        })
+    }
+}
+
+impl ProofCheck {
+    /// Verifies every entry's signature, and every ballot's (or challenged ballot's) proofs,
+    /// in one random-weighted batch on all cores; a batch that fails is narrowed down by
+    /// verifying its ballots one by one, as [`Election::apply_batch`] does. Nothing here
+    /// depends on the order of the log: the rules that do are the sequencer's. `check` is
+    /// `None` before the key ceremony is over (ballots are then [`Preverified::Unverified`]).
+    pub fn verify(check: Option<&ProofCheck>, entries: &[Entry]) -> Vec<Preverified> {
+        let mut out: Vec<Preverified> = entries
+            .par_iter()
+            .map(|e| match e.verify_signature() {
+                Ok(()) => Preverified::Verified,
+                Err(_) => Preverified::Refused(Rejection::BadSignature),
+            })
+            .collect();
+        let mut ballots: Vec<(usize, Box<Ballot>, &Entry)> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if !is_ballot(e) || out[i] != Preverified::Verified {
+                continue;
+            }
+            let Some(c) = check else {
+                out[i] = Preverified::Unverified;
+                continue;
+            };
+            let ballot = match decode_payload(e) {
+                Ok(Payload::Ballot(b)) => b,
+                Ok(Payload::ChallengedBallot(c)) => Box::new(c.ballot),
+                Ok(_) => continue,
+                Err(r) => {
+                    out[i] = Preverified::Refused(r);
+                    continue;
+                }
+            };
+            if e.election_id() != c.manifest.election_id {
+                // The rules refuse it before its proofs (`wrong-election`).
+                out[i] = Preverified::Unverified;
+                continue;
+            }
+            ballots.push((i, ballot, e));
+        }
+        let Some(c) = check.filter(|_| !ballots.is_empty()) else {
+            return out;
+        };
+        let leaves: Vec<[u8; 32]> = ballots.iter().map(|(_, _, e)| e.leaf_hash()).collect();
+        let failed: HashSet<usize> =
+            match verify_all_vartime(&ballots, batch_seed(&leaves), |(_, b, e), batch| {
+                b.queue(&c.manifest, e.author(), &c.ctx, batch)
+                    .map_err(|_| VerifyError::BatchFailed)
+            }) {
+                Ok(()) => HashSet::new(),
+                Err(f) => f.failures.into_iter().map(|(i, _)| i).collect(),
+            };
+        for (k, (i, b, e)) in ballots.iter().enumerate() {
+            if failed.contains(&k) {
+                let alone =
+                    verify_proofs(&c.manifest, &c.ctx, e.author(), b, batch_seed([&leaves[k]]));
+                out[*i] = Preverified::Refused(alone.err().unwrap_or(Rejection::InvalidBallot {
+                    reason: "a proof does not verify".into(),
+                }));
+            }
+        }
+        out
     }
 }
