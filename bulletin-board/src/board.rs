@@ -384,7 +384,7 @@ impl Board {
         replica
             .replay(replica.size(), &|_, _| {})
             .map_err(replay_error)?;
-        let index_state = index.reconcile(&replica.tree(), fresh_index)?;
+        let index_state = index.reconcile(&replica.tree(), &**replica.store(), fresh_index)?;
         let mut board = Board {
             origin: origin.to_string(),
             key,
@@ -520,7 +520,7 @@ impl Board {
             .replay(replica.size(), &|_, _| {})
             .map_err(replay_error)?;
         let index = Index::temporary()?;
-        let index_state = index.reconcile(&replica.tree(), true)?;
+        let index_state = index.reconcile(&replica.tree(), &**replica.store(), true)?;
         let mut board = Board {
             origin: origin.to_string(),
             key,
@@ -610,11 +610,8 @@ impl Board {
                 None => self.replica.replay(to, &|_, _| {}),
             }
             .map_err(replay_error)?;
-            let leaves: Vec<Hash> = {
-                let tree = self.replica.tree();
-                (from..to).filter_map(|i| tree.leaf(i).copied()).collect()
-            };
-            self.index.add(from, &leaves)?;
+            let entries = self.replica.store().read(from, to)?;
+            self.index.add(from, &entries)?;
         }
         Ok(())
     }
@@ -876,8 +873,7 @@ impl Board {
             .replica
             .force_append_for_test_hook(raw)
             .map_err(|e| io::Error::other(e.to_string()))?;
-        self.index
-            .add(index, &[urna_ledger::merkle::leaf_hash(raw)])?;
+        self.index.add(index, &[raw])?;
         self.publish_checkpoint()?;
         Ok(index)
     }
@@ -904,7 +900,7 @@ impl Board {
         let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
         // Entries new to the log, in submission order, with the submission each answers.
         let mut fresh: Vec<Entry> = Vec::new();
-        let mut fresh_at: Vec<(usize, Hash)> = Vec::new();
+        let mut fresh_at: Vec<usize> = Vec::new();
         let mut fresh_verified: Vec<bool> = Vec::new();
         // A submission repeating an earlier one of the same batch shares that one's outcome.
         let mut copies: Vec<(usize, usize)> = Vec::new();
@@ -937,7 +933,7 @@ impl Board {
             in_batch.insert(leaf, i);
             fresh_verified.push(verified.get(i).copied().unwrap_or(false));
             fresh.push(entry);
-            fresh_at.push((i, leaf));
+            fresh_at.push(i);
         }
         let from = self.replica.size();
         // The admitted entries and the checkpoint covering them are stored together (one
@@ -958,16 +954,16 @@ impl Board {
                 ReplicaError::Store(e) => store_io(e),
                 e => io::Error::other(e.to_string()),
             })?;
-        let mut leaves: Vec<Hash> = Vec::new();
-        for ((i, leaf), v) in fresh_at.into_iter().zip(verdicts) {
+        let mut admitted: Vec<&[u8]> = Vec::new();
+        for ((i, v), entry) in fresh_at.into_iter().zip(verdicts).zip(&fresh) {
             if v.is_ok() {
-                leaves.push(leaf);
+                admitted.push(entry.bytes());
             }
             out[i] = Some(v);
         }
         if let Some(note) = note {
             // The rules numbered admitted entries consecutively from the log's size.
-            self.index.add(from, &leaves)?;
+            self.index.add(from, &admitted)?;
             self.checkpoint = note;
             self.cosignatures.clear();
             self.maybe_snapshot();

@@ -1,4 +1,7 @@
-//! Derived indexes in sled: leaf hash → log index (the dedup map and receipt lookups). Nothing
+//! Derived indexes in sled: leaf hash → log index (the dedup map and receipt lookups), and the
+//! voter's light view (`specs/board.md`, light sync): credential → the indices of its roll entry
+//! and its own ballots, and the indices of the election's entries a voter needs (manifest,
+//! ceremony, opening and closing of the poll). Nothing
 //! acknowledged depends on it: it is written after the log is durable, sled flushes it in the
 //! background, and at start it is checked against the log and rebuilt from it if it is missing,
 //! behind, or damaged. Because it records only entries already durable in the log, the size it
@@ -8,15 +11,29 @@
 use std::io;
 use std::path::Path;
 
-use urna_ledger::merkle::{Hash, Tree};
+use urna_election::entry::{Entry, EntryKind};
+use urna_election::payload::Payload;
+use urna_ledger::merkle::{leaf_hash, Hash, Tree};
+use urna_ledger::LogStore;
 
 const SIZE: &[u8] = b"size";
+/// Set once the credential and election indexes cover the log as well as the leaf index: an
+/// index written before they existed is rebuilt, not trusted to hold them.
+const VOTER_INDEX: &[u8] = b"voter-index-v1";
+
+/// Entries read from the log at a time while catching the index up.
+const READ_CHUNK: u64 = 4096;
 
 /// A handle on the index: clones share it (sled is safe to use from many threads).
 #[derive(Clone)]
 pub struct Index {
     db: sled::Db,
     leaves: sled::Tree,
+    /// `credential ‖ u64 index` → empty: the roll entry naming the credential and the
+    /// credential's ballots (40 bytes per ballot).
+    voters: sled::Tree,
+    /// `u64 index` → empty: the entries of [`EntryKind::for_every_voter`] kinds.
+    election: sled::Tree,
 }
 
 /// What opening the index found.
@@ -40,8 +57,16 @@ impl Index {
         // recent writes in a crash costs a few inserts, and flushing would compete with the
         // log's fdatasync for the disk.
         let db = sled::Config::new().path(path).flush_every_ms(None).open()?;
-        let leaves = db.open_tree("leaf")?;
-        Ok(Index { db, leaves })
+        Index::of(db)
+    }
+
+    fn of(db: sled::Db) -> Result<Index, sled::Error> {
+        Ok(Index {
+            leaves: db.open_tree("leaf")?,
+            voters: db.open_tree("voter")?,
+            election: db.open_tree("election")?,
+            db,
+        })
     }
 
     /// An index in memory only, for a board whose log is in a shared store: built from the
@@ -52,8 +77,7 @@ impl Index {
             .flush_every_ms(None)
             .open()
             .map_err(sled_err)?;
-        let leaves = db.open_tree("leaf").map_err(sled_err)?;
-        Ok(Index { db, leaves })
+        Index::of(db).map_err(sled_err)
     }
 
     /// Opens the index in `path`; one sled cannot open is removed and started afresh (it is
@@ -68,24 +92,44 @@ impl Index {
         }
     }
 
-    /// Brings the index in line with `tree` (the log's leaves), which the caller has checked
-    /// is at least [`Index::recorded_size`] long.
-    pub fn reconcile(&self, tree: &Tree, fresh: bool) -> io::Result<IndexState> {
+    /// Brings the index in line with `tree` (the log's leaves) and `log` (its entries), which
+    /// the caller has checked is at least [`Index::recorded_size`] long.
+    pub fn reconcile<L: LogStore + ?Sized>(
+        &self,
+        tree: &Tree,
+        log: &L,
+        fresh: bool,
+    ) -> io::Result<IndexState> {
+        let complete = matches!(self.db.get(VOTER_INDEX), Ok(Some(_)));
         let state = match self.recorded_size() {
-            Some(n) if !fresh && n <= tree.size() && self.agrees(tree, n) => {
+            Some(n) if !fresh && complete && n <= tree.size() && self.agrees(tree, n) => {
                 if n == tree.size() {
                     IndexState::Current
                 } else {
-                    self.add(n, &leaves(tree, n))?;
+                    self.add_from(n, tree.size(), log)?;
                     IndexState::CaughtUp
                 }
             }
             _ => {
-                self.rebuild(tree)?;
+                self.rebuild(tree, log)?;
                 IndexState::Rebuilt
             }
         };
         Ok(state)
+    }
+
+    /// Adds the log's entries `from..to`, a chunk at a time.
+    fn add_from<L: LogStore + ?Sized>(&self, from: u64, to: u64, log: &L) -> io::Result<()> {
+        let mut at = from;
+        while at < to {
+            let end = to.min(at + READ_CHUNK);
+            let entries = log
+                .read(at, end)
+                .map_err(|e| io::Error::other(format!("index: reading the log: {e}")))?;
+            self.add(at, &entries)?;
+            at = end;
+        }
+        Ok(())
     }
 
     /// The number of log entries the index says it holds (entries that were durable in the
@@ -101,23 +145,88 @@ impl Index {
         n == 0 || (probe(0) && probe(n - 1) && probe(n / 2))
     }
 
-    fn rebuild(&self, tree: &Tree) -> io::Result<()> {
-        self.leaves.clear().map_err(sled_err)?;
+    fn rebuild<L: LogStore + ?Sized>(&self, tree: &Tree, log: &L) -> io::Result<()> {
+        for t in [&self.leaves, &self.voters, &self.election] {
+            t.clear().map_err(sled_err)?;
+        }
         self.db.remove(SIZE).map_err(sled_err)?;
-        self.add(0, &leaves(tree, 0))
+        self.add_from(0, tree.size(), log)?;
+        self.db.insert(VOTER_INDEX, &[1]).map_err(sled_err)?;
+        Ok(())
     }
 
-    /// Records leaves `from, from + 1, …` (after they are durable in the log).
-    pub fn add(&self, from: u64, leaves: &[Hash]) -> io::Result<()> {
-        let mut batch = sled::Batch::default();
-        for (i, l) in leaves.iter().enumerate() {
-            batch.insert(&l[..], &(from + i as u64).to_be_bytes());
+    /// Records entries `from, from + 1, …` (after they are durable in the log): their leaf
+    /// hashes, the credentials they concern, and whether every voter needs them.
+    pub fn add<B: AsRef<[u8]>>(&self, from: u64, entries: &[B]) -> io::Result<()> {
+        let mut leaves = sled::Batch::default();
+        let mut voters = sled::Batch::default();
+        let mut election = sled::Batch::default();
+        for (i, raw) in entries.iter().enumerate() {
+            let raw = raw.as_ref();
+            let index = (from + i as u64).to_be_bytes();
+            leaves.insert(&leaf_hash(raw)[..], &index);
+            // Entries on the log were admitted, so they decode; one that does not concerns
+            // no voter.
+            let Ok(e) = Entry::decode(raw.to_vec()) else {
+                continue;
+            };
+            let kind = e.kind();
+            if kind.for_every_voter() {
+                election.insert(&index, &[]);
+            }
+            match kind {
+                EntryKind::Ballot | EntryKind::ChallengedBallot => {
+                    voters.insert(&voter_key(e.author().as_bytes(), &index)[..], &[]);
+                }
+                EntryKind::VoterRoll => {
+                    if let Ok(Payload::VoterRoll(r)) = Payload::decode(kind, e.payload()) {
+                        for v in &r.voters {
+                            voters.insert(&voter_key(v.credential.as_bytes(), &index)[..], &[]);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
-        self.leaves.apply_batch(batch).map_err(sled_err)?;
+        self.leaves.apply_batch(leaves).map_err(sled_err)?;
+        self.voters.apply_batch(voters).map_err(sled_err)?;
+        self.election.apply_batch(election).map_err(sled_err)?;
         self.db
-            .insert(SIZE, &(from + leaves.len() as u64).to_be_bytes())
+            .insert(SIZE, &(from + entries.len() as u64).to_be_bytes())
             .map_err(sled_err)?;
         Ok(())
+    }
+
+    /// The indices below `size` of the entries naming `credential` (its roll entry, then its
+    /// ballots), in log order, at most `limit` of them from the end, and how many earlier ones
+    /// were left out.
+    pub fn of_credential(&self, credential: &[u8; 32], size: u64, limit: usize) -> (Vec<u64>, u64) {
+        let mut all: Vec<u64> = self
+            .voters
+            .scan_prefix(credential)
+            .filter_map(|kv| {
+                let (k, _) = kv.ok()?;
+                Some(u64::from_be_bytes(k.get(32..40)?.try_into().ok()?))
+            })
+            .filter(|&i| i < size)
+            .collect();
+        let omitted = all.len().saturating_sub(limit);
+        if omitted > 0 {
+            // The roll entry comes first: it is kept, and the earliest ballots are left out.
+            all.drain(1..=omitted.min(all.len() - 1));
+        }
+        (all, omitted as u64)
+    }
+
+    /// The indices below `size` of the entries every voter needs, in log order.
+    pub fn for_every_voter(&self, size: u64) -> Vec<u64> {
+        self.election
+            .range(..size.to_be_bytes())
+            .filter_map(|kv| {
+                let (k, _) = kv.ok()?;
+                Some(u64::from_be_bytes(k.as_ref().try_into().ok()?))
+            })
+            .collect()
     }
 
     pub fn get(&self, leaf: &Hash) -> Option<u64> {
@@ -126,8 +235,9 @@ impl Index {
     }
 }
 
-fn leaves(tree: &Tree, from: u64) -> Vec<Hash> {
-    (from..tree.size())
-        .filter_map(|i| tree.leaf(i).copied())
-        .collect()
+fn voter_key(credential: &[u8; 32], index: &[u8; 8]) -> [u8; 40] {
+    let mut k = [0u8; 40];
+    k[..32].copy_from_slice(credential);
+    k[32..].copy_from_slice(index);
+    k
 }

@@ -389,3 +389,100 @@ async fn a_receipt_is_answered_only_once_readers_see_it() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
+
+/// What `GET /voter/{credential}` serves (`specs/board.md` §5.2): the election's entries and
+/// the credential's, each with a proof to the checkpoint; the same index after a restart (caught
+/// up), after the index is lost (rebuilt from the log) and from an index written before it held
+/// credentials (rebuilt too); a bad credential is a typed 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_voter_view_survives_restarts_and_index_loss() {
+    let r = kit::record(35);
+    let dir = tempfile::tempdir().unwrap();
+    let voter = r.kit.voters[4].key.verifying_key();
+    let open = || Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
+    let indexed = |b: &Board| {
+        let size = b.size();
+        (
+            b.index().for_every_voter(size),
+            b.index().of_credential(voter.as_bytes(), size, 64),
+        )
+    };
+    let mut board = open();
+    let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    // Half at once, then the rest one by one (the group commit and the single path).
+    let half = raw.len() / 2;
+    assert!(board
+        .submit(&raw[..half])
+        .unwrap()
+        .iter()
+        .all(Result::is_ok));
+    for e in &raw[half..] {
+        assert!(board.submit(std::slice::from_ref(e)).unwrap()[0].is_ok());
+    }
+    let first = indexed(&board);
+    // Bounded: the roll entry and the latest ballots are kept, the earliest left out.
+    let (all, omitted) = &first.1;
+    assert!(all.len() >= 3 && *omitted == 0);
+    let (few, left) = board
+        .index()
+        .of_credential(voter.as_bytes(), board.size(), 2);
+    assert_eq!(few, [all[0], all[all.len() - 1]]);
+    assert_eq!(left, all.len() as u64 - 2);
+    drop(board);
+    let board = open();
+    assert_eq!(indexed(&board), first);
+    drop(board);
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let board = open();
+    assert_eq!(board.index_state, urna_board::index::IndexState::Rebuilt);
+    assert_eq!(indexed(&board), first);
+    drop(board);
+    {
+        let db = sled::open(dir.path().join("index")).unwrap();
+        db.remove(b"voter-index-v1").unwrap();
+        db.open_tree("voter").unwrap().clear().unwrap();
+        db.flush().unwrap();
+    }
+    let board = open();
+    assert_eq!(board.index_state, urna_board::index::IndexState::Rebuilt);
+    assert_eq!(indexed(&board), first);
+
+    let router = app(start(board).0);
+    let path = format!("/voter/{}", hex::encode(voter.as_bytes()));
+    let (status, body) = call(&router, get(&path)).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let kinds = |list: &serde_json::Value| -> Vec<&'static str> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let raw = hex::decode(x["entry"].as_str().unwrap()).unwrap();
+                Entry::decode(raw).unwrap().kind().name()
+            })
+            .collect()
+    };
+    let election = kinds(&v["election"]);
+    assert_eq!(election[0], "Setup");
+    assert!(election.contains(&"OpenVoting") && election.contains(&"CloseVoting"));
+    assert!(election
+        .iter()
+        .all(|k| !["VoterRoll", "Ballot", "DecryptionShare", "Result"].contains(k)));
+    let mine = kinds(&v["credential"]);
+    assert_eq!(mine[0], "VoterRoll");
+    assert!(mine[1..]
+        .iter()
+        .all(|k| *k == "Ballot" || *k == "ChallengedBallot"));
+    assert!(mine.contains(&"ChallengedBallot"));
+    assert_eq!(v["size"], r.entries.len() as u64);
+    assert_eq!(v["omitted"], 0);
+    let (status, body) = call(&router, get("/voter/zz")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["code"], "bad-credential");
+    // A credential on no roll: an empty list, not an error.
+    let (status, body) = call(&router, get(&format!("/voter/{}", "00".repeat(32)))).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(v["credential"].as_array().unwrap().is_empty());
+}

@@ -563,42 +563,15 @@ fn node_lag(s: &Synthetic, clients: usize) -> Result<(f64, f64, u64, f64)> {
     Ok((ballots.len() as f64 / ingest_s, median, worst, catch_up_s))
 }
 
-/// Choices to verified receipt, one voter at a time on loopback (the voter client's path).
+/// Start to verified receipt, one voter at a time on loopback, through the light session.
 fn vote_to_receipt(s: &Synthetic, voters: usize) -> Result<f64> {
     let (_dir, _, client) = board_at_open(s)?;
-    let vk = s.board.verifying_key();
-    let synced = client.sync(None)?;
-    let e = synced.election();
-    let m = e.manifest().context("no manifest")?.clone();
-    let ctx = e.context().context("no context")?.clone();
-    let mut times = Vec::new();
-    let mut rng = rand::rngs::OsRng;
-    for (i, key) in s.voters.iter().take(voters).enumerate() {
-        let t = Instant::now();
-        let mut choices = urna_election::ballot::Choices::default();
-        let mut v = vec![0u16; 10];
-        v[i % 10] = 1;
-        choices.0.insert("seat".into(), v);
-        let (ballot, _) = urna_election::ballot::encrypt_ballot(
-            &m,
-            "all",
-            &choices,
-            &key.verifying_key(),
-            &ctx,
-            &mut rng,
-        )?;
-        let p = Payload::Ballot(Box::new(ballot));
-        let entry = Entry::sign(
-            synth::ORIGIN,
-            p.kind(),
-            &urna_crypto::codec::Encode::to_bytes(&p),
-            key,
-        )?;
-        // `submit` returns only once the receipt verified against the board's key.
-        client.submit(entry.bytes(), synth::ORIGIN, &vk)?;
-        times.push(ms(t.elapsed()));
-    }
-    Ok(median(times))
+    let [whole, ..] = light_votes(
+        &client,
+        synth::ORIGIN,
+        &s.voters[..voters.min(s.voters.len())],
+    )?;
+    Ok(whole)
 }
 
 pub fn run(quick: bool, json: bool) -> Result<()> {
@@ -753,10 +726,22 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
         json!(round(catch_up, 2)),
     );
 
-    say("choices to verified receipt, one voter at a time…");
+    say("a voter's start to verified receipt (light session), one voter at a time…");
     f.insert(
         "vote_to_receipt_ms".into(),
         json!(round(vote_to_receipt(&s, if quick { 20 } else { 100 })?, 2)),
+    );
+    // The same on a board already holding many ballots (its log written directly, as
+    // `urna bench light` does): the voter's cost must not grow with them.
+    let many = if quick { 2_000 } else { 20_000 };
+    say(&format!(
+        "a voter's start to verified receipt on a board of {many} ballots…"
+    ));
+    let l = light(many, &|_| {})?;
+    f.insert("vote_to_receipt_board_ballots".into(), json!(many));
+    f.insert(
+        "vote_to_receipt_ms_on_that_board".into(),
+        json!(round(l.vote_to_receipt_ms, 2)),
     );
 
     say("tally of 100,000 ballots: homomorphic sum, threshold decryption, result…");
@@ -925,6 +910,240 @@ fn ceremony_ms() -> Result<f64> {
     e.apply(&setup).map_err(|r| anyhow!("{r}"))?;
     ceremony_in_memory(&mut keys, &mut e, &mut rng, |_| {})?;
     Ok(ms(t.elapsed()))
+}
+
+/// One voter's start to verified receipt through the light session (`urna vote`'s path): the
+/// voter's view fetched and checked, the ballot encrypted and proved, cast, its receipt
+/// verified and its checkpoint proven an extension of the view's. Medians over `voters` of the
+/// whole, and of its three parts: the view, the ballot, the cast.
+fn light_votes(
+    client: &BoardClient,
+    origin: &str,
+    voters: &[urna_crypto::sign::SigningKey],
+) -> Result<[f64; 4]> {
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for (i, key) in voters.iter().enumerate() {
+        let cred = urna_voter::credential::Credential {
+            election_id: origin.to_string(),
+            key: key.clone(),
+        };
+        let t = Instant::now();
+        let s = urna_voter::cast::Session::open(client, &cred)?;
+        let viewed = t.elapsed();
+        let mut choices = urna_election::ballot::Choices::default();
+        let mut v = vec![0u16; 10];
+        v[i % 10] = 1;
+        choices.0.insert("seat".into(), v);
+        let p = s.prepare(&choices, &mut rand::rngs::OsRng)?;
+        let prepared = t.elapsed();
+        let cast = s.cast(&p)?;
+        if cast.extends != urna_voter::cast::Extends::Proven {
+            return Err(anyhow!(
+                "the receipt's checkpoint was not proven to extend the view's"
+            ));
+        }
+        let done = t.elapsed();
+        for (list, d) in times
+            .iter_mut()
+            .zip([done, viewed, prepared - viewed, done - prepared])
+        {
+            list.push(ms(d));
+        }
+    }
+    Ok(times.map(median))
+}
+
+/// What `urna bench light` measured.
+pub struct Light {
+    pub ballots: usize,
+    pub entries: u64,
+    pub log_bytes: u64,
+    pub build_s: f64,
+    pub open_s: f64,
+    pub vote_to_receipt_ms: f64,
+    /// Of which: the view fetched and checked, the ballot made, the cast and its checks.
+    pub view_ms: f64,
+    pub prepare_ms: f64,
+    pub cast_ms: f64,
+    pub view_bytes: usize,
+}
+
+/// A voter's start to verified receipt on a board holding `ballots` ballots.
+///
+/// The board's data directory is written directly (it would take hours to make and admit a
+/// million valid ballots on two cores): a real manifest, key ceremony, roll of `ballots + 16`
+/// credentials in batches of 1,000 and `OpenVoting`, then one ballot per credential, signed by
+/// it, whose ciphertexts are fresh encryptions of 0 under the joint key but whose proofs are
+/// copied from one valid ballot (so they do not verify), and the board's signed checkpoint over
+/// it all. The board opens it as its own log (entries under its own signed checkpoint are not
+/// verified again, `specs/board.md` §4), and 16 voters whose credentials have not voted cast
+/// real ballots through the light session, which the board verifies in full.
+pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
+    use rand_chacha::rand_core::SeedableRng;
+    use urna_crypto::codec::Encode;
+    use urna_crypto::elgamal::Ciphertext;
+    use urna_crypto::sign::SigningKey;
+    use urna_election::payload::{RollEntry, VoterRoll};
+    use urna_ledger::LogStore;
+
+    const MEASURED: usize = 16;
+    let t = Instant::now();
+    let dir = tempfile::tempdir()?;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(18);
+    let authority = SigningKey::generate(&mut rng);
+    let registrar = SigningKey::generate(&mut rng);
+    let board = SigningKey::generate(&mut rng);
+    let mut trustees: Vec<urna_trustee::TrusteeKey> = (0..3)
+        .map(|_| urna_trustee::TrusteeKey::generate(&mut rng))
+        .collect();
+    let manifest = synth::manifest(&authority, &registrar, &board, &trustees, 2)
+        .build()
+        .map_err(|e| anyhow!("{e}"))?;
+    let id = manifest.election_id.clone();
+    let sign = |key: &SigningKey, p: &Payload| {
+        Entry::sign(&id, p.kind(), &p.to_bytes(), key).map_err(|e| anyhow!("{e}"))
+    };
+    let mut e = Election::new();
+    let setup = sign(&authority, &Payload::Setup(Box::new(manifest.clone())))?;
+    e.apply(&setup).map_err(|r| anyhow!("{r}"))?;
+    let mut head = vec![setup];
+    urna_trustee::ceremony_in_memory(&mut trustees, &mut e, &mut rng, |x| head.push(x))
+        .map_err(|e| anyhow!("{e}"))?;
+    let ctx = e
+        .context()
+        .cloned()
+        .context("no context after the ceremony")?;
+    let voters: Vec<SigningKey> = (0..ballots + MEASURED)
+        .into_par_iter()
+        .map(|i| {
+            let mut seed = [7u8; 32];
+            seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            SigningKey::from_seed(&seed)
+        })
+        .collect();
+    let roll: Vec<Entry> = voters
+        .chunks(1000)
+        .enumerate()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(batch, chunk)| {
+            let voters = chunk
+                .iter()
+                .map(|k| RollEntry {
+                    credential: k.verifying_key(),
+                    weight: 1,
+                    style: 0,
+                })
+                .collect();
+            sign(
+                &registrar,
+                &Payload::VoterRoll(VoterRoll {
+                    batch: batch as u32,
+                    voters,
+                }),
+            )
+        })
+        .collect::<Result<_>>()?;
+    head.extend(roll);
+    head.push(sign(&authority, &Payload::OpenVoting)?);
+    let mut choices = urna_election::ballot::Choices::default();
+    let mut pick = vec![0u16; 10];
+    pick[0] = 1;
+    choices.0.insert("seat".into(), pick);
+    let (template, _) = urna_election::ballot::encrypt_ballot(
+        &manifest,
+        "all",
+        &choices,
+        &voters[0].verifying_key(),
+        &ctx,
+        &mut rng,
+    )?;
+    let (log, _) = urna_ledger::store::FileLog::open(dir.path())?;
+    let mut tree = urna_ledger::merkle::Tree::new();
+    let mut append = |entries: &[Entry]| -> Result<()> {
+        let at = log.len();
+        let raw: Vec<&[u8]> = entries.iter().map(Entry::bytes).collect();
+        log.append(at, &raw)?;
+        let leaves: Vec<_> = raw
+            .par_iter()
+            .map(|b| urna_ledger::merkle::leaf_hash(b))
+            .collect();
+        for l in leaves {
+            tree.push(l);
+        }
+        Ok(())
+    };
+    append(&head)?;
+    for (c, chunk) in voters[..ballots].chunks(8192).enumerate() {
+        let made: Vec<Entry> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let mut rng =
+                    rand_chacha::ChaCha20Rng::seed_from_u64((c * 8192 + i) as u64 ^ 0x5eed);
+                let mut b = template.clone();
+                for contest in &mut b.contests {
+                    for s in &mut contest.selections {
+                        *s = Ciphertext::encrypt_random(&ctx.joint_key, 0, &mut rng).0;
+                    }
+                }
+                sign(k, &Payload::Ballot(Box::new(b)))
+            })
+            .collect::<Result<_>>()?;
+        append(&made)?;
+        if c % 8 == 7 {
+            say(&format!("{} ballots written", (c + 1) * 8192));
+        }
+    }
+    let size = tree.size();
+    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
+    let note = urna_ledger::note::Checkpoint {
+        origin: id.clone(),
+        size,
+        root,
+    }
+    .sign(&board);
+    log.set_statement(urna_ledger::store::Statement::Checkpoint, &note)?;
+    drop(log);
+    let log_bytes = std::fs::metadata(dir.path().join(urna_ledger::store::LOG))?.len();
+    let build_s = t.elapsed().as_secs_f64();
+    say(&format!(
+        "{size} entries ({log_bytes} bytes) written in {build_s:.1} s; opening the board…"
+    ));
+    let t = Instant::now();
+    let opened = urna_board::board::Board::open(dir.path(), &id, board.clone())?;
+    let open_s = t.elapsed().as_secs_f64();
+    let limits = urna_serve::limits::Limits::unlimited();
+    let addr = crate::loopback::serve(move || {
+        urna_board::server::app_with(urna_board::server::start(opened).0, limits)
+    })?;
+    let url = format!("http://{addr}");
+    let client = BoardClient::new(&url);
+    say(&format!(
+        "board open in {open_s:.1} s; {MEASURED} voters cast through the light session…"
+    ));
+    let [vote_to_receipt_ms, view_ms, prepare_ms, cast_ms] =
+        light_votes(&client, &id, &voters[ballots..])?;
+    let view_bytes = ureq::get(&format!(
+        "{url}/voter/{}",
+        urna_crypto::hex::encode(voters[ballots].verifying_key().as_bytes())
+    ))
+    .call()?
+    .into_body()
+    .read_to_vec()?
+    .len();
+    Ok(Light {
+        ballots,
+        entries: size,
+        log_bytes,
+        build_s,
+        open_s,
+        vote_to_receipt_ms,
+        view_ms,
+        prepare_ms,
+        cast_ms,
+        view_bytes,
+    })
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub fn board_url(s: &str) -> Result<String, String> {
 
 /// What each phase allows, and what to say when it does not: `urna-office`'s, which the
 /// consoles use too.
-pub use urna_office::phase::{allow, Act};
+pub use urna_office::phase::{allow_at, Act};
 
 /// An input file that is not what it should be is a usage error.
 pub fn bad_input(what: impl std::fmt::Display) -> anyhow::Error {

@@ -147,6 +147,11 @@ enum Command {
         /// go to stderr.
         #[arg(long)]
         json: bool,
+        /// Download and replay the whole log before casting, as an observer does (by default
+        /// only the election's entries and this credential's, each proven included in the
+        /// board's signed checkpoint, are fetched: specs/board.md §5.2).
+        #[arg(long)]
+        full: bool,
     },
     /// Election records for observers.
     Record {
@@ -745,6 +750,16 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A voter's start to verified receipt (the light session) on a board of `--ballots`
+    /// ballots, whose log is written directly (see `specs/board.md` §5.2 and the README).
+    Light {
+        /// Ballots on the board before the measured voters cast.
+        #[arg(long, default_value_t = 100_000)]
+        ballots: usize,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sustained durable ingest: a fresh board on loopback takes a record's set-up, then its
     /// ballots (already signed, so the clients do no cryptography) from concurrent clients;
     /// prints the rate, p50/p99 latency, RSS and CPU per ballot every `--every` ballots.
@@ -981,6 +996,33 @@ fn run(cli: Cli) -> Result<u8> {
             ..
         } => bench::restart(ballots, &dir, json).map(|()| 0),
         Command::Bench {
+            command: Some(BenchCommand::Light { ballots, json }),
+            ..
+        } => {
+            let l = bench::light(ballots, &|m| eprintln!("{m}"))?;
+            let v = serde_json::json!({
+                "ballots": l.ballots,
+                "entries": l.entries,
+                "log_bytes": l.log_bytes,
+                "build_s": (l.build_s * 10.0).round() / 10.0,
+                "board_open_s": (l.open_s * 10.0).round() / 10.0,
+                "vote_to_receipt_ms": (l.vote_to_receipt_ms * 10.0).round() / 10.0,
+                "view_ms": (l.view_ms * 10.0).round() / 10.0,
+                "prepare_ms": (l.prepare_ms * 10.0).round() / 10.0,
+                "cast_ms": (l.cast_ms * 10.0).round() / 10.0,
+                "voter_view_bytes": l.view_bytes,
+            });
+            if json {
+                println!("{v}");
+            } else {
+                println!(
+                    "{} ballots ({} entries, {} bytes of log): a voter's start to verified receipt {:.1} ms (median of 16: view {:.1} ms, ballot {:.1} ms, cast {:.1} ms; the voter's view is {} bytes); the board opened in {:.1} s",
+                    l.ballots, l.entries, l.log_bytes, l.vote_to_receipt_ms, l.view_ms, l.prepare_ms, l.cast_ms, l.view_bytes, l.open_s
+                );
+            }
+            Ok(0)
+        }
+        Command::Bench {
             command:
                 Some(BenchCommand::Ingest {
                     record,
@@ -1042,6 +1084,7 @@ fn run(cli: Cli) -> Result<u8> {
             challenge,
             receipt,
             json,
+            full,
         } => {
             let cred =
                 urna_voter::credential::Credential::parse(&secrets::read_secret(&credential)?)
@@ -1051,6 +1094,7 @@ fn run(cli: Cli) -> Result<u8> {
                 challenge,
                 receipt_out: Some(&receipt),
                 lang: l,
+                full,
             };
             let mut say = |m: &str| {
                 if json {

@@ -191,6 +191,8 @@ pub struct VoteOptions<'a> {
     pub challenge: bool,
     pub receipt_out: Option<&'a Path>,
     pub lang: Lang,
+    /// Replay the whole log instead of the voter's light view.
+    pub full: bool,
 }
 
 /// What `vote` did.
@@ -218,9 +220,15 @@ pub fn vote(
     let l = opts.lang;
     let mut kept: Option<Answers> = None;
     loop {
-        let session = Session::open(client, cred).map_err(cast_error)?;
+        let session = if opts.full {
+            Session::open_full(client, cred)
+        } else {
+            Session::open(client, cred)
+        }
+        .map_err(cast_error)?;
         let m = session.manifest();
-        guide::allow(Act::Vote, session.election())?;
+        // The number of voters matters only to opening the poll, not to voting.
+        guide::allow_at(Act::Vote, session.phase(), Some(m), 1)?;
         if kept.is_none() {
             if interactive {
                 say(&format!(
@@ -303,7 +311,7 @@ pub fn vote(
             }
             return Ok(Outcome::Challenged(code));
         }
-        if let Some(i) = urna_voter::vote::counted_ballot(session.election(), cred) {
+        if let Some(i) = session.counted_ballot() {
             say(&l.say(
                 format!("note: this replaces your earlier ballot (entry {i}), which will be marked superseded"),
                 format!("注意：这张选票将取代您之前的选票（第 {i} 条），之前的选票会被标记为已取代"),
@@ -314,6 +322,16 @@ pub fn vote(
         if let Some(path) = opts.receipt_out {
             std::fs::write(path, r.to_text())
                 .with_context(|| format!("writing {}", path.display()))?;
+        }
+        match cast.extends {
+            urna_voter::cast::Extends::Proven => {}
+            urna_voter::cast::Extends::Unknown(why) => say(&l.say(
+                format!("note: the server could not yet prove that the receipt's log extends the one checked before casting ({why}); `urna receipt check` will"),
+                format!("注意：服务器暂时无法证明回执所在的日志是投票前所核验日志的延续（{why}）；`urna receipt check` 稍后会核验"),
+            )),
+            urna_voter::cast::Extends::Contradicted(why) => anyhow::bail!(
+                "the board's receipt is under a log that is not an extension of the one checked before casting: {why}. The receipt is saved as evidence; report it to the election authority and the observers"
+            ),
         }
         say(&l.say(
             format!(

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+pub mod light;
+
 use thiserror::Error;
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
@@ -47,6 +49,9 @@ pub enum ClientError {
     Misbehaved(String),
     #[error("the board's checkpoint or receipt does not verify: {0}")]
     Note(#[from] NoteError),
+    /// A voter's light view ([`light`]) that does not check out.
+    #[error("the board's voter view does not check out: {0}")]
+    View(light::ViewError),
 }
 
 impl ClientError {

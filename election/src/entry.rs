@@ -79,6 +79,22 @@ impl EntryKind {
         EntryKind::RankedCount,
     ];
 
+    /// Whether every voter's light view carries entries of this kind (`specs/board.md`,
+    /// `GET /voter`): what fixes the manifest, the joint key and whether the poll is open.
+    /// Their number is bounded by the manifest's trustees, not by the number of voters.
+    pub fn for_every_voter(self) -> bool {
+        matches!(
+            self,
+            EntryKind::Setup
+                | EntryKind::DkgCommitment
+                | EntryKind::DkgShares
+                | EntryKind::DkgComplaint
+                | EntryKind::DkgConfirm
+                | EntryKind::OpenVoting
+                | EntryKind::CloseVoting
+        )
+    }
+
     pub fn from_tag(tag: u8) -> Option<Self> {
         Self::ALL.into_iter().find(|k| *k as u8 == tag)
     }

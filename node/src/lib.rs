@@ -30,7 +30,6 @@ use urna_board::index::Index;
 use urna_client::{BoardClient, ClientError};
 use urna_crypto::sign::{SigningKey, VerifyingKey};
 use urna_election::manifest::Manifest;
-use urna_ledger::merkle::Hash;
 use urna_ledger::note::Checkpoint;
 use urna_ledger::replica::SharedTree;
 use urna_ledger::store::{FileLog, LogStore, Statement, StoreError};
@@ -269,7 +268,7 @@ impl Node {
             }
         }
         let (index, fresh) = Index::open(&cfg.dir.join(INDEX))?;
-        index.reconcile(&replica.tree(), fresh)?;
+        index.reconcile(&replica.tree(), &**replica.store(), fresh)?;
         let witness = Arc::new(urna_witness::Witness::open(
             &cfg.dir.join(WITNESS_DIR),
             &cfg.name,
@@ -501,15 +500,20 @@ impl Node {
                 .store()
                 .set_statement(Statement::Checkpoint, note)
                 .map_err(|e| SyncError::Storage(e.to_string()))?;
-            let leaves: Vec<Hash> = {
-                let tree = copy.replica.tree();
-                (validated..cp.size)
-                    .filter_map(|i| tree.leaf(i).copied())
-                    .collect()
-            };
-            self.index
-                .add(validated, &leaves)
-                .map_err(|e| SyncError::Storage(e.to_string()))?;
+            // A chunk at a time: a node catching up reads no more of its log at once.
+            let mut at = validated;
+            while at < cp.size {
+                let end = cp.size.min(at + 4096);
+                let entries = copy
+                    .replica
+                    .store()
+                    .read(at, end)
+                    .map_err(|e| SyncError::Storage(e.to_string()))?;
+                self.index
+                    .add(at, &entries)
+                    .map_err(|e| SyncError::Storage(e.to_string()))?;
+                at = end;
+            }
             copy.validated = Some((cp.clone(), note.to_string()));
             self.view.store(Arc::new(view_of(&self.cfg, &copy)));
             self.cosign_validated(&copy, cp, note);

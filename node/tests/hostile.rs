@@ -382,3 +382,33 @@ fn a_long_log_is_followed_in_small_steps_each_proven_before_it_is_stored() {
         .unwrap()
         .is_empty());
 }
+
+/// A node serves the voter's light view (`specs/board.md` §5.2, §7.2) from its own copy and
+/// index: the election's entries and the credential's, under the board's checkpoint it
+/// validated.
+#[test]
+fn a_node_serves_the_voters_light_view_from_its_copy() {
+    let s = setup(Lie::None);
+    let n = s.node.follow_once().unwrap();
+    let voter = urna_sim::kit::record(41).kit.voters[4].key.verifying_key();
+    let url = serve_node(s.node);
+    let body = ureq::get(&format!(
+        "{url}/voter/{}",
+        urna_crypto::hex::encode(voter.as_bytes())
+    ))
+    .call()
+    .unwrap()
+    .into_body()
+    .read_to_string()
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["size"], n);
+    assert!(!v["election"].as_array().unwrap().is_empty());
+    let mine = v["credential"].as_array().unwrap();
+    assert!(mine.len() >= 2, "{v}");
+    let roll = urna_crypto::hex::decode(mine[0]["entry"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        urna_election::entry::Entry::kind_of(&roll),
+        Some(urna_election::entry::EntryKind::VoterRoll)
+    );
+}

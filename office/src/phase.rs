@@ -33,9 +33,24 @@ pub struct Refusal {
 
 /// `Ok` if the election's phase allows `act`; otherwise why not, and what to do.
 pub fn allow(act: Act, e: &Election) -> Result<(), Refusal> {
-    let phase = e.phase();
+    allow_at(
+        act,
+        e.phase(),
+        e.manifest().map(|m| &**m),
+        e.counts().voters,
+    )
+}
+
+/// [`allow`] from the phase, the manifest and the number of voters on the roll alone: what a
+/// voter's light view knows (it does not count the roll).
+pub fn allow_at(
+    act: Act,
+    phase: Phase,
+    manifest: Option<&urna_election::manifest::Manifest>,
+    voters: u64,
+) -> Result<(), Refusal> {
     let when = |f: fn(&urna_election::manifest::Manifest) -> &Option<String>| {
-        e.manifest()
+        manifest
             .and_then(|m| f(m).clone())
             .map(|t| format!(" (the manifest says {t})"))
             .unwrap_or_default()
@@ -43,8 +58,7 @@ pub fn allow(act: Act, e: &Election) -> Result<(), Refusal> {
     let (code, message) = match (act, phase) {
         (Act::Setup, Phase::AwaitingSetup) => return Ok(()),
         (Act::Setup, _) => {
-            let (id, title) = e
-                .manifest()
+            let (id, title) = manifest
                 .map(|m| (m.election_id.clone(), m.title.clone()))
                 .unwrap_or_default();
             ("already-set-up", format!(
@@ -60,7 +74,7 @@ pub fn allow(act: Act, e: &Election) -> Result<(), Refusal> {
         (Act::Roll, Phase::Voting) => ("roll-closed",
             "the polls are open, so the roll is closed: voters can be added only before `urna authority open`".into()),
         (Act::Roll, _) => ("roll-final", "the polls have closed; the roll can no longer change".into()),
-        (Act::Open, Phase::Registration) if e.counts().voters == 0 => ("roll-empty",
+        (Act::Open, Phase::Registration) if voters == 0 => ("roll-empty",
             "nobody is on the voter roll yet; run `urna registrar credentials` first".into()),
         (Act::Open, Phase::Registration) => return Ok(()),
         (Act::Open, Phase::KeyCeremony) => ("ceremony-incomplete",
@@ -80,7 +94,7 @@ pub fn allow(act: Act, e: &Election) -> Result<(), Refusal> {
             "the polls have closed{}; no ballot can be cast any more (`urna receipt check` still checks an earlier ballot's receipt)",
             when(|m| &m.closes)
         )),
-        (Act::Mix, _) if e.manifest().is_some_and(|m| !m.has_ranked()) => ("nothing-to-mix",
+        (Act::Mix, _) if manifest.is_some_and(|m| !m.has_ranked()) => ("nothing-to-mix",
             "this election has no ranked contest: there is nothing to mix".into()),
         (Act::Decrypt | Act::Mix | Act::Tally, Phase::Tallying) => return Ok(()),
         (Act::Mix, Phase::Finished) => ("finished",

@@ -9,7 +9,9 @@ use urna_crypto::embed::embed;
 use urna_election::ballot::{
     encrypt_ballot_ranked, ranked_plaintext, Ballot, BallotSecrets, ChoiceError, Choices, Rankings,
 };
+use urna_election::context::ElectionContext;
 use urna_election::entry::{Entry, TrackingCode};
+use urna_election::manifest::Manifest;
 use urna_election::payload::{ChallengedBallot, Payload};
 use urna_election::ranking;
 use urna_election::state::{BallotStatus, Election, Phase};
@@ -37,6 +39,29 @@ pub enum VoteError {
     Entry(String),
 }
 
+/// What a ballot is made against: the phase, the manifest, the joint key and the credential's
+/// place on the roll — from a full replay ([`Basis::of`]) or from a voter's light view.
+#[derive(Clone, Copy)]
+pub struct Basis<'a> {
+    pub phase: Phase,
+    pub manifest: Option<&'a Manifest>,
+    pub context: Option<&'a ElectionContext>,
+    /// The credential's weight and ballot style, if it is on the roll.
+    pub voter: Option<(u32, u16)>,
+}
+
+impl<'a> Basis<'a> {
+    /// The basis a replayed election gives for `cred`.
+    pub fn of(e: &'a Election, cred: &Credential) -> Basis<'a> {
+        Basis {
+            phase: e.phase(),
+            manifest: e.manifest().map(|m| &**m),
+            context: e.context(),
+            voter: e.voter(&cred.public()),
+        }
+    }
+}
+
 /// A ballot encrypted and proved, not yet cast or challenged. Its secrets are wiped on drop.
 pub struct Prepared {
     pub ballot: Ballot,
@@ -62,7 +87,12 @@ impl Prepared {
     /// choices shown, and returns the `ChallengedBallot` to publish. The ballot can never be
     /// cast afterwards.
     pub fn challenge(self, e: &Election, cred: &Credential) -> Result<Entry, VoteError> {
-        let ctx = e.context().ok_or(VoteError::NotOpenYet(e.phase()))?;
+        self.challenge_in(&Basis::of(e, cred), cred)
+    }
+
+    /// [`Prepared::challenge`] against a [`Basis`].
+    pub fn challenge_in(self, b: &Basis<'_>, cred: &Credential) -> Result<Entry, VoteError> {
+        let ctx = b.context.ok_or(VoteError::NotOpenYet(b.phase))?;
         let openings: Vec<Vec<(u16, urna_crypto::Scalar)>> = self
             .secrets
             .openings
@@ -72,8 +102,11 @@ impl Prepared {
         self.ballot
             .check_opening(&ctx.joint_key, &openings)
             .map_err(|err| VoteError::OpeningMismatch(err.to_string()))?;
-        let m = e.manifest().ok_or(VoteError::NotOpenYet(e.phase()))?;
-        let style = &m.ballot_styles[usize::from(self.ballot.style)];
+        let m = b.manifest.ok_or(VoteError::NotOpenYet(b.phase))?;
+        let style = m
+            .ballot_styles
+            .get(usize::from(self.ballot.style))
+            .ok_or(VoteError::NotOnRoll)?;
         for (ci, contest) in style.contests.iter().enumerate() {
             let c = &m.contests[usize::from(*contest)];
             if let Some(rules) = c.ranked() {
@@ -138,16 +171,26 @@ pub fn prepare_answers<R: RngCore + CryptoRng>(
     answers: &Answers,
     rng: &mut R,
 ) -> Result<Prepared, VoteError> {
-    match e.phase() {
+    prepare_in(&Basis::of(e, cred), cred, answers, rng)
+}
+
+/// Encrypts the answers for this credential against a [`Basis`].
+pub fn prepare_in<R: RngCore + CryptoRng>(
+    b: &Basis<'_>,
+    cred: &Credential,
+    answers: &Answers,
+    rng: &mut R,
+) -> Result<Prepared, VoteError> {
+    match b.phase {
         Phase::Voting => {}
         p @ (Phase::Tallying | Phase::Finished | Phase::CeremonyFailed) => {
             return Err(VoteError::Closed(p))
         }
         p => return Err(VoteError::NotOpenYet(p)),
     }
-    let (m, ctx) = match (e.manifest(), e.context()) {
+    let (m, ctx) = match (b.manifest, b.context) {
         (Some(m), Some(c)) => (m, c),
-        _ => return Err(VoteError::NotOpenYet(e.phase())),
+        _ => return Err(VoteError::NotOpenYet(b.phase)),
     };
     if m.election_id != cred.election_id {
         return Err(VoteError::OtherElection {
@@ -155,8 +198,12 @@ pub fn prepare_answers<R: RngCore + CryptoRng>(
             board: m.election_id.clone(),
         });
     }
-    let (_, style) = e.voter(&cred.public()).ok_or(VoteError::NotOnRoll)?;
-    let style_id = &m.ballot_styles[usize::from(style)].id;
+    let (_, style) = b.voter.ok_or(VoteError::NotOnRoll)?;
+    let style_id = &m
+        .ballot_styles
+        .get(usize::from(style))
+        .ok_or(VoteError::NotOnRoll)?
+        .id;
     let (ballot, secrets) = encrypt_ballot_ranked(
         m,
         style_id,

@@ -20,6 +20,8 @@
 //! - `GET /entries/{index}` → the entry's bytes.
 //! - `GET /consistency/{old}/{new}` → `{"proof": [hex…]}` (RFC 9162).
 //! - `GET /info` → origin, keys, size, phase and counts (JSON).
+//! - `GET /voter/{credential}` → a voter's light view: the election's entries and the
+//!   credential's, each with its inclusion proof to the latest checkpoint (JSON).
 //! - `GET /manifest` → the manifest (JSON), once `Setup` is on the log.
 //! - `GET /entries?start=S&end=E&limit=L` → a page of a JSON view of the entries (at most 1,000
 //!   and 2 MiB of entries), with the next page's start.

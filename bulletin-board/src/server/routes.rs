@@ -66,6 +66,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .route("/checkpoint/cosigned", get(cosigned))
         .route("/receipt/{hash}", get(receipt))
         .route("/consistency/{old}/{new}", get(consistency))
+        .route("/voter/{credential}", get(voter))
         .route("/info", get(info))
         .merge(super::test_hook::routes())
         .layer(axum::Extension(Arc::clone(&limiter)))
@@ -321,6 +322,55 @@ async fn consistency(State(st): State<AppState>, Path((old, new)): Path<(u64, u6
         Ok(p) => Json(json!({"old": old, "new": new, "proof": p.iter().map(|h| hex::encode(h)).collect::<Vec<_>>()})).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"code": "bad-range", "message": e.to_string()}))).into_response(),
     }
+}
+
+/// Most of one credential's entries (its roll entry and its latest ballots) a voter's view
+/// carries: a voter casts a few times at most, and the rate limits bound the rest.
+pub const MAX_VOTER_ENTRIES: usize = 64;
+
+/// A voter's light view (`specs/board.md` §5.2): against the latest checkpoint, the entries
+/// every voter needs and the entries naming one credential, each with its inclusion proof.
+async fn voter(State(st): State<AppState>, Path(credential): Path<String>) -> Response {
+    let st = st.now();
+    let Ok(credential) = hex::decode_array::<32>(&credential) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(
+                json!({"code": "bad-credential", "message": "the credential is not 64 hex digits"}),
+            ),
+        )
+            .into_response();
+    };
+    let v = st.view();
+    let (mine, omitted) = st
+        .index
+        .of_credential(&credential, v.size, MAX_VOTER_ENTRIES);
+    let shown = |indices: Vec<u64>| -> Option<Vec<serde_json::Value>> {
+        indices
+            .into_iter()
+            .map(|i| {
+                let raw = st.entries(&v, i, i + 1)?.pop()?;
+                let proof = st.tree().inclusion_proof(i, v.size).ok()?;
+                Some(json!({
+                    "index": i,
+                    "entry": hex::encode(&raw),
+                    "proof": proof.iter().map(|h| hex::encode(h)).collect::<Vec<_>>(),
+                }))
+            })
+            .collect()
+    };
+    let (Some(election), Some(mine)) = (shown(st.index.for_every_voter(v.size)), shown(mine))
+    else {
+        return unavailable(UNREADABLE);
+    };
+    Json(json!({
+        "checkpoint": v.checkpoint,
+        "size": v.size,
+        "election": election,
+        "credential": mine,
+        "omitted": omitted,
+    }))
+    .into_response()
 }
 
 async fn info(State(st): State<AppState>) -> Response {
