@@ -33,7 +33,10 @@ impl LookBack for Log<'_> {
 fn replayed(all: &[Entry], n: usize) -> Vec<u8> {
     let mut e = Election::reading_back();
     for chunk in all[..n].chunks(7) {
-        for v in e.apply_batch_reading(chunk, false, &Log(all)).unwrap() {
+        for v in e
+            .apply_batch_reading(chunk, &vec![false; chunk.len()], &Log(all))
+            .unwrap()
+        {
             v.unwrap();
         }
     }

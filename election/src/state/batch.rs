@@ -110,7 +110,9 @@ impl Election {
             let mut group: Vec<Prechecked> = pre.by_ref().take(run.max(1)).collect();
             let end = at + group.len();
             if run > 0 {
-                self.verify_ahead(&entries[at..end], &mut group, &verified[at..end]);
+                // Flags missing for an entry (a short `verified`) mean "not verified".
+                let flags = verified.get(at..end.min(verified.len())).unwrap_or(&[]);
+                self.verify_ahead(&entries[at..end], &mut group, flags);
             }
             for (e, p) in entries[at..end].iter().zip(group) {
                 out.push(self.apply_prechecked(e, p));
