@@ -249,13 +249,7 @@ pub fn record(ballots: usize, out: &Path, say: &dyn Fn(&str)) -> Result<()> {
     w.flush()?;
     drop(w);
     let size = tree.size();
-    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
-    let note = urna_ledger::note::Checkpoint {
-        origin: synth::ORIGIN.to_string(),
-        size,
-        root,
-    }
-    .sign(&s.board);
+    let note = signed_checkpoint(&tree, synth::ORIGIN, &s.board)?;
     let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
     urna_verifier::record::write_header(&mut f, &note, size)?;
     std::io::copy(&mut std::fs::File::open(&scratch)?, &mut f)?;
@@ -320,13 +314,7 @@ pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
         return Err(anyhow!("writing the log: {e}"));
     }
     let size = tree.size();
-    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
-    let note = urna_ledger::note::Checkpoint {
-        origin: synth::ORIGIN.to_string(),
-        size,
-        root,
-    }
-    .sign(&s.board);
+    let note = signed_checkpoint(&tree, synth::ORIGIN, &s.board)?;
     log.set_statement(Statement::Checkpoint, &note)?;
     drop((log, tree));
     let bytes = std::fs::metadata(dir.join(urna_ledger::store::LOG))?.len();
@@ -362,7 +350,7 @@ pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
         let tree = board.tree();
         urna_board::snapshot::Capture {
             size,
-            root,
+            root: tree.root(size).map_err(|e| anyhow!("{e}"))?,
             leaves: (0..size).filter_map(|i| tree.leaf(i).copied()).collect(),
             election: board.election().clone(),
         }
@@ -412,6 +400,22 @@ fn peak_rss_mb() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024)
+}
+
+/// The board's signed checkpoint of the whole of `tree`, for the logs and records the bench writes.
+fn signed_checkpoint(
+    tree: &urna_ledger::merkle::Tree,
+    origin: &str,
+    board: &urna_crypto::sign::SigningKey,
+) -> Result<String> {
+    let size = tree.size();
+    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
+    Ok(urna_ledger::note::Checkpoint {
+        origin: origin.to_string(),
+        size,
+        root,
+    }
+    .sign(board))
 }
 
 /// A fresh durable board on loopback holding the synthetic election up to its open polls.
@@ -1096,13 +1100,7 @@ pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
         }
     }
     let size = tree.size();
-    let root = tree.root(size).map_err(|e| anyhow!("{e}"))?;
-    let note = urna_ledger::note::Checkpoint {
-        origin: id.clone(),
-        size,
-        root,
-    }
-    .sign(&board);
+    let note = signed_checkpoint(&tree, &id, &board)?;
     log.set_statement(urna_ledger::store::Statement::Checkpoint, &note)?;
     drop(log);
     let log_bytes = std::fs::metadata(dir.path().join(urna_ledger::store::LOG))?.len();
