@@ -73,7 +73,17 @@ impl From<io::Error> for ClusterError {
 
 impl From<postgres::Error> for ClusterError {
     fn from(e: postgres::Error) -> Self {
-        ClusterError(format!("PostgreSQL: {e}"))
+        // `postgres::Error`'s own text is only "db error": the server's code and message are
+        // what tells a test's reader why a cluster did not come up.
+        match e.as_db_error() {
+            Some(db) => ClusterError(format!(
+                "PostgreSQL: {} ({}): {}",
+                db.message(),
+                db.code().code(),
+                db.detail().unwrap_or("")
+            )),
+            None => ClusterError(format!("PostgreSQL: {e}")),
+        }
     }
 }
 
