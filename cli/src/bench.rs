@@ -182,15 +182,7 @@ fn rejection_cpu(
         (Some(a), Some(b)) => ms(b.saturating_sub(a)),
         _ => ms(t.elapsed()),
     };
-    if !matches!(
-        board.snapshot,
-        urna_board::board::SnapshotUse::Restored { .. }
-    ) {
-        return Err(anyhow!(
-            "the snapshot was not restored: {:?}",
-            board.snapshot
-        ));
-    }
+    restored(&board.snapshot)?;
     Ok((
         machine,
         board_reject,
@@ -365,15 +357,7 @@ pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
     ));
     drop(board);
     let (board, snap_wall, snap_cpu) = timed("from the snapshot")?;
-    if !matches!(
-        board.snapshot,
-        urna_board::board::SnapshotUse::Restored { .. }
-    ) {
-        return Err(anyhow!(
-            "the snapshot was not restored: {:?}",
-            board.snapshot
-        ));
-    }
+    restored(&board.snapshot)?;
     drop(board);
     let f = json!({
         "board_restart_entries": size,
@@ -400,6 +384,14 @@ fn peak_rss_mb() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024)
+}
+
+/// Refuses a restart that did not start from the snapshot the bench wrote.
+fn restored(used: &urna_board::board::SnapshotUse) -> Result<()> {
+    match used {
+        urna_board::board::SnapshotUse::Restored { .. } => Ok(()),
+        other => Err(anyhow!("the snapshot was not restored: {other:?}")),
+    }
 }
 
 /// The board's signed checkpoint of the whole of `tree`, for the logs and records the bench writes.
