@@ -22,6 +22,8 @@
 //   ranked-result                           the rounds of the count in both languages.
 //   result                                  the result page in both languages, at 1280 px and
 //                                           printed (media print, and a PDF).
+//   light-timing <credential>…              each voter from loading the booth to the verified
+//                                           receipt, timed (`urna bench light --booth`).
 //   camera <letter>                         the credential read live from a camera filming the
 //                                           letter's QR code (Chromium's fake capture device).
 import { chromium } from 'playwright-core';
@@ -550,6 +552,23 @@ if (mode === 'vote') {
     await shot(name);
     await audit(`${name} warning`);
     if (key === 'zh') await noEnglishLeft(name);
+  }
+} else if (mode === 'light-timing') {
+  // Each voter from loading the booth to the receipt it verified, against a board of many
+  // ballots (`urna bench light --booth`): a fresh page, the credential pasted, the first option
+  // of each contest, review, encrypt, cast. The booth reads only the voter's light view.
+  report.light_ms = [];
+  await open('en-US', desktop);
+  for (const cred of args) {
+    const t0 = Date.now();
+    await pasteCredential(cred);
+    for (const fs of await page.$$('#ballot fieldset')) await (await fs.$('input'))?.check();
+    await review();
+    await page.click('#encrypt');
+    await page.waitForSelector('#tracking-code');
+    await page.click('#cast');
+    await page.waitForSelector('#cast-done', { timeout: 120000 });
+    report.light_ms.push(Date.now() - t0);
   }
 } else if (mode === 'camera') {
   await open('en-US', phone);
