@@ -964,6 +964,9 @@ pub struct Light {
     pub view_bytes: usize,
     /// The booth in headless Chromium (`--booth`): each voter's start to verified receipt, ms.
     pub booth_ms: Vec<f64>,
+    /// Of which, per voter: the booth loaded with the election's view, the voter's view read
+    /// and checked, the ballot encrypted and proved, the cast with the receipt's checks (ms).
+    pub booth_steps: Value,
 }
 
 /// Voters on the roll who vote in the booth (headless Chromium) after the measured ones.
@@ -971,13 +974,13 @@ const BOOTH_VOTERS: usize = 5;
 
 /// Has `BOOTH_VOTERS` voters vote in the booth this board serves, in headless Chromium driven
 /// by `web/test/e2e/booth.mjs` (mode `light-timing`), each from loading the booth to the
-/// receipt it verified; returns the times the script measured.
+/// receipt it verified; returns the times the script measured, and each step's.
 fn booth_votes(
     web: &Path,
     url: &str,
     origin: &str,
     voters: &[urna_crypto::sign::SigningKey],
-) -> Result<Vec<f64>> {
+) -> Result<(Vec<f64>, Value)> {
     let dir = tempfile::tempdir()?;
     let mut creds = Vec::new();
     for (i, k) in voters.iter().enumerate() {
@@ -1008,10 +1011,11 @@ fn booth_votes(
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))?;
-    report["light_ms"]
+    let times = report["light_ms"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .context("the booth run reported no times")
+        .context("the booth run reported no times")?;
+    Ok((times, report["light_steps_ms"].clone()))
 }
 
 /// A voter's start to verified receipt on a board holding `ballots` ballots.
@@ -1164,14 +1168,14 @@ pub fn light(ballots: usize, booth: Option<&Path>, say: &dyn Fn(&str)) -> Result
     ));
     let [vote_to_receipt_ms, view_ms, prepare_ms, cast_ms] =
         light_votes(&client, &id, &voters[ballots..ballots + MEASURED])?;
-    let booth_ms = match booth {
+    let (booth_ms, booth_steps) = match booth {
         Some(web) => {
             say(&format!(
                 "{BOOTH_VOTERS} voters vote in the booth (headless Chromium)…"
             ));
             booth_votes(web, &url, &id, &voters[ballots + MEASURED..])?
         }
-        None => Vec::new(),
+        None => (Vec::new(), Value::Null),
     };
     let view_bytes = ureq::get(&format!(
         "{url}/voter/{}",
@@ -1193,6 +1197,7 @@ pub fn light(ballots: usize, booth: Option<&Path>, say: &dyn Fn(&str)) -> Result
         cast_ms,
         view_bytes,
         booth_ms,
+        booth_steps,
     })
 }
 

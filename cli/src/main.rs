@@ -1028,6 +1028,7 @@ fn run(cli: Cli) -> Result<u8> {
                 "voter_view_bytes": l.view_bytes,
                 "booth_vote_to_receipt_ms": l.booth_ms,
                 "booth_vote_to_receipt_median_ms": booth_median,
+                "booth_steps_ms": l.booth_steps,
             });
             if json {
                 println!("{v}");

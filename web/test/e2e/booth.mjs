@@ -557,18 +557,30 @@ if (mode === 'vote') {
   // Each voter from loading the booth to the receipt it verified, against a board of many
   // ballots (`urna bench light --booth`): a fresh page, the credential pasted, the first option
   // of each contest, review, encrypt, cast. The booth reads only the voter's light view.
+  // Each step timed too: the booth loaded with the election's view, the voter's view, the
+  // ballot encrypted and proved, the cast with the receipt's checks.
   report.light_ms = [];
+  report.light_steps_ms = [];
   await open('en-US', desktop);
   for (const cred of args) {
     const t0 = Date.now();
-    await pasteCredential(cred);
+    await openBooth();
+    const t1 = Date.now();
+    await page.fill('#credential', readFileSync(cred, 'utf8'));
+    await page.click('#use-credential');
+    await page.waitForSelector('#ballot');
+    const t2 = Date.now();
     for (const fs of await page.$$('#ballot fieldset')) await (await fs.$('input'))?.check();
     await review();
+    const t3 = Date.now();
     await page.click('#encrypt');
     await page.waitForSelector('#tracking-code');
+    const t4 = Date.now();
     await page.click('#cast');
     await page.waitForSelector('#cast-done', { timeout: 120000 });
-    report.light_ms.push(Date.now() - t0);
+    const t5 = Date.now();
+    report.light_ms.push(t5 - t0);
+    report.light_steps_ms.push({ booth: t1 - t0, voter_view: t2 - t1, encrypt: t4 - t3, cast: t5 - t4 });
   }
 } else if (mode === 'camera') {
   await open('en-US', phone);
