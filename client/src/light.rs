@@ -474,26 +474,45 @@ impl BoardClient {
         })?;
         let answers =
             (!first.witnesses.is_empty()).then(|| crate::ask_witnesses(&first, &origin, &key));
-        let view = self.voter_view(credential, Some(&key), since)?;
+        let view = self.voter_view(credential, Some(&key), None)?;
         if view.manifest().map(|m| **m != first).unwrap_or(true) {
             return Err(ClientError::Misbehaved(
                 "the board served two different first entries".into(),
             ));
         }
-        let Some(answers) = answers else {
-            return Ok((view, None));
-        };
         let prefix = |cp: &Checkpoint| match self.check_consistency(cp, &view.checkpoint) {
             Ok(()) => Ok(true),
             Err(ClientError::Misbehaved(_)) => Ok(false),
             Err(e) => Err(e),
         };
-        let at = crate::Against {
-            size: view.checkpoint.size,
-            note: &view.note,
-            prefix: &prefix,
+        // The witnesses first: a fork they caught is reported with their evidence.
+        let witnessed = match answers {
+            Some(answers) => {
+                let at = crate::Against {
+                    size: view.checkpoint.size,
+                    note: &view.note,
+                    prefix: &prefix,
+                };
+                Some(self.witness_view(&at, &origin, &key, &first, answers)?)
+            }
+            None => None,
         };
-        let witnessed = self.witness_view(&at, &origin, &key, &first, answers)?;
-        Ok((view, Some(witnessed)))
+        if let Some(old) = since {
+            if old.size > view.checkpoint.size {
+                return Err(ClientError::Misbehaved(format!(
+                    "the board's checkpoint covers {} entries, fewer than the {} of the one checked before: it rolled back its log or hides its latest checkpoint",
+                    view.checkpoint.size, old.size
+                )));
+            }
+            if !prefix(old)? {
+                return Err(ClientError::Misbehaved(format!(
+                    "the checkpoint checked before (size {}) is not a prefix of the log the board serves: the board forked its log. Evidence, two checkpoints signed by the board that cannot both be true — the one checked before:\n{}and the one the board serves:\n{}",
+                    old.size,
+                    old.body(),
+                    view.note.trim_end()
+                )));
+            }
+        }
+        Ok((view, witnessed))
     }
 }

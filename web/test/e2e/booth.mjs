@@ -85,13 +85,17 @@ async function open(locale, size) {
   context = await browser.newContext({ acceptDownloads: true, locale, ...size });
   page = await context.newPage();
   page.on('console', (m) => process.stderr.write(`console: ${m.text()}\n`));
+  // The log's tiles: the public pages read them, the voting path must not.
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/tile/')) report.tile_requests += 1;
+  });
   page.on('pageerror', (err) => {
     process.stderr.write(`page error: ${err.message}\n`);
     report.page_errors.push(err.message);
   });
   prefix = `${locale.startsWith('zh') ? 'zh' : 'en'}-${size.viewport.width}-`;
 }
-const report = { receipts: [], codes: [], encrypt_ms: [], accessibility: {}, leftovers_checked: [], page_errors: [] };
+const report = { receipts: [], codes: [], encrypt_ms: [], accessibility: {}, leftovers_checked: [], page_errors: [], tile_requests: 0 };
 const fail = (what) => {
   throw new Error(what);
 };
@@ -312,6 +316,9 @@ if (mode === 'vote') {
   report.codes.push(code);
   await shot('7-cast');
   await audit('cast');
+  // From the credential to the verified receipt, an audit on the way: the voter's light view
+  // only, not one tile of the log (specs/board.md §5.2).
+  if (report.tile_requests > 0) fail(`the voting path read ${report.tile_requests} tiles of the log`);
   // Ann changes her mind: her revote replaces the first ballot.
   await pasteCredential(ann);
   await pick(['c0-o7', 'c2-o1'], { 'c3-o0': 4, 'c3-o2': 4 });
@@ -580,6 +587,7 @@ if (mode === 'vote') {
     await page.waitForSelector('#cast-done', { timeout: 120000 });
     const t5 = Date.now();
     report.light_ms.push(t5 - t0);
+    if (report.tile_requests > 0) fail(`the voting path read ${report.tile_requests} tiles of the log`);
     report.light_steps_ms.push({ booth: t1 - t0, voter_view: t2 - t1, encrypt: t4 - t3, cast: t5 - t4 });
   }
 } else if (mode === 'camera') {
