@@ -261,6 +261,35 @@ fn a_small_election_with_separate_processes() {
     assert!(ok(&["receipt", "check", &rcpt("ann"), "--board", &url])
         .contains("the ballot counted for your credential"));
     assert!(ok(&["receipt", "check", &rcpt("ann")]).contains("offline"));
+    // The check reads the ballot's credential's entries, not the log; `--full` replays the log
+    // and says the same.
+    assert!(ok(&[
+        "receipt",
+        "check",
+        &rcpt("bob-first"),
+        "--board",
+        &url,
+        "--full"
+    ])
+    .contains("superseded by a later ballot"));
+    // A forged receipt: Bob's ballot under the proof of Ann's. Refused (exit 1), offline and
+    // against the board.
+    let entry_of = |who: &str| {
+        let text = std::fs::read_to_string(rcpt(who)).unwrap();
+        let line = |p: &str| text.lines().find(|l| l.starts_with(p)).unwrap().to_string();
+        (text.clone(), line("entry "), line("tracking "))
+    };
+    let (ann_text, ann_entry, ann_tracking) = entry_of("ann");
+    let (_, bob_entry, bob_tracking) = entry_of("bob");
+    std::fs::write(
+        d("forged.receipt"),
+        ann_text
+            .replace(&ann_entry, &bob_entry)
+            .replace(&ann_tracking, &bob_tracking),
+    )
+    .unwrap();
+    fails(&["receipt", "check", &d("forged.receipt")]);
+    fails(&["receipt", "check", &d("forged.receipt"), "--board", &url]);
     let status = ok(&["authority", "status", "--board", &url]);
     assert!(
         status.contains("ballots cast 5 (counted 4, superseded 1, challenged 1)"),

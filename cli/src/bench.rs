@@ -15,7 +15,7 @@ use urna_election::payload::Payload;
 use urna_election::state::Election;
 use urna_sim::synth::{self, Synthetic};
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
@@ -733,7 +733,7 @@ pub fn run(quick: bool, json: bool) -> Result<()> {
     say(&format!(
         "a voter's start to verified receipt on a board of {many} ballots…"
     ));
-    let l = light(many, &|_| {})?;
+    let l = light(many, None, &|_| {})?;
     f.insert("vote_to_receipt_board_ballots".into(), json!(many));
     f.insert(
         "vote_to_receipt_ms_on_that_board".into(),
@@ -962,6 +962,60 @@ pub struct Light {
     pub prepare_ms: f64,
     pub cast_ms: f64,
     pub view_bytes: usize,
+    /// The booth in headless Chromium (`--booth`): each voter's start to verified receipt, ms.
+    pub booth_ms: Vec<f64>,
+    /// Of which, per voter: the booth loaded with the election's view, the voter's view read
+    /// and checked, the ballot encrypted and proved, the cast with the receipt's checks (ms).
+    pub booth_steps: Value,
+}
+
+/// Voters on the roll who vote in the booth (headless Chromium) after the measured ones.
+const BOOTH_VOTERS: usize = 5;
+
+/// Has `BOOTH_VOTERS` voters vote in the booth this board serves, in headless Chromium driven
+/// by `web/test/e2e/booth.mjs` (mode `light-timing`), each from loading the booth to the
+/// receipt it verified; returns the times the script measured, and each step's.
+fn booth_votes(
+    web: &Path,
+    url: &str,
+    origin: &str,
+    voters: &[urna_crypto::sign::SigningKey],
+) -> Result<(Vec<f64>, Value)> {
+    let dir = tempfile::tempdir()?;
+    let mut creds = Vec::new();
+    for (i, k) in voters.iter().enumerate() {
+        let path = dir.path().join(format!("v{i}.credential"));
+        std::fs::write(
+            &path,
+            format!(
+                "urna-credential-v1\nelection {origin}\nkey {}\n",
+                urna_crypto::hex::encode(k.seed())
+            ),
+        )?;
+        creds.push(path);
+    }
+    let out = std::process::Command::new("node")
+        .arg(web.join("test/e2e/booth.mjs"))
+        .arg(url)
+        .arg(dir.path().join("out"))
+        .arg("light-timing")
+        .args(&creds)
+        .output()
+        .context("running node")?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "the booth run failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))?;
+    let times = report["light_ms"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .context("the booth run reported no times")?;
+    Ok((times, report["light_steps_ms"].clone()))
 }
 
 /// A voter's start to verified receipt on a board holding `ballots` ballots.
@@ -974,7 +1028,7 @@ pub struct Light {
 /// it all. The board opens it as its own log (entries under its own signed checkpoint are not
 /// verified again, `specs/board.md` §4), and 16 voters whose credentials have not voted cast
 /// real ballots through the light session, which the board verifies in full.
-pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
+pub fn light(ballots: usize, booth: Option<&Path>, say: &dyn Fn(&str)) -> Result<Light> {
     use rand_chacha::rand_core::SeedableRng;
     use urna_crypto::codec::Encode;
     use urna_crypto::elgamal::Ciphertext;
@@ -1009,7 +1063,7 @@ pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
         .context()
         .cloned()
         .context("no context after the ceremony")?;
-    let voters: Vec<SigningKey> = (0..ballots + MEASURED)
+    let voters: Vec<SigningKey> = (0..ballots + MEASURED + BOOTH_VOTERS)
         .into_par_iter()
         .map(|i| {
             let mut seed = [7u8; 32];
@@ -1113,7 +1167,16 @@ pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
         "board open in {open_s:.1} s; {MEASURED} voters cast through the light session…"
     ));
     let [vote_to_receipt_ms, view_ms, prepare_ms, cast_ms] =
-        light_votes(&client, &id, &voters[ballots..])?;
+        light_votes(&client, &id, &voters[ballots..ballots + MEASURED])?;
+    let (booth_ms, booth_steps) = match booth {
+        Some(web) => {
+            say(&format!(
+                "{BOOTH_VOTERS} voters vote in the booth (headless Chromium)…"
+            ));
+            booth_votes(web, &url, &id, &voters[ballots + MEASURED..])?
+        }
+        None => (Vec::new(), Value::Null),
+    };
     let view_bytes = ureq::get(&format!(
         "{url}/voter/{}",
         urna_crypto::hex::encode(voters[ballots].verifying_key().as_bytes())
@@ -1133,6 +1196,8 @@ pub fn light(ballots: usize, say: &dyn Fn(&str)) -> Result<Light> {
         prepare_ms,
         cast_ms,
         view_bytes,
+        booth_ms,
+        booth_steps,
     })
 }
 

@@ -756,6 +756,11 @@ enum BenchCommand {
         /// Ballots on the board before the measured voters cast.
         #[arg(long, default_value_t = 100_000)]
         ballots: usize,
+        /// Also time voters in the browser booth against that board: headless Chromium driven
+        /// by `<WEB>/test/e2e/booth.mjs` (the repository's `web/` directory, with its
+        /// `node_modules`), from loading the booth to the verified receipt.
+        #[arg(long, value_name = "WEB")]
+        booth: Option<PathBuf>,
         /// One JSON object instead of lines.
         #[arg(long)]
         json: bool,
@@ -817,6 +822,10 @@ enum ReceiptCommand {
         /// Print the ballot's standing as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Download and replay the board's whole log instead of reading the ballot's
+        /// credential's entries with their inclusion proofs (`GET /voter/<credential>`).
+        #[arg(long, requires = "board")]
+        full: bool,
     },
 }
 
@@ -996,10 +1005,16 @@ fn run(cli: Cli) -> Result<u8> {
             ..
         } => bench::restart(ballots, &dir, json).map(|()| 0),
         Command::Bench {
-            command: Some(BenchCommand::Light { ballots, json }),
+            command:
+                Some(BenchCommand::Light {
+                    ballots,
+                    booth,
+                    json,
+                }),
             ..
         } => {
-            let l = bench::light(ballots, &|m| eprintln!("{m}"))?;
+            let l = bench::light(ballots, booth.as_deref(), &|m| eprintln!("{m}"))?;
+            let booth_median = (!l.booth_ms.is_empty()).then(|| bench::median(l.booth_ms.clone()));
             let v = serde_json::json!({
                 "ballots": l.ballots,
                 "entries": l.entries,
@@ -1011,6 +1026,9 @@ fn run(cli: Cli) -> Result<u8> {
                 "prepare_ms": (l.prepare_ms * 10.0).round() / 10.0,
                 "cast_ms": (l.cast_ms * 10.0).round() / 10.0,
                 "voter_view_bytes": l.view_bytes,
+                "booth_vote_to_receipt_ms": l.booth_ms,
+                "booth_vote_to_receipt_median_ms": booth_median,
+                "booth_steps_ms": l.booth_steps,
             });
             if json {
                 println!("{v}");
@@ -1019,6 +1037,13 @@ fn run(cli: Cli) -> Result<u8> {
                     "{} ballots ({} entries, {} bytes of log): a voter's start to verified receipt {:.1} ms (median of 16: view {:.1} ms, ballot {:.1} ms, cast {:.1} ms; the voter's view is {} bytes); the board opened in {:.1} s",
                     l.ballots, l.entries, l.log_bytes, l.vote_to_receipt_ms, l.view_ms, l.prepare_ms, l.cast_ms, l.view_bytes, l.open_s
                 );
+                if let Some(m) = booth_median {
+                    println!(
+                        "the booth (headless Chromium), from loading it to the verified receipt: median {m:.0} ms of {} voters ({:?} ms)",
+                        l.booth_ms.len(),
+                        l.booth_ms
+                    );
+                }
             }
             Ok(0)
         }
@@ -1139,9 +1164,10 @@ fn run(cli: Cli) -> Result<u8> {
                     receipt,
                     board,
                     json,
+                    full,
                 },
         } => {
-            let (text, standing, status) = voter::check_receipt(&receipt, board.as_deref())?;
+            let (text, standing, status) = voter::check_receipt(&receipt, board.as_deref(), full)?;
             if json {
                 let r =
                     urna_voter::receipt::BallotReceipt::parse(&secrets::read_public(&receipt)?)?;

@@ -372,10 +372,36 @@ fn explain(e: ClientError) -> anyhow::Error {
 /// witness quorum covers includes the ballot.
 pub const NOT_COVERED: u8 = 3;
 
-/// Checks a receipt: offline only, or against the board's log under the witness policy.
+/// What a receipt was checked against: the whole log (`--full`), or the voter's light view.
+enum Against {
+    Full(Box<urna_client::Checked>),
+    Light {
+        client: BoardClient,
+        witnessed: Option<Box<urna_client::WitnessView>>,
+    },
+}
+
+impl Against {
+    fn witnessed(&self) -> Option<&urna_client::WitnessView> {
+        match self {
+            Against::Full(c) => c.witnessed.as_ref(),
+            Against::Light { witnessed, .. } => witnessed.as_deref(),
+        }
+    }
+}
+
+/// Checks a receipt: offline only, or against the board under the witness policy — by default
+/// from the voter's light view (`GET /voter/<credential>`: the ballot's credential's entries
+/// with inclusion proofs, the receipt's checkpoint extended by the board's, the witnesses'
+/// checkpoints by consistency proofs; nothing grows with the number of ballots), with `full`
+/// from the whole log downloaded and replayed.
 /// Returns what to tell the voter, the ballot's standing once decided, and the exit status (0, or [`NOT_COVERED`]); a check that
 /// fails is an error (exit status 1, see `main`).
-pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option<Standing>, u8)> {
+pub fn check_receipt(
+    path: &Path,
+    board: Option<&str>,
+    full: bool,
+) -> Result<(String, Option<Standing>, u8)> {
     let r = BallotReceipt::parse(&secrets::read_public(path)?)
         .map_err(|e| guide::bad_input(format!("{}: {e}", path.display())))?;
     let cp = r.verify_offline()?;
@@ -391,26 +417,57 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option
         ));
     };
     let client = BoardClient::new(url);
-    let c = match client.sync_checked(Some(&r.board_key)) {
-        Err(urna_client::ClientError::Misbehaved(why)) => {
-            return Err(anyhow::Error::new(crate::outcome::CheckFailed(format!(
-                "{why}\nYour ballot's standing is not decided on a view that does not check out. Keep your receipt file and report this, with the evidence above, to the election authority and the observers."
-            ))));
-        }
-        c => c?,
+    let misbehaved = |why: String| {
+        anyhow::Error::new(crate::outcome::CheckFailed(format!(
+            "{why}\nYour ballot's standing is not decided on a view that does not check out. Keep your receipt file and report this, with the evidence above, to the election authority and the observers."
+        )))
+    };
+    let (judged, against) = if full {
+        let c = match client.sync_checked(Some(&r.board_key)) {
+            Err(ClientError::Misbehaved(why)) => return Err(misbehaved(why)),
+            c => c?,
+        };
+        (r.judge(&c), Against::Full(Box::new(c)))
+    } else {
+        let credential = *urna_election::entry::Entry::decode(r.entry.clone())
+            .map_err(|e| {
+                guide::bad_input(format!(
+                    "{}: the entry does not decode: {e}",
+                    path.display()
+                ))
+            })?
+            .author();
+        let (view, witnessed) =
+            match client.voter_view_witnessed(&credential, Some(&r.board_key), Some(&cp)) {
+                Err(ClientError::Misbehaved(why)) => return Err(misbehaved(why)),
+                Err(ClientError::View(e)) => {
+                    return Err(misbehaved(format!(
+                        "the board's view of this ballot's credential does not check out ({}): {e}",
+                        e.code()
+                    )))
+                }
+                v => v?,
+            };
+        (
+            urna_voter::receipt::judge_light(&r, &view, witnessed.as_ref()),
+            Against::Light {
+                client,
+                witnessed: witnessed.map(Box::new),
+            },
+        )
     };
     let i = r.receipt.index;
-    let verdict = match r.judge(&c) {
+    let verdict = match judged {
         Err(ReceiptError::Withholding { witnesses, board }) => {
             return Err(anyhow::Error::new(crate::outcome::CheckFailed(format!(
                 "the board is withholding: the witnesses ({}) have cosigned its log up to {witnesses} entries, but the board shows {} as cosigned. Your ballot's standing is not decided on the board's word. Keep your receipt file and report this to the election authority and the observers.",
-                vouchers(&c),
+                vouchers(against.witnessed()),
                 board.map_or("no checkpoint".to_string(), |b| format!("only {b} entries")),
             ))));
         }
         v => v?,
     };
-    let witnessed = c.witnessed.as_ref();
+    let witnessed = against.witnessed();
     let quorum = witnessed.map(|v| format!("{} of {}", v.quorum, v.named));
     let mut lines = Vec::new();
     let (standing, status) = match verdict {
@@ -422,7 +479,7 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option
             let under = match &quorum {
                 Some(q) => format!(
                     "the checkpoint of {covered} entries that the witnesses {} vouch for ({q} needed) includes it",
-                    vouchers(&c)
+                    vouchers(witnessed)
                 ),
                 None => format!("the board's log of {covered} entries extends your receipt's"),
             };
@@ -442,7 +499,7 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option
                     "ballot {code} (entry {i}) was challenged (audited), never counted; {under}"
                 ),
             });
-            if let Some(upgrade) = upgrade(&r, &c, path)? {
+            if let Some(upgrade) = upgrade(&r, &against, path)? {
                 lines.push(upgrade);
             }
             (Some(standing), 0)
@@ -470,18 +527,19 @@ pub fn check_receipt(path: &Path, board: Option<&str>) -> Result<(String, Option
 }
 
 /// The witnesses vouching for the covered checkpoint, by name.
-fn vouchers(c: &urna_client::Checked) -> String {
-    c.witnessed
-        .as_ref()
-        .and_then(|v| v.covered.as_ref())
+fn vouchers(w: Option<&urna_client::WitnessView>) -> String {
+    w.and_then(|v| v.covered.as_ref())
         .map_or_else(String::new, |cv| cv.vouchers.join(", "))
 }
 
 /// Once the covered checkpoint's note carries the quorum's cosignatures itself, saves the receipt
 /// under it (so it proves the ballot's inclusion offline) to a new file beside the voter's,
-/// [`upgraded_path`]: the receipt the voter holds is their evidence and is never modified.
-fn upgrade(r: &BallotReceipt, c: &urna_client::Checked, path: &Path) -> Result<Option<String>> {
-    let Some(v) = &c.witnessed else {
+/// [`upgraded_path`]: the receipt the voter holds is their evidence and is never modified. The
+/// inclusion proof under that checkpoint comes from the downloaded log (`--full`), or from the
+/// board's `GET /receipt/<hash>?cosigned=true`, verified (no upgrade if the board's cosigned
+/// checkpoint has moved past the covered one meanwhile).
+fn upgrade(r: &BallotReceipt, against: &Against, path: &Path) -> Result<Option<String>> {
+    let Some(v) = against.witnessed() else {
         return Ok(None);
     };
     let Some(cv) = v
@@ -498,12 +556,31 @@ fn upgrade(r: &BallotReceipt, c: &urna_client::Checked, path: &Path) -> Result<O
             v.quorum
         )));
     }
-    let proof = c
-        .synced
-        .log
-        .tree()
-        .inclusion_proof(r.receipt.index, cv.checkpoint.size)
-        .map_err(|e| anyhow::anyhow!("inclusion proof under the cosigned checkpoint: {e}"))?;
+    let proof = match against {
+        Against::Full(c) => c
+            .synced
+            .log
+            .tree()
+            .inclusion_proof(r.receipt.index, cv.checkpoint.size)
+            .map_err(|e| anyhow::anyhow!("inclusion proof under the cosigned checkpoint: {e}"))?,
+        Against::Light { client, .. } => {
+            let leaf = urna_ledger::merkle::leaf_hash(&r.entry);
+            match client.cosigned_receipt(&leaf) {
+                Ok(Some(c)) if c.index == r.receipt.index => {
+                    let at = urna_ledger::note::Checkpoint::open(
+                        &c.checkpoint,
+                        &r.election_id,
+                        &r.board_key,
+                    )?;
+                    if at.size != cv.checkpoint.size || at.root != cv.checkpoint.root {
+                        return Ok(None);
+                    }
+                    c.proof
+                }
+                _ => return Ok(None),
+            }
+        }
+    };
     let upgraded = urna_ledger::note::Receipt {
         index: r.receipt.index,
         proof,

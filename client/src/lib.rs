@@ -630,7 +630,16 @@ impl BoardClient {
                 ));
             }
             let view = match (&manifest, answers) {
-                (Some(m), Some(a)) => Some(self.witness_view(&log, origin, key, m, a)),
+                (Some(m), Some(a)) => {
+                    let prefix =
+                        |cp: &Checkpoint| Ok(log.tree().root(cp.size).ok() == Some(cp.root));
+                    let at = Against {
+                        size: log.checkpoint.size,
+                        note: &log.note,
+                        prefix: &prefix,
+                    };
+                    Some(self.witness_view(&at, origin, key, m, a))
+                }
                 _ => None,
             };
             // The board moved on between serving its log and its cosigned checkpoint: again,
@@ -645,16 +654,16 @@ impl BoardClient {
     /// Checks the witnesses' answers against the log, then finds the newest checkpoint the
     /// quorum covers (specs/board.md §6.2), giving the board [`WITHHOLDING_GRACE`] to show a
     /// cosigned checkpoint as new as what the witnesses' quorum covers.
-    fn witness_view(
+    pub(crate) fn witness_view(
         &self,
-        log: &LogCopy,
+        log: &Against<'_>,
         origin: &str,
         key: &VerifyingKey,
         m: &Manifest,
         answers: Vec<WitnessAnswer>,
     ) -> Result<WitnessView, ClientError> {
         let (policy, quorum) = witness_policy(m);
-        let size = log.checkpoint.size;
+        let size = log.size;
         for a in &answers {
             let Ok(Some((cp, note))) = &a.latest else {
                 continue;
@@ -665,7 +674,7 @@ impl BoardClient {
                     a.name, cp.size
                 )));
             }
-            if log.tree().root(cp.size).ok() != Some(cp.root) {
+            if !(log.prefix)(cp)? {
                 return Err(ClientError::Misbehaved(format!(
                     "witness {} cosigned a checkpoint of size {} that is not a prefix of the log the board serves: the board forked its log. Evidence, two checkpoints signed by the board that cannot both be true — the one {} cosigned:\n{}\nand the one the board serves:\n{}",
                     a.name, cp.size, a.name, note.trim_end(), log.note.trim_end()
@@ -764,7 +773,7 @@ impl BoardClient {
     /// lines and be a prefix of `log` (or lie beyond it, the board having moved on since).
     fn board_cosigned(
         &self,
-        log: &LogCopy,
+        log: &Against<'_>,
         origin: &str,
         key: &VerifyingKey,
         policy: &[(String, VerifyingKey)],
@@ -779,10 +788,10 @@ impl BoardClient {
                     "the board's cosigned checkpoint does not meet the witness policy: {e}"
                 ))
             })?;
-        if cp.size > log.checkpoint.size {
+        if cp.size > log.size {
             return Ok(Some(BoardCosigned::Beyond));
         }
-        if log.tree().root(cp.size).ok() != Some(cp.root) {
+        if !(log.prefix)(&cp)? {
             return Err(ClientError::Misbehaved(format!(
                 "the board's cosigned checkpoint (size {}) is not a prefix of the log it serves: the board forked its log",
                 cp.size
@@ -790,6 +799,16 @@ impl BoardClient {
         }
         Ok(Some(BoardCosigned::Within(cp, note)))
     }
+}
+
+/// What a client holds of the board's log to judge the witnesses' checkpoints against: the
+/// size and note of the board's checkpoint it checked, and whether a checkpoint of at most that
+/// size is a prefix of that log (from the downloaded tree, or a consistency proof for a light
+/// client).
+pub(crate) struct Against<'a> {
+    pub(crate) size: u64,
+    pub(crate) note: &'a str,
+    pub(crate) prefix: &'a dyn Fn(&Checkpoint) -> Result<bool, ClientError>,
 }
 
 /// The board's cosigned checkpoint, relative to a downloaded log.

@@ -23,7 +23,7 @@ use urna_election::state::{BallotStatus, Election, Phase};
 use urna_ledger::merkle::{self, Hash};
 use urna_ledger::note::Checkpoint;
 
-use crate::{BoardClient, ClientError};
+use crate::{BoardClient, ClientError, WitnessView};
 
 /// Why a voter's view the board served does not check out: each names the entry at fault.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -130,6 +130,9 @@ pub struct VoterView {
     /// The credential's weight and ballot style, and its roll entry's index.
     voter: Option<(u32, u16, u64)>,
     ballots: Vec<OwnBallot>,
+    /// Where the poll opened and closed on the log, if it did.
+    opened: Option<u64>,
+    closed: Option<u64>,
     /// How many of the credential's earliest ballots the board left out (it serves at most a
     /// bounded number).
     pub omitted: u64,
@@ -173,6 +176,39 @@ impl VoterView {
                 .ballots
                 .iter()
                 .find(|l| l.index > index && l.kind == EntryKind::Ballot)
+            {
+                Some(later) => BallotStatus::Superseded { by: later.index },
+                None => BallotStatus::Counted,
+            },
+        )
+    }
+
+    /// The index of the authority's `CloseVoting` entry, once voting has closed.
+    pub fn closed_at(&self) -> Option<u64> {
+        self.closed
+    }
+
+    /// The index of the authority's `OpenVoting` entry, once voting has opened.
+    pub fn opened_at(&self) -> Option<u64> {
+        self.opened
+    }
+
+    /// What the rules made of the credential's entry at `index` on the log's first `size`
+    /// entries (a prefix of the view's, e.g. the one the witness quorum covers): as
+    /// [`VoterView::standing`], counting only the ballots below `size`.
+    pub fn standing_within(&self, index: u64, size: u64) -> Option<BallotStatus> {
+        if index >= size {
+            return None;
+        }
+        let b = self.ballots.iter().find(|b| b.index == index)?;
+        if b.kind == EntryKind::ChallengedBallot {
+            return Some(BallotStatus::Challenged);
+        }
+        Some(
+            match self
+                .ballots
+                .iter()
+                .find(|l| l.index > index && l.index < size && l.kind == EntryKind::Ballot)
             {
                 Some(later) => BallotStatus::Superseded { by: later.index },
                 None => BallotStatus::Counted,
@@ -386,6 +422,8 @@ fn check(
         phase,
         voter,
         ballots,
+        opened,
+        closed,
         omitted: wire.omitted,
     })
 }
@@ -416,5 +454,65 @@ impl BoardClient {
             self.check_consistency(old, &view.checkpoint)?;
         }
         Ok(view)
+    }
+
+    /// [`BoardClient::voter_view`] under the witness policy (`specs/board.md` §6.2) without
+    /// the log: when the manifest (entry 0, read first) names witnesses, they are asked what
+    /// they cosigned before the view is read; each answer, and the board's quorum-cosigned
+    /// checkpoint, must be a prefix of the view's checkpoint, shown by an RFC 9162 consistency
+    /// proof instead of the downloaded log's roots. The view's manifest must be the one read
+    /// first. The [`WitnessView`] says which prefix the quorum covers (`None` without witnesses).
+    pub fn voter_view_witnessed(
+        &self,
+        credential: &VerifyingKey,
+        expected: Option<&VerifyingKey>,
+        since: Option<&Checkpoint>,
+    ) -> Result<(VoterView, Option<WitnessView>), ClientError> {
+        let (origin, key) = self.board_identity(expected)?;
+        let first = crate::manifest_of(&self.entry(0)?).ok_or_else(|| {
+            ClientError::Misbehaved("entry 0 of the board's log is not a Setup entry".into())
+        })?;
+        let answers =
+            (!first.witnesses.is_empty()).then(|| crate::ask_witnesses(&first, &origin, &key));
+        let view = self.voter_view(credential, Some(&key), None)?;
+        if view.manifest().map(|m| **m != first).unwrap_or(true) {
+            return Err(ClientError::Misbehaved(
+                "the board served two different first entries".into(),
+            ));
+        }
+        let prefix = |cp: &Checkpoint| match self.check_consistency(cp, &view.checkpoint) {
+            Ok(()) => Ok(true),
+            Err(ClientError::Misbehaved(_)) => Ok(false),
+            Err(e) => Err(e),
+        };
+        // The witnesses first: a fork they caught is reported with their evidence.
+        let witnessed = match answers {
+            Some(answers) => {
+                let at = crate::Against {
+                    size: view.checkpoint.size,
+                    note: &view.note,
+                    prefix: &prefix,
+                };
+                Some(self.witness_view(&at, &origin, &key, &first, answers)?)
+            }
+            None => None,
+        };
+        if let Some(old) = since {
+            if old.size > view.checkpoint.size {
+                return Err(ClientError::Misbehaved(format!(
+                    "the board's checkpoint covers {} entries, fewer than the {} of the one checked before: it rolled back its log or hides its latest checkpoint",
+                    view.checkpoint.size, old.size
+                )));
+            }
+            if !prefix(old)? {
+                return Err(ClientError::Misbehaved(format!(
+                    "the checkpoint checked before (size {}) is not a prefix of the log the board serves: the board forked its log. Evidence, two checkpoints signed by the board that cannot both be true — the one checked before:\n{}and the one the board serves:\n{}",
+                    old.size,
+                    old.body(),
+                    view.note.trim_end()
+                )));
+            }
+        }
+        Ok((view, witnessed))
     }
 }

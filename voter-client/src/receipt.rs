@@ -117,3 +117,70 @@ impl Judge for BallotReceipt {
         }
     }
 }
+
+/// A receipt's check against a voter's light view of the board (`urna_client::light`,
+/// `specs/board.md` §5.2) instead of the whole log: the view was read with the receipt's
+/// checkpoint as `since`, so its checkpoint extends the receipt's (a consistency proof); the
+/// credential's own entries, each proven under that checkpoint, must hold the ballot at the
+/// receipt's index; its standing follows from the credential's entries within what the witness
+/// quorum covers (`witnessed`; the whole view when the manifest names no witnesses).
+pub fn judge_light(
+    r: &BallotReceipt,
+    view: &urna_client::light::VoterView,
+    witnessed: Option<&urna_client::WitnessView>,
+) -> Result<Verdict, ReceiptError> {
+    if view.key != r.board_key {
+        return Err(ReceiptError::OtherBoard(hex::encode(view.key.as_bytes())));
+    }
+    r.verify_offline()?;
+    let i = r.receipt.index;
+    let shown = view
+        .ballots()
+        .iter()
+        .any(|b| b.index == i && b.entry == r.entry);
+    // The board serves a credential's latest 64 entries: an older ballot is left out, and is
+    // superseded by a later one of those shown (its place on the log the receipt's own proof
+    // and the consistency proof establish).
+    let left_out =
+        !shown && view.omitted > 0 && view.ballots().first().is_some_and(|b| b.index > i);
+    if !shown && !left_out {
+        return Err(ReceiptError::Missing(i));
+    }
+    let closed_within = |size: u64| view.closed_at().is_some_and(|c| c < size);
+    let covered = match witnessed {
+        None => view.checkpoint.size,
+        Some(w) => {
+            if let Some((witnesses, board)) = w.withholding() {
+                return Err(ReceiptError::Withholding { witnesses, board });
+            }
+            w.covered.as_ref().map_or(0, |c| c.checkpoint.size)
+        }
+    };
+    let challenged = urna_election::entry::Entry::decode(r.entry.clone())
+        .is_ok_and(|e| e.kind() == urna_election::entry::EntryKind::ChallengedBallot);
+    let standing = if left_out && challenged {
+        (i < covered).then_some(Standing::Challenged)
+    } else if left_out {
+        (i < covered)
+            .then(|| {
+                view.ballots()
+                    .iter()
+                    .find(|b| {
+                        b.index < covered && b.kind == urna_election::entry::EntryKind::Ballot
+                    })
+                    .map(|b| Standing::Superseded { by: b.index })
+            })
+            .flatten()
+    } else {
+        view.standing_within(i, covered)
+    };
+    match standing {
+        Some(standing) => Ok(Verdict::Decided {
+            standing,
+            covered,
+            closed: closed_within(covered),
+        }),
+        None if view.closed_at().is_some() => Ok(Verdict::NotCovered { covered }),
+        None => Ok(Verdict::Pending { covered }),
+    }
+}

@@ -122,6 +122,7 @@ fn the_light_view_holds_what_a_voter_needs_and_every_lie_is_named() {
     );
     c.submit(k.open().bytes(), k.id(), &vk).unwrap();
     // Casting through the light session: a challenge, two ballots, another voter's ballot.
+    let mut receipts = Vec::new();
     for (cred, times) in [(&me, 2), (&other, 1)] {
         let s = Session::open(&c, cred).unwrap();
         let v = s.view().expect("a light session");
@@ -137,6 +138,7 @@ fn the_light_view_holds_what_a_voter_needs_and_every_lie_is_named() {
                 .cast(&s.prepare(&choices, &mut rand::rngs::OsRng).unwrap())
                 .unwrap();
             cast.receipt.verify_offline().unwrap();
+            receipts.push(cast.receipt);
         }
     }
     let view = c
@@ -326,6 +328,64 @@ fn the_light_view_holds_what_a_voter_needs_and_every_lie_is_named() {
     }
     assert!(matches!(
         fork.voter_view(&me.public(), None, Some(&view.checkpoint)),
+        Err(ClientError::Misbehaved(_))
+    ));
+
+    // `urna receipt check` without the log: each receipt judged on its credential's view, read
+    // with the receipt's checkpoint as the one to extend.
+    use urna_voter::receipt::{judge_light, ReceiptError, Verdict};
+    let judge = |client: &BoardClient, r: &urna_voter::receipt::BallotReceipt| {
+        let cp = r.verify_offline().unwrap();
+        let author = *urna_election::entry::Entry::decode(r.entry.clone())
+            .unwrap()
+            .author();
+        let (v, witnessed) = client.voter_view_witnessed(&author, None, Some(&cp))?;
+        assert!(witnessed.is_none(), "the kit's manifest names no witnesses");
+        Ok::<_, ClientError>(judge_light(r, &v, witnessed.as_ref()))
+    };
+    let size = view.checkpoint.size;
+    let want = |standing| Verdict::Decided {
+        standing,
+        covered: size,
+        closed: false,
+    };
+    assert_eq!(
+        judge(&c, &receipts[0]).unwrap().unwrap(),
+        want(BallotStatus::Superseded { by: b[2].index })
+    );
+    assert_eq!(
+        judge(&c, &receipts[1]).unwrap().unwrap(),
+        want(BallotStatus::Counted)
+    );
+    // The light verdicts are the full replay's.
+    for r in &receipts[..2] {
+        use urna_voter::receipt::Judge;
+        let checked = c.sync_checked(None).unwrap();
+        assert_eq!(r.judge(&checked).unwrap(), judge(&c, r).unwrap().unwrap());
+    }
+    // A receipt judged on a view that does not hold its ballot (another credential's): missing.
+    let (theirs_view, _) = c.voter_view_witnessed(&other.public(), None, None).unwrap();
+    assert!(matches!(
+        judge_light(&receipts[0], &theirs_view, None),
+        Err(ReceiptError::Missing(_))
+    ));
+    // A receipt the forked board gave: the honest board's view does not extend its checkpoint.
+    let s = Session::open(&fork, &me).unwrap();
+    let st = s.style();
+    let forked = s
+        .cast(
+            &s.prepare(&k.random_choices(st), &mut rand::rngs::OsRng)
+                .unwrap(),
+        )
+        .unwrap()
+        .receipt;
+    assert!(matches!(
+        judge(&c, &forked),
+        Err(ClientError::Misbehaved(_))
+    ));
+    // And the honest board's receipts checked against the fork: refused the same way.
+    assert!(matches!(
+        judge(&fork, &receipts[1]),
         Err(ClientError::Misbehaved(_))
     ));
 }

@@ -8,6 +8,7 @@
 import * as c from './crypto.js';
 import * as e from './election.js';
 import * as fork from './fork.js';
+import * as l from './light.js';
 import { pickLanguage, t, TAGS } from './i18n.js';
 import { fetchRetrying } from './retry.js';
 import { readQrFromImage, startCamera } from './qr.js';
@@ -16,6 +17,8 @@ import * as s from './standing.js';
 const $ = (id) => document.getElementById(id);
 let lang = pickLanguage(localStorage.getItem('urna-lang'), navigator.languages);
 let board = null; // { origin, key, note, cp, entries, leaves, state, covered: { size, state, vouchers, withholding, unanswered } }
+// The booth's light session (specs/board.md §5.2): what voting needs, without the log.
+let session = null; // { origin, key, state, view, cp, note }
 
 /** A failure the voter is told about in their language (`key` in the catalogue). */
 class Failure extends Error {
@@ -242,7 +245,79 @@ async function loadBoard() {
   board = { origin: manifest.electionId, key, note, cp, entries, leaves, state, covered };
 }
 
-const witnessed = () => board.state.manifest.witnesses.length > 0;
+// ---- the light session: what the voter's ballot depends on, without the log ----
+
+/** A light view that does not check out, in the voter's words (its code in the details). */
+function viewFailure(ex) {
+  if (!(ex instanceof l.ViewError)) return ex;
+  if (ex.code === 'checkpoint' || ex.code === 'no-quorum') return new Failure('errSignature', {}, ex.message);
+  if (ex.code === 'not-extending') return new Failure('errNotExtending', {}, ex.message);
+  return new Failure('errView', { code: ex.code }, ex.message);
+}
+
+/** The board's RFC 9162 consistency proof from size `m` to size `n` (none needed when equal or from 0). */
+async function consistencyProof(m, n) {
+  if (m === 0 || m >= n) return [];
+  const r = await fetchBusy(`/consistency/${m}/${n}`, { cache: 'no-store' });
+  if (!r.ok) throw new Failure('errView', { code: 'malformed' }, `/consistency/${m}/${n}: ${r.status}`);
+  return l.parseConsistency(await r.json(), m, n);
+}
+
+/**
+ * Reads and checks the voter's view of the board (`GET /voter/<credential>`; the all-zero key
+ * before the voter gives theirs, which gets the election's entries only): the manifest read first
+ * (entry 0, which the view must prove), the checkpoint under the board's key, every inclusion
+ * proof, the ceremony through the rules, the phase, the credential's entries (src/light.js).
+ * Every checkpoint a witness cosigned, and the board's quorum-cosigned one, must be extended by
+ * the view's (consistency proofs), as must the view this booth checked before. Other voters'
+ * ballots are not downloaded.
+ */
+async function loadLight(cred) {
+  const info = await (await fetchBusy('/info')).json();
+  const first = await fetchBytes('/entries/0');
+  const manifest = e.decodeManifest(e.parseEntry(first).payload);
+  const key = manifest.boardKey;
+  const origin = manifest.electionId;
+  if (info.board_key !== c.hex(key)) throw new Failure('errBoardKey');
+  const answers = await Promise.all(manifest.witnesses.map((w) => askWitness(w, manifest, key)));
+  const r = await fetchBusy(`/voter/${c.hex(cred ?? new Uint8Array(32))}`, { cache: 'no-store' });
+  if (!r.ok) throw new Failure('errView', { code: 'malformed' }, `/voter: ${r.status}`);
+  let view;
+  try {
+    view = l.checkView(await r.json().catch(() => null), origin, key, cred);
+    if (c.hex(view.setup) !== c.hex(first)) throw new Failure('errForked', {}, 'the board served two different first entries');
+    if (session && session.origin === origin) l.checkExtends(session.cp, view.cp, await consistencyProof(session.cp.size, view.cp.size));
+  } catch (ex) {
+    throw viewFailure(ex);
+  }
+  const extending = async (cp, name, cpNote) => {
+    if (cp.size > view.cp.size) throw new Failure('errRolledBack', {}, `${name} has cosigned ${cp.size} entries but the board's checkpoint covers only ${view.cp.size}`);
+    try {
+      l.checkExtends(cp, view.cp, await consistencyProof(cp.size, view.cp.size));
+    } catch (ex) {
+      if (!(ex instanceof l.ViewError) || ex.code !== 'not-extending') throw viewFailure(ex);
+      throw new Forked('errForked', {}, `${name} cosigned a checkpoint that the board's does not extend`, { key: name === 'the board' ? 'forkBoardCosigned' : 'forkCosignedBy', vars: { name }, note: cpNote }, { key: 'forkBoardServes', vars: {}, note: view.note });
+    }
+  };
+  for (const a of answers) if (a.cp) await extending(a.cp, `witness ${a.name}`, a.note);
+  if (manifest.witnesses.length > 0) {
+    const rc = await fetchBusy('/checkpoint/cosigned', { cache: 'no-store' });
+    if (rc.ok) {
+      const cosignedNote = await rc.text();
+      let cosigned;
+      try {
+        cosigned = l.checkCosigned(cosignedNote, manifest, key);
+      } catch (ex) {
+        throw viewFailure(ex);
+      }
+      // Newer than the view: the board moved on in between, and nothing is decided on it here.
+      if (cosigned.cp.size <= view.cp.size) await extending(cosigned.cp, 'the board', cosignedNote);
+    } else if (rc.status !== 404) throw new Error(`/checkpoint/cosigned: ${rc.status}`);
+  }
+  session = { origin, key, state: view.state, view, cp: view.cp, note: view.note };
+}
+
+const witnessed = (from = board) => from.state.manifest.witnesses.length > 0;
 
 /** What this browser checked, in plain words; the technical account behind "details". */
 function checkedLines() {
@@ -476,15 +551,15 @@ let voter = null; // { seed, pub, style, weight, draft, audit, screen }
 function renderVote() {
   const view = $('vote-view');
   view.replaceChildren();
-  if (!board) return;
+  if (!session) return;
   if (voter?.screen) {
     voter.screen();
     return;
   }
-  const m = board.state.manifest;
+  const m = session.state.manifest;
   view.append(el('h2', { id: 'vote-heading', tabindex: '-1' }, electionTitle(m)));
-  if (board.state.phase !== 'voting') {
-    view.append(el('p', { id: 'not-open' }, tr('notOpen', { phase: phaseName(board.state.phase) })));
+  if (session.state.phase !== 'voting') {
+    view.append(el('p', { id: 'not-open' }, tr('notOpen', { phase: phaseName(session.state.phase) })));
     return;
   }
   if (!voter) {
@@ -497,7 +572,7 @@ function renderVote() {
 
 /** What the audit of the last ballot showed: it passed, and what the opening revealed. */
 function auditBox(openings) {
-  const m = board.state.manifest;
+  const m = session.state.manifest;
   return el('div', { id: 'audit-box' },
     el('p', { class: 'ok', id: 'challenged', tabindex: '-1' }, tr('challenged')),
     el('details', { id: 'audit' }, el('summary', {}, tr('auditDetails')), el('p', {}, tr('auditHelp')),
@@ -575,25 +650,43 @@ function credentialForm() {
   return form;
 }
 
-/** Reads a credential file's text (`specs`: urna-credential-v1, election, key). */
-function useCredential(text, err) {
+/**
+ * Reads a credential file's text (`specs`: urna-credential-v1, election, key), then the board's
+ * light view for it: the voter's roll entry (weight, style) and their ballots, checked.
+ */
+async function useCredential(text, err) {
+  let seed;
+  let pub;
   try {
-    const lines = text.trim().split(/\r?\n/).map((l) => l.trim());
+    const lines = text.trim().split(/\r?\n/).map((x) => x.trim());
     if (lines.length === 1 && lines[0] === '') throw new Failure('emptyCredential');
     const id = /^election (.+)$/.exec(lines[1] || '')?.[1];
     const keyHex = /^key ([0-9a-fA-F]{64})$/.exec(lines[2] || '')?.[1];
     if (lines[0] !== 'urna-credential-v1' || !id || !keyHex || lines.length > 3) throw new Failure('badCredential');
-    if (id !== board.origin) throw new Failure('otherElection', { id });
-    const seed = c.unhex(keyHex.toLowerCase());
-    const pub = c.publicKeyOf(seed);
-    const entry = board.state.roll.get(c.hex(pub));
-    if (!entry) throw new Failure('notOnRoll');
-    voter = { seed, pub, style: entry.style, weight: entry.weight, draft: {}, audit: null, screen: null };
-    renderVote();
-    $('vote-heading').focus?.();
+    if (id !== session.origin) throw new Failure('otherElection', { id });
+    seed = c.unhex(keyHex.toLowerCase());
+    pub = c.publicKeyOf(seed);
   } catch (ex) {
     err.textContent = ex instanceof Failure ? tr(ex.key, ex.vars) : tr('badCredential');
+    return;
   }
+  err.textContent = '';
+  try {
+    say('checkingCredential', {}, 'hint');
+    await loadLight(pub);
+    say(null);
+  } catch (ex) {
+    sayFailure(ex);
+    return;
+  }
+  const entry = session.view.voter;
+  if (!entry) {
+    err.textContent = tr('notOnRoll');
+    return;
+  }
+  voter = { seed, pub, style: entry.style, weight: entry.weight, draft: {}, audit: null, screen: null };
+  renderVote();
+  $('vote-heading').focus?.();
 }
 
 /** The words under a contest's title saying what may be chosen. */
@@ -639,13 +732,14 @@ function contestProblem(contest, values, early) {
 }
 
 function ballotForm() {
-  const m = board.state.manifest;
+  const m = session.state.manifest;
   const style = m.styles[voter.style];
   const parts = [];
   // The style matters to the voter only where there is a choice of them, or a name for it.
   if (style.title || m.styles.length > 1) parts.push(el('p', { id: 'style' }, tr('style', { style: styleName(style) })));
   if (voter.weight !== 1) parts.push(el('p', { id: 'weight', class: 'note' }, tr('weight', { weight: voter.weight })));
   parts.push(el('p', { class: 'hint' }, tr('revoteNote')));
+  parts.push(el('p', { class: 'hint', id: 'light-checked' }, tr('lightChecked')));
   const form = el('form', { id: 'ballot', novalidate: true });
   const summary = el('div', { id: 'ballot-error', class: 'error', role: 'alert' });
   for (const ci of style.contests) form.append(contestFieldset(m.contests[ci], ci));
@@ -790,7 +884,7 @@ function contestFieldset(contest, ci) {
 }
 
 function readChoices(form) {
-  const m = board.state.manifest;
+  const m = session.state.manifest;
   const out = {};
   for (const ci of m.styles[voter.style].contests) {
     const contest = m.contests[ci];
@@ -810,7 +904,7 @@ function readChoices(form) {
 /** The voter's choices in words, each contest with a "change" button; nothing encrypted yet. */
 function renderSummary() {
   voter.screen = renderSummary;
-  const m = board.state.manifest;
+  const m = session.state.manifest;
   const view = $('vote-view');
   const rows = m.styles[voter.style].contests.map((ci) => {
     const contest = m.contests[ci];
@@ -864,8 +958,8 @@ async function prepare() {
   // Let the status paint before the proofs take the main thread.
   await new Promise((done) => setTimeout(done, 30));
   try {
-    const { payload, openings } = e.encryptBallot(board.state, voter.pub, voter.style, voter.draft);
-    const entry = e.signEntry(board.origin, e.KIND.Ballot, payload, voter.seed);
+    const { payload, openings } = e.encryptBallot(session.state, voter.pub, voter.style, voter.draft);
+    const entry = e.signEntry(session.origin, e.KIND.Ballot, payload, voter.seed);
     const code = e.trackingCode(e.leafHash(entry));
     voter.screen = () => $('vote-view').replaceChildren(el('h2', { id: 'vote-heading', tabindex: '-1' }, tr('tracking')),
       el('p', { class: 'code-box' }, codeEl(code, { id: 'tracking-code' })), el('p', { class: 'hint' }, tr('trackingHelp')),
@@ -881,8 +975,8 @@ async function prepare() {
 
 async function challenge(payload, openings) {
   try {
-    if (!e.checkOpening(board.state.context.K, payload, openings)) throw new Failure('errOpening');
-    const entry = e.signEntry(board.origin, e.KIND.ChallengedBallot, e.challengedPayload(payload, openings), voter.seed);
+    if (!e.checkOpening(session.state.context.K, payload, openings)) throw new Failure('errOpening');
+    const entry = e.signEntry(session.origin, e.KIND.ChallengedBallot, e.challengedPayload(payload, openings), voter.seed);
     await post(entry);
     await refresh();
     // Back to the ballot with the choices kept, and what the opening revealed beside them.
@@ -900,22 +994,35 @@ async function cast(entry, code) {
   try {
     $('cast').disabled = true;
     const text = await post(entry);
-    const receipt = e.parseReceipt(text);
-    const cp = e.openCheckpoint(receipt.checkpoint, board.origin, board.key);
-    if (!e.verifyInclusion(e.leafHash(entry), receipt.index, cp.size, receipt.proof, cp.root)) throw new Failure('errReceipt');
-    const file = `urna-ballot-receipt-v1\nelection ${board.origin}\nboard-key ${c.hex(board.key)}\ntracking ${code}\nentry ${c.hex(entry)}\n\n${text}`;
+    // The receipt: the ballot's inclusion under a board-signed checkpoint that extends the
+    // one this booth checked the voter's view under.
+    let receipt;
+    try {
+      const rcp = e.openCheckpoint(e.parseReceipt(text).checkpoint, session.origin, session.key);
+      receipt = l.checkReceipt(text, entry, session.view, session.origin, session.key, await consistencyProof(session.cp.size, rcp.size));
+    } catch (ex) {
+      if (ex instanceof Failure) throw ex;
+      if (ex instanceof l.ViewError && ex.code === 'not-extending') throw new Failure('errNotExtending', {}, ex.message);
+      throw new Failure('errReceipt', {}, ex.message);
+    }
+    const file = `urna-ballot-receipt-v1\nelection ${session.origin}\nboard-key ${c.hex(session.key)}\ntracking ${code}\nentry ${c.hex(entry)}\n\n${text}`;
     const href = URL.createObjectURL(new Blob([file], { type: 'text/plain' }));
     voter.draft = {};
     voter.audit = null;
     voter.screen = () => $('vote-view').replaceChildren(el('h2', { id: 'vote-heading', tabindex: '-1' }, tr('tracking')),
       el('p', { class: 'code-box' }, codeEl(code, { id: 'cast-code' })),
       el('p', { class: 'ok', id: 'cast-done' }, tr('castDone', { index: receipt.index })),
-      witnessed() ? el('p', { class: 'note', id: 'cast-pending' }, tr('castPending')) : null,
+      witnessed(session) ? el('p', { class: 'note', id: 'cast-pending' }, tr('castPending')) : null,
       el('p', {}, el('a', { id: 'receipt', class: 'button', href, download: `ballot-${code.slice(0, 14)}.receipt` }, tr('receipt'))),
       el('p', { class: 'hint' }, tr('receiptHelp')), el('p', { class: 'hint' }, tr('revoteNote')));
     voter.screen();
     $('vote-heading').focus();
     await refresh();
+    // The voter's view after casting must hold the ballot the board gave a receipt for.
+    const { view } = session;
+    if (view.cp.size > receipt.index && view.omitted === 0 && !view.ballots.some((b) => b.index === receipt.index && c.hex(b.entry) === c.hex(entry))) {
+      throw new Failure('errReceipt', {}, `the board's view of this credential does not hold the ballot at ${receipt.index} it gave a receipt for`);
+    }
   } catch (ex) {
     if ($('cast')) $('cast').disabled = false;
     sayFailure(ex);
@@ -926,9 +1033,25 @@ async function cast(entry, code) {
 
 const VIEWS = { page: renderPage, ballots: renderBallots, results: renderResults, vote: renderVote };
 
+/** Reads the board again: the light view in the booth (the voter's, once known), else the whole log. */
 async function refresh() {
+  if (current() === 'vote') {
+    await loadLight(voter?.pub ?? null);
+    // The public pages read the log again when next shown.
+    board = null;
+    return;
+  }
   await loadBoard();
-  if (current() !== 'vote') VIEWS[current()]();
+  VIEWS[current()]();
+}
+
+/** The booth needs only the light view; the public pages (standings, result) the whole log. */
+async function ensureLoaded(name) {
+  if (name === 'vote' ? session : board) return;
+  say('loading', {}, 'hint');
+  if (name === 'vote') await loadLight(null);
+  else await loadBoard();
+  say(null);
 }
 
 function current() {
@@ -947,12 +1070,19 @@ function route() {
     else link.removeAttribute('aria-current');
   }
   document.body.dataset.view = name;
-  VIEWS[name]();
+  ensureLoaded(name)
+    .then(() => {
+      if (current() !== name) return;
+      applyLanguage();
+      VIEWS[name]();
+    })
+    .catch(sayFailure);
 }
 
 function applyLanguage() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
-  document.title = board ? `${electionTitle(board.state.manifest)} — ${tr('title')}` : tr('title');
+  const shown = current() === 'vote' ? session : board;
+  document.title = shown ? `${electionTitle(shown.state.manifest)} — ${tr('title')}` : tr('title');
   $('title').textContent = tr('title');
   $('lang-label').textContent = tr('language');
   $('nav').setAttribute('aria-label', tr('sections'));
@@ -970,11 +1100,4 @@ $('lang').addEventListener('change', () => {
 window.addEventListener('hashchange', route);
 
 applyLanguage();
-say('loading', {}, 'hint');
-refresh()
-  .then(() => {
-    say(null);
-    applyLanguage();
-    route();
-  })
-  .catch(sayFailure);
+route();

@@ -22,6 +22,8 @@
 //   ranked-result                           the rounds of the count in both languages.
 //   result                                  the result page in both languages, at 1280 px and
 //                                           printed (media print, and a PDF).
+//   light-timing <credential>…              each voter from loading the booth to the verified
+//                                           receipt, timed (`urna bench light --booth`).
 //   camera <letter>                         the credential read live from a camera filming the
 //                                           letter's QR code (Chromium's fake capture device).
 import { chromium } from 'playwright-core';
@@ -83,13 +85,17 @@ async function open(locale, size) {
   context = await browser.newContext({ acceptDownloads: true, locale, ...size });
   page = await context.newPage();
   page.on('console', (m) => process.stderr.write(`console: ${m.text()}\n`));
+  // The log's tiles: the public pages read them, the voting path must not.
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/tile/')) report.tile_requests += 1;
+  });
   page.on('pageerror', (err) => {
     process.stderr.write(`page error: ${err.message}\n`);
     report.page_errors.push(err.message);
   });
   prefix = `${locale.startsWith('zh') ? 'zh' : 'en'}-${size.viewport.width}-`;
 }
-const report = { receipts: [], codes: [], encrypt_ms: [], accessibility: {}, leftovers_checked: [], page_errors: [] };
+const report = { receipts: [], codes: [], encrypt_ms: [], accessibility: {}, leftovers_checked: [], page_errors: [], tile_requests: 0 };
 const fail = (what) => {
   throw new Error(what);
 };
@@ -310,6 +316,9 @@ if (mode === 'vote') {
   report.codes.push(code);
   await shot('7-cast');
   await audit('cast');
+  // From the credential to the verified receipt, an audit on the way: the voter's light view
+  // only, not one tile of the log (specs/board.md §5.2).
+  if (report.tile_requests > 0) fail(`the voting path read ${report.tile_requests} tiles of the log`);
   // Ann changes her mind: her revote replaces the first ballot.
   await pasteCredential(ann);
   await pick(['c0-o7', 'c2-o1'], { 'c3-o0': 4, 'c3-o2': 4 });
@@ -550,6 +559,36 @@ if (mode === 'vote') {
     await shot(name);
     await audit(`${name} warning`);
     if (key === 'zh') await noEnglishLeft(name);
+  }
+} else if (mode === 'light-timing') {
+  // Each voter from loading the booth to the receipt it verified, against a board of many
+  // ballots (`urna bench light --booth`): a fresh page, the credential pasted, the first option
+  // of each contest, review, encrypt, cast. The booth reads only the voter's light view.
+  // Each step timed too: the booth loaded with the election's view, the voter's view, the
+  // ballot encrypted and proved, the cast with the receipt's checks.
+  report.light_ms = [];
+  report.light_steps_ms = [];
+  await open('en-US', desktop);
+  for (const cred of args) {
+    const t0 = Date.now();
+    await openBooth();
+    const t1 = Date.now();
+    await page.fill('#credential', readFileSync(cred, 'utf8'));
+    await page.click('#use-credential');
+    await page.waitForSelector('#ballot');
+    const t2 = Date.now();
+    for (const fs of await page.$$('#ballot fieldset')) await (await fs.$('input'))?.check();
+    await review();
+    const t3 = Date.now();
+    await page.click('#encrypt');
+    await page.waitForSelector('#tracking-code');
+    const t4 = Date.now();
+    await page.click('#cast');
+    await page.waitForSelector('#cast-done', { timeout: 120000 });
+    const t5 = Date.now();
+    report.light_ms.push(t5 - t0);
+    if (report.tile_requests > 0) fail(`the voting path read ${report.tile_requests} tiles of the log`);
+    report.light_steps_ms.push({ booth: t1 - t0, voter_view: t2 - t1, encrypt: t4 - t3, cast: t5 - t4 });
   }
 } else if (mode === 'camera') {
   await open('en-US', phone);

@@ -1,0 +1,252 @@
+// The booth's light view (src/light.js, specs/board.md §5.2) against an honest board and a
+// hostile one: every view, receipt and cosigned checkpoint a hostile board can serve is refused
+// with the code it names, as voter-client/tests/light.rs checks of the Rust client.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as c from '../src/crypto.js';
+import * as e from '../src/election.js';
+import * as l from '../src/light.js';
+
+const ORIGIN = 'light.example.org/2026';
+const seedOf = (n) => new Uint8Array(32).fill(n);
+const SEEDS = { authority: seedOf(1), registrar: seedOf(2), board: seedOf(3), t1: seedOf(4), t2: seedOf(5), ann: seedOf(6), bob: seedOf(7), w1: seedOf(8), w2: seedOf(9), stranger: seedOf(10) };
+const pub = (name) => c.publicKeyOf(SEEDS[name]);
+const BOARD = pub('board');
+const WITNESSES = [{ name: 'w1.example', key: pub('w1'), url: 'http://w1' }, { name: 'w2.example', key: pub('w2'), url: 'http://w2' }];
+
+// ---- an election's entries, encoded as specs/election.md says ----
+
+const str8 = (s) => c.concat(c.u8(c.utf8(s).length), c.utf8(s));
+const str16 = (s) => c.concat(c.u16(c.utf8(s).length), c.utf8(s));
+const point = (n) => c.mulG(BigInt(n)).toBytes();
+
+function manifest(origin = ORIGIN, board = BOARD) {
+  return c.concat(
+    c.utf8('urna-m01'), str8(origin), str16('Light test'), c.u8(0),
+    pub('authority'), pub('registrar'), board,
+    c.u16(2), str8('T1'), pub('t1'), point(11), str8('T2'), pub('t2'), point(12),
+    c.u16(2), c.u8(0),
+    // one plurality contest of two options, one style
+    c.u16(1), str8('mayor'), str16('Mayor'), c.u8(0), c.u8(1), c.u8(1), c.u8(2), str8('a'), str16('A'), c.u8(0), str8('b'), str16('B'), c.u8(0),
+    c.u16(1), str8('all'), str16(''), c.u8(0), c.u16(1), c.u16(0),
+    str8(''), str8(''),
+    c.u8(2), ...WITNESSES.flatMap((w) => [str8(w.name), w.key, str8(w.url), c.u8(1)]), c.u16(2));
+}
+
+const sign = (kind, payload, who, origin = ORIGIN) => e.signEntry(origin, kind, payload, SEEDS[who]);
+const roll = (...voters) => c.concat(c.u32(1), c.u32(voters.length), ...voters.map(([who, weight]) => c.concat(pub(who), c.u32(weight), c.u16(0))));
+const ballot = (n) => Uint8Array.of(0xba, n);
+
+/** The honest log: Setup, the ceremony (two trustees), the roll, the poll opened, three ballots. */
+function honestLog() {
+  return [
+    sign(e.KIND.Setup, manifest(), 'authority'), // 0
+    sign(e.KIND.DkgCommitment, c.concat(c.u16(1), c.u16(2), point(21), point(22)), 't1'), // 1
+    sign(e.KIND.DkgCommitment, c.concat(c.u16(2), c.u16(2), point(23), point(24)), 't2'), // 2
+    sign(e.KIND.DkgConfirm, c.u16(1), 't1'), // 3
+    sign(e.KIND.DkgConfirm, c.u16(2), 't2'), // 4
+    sign(e.KIND.VoterRoll, roll(['ann', 2], ['bob', 1]), 'registrar'), // 5
+    sign(e.KIND.OpenVoting, new Uint8Array(0), 'authority'), // 6
+    sign(e.KIND.Ballot, ballot(1), 'bob'), // 7
+    sign(e.KIND.Ballot, ballot(2), 'ann'), // 8
+    sign(e.KIND.ChallengedBallot, ballot(3), 'ann'), // 9
+    sign(e.KIND.Ballot, ballot(4), 'ann'), // 10
+  ];
+}
+
+// ---- the board's side: tree, proofs (RFC 9162 §2.1), signed notes (specs/board.md §2, §6) ----
+
+const largestPow2Below = (n) => {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+};
+function path(m, leaves) {
+  if (leaves.length <= 1) return [];
+  const k = largestPow2Below(leaves.length);
+  return m < k ? [...path(m, leaves.slice(0, k)), e.merkleRoot(leaves.slice(k))] : [...path(m - k, leaves.slice(k)), e.merkleRoot(leaves.slice(0, k))];
+}
+function subproof(m, leaves, whole) {
+  if (m === leaves.length) return whole ? [] : [e.merkleRoot(leaves)];
+  const k = largestPow2Below(leaves.length);
+  return m <= k ? [...subproof(m, leaves.slice(0, k), whole), e.merkleRoot(leaves.slice(k))] : [...subproof(m - k, leaves.slice(k), false), e.merkleRoot(leaves.slice(0, k))];
+}
+const consistency = (m, leaves) => (m === 0 || m === leaves.length ? [] : subproof(m, leaves, true));
+const keyId = (name, alg, key) => c.sha256(c.concat(c.utf8(name), c.utf8('\n'), Uint8Array.of(alg), key)).subarray(0, 4);
+
+/** The checkpoint note of a log, signed by `signer` (the board by default), cosigned by `cosigners`. */
+function note(log, { signer = 'board', cosigners = [] } = {}) {
+  const body = `${ORIGIN}\n${log.length}\n${e.b64(e.merkleRoot(log.map(e.leafHash)))}\n`;
+  const lines = [`\u2014 ${ORIGIN} ${e.b64(c.concat(keyId(ORIGIN, 1, pub(signer)), c.sign(SEEDS[signer], c.utf8(body))))}`];
+  for (const w of cosigners) {
+    const time = 1700000000n;
+    const sig = c.sign(SEEDS[w], c.utf8(`cosignature/v1\ntime ${time}\n${body}`));
+    const name = WITNESSES.find((x) => c.hex(x.key) === c.hex(pub(w))).name;
+    lines.push(`\u2014 ${name} ${e.b64(c.concat(keyId(name, 4, pub(w)), c.u64(time), sig))}`);
+  }
+  return `${body}\n${lines.join('\n')}\n`;
+}
+
+const item = (log, i) => ({ index: i, entry: c.hex(log[i]), proof: path(i, log.map(e.leafHash)).map(c.hex) });
+
+/** What an honest board serves at `GET /voter/<ann>` over `log`. */
+function view(log = honestLog(), { election = [0, 1, 2, 3, 4, 6], credential = [5, 8, 9, 10] } = {}) {
+  return { checkpoint: note(log), size: log.length, election: election.map((i) => item(log, i)), credential: credential.map((i) => item(log, i)), omitted: 0 };
+}
+
+const refused = (f, code) => assert.throws(f, (ex) => ex instanceof l.ViewError && ex.code === code, `expected ${code}`);
+const check = (wire, cred = pub('ann')) => l.checkView(wire, ORIGIN, BOARD, cred);
+
+test('an honest view: the manifest, the joint key, the phase, the voter and their ballots', () => {
+  const v = check(view());
+  assert.equal(v.cp.size, 11);
+  assert.equal(v.state.phase, 'voting');
+  assert.ok(v.state.context, 'the ceremony completed');
+  assert.equal(c.hex(v.state.context.K.toBytes()), c.hex(c.mulG(21n + 23n).toBytes()));
+  assert.deepEqual({ weight: v.voter.weight, style: v.voter.style, index: v.voter.index }, { weight: 2, style: 0, index: 5 });
+  assert.equal(v.state.roll.get(c.hex(pub('ann'))).weight, 2);
+  assert.deepEqual(v.ballots.map((b) => b.index), [8, 9, 10]);
+  assert.deepEqual(l.standing(v, 8), { status: 'superseded', index: 8, by: 10 });
+  assert.deepEqual(l.standing(v, 9), { status: 'challenged', index: 9 });
+  assert.deepEqual(l.standing(v, 10), { status: 'counted', index: 10 });
+  assert.equal(l.standing(v, 7), null);
+  // Without a credential (the booth before the voter gives theirs): the election's entries only.
+  const probe = l.checkView(view(), ORIGIN, BOARD, null);
+  assert.equal(probe.state.phase, 'voting');
+  assert.equal(probe.voter, null);
+  // A credential on no roll entry gets an empty list.
+  assert.equal(check(view(undefined, { credential: [] }), pub('stranger')).voter, null);
+});
+
+test('a wrong inclusion proof, or a proof for another leaf, is refused (inclusion)', () => {
+  const w = view();
+  w.election[2].proof[0] = w.election[2].proof[0].replace(/^./, (d) => (d === '0' ? '1' : '0'));
+  refused(() => check(w), 'inclusion');
+  // Entry 7's proof for entry 8.
+  const log = honestLog();
+  const x = view(log);
+  x.credential[1].proof = item(log, 7).proof;
+  refused(() => check(x), 'inclusion');
+  // Bob's ballot shown at Ann's index (the proof is for the leaf at 8, not Bob's).
+  const y = view(log);
+  y.credential[1].entry = c.hex(log[7]);
+  refused(() => check(y), 'inclusion');
+  // A proof longer than any tree's.
+  const z = view(log);
+  z.election[0].proof = Array(65).fill('00'.repeat(32));
+  refused(() => check(z), 'inclusion');
+});
+
+test('an entry of another credential is refused (other-credential)', () => {
+  refused(() => check(view(undefined, { credential: [5, 7, 8] })), 'other-credential');
+  // The roll entry shown to a credential it does not name.
+  refused(() => check(view(), pub('stranger')), 'other-credential');
+  // Ballots without the roll entry first.
+  refused(() => check(view(undefined, { credential: [8, 10] })), 'other-credential');
+});
+
+test('a missing ceremony entry or Setup is refused (wrong-phase, no-setup)', () => {
+  // Without trustee 2's confirmation the ceremony has not completed: the poll cannot open.
+  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 6] })), 'wrong-phase');
+  refused(() => check(view(undefined, { election: [1, 2, 3, 4, 6] })), 'no-setup');
+  refused(() => check(view(undefined, { election: [] })), 'no-setup');
+  // Without OpenVoting the ballots are outside the poll.
+  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 4] })), 'wrong-phase');
+});
+
+test('a checkpoint not signed by the board, or a cosigned one without the quorum, is refused', () => {
+  const log = honestLog();
+  const w = view(log);
+  w.checkpoint = note(log, { signer: 'stranger' });
+  refused(() => check(w), 'checkpoint');
+  // The board's key is not the one the manifest names.
+  refused(() => l.checkView(view(log), ORIGIN, pub('stranger'), pub('ann')), 'checkpoint');
+  const m = e.decodeManifest(manifest());
+  assert.deepEqual(l.checkCosigned(note(log, { cosigners: ['w1', 'w2'] }), m, BOARD).names, ['w1.example', 'w2.example']);
+  refused(() => l.checkCosigned(note(log, { cosigners: ['w1'] }), m, BOARD), 'no-quorum');
+  refused(() => l.checkCosigned(note(log, { signer: 'stranger', cosigners: ['w1', 'w2'] }), m, BOARD), 'checkpoint');
+  // A cosignature line by a named witness that does not verify spoils the note.
+  const bad = note(log, { cosigners: ['w1', 'w2'] }).replace(/(\u2014 w2\.example \S{10})(\S)/, (_, p, ch) => `${p}${ch === 'A' ? 'B' : 'A'}`);
+  refused(() => l.checkCosigned(bad, m, BOARD), 'checkpoint');
+});
+
+test('a manifest naming another board, entries of another election, a wrong author are refused', () => {
+  const other = honestLog();
+  other[0] = sign(e.KIND.Setup, manifest(ORIGIN, pub('stranger')), 'authority');
+  refused(() => check(view(other)), 'other-board');
+  const foreign = honestLog();
+  foreign[3] = sign(e.KIND.DkgConfirm, c.u16(1), 't1', 'elsewhere.example.org');
+  refused(() => check(view(foreign)), 'other-election');
+  const forged = honestLog();
+  forged[6] = sign(e.KIND.OpenVoting, new Uint8Array(0), 'registrar');
+  refused(() => check(view(forged)), 'unauthorised');
+  const wrongTrustee = honestLog();
+  wrongTrustee[4] = sign(e.KIND.DkgConfirm, c.u16(2), 't1');
+  refused(() => check(view(wrongTrustee)), 'unauthorised');
+  const rollForged = honestLog();
+  rollForged[5] = sign(e.KIND.VoterRoll, roll(['ann', 2]), 'authority');
+  refused(() => check(view(rollForged)), 'unauthorised');
+  // A ballot in the election's list.
+  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 4, 6, 7] })), 'not-for-every-voter');
+});
+
+test('sizes and order: wrong-size, past-checkpoint, out-of-order, malformed, undecodable', () => {
+  refused(() => check({ ...view(), size: 12 }), 'wrong-size');
+  const past = view();
+  past.credential.push({ ...past.credential[3], index: 11 });
+  refused(() => check(past), 'past-checkpoint');
+  refused(() => check(view(undefined, { credential: [5, 10, 8] })), 'out-of-order');
+  refused(() => check(view(undefined, { election: [0, 1, 1, 2, 3, 4, 6] })), 'out-of-order');
+  refused(() => check({ ...view(), election: 'x' }), 'malformed');
+  refused(() => check(null), 'malformed');
+  const notHex = view();
+  notHex.election[1].entry = 'zz';
+  refused(() => check(notHex), 'malformed');
+  const junk = honestLog();
+  junk[7] = Uint8Array.of(1, 2, 3);
+  const w = view(junk, { credential: [5, 7] });
+  refused(() => check(w), 'undecodable');
+});
+
+test('the receipt: its inclusion, and its checkpoint extending the checked one', () => {
+  const log = honestLog();
+  const v = check(view(log));
+  const entry = sign(e.KIND.Ballot, ballot(5), 'ann');
+  const after = [...log, sign(e.KIND.Ballot, ballot(6), 'bob'), entry];
+  const leaves = after.map(e.leafHash);
+  const receipt = (l2, i) => `c2sp.org/tlog-proof@v1\nindex ${i}\n${path(i, l2.map(e.leafHash)).map(e.b64).join('\n')}\n\n${note(l2)}`;
+  const proof = consistency(log.length, leaves);
+  assert.equal(l.checkReceipt(receipt(after, 12), entry, v, ORIGIN, BOARD, proof).index, 12);
+  // At the same size as the view (no consistency proof needed) it must be the same tree.
+  assert.equal(l.verifyConsistency(11, 11, [], v.cp.root, v.cp.root), true);
+  // A receipt for another entry, or at another index.
+  refused(() => l.checkReceipt(receipt(after, 11), entry, v, ORIGIN, BOARD, proof), 'receipt');
+  // A receipt not signed by the board.
+  refused(() => l.checkReceipt(receipt(after, 12).replace(/\u2014 .*\n$/, '— x AAAA\n'), entry, v, ORIGIN, BOARD, proof), 'receipt');
+  // A receipt under a log that rewrote history: entry 7 replaced (a fork).
+  const forked = [...log.slice(0, 7), sign(e.KIND.Ballot, ballot(9), 'bob'), ...log.slice(8), after[11], entry];
+  const forkProof = consistency(log.length, forked.map(e.leafHash));
+  refused(() => l.checkReceipt(receipt(forked, 12), entry, v, ORIGIN, BOARD, forkProof), 'not-extending');
+  // The honest proof does not rescue a forked tree, and a truncated proof does not verify.
+  refused(() => l.checkReceipt(receipt(forked, 12), entry, v, ORIGIN, BOARD, proof), 'not-extending');
+  refused(() => l.checkReceipt(receipt(after, 12), entry, v, ORIGIN, BOARD, proof.slice(1)), 'not-extending');
+});
+
+test('consistency proofs of every pair of sizes up to 20 verify, and altered ones do not', () => {
+  const leaves = Array.from({ length: 20 }, (_, i) => e.leafHash(Uint8Array.of(i)));
+  for (let n = 1; n <= 20; n++) {
+    for (let m = 1; m <= n; m++) {
+      const p = consistency(m, leaves.slice(0, n));
+      const [a, b] = [e.merkleRoot(leaves.slice(0, m)), e.merkleRoot(leaves.slice(0, n))];
+      assert.equal(l.verifyConsistency(m, n, p, a, b), true, `${m}→${n}`);
+      if (m < n) {
+        assert.equal(l.verifyConsistency(m, n, p, b, a), false, `${m}→${n} swapped`);
+        if (p.length > 0) {
+          const bad = p.map((h, k) => (k === 0 ? c.sha256(h) : h));
+          assert.equal(l.verifyConsistency(m, n, bad, a, b), false, `${m}→${n} altered`);
+        }
+      }
+    }
+  }
+  assert.equal(l.verifyConsistency(5, 4, [], new Uint8Array(32), new Uint8Array(32)), false);
+});
