@@ -157,26 +157,26 @@ fn main() {
     let cfg = kit::Config {
         trustees: 3,
         threshold: 2,
-        voters: (0..n + 2).map(|_| (1, 0)).collect(),
+        voters: (0..n + 3).map(|_| (1, 0)).collect(),
         contests: plurality.then(plurality_contest),
         ..kit::Config::default()
     };
     let mut k = kit::Kit::new(5, cfg);
     let mut setup = vec![k.setup()];
     setup.extend(k.ceremony());
-    for (b, lo) in (0..n + 2).step_by(1000).enumerate() {
-        setup.push(k.roll(b as u32, lo..(lo + 1000).min(n + 2)));
+    for (b, lo) in (0..n + 3).step_by(1000).enumerate() {
+        setup.push(k.roll(b as u32, lo..(lo + 1000).min(n + 3)));
     }
     setup.push(k.open());
     let mut e = Election::new();
     kit::apply_all(&mut e, &setup);
     let ctx = e.context().unwrap().clone();
-    eprintln!("making {} ballots…", n + 2);
+    eprintln!("making {} ballots…", n + 3);
     let ballots: Vec<Entry> = {
         use rand::SeedableRng;
         use rayon::prelude::*;
         let k = &k;
-        (0..n + 2)
+        (0..n + 3)
             .into_par_iter()
             .map(|v| {
                 let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(v as u64);
@@ -310,6 +310,28 @@ fn main() {
             .rev()
             .find(|l| l.contains("snapshot"))
             .unwrap_or("no snapshot")
+    );
+    // Once more without the snapshot: the old primary rebuilt as a standby, the stored
+    // snapshot deleted, the new primary killed (every board process then replays from zero).
+    cluster.rebuild(old).unwrap();
+    cluster.wait_synchronous(2).unwrap();
+    let mut su = cluster
+        .superuser_on(cluster.primary(), urna_pgcluster::DATABASE)
+        .unwrap();
+    let deleted = su.execute("DELETE FROM urna.snapshots", &[]).unwrap();
+    drop(su);
+    let old = cluster.primary();
+    let t0 = Instant::now();
+    cluster.kill(old).unwrap();
+    let new = cluster.failover().unwrap();
+    let promoted = t0.elapsed();
+    let d = first_receipt(&b_url, &ballots[n + 2], &origin, &vk, t0);
+    println!(
+        "primary kill -9 again, the stored snapshot deleted ({deleted} row) → node{new} \
+         promoted {} ms → first new receipt {} ms (a log of {} entries, replayed from zero)",
+        promoted.as_millis(),
+        d.as_millis(),
+        setup.len() + n + 3,
     );
     let _ = b.kill();
     let _ = b.wait();
