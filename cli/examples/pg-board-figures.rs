@@ -318,6 +318,9 @@ fn main() {
     let mut su = cluster
         .superuser_on(cluster.primary(), urna_pgcluster::DATABASE)
         .unwrap();
+    // Committed on a standby too (the superuser's session commits locally by default), so
+    // that the promoted server has no snapshot either.
+    su.batch_execute("SET synchronous_commit = on").unwrap();
     let deleted = su.execute("DELETE FROM urna.snapshots", &[]).unwrap();
     drop(su);
     let old = cluster.primary();
