@@ -199,9 +199,19 @@ pub enum SnapshotUse {
     Discarded(Discarded),
 }
 
+/// Where a board over a shared store puts its snapshots (`specs/storage.md` §3a): given the
+/// size and the stored form ([`Capture::stored`]); called on the snapshot's own thread.
+pub type SnapshotSink = Arc<dyn Fn(u64, Vec<u8>) -> Result<(), String> + Send + Sync>;
+
+/// Where snapshots go: the data directory's file, or a shared store.
+enum Sink {
+    Dir(PathBuf),
+    Shared(SnapshotSink),
+}
+
 /// The board's snapshot writer: one snapshot in flight at a time, on its own thread.
 struct Snapshots {
-    dir: PathBuf,
+    sink: Sink,
     every: u64,
     last: u64,
     busy: Arc<AtomicBool>,
@@ -399,7 +409,7 @@ impl Board {
             snapshots: None,
         };
         board.snapshots = Some(Snapshots {
-            dir: dir.to_path_buf(),
+            sink: Sink::Dir(dir.to_path_buf()),
             every: SNAPSHOT_EVERY,
             last: board.replica.size(),
             busy: Arc::new(AtomicBool::new(false)),
@@ -409,11 +419,22 @@ impl Board {
     }
 
     /// Entries between two snapshots (0: never write one). A board over a shared store writes
-    /// none.
+    /// none until it is given a sink ([`Board::snapshot_to`]).
     pub fn set_snapshot_every(&mut self, every: u64) {
         if let Some(s) = &mut self.snapshots {
             s.every = every;
         }
+    }
+
+    /// A board over a shared store (the sequencer) writes a snapshot into `sink` every
+    /// `every` entries it admits (0: never), as a board on a file writes its file.
+    pub fn snapshot_to(&mut self, sink: SnapshotSink, every: u64) {
+        self.snapshots = Some(Snapshots {
+            sink: Sink::Shared(sink),
+            every,
+            last: self.replica.size(),
+            busy: Arc::new(AtomicBool::new(false)),
+        });
     }
 
     /// Whether a snapshot is being written now (tests wait for it before they kill the board).
@@ -457,13 +478,22 @@ impl Board {
         s.last = size;
         s.busy.store(true, Ordering::Release);
         let busy = Arc::clone(&s.busy);
-        let dir = s.dir.clone();
+        let sink = match &s.sink {
+            Sink::Dir(d) => Sink::Dir(d.clone()),
+            Sink::Shared(f) => Sink::Shared(Arc::clone(f)),
+        };
         let origin = self.origin.clone();
         let key = self.key.clone();
         let spawned = std::thread::Builder::new()
             .name("urna-snapshot".into())
             .spawn(move || {
-                if let Err(e) = capture.write(&dir, &origin, &key) {
+                let written = match sink {
+                    Sink::Dir(dir) => capture
+                        .write(&dir, &origin, &key)
+                        .map_err(|e| e.to_string()),
+                    Sink::Shared(put) => put(size, capture.stored(&origin, &key)),
+                };
+                if let Err(e) = written {
                     // Not fatal: the log is the record; the next restart replays more.
                     eprintln!("urna board: writing a snapshot of {size} entries failed: {e}");
                 }
@@ -486,6 +516,23 @@ impl Board {
         key: SigningKey,
         sequence: bool,
     ) -> Result<Board, OpenError> {
+        Board::open_shared_from(store, origin, key, sequence, None)
+    }
+
+    /// [`Board::open_shared`] from the store's snapshot of the rules' state, if it has one
+    /// (`specs/storage.md` §3a): `snapshot` is the caller's check of it
+    /// ([`snapshot::check_stored`], against the log's leaf hashes and at most the stored
+    /// checkpoint's size). The tree is its leaves followed by the hashes of the entries after
+    /// them; the signed statements are checked against that tree; only the entries after it
+    /// are replayed. A snapshot that fails any check is discarded, with its reason in
+    /// [`Board::snapshot`], and the log replayed from zero.
+    pub fn open_shared_from(
+        store: Arc<dyn LogStore>,
+        origin: &str,
+        key: SigningKey,
+        sequence: bool,
+        snapshot: Option<Result<snapshot::Loaded, Discarded>>,
+    ) -> Result<Board, OpenError> {
         let vk = key.verifying_key();
         let signed = |what: &'static str, note: &Option<String>| match note {
             Some(n) => Checkpoint::open(n, origin, &vk)
@@ -497,22 +544,66 @@ impl Board {
         let cosigned_note = store.statement(Statement::Cosigned)?;
         let head = signed("checkpoint", &head_note)?;
         let cosigned_head = signed("cosigned checkpoint", &cosigned_note)?;
-        let mut replica = Replica::load(store).map_err(replay_error)?;
-        for (what, cp) in [
+        let statements = [
             ("checkpoint", &head),
             ("cosigned checkpoint", &cosigned_head),
-        ] {
-            if let Some(c) = cp {
-                if replica.check(c).is_err() {
-                    return Err(OpenError::StatementMismatch { what, size: c.size });
-                }
+        ];
+        let mismatch = |replica: &Replica<dyn LogStore>| {
+            statements.iter().find_map(|(what, cp)| {
+                cp.as_ref()
+                    .filter(|c| replica.check(c).is_err())
+                    .map(|c| (*what, c.size))
+            })
+        };
+        let signed_size = head.as_ref().map_or(0, |c| c.size);
+        let mut snapshot_use = SnapshotUse::None;
+        let restored = match snapshot {
+            None => None,
+            Some(Err(e)) => {
+                snapshot_use = SnapshotUse::Discarded(e);
+                None
             }
+            // The caller bounded it by a checkpoint it read; the one read here may be older
+            // only if the store went backwards, which it refuses.
+            Some(Ok(l)) if l.size > signed_size => {
+                snapshot_use = SnapshotUse::Discarded(Discarded::TooLong {
+                    size: l.size,
+                    bound: signed_size,
+                    what: "entries the stored checkpoint covers",
+                });
+                None
+            }
+            Some(Ok(l)) => match l.election() {
+                Err(e) => {
+                    snapshot_use = SnapshotUse::Discarded(e);
+                    None
+                }
+                Ok(election) => {
+                    let size = l.size;
+                    let r = Replica::restore(Arc::clone(&store), l.tree, election)
+                        .map_err(replay_error)?;
+                    if mismatch(&r).is_none() {
+                        snapshot_use = SnapshotUse::Restored { size };
+                        Some(r)
+                    } else {
+                        snapshot_use = SnapshotUse::Discarded(Discarded::Checkpoint);
+                        None
+                    }
+                }
+            },
+        };
+        let mut replica = match restored {
+            Some(r) => r,
+            None => Replica::load(store).map_err(replay_error)?,
+        };
+        if let Some((what, size)) = mismatch(&replica) {
+            return Err(OpenError::StatementMismatch { what, size });
         }
         // Up to the stored checkpoint — signed with this board's key, which only this
         // operator's board processes hold, and each signs only entries it admitted or replayed
         // under the full rules — the proofs were verified: not again (`specs/storage.md` §5).
-        // The tail no checkpoint covers is replayed in full.
-        let signed_size = head.as_ref().map_or(0, |c| c.size);
+        // The tail no checkpoint covers is replayed in full. After a restored snapshot, only
+        // the entries past it.
         replica
             .replay_verified(signed_size, &|_, _| {})
             .map_err(replay_error)?;
@@ -531,7 +622,7 @@ impl Board {
             cosigned: cosigned_note,
             recovered_tail: false,
             index_state,
-            snapshot: SnapshotUse::None,
+            snapshot: snapshot_use,
             snapshots: None,
         };
         if sequence {

@@ -123,24 +123,12 @@ impl Capture {
     /// a crash at any point leaves the old file or the new one (and maybe a temporary file,
     /// which nothing reads).
     pub fn write(self, dir: &Path, origin: &str, key: &SigningKey) -> io::Result<()> {
-        let state = self.election.snapshot();
-        drop(self.election);
-        let mut h = Sha256::new();
-        for l in &self.leaves {
-            h.update(l);
-        }
-        h.update(&state);
-        let body: Hash = h.finalize().into();
-        let sig = key.sign(&signed_message(origin, self.size, &self.root, &body));
+        let (header, leaves, state) = self.seal(origin, key);
         let tmp = dir.join(SNAPSHOT_TMP);
         {
             let mut f = io::BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-            f.write_all(MAGIC)?;
-            f.write_all(&self.size.to_be_bytes())?;
-            f.write_all(&self.root)?;
-            f.write_all(&body)?;
-            f.write_all(&sig.0)?;
-            for l in &self.leaves {
+            f.write_all(&header)?;
+            for l in &leaves {
                 f.write_all(l)?;
             }
             f.write_all(&state)?;
@@ -149,6 +137,112 @@ impl Capture {
         fs::rename(&tmp, dir.join(SNAPSHOT))?;
         File::open(dir)?.sync_all()
     }
+
+    /// The snapshot as a shared store keeps it (`specs/storage.md` §3a): the file's header
+    /// and state without its leaf hashes, which the store holds beside the entries. Signed
+    /// exactly as the file (the body hash is over the leaves and the state), so that it is
+    /// checked against the log's own leaves ([`check_stored`]).
+    pub fn stored(self, origin: &str, key: &SigningKey) -> Vec<u8> {
+        let (mut header, _, state) = self.seal(origin, key);
+        header.extend_from_slice(&state);
+        header
+    }
+
+    /// Encodes the state and signs it: the header (magic, size, root, body hash, signature),
+    /// the leaves and the state.
+    fn seal(self, origin: &str, key: &SigningKey) -> (Vec<u8>, Vec<Hash>, Vec<u8>) {
+        let state = self.election.snapshot();
+        drop(self.election);
+        let body = body_hash(&self.leaves, &state);
+        let sig = key.sign(&signed_message(origin, self.size, &self.root, &body));
+        let mut header = Vec::with_capacity(HEADER);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&self.size.to_be_bytes());
+        header.extend_from_slice(&self.root);
+        header.extend_from_slice(&body);
+        header.extend_from_slice(&sig.0);
+        (header, self.leaves, state)
+    }
+}
+
+/// `SHA-256(leaf 0 ‖ … ‖ leaf n−1 ‖ state)`.
+fn body_hash(leaves: &[Hash], state: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    for l in leaves {
+        h.update(l);
+    }
+    h.update(state);
+    h.finalize().into()
+}
+
+/// A header whose signature verified: the size, root and body hash it binds.
+struct Header {
+    size: u64,
+    root: Hash,
+    body: Hash,
+}
+
+/// Checks the magic and the board's signature over the header of `bytes`.
+fn header(bytes: &[u8], origin: &str, key: &VerifyingKey) -> Result<Header, Discarded> {
+    if bytes.len() < HEADER || &bytes[..22] != MAGIC {
+        return Err(Discarded::Magic);
+    }
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&bytes[22..30]);
+    let size = u64::from_be_bytes(n);
+    let mut root = [0u8; 32];
+    root.copy_from_slice(&bytes[30..62]);
+    let mut body = [0u8; 32];
+    body.copy_from_slice(&bytes[62..94]);
+    let mut sig = [0u8; 64];
+    sig.copy_from_slice(&bytes[94..HEADER]);
+    key.verify(&signed_message(origin, size, &root, &body), &Signature(sig))
+        .map_err(|_| Discarded::Signature)?;
+    Ok(Header { size, root, body })
+}
+
+/// Checks a snapshot as a shared store keeps it ([`Capture::stored`]): the magic and the
+/// board's signature; that it covers at most `bound` entries (the stored checkpoint's size);
+/// that the log's first `n` leaf hashes, which `leaves` reads from the store, give the signed
+/// root (else it is not of this log); and the body hash over those leaves and the state. The
+/// state is decoded later ([`Loaded::election`]).
+pub fn check_stored(
+    mut bytes: Vec<u8>,
+    origin: &str,
+    key: &VerifyingKey,
+    bound: u64,
+    leaves: impl FnOnce(u64) -> Result<Vec<Hash>, String>,
+) -> Result<Loaded, Discarded> {
+    let h = header(&bytes, origin, key)?;
+    if h.size > bound {
+        return Err(Discarded::TooLong {
+            size: h.size,
+            bound,
+            what: "entries the stored checkpoint covers",
+        });
+    }
+    let leaves = leaves(h.size).map_err(|e| Discarded::Io(io::Error::other(e)))?;
+    if leaves.len() as u64 != h.size {
+        return Err(Discarded::Leaves(h.size));
+    }
+    let mut tree = Tree::new();
+    for l in &leaves {
+        tree.push(*l);
+    }
+    if tree.root(h.size).ok() != Some(h.root) {
+        return Err(Discarded::Log(h.size));
+    }
+    let state = bytes.split_off(HEADER);
+    if body_hash(&leaves, &state) != h.body {
+        return Err(Discarded::BodyHash);
+    }
+    Ok(Loaded {
+        size: h.size,
+        root: h.root,
+        leaves,
+        tree,
+        state,
+    })
 }
 
 /// Reads and checks the snapshot file of `dir`, if there is one: the board's signature for
@@ -164,20 +258,7 @@ pub fn load(dir: &Path, origin: &str, key: &VerifyingKey) -> Option<Result<Loade
 }
 
 fn check(mut bytes: Vec<u8>, origin: &str, key: &VerifyingKey) -> Result<Loaded, Discarded> {
-    if bytes.len() < HEADER || &bytes[..22] != MAGIC {
-        return Err(Discarded::Magic);
-    }
-    let mut n = [0u8; 8];
-    n.copy_from_slice(&bytes[22..30]);
-    let size = u64::from_be_bytes(n);
-    let mut root = [0u8; 32];
-    root.copy_from_slice(&bytes[30..62]);
-    let mut body = [0u8; 32];
-    body.copy_from_slice(&bytes[62..94]);
-    let mut sig = [0u8; 64];
-    sig.copy_from_slice(&bytes[94..HEADER]);
-    key.verify(&signed_message(origin, size, &root, &body), &Signature(sig))
-        .map_err(|_| Discarded::Signature)?;
+    let Header { size, root, body } = header(&bytes, origin, key)?;
     let hashed: Hash = Sha256::digest(&bytes[HEADER..]).into();
     if hashed != body {
         return Err(Discarded::BodyHash);

@@ -83,6 +83,7 @@ fn the_sequencer_takes_attested_forwards_and_refuses_bad_attestations() {
         key: board.clone(),
         durability: Durability::Replicated,
         advertise: "http://127.0.0.1:9".into(),
+        snapshot_every: 0,
     })
     .unwrap();
     assert_eq!(role, Role::Sequencer);
@@ -149,12 +150,15 @@ async fn exercise(
 
     // Verified by the forwarder, attested for this epoch and these bytes: admitted.
     let before = size(&router).await;
-    let (status, body) = call(
-        &router,
-        post(b0, "10.0.0.2", Some(attest(b0, epoch, true, &board))),
-    )
-    .await;
+    let header = attest(b0, epoch, true, &board);
+    let (status, body) = call(&router, post(b0, "10.0.0.2", Some(header.clone()))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(size(&router).await, before + 1);
+    // The same attestation and bytes replayed (by the network, or a follower's retry): the
+    // entry is not admitted twice; the answer is its receipt again.
+    let (status, again) = call(&router, post(b0, "10.0.0.9", Some(header))).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, body);
     assert_eq!(size(&router).await, before + 1);
 
     // Refused, typed, and nothing changes.

@@ -4,16 +4,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use urna_board::board::Board;
-use urna_board::server::replicated::SharedLog;
-use urna_ledger::LogStore;
+use urna_board::board::{Board, SnapshotUse};
+use urna_board::server::replicated::{self, SharedLog};
+use urna_ledger::{LogStore, Statement, StoreError};
 use urna_pgcluster::Cluster;
 use urna_pgstore::{Identity, LeasePolicy, Options, PgStore};
 use urna_sim::kit;
 
 fn unleased(url: &str, r: &kit::Record, holder: &str) -> Arc<SharedLog> {
+    let pg = pg_store(url, r, holder);
+    let len = pg.refresh_len().unwrap();
+    Arc::new(SharedLog::new(pg, len, true))
+}
+
+fn pg_store(url: &str, r: &kit::Record, holder: &str) -> PgStore {
     let identity = Identity {
         origin: r.kit.id().to_string(),
         board_key: *r.kit.board.verifying_key().as_bytes(),
@@ -24,9 +31,7 @@ fn unleased(url: &str, r: &kit::Record, holder: &str) -> Arc<SharedLog> {
         holder: holder.into(),
         ..Options::default()
     };
-    let pg = PgStore::open(url, identity, opts).unwrap();
-    let len = pg.refresh_len().unwrap();
-    Arc::new(SharedLog::new(pg, len, true))
+    PgStore::open(url, identity, opts).unwrap()
 }
 
 fn open(store: &Arc<SharedLog>, r: &kit::Record) -> Board {
@@ -110,4 +115,237 @@ fn the_tail_no_checkpoint_covers_is_verified_in_full() {
         Ok(_) => panic!("a forged entry past the signed checkpoint was replayed"),
         Err(e) => assert!(e.to_string().contains("entry 4"), "{e}"),
     }
+}
+
+/// Waits until the sequencer's snapshot thread has stored a snapshot; returns its size.
+fn stored(store: &SharedLog, board: &Board) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if !board.snapshot_in_flight() {
+            if let Some((n, _)) = store.pg().snapshot().unwrap() {
+                return n;
+            }
+        }
+        assert!(Instant::now() < deadline, "no snapshot stored");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn open_from_store(store: &Arc<SharedLog>, r: &kit::Record, sequence: bool) -> Board {
+    let s: Arc<dyn LogStore> = store.clone();
+    let snapshot = replicated::stored_snapshot(store, r.kit.id(), &r.kit.board).unwrap();
+    Board::open_shared_from(s, r.kit.id(), r.kit.board.clone(), sequence, snapshot).unwrap()
+}
+
+/// The sequencer stores a snapshot of the rules' state every few entries, off its commit path
+/// (`specs/storage.md` §3a); a process opening the log restores it and replays only the entries
+/// after it, to the same state as a replay from zero. A snapshot that fails a check — damaged,
+/// not signed by this board, not of this log — is discarded with its reason, and the log is
+/// replayed from zero to the same state.
+#[test]
+fn a_process_opening_the_log_starts_from_the_stored_snapshot() {
+    if let Err(e) = urna_pgcluster::binaries() {
+        eprintln!("SKIPPED a_process_opening_the_log_starts_from_the_stored_snapshot: {e}");
+        return;
+    }
+    let cluster = Cluster::start(1).unwrap();
+    let r = kit::record(25);
+    let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let sa = unleased(&cluster.url(), &r, "a");
+    let mut a = open(&sa, &r);
+    a.snapshot_to(replicated::snapshot_sink(&sa), 8);
+    for res in a.submit(&raw[..10]).unwrap() {
+        res.unwrap();
+    }
+    let n = stored(&sa, &a);
+    assert!((8..=10).contains(&n), "a snapshot of {n} entries");
+    for res in a.submit(&raw[10..14]).unwrap() {
+        res.unwrap();
+    }
+    // A replay from zero, for comparison.
+    let fresh = unleased(&cluster.url(), &r, "zero");
+    let zero = {
+        let s: Arc<dyn LogStore> = fresh.clone();
+        Board::open_shared(s, r.kit.id(), r.kit.board.clone(), false).unwrap()
+    };
+    assert!(matches!(zero.snapshot, SnapshotUse::None));
+    assert_eq!(zero.size(), 14);
+    let want = zero.election().snapshot();
+
+    // A follower (not sequencing) restores it and replays only the entries after it.
+    let sb = unleased(&cluster.url(), &r, "b");
+    let b = open_from_store(&sb, &r, false);
+    assert!(
+        matches!(b.snapshot, SnapshotUse::Restored { size } if size == n),
+        "{:?}",
+        b.snapshot
+    );
+    assert_eq!(b.size(), 14);
+    assert_eq!(b.election().snapshot(), want);
+    assert_eq!(b.checkpoint(), a.checkpoint());
+    drop((b, sb));
+
+    // Damaged or foreign snapshots, written straight into the row as an operator could.
+    let mut su = cluster
+        .superuser_on(cluster.primary(), urna_pgcluster::DATABASE)
+        .unwrap();
+    let (_, good) = sa.pg().snapshot().unwrap().unwrap();
+    let other = kit::record(26);
+    let foreign = {
+        let s = unleased(&cluster.url(), &r, "f");
+        let x = open(&s, &r);
+        // The state of this log signed by another board's key.
+        let leaves = s.pg().leaves(0, x.size()).unwrap();
+        let mut tree = urna_ledger::merkle::Tree::new();
+        leaves.iter().for_each(|l| tree.push(*l));
+        let c = urna_board::snapshot::Capture {
+            size: x.size(),
+            root: tree.root(x.size()).unwrap(),
+            leaves,
+            election: x.election().clone(),
+        };
+        c.stored(other.kit.id(), &other.kit.board)
+    };
+    let flip = |at: usize| {
+        let mut b = good.clone();
+        b[at] ^= 1;
+        b
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("not a snapshot", b"hello".to_vec(), "magic"),
+        ("its signature flipped", flip(100), "signature"),
+        ("its size changed", flip(29), "signature"),
+        ("its state damaged", flip(good.len() - 3), "body-hash"),
+        ("cut short", good[..good.len() - 1].to_vec(), "body-hash"),
+        ("another board's", foreign, "signature"),
+    ];
+    for (what, bytes, code) in cases {
+        let mut tx = su.transaction().unwrap();
+        tx.execute("UPDATE urna.snapshots SET snapshot = $1", &[&bytes])
+            .unwrap();
+        tx.commit().unwrap();
+        let s = unleased(&cluster.url(), &r, what);
+        let b = open_from_store(&s, &r, false);
+        match &b.snapshot {
+            SnapshotUse::Discarded(e) => assert_eq!(e.code(), code, "{what}: {e}"),
+            u => panic!("{what}: {u:?}"),
+        }
+        assert_eq!(b.size(), 14, "{what}");
+        assert_eq!(b.election().snapshot(), want, "{what}");
+    }
+    // A snapshot of another log prefix: the leaf hashes it was signed over are not the log's.
+    // The state and signature are good, but the stored leaf of entry 3 is rewritten (as is its
+    // entry, so that the entry reads back "intact"): the snapshot is discarded, and the replay
+    // from zero then finds the log no longer has the checkpoint's root.
+    let mut tx = su.transaction().unwrap();
+    tx.execute("UPDATE urna.snapshots SET snapshot = $1", &[&good])
+        .unwrap();
+    tx.commit().unwrap();
+    let s = unleased(&cluster.url(), &r, "c");
+    assert!(matches!(
+        open_from_store(&s, &r, false).snapshot,
+        SnapshotUse::Restored { size } if size == n
+    ));
+    let swapped = &raw[20];
+    su.execute(
+        "UPDATE urna.entries SET entry = $1, leaf = $2 WHERE idx = 3",
+        &[swapped, &&urna_ledger::merkle::leaf_hash(swapped)[..]],
+    )
+    .unwrap();
+    let s = unleased(&cluster.url(), &r, "d");
+    let snapshot = replicated::stored_snapshot(&s, r.kit.id(), &r.kit.board).unwrap();
+    match &snapshot {
+        Some(Err(e)) => assert_eq!(e.code(), "log", "{e}"),
+        _ => panic!("a snapshot of other leaves was taken"),
+    }
+    let st: Arc<dyn LogStore> = s.clone();
+    match Board::open_shared_from(st, r.kit.id(), r.kit.board.clone(), false, snapshot) {
+        Ok(_) => panic!("a rewritten log was opened"),
+        Err(e) => assert!(e.to_string().contains("rewritten"), "{e}"),
+    }
+}
+
+/// A store that records the ranges of entries read from it.
+struct Counting {
+    inner: Arc<SharedLog>,
+    reads: Mutex<Vec<(u64, u64)>>,
+}
+
+impl Counting {
+    fn take(&self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut *self.reads.lock().unwrap())
+    }
+}
+
+impl LogStore for Counting {
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        if end > start {
+            self.reads.lock().unwrap().push((start, end));
+        }
+        self.inner.read(start, end)
+    }
+    fn append(&self, at: u64, entries: &[&[u8]]) -> Result<(), StoreError> {
+        self.inner.append(at, entries)
+    }
+    fn statement(&self, which: Statement) -> Result<Option<String>, StoreError> {
+        self.inner.statement(which)
+    }
+    fn set_statement(&self, which: Statement, text: &str) -> Result<(), StoreError> {
+        self.inner.set_statement(which, text)
+    }
+}
+
+/// A follower whose copy is current when it takes the lease reads and replays nothing: it
+/// signs a checkpoint of what it holds and sequences. With a tail no checkpoint covers (the
+/// dead sequencer's last, unanswered append), it reads that tail and nothing before it.
+#[test]
+fn a_current_follower_takes_the_lease_without_replaying() {
+    if let Err(e) = urna_pgcluster::binaries() {
+        eprintln!("SKIPPED a_current_follower_takes_the_lease_without_replaying: {e}");
+        return;
+    }
+    let cluster = Cluster::start(1).unwrap();
+    let r = kit::record(27);
+    let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let sa = unleased(&cluster.url(), &r, "a");
+    let mut a = open(&sa, &r);
+    for res in a.submit(&raw[..6]).unwrap() {
+        res.unwrap();
+    }
+    let sf = Arc::new(SharedLog::new(pg_store(&cluster.url(), &r, "f"), 6, false));
+    let counting = Arc::new(Counting {
+        inner: sf.clone(),
+        reads: Mutex::new(Vec::new()),
+    });
+    let store: Arc<dyn LogStore> = counting.clone();
+    let mut f = Board::open_shared(store, r.kit.id(), r.kit.board.clone(), false).unwrap();
+    for res in a.submit(&raw[6..12]).unwrap() {
+        res.unwrap();
+    }
+    assert!(f.follow().unwrap());
+    assert_eq!(f.size(), 12);
+    drop(a);
+    // Current: nothing read, nothing replayed.
+    counting.take();
+    f.take_over(sf.pg().refresh_len().unwrap()).unwrap();
+    assert_eq!(counting.take(), vec![]);
+    assert_eq!(f.size(), 12);
+    assert!(f.checkpoint().contains("\n12\n"));
+    // A tail no checkpoint covers: only it is read.
+    sa.pg().append(12, &[&raw[12]]).unwrap();
+    let mut g = {
+        let store: Arc<dyn LogStore> = counting.clone();
+        let mut g = Board::open_shared(store, r.kit.id(), r.kit.board.clone(), false).unwrap();
+        g.follow().unwrap();
+        g
+    };
+    counting.take();
+    g.take_over(sf.pg().refresh_len().unwrap()).unwrap();
+    let reads = counting.take();
+    assert!(!reads.is_empty());
+    assert!(reads.iter().all(|r| *r == (12, 13)), "{reads:?}");
+    assert_eq!(g.size(), 13);
 }

@@ -16,7 +16,9 @@
 //! standbys' default reconnection interval; `URNA_FIGURES_BALLOT=plurality` for the
 //! 10-option plurality ballot of `urna bench` instead of the example manifest's, whose score
 //! contest's range proof dominates verification; `URNA_FIGURES_LOGS=DIR` to keep the board
-//! processes' logs). It runs the `urna` binary beside its own directory
+//! processes' logs; `URNA_FIGURES_SNAPSHOT_EVERY=N` for the boards' `--snapshot-every`, 0 for
+//! no snapshots, to time a primary's failover at a larger log — say `-- 50000` — with and
+//! without one, `specs/storage.md` §3a). It runs the `urna` binary beside its own directory
 //! (`target/release/urna`), or `URNA_BIN`. Not a test: nothing is asserted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -74,6 +76,12 @@ fn serve(key: &Path, pass: &Path, origin: &str, store: &str, log: &Path) -> (Chi
         .arg(pass)
         .args(["--read-rate", "1000000", "--read-burst", "1000000"])
         .args(["--submit-rate", "1000000", "--submit-burst", "1000000"])
+        .args(
+            std::env::var("URNA_FIGURES_SNAPSHOT_EVERY")
+                .ok()
+                .map(|n| vec!["--snapshot-every".to_string(), n])
+                .unwrap_or_default(),
+        )
         .env("URNA_KDF_COST", "test")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
@@ -149,27 +157,45 @@ fn main() {
     let cfg = kit::Config {
         trustees: 3,
         threshold: 2,
-        voters: (0..n + 2).map(|_| (1, 0)).collect(),
+        voters: (0..n + 3).map(|_| (1, 0)).collect(),
         contests: plurality.then(plurality_contest),
         ..kit::Config::default()
     };
     let mut k = kit::Kit::new(5, cfg);
     let mut setup = vec![k.setup()];
     setup.extend(k.ceremony());
-    for (b, lo) in (0..n + 2).step_by(1000).enumerate() {
-        setup.push(k.roll(b as u32, lo..(lo + 1000).min(n + 2)));
+    for (b, lo) in (0..n + 3).step_by(1000).enumerate() {
+        setup.push(k.roll(b as u32, lo..(lo + 1000).min(n + 3)));
     }
     setup.push(k.open());
     let mut e = Election::new();
     kit::apply_all(&mut e, &setup);
     let ctx = e.context().unwrap().clone();
-    eprintln!("making {} ballots…", n + 2);
-    let ballots: Vec<Entry> = (0..n + 2)
-        .map(|v| {
-            let c = k.random_choices(k.voters[v].style);
-            k.ballot(v, &c, &ctx)
-        })
-        .collect();
+    eprintln!("making {} ballots…", n + 3);
+    let ballots: Vec<Entry> = {
+        use rand::SeedableRng;
+        use rayon::prelude::*;
+        let k = &k;
+        (0..n + 3)
+            .into_par_iter()
+            .map(|v| {
+                let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(v as u64);
+                let voter = &k.voters[v];
+                let style = &k.manifest.ballot_styles[usize::from(voter.style)].id;
+                let c = urna_election::ballot::Choices::random(&k.manifest, voter.style, &mut rng);
+                let (b, _) = urna_election::ballot::encrypt_ballot(
+                    &k.manifest,
+                    style,
+                    &c,
+                    &voter.key.verifying_key(),
+                    &ctx,
+                    &mut rng,
+                )
+                .unwrap();
+                k.ballot_entry(v, b)
+            })
+            .collect()
+    };
 
     // A standby pointed at a promoted primary reconnects after `wal_retrieve_retry_interval`
     // (5 s by default): until then the new primary has no synchronous standby and the boards
@@ -273,9 +299,42 @@ fn main() {
     let promoted = t0.elapsed();
     let d = first_receipt(&b_url, &ballots[n + 1], &origin, &vk, t0);
     println!(
-        "primary kill -9 → node{new} promoted {} ms → first new receipt {} ms",
+        "primary kill -9 → node{new} promoted {} ms → first new receipt {} ms \
+         (a log of {} entries; the board reopening it: {})",
         promoted.as_millis(),
-        d.as_millis()
+        d.as_millis(),
+        setup.len() + n + 2,
+        std::fs::read_to_string(dir.path().join("b.log"))
+            .unwrap_or_default()
+            .lines()
+            .rev()
+            .find(|l| l.contains("snapshot"))
+            .unwrap_or("no snapshot")
+    );
+    // Once more without the snapshot: the old primary rebuilt as a standby, the stored
+    // snapshot deleted, the new primary killed (every board process then replays from zero).
+    cluster.rebuild(old).unwrap();
+    cluster.wait_synchronous(2).unwrap();
+    let mut su = cluster
+        .superuser_on(cluster.primary(), urna_pgcluster::DATABASE)
+        .unwrap();
+    // Committed on a standby too (the superuser's session commits locally by default), so
+    // that the promoted server has no snapshot either.
+    su.batch_execute("SET synchronous_commit = on").unwrap();
+    let deleted = su.execute("DELETE FROM urna.snapshots", &[]).unwrap();
+    drop(su);
+    let old = cluster.primary();
+    let t0 = Instant::now();
+    cluster.kill(old).unwrap();
+    let new = cluster.failover().unwrap();
+    let promoted = t0.elapsed();
+    let d = first_receipt(&b_url, &ballots[n + 2], &origin, &vk, t0);
+    println!(
+        "primary kill -9 again, the stored snapshot deleted ({deleted} row) → node{new} \
+         promoted {} ms → first new receipt {} ms (a log of {} entries, replayed from zero)",
+        promoted.as_millis(),
+        d.as_millis(),
+        setup.len() + n + 3,
     );
     let _ = b.kill();
     let _ = b.wait();

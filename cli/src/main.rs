@@ -288,6 +288,11 @@ enum BoardCommand {
         /// operator who knows why the checkpoint is gone should say so (specs/board.md §4).
         #[arg(long)]
         accept_log_without_checkpoint: bool,
+        /// Entries between two snapshots of the rules' state, from which a restart (with
+        /// --store: any board process opening the log) replays only the entries after it;
+        /// 0 writes none (specs/board.md §4.1, specs/storage.md §3a).
+        #[arg(long, value_name = "N", default_value_t = urna_board::board::SNAPSHOT_EVERY)]
+        snapshot_every: u64,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -1831,6 +1836,7 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             advertise,
             listen,
             accept_log_without_checkpoint,
+            snapshot_every,
             limits,
         } => {
             let origin = serve_origin(&key, origin)?;
@@ -1849,10 +1855,19 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
                         key,
                         durability: standby.durability(),
                         advertise: advertise.unwrap_or_else(|| format!("http://{listen}")),
+                        snapshot_every,
                     };
                     runtime.block_on(serve_replicated(cfg, listen, limits.limits()))
                 }
-                None => runtime.block_on(serve(key, origin, data, opts, listen, limits.limits())),
+                None => runtime.block_on(serve(
+                    key,
+                    origin,
+                    data,
+                    opts,
+                    snapshot_every,
+                    listen,
+                    limits.limits(),
+                )),
             }
         }
     }
@@ -1915,11 +1930,13 @@ async fn serve(
     origin: String,
     data: PathBuf,
     opts: urna_board::board::OpenOptions,
+    snapshot_every: u64,
     listen: SocketAddr,
     limits: Limits,
 ) -> Result<()> {
-    let board = Board::open_with(&data, &origin, key, opts)
+    let mut board = Board::open_with(&data, &origin, key, opts)
         .with_context(|| format!("opening the board in {}", data.display()))?;
+    board.set_snapshot_every(snapshot_every);
     if board.recovered_tail {
         eprintln!("urna board: cut a torn, never-acknowledged tail from the log");
     }

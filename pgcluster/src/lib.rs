@@ -49,6 +49,9 @@ pub const DATABASE: &str = "urna";
 /// The role standbys stream as.
 pub const REPLICATION_USER: &str = "replicator";
 
+/// What [`Cluster::wait_ready`]'s error says when a server could not bind its port.
+const PORT_TAKEN: &str = "its port was taken";
+
 /// How long any single wait (start, promotion, replication) may take before it is an error.
 const WAIT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(20);
@@ -141,9 +144,17 @@ impl Builder {
         self
     }
 
-    /// Creates and starts the cluster.
+    /// Creates and starts the cluster. A port picked free can be taken by another process
+    /// (another test's cluster, an outgoing connection) before the server binds it: the
+    /// server then exits at start, and the cluster is made again on other ports, a few times.
     pub fn start(self) -> Result<Cluster> {
-        Cluster::create(self)
+        let mut attempt = 0;
+        loop {
+            match Cluster::create(self.clone()) {
+                Err(e) if e.0.contains(PORT_TAKEN) && attempt < 4 => attempt += 1,
+                r => return r,
+            }
+        }
     }
 }
 
@@ -344,20 +355,32 @@ impl Cluster {
         self.wait_ready(i)
     }
 
-    /// Waits until node `i` accepts connections.
+    /// Waits until node `i` accepts connections — node `i` itself: a server answering on its
+    /// port must have its data directory, or it is another cluster's that took the port.
     pub fn wait_ready(&mut self, i: usize) -> Result<()> {
         let deadline = Instant::now() + WAIT;
+        let ours = self.nodes[i].data.display().to_string();
         loop {
-            if self.superuser(i).is_ok() {
-                return Ok(());
+            if let Ok(mut c) = self.superuser(i) {
+                let dir = c
+                    .query_one("SELECT current_setting('data_directory')", &[])
+                    .map(|r| r.get::<_, String>(0));
+                if dir.ok().as_deref() == Some(ours.as_str()) {
+                    return Ok(());
+                }
             }
             if let Some(child) = self.nodes[i].child.as_mut() {
                 if let Some(status) = child.try_wait()? {
                     self.nodes[i].child = None;
+                    let log = self.log_tail(i, 30);
+                    let taken = if log.contains("could not bind") {
+                        format!(" ({PORT_TAKEN})")
+                    } else {
+                        String::new()
+                    };
                     return err(format!(
-                        "{} exited at start ({status}):\n{}",
+                        "{} exited at start ({status}){taken}:\n{log}",
                         self.nodes[i].name,
-                        self.log_tail(i, 30)
                     ));
                 }
             }

@@ -82,7 +82,7 @@ pub enum OpenError {
     Settings(#[from] SettingsError),
     #[error("this database has no urna log (create it with the create option, once, when the election's log is created)")]
     NoLog,
-    #[error("the database's urna schema is version {found}; this urna reads version {supported}")]
+    #[error("the database's urna schema is version {found}; this urna reads version {supported}{}", if *.found < *.supported { " (a person upgrades it with the migration of specs/storage.md §3, never urna at start)" } else { "" })]
     SchemaVersion { found: i32, supported: i32 },
     #[error("this database holds the log of election {found:?}, not {expected:?}: each election has its own database")]
     OtherElection { expected: String, found: String },

@@ -1,4 +1,4 @@
-//! The database's layout (schema version 1, `specs/storage.md` §3) and the check that a
+//! The database's layout (schema version 2, `specs/storage.md` §3) and the check that a
 //! database is this election's log in a layout this code reads.
 
 use postgres::Client;
@@ -6,7 +6,7 @@ use postgres::Client;
 use crate::error::OpenError;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The PostgreSQL schema (namespace) holding urna's tables.
 pub const SCHEMA: &str = "urna";
@@ -20,7 +20,7 @@ pub struct Identity {
     pub board_key: [u8; 32],
 }
 
-/// Version 1. `entry` is stored out of line and uncompressed above the tuple target
+/// Version 2 (version 1 without `urna.snapshots`). `entry` and `snapshot` are stored out of line and uncompressed above the tuple target
 /// (entries are mostly ciphertexts and proofs, which do not compress), and inline up to it.
 const CREATE: &str = "
 CREATE SCHEMA urna;
@@ -53,6 +53,12 @@ CREATE TABLE urna.sequencers (
     log_len bigint NOT NULL,
     started timestamptz NOT NULL DEFAULT now()
 );
+CREATE TABLE urna.snapshots (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    size bigint NOT NULL CHECK (size >= 0),
+    snapshot bytea NOT NULL
+);
+ALTER TABLE urna.snapshots ALTER COLUMN snapshot SET STORAGE EXTERNAL;
 INSERT INTO urna.head (len) VALUES (0);
 ";
 
@@ -139,10 +145,10 @@ fn check(client: &mut Client, identity: &Identity) -> Result<(), OpenError> {
             supported: SCHEMA_VERSION,
         });
     }
-    for t in ["head", "entries", "notes", "sequencers"] {
+    for t in ["head", "entries", "notes", "sequencers", "snapshots"] {
         if !tables.iter().any(|x| x == t) {
             return Err(OpenError::NotUrnaSchema {
-                reason: format!("schema version 1 without table {t}"),
+                reason: format!("schema version {SCHEMA_VERSION} without table {t}"),
             });
         }
     }

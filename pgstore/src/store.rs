@@ -143,6 +143,16 @@ ON CONFLICT (kind) DO UPDATE SET size = EXCLUDED.size, note = EXCLUDED.note
 WHERE urna.notes.size <= EXCLUDED.size
 RETURNING size";
 
+/// Replaces the snapshot only with one covering more entries.
+const PUT_SNAPSHOT: &str = "
+INSERT INTO urna.snapshots (size, snapshot) VALUES ($1, $2)
+ON CONFLICT (singleton) DO UPDATE SET size = EXCLUDED.size, snapshot = EXCLUDED.snapshot
+WHERE urna.snapshots.size < EXCLUDED.size
+RETURNING size";
+
+/// Leaf hashes read at a time (32 bytes each: 8 MiB).
+const LEAF_CHUNK: u64 = 1 << 18;
+
 const NEW_EPOCH: &str = "
 INSERT INTO urna.sequencers (epoch, holder, log_len)
 SELECT COALESCE(max(epoch), 0) + 1, $1, (SELECT len FROM urna.head) FROM urna.sequencers
@@ -365,7 +375,7 @@ impl Ctx {
     }
 }
 
-fn head(client: &mut Client) -> Result<u64, StoreError> {
+fn head(client: &mut impl postgres::GenericClient) -> Result<u64, StoreError> {
     let len: i64 = client.query_one("SELECT len FROM urna.head", &[])?.get(0);
     Ok(len as u64)
 }
@@ -748,6 +758,86 @@ impl PgStore {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The stored snapshot of the rules' state (`specs/storage.md` §3a): the size it covers
+    /// and its bytes, which the store does not interpret (the board signs and checks them).
+    pub fn snapshot(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.with_reader(|client| {
+            Ok(client
+                .query_opt("SELECT size, snapshot FROM urna.snapshots", &[])?
+                .map(|r| (r.get::<_, i64>(0) as u64, r.get(1))))
+        })
+    }
+
+    /// Stores a snapshot covering the log's first `size` entries, replacing one that covers
+    /// fewer; on a connection of its own, so that neither the sequencer's appends nor the
+    /// readers wait behind its (large) write. Refused if the log holds fewer than `size`
+    /// entries. Returns whether it was stored (not when the stored one covers as many).
+    pub fn put_snapshot(&self, size: u64, bytes: &[u8]) -> Result<bool, StoreError> {
+        let size_i = index(size)?;
+        let mut client = self
+            .ctx
+            .connect_reader()
+            .map_err(|e| StoreError::Reconnect(Box::new(e)))?;
+        let mut tx = client.transaction()?;
+        let len = head(&mut tx)?;
+        if size > len {
+            return Err(StoreError::NoteBeyondLog {
+                kind: "snapshot",
+                size,
+                len,
+            });
+        }
+        let stored = tx.query_opt(PUT_SNAPSHOT, &[&size_i, &bytes])?.is_some();
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// The leaf hashes of entries `start..end`, as stored beside them (each read of an entry
+    /// checks its own against its bytes): what a snapshot's tree is rebuilt from without
+    /// reading the entries.
+    pub fn leaves(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        if start > end {
+            return Err(StoreError::OutOfRange {
+                start,
+                end,
+                len: self.len(),
+            });
+        }
+        let mut out = Vec::new();
+        let mut at = start;
+        while at < end {
+            let to = end.min(at + LEAF_CHUNK);
+            let (n, bytes) = self.with_reader(|client| {
+                let row = client.query_one(
+                    "SELECT count(*), string_agg(leaf, ''::bytea ORDER BY idx) \
+                     FROM urna.entries WHERE idx >= $1 AND idx < $2",
+                    &[&index(at)?, &index(to)?],
+                )?;
+                Ok((
+                    row.get::<_, i64>(0) as u64,
+                    row.get::<_, Option<Vec<u8>>>(1).unwrap_or_default(),
+                ))
+            })?;
+            if n != to - at || bytes.len() as u64 != 32 * n {
+                let len = self.refresh_len()?;
+                if to > len {
+                    return Err(StoreError::OutOfRange { start, end, len });
+                }
+                return Err(StoreError::Damaged {
+                    index: at,
+                    why: "leaf hashes missing or malformed".into(),
+                });
+            }
+            out.extend(bytes.chunks_exact(32).map(|c| {
+                let mut l = [0u8; 32];
+                l.copy_from_slice(c);
+                l
+            }));
+            at = to;
+        }
+        Ok(out)
     }
 
     /// The server process serving the writer's connection (`pg_backend_pid()`), for

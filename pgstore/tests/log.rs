@@ -278,3 +278,40 @@ fn a_clean_hand_over() {
     assert!(b.try_acquire_lease().unwrap());
     b.append(1, &refs(&entries("b", 1, 1, 10))).unwrap();
 }
+
+/// The snapshot row (`specs/storage.md` §3a): absent until stored, replaced only by one
+/// covering more entries, never one covering more than the log holds; and the leaf hashes
+/// stored beside the entries, read without the entries, are the entries' own.
+#[test]
+fn snapshots_only_move_forward_and_leaves_read_back() {
+    let cluster = Cluster::start(1).expect("cluster");
+    let s = sequencer(&cluster.url());
+    let a = entries("a", 0, 10, 100);
+    s.append(0, &refs(&a)).unwrap();
+    assert_eq!(s.snapshot().unwrap(), None);
+    assert!(s.put_snapshot(4, b"four").unwrap());
+    assert_eq!(s.snapshot().unwrap(), Some((4, b"four".to_vec())));
+    assert!(
+        !s.put_snapshot(4, b"again").unwrap(),
+        "not the same size twice"
+    );
+    assert!(!s.put_snapshot(3, b"older").unwrap(), "not backwards");
+    let e = s.put_snapshot(11, b"past").unwrap_err();
+    assert_eq!(e.code(), "pg-note-beyond-log", "{e}");
+    assert!(s.put_snapshot(10, b"ten").unwrap());
+    assert_eq!(s.snapshot().unwrap(), Some((10, b"ten".to_vec())));
+    let want: Vec<[u8; 32]> = a.iter().map(|e| leaf(e)).collect();
+    assert_eq!(s.leaves(0, 10).unwrap(), want);
+    assert_eq!(s.leaves(3, 5).unwrap(), want[3..5]);
+    assert_eq!(s.leaves(10, 10).unwrap(), Vec::<[u8; 32]>::new());
+    let e = s.leaves(8, 12).unwrap_err();
+    assert_eq!(e.code(), "pg-out-of-range", "{e}");
+    // Another process reads the same row.
+    let other = PgStore::open(&cluster.url(), identity(), Default::default()).unwrap();
+    assert_eq!(other.snapshot().unwrap(), Some((10, b"ten".to_vec())));
+    let mut su = cluster.superuser_on(cluster.primary(), DATABASE).unwrap();
+    su.batch_execute("DELETE FROM urna.entries WHERE idx = 6; UPDATE urna.head SET len = len")
+        .unwrap();
+    let e = other.leaves(0, 10).unwrap_err();
+    assert_eq!(e.code(), "pg-damaged-entry", "{e}");
+}

@@ -232,9 +232,23 @@ fn databases_that_are_not_this_elections_log_are_refused() {
         Case {
             name: "a newer schema version",
             create_log: true,
-            sql: "UPDATE urna.meta SET schema_version = 2",
+            sql: "UPDATE urna.meta SET schema_version = 3",
             as_who: identity(),
             code: "pg-schema-version",
+        },
+        Case {
+            name: "an older schema version (before urna.snapshots), not migrated",
+            create_log: true,
+            sql: "DROP TABLE urna.snapshots; UPDATE urna.meta SET schema_version = 1",
+            as_who: identity(),
+            code: "pg-schema-version",
+        },
+        Case {
+            name: "schema version 2 without its snapshots table",
+            create_log: true,
+            sql: "DROP TABLE urna.snapshots",
+            as_who: identity(),
+            code: "pg-not-urna-schema",
         },
         Case {
             name: "another election's log",

@@ -36,7 +36,8 @@ use urna_pgstore::{Durability, Identity, Options, PgStore};
 use super::writer::{self, Job, Reply, Submission, MAX_GROUP, QUEUE};
 use super::{AppState, Live};
 use crate::attest::{self, AttestError, Attestation};
-use crate::board::{Board, OpenError, SubmitError, View};
+use crate::board::{Board, OpenError, SnapshotSink, SnapshotUse, SubmitError, View};
+use crate::snapshot::{self, Discarded, Loaded};
 
 /// How often a follower reads the stored checkpoint.
 pub const REFRESH: Duration = Duration::from_millis(50);
@@ -64,6 +65,9 @@ pub struct Config {
     /// The address other board processes reach this one at (`http://host:port`), recorded
     /// with the lease when this process sequences.
     pub advertise: String,
+    /// Entries between two snapshots of the rules' state the sequencer stores in the database
+    /// (0: none), from which every process opening the log starts (`specs/storage.md` §3a).
+    pub snapshot_every: u64,
 }
 
 /// Why a board process could not open its copy of the shared log.
@@ -280,9 +284,10 @@ fn open(cfg: &Config) -> Result<Generation, StartError> {
     // entries the new one covers and open again (a few times; a sequencer that keeps outrunning
     // the opening is reported, and the caller tries again later).
     let mut attempts = 0;
-    let board = loop {
+    let mut board = loop {
         let store: Arc<dyn LogStore> = shared.clone();
-        match Board::open_shared(store, &cfg.origin, cfg.key.clone(), sequencing) {
+        let stored = stored_snapshot(&shared, &cfg.origin, &cfg.key)?;
+        match Board::open_shared_from(store, &cfg.origin, cfg.key.clone(), sequencing, stored) {
             Err(OpenError::StatementMismatch { size, .. })
                 if !sequencing && size > shared.len() && attempts < 5 =>
             {
@@ -292,6 +297,23 @@ fn open(cfg: &Config) -> Result<Generation, StartError> {
             r => break r?,
         }
     };
+    match &board.snapshot {
+        SnapshotUse::None => {}
+        SnapshotUse::Restored { size } => say(
+            cfg,
+            &format!("restored the stored snapshot of {size} entries; replayed only the rest"),
+        ),
+        SnapshotUse::Discarded(e) => say(
+            cfg,
+            &format!(
+                "discarded the stored snapshot ({e} [{}]); replayed the log from zero",
+                e.code()
+            ),
+        ),
+    }
+    if sequencing {
+        board.snapshot_to(snapshot_sink(&shared), cfg.snapshot_every);
+    }
     let view = Arc::new(ArcSwap::from_pointee(board.view()));
     let (jobs, queue) = mpsc::channel(QUEUE);
     Ok(Generation {
@@ -300,6 +322,52 @@ fn open(cfg: &Config) -> Result<Generation, StartError> {
         view,
         jobs,
         queue,
+    })
+}
+
+/// The database's snapshot of the rules' state, checked against the log's leaf hashes and
+/// bounded by the stored checkpoint (`specs/storage.md` §3a); `None` if it has none. A failure
+/// to read it is a reason to discard it, not to stop opening (the log is the record); a
+/// failure to read the checkpoint is the opening's.
+pub fn stored_snapshot(
+    shared: &SharedLog,
+    origin: &str,
+    key: &SigningKey,
+) -> Result<Option<Result<Loaded, Discarded>>, StartError> {
+    let bound = shared
+        .pg()
+        .statement(Statement::Checkpoint)?
+        .as_deref()
+        .and_then(stated_size)
+        .unwrap_or(0);
+    let bytes = match shared.pg().snapshot() {
+        Ok(None) => return Ok(None),
+        Ok(Some((_, bytes))) => bytes,
+        Err(e) => {
+            return Ok(Some(Err(Discarded::Io(std::io::Error::other(
+                e.to_string(),
+            )))))
+        }
+    };
+    let vk = key.verifying_key();
+    Ok(Some(snapshot::check_stored(
+        bytes,
+        origin,
+        &vk,
+        bound,
+        |n| shared.pg().leaves(0, n).map_err(|e| e.to_string()),
+    )))
+}
+
+/// Where the sequencer stores its snapshots: the database, on a connection of their own.
+pub fn snapshot_sink(shared: &Arc<SharedLog>) -> SnapshotSink {
+    let shared = Arc::clone(shared);
+    Arc::new(move |size: u64, bytes: Vec<u8>| {
+        shared
+            .pg()
+            .put_snapshot(size, &bytes)
+            .map(|_| ())
+            .map_err(|e| format!("storing it in the database: {e} [{}]", e.code()))
     })
 }
 
@@ -451,7 +519,17 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
             let pg = gen.shared.pg();
             if pg.try_acquire_lease().map_err(|e| e.to_string())? {
                 let len = pg.refresh_len().map_err(|e| e.to_string())?;
+                let from = gen.board.size();
                 gen.board.take_over(len).map_err(|e| e.to_string())?;
+                say(
+                    cfg,
+                    &format!(
+                        "took the lease with {from} entries replayed; replayed {} more",
+                        len.saturating_sub(from)
+                    ),
+                );
+                gen.board
+                    .snapshot_to(snapshot_sink(&gen.shared), cfg.snapshot_every);
                 gen.shared.start_sequencing();
                 gen.view.store(Arc::new(gen.board.view()));
                 return Ok(());
