@@ -288,6 +288,11 @@ enum BoardCommand {
         /// operator who knows why the checkpoint is gone should say so (specs/board.md §4).
         #[arg(long)]
         accept_log_without_checkpoint: bool,
+        /// Write a signed snapshot of the rules' state to --data every N admitted entries, so
+        /// that a restart decodes it and replays only the entries after it (specs/board.md
+        /// §4.1); 0 never writes one. Smaller N: a faster restart, more writing.
+        #[arg(long, value_name = "N", default_value_t = urna_board::board::SNAPSHOT_EVERY, conflicts_with = "store")]
+        snapshot_every: u64,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -737,12 +742,24 @@ enum BenchCommand {
         out: PathBuf,
     },
     /// Measure a board's restart at a large size: write a synthetic election of plurality-10
-    /// ballots into a board data directory, then restart it from zero, write a snapshot of
-    /// its rules' state, and restart it from the snapshot.
+    /// ballots into a board data directory, write a snapshot of its rules' state --tail
+    /// entries before the log's end, and restart the board from it (and, with --from-zero,
+    /// from no snapshot).
     Restart {
-        /// Ballots in the board's log.
-        #[arg(long, default_value_t = 100_000)]
+        /// Ballots in the board's log (generated: a few milliseconds of CPU each).
+        #[arg(long, default_value_t = 100_000, conflicts_with = "record")]
         ballots: usize,
+        /// Take the log's entries from this record, written by `urna bench record`, instead of
+        /// generating them.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+        /// Entries after the snapshot, which the restart replays (at worst the board's
+        /// --snapshot-every).
+        #[arg(long, default_value_t = urna_board::board::SNAPSHOT_EVERY)]
+        tail: u64,
+        /// Also time a restart from zero (a replay of the whole log, no snapshot).
+        #[arg(long)]
+        from_zero: bool,
         /// The data directory to create (it must not exist).
         #[arg(long)]
         dir: PathBuf,
@@ -992,9 +1009,27 @@ fn run(cli: Cli) -> Result<u8> {
             ..
         } => bench::record(ballots, &out, &|m| println!("{m}")).map(|()| 0),
         Command::Bench {
-            command: Some(BenchCommand::Restart { ballots, dir, json }),
+            command:
+                Some(BenchCommand::Restart {
+                    ballots,
+                    record,
+                    tail,
+                    from_zero,
+                    dir,
+                    json,
+                }),
             ..
-        } => bench::restart(ballots, &dir, json).map(|()| 0),
+        } => bench::restart(
+            bench::RestartOptions {
+                ballots,
+                record: record.as_deref(),
+                tail,
+                from_zero,
+            },
+            &dir,
+            json,
+        )
+        .map(|()| 0),
         Command::Bench {
             command: Some(BenchCommand::Light { ballots, json }),
             ..
@@ -1805,6 +1840,7 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             advertise,
             listen,
             accept_log_without_checkpoint,
+            snapshot_every,
             limits,
         } => {
             let origin = serve_origin(&key, origin)?;
@@ -1826,7 +1862,15 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
                     };
                     runtime.block_on(serve_replicated(cfg, listen, limits.limits()))
                 }
-                None => runtime.block_on(serve(key, origin, data, opts, listen, limits.limits())),
+                None => runtime.block_on(serve(
+                    key,
+                    origin,
+                    data,
+                    opts,
+                    snapshot_every,
+                    listen,
+                    limits.limits(),
+                )),
             }
         }
     }
@@ -1889,11 +1933,13 @@ async fn serve(
     origin: String,
     data: PathBuf,
     opts: urna_board::board::OpenOptions,
+    snapshot_every: u64,
     listen: SocketAddr,
     limits: Limits,
 ) -> Result<()> {
-    let board = Board::open_with(&data, &origin, key, opts)
+    let mut board = Board::open_with(&data, &origin, key, opts)
         .with_context(|| format!("opening the board in {}", data.display()))?;
+    board.set_snapshot_every(snapshot_every);
     if board.recovered_tail {
         eprintln!("urna board: cut a torn, never-acknowledged tail from the log");
     }
