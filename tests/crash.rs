@@ -199,3 +199,52 @@ fn a_board_missing_acknowledged_entries_refuses_to_start() {
     let (cp, _) = client.checkpoint(&origin, &vk).unwrap();
     assert_eq!(cp.size, 12);
 }
+
+/// `board serve --snapshot-every N` writes a snapshot of the rules' state once N entries were
+/// admitted since the last one (the file's header names the size it covers), and
+/// `--snapshot-every 0` never writes one; a restart from the snapshot serves the whole log.
+#[test]
+fn board_serve_writes_snapshots_as_often_as_told() {
+    let r = kit::record(5);
+    let origin = r.kit.id().to_string();
+    let vk = r.kit.board.verifying_key();
+    let covered = |data: &std::path::Path| -> Option<u64> {
+        let b = std::fs::read(data.join("snapshot")).ok()?;
+        // "urna-v1 board-snapshot", then the size it covers (specs/board.md §4.1.2).
+        Some(u64::from_be_bytes(b.get(22..30)?.try_into().ok()?))
+    };
+    for every in [5u64, 0] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut board = support::Board::start_with(
+            dir.path(),
+            &r.kit.board,
+            r.kit.id(),
+            &["--snapshot-every", &every.to_string()],
+        );
+        let client = BoardClient::new(&board.url);
+        for (i, x) in r.entries[..12].iter().enumerate() {
+            if i == 4 {
+                // Fewer entries than N: none yet.
+                std::thread::sleep(Duration::from_millis(200));
+                assert_eq!(covered(board.data()), None);
+            }
+            client
+                .submit_retrying(x.bytes(), &origin, &vk, Duration::from_secs(30))
+                .unwrap();
+        }
+        if every == 0 {
+            // Past the size a snapshot would have been taken at; nothing may appear.
+            std::thread::sleep(Duration::from_millis(500));
+            assert_eq!(covered(board.data()), None);
+            continue;
+        }
+        // At 5 entries, then at 10 (or 11 or 12, if the one of 5 was still being written).
+        support::wait_until("a snapshot of 10 entries or more", || {
+            covered(board.data()).is_some_and(|n| (10..=12).contains(&n))
+        });
+        board.kill();
+        board.restart();
+        let (cp, _) = client.checkpoint(&origin, &vk).unwrap();
+        assert_eq!(cp.size, 12);
+    }
+}

@@ -466,7 +466,7 @@ impl Board {
             let Ok(root) = tree.root(size) else {
                 return;
             };
-            let leaves: Vec<Hash> = (0..size).filter_map(|i| tree.leaf(i).copied()).collect();
+            let leaves: Vec<Hash> = tree.leaves().get(..size as usize).unwrap_or(&[]).to_vec();
             (root, leaves)
         };
         let capture = Capture {

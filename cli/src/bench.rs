@@ -258,13 +258,100 @@ pub fn record(ballots: usize, out: &Path, say: &dyn Fn(&str)) -> Result<()> {
     Ok(())
 }
 
-/// `urna bench restart`: a board data directory holding a synthetic election of `ballots`
-/// plurality-10 ballots (written straight into the log with a checkpoint signed by the board's
-/// key, as the board would have), then three timings: the restart from zero (no snapshot),
-/// writing a snapshot of the rules' state (the writer's pause to clone it, and the background
-/// thread's encoding and write), and the restart from that snapshot. Wall time and CPU (all
-/// threads) of each, and the process's peak RSS.
-pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
+/// What `urna bench restart` measures on.
+pub struct RestartOptions<'a> {
+    /// Ballots to generate, when no record is given.
+    pub ballots: usize,
+    /// Take the entries of this record (written by `urna bench record`, whose board key is
+    /// the generator's) instead of generating them: a million ballots in minutes, not hours.
+    pub record: Option<&'a Path>,
+    /// Entries after the snapshot, which the restart from it replays: at worst a board's
+    /// `--snapshot-every`.
+    pub tail: u64,
+    /// Also restart from zero (no snapshot): a replay of the whole log.
+    pub from_zero: bool,
+}
+
+/// Writes entries into the bench's board directory as they come — onto the log and the tree —
+/// and applies them to a state until the snapshot's size, where it copies the state as the
+/// board's writer would.
+struct Filler {
+    log: urna_ledger::store::FileLog,
+    tree: urna_ledger::merkle::Tree,
+    state: Option<Election>,
+    /// The snapshot's size, once known.
+    target: Option<u64>,
+    /// Generating: ballots to come, to place the snapshot `tail` entries before the last.
+    ballots: u64,
+    tail: u64,
+    captured: Option<(Election, Vec<urna_ledger::merkle::Hash>)>,
+    pause: f64,
+    failed: Option<String>,
+}
+
+impl Filler {
+    fn take(&mut self, x: &[Entry]) {
+        if self.failed.is_some() {
+            return;
+        }
+        let raw: Vec<&[u8]> = x.iter().map(|e| e.bytes()).collect();
+        let from = self.tree.size();
+        for l in raw
+            .par_iter()
+            .map(|e| urna_ledger::merkle::leaf_hash(e))
+            .collect::<Vec<_>>()
+        {
+            self.tree.push(l);
+        }
+        if let Err(e) = urna_ledger::store::LogStore::append(&self.log, from, &raw) {
+            self.failed = Some(format!("writing the log: {e}"));
+            return;
+        }
+        let is_ballot = x
+            .first()
+            .is_some_and(|e| e.kind() == urna_election::entry::EntryKind::Ballot);
+        if self.target.is_none() && is_ballot {
+            self.target = Some(from + self.ballots.saturating_sub(self.tail));
+        }
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        let upto = self.target.map_or(x.len() as u64, |t| {
+            t.saturating_sub(from).min(x.len() as u64)
+        });
+        if state.size() != from || upto == 0 {
+            return;
+        }
+        let part = &x[..upto as usize];
+        if let Some(r) = state
+            .apply_batch_verified(part)
+            .into_iter()
+            .find_map(Result::err)
+        {
+            self.failed = Some(format!("applying the log: {r}"));
+            return;
+        }
+        if Some(state.size()) == self.target {
+            // The board's writer: a copy of the state and of the leaf hashes.
+            let t = Instant::now();
+            let copy = state.clone();
+            let leaves = self.tree.leaves()[..state.size() as usize].to_vec();
+            self.pause = ms(t.elapsed());
+            self.captured = Some((copy, leaves));
+            self.state = None;
+        }
+    }
+}
+
+/// `urna bench restart`: a board data directory holding a synthetic election of plurality-10
+/// ballots (generated, or taken from a record `urna bench record` wrote; written straight into
+/// the log with a checkpoint signed by the board's key, as the board would have), and a
+/// snapshot of the rules' state `tail` entries before the log's end; then the timings: the
+/// writer's pause to copy the state, the background encoding and writing of the snapshot,
+/// restoring the snapshot alone (read, check, decode), and the board's restart from it (the
+/// restore, and the replay of the `tail` entries after it) — optionally also the restart from
+/// zero. Wall time and CPU (all threads) of each, and the process's peak RSS.
+pub fn restart(o: RestartOptions<'_>, dir: &Path, json_out: bool) -> Result<()> {
     use urna_ledger::store::{FileLog, LogStore, Statement};
     if dir.exists() {
         return Err(anyhow!("{} exists: give a new directory", dir.display()));
@@ -276,39 +363,86 @@ pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
     };
     let t = Instant::now();
     let (log, _) = FileLog::open(dir)?;
-    let mut tree = urna_ledger::merkle::Tree::new();
-    let mut failed: Option<String> = None;
-    let s = synth::plurality10_into(
-        ballots,
-        1,
-        &|n| {
-            if !json_out && n % 20_480 < 4096 {
-                eprint!("\r{n} ballots made and admitted");
+    let mut w = Filler {
+        log,
+        tree: urna_ledger::merkle::Tree::new(),
+        state: Some(Election::reading_back()),
+        target: None,
+        ballots: o.ballots as u64,
+        tail: o.tail,
+        captured: None,
+        pause: 0.0,
+        failed: None,
+    };
+    let board = synth::board_key(1);
+    let note = match o.record {
+        Some(path) => {
+            let f =
+                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let mut r =
+                urna_verifier::record::Reader::open(std::io::BufReader::with_capacity(1 << 20, f))?;
+            w.target = Some(r.count.saturating_sub(o.tail));
+            loop {
+                let chunk = r.chunk(4096)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                let entries = chunk
+                    .into_par_iter()
+                    .map(Entry::decode)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+                w.take(&entries);
+                if !json_out && r.read % 20_480 < 4096 {
+                    eprint!("\r{} entries written", r.read);
+                }
             }
-        },
-        &mut |x| {
-            let raw: Vec<&[u8]> = x.iter().map(|e| e.bytes()).collect();
-            for l in raw
-                .par_iter()
-                .map(|e| urna_ledger::merkle::leaf_hash(e))
-                .collect::<Vec<_>>()
-            {
-                tree.push(l);
+            let note = r.checkpoint.clone();
+            r.finish()?;
+            let cp =
+                urna_ledger::note::Checkpoint::open(&note, synth::ORIGIN, &board.verifying_key())
+                    .map_err(|e| {
+                    anyhow!(
+                        "{}: not a record of `urna bench record`: {e}",
+                        path.display()
+                    )
+                })?;
+            if cp.size != w.tree.size() || w.tree.root(cp.size).ok() != Some(cp.root) {
+                return Err(anyhow!(
+                    "{}: its checkpoint is not of its entries",
+                    path.display()
+                ));
             }
-            if let Err(e) = log.append(log.len(), &raw) {
-                failed.get_or_insert(e.to_string());
-            }
-            Ok(())
-        },
-    )
-    .map_err(anyhow::Error::msg)?;
-    if let Some(e) = failed {
-        return Err(anyhow!("writing the log: {e}"));
+            note
+        }
+        None => {
+            let s = synth::plurality10_into(
+                o.ballots,
+                1,
+                &|n| {
+                    if !json_out && n % 20_480 < 4096 {
+                        eprint!("\r{n} ballots made and admitted");
+                    }
+                },
+                &mut |x| {
+                    w.take(&x);
+                    Ok(())
+                },
+            )
+            .map_err(anyhow::Error::msg)?;
+            signed_checkpoint(&w.tree, synth::ORIGIN, &s.board)?
+        }
+    };
+    if let Some(e) = w.failed.take() {
+        return Err(anyhow!(e));
     }
-    let size = tree.size();
-    let note = signed_checkpoint(&tree, synth::ORIGIN, &s.board)?;
-    log.set_statement(Statement::Checkpoint, &note)?;
-    drop((log, tree));
+    let size = w.tree.size();
+    w.log.set_statement(Statement::Checkpoint, &note)?;
+    let (captured, pause, root) = match (w.captured.take(), w.target) {
+        (Some(c), Some(at)) => (c, w.pause, w.tree.root(at).map_err(|e| anyhow!("{e}"))?),
+        _ => return Err(anyhow!("the log has fewer than {} entries", o.tail)),
+    };
+    drop(w);
     let bytes = std::fs::metadata(dir.join(urna_ledger::store::LOG))?.len();
     say(&format!(
         "\n{size} entries ({bytes} bytes of log) written in {:.1} s",
@@ -316,7 +450,7 @@ pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
     ));
     let timed = |what: &str| -> Result<(urna_board::board::Board, f64, f64)> {
         let (t, cpu0) = (Instant::now(), process_cpu());
-        let b = urna_board::board::Board::open(dir, synth::ORIGIN, s.board.clone())?;
+        let b = urna_board::board::Board::open(dir, synth::ORIGIN, board.clone())?;
         let wall = ms(t.elapsed());
         let cpu = match (cpu0, process_cpu()) {
             (Some(a), Some(b)) => ms(b.saturating_sub(a)),
@@ -334,44 +468,80 @@ pub fn restart(ballots: usize, dir: &Path, json_out: bool) -> Result<()> {
         ));
         Ok((b, wall, cpu))
     };
-    let (board, zero_wall, zero_cpu) = timed("from zero")?;
-    // The writer's part: clone the state, copy the leaf hashes; then what the snapshot
-    // thread does.
-    let t = Instant::now();
-    let capture = {
-        let tree = board.tree();
-        urna_board::snapshot::Capture {
-            size,
-            root: tree.root(size).map_err(|e| anyhow!("{e}"))?,
-            leaves: (0..size).filter_map(|i| tree.leaf(i).copied()).collect(),
-            election: board.election().clone(),
+    let zero = match o.from_zero {
+        true => {
+            let (b, wall, cpu) = timed("from zero")?;
+            drop(b);
+            Some((wall, cpu))
         }
+        false => None,
     };
-    let pause = ms(t.elapsed());
+    let (election, leaves) = captured;
+    let at = election.size();
     let t = Instant::now();
-    capture.write(dir, synth::ORIGIN, &s.board)?;
+    urna_board::snapshot::Capture {
+        size: at,
+        root,
+        leaves,
+        election,
+    }
+    .write(dir, synth::ORIGIN, &board)?;
     let write = ms(t.elapsed());
     let snap_bytes = std::fs::metadata(dir.join(urna_board::snapshot::SNAPSHOT))?.len();
     say(&format!(
-        "snapshot: writer's pause {pause:.0} ms, encoded and written in {write:.0} ms, {snap_bytes} bytes"
+        "snapshot at {at} entries: writer's pause {pause:.1} ms, encoded and written in {write:.0} ms, {snap_bytes} bytes"
     ));
-    drop(board);
-    let (board, snap_wall, snap_cpu) = timed("from the snapshot")?;
-    restored(&board.snapshot)?;
-    drop(board);
-    let f = json!({
+    // The restore alone: read the file, check its signature, hashes and leaves' root, decode
+    // the state.
+    let (t, cpu0) = (Instant::now(), process_cpu());
+    let restored_state = urna_board::snapshot::load(dir, synth::ORIGIN, &board.verifying_key())
+        .ok_or_else(|| anyhow!("no snapshot written"))?
+        .map_err(|e| anyhow!("the snapshot was discarded: {e}"))?
+        .election()
+        .map_err(|e| anyhow!("the snapshot was discarded: {e}"))?;
+    let restore_wall = ms(t.elapsed());
+    let restore_cpu = match (cpu0, process_cpu()) {
+        (Some(a), Some(b)) => ms(b.saturating_sub(a)),
+        _ => restore_wall,
+    };
+    drop(restored_state);
+    say(&format!(
+        "restore of the snapshot alone: {restore_wall:.0} ms wall, {restore_cpu:.0} ms CPU"
+    ));
+    let (b, snap_wall, snap_cpu) = timed(&format!(
+        "from the snapshot (then {} entries replayed)",
+        size - at
+    ))?;
+    restored(&b.snapshot)?;
+    drop(b);
+    let mut f = json!({
         "board_restart_entries": size,
         "board_restart_log_bytes": bytes,
-        "board_restart_from_zero_wall_ms": round(zero_wall, 0),
-        "board_restart_from_zero_cpu_ms": round(zero_cpu, 0),
-        "board_restart_from_zero_cpu_ms_per_1000_entries": round(zero_cpu / size as f64 * 1000.0, 2),
-        "board_snapshot_pause_ms": round(pause, 0),
+        "board_snapshot_entries": at,
+        "board_snapshot_pause_ms": round(pause, 1),
         "board_snapshot_write_ms": round(write, 0),
         "board_snapshot_bytes": snap_bytes,
+        "board_snapshot_restore_wall_ms": round(restore_wall, 0),
+        "board_snapshot_restore_cpu_ms": round(restore_cpu, 0),
         "board_restart_snapshot_wall_ms": round(snap_wall, 0),
         "board_restart_snapshot_cpu_ms": round(snap_cpu, 0),
+        "board_restart_tail_entries": size - at,
         "peak_rss_mb": peak_rss_mb(),
     });
+    if let (Some((wall, cpu)), Some(m)) = (zero, f.as_object_mut()) {
+        m.insert(
+            "board_restart_from_zero_wall_ms".into(),
+            json!(round(wall, 0)),
+        );
+        m.insert(
+            "board_restart_from_zero_cpu_ms".into(),
+            json!(round(cpu, 0)),
+        );
+        m.insert(
+            "board_restart_from_zero_cpu_ms_per_1000_entries".into(),
+            json!(round(cpu / size as f64 * 1000.0, 2)),
+        );
+    }
     if json_out {
         println!("{f}");
     }

@@ -742,12 +742,24 @@ enum BenchCommand {
         out: PathBuf,
     },
     /// Measure a board's restart at a large size: write a synthetic election of plurality-10
-    /// ballots into a board data directory, then restart it from zero, write a snapshot of
-    /// its rules' state, and restart it from the snapshot.
+    /// ballots into a board data directory, write a snapshot of its rules' state --tail
+    /// entries before the log's end, and restart the board from it (and, with --from-zero,
+    /// from no snapshot).
     Restart {
-        /// Ballots in the board's log.
-        #[arg(long, default_value_t = 100_000)]
+        /// Ballots in the board's log (generated: a few milliseconds of CPU each).
+        #[arg(long, default_value_t = 100_000, conflicts_with = "record")]
         ballots: usize,
+        /// Take the log's entries from this record, written by `urna bench record`, instead of
+        /// generating them.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+        /// Entries after the snapshot, which the restart replays (at worst the board's
+        /// --snapshot-every).
+        #[arg(long, default_value_t = urna_board::board::SNAPSHOT_EVERY)]
+        tail: u64,
+        /// Also time a restart from zero (a replay of the whole log, no snapshot).
+        #[arg(long)]
+        from_zero: bool,
         /// The data directory to create (it must not exist).
         #[arg(long)]
         dir: PathBuf,
@@ -1006,9 +1018,27 @@ fn run(cli: Cli) -> Result<u8> {
             ..
         } => bench::record(ballots, &out, &|m| println!("{m}")).map(|()| 0),
         Command::Bench {
-            command: Some(BenchCommand::Restart { ballots, dir, json }),
+            command:
+                Some(BenchCommand::Restart {
+                    ballots,
+                    record,
+                    tail,
+                    from_zero,
+                    dir,
+                    json,
+                }),
             ..
-        } => bench::restart(ballots, &dir, json).map(|()| 0),
+        } => bench::restart(
+            bench::RestartOptions {
+                ballots,
+                record: record.as_deref(),
+                tail,
+                from_zero,
+            },
+            &dir,
+            json,
+        )
+        .map(|()| 0),
         Command::Bench {
             command:
                 Some(BenchCommand::Light {

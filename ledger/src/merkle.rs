@@ -109,6 +109,11 @@ impl Tree {
         self.levels.first()?.get(index as usize)
     }
 
+    /// The leaf hashes, in order.
+    pub fn leaves(&self) -> &[Hash] {
+        self.levels.first().map_or(&[], Vec::as_slice)
+    }
+
     /// The stored hash of a complete subtree, if present: level `h`, index `i`.
     pub fn node(&self, h: usize, i: u64) -> Option<&Hash> {
         self.levels.get(h)?.get(i as usize)

@@ -108,6 +108,11 @@ pub struct Board {
 impl Board {
     /// Serves `key` (sealed into `<dir>/board.key` with the test passphrase and test cost).
     pub fn start(dir: &Path, key: &SigningKey, origin: &str) -> Board {
+        Board::start_with(dir, key, origin, &[])
+    }
+
+    /// [`Board::start`] with more arguments for `urna board serve`.
+    pub fn start_with(dir: &Path, key: &SigningKey, origin: &str, extra: &[&str]) -> Board {
         let key_path = dir.join("board.key");
         let sealed = urna_crypto::keyfile::seal(
             key.seed(),
@@ -117,25 +122,32 @@ impl Board {
         )
         .unwrap();
         std::fs::write(&key_path, sealed).unwrap();
-        Board::start_with_key_file(dir, &key_path, origin)
+        let mut b = Board::new(dir, &key_path, origin);
+        b.extra = extra.iter().map(|s| s.to_string()).collect();
+        b.restart();
+        b
     }
 
     /// Serves from `<dir>/board-data` with a key file made by `urna board init`, unattended:
     /// the passphrase in a file (mode 0600) given with `--passphrase-file`.
     pub fn start_with_key_file(dir: &Path, key_path: &Path, origin: &str) -> Board {
-        let key_path = key_path.to_path_buf();
+        let mut b = Board::new(dir, key_path, origin);
+        b.restart();
+        b
+    }
+
+    /// Not started yet.
+    fn new(dir: &Path, key_path: &Path, origin: &str) -> Board {
         let port = free_port();
-        let mut b = Board {
+        Board {
             url: format!("http://127.0.0.1:{port}"),
             port,
-            key: key_path,
+            key: key_path.to_path_buf(),
             data: dir.join("board-data"),
             origin: origin.to_string(),
             extra: Vec::new(),
             child: None,
-        };
-        b.restart();
-        b
+        }
     }
 
     /// Starts the process (again) and waits until it answers.

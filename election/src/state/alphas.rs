@@ -12,6 +12,10 @@
 //! not store: 14 bytes each) of sorted vectors that grow by an eighth at a time: no rehash ever
 //! copies the whole set, and the slack stays near 6 %.
 
+use std::sync::Arc;
+
+use super::cow::{buckets, Buckets};
+
 /// Buckets: two bytes of the prefix pick one.
 pub(super) const BUCKETS: usize = 1 << 16;
 
@@ -35,7 +39,8 @@ pub(super) fn split(p: u128) -> (usize, [u8; 14]) {
 
 #[derive(Clone, Default)]
 pub(super) struct Alphas {
-    pub(super) buckets: Vec<Vec<[u8; 14]>>,
+    /// Copy-on-write ([`super::cow`]): a copy of the state shares them.
+    pub(super) buckets: Buckets<[u8; 14]>,
     pub(super) len: u64,
 }
 
@@ -49,13 +54,14 @@ impl Alphas {
 
     pub(super) fn insert(&mut self, p: u128) {
         if self.buckets.is_empty() {
-            self.buckets = vec![Vec::new(); BUCKETS];
+            self.buckets = buckets(BUCKETS);
         }
         let (b, p) = split(p);
         let Some(b) = self.buckets.get_mut(b) else {
             return;
         };
         if let Err(at) = b.binary_search(&p) {
+            let b = Arc::make_mut(b);
             if b.len() == b.capacity() {
                 b.reserve_exact((b.len() / 8).max(4));
             }

@@ -24,6 +24,7 @@ use urna_crypto::sign::VerifyingKey;
 use urna_crypto::{CompressedRistretto, RistrettoPoint, Scalar};
 
 use super::alphas::{prefix, Alphas};
+use super::cow::Chunked;
 use super::layout::{Layout, Slot};
 use super::roll::{Roll, Voter, NONE};
 use super::{BallotRecord, BallotStatus, CredentialId};
@@ -74,10 +75,11 @@ pub(super) fn tallied(layout: &Layout, ballot: &Ballot) -> Tallied {
 #[derive(Clone)]
 pub(super) struct BallotBox {
     pub(super) alphas: Alphas,
-    pub(super) records: Vec<BallotRecord>,
+    /// Copy-on-write in chunks ([`super::cow`]), as `prev`: a copy of the state shares them.
+    pub(super) records: Chunked<BallotRecord>,
     /// For each record, the record of its credential's previous ballot or challenged ballot
     /// ([`NONE`]): the chain a ballot's `duplicate` check walks, from [`Voter::last`].
-    pub(super) prev: Vec<u32>,
+    pub(super) prev: Chunked<u32>,
     /// Whether every counted ballot's tallied ciphertexts stay in [`BallotBox::held`] (an
     /// election with no log to read them back from), or only those of the batch being applied
     /// and those read back for it.
@@ -102,8 +104,8 @@ impl BallotBox {
     pub(super) fn new(keep: bool) -> BallotBox {
         BallotBox {
             alphas: Alphas::default(),
-            records: Vec::new(),
-            prev: Vec::new(),
+            records: Chunked::default(),
+            prev: Chunked::default(),
             keep,
             held: HashMap::new(),
             ranked: BTreeMap::new(),
@@ -116,7 +118,7 @@ impl BallotBox {
         }
     }
 
-    pub(super) fn records(&self) -> &[BallotRecord] {
+    pub(super) fn records(&self) -> &Chunked<BallotRecord> {
         &self.records
     }
 

@@ -46,6 +46,7 @@ mod alphas;
 mod ballot_box;
 mod batch;
 mod ceremony;
+mod cow;
 mod layout;
 mod look_back;
 mod mix;
@@ -53,6 +54,7 @@ mod roll;
 mod snapshot;
 mod tally;
 
+pub use cow::Chunked;
 pub use look_back::{LookBack, LookBackError, NoLog};
 pub use mix::{Decrypted, MixStatus};
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
@@ -289,7 +291,7 @@ impl Election {
     }
 
     /// Every admitted ballot and challenged ballot, in log order.
-    pub fn ballots(&self) -> &[BallotRecord] {
+    pub fn ballots(&self) -> &Chunked<BallotRecord> {
         self.ballot_box.records()
     }
 

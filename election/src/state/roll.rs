@@ -2,10 +2,12 @@
 //! Grown by the registrar's `VoterRoll` batches until voting opens; read by every ballot.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use urna_crypto::sign::VerifyingKey;
 
+use super::cow::{buckets, Buckets};
 use crate::keys::is_prime_order;
 use crate::manifest::Manifest;
 use crate::payload::VoterRoll;
@@ -36,7 +38,8 @@ pub(super) struct Voter {
 /// at a million voters spends twice that (its table doubles, and is half empty after).
 #[derive(Clone, Default)]
 pub(super) struct Voters {
-    pub(super) buckets: Vec<Vec<([u8; 32], Voter)>>,
+    /// Copy-on-write ([`super::cow`]): a copy of the state shares them.
+    pub(super) buckets: Buckets<([u8; 32], Voter)>,
     pub(super) len: usize,
 }
 
@@ -62,16 +65,19 @@ impl Voters {
 
     pub(super) fn get_mut(&mut self, key: &[u8; 32]) -> Option<&mut Voter> {
         let (b, at) = self.find(key)?;
-        self.buckets.get_mut(b)?.get_mut(at).map(|(_, v)| v)
+        Arc::make_mut(self.buckets.get_mut(b)?)
+            .get_mut(at)
+            .map(|(_, v)| v)
     }
 
     pub(super) fn insert(&mut self, key: [u8; 32], v: Voter) {
         if self.buckets.is_empty() {
-            self.buckets = vec![Vec::new(); 1 << 16];
+            self.buckets = buckets(1 << 16);
         }
         let Some(b) = self.buckets.get_mut(Self::bucket(&key)) else {
             return;
         };
+        let b = Arc::make_mut(b);
         match b.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(at) => {
                 if let Some(slot) = b.get_mut(at) {

@@ -29,6 +29,7 @@ use rayon::prelude::*;
 use super::alphas::{split, Alphas, BUCKETS};
 use super::ballot_box::{BallotBox, Tallied};
 use super::ceremony::Ceremony;
+use super::cow::{buckets, Chunked};
 use super::layout::Layout;
 use super::mix::{ContestMix, Decrypted, Mixing, Pending};
 use super::roll::{Roll, Voter, Voters, NONE};
@@ -382,7 +383,7 @@ impl Roll {
         // In the order the buckets hold them: by bucket (the key's first two bytes, little-
         // endian), then by key.
         put_len(out, self.voters.len);
-        for (k, v) in self.voters.buckets.iter().flatten() {
+        for (k, v) in self.voters.buckets.iter().flat_map(|b| b.iter()) {
             out.extend_from_slice(k);
             put_u32(out, v.weight);
             put_u16(out, v.style);
@@ -473,7 +474,7 @@ impl BallotBox {
         put_len(out, self.alphas.len as usize);
         for (i, b) in self.alphas.buckets.iter().enumerate() {
             let i = (i as u16).to_le_bytes();
-            for rest in b {
+            for rest in b.iter() {
                 // The prefix's 16 bytes: the bucket holds all but its second and third.
                 out.push(rest[0]);
                 out.extend_from_slice(&i);
@@ -481,7 +482,7 @@ impl BallotBox {
             }
         }
         put_len(out, self.records.len());
-        for rec in &self.records {
+        for rec in self.records.iter() {
             put_u64(out, rec.index);
             out.extend_from_slice(&rec.credential.0);
             out.extend_from_slice(&rec.tracking_code.0);
@@ -525,7 +526,7 @@ impl BallotBox {
         let n = count(r, 16)?;
         let mut alphas = Alphas::default();
         if n > 0 {
-            alphas.buckets = vec![Vec::new(); BUCKETS];
+            alphas.buckets = buckets(BUCKETS);
         }
         let mut last: Option<(usize, [u8; 14])> = None;
         for _ in 0..n {
@@ -537,7 +538,7 @@ impl BallotBox {
             }
             last = Some(key);
             if let Some(b) = alphas.buckets.get_mut(key.0) {
-                b.push(key.1);
+                Arc::make_mut(b).push(key.1);
             }
         }
         alphas.len = n as u64;
@@ -547,8 +548,8 @@ impl BallotBox {
                 "more records than a u32 numbers",
             ));
         }
-        let mut records = Vec::with_capacity(n);
-        let mut prev = Vec::with_capacity(n);
+        let mut records = Chunked::with_capacity(n);
+        let mut prev = Chunked::with_capacity(n);
         let (mut ballots, mut counted, mut superseded, mut challenged) = (0u64, 0u64, 0u64, 0u64);
         for i in 0..n {
             let index = r.u64()?;
