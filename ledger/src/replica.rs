@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 use urna_election::entry::{Entry, EntryKind, EnvelopeError};
 use urna_election::rejection::Rejection;
-use urna_election::state::{Election, LookBack, LookBackError, REPLAY_BATCH};
+use urna_election::state::{Checked, Election, LookBack, LookBackError, ProofCheck, REPLAY_BATCH};
 
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::Checkpoint;
@@ -112,7 +112,157 @@ fn leaves(entries: &[Vec<u8>]) -> Vec<Hash> {
     entries.par_iter().map(|e| leaf_hash(e)).collect()
 }
 
+/// A chunk of a log made ready for the rules without them ([`Prepared::new`]): what does not
+/// depend on the rules' state — the leaf hashes, the envelopes decoded, the signatures and the
+/// ballots' proofs verified in one batch on all cores. A streaming follower prepares the next
+/// chunk on another thread while the rules replay this one ([`Replica::follow_prepared`]), so
+/// that reading, decoding and hashing overlap the replay.
+pub struct Prepared {
+    /// The index of the chunk's first entry in the log.
+    pub at: u64,
+    /// Every entry's leaf hash.
+    pub leaves: Vec<Hash>,
+    /// The entries up to the first that does not decode.
+    good: Vec<Entry>,
+    /// For each of `good`: its leaf hash, its payload decoded, and whether its signature and,
+    /// for a ballot, its proofs verify ([`ProofCheck::prepare`]).
+    checked: Vec<Checked>,
+    /// Why the entry after `good` does not decode, if one does not.
+    malformed: Option<EnvelopeError>,
+}
+
+impl Prepared {
+    /// Hashes and decodes `raw`, the entries from index `at` on; when `verify`, verifies their
+    /// signatures and, given the election's `check` (known once the key ceremony is over),
+    /// their ballots' proofs, all in one batch. An entry that fails here is not refused here:
+    /// it is left for the rules, which verify it again and word the refusal.
+    pub fn new(at: u64, raw: Vec<Vec<u8>>, verify: bool, check: Option<&ProofCheck>) -> Prepared {
+        let leaves = leaves(&raw);
+        let mut decoded: Vec<Result<Entry, EnvelopeError>> =
+            raw.into_par_iter().map(Entry::decode).collect();
+        let bad = decoded.iter().position(Result::is_err);
+        let good: Vec<Entry> = decoded
+            .drain(..bad.unwrap_or(decoded.len()))
+            .filter_map(Result::ok)
+            .collect();
+        let malformed = decoded.into_iter().next().and_then(Result::err);
+        let checked = ProofCheck::prepare(check, &good, &leaves[..good.len()], verify);
+        Prepared {
+            at,
+            leaves,
+            good,
+            checked,
+            malformed,
+        }
+    }
+
+    /// Entries in the chunk.
+    pub fn len(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty()
+    }
+}
+
 impl Replica<StreamLog> {
+    /// A streaming follower's append of a [`Prepared`] chunk, its entries already hashed: the
+    /// leaves go onto the tree (the store passes the entries without holding them). Not
+    /// replayed: [`Replica::follow_prepared`] does both.
+    pub fn stage_prepared(&mut self, chunk: &Prepared) -> Result<(), ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        let from = self.size();
+        if chunk.at != from {
+            return Err(StoreError::Fenced {
+                at: chunk.at,
+                len: from,
+            }
+            .into());
+        }
+        self.store.pass(from, chunk.len())?;
+        let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        for l in &chunk.leaves {
+            tree.push(*l);
+        }
+        Ok(())
+    }
+
+    /// Applies a staged [`Prepared`] chunk's entries up to index `to` through the rules, in
+    /// batches of [`REPLAY_BATCH`], reading the ballots revotes supersede from `back`, with
+    /// exactly the verdicts of [`Replica::replay_reading`]: the signatures and proofs verified
+    /// ahead are taken as valid ([`Election::apply_batch_checked`]), every other rule applied
+    /// in log order, and the first entry that does not decode or that the rules refuse is the
+    /// error, and spends the replica. The replay must have reached the chunk's start.
+    pub fn replay_prepared(
+        &mut self,
+        chunk: Prepared,
+        to: u64,
+        progress: Progress<'_>,
+        back: &dyn LookBack,
+    ) -> Result<(), ReplicaError> {
+        if self.spent {
+            return Err(ReplicaError::Spent);
+        }
+        if self.replayed != chunk.at || chunk.at + chunk.len() > self.size() {
+            return Err(ReplicaError::NotReplayed {
+                replayed: self.replayed,
+                size: self.size(),
+            });
+        }
+        let to = to.min(chunk.at + chunk.len());
+        let n = to.saturating_sub(chunk.at) as usize;
+        let good = chunk.good.len().min(n);
+        let mut start = chunk.at;
+        let mut checked = chunk.checked.into_iter();
+        for batch in chunk.good[..good].chunks(REPLAY_BATCH) {
+            let ahead: Vec<Checked> = checked.by_ref().take(batch.len()).collect();
+            let verdicts = self.election.apply_batch_checked(batch, ahead, back)?;
+            let refused = verdicts
+                .into_iter()
+                .zip(batch)
+                .enumerate()
+                .find_map(|(i, (v, e))| v.err().map(|r| (i, e.kind(), r)));
+            if let Some((i, kind, rejection)) = refused {
+                self.spent = true;
+                return Err(ReplicaError::Refused {
+                    index: start + i as u64,
+                    kind,
+                    rejection,
+                });
+            }
+            start += batch.len() as u64;
+            self.replayed = start;
+            progress(start, to);
+        }
+        if good < n {
+            self.spent = true;
+            return Err(ReplicaError::Malformed {
+                index: start,
+                error: chunk.malformed.unwrap_or(EnvelopeError::BadMagic),
+            });
+        }
+        Ok(())
+    }
+
+    /// [`stage_prepared`](Replica::stage_prepared), then
+    /// [`replay_prepared`](Replica::replay_prepared) up to `to`.
+    pub fn follow_prepared(
+        &mut self,
+        chunk: Prepared,
+        to: u64,
+        progress: Progress<'_>,
+        back: &dyn LookBack,
+    ) -> Result<(), ReplicaError> {
+        self.stage_prepared(&chunk)?;
+        if to > chunk.at {
+            self.replay_prepared(chunk, to, progress, back)?;
+        }
+        Ok(())
+    }
+
     /// An empty replica over a passing store: a follower that streams a log through it, a
     /// chunk at a time ([`extend`](Replica::extend)), holding its tree and state but no entries.
     pub fn streaming() -> Replica<StreamLog> {

@@ -141,7 +141,18 @@ pub fn plurality10(
         Ok(())
     })?;
     s.entries = entries;
+    s.voters = (0..ballots).map(|n| voter(seed, n)).collect();
     Ok(s)
+}
+
+/// Voter `n`'s credential in the synthetic election made from `seed`: derived from the two, so
+/// that a generator of any size holds no voter's key longer than it takes to sign its ballot.
+pub fn voter(seed: u64, n: usize) -> SigningKey {
+    let mut s = [0u8; 32];
+    s[..8].copy_from_slice(&seed.to_le_bytes());
+    s[8..16].copy_from_slice(&(n as u64).to_le_bytes());
+    s[16..].copy_from_slice(b"urna-synth-voter");
+    SigningKey::generate(&mut ChaCha20Rng::from_seed(s))
 }
 
 /// The board key of the synthetic election made from `seed` (the third key its generator
@@ -155,8 +166,10 @@ pub fn board_key(seed: u64) -> SigningKey {
 }
 
 /// [`plurality10`], handing the entries to `sink` as they are made instead of keeping them
-/// (the returned election's `entries` is empty): a record of any size is written in bounded
-/// memory, the ballots encrypted and admitted on all cores, 4,096 at a time.
+/// (the returned election's `entries` and `voters` are empty): a record of any size is written
+/// in bounded memory — the voters' keys derived when needed ([`voter`]), the rules' state the
+/// compact one a replica holds ([`Election::reading_back`]; no ballot is revoted, so none is
+/// read back) — the ballots encrypted and admitted on all cores, 4,096 at a time.
 pub fn plurality10_into(
     ballots: usize,
     seed: u64,
@@ -175,7 +188,7 @@ pub fn plurality10_into(
         .build()
         .map_err(|e| e.to_string())?;
     let id = manifest.election_id.clone();
-    let mut e = Election::new();
+    let mut e = Election::reading_back();
     let mut made = 0usize;
     admit(
         &mut e,
@@ -192,25 +205,34 @@ pub fn plurality10_into(
         .map_err(|e| e.to_string())?;
     made += ceremony.len();
     sink(ceremony)?;
-    let voters: Vec<SigningKey> = (0..ballots)
-        .map(|_| SigningKey::generate(&mut rng))
-        .collect();
-    let mut roll = Vec::new();
-    for (batch, chunk) in (0u32..).zip(voters.chunks(1000)) {
-        let p = Payload::VoterRoll(VoterRoll {
-            batch,
-            voters: chunk
-                .iter()
-                .map(|k| RollEntry {
-                    credential: k.verifying_key(),
-                    weight: 1,
-                    style: 0,
-                })
-                .collect(),
-        });
-        roll.push(sign(&id, &registrar, &p)?);
+    // The roll, 1,000 credentials an entry, made and admitted 16 entries at a time.
+    for first in (0..ballots).step_by(16_000) {
+        let batches: Vec<(u32, Vec<RollEntry>)> = (first..ballots.min(first + 16_000))
+            .step_by(1000)
+            .map(|b| {
+                let voters = (b..ballots.min(b + 1000))
+                    .into_par_iter()
+                    .map(|n| RollEntry {
+                        credential: voter(seed, n).verifying_key(),
+                        weight: 1,
+                        style: 0,
+                    })
+                    .collect();
+                ((b / 1000) as u32, voters)
+            })
+            .collect();
+        let roll = batches
+            .into_iter()
+            .map(|(batch, voters)| {
+                sign(
+                    &id,
+                    &registrar,
+                    &Payload::VoterRoll(VoterRoll { batch, voters }),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        admit(&mut e, &mut made, sink, roll)?;
     }
-    admit(&mut e, &mut made, sink, roll)?;
     admit(
         &mut e,
         &mut made,
@@ -224,12 +246,11 @@ pub fn plurality10_into(
     let ballots_at = made;
     let mut count = made;
     let mut expected = vec![0u64; 10];
-    for (c, chunk) in voters.chunks(4096).enumerate() {
-        let made: Vec<(usize, Entry)> = chunk
-            .par_iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let n = c * 4096 + i;
+    for first in (0..ballots).step_by(4096) {
+        let made: Vec<(usize, Entry)> = (first..ballots.min(first + 4096))
+            .into_par_iter()
+            .map(|n| {
+                let k = &voter(seed, n);
                 let mut rng = ChaCha20Rng::seed_from_u64(
                     seed ^ (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
                 );
@@ -289,7 +310,7 @@ pub fn plurality10_into(
         ballots,
         expected,
         trustees: keys,
-        voters,
+        voters: Vec::new(),
     })
 }
 

@@ -10,21 +10,22 @@
 //! §3, as if each check had run in turn: a log whose root does not match reports that, not
 //! what its replay found.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex, PoisonError};
 
-use rayon::prelude::*;
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::{Entry, TrackingCode};
 use urna_election::manifest::Manifest;
 use urna_election::payload::Payload;
 use urna_election::state::{BallotStatus, Phase};
-use urna_election::state::{Election, LookBack};
-use urna_ledger::merkle::{leaf_hash, Tree};
+use urna_election::state::{Election, LookBack, ProofCheck, REPLAY_BATCH};
+use urna_ledger::merkle::Tree;
 use urna_ledger::note::Checkpoint;
 use urna_ledger::receipt::BallotReceipt;
+use urna_ledger::replica::Prepared;
 use urna_ledger::witnessed::{witness_policy, WitnessView};
 use urna_ledger::{LogStore, Replica, ReplicaError, StreamLog};
 
@@ -132,7 +133,7 @@ pub fn target(
 
 /// Verifies an exported record (specs/verifier.md §1), streaming it. Only reading it can
 /// fail; everything wrong with what it holds, its format included, is a finding.
-pub fn verify_record<R: Read + Seek>(
+pub fn verify_record<R: Read + Seek + Send>(
     r: &mut R,
     opts: &Options,
     progress: Progress<'_>,
@@ -169,17 +170,21 @@ pub fn verify_record<R: Read + Seek>(
         .as_ref()
         .filter(|c| c.size == count)
         .map_or(0, |c| c.size);
-    let mut io_error = None;
-    let mut ahead = Some(first);
-    let reader = RefCell::new(reader);
-    let mut read = |_start: u64, _end: u64| -> Result<Vec<Vec<u8>>, Finding> {
-        if let Some(first) = ahead.take() {
+    let io_error = Mutex::new(None);
+    let ahead = Mutex::new(Some(first));
+    let reader = Mutex::new(reader);
+    let read = |_start: u64, _end: u64| -> Result<Vec<Vec<u8>>, Finding> {
+        if let Some(first) = ahead.lock().unwrap_or_else(PoisonError::into_inner).take() {
             return Ok(first);
         }
-        reader.borrow_mut().chunk(CHUNK).map_err(|e| match e {
+        let chunk = reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .chunk(CHUNK);
+        chunk.map_err(|e| match e {
             RecordError::Io(e) => {
                 let why = e.to_string();
-                io_error = Some(e);
+                *io_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
                 Finding::fail(Check::RecordFormat, why)
             }
             RecordError::Malformed(why) => Finding::fail(Check::RecordFormat, why),
@@ -187,16 +192,19 @@ pub fn verify_record<R: Read + Seek>(
     };
     let back = Reread(|i| {
         reader
-            .try_borrow_mut()
-            .map_err(|_| "the record is being read".to_string())?
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .reread(i)
             .map_err(|e| e.to_string())
     });
-    let mut streamed = stream(&mut read, &back, CHUNK, count, replay_to, opts, progress);
-    if let Some(e) = io_error {
+    let mut streamed = stream(&read, &back, CHUNK, count, replay_to, opts, progress);
+    if let Some(e) = io_error
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+    {
         return Err(e);
     }
-    let reader = reader.into_inner();
+    let reader = reader.into_inner().unwrap_or_else(PoisonError::into_inner);
     let finished = match streamed.stopped.take() {
         Some(f) => Err(f.detail),
         None => match reader.finish() {
@@ -264,12 +272,32 @@ impl<F: Fn(u64) -> Result<Vec<u8>, String>> LookBack for Reread<F> {
     }
 }
 
+/// Reads a source's entries `start..end`, or says why it cannot; shared with the thread that
+/// reads ahead.
+type Source<'a> = &'a (dyn Fn(u64, u64) -> Result<Vec<Vec<u8>>, Finding> + Sync);
+
+/// A chunk read and made ready for the rules ahead of them, with what later checks need of
+/// its raw entries.
+struct Ahead {
+    prepared: Prepared,
+    first: Option<Vec<u8>>,
+    /// The entries receipts point at in this chunk: (receipt, bytes).
+    receipted: Vec<(usize, Vec<u8>)>,
+    kinds: BTreeMap<String, u64>,
+}
+
 /// Reads `held` entries from `read` a `chunk` at a time, hashing each onto a replica's tree
 /// and replaying the first `replay_to` through the rules; keeps only what later checks need.
 /// A refused entry stops the replay, not the hashing. The replay reads the few earlier entries
 /// it needs again (ballots that revotes supersede) from `back`: the replica keeps none.
+///
+/// Pipelined: a second thread reads chunk k+1, decodes and hashes it and verifies its
+/// signatures and ballot proofs in one batch on all cores ([`Prepared`]) while the rules
+/// replay chunk k on this one, taking what was verified ahead as valid; the verdicts are
+/// those of replaying in order. What is held of the log at a time is bounded: the chunk read,
+/// and three replay batches decoded (one replaying, one waiting, one being prepared).
 fn stream(
-    read: &mut dyn FnMut(u64, u64) -> Result<Vec<Vec<u8>>, Finding>,
+    read: Source<'_>,
     back: &dyn LookBack,
     chunk: u64,
     held: u64,
@@ -286,62 +314,123 @@ fn stream(
         replay: Ok(()),
         stopped: None,
     };
-    let mut at = 0;
-    while at < held {
-        let end = (at + chunk).min(held);
-        let chunk = match read(at, end) {
-            Ok(c) if c.len() as u64 == end - at => c,
-            Ok(c) => {
-                s.stopped = Some(Finding::fail(
-                    Check::TreeRoot,
-                    format!("entries {at}..{end} were asked for, {} came", c.len()),
-                ));
+    let wanted: Vec<u64> = opts.receipts.iter().map(|r| r.receipt.index).collect();
+    // What the reading thread verifies ballots' proofs against: the election's once its key
+    // ceremony is over, as the rules know it after the chunks replayed so far. Cleared when the
+    // replay stops (the rest is only hashed).
+    let check: Mutex<Option<ProofCheck>> = Mutex::new(None);
+    let replaying = AtomicBool::new(replay_to > 0);
+    let (tx, rx) = mpsc::sync_channel::<Result<Ahead, Finding>>(1);
+    std::thread::scope(|scope| {
+        let (check, replaying, wanted) = (&check, &replaying, &wanted);
+        scope.spawn(move || {
+            let mut at = 0;
+            while at < held {
+                let end = (at + chunk).min(held);
+                let mut raw = match read(at, end) {
+                    Ok(c) if c.len() as u64 == end - at => c,
+                    Ok(c) => {
+                        let f = Finding::fail(
+                            Check::TreeRoot,
+                            format!("entries {at}..{end} were asked for, {} came", c.len()),
+                        );
+                        let _ = tx.send(Err(f));
+                        break;
+                    }
+                    Err(f) => {
+                        let _ = tx.send(Err(f));
+                        break;
+                    }
+                };
+                // Made ready a replay batch at a time: decoded ballots are four times their
+                // bytes, so that is what bounds the memory in flight.
+                while !raw.is_empty() {
+                    let rest = raw.split_off(raw.len().min(REPLAY_BATCH));
+                    let c = std::mem::replace(&mut raw, rest);
+                    let end = at + c.len() as u64;
+                    let mut kinds = BTreeMap::new();
+                    for e in &c {
+                        if let Some(kind) = Entry::kind_of(e) {
+                            *kinds.entry(kind.to_string()).or_default() += 1;
+                        }
+                    }
+                    let receipted = wanted
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, i)| (at..end).contains(i))
+                        .filter_map(|(k, i)| Some((k, c.get((i - at) as usize)?.clone())))
+                        .collect();
+                    let first = if at == 0 { c.first().cloned() } else { None };
+                    let verify = at < replay_to && replaying.load(Ordering::Relaxed);
+                    let pc = check.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                    let ahead = Ahead {
+                        prepared: Prepared::new(at, c, verify, pc.as_ref()),
+                        first,
+                        receipted,
+                        kinds,
+                    };
+                    if tx.send(Ok(ahead)).is_err() {
+                        return;
+                    }
+                    at = end;
+                }
+            }
+        });
+        for item in rx.iter() {
+            let a = match item {
+                Ok(a) => a,
+                Err(f) => {
+                    s.stopped = Some(f);
+                    break;
+                }
+            };
+            if a.first.is_some() {
+                s.first = a.first;
+            }
+            for (k, e) in a.receipted {
+                if let Some(slot) = s.receipted.get_mut(k) {
+                    *slot = Some(e);
+                }
+            }
+            for (kind, n) in a.kinds {
+                *s.kinds.entry(kind).or_default() += n;
+            }
+            let p = a.prepared;
+            if let Some(t) = s.spent_tree.as_mut() {
+                for l in &p.leaves {
+                    t.push(*l);
+                }
+                continue;
+            }
+            let at = p.at;
+            if let Err(e) = s.replica.stage_prepared(&p) {
+                s.stopped = Some(Finding::fail(Check::TreeRoot, e.to_string()));
                 break;
             }
-            Err(f) => {
-                s.stopped = Some(f);
-                break;
-            }
-        };
-        if at == 0 {
-            s.first = chunk.first().cloned();
-        }
-        for (k, receipt) in opts.receipts.iter().enumerate() {
-            let i = receipt.receipt.index;
-            if (at..end).contains(&i) {
-                s.receipted[k] = chunk.get((i - at) as usize).cloned();
-            }
-        }
-        for e in &chunk {
-            if let Some(kind) = Entry::kind_of(e) {
-                *s.kinds.entry(kind.to_string()).or_default() += 1;
-            }
-        }
-        if let Some(t) = s.spent_tree.as_mut() {
-            for l in chunk.par_iter().map(|e| leaf_hash(e)).collect::<Vec<_>>() {
-                t.push(l);
-            }
-            at = end;
-            continue;
-        }
-        let replaying = s.replay.is_ok() && at < replay_to;
-        if let Err(e) = s.replica.stage(chunk, None) {
-            s.stopped = Some(Finding::fail(Check::TreeRoot, e.to_string()));
-            break;
-        }
-        if replaying {
-            // Progress over the whole replay, not this chunk: the bar's rate and ETA.
-            s.replay = s.replica.replay_reading(
-                end.min(replay_to),
-                &|done, _| progress(done, replay_to),
-                back,
-            );
-            if s.replay.is_err() {
-                s.spent_tree = Some(s.replica.tree().clone());
+            if s.replay.is_ok() && at < replay_to {
+                // Progress over the whole replay, not this chunk: the bar's rate and ETA.
+                s.replay = s.replica.replay_prepared(
+                    p,
+                    replay_to,
+                    &|done, _| progress(done, replay_to),
+                    back,
+                );
+                if s.replay.is_err() {
+                    replaying.store(false, Ordering::Relaxed);
+                    s.spent_tree = Some(s.replica.tree().clone());
+                } else if check
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_none()
+                {
+                    *check.lock().unwrap_or_else(PoisonError::into_inner) =
+                        s.replica.election().proof_check();
+                }
             }
         }
-        at = end;
-    }
+        // Dropping the receiver ends the reading thread at its next chunk.
+        drop(rx);
+    });
     s
 }
 
@@ -398,23 +487,24 @@ pub fn verify_board(
         .ok()
         .filter(|cp| prefix(&b.latest_tree, cp))
         .map_or(0, |cp| cp.size);
-    let read = RefCell::new(b.read);
-    let failed = RefCell::new(None);
-    let mut source = |start: u64, end: u64| {
-        (read.borrow_mut())(start, end).map_err(|why| {
-            *failed.borrow_mut() = Some(why.clone());
+    let read = Mutex::new(b.read);
+    let failed = Mutex::new(None);
+    let source = |start: u64, end: u64| {
+        let got = (read.lock().unwrap_or_else(PoisonError::into_inner))(start, end);
+        got.map_err(|why| {
+            *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.clone());
             Finding::fail(Check::TreeRoot, why)
         })
     };
     let back = Reread(|i| {
-        let mut read = read
-            .try_borrow_mut()
-            .map_err(|_| "the log is being read".to_string())?;
-        let mut e = (read)(i, i + 1).inspect_err(|why| *failed.borrow_mut() = Some(why.clone()))?;
+        let got = (read.lock().unwrap_or_else(PoisonError::into_inner))(i, i + 1);
+        let mut e = got.inspect_err(|why| {
+            *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.clone())
+        })?;
         e.pop().ok_or_else(|| format!("entry {i}: not served"))
     });
-    let streamed = stream(&mut source, &back, CHUNK, size, size, opts, progress);
-    if let Some(why) = failed.into_inner() {
+    let streamed = stream(&source, &back, CHUNK, size, size, opts, progress);
+    if let Some(why) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {
         return Err(format!("the board stopped serving its log: {why}"));
     }
     let mut v = Verification {
@@ -835,6 +925,7 @@ pub fn manifest_of(log: &dyn LogStore) -> Option<Manifest> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use urna_ledger::merkle::leaf_hash;
 
     /// Streaming in chunks of any size gives the state of replaying the whole log at once,
     /// and the same tree; a refused entry stops the replay at its index, not the hashing.
@@ -845,19 +936,11 @@ mod tests {
         let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
         let n = raw.len() as u64;
         for chunk in [1, 7, 64, n + 1] {
-            let mut read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
+            let read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
                 Ok(raw[a as usize..b as usize].to_vec())
             };
             let back = Reread(|i| Ok(raw[i as usize].clone()));
-            let s = stream(
-                &mut read,
-                &back,
-                chunk,
-                n,
-                n,
-                &Options::default(),
-                &|_, _| {},
-            );
+            let s = stream(&read, &back, chunk, n, n, &Options::default(), &|_, _| {});
             assert!(s.replay.is_ok() && s.stopped.is_none());
             let e = s.replica.election();
             assert_eq!(e.size(), whole.size());
@@ -878,11 +961,11 @@ mod tests {
         if let Some(x) = bad[at].last_mut() {
             *x ^= 1;
         }
-        let mut read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
+        let read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
             Ok(bad[a as usize..b as usize].to_vec())
         };
         let back = Reread(|i| Ok(bad[i as usize].clone()));
-        let s = stream(&mut read, &back, 5, n, n, &Options::default(), &|_, _| {});
+        let s = stream(&read, &back, 5, n, n, &Options::default(), &|_, _| {});
         let t = s.spent_tree.as_ref().expect("the tree past the refusal");
         assert_eq!(t.size(), n, "hashing goes on past the refusal");
         let mut whole_tree = Tree::new();
@@ -894,6 +977,77 @@ mod tests {
                 assert!(index == at as u64 - 1 || index == at as u64, "{index}")
             }
             other => panic!("{:?}", other.err()),
+        }
+    }
+
+    /// The replay of the whole log at once, entry by entry in batches, without reading ahead:
+    /// where it stops and why.
+    fn replayed_at_once(raw: &[Vec<u8>]) -> Option<(u64, String)> {
+        let mut r = Replica::streaming();
+        r.stage(raw.to_vec(), None).unwrap();
+        let back = Reread(|i| Ok(raw[i as usize].clone()));
+        r.replay_reading(raw.len() as u64, &|_, _| {}, &back)
+            .err()
+            .map(|e| (e.entry().map(|(i, _)| i).unwrap(), e.to_string()))
+    }
+
+    /// A bad entry in a chunk read and verified ahead while the chunk before it replays — a
+    /// ballot whose proof or signature fails, an entry that does not decode — is found by the
+    /// pipelined stream at the same index and with the same reason as by replaying the whole
+    /// log at once, whatever the chunk size; and the tree still covers every entry.
+    #[test]
+    fn a_bad_entry_read_ahead_is_found_where_replaying_at_once_finds_it() {
+        let r = urna_sim::kit::record(18);
+        let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+        let n = raw.len() as u64;
+        let ballots: Vec<usize> = r
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind() == urna_election::entry::EntryKind::Ballot)
+            .map(|(i, _)| i)
+            .collect();
+        let late = ballots[ballots.len() - 3];
+        type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+        let damages: [(&str, Damage); 3] = [
+            (
+                "signature",
+                Box::new(|e: &mut Vec<u8>| {
+                    if let Some(x) = e.last_mut() {
+                        *x ^= 1
+                    }
+                }),
+            ),
+            (
+                "proof",
+                Box::new(|e: &mut Vec<u8>| {
+                    let k = e.len() - 64 - 40;
+                    e[k] ^= 1;
+                }),
+            ),
+            ("envelope", Box::new(|e: &mut Vec<u8>| e[0] ^= 0xff)),
+        ];
+        for (what, damage) in &damages {
+            let mut bad = raw.clone();
+            damage(&mut bad[late]);
+            let expected = replayed_at_once(&bad).expect("the damage is found");
+            for chunk in [3, 8, 16] {
+                assert!(
+                    late as u64 >= chunk,
+                    "the bad entry is past the first chunk"
+                );
+                let read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
+                    Ok(bad[a as usize..b as usize].to_vec())
+                };
+                let back = Reread(|i| Ok(bad[i as usize].clone()));
+                let s = stream(&read, &back, chunk, n, n, &Options::default(), &|_, _| {});
+                let got = s
+                    .replay
+                    .err()
+                    .map(|e| (e.entry().map(|(i, _)| i).unwrap(), e.to_string()));
+                assert_eq!(got.as_ref(), Some(&expected), "{what}, chunks of {chunk}");
+                assert_eq!(s.spent_tree.map(|t| t.size()), Some(n), "{what}");
+            }
         }
     }
 }

@@ -93,12 +93,16 @@ impl Election {
         self.apply_batch_plain(entries, &flags)
     }
 
-    pub(super) fn apply_batch_with(
+    /// Applies entries in order from what was checked ahead of the state ([`Prechecked`]: each
+    /// entry's leaf hash, and its payload if decoded ahead — decoding depends on nothing else),
+    /// `verified[i]` saying entry `i`'s signature and proofs are taken as valid.
+    pub(super) fn apply_batch_from(
         &mut self,
         entries: &[Entry],
+        pre: Vec<Prechecked>,
         verified: &[bool],
     ) -> Vec<Result<Admitted, Rejection>> {
-        let mut pre = self.precheck_all(entries, verified).into_iter();
+        let mut pre = self.precheck_all(entries, pre, verified).into_iter();
         let mut out = Vec::with_capacity(entries.len());
         let mut at = 0;
         while at < entries.len() {
@@ -127,8 +131,12 @@ impl Election {
     /// would get that far (§6 steps 2–6) in the state the batch starts from. An entry the batch
     /// itself lets through (a ballot after an `OpenVoting` of the same batch, say) is decoded
     /// when its turn comes.
-    fn precheck_all(&self, entries: &[Entry], verified: &[bool]) -> Vec<Prechecked> {
-        let mut pre: Vec<Prechecked> = entries.par_iter().map(Prechecked::new).collect();
+    fn precheck_all(
+        &self,
+        entries: &[Entry],
+        mut pre: Vec<Prechecked>,
+        verified: &[bool],
+    ) -> Vec<Prechecked> {
         let mut first = HashSet::with_capacity(pre.len());
         let fresh: Vec<bool> = pre
             .iter()
@@ -278,6 +286,125 @@ impl Election {
             manifest: Arc::clone(self.manifest.as_ref()?),
             ctx: self.ceremony.context()?.clone(),
         })
+    }
+}
+
+/// An entry checked ahead of the rules by [`ProofCheck::prepare`]: what does not depend on
+/// the election's state. Applied with [`Election::apply_batch_checked`].
+pub struct Checked {
+    leaf: [u8; 32],
+    payload: Option<Result<Payload, Rejection>>,
+    /// Its signature and, for a ballot, its proofs verify.
+    verified: bool,
+}
+
+impl ProofCheck {
+    /// [`ProofCheck::verify`] for a party that then applies the entries itself (a follower
+    /// streaming a log, which prepares the next chunk while the rules replay this one): with
+    /// each entry's leaf hash (`leaves`, computed by the caller) and, when `verify`, its
+    /// signature verified, every payload decoded and the ballots' proofs verified in one batch
+    /// on all cores, so that the rules decode and hash nothing again. A failure here decides
+    /// nothing: the rules verify that entry again and word its refusal.
+    pub fn prepare(
+        check: Option<&ProofCheck>,
+        entries: &[Entry],
+        leaves: &[[u8; 32]],
+        verify: bool,
+    ) -> Vec<Checked> {
+        let mut out: Vec<Checked> = entries
+            .par_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let leaf = leaves.get(i).copied().unwrap_or_else(|| e.leaf_hash());
+                if !verify {
+                    return Checked {
+                        leaf,
+                        payload: None,
+                        verified: false,
+                    };
+                }
+                let signed = e.verify_signature().is_ok();
+                Checked {
+                    leaf,
+                    payload: signed.then(|| decode_payload(e)),
+                    verified: signed && !is_ballot(e),
+                }
+            })
+            .collect();
+        let Some(c) = check else {
+            return out;
+        };
+        let ballots: Vec<(usize, &Ballot, &Entry)> = out
+            .iter()
+            .zip(entries)
+            .enumerate()
+            .filter(|(_, (_, e))| is_ballot(e) && e.election_id() == c.manifest.election_id)
+            .filter_map(|(i, (p, e))| match &p.payload {
+                Some(Ok(Payload::Ballot(b))) => Some((i, &**b, e)),
+                Some(Ok(Payload::ChallengedBallot(x))) => Some((i, &x.ballot, e)),
+                _ => None,
+            })
+            .collect();
+        if ballots.is_empty() {
+            return out;
+        }
+        let seed = batch_seed(ballots.iter().map(|(i, _, _)| &out[*i].leaf));
+        let passed: Vec<usize> = match verify_all_vartime(&ballots, seed, |(_, b, e), batch| {
+            b.queue(&c.manifest, e.author(), &c.ctx, batch)
+                .map_err(|_| VerifyError::BatchFailed)
+        }) {
+            Ok(()) => ballots.iter().map(|(i, _, _)| *i).collect(),
+            // Those that failed are left to the rules, which narrow them down as ever.
+            Err(f) => {
+                let failed: HashSet<usize> = f.failures.into_iter().map(|(k, _)| k).collect();
+                ballots
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| !failed.contains(k))
+                    .map(|(_, (i, _, _))| *i)
+                    .collect()
+            }
+        };
+        for i in passed {
+            out[i].verified = true;
+        }
+        out
+    }
+}
+
+impl Election {
+    /// [`Election::apply_batch_reading`] of entries [`ProofCheck::prepare`]d ahead (one
+    /// [`Checked`] each, in order): the leaf hashes and payloads taken from there, and the
+    /// signatures and proofs it verified taken as valid; every other rule applied to every
+    /// entry, in order, as ever — the verdicts and the state are those of
+    /// [`Election::apply_batch_reading`]. Only for what this party verified itself.
+    pub fn apply_batch_checked(
+        &mut self,
+        entries: &[Entry],
+        checked: Vec<Checked>,
+        back: &dyn super::LookBack,
+    ) -> Result<Vec<Result<Admitted, Rejection>>, super::LookBackError> {
+        let mut verified = Vec::with_capacity(entries.len());
+        let mut pre: Vec<Prechecked> = Vec::with_capacity(entries.len());
+        let mut checked = checked.into_iter();
+        for e in entries {
+            match checked.next() {
+                Some(c) => {
+                    verified.push(c.verified);
+                    pre.push(Prechecked {
+                        leaf: c.leaf,
+                        payload: c.payload,
+                        signature: None,
+                        proofs: None,
+                    });
+                }
+                None => {
+                    verified.push(false);
+                    pre.push(Prechecked::new(e));
+                }
+            }
+        }
+        self.apply_batch_reading_from(entries, pre, &verified, back)
     }
 }
 

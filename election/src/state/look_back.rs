@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
+use rayon::prelude::*;
+
 use super::ballot_box::tallied;
+use super::batch::Prechecked;
 use super::{decode_payload, Admitted, Election};
 use crate::entry::{Entry, EntryKind};
 use crate::payload::Payload;
@@ -53,8 +56,20 @@ impl Election {
         verified: &[bool],
         back: &dyn LookBack,
     ) -> Result<Vec<Result<Admitted, Rejection>>, LookBackError> {
+        let pre = entries.par_iter().map(Prechecked::new).collect();
+        self.apply_batch_reading_from(entries, pre, verified, back)
+    }
+
+    /// [`Election::apply_batch_reading`] from what was checked ahead ([`Prechecked`]).
+    pub(super) fn apply_batch_reading_from(
+        &mut self,
+        entries: &[Entry],
+        pre: Vec<Prechecked>,
+        verified: &[bool],
+        back: &dyn LookBack,
+    ) -> Result<Vec<Result<Admitted, Rejection>>, LookBackError> {
         self.read_back(entries, back)?;
-        let out = self.apply_batch_with(entries, verified);
+        let out = self.apply_batch_from(entries, pre, verified);
         self.ballot_box.end_batch();
         match self.ballot_box.unread.take() {
             // Not reached: every ballot a revote of the batch supersedes was read back above.

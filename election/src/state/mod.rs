@@ -40,7 +40,7 @@ use crate::manifest::Manifest;
 use crate::payload::{ElectionResult, Payload};
 pub use crate::phase::Phase;
 use crate::rejection::Rejection;
-pub use batch::{Preverified, ProofCheck, REPLAY_BATCH};
+pub use batch::{Checked, Preverified, ProofCheck, REPLAY_BATCH};
 
 mod alphas;
 mod ballot_box;

@@ -24,6 +24,18 @@ impl StreamLog {
         StreamLog::default()
     }
 
+    /// Passes `n` entries from `at` on without holding them: a follower that keeps their
+    /// leaf hashes and replays them from elsewhere ([`crate::replica::Prepared`]).
+    pub fn pass(&self, at: u64, n: u64) -> Result<(), StoreError> {
+        let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        let len = held.0 + held.1.len() as u64;
+        if at != len {
+            return Err(StoreError::Fenced { at, len });
+        }
+        *held = (at + n, Vec::new());
+        Ok(())
+    }
+
     fn slot(&self, which: Statement) -> &Mutex<Option<String>> {
         match which {
             Statement::Checkpoint => &self.checkpoint,
