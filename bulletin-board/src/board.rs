@@ -988,25 +988,44 @@ impl Board {
         batch: &[Vec<u8>],
         verified: &[bool],
     ) -> io::Result<Vec<Result<Receipt, SubmitError>>> {
+        let decoded = batch
+            .iter()
+            .map(|raw| Entry::decode(raw.clone()).map_err(|_| raw.clone()))
+            .collect();
+        self.submit_decoded(decoded, verified)
+    }
+
+    /// [`Board::submit_attested`] of submissions already decoded where they are entries
+    /// (`Err` holds the bytes of one that is not): the board's server decodes each where it
+    /// reads it, and does not again here.
+    pub fn submit_decoded(
+        &mut self,
+        batch: Vec<Result<Entry, Vec<u8>>>,
+        verified: &[bool],
+    ) -> io::Result<Vec<Result<Receipt, SubmitError>>> {
         let mut out: Vec<Option<Result<u64, Rejection>>> = vec![None; batch.len()];
         // Entries new to the log, in submission order, with the submission each answers.
         let mut fresh: Vec<Entry> = Vec::new();
         let mut fresh_at: Vec<usize> = Vec::new();
         let mut fresh_verified: Vec<bool> = Vec::new();
+        let mut fresh_leaves: Vec<Hash> = Vec::new();
         // A submission repeating an earlier one of the same batch shares that one's outcome.
         let mut copies: Vec<(usize, usize)> = Vec::new();
         let mut in_batch: HashMap<Hash, usize> = HashMap::new();
-        for (i, raw) in batch.iter().enumerate() {
-            if raw.len() > MAX_ENTRY_SIZE {
-                out[i] = Some(Err(Rejection::Oversized { size: raw.len() }));
-                continue;
-            }
-            let entry = match Entry::decode(raw.clone()) {
+        for (i, submitted) in batch.into_iter().enumerate() {
+            let entry = match submitted {
                 Ok(e) => e,
-                Err(e) => {
-                    out[i] = Some(Err(Rejection::from(e)));
+                Err(raw) if raw.len() > MAX_ENTRY_SIZE => {
+                    out[i] = Some(Err(Rejection::Oversized { size: raw.len() }));
                     continue;
                 }
+                Err(raw) => match Entry::decode(raw) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        out[i] = Some(Err(Rejection::from(e)));
+                        continue;
+                    }
+                },
             };
             let leaf = entry.leaf_hash();
             if let Some(index) = self.index.get(&leaf) {
@@ -1022,6 +1041,7 @@ impl Board {
                 continue;
             }
             in_batch.insert(leaf, i);
+            fresh_leaves.push(leaf);
             fresh_verified.push(verified.get(i).copied().unwrap_or(false));
             fresh.push(entry);
             fresh_at.push(i);
@@ -1045,16 +1065,21 @@ impl Board {
                 ReplicaError::Store(e) => store_io(e),
                 e => io::Error::other(e.to_string()),
             })?;
-        let mut admitted: Vec<&[u8]> = Vec::new();
-        for ((i, v), entry) in fresh_at.into_iter().zip(verdicts).zip(&fresh) {
+        let mut admitted: Vec<(&Hash, &Entry)> = Vec::new();
+        for (((i, v), entry), leaf) in fresh_at
+            .into_iter()
+            .zip(verdicts)
+            .zip(&fresh)
+            .zip(&fresh_leaves)
+        {
             if v.is_ok() {
-                admitted.push(entry.bytes());
+                admitted.push((leaf, entry));
             }
             out[i] = Some(v);
         }
         if let Some(note) = note {
             // The rules numbered admitted entries consecutively from the log's size.
-            self.index.add(from, &admitted)?;
+            self.index.add_decoded(from, &admitted)?;
             self.checkpoint = note;
             self.cosignatures.clear();
             self.maybe_snapshot();

@@ -21,6 +21,11 @@ const SIZE: &[u8] = b"size";
 /// index written before they existed is rebuilt, not trusted to hold them.
 const VOTER_INDEX: &[u8] = b"voter-index-v1";
 
+/// The bytes of index pages sled keeps in memory. Its default (1 GiB) let the index grow to
+/// most of the board's resident memory at a million ballots; the index is read only for
+/// receipts, resubmissions and a voter's light view, whose recent pages stay cached.
+const CACHE: u64 = 32 << 20;
+
 /// Entries read from the log at a time while catching the index up.
 const READ_CHUNK: u64 = 4096;
 
@@ -56,7 +61,11 @@ impl Index {
         // No periodic flush: the index is caught up from the log at every start, so losing its
         // recent writes in a crash costs a few inserts, and flushing would compete with the
         // log's fdatasync for the disk.
-        let db = sled::Config::new().path(path).flush_every_ms(None).open()?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE)
+            .flush_every_ms(None)
+            .open()?;
         Index::of(db)
     }
 
@@ -74,6 +83,7 @@ impl Index {
     pub fn temporary() -> io::Result<Index> {
         let db = sled::Config::new()
             .temporary(true)
+            .cache_capacity(CACHE)
             .flush_every_ms(None)
             .open()
             .map_err(sled_err)?;
@@ -158,16 +168,45 @@ impl Index {
     /// Records entries `from, from + 1, …` (after they are durable in the log): their leaf
     /// hashes, the credentials they concern, and whether every voter needs them.
     pub fn add<B: AsRef<[u8]>>(&self, from: u64, entries: &[B]) -> io::Result<()> {
+        let items: Vec<([u8; 32], Option<Entry>)> = entries
+            .iter()
+            .map(|raw| {
+                let raw = raw.as_ref();
+                // Entries on the log were admitted, so they decode; one that does not concerns
+                // no voter.
+                (leaf_hash(raw), Entry::decode(raw.to_vec()).ok())
+            })
+            .collect();
+        self.record(
+            from,
+            items.iter().map(|(leaf, e)| (leaf, e.as_ref())),
+            items.len(),
+        )
+    }
+
+    /// [`Index::add`] of entries already decoded, with their leaf hashes: what the board
+    /// admitted (neither decoded nor hashed again).
+    pub fn add_decoded(&self, from: u64, entries: &[(&Hash, &Entry)]) -> io::Result<()> {
+        self.record(
+            from,
+            entries.iter().map(|&(leaf, e)| (leaf, Some(e))),
+            entries.len(),
+        )
+    }
+
+    fn record<'a>(
+        &self,
+        from: u64,
+        entries: impl Iterator<Item = (&'a Hash, Option<&'a Entry>)>,
+        count: usize,
+    ) -> io::Result<()> {
         let mut leaves = sled::Batch::default();
         let mut voters = sled::Batch::default();
         let mut election = sled::Batch::default();
-        for (i, raw) in entries.iter().enumerate() {
-            let raw = raw.as_ref();
+        for (i, (leaf, e)) in entries.enumerate() {
             let index = (from + i as u64).to_be_bytes();
-            leaves.insert(&leaf_hash(raw)[..], &index);
-            // Entries on the log were admitted, so they decode; one that does not concerns
-            // no voter.
-            let Ok(e) = Entry::decode(raw.to_vec()) else {
+            leaves.insert(&leaf[..], &index);
+            let Some(e) = e else {
                 continue;
             };
             let kind = e.kind();
@@ -192,7 +231,7 @@ impl Index {
         self.voters.apply_batch(voters).map_err(sled_err)?;
         self.election.apply_batch(election).map_err(sled_err)?;
         self.db
-            .insert(SIZE, &(from + entries.len() as u64).to_be_bytes())
+            .insert(SIZE, &(from + count as u64).to_be_bytes())
             .map_err(sled_err)?;
         Ok(())
     }

@@ -16,12 +16,15 @@
 //! voter's tracking code.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use urna_crypto::codec::{Decode, Reader, Writer};
 use urna_crypto::errors::DecodeError;
 use urna_crypto::sign::{Signature, SigningKey, VerifyingKey};
+
+use crate::payload::Payload;
 
 /// Entries are bundled with 16-bit lengths in tlog-tiles data tiles.
 pub const MAX_ENTRY_SIZE: usize = 65_535;
@@ -139,7 +142,23 @@ pub struct Entry {
     payload_at: usize,
     payload_len: usize,
     signature: Signature,
+    /// The payload, decoded once by [`Entry::keep_payload`] for the rules to use again.
+    kept: KeptPayload,
 }
+
+/// An entry's payload as [`Entry::keep_payload`] decoded it from the entry's own bytes (never
+/// set any other way, so it is always what decoding them gives). It is a cache, not part of
+/// the entry: two entries with the same bytes are equal whether or not either keeps it.
+#[derive(Clone, Default)]
+struct KeptPayload(Option<Arc<Payload>>);
+
+impl PartialEq for KeptPayload {
+    fn eq(&self, _: &KeptPayload) -> bool {
+        true
+    }
+}
+
+impl Eq for KeptPayload {}
 
 /// Why bytes are not an entry envelope (before any rule is considered).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -216,7 +235,30 @@ impl Entry {
             payload_len,
             signature,
             bytes,
+            kept: KeptPayload::default(),
         })
+    }
+
+    /// Decodes the payload and keeps it with the entry, so that the rules, which decode it
+    /// again where they reach it, take this copy instead (decoding a ballot's group elements is
+    /// a large part of admitting it). Returns whether it decoded; one that does not is kept
+    /// nowhere, and the rules decode it (and refuse it) as ever.
+    pub fn keep_payload(&mut self) -> bool {
+        if self.kept.0.is_some() {
+            return true;
+        }
+        match Payload::decode(self.kind, self.payload()) {
+            Ok(p) => {
+                self.kept = KeptPayload(Some(Arc::new(p)));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The payload [`Entry::keep_payload`] kept, if it did.
+    pub fn kept_payload(&self) -> Option<&Payload> {
+        self.kept.0.as_deref()
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -373,6 +415,23 @@ impl fmt::Debug for TrackingCode {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_kept_payload_is_the_decoded_one_and_a_bad_one_is_not_kept() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
+        let key = SigningKey::generate(&mut rng);
+        let mut e = Entry::sign("vote.example/x", EntryKind::OpenVoting, b"", &key).unwrap();
+        let plain = e.clone();
+        assert!(e.kept_payload().is_none());
+        assert!(e.keep_payload());
+        assert_eq!(e.kept_payload(), Some(&Payload::OpenVoting));
+        // A cache, not part of the entry.
+        assert_eq!(e, plain);
+        // A ballot whose payload is not a ballot: nothing kept, the rules decode (and refuse) it.
+        let mut bad = Entry::sign("vote.example/x", EntryKind::Ballot, b"\x01", &key).unwrap();
+        assert!(!bad.keep_payload());
+        assert!(bad.kept_payload().is_none());
+    }
 
     #[test]
     fn envelope_round_trip_and_signature() {

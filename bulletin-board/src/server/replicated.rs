@@ -486,7 +486,7 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
         loop {
             match gen.queue.try_recv() {
                 // A resubmission of an entry it has is answered here (as the sequencer would).
-                Ok(Job::Submit(s, reply)) => match gen.board.receipt_of(&s.body) {
+                Ok(Job::Submit(s, reply)) => match gen.board.receipt_of(s.bytes()) {
                     Some(r) => {
                         let _ = reply.send(Ok(r));
                     }
@@ -619,7 +619,11 @@ fn verify(
         let mut entries = Vec::with_capacity(group.len());
         let mut waiting = Vec::with_capacity(group.len());
         for (s, reply) in group {
-            match Entry::decode(s.body.clone()) {
+            let decoded = match &s.entry {
+                Ok(e) => Ok(e.clone()),
+                Err(raw) => Entry::decode(raw.clone()),
+            };
+            match decoded {
                 Ok(e) => {
                     entries.push(e);
                     waiting.push((s, reply));
@@ -703,7 +707,7 @@ impl Target {
             let (epoch, url) = self.sequencer()?;
             let statement = attest::Statement {
                 epoch,
-                leaf: urna_ledger::merkle::leaf_hash(&s.body),
+                leaf: urna_ledger::merkle::leaf_hash(s.bytes()),
                 verified: s.verified,
                 // An in-process router without connection info knows no address.
                 client: s
@@ -715,7 +719,7 @@ impl Target {
                 .post(&format!("{}/entries", url.trim_end_matches('/')))
                 .header("Content-Type", "application/octet-stream")
                 .header(attest::HEADER, &header)
-                .send(&s.body[..])
+                .send(s.bytes())
             {
                 Ok(r) => r,
                 Err(_) => return Err(self.forget()),

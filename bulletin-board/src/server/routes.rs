@@ -201,10 +201,9 @@ async fn submit(
             return too_many(r);
         }
     }
-    let raw = entry.map_or_else(|| bytes.to_vec(), Entry::into_bytes);
     let (tx, rx) = oneshot::channel();
     let submission = Submission {
-        body: raw,
+        entry: entry.ok_or_else(|| bytes.to_vec()),
         verified,
         client,
     };

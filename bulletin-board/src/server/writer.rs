@@ -6,8 +6,10 @@
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::sync::{mpsc, oneshot};
+use urna_election::entry::Entry;
+use urna_election::state::{Preverified, ProofCheck};
 use urna_ledger::note::Receipt;
 
 use crate::board::{Board, SubmitError, View};
@@ -21,7 +23,8 @@ pub(super) type Reply = oneshot::Sender<Result<Receipt, SubmitError>>;
 
 /// A submission as the writer gets it.
 pub(super) struct Submission {
-    pub(super) body: Vec<u8>,
+    /// The entry, decoded where it was read; the bytes of one that does not decode.
+    pub(super) entry: Result<Entry, Vec<u8>>,
     /// Its signature and ballot proofs were verified by another process of this board, which
     /// attested it (`specs/storage.md` §5a).
     pub(super) verified: bool,
@@ -29,7 +32,19 @@ pub(super) struct Submission {
     pub(super) client: Option<std::net::IpAddr>,
 }
 
-/// What the writer is asked to do.
+impl Submission {
+    /// The bytes submitted.
+    pub(super) fn bytes(&self) -> &[u8] {
+        match &self.entry {
+            Ok(e) => e.bytes(),
+            Err(raw) => raw,
+        }
+    }
+}
+
+/// What the writer is asked to do. (Nearly every job is a submission, so boxing it to shrink
+/// the rare others would only add an allocation to each.)
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Job {
     /// Admit an entry and answer with its receipt.
     Submit(Submission, Reply),
@@ -41,22 +56,89 @@ pub(super) enum Job {
     ForceAppend(Vec<u8>, oneshot::Sender<Result<u64, String>>),
 }
 
-/// Starts the writer (and the witness pusher it wakes) on `board`; returns the parts to serve
-/// and a receiver that yields the storage error it stops on.
+/// Starts the writer (and the witness pusher it wakes) on `board`, behind a verifying stage;
+/// returns the parts to serve and a receiver that yields the storage error it stops on.
+///
+/// The verifying stage ([`preverify`]) checks each group's signatures and ballot proofs while
+/// the writer commits the group before it, so that the `fdatasync`, the rules, the index and
+/// the checkpoint's signature no longer leave the cores idle between two batches of proofs.
 pub(super) fn spawn_owned(
     mut board: Board,
     view: Arc<ArcSwap<View>>,
 ) -> (super::Live, oneshot::Receiver<std::io::Error>) {
     let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
+    // At most one group verified ahead of the one the writer commits.
+    let (checked_tx, mut checked) = mpsc::channel::<Job>(MAX_GROUP);
     let (fatal_tx, fatal_rx) = oneshot::channel();
     let live = super::Live::of(&board, Arc::clone(&view), jobs.clone());
     let wake = start_pusher(&board, &view, &jobs);
+    let check: Arc<ArcSwapOption<ProofCheck>> = Arc::new(ArcSwapOption::new(
+        board.election().proof_check().map(Arc::new),
+    ));
+    {
+        let check = Arc::clone(&check);
+        std::thread::spawn(move || preverify(&mut queue, &checked_tx, &check));
+    }
     std::thread::spawn(move || {
-        if let Err(e) = sequence(&mut board, &mut queue, &view, &wake) {
+        if let Err(e) = sequence_checked(&mut board, &mut checked, &view, &wake, Some(&check)) {
             let _ = fatal_tx.send(e);
         }
     });
     (live, fatal_rx)
+}
+
+/// The verifying stage: takes up to [`MAX_GROUP`] queued jobs at a time, verifies the
+/// submissions' signatures and ballots' proofs together ([`ProofCheck::verify`], one batch on
+/// all cores) and passes every job on, in order, marking verified the submissions that passed
+/// — which the rules then take as valid (`Election::apply_batch_attested`), as they take a
+/// forwarding process's of the same board (`specs/storage.md` §5a). A submission that fails,
+/// or that could not be checked here, goes on unmarked, so that the rules judge it in full
+/// and every verdict is the one they would give without this stage. Returns when either
+/// queue closes (the writer stopped: the jobs still queued are dropped, and their handlers
+/// answer 503).
+fn preverify(
+    queue: &mut mpsc::Receiver<Job>,
+    out: &mpsc::Sender<Job>,
+    check: &ArcSwapOption<ProofCheck>,
+) {
+    while let Some(first) = queue.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let check = check.load_full();
+        if let Some(c) = check.as_deref() {
+            // The entries to check, taken out of their submissions and put back after.
+            let mut at = Vec::new();
+            let mut entries = Vec::new();
+            for (k, job) in group.iter_mut().enumerate() {
+                if let Job::Submit(s, _) = job {
+                    if s.verified || s.entry.is_err() {
+                        continue;
+                    }
+                    if let Ok(e) = std::mem::replace(&mut s.entry, Err(Vec::new())) {
+                        at.push(k);
+                        entries.push(e);
+                    }
+                }
+            }
+            let verdicts = ProofCheck::verify_keeping(Some(c), &mut entries);
+            for ((k, e), v) in at.into_iter().zip(entries).zip(verdicts) {
+                if let Some(Job::Submit(s, _)) = group.get_mut(k) {
+                    s.verified = v == Preverified::Verified;
+                    s.entry = Ok(e);
+                }
+            }
+        }
+        for job in group {
+            if out.blocking_send(job).is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// Starts the witness pusher for `board`'s checkpoints; returns what wakes it.
@@ -87,6 +169,18 @@ pub(super) fn sequence(
     view: &ArcSwap<View>,
     wake: &std::sync::mpsc::Sender<()>,
 ) -> std::io::Result<()> {
+    sequence_checked(board, queue, view, wake, None)
+}
+
+/// [`sequence`], publishing to `check` what the verifying stage checks ballots against, once
+/// the board's state has it (the key ceremony is over).
+fn sequence_checked(
+    board: &mut Board,
+    queue: &mut mpsc::Receiver<Job>,
+    view: &ArcSwap<View>,
+    wake: &std::sync::mpsc::Sender<()>,
+    check: Option<&ArcSwapOption<ProofCheck>>,
+) -> std::io::Result<()> {
     while let Some(first) = queue.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -95,13 +189,13 @@ pub(super) fn sequence(
                 Err(_) => break,
             }
         }
-        let mut bodies = Vec::new();
+        let mut entries = Vec::new();
         let mut verified = Vec::new();
         let mut replies = Vec::new();
         for job in group {
             match job {
                 Job::Submit(s, reply) => {
-                    bodies.push(s.body);
+                    entries.push(s.entry);
                     verified.push(s.verified);
                     replies.push(reply);
                 }
@@ -119,12 +213,15 @@ pub(super) fn sequence(
                 }
             }
         }
-        if bodies.is_empty() {
+        if entries.is_empty() {
             view.store(Arc::new(board.view()));
             continue;
         }
-        let results = board.submit_attested(&bodies, &verified)?;
+        let results = board.submit_decoded(entries, &verified)?;
         view.store(Arc::new(board.view()));
+        if let Some(c) = check.filter(|c| c.load().is_none()) {
+            c.store(board.election().proof_check().map(Arc::new));
+        }
         let _ = wake.send(());
         for (reply, r) in replies.into_iter().zip(results) {
             let _ = reply.send(r);

@@ -415,6 +415,25 @@ impl ProofCheck {
     /// depends on the order of the log: the rules that do are the sequencer's. `check` is
     /// `None` before the key ceremony is over (ballots are then [`Preverified::Unverified`]).
     pub fn verify(check: Option<&ProofCheck>, entries: &[Entry]) -> Vec<Preverified> {
+        Self::verify_all(check, entries)
+    }
+
+    /// [`ProofCheck::verify`], first decoding the ballots' payloads on all cores and keeping
+    /// them with their entries ([`Entry::keep_payload`]), so that the rules applying those
+    /// entries next do not decode them again.
+    pub fn verify_keeping(check: Option<&ProofCheck>, entries: &mut [Entry]) -> Vec<Preverified> {
+        if check.is_some() {
+            entries
+                .par_iter_mut()
+                .filter(|e| is_ballot(e))
+                .for_each(|e| {
+                    e.keep_payload();
+                });
+        }
+        Self::verify_all(check, entries)
+    }
+
+    fn verify_all(check: Option<&ProofCheck>, entries: &[Entry]) -> Vec<Preverified> {
         let mut out: Vec<Preverified> = entries
             .par_iter()
             .map(|e| match e.verify_signature() {

@@ -889,6 +889,9 @@ impl Election {
 
 /// Step 7 of §6: the payload decodes strictly for its kind.
 fn decode_payload(entry: &Entry) -> Result<Payload, Rejection> {
+    if let Some(p) = entry.kept_payload() {
+        return Ok(p.clone());
+    }
     Payload::decode(entry.kind(), entry.payload()).map_err(|e| Rejection::Malformed {
         reason: e.to_string(),
     })
