@@ -43,7 +43,7 @@ fn replay_error(e: ReplicaError) -> OpenError {
 }
 
 /// The derived index's directory inside the data directory.
-const INDEX: &str = "index";
+pub const INDEX: &str = "index";
 
 /// Why the board refuses to start. Acknowledged history is never "repaired": every signed
 /// statement the data directory keeps bounds what was acknowledged, and a log that falls short

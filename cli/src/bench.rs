@@ -287,6 +287,10 @@ struct Filler {
     captured: Option<(Election, Vec<urna_ledger::merkle::Hash>)>,
     pause: f64,
     failed: Option<String>,
+    /// The board's index of the entries, kept as its writer keeps it (each group added once
+    /// durable), so that the timed restart finds it current, as after a `kill -9`, instead of
+    /// rebuilding it from the whole log.
+    index: urna_board::index::Index,
 }
 
 impl Filler {
@@ -305,6 +309,12 @@ impl Filler {
         }
         if let Err(e) = urna_ledger::store::LogStore::append(&self.log, from, &raw) {
             self.failed = Some(format!("writing the log: {e}"));
+            return;
+        }
+        let leaves = &self.tree.leaves()[from as usize..];
+        let added: Vec<_> = leaves.iter().zip(x).collect();
+        if let Err(e) = self.index.add_decoded(from, &added) {
+            self.failed = Some(format!("writing the index: {e}"));
             return;
         }
         let is_ballot = x
@@ -363,7 +373,10 @@ pub fn restart(o: RestartOptions<'_>, dir: &Path, json_out: bool) -> Result<()> 
     };
     let t = Instant::now();
     let (log, _) = FileLog::open(dir)?;
+    let (index, fresh) = urna_board::index::Index::open(&dir.join(urna_board::board::INDEX))?;
+    index.reconcile(&urna_ledger::merkle::Tree::new(), &log, fresh)?;
     let mut w = Filler {
+        index,
         log,
         tree: urna_ledger::merkle::Tree::new(),
         state: Some(Election::reading_back()),
