@@ -167,20 +167,7 @@ impl VoterView {
     /// an earlier one superseded by the next, a `ChallengedBallot` never counted. `None` if the
     /// view holds no ballot of the credential at `index`.
     pub fn standing(&self, index: u64) -> Option<BallotStatus> {
-        let b = self.ballots.iter().find(|b| b.index == index)?;
-        if b.kind == EntryKind::ChallengedBallot {
-            return Some(BallotStatus::Challenged);
-        }
-        Some(
-            match self
-                .ballots
-                .iter()
-                .find(|l| l.index > index && l.kind == EntryKind::Ballot)
-            {
-                Some(later) => BallotStatus::Superseded { by: later.index },
-                None => BallotStatus::Counted,
-            },
-        )
+        self.standing_within(index, u64::MAX)
     }
 
     /// The index of the authority's `CloseVoting` entry, once voting has closed.

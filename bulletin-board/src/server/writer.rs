@@ -87,6 +87,19 @@ pub(super) fn spawn_owned(
     (live, fatal_rx)
 }
 
+/// The next group: the first job queued (waiting for it) and up to [`MAX_GROUP`] in all of
+/// those already behind it. `None` once the queue is closed.
+fn next_group(queue: &mut mpsc::Receiver<Job>) -> Option<Vec<Job>> {
+    let mut group = vec![queue.blocking_recv()?];
+    while group.len() < MAX_GROUP {
+        match queue.try_recv() {
+            Ok(j) => group.push(j),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
+
 /// The verifying stage: takes up to [`MAX_GROUP`] queued jobs at a time, verifies the
 /// submissions' signatures and ballots' proofs together ([`ProofCheck::verify`], one batch on
 /// all cores) and passes every job on, in order, marking verified the submissions that passed
@@ -101,14 +114,7 @@ fn preverify(
     out: &mpsc::Sender<Job>,
     check: &ArcSwapOption<ProofCheck>,
 ) {
-    while let Some(first) = queue.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(j) => group.push(j),
-                Err(_) => break,
-            }
-        }
+    while let Some(mut group) = next_group(queue) {
         let check = check.load_full();
         if let Some(c) = check.as_deref() {
             // The entries to check, taken out of their submissions and put back after.
@@ -181,14 +187,7 @@ fn sequence_checked(
     wake: &std::sync::mpsc::Sender<()>,
     check: Option<&ArcSwapOption<ProofCheck>>,
 ) -> std::io::Result<()> {
-    while let Some(first) = queue.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(j) => group.push(j),
-                Err(_) => break,
-            }
-        }
+    while let Some(group) = next_group(queue) {
         let mut entries = Vec::new();
         let mut verified = Vec::new();
         let mut replies = Vec::new();
