@@ -203,8 +203,10 @@ fn open_record(record: &Path) -> Result<(Reader<std::io::BufReader<std::fs::File
     Ok((reader, origin))
 }
 
-/// Set-up entries a board admits in one group: its own durable write and checkpoint.
-const SETUP_GROUP: usize = 64;
+/// Set-up entries a board admits in one group: one, as the registrar posts its roll entries
+/// one after the other (larger groups of roll entries, 1,000 credentials each, made the index's
+/// sled batches — and sled's memory — far larger than a real board's).
+const SETUP_GROUP: usize = 1;
 
 /// The board under test, in a process of its own (`urna bench ingest-board`, hidden) so that
 /// its memory and CPU are measured apart from the clients': opens a fresh board in `dir`,

@@ -809,8 +809,10 @@ enum BenchCommand {
     /// The board `bench ingest` measures, in a process of its own (started by it).
     #[command(hide = true)]
     IngestBoard {
+        /// The fresh data directory of the board.
         #[arg(long)]
         dir: PathBuf,
+        /// The record whose set-up the board admits before it serves.
         #[arg(long)]
         record: PathBuf,
     },
