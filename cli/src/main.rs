@@ -798,9 +798,23 @@ enum BenchCommand {
         /// Post at most this many of the record's ballots.
         #[arg(long)]
         ballots: Option<usize>,
+        /// First measure `urna bench`'s all-core verification rate over this many of the
+        /// record's first ballots (0: not), to state the ingest rate against it.
+        #[arg(long, default_value_t = 8192)]
+        verify_sample: usize,
         /// One JSON object (the summary and every interval) instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// The board `bench ingest` measures, in a process of its own (started by it).
+    #[command(hide = true)]
+    IngestBoard {
+        /// The fresh data directory of the board.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The record whose set-up the board admits before it serves.
+        #[arg(long)]
+        record: PathBuf,
     },
 }
 
@@ -1089,18 +1103,24 @@ fn run(cli: Cli) -> Result<u8> {
                     clients,
                     every,
                     ballots,
+                    verify_sample,
                     json: own_json,
                 }),
             json,
             ..
-        } => bench_ingest::ingest(
-            &record,
-            clients.max(1),
-            every.max(1),
-            ballots,
-            json || own_json,
-        )
+        } => bench_ingest::ingest(bench_ingest::Options {
+            record: &record,
+            clients: clients.max(1),
+            every: every.max(1),
+            limit: ballots,
+            verify_sample,
+            json: json || own_json,
+        })
         .map(|()| 0),
+        Command::Bench {
+            command: Some(BenchCommand::IngestBoard { dir, record }),
+            ..
+        } => bench_ingest::board_process(&dir, &record).map(|()| 0),
         Command::Bench {
             command: None,
             quick,
