@@ -119,7 +119,7 @@ fn the_tail_no_checkpoint_covers_is_verified_in_full() {
     }
 }
 
-/// Waits until the sequencer's snapshot thread has stored a snapshot; returns its size.
+/// Waits until the board's snapshot thread has stored a snapshot; returns its size.
 fn stored(store: &SharedLog, board: &Board) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
