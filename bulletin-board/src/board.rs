@@ -199,9 +199,18 @@ pub enum SnapshotUse {
     Discarded(Discarded),
 }
 
-/// Where a board over a shared store puts its snapshots (`specs/storage.md` §3a): given the
-/// size and the stored form ([`Capture::stored`]); called on the snapshot's own thread.
-pub type SnapshotSink = Arc<dyn Fn(u64, Vec<u8>) -> Result<(), String> + Send + Sync>;
+/// Where a board over a shared store puts its snapshots (`specs/storage.md` §3a), which every
+/// process of the board may write.
+pub trait SnapshotStore: Send + Sync {
+    /// The number of entries the snapshot stored now covers (0: none).
+    fn stored(&self) -> Result<u64, String>;
+    /// Stores a snapshot of the first `size` entries in its stored form
+    /// ([`Capture::stored`]); called on the snapshot's own thread.
+    fn put(&self, size: u64, bytes: Vec<u8>) -> Result<(), String>;
+}
+
+/// A shared store's snapshots, as a board holds them.
+pub type SnapshotSink = Arc<dyn SnapshotStore>;
 
 /// Where snapshots go: the data directory's file, or a shared store.
 enum Sink {
@@ -426,14 +435,21 @@ impl Board {
         }
     }
 
-    /// A board over a shared store (the sequencer) writes a snapshot into `sink` every
-    /// `every` entries it admits (0: never), as a board on a file writes its file.
+    /// A board over a shared store writes a snapshot into `sink` once its state is `every`
+    /// entries (0: never) past the one stored there — by it or by another process of the
+    /// board: it asks `sink` first — after a group it admitted (a sequencer) or a checkpoint it
+    /// followed (a follower). Replacing an earlier sink keeps the snapshot in flight counted.
     pub fn snapshot_to(&mut self, sink: SnapshotSink, every: u64) {
+        let busy = self
+            .snapshots
+            .as_ref()
+            .map_or_else(|| Arc::new(AtomicBool::new(false)), |s| Arc::clone(&s.busy));
         self.snapshots = Some(Snapshots {
             sink: Sink::Shared(sink),
             every,
-            last: self.replica.size(),
-            busy: Arc::new(AtomicBool::new(false)),
+            // Unknown until the store is asked, at the first size past `every`.
+            last: 0,
+            busy,
         });
     }
 
@@ -445,7 +461,7 @@ impl Board {
     }
 
     /// Starts writing a snapshot of the state at the current size — covered by the checkpoint
-    /// just signed and stored — if enough entries were admitted since the last one and none is
+    /// just signed and stored, or just followed — if enough entries were admitted since the last one and none is
     /// being written. The writer clones the state (the one pause it takes: no I/O, no
     /// encoding); a thread of its own encodes, signs and writes it.
     fn maybe_snapshot(&mut self) {
@@ -460,6 +476,17 @@ impl Board {
             || s.busy.load(Ordering::Acquire)
         {
             return;
+        }
+        if let Sink::Shared(store) = &s.sink {
+            // Another process of the board may have stored a more recent one meanwhile.
+            if let Ok(stored) = store.stored() {
+                if stored > s.last {
+                    s.last = stored;
+                    if size < stored.saturating_add(s.every) {
+                        return;
+                    }
+                }
+            }
         }
         let (root, leaves) = {
             let tree = self.replica.tree();
@@ -491,7 +518,7 @@ impl Board {
                     Sink::Dir(dir) => capture
                         .write(&dir, &origin, &key)
                         .map_err(|e| e.to_string()),
-                    Sink::Shared(put) => put(size, capture.stored(&origin, &key)),
+                    Sink::Shared(store) => store.put(size, capture.stored(&origin, &key)),
                 };
                 if let Err(e) = written {
                     // Not fatal: the log is the record; the next restart replays more.
@@ -610,8 +637,19 @@ impl Board {
         replica
             .replay(replica.size(), &|_, _| {})
             .map_err(replay_error)?;
+        // The index from the leaf hashes and the state's ballot records: only the entries
+        // that are not ballots are read again (`specs/storage.md` §3a).
         let index = Index::temporary()?;
-        let index_state = index.reconcile(&replica.tree(), &**replica.store(), true)?;
+        index.build_known(
+            &replica.tree(),
+            replica
+                .election()
+                .ballots()
+                .iter()
+                .map(|b| (b.index, b.credential.0)),
+            &**replica.store(),
+        )?;
+        let index_state = IndexState::Derived;
         let mut board = Board {
             origin: origin.to_string(),
             key,
@@ -659,6 +697,8 @@ impl Board {
                 self.checkpoint = note;
                 self.cosignatures.clear();
                 changed = true;
+                // A state the checkpoint just checked covers exactly (`specs/storage.md` §3a).
+                self.maybe_snapshot();
             }
         }
         if let Some(note) = store.statement(Statement::Cosigned)? {
@@ -683,15 +723,18 @@ impl Board {
         let from = self.replica.size();
         if to > from {
             let entries = self.replica.store().read(from, to)?;
-            self.replica.stage(entries, anchor).map_err(|e| match e {
-                ReplicaError::RootMismatch { size } | ReplicaError::Short { size, .. } => {
-                    OpenError::StatementMismatch {
-                        what: "checkpoint",
-                        size,
+            // Kept for the index, rather than read from the database a second time.
+            self.replica
+                .stage(entries.clone(), anchor)
+                .map_err(|e| match e {
+                    ReplicaError::RootMismatch { size } | ReplicaError::Short { size, .. } => {
+                        OpenError::StatementMismatch {
+                            what: "checkpoint",
+                            size,
+                        }
                     }
-                }
-                e => replay_error(e),
-            })?;
+                    e => replay_error(e),
+                })?;
             // Entries under a checkpoint this board's key signed (the root was just checked)
             // were verified by the board process that signed it: their signatures and ballot
             // proofs are not verified again (`specs/storage.md` §5). Without one (a follower
@@ -701,7 +744,6 @@ impl Board {
                 None => self.replica.replay(to, &|_, _| {}),
             }
             .map_err(replay_error)?;
-            let entries = self.replica.store().read(from, to)?;
             self.index.add(from, &entries)?;
         }
         Ok(())

@@ -72,6 +72,8 @@ impl<'a> Chunked<'a> {
 
 /// Entries read from the log at a time while catching the index up.
 const READ_CHUNK: u64 = 4096;
+/// Keys written to sled in one batch while building the index from known leaves.
+const BATCH: usize = 1 << 16;
 
 /// A handle on the index: clones share it (sled is safe to use from many threads).
 #[derive(Clone)]
@@ -94,6 +96,9 @@ pub enum IndexState {
     CaughtUp,
     /// It was missing, inconsistent or unreadable; rebuilt from the log.
     Rebuilt,
+    /// Built from the log's leaf hashes and the rules' state, reading only the entries that
+    /// are not ballots ([`Index::build_known`]).
+    Derived,
 }
 
 fn sled_err(e: sled::Error) -> io::Error {
@@ -170,6 +175,64 @@ impl Index {
             }
         };
         Ok(state)
+    }
+
+    /// Builds the index of the log's first `tree.size()` entries without reading its ballots,
+    /// from what an opening already holds: the leaf hashes (`tree`, from the stored leaf
+    /// hashes and the entries replayed) and the rules' state, whose ballot records give each
+    /// ballot's and challenged ballot's index and credential (`ballots`, in log order). Only
+    /// the other entries — the manifest, the ceremony, the roll, the opening and closing of the
+    /// poll: few, however many voters vote — are read from `log` and decoded. What a board over
+    /// a shared store does at every opening (`specs/storage.md` §3a), where reading and
+    /// decoding every entry again cost as much as the replay the snapshot saves.
+    pub fn build_known<L: LogStore + ?Sized>(
+        &self,
+        tree: &Tree,
+        ballots: impl Iterator<Item = (u64, [u8; 32])>,
+        log: &L,
+    ) -> io::Result<()> {
+        let size = tree.size();
+        for (k, chunk) in tree
+            .leaves()
+            .get(..size as usize)
+            .unwrap_or_default()
+            .chunks(BATCH)
+            .enumerate()
+        {
+            let mut leaves = sled::Batch::default();
+            for (j, leaf) in chunk.iter().enumerate() {
+                leaves.insert(&leaf[..], &((k * BATCH + j) as u64).to_be_bytes());
+            }
+            self.leaves.apply_batch(leaves).map_err(sled_err)?;
+        }
+        let mut voters = sled::Batch::default();
+        let mut batched = 0;
+        let mut next = 0;
+        for (index, credential) in ballots.take_while(|&(i, _)| i < size) {
+            if index < next {
+                return Err(io::Error::other(format!(
+                    "index: the rules' ballot records are not in log order (entry {index} after {next})"
+                )));
+            }
+            // The entries before this ballot that are not ballots.
+            self.add_from(next, index, log)?;
+            voters.insert(&voter_key(&credential, &index.to_be_bytes())[..], &[]);
+            batched += 1;
+            if batched == BATCH {
+                self.voters
+                    .apply_batch(std::mem::take(&mut voters))
+                    .map_err(sled_err)?;
+                batched = 0;
+            }
+            next = index + 1;
+        }
+        self.voters.apply_batch(voters).map_err(sled_err)?;
+        self.add_from(next, size, log)?;
+        self.db
+            .insert(SIZE, &size.to_be_bytes())
+            .map_err(sled_err)?;
+        self.db.insert(VOTER_INDEX, &[1]).map_err(sled_err)?;
+        Ok(())
     }
 
     /// Adds the log's entries `from..to`, a chunk at a time.

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use urna_board::board::{Board, SnapshotUse};
+use urna_board::index::{Index, IndexState};
 use urna_board::server::replicated::{self, SharedLog};
+use urna_election::entry::EntryKind;
 use urna_ledger::{LogStore, Statement, StoreError};
 use urna_pgcluster::Cluster;
 use urna_pgstore::{Identity, LeasePolicy, Options, PgStore};
@@ -117,7 +119,7 @@ fn the_tail_no_checkpoint_covers_is_verified_in_full() {
     }
 }
 
-/// Waits until the sequencer's snapshot thread has stored a snapshot; returns its size.
+/// Waits until the board's snapshot thread has stored a snapshot; returns its size.
 fn stored(store: &SharedLog, board: &Board) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -348,4 +350,127 @@ fn a_current_follower_takes_the_lease_without_replaying() {
     assert!(!reads.is_empty());
     assert!(reads.iter().all(|r| *r == (12, 13)), "{reads:?}");
     assert_eq!(g.size(), 13);
+}
+
+/// Every process opening the log builds its index of leaf hashes, credentials and the entries
+/// every voter needs without reading its ballots again (`specs/storage.md` §3a): from the leaf
+/// hashes and the rules' ballot records, reading only the other entries. It answers as an
+/// index rebuilt from every entry does.
+#[test]
+fn the_index_is_derived_without_reading_the_ballots() {
+    if let Err(e) = urna_pgcluster::binaries() {
+        eprintln!("SKIPPED the_index_is_derived_without_reading_the_ballots: {e}");
+        return;
+    }
+    let cluster = Cluster::start(1).unwrap();
+    let r = kit::record(28);
+    let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let sa = unleased(&cluster.url(), &r, "a");
+    let mut a = open(&sa, &r);
+    for res in a.submit(&raw).unwrap() {
+        res.unwrap();
+    }
+    let size = raw.len() as u64;
+    let sb = unleased(&cluster.url(), &r, "b");
+    let b = open(&sb, &r);
+    assert_eq!(b.index_state, IndexState::Derived);
+    let full = Index::temporary().unwrap();
+    let state = full.reconcile(&b.tree(), &*b.log(), true).unwrap();
+    assert_eq!(state, IndexState::Rebuilt);
+    for (i, x) in raw.iter().enumerate() {
+        let leaf = urna_ledger::merkle::leaf_hash(x);
+        assert_eq!(b.index_of(&leaf), Some(i as u64), "entry {i}");
+        assert_eq!(full.get(&leaf), Some(i as u64), "entry {i}");
+    }
+    for v in &r.kit.voters {
+        let c = *v.key.verifying_key().as_bytes();
+        let derived = b.index().of_credential(&c, size, 100);
+        assert!(!derived.0.is_empty());
+        assert_eq!(derived, full.of_credential(&c, size, 100));
+    }
+    assert_eq!(b.index().for_every_voter(size), full.for_every_voter(size));
+    assert!(!full.for_every_voter(size).is_empty());
+
+    // What it reads: entries that are not ballots, and nothing else.
+    let counting = Counting {
+        inner: sb.clone(),
+        reads: Mutex::new(Vec::new()),
+    };
+    let index = Index::temporary().unwrap();
+    let ballots = b.election().ballots();
+    index
+        .build_known(
+            &b.tree(),
+            ballots.iter().map(|x| (x.index, x.credential.0)),
+            &counting,
+        )
+        .unwrap();
+    let reads = counting.take();
+    let read: Vec<u64> = reads.iter().flat_map(|&(s, e)| s..e).collect();
+    assert!(!read.is_empty());
+    for i in &read {
+        let kind = r.entries[*i as usize].kind();
+        assert!(
+            !matches!(kind, EntryKind::Ballot | EntryKind::ChallengedBallot),
+            "entry {i} ({kind}) was read"
+        );
+    }
+    assert_eq!(read.len() as u64 + ballots.len() as u64, size);
+    assert_eq!(index.for_every_voter(size), full.for_every_voter(size));
+}
+
+/// The followers store the snapshots (`specs/storage.md` §3a): each once its state is its
+/// `every` entries past the stored one. The sequencer, given twice that, writes one only when
+/// none is that recent — when no follower writes them — and so still leaves one for a process
+/// that opens the log.
+#[test]
+fn followers_store_snapshots_and_the_sequencer_only_when_none_does() {
+    if let Err(e) = urna_pgcluster::binaries() {
+        eprintln!("SKIPPED followers_store_snapshots_and_the_sequencer_only_when_none_does: {e}");
+        return;
+    }
+    let cluster = Cluster::start(1).unwrap();
+    let r = kit::record(29);
+    let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let sa = unleased(&cluster.url(), &r, "a");
+    let mut a = open(&sa, &r);
+    a.snapshot_to(replicated::snapshot_sink(&sa), 8);
+    let sf = Arc::new(SharedLog::new(pg_store(&cluster.url(), &r, "f"), 0, false));
+    let mut f = {
+        let s: Arc<dyn LogStore> = sf.clone();
+        Board::open_shared(s, r.kit.id(), r.kit.board.clone(), false).unwrap()
+    };
+    f.snapshot_to(replicated::snapshot_sink(&sf), 4);
+    let stored_now = || sa.pg().snapshot_size().unwrap();
+
+    for res in a.submit(&raw[..6]).unwrap() {
+        res.unwrap();
+    }
+    assert!(!a.snapshot_in_flight());
+    assert_eq!(stored_now(), 0);
+    assert!(f.follow().unwrap());
+    assert_eq!(stored(&sf, &f), 6, "the follower stores one");
+
+    // The sequencer, 6 past the follower's: not yet.
+    for res in a.submit(&raw[6..12]).unwrap() {
+        res.unwrap();
+    }
+    assert!(!a.snapshot_in_flight());
+    assert_eq!(stored_now(), 6);
+    // No follower writing: the sequencer does, 8 past the stored one.
+    for res in a.submit(&raw[12..15]).unwrap() {
+        res.unwrap();
+    }
+    assert_eq!(stored(&sa, &a), 15, "the sequencer stores one");
+
+    // A process opening the log restores the latest.
+    let sb = unleased(&cluster.url(), &r, "b");
+    let b = open_from_store(&sb, &r, false);
+    assert!(
+        matches!(b.snapshot, SnapshotUse::Restored { size: 15 }),
+        "{:?}",
+        b.snapshot
+    );
+    assert_eq!(b.size(), 15);
+    assert_eq!(b.election().snapshot(), a.election().snapshot());
 }

@@ -9,7 +9,9 @@
 //!   sequencer's with verification offloaded (clients → followers) against not (clients →
 //!   sequencer);
 //! - failover time to the first new receipt: `kill -9` of the sequencing board; `kill -9` of
-//!   the primary, promotion of the most advanced standby at once (as a failover manager would).
+//!   the primary, promotion of the most advanced standby at once (as a failover manager would),
+//!   with the CPU the board process reopening the log spent meanwhile (its opening: a figure
+//!   that, unlike the time, a loaded machine does not stretch).
 //!
 //! `cargo build --release -p urna-cli && cargo run --release -p urna-cli --example
 //! pg-board-figures [-- BALLOTS]` (default 1,200 ballots; `URNA_WAL_RETRY=5s` for the
@@ -293,16 +295,18 @@ fn main() {
 
     // The primary's death: promote the most advanced standby at once.
     let old = cluster.primary();
+    let cpu0 = cpu_seconds(b.id());
     let t0 = Instant::now();
     cluster.kill(old).unwrap();
     let new = cluster.failover().unwrap();
     let promoted = t0.elapsed();
     let d = first_receipt(&b_url, &ballots[n + 1], &origin, &vk, t0);
     println!(
-        "primary kill -9 → node{new} promoted {} ms → first new receipt {} ms \
-         (a log of {} entries; the board reopening it: {})",
+        "primary kill -9 → node{new} promoted {} ms → first new receipt {} ms, the board's CPU \
+         meanwhile {:.2} s (a log of {} entries; the board reopening it: {})",
         promoted.as_millis(),
         d.as_millis(),
+        cpu_seconds(b.id()) - cpu0,
         setup.len() + n + 2,
         std::fs::read_to_string(dir.path().join("b.log"))
             .unwrap_or_default()
@@ -324,6 +328,7 @@ fn main() {
     let deleted = su.execute("DELETE FROM urna.snapshots", &[]).unwrap();
     drop(su);
     let old = cluster.primary();
+    let cpu0 = cpu_seconds(b.id());
     let t0 = Instant::now();
     cluster.kill(old).unwrap();
     let new = cluster.failover().unwrap();
@@ -331,9 +336,11 @@ fn main() {
     let d = first_receipt(&b_url, &ballots[n + 2], &origin, &vk, t0);
     println!(
         "primary kill -9 again, the stored snapshot deleted ({deleted} row) → node{new} \
-         promoted {} ms → first new receipt {} ms (a log of {} entries, replayed from zero)",
+         promoted {} ms → first new receipt {} ms, the board's CPU meanwhile {:.2} s (a log of \
+         {} entries, replayed from zero)",
         promoted.as_millis(),
         d.as_millis(),
+        cpu_seconds(b.id()) - cpu0,
         setup.len() + n + 3,
     );
     let _ = b.kill();

@@ -290,7 +290,8 @@ enum BoardCommand {
         accept_log_without_checkpoint: bool,
         /// Entries between two snapshots of the rules' state, from which a restart (with
         /// --store: any board process opening the log) replays only the entries after it;
-        /// 0 writes none (specs/board.md §4.1, specs/storage.md §3a).
+        /// 0 writes none. With --store the followers write them, the sequencer only once the
+        /// stored one is twice this far behind (specs/board.md §4.1, specs/storage.md §3a).
         #[arg(long, value_name = "N", default_value_t = urna_board::board::SNAPSHOT_EVERY)]
         snapshot_every: u64,
         #[command(flatten)]

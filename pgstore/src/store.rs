@@ -770,6 +770,17 @@ impl PgStore {
         })
     }
 
+    /// The number of entries the stored snapshot covers (0: none), without reading it: what
+    /// a board process asks before it writes one, so that it does not write what another
+    /// process of the board just has.
+    pub fn snapshot_size(&self) -> Result<u64, StoreError> {
+        self.with_reader(|client| {
+            Ok(client
+                .query_opt("SELECT size FROM urna.snapshots", &[])?
+                .map_or(0, |r| r.get::<_, i64>(0) as u64))
+        })
+    }
+
     /// Stores a snapshot covering the log's first `size` entries, replacing one that covers
     /// fewer; on a connection of its own, so that neither the sequencer's appends nor the
     /// readers wait behind its (large) write. Refused if the log holds fewer than `size`

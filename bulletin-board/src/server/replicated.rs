@@ -36,7 +36,7 @@ use urna_pgstore::{Durability, Identity, Options, PgStore};
 use super::writer::{self, Job, Reply, Submission, MAX_GROUP, QUEUE};
 use super::{AppState, Live};
 use crate::attest::{self, AttestError, Attestation};
-use crate::board::{Board, OpenError, SnapshotSink, SnapshotUse, SubmitError, View};
+use crate::board::{Board, OpenError, SnapshotSink, SnapshotStore, SnapshotUse, SubmitError, View};
 use crate::snapshot::{self, Discarded, Loaded};
 
 /// How often a follower reads the stored checkpoint.
@@ -65,8 +65,9 @@ pub struct Config {
     /// The address other board processes reach this one at (`http://host:port`), recorded
     /// with the lease when this process sequences.
     pub advertise: String,
-    /// Entries between two snapshots of the rules' state the sequencer stores in the database
-    /// (0: none), from which every process opening the log starts (`specs/storage.md` §3a).
+    /// Entries between two snapshots of the rules' state the board's processes store in the
+    /// database (0: none), from which every process opening the log starts: the followers write
+    /// them, the sequencer only if none does (`specs/storage.md` §3a).
     pub snapshot_every: u64,
 }
 
@@ -253,6 +254,7 @@ impl Generation {
 }
 
 fn open(cfg: &Config) -> Result<Generation, StartError> {
+    let started = Instant::now();
     let identity = Identity {
         origin: cfg.origin.clone(),
         board_key: *cfg.key.verifying_key().as_bytes(),
@@ -297,23 +299,28 @@ fn open(cfg: &Config) -> Result<Generation, StartError> {
             r => break r?,
         }
     };
+    let opened = format!(
+        "opened the log's {} entries in {:.2} s",
+        board.size(),
+        started.elapsed().as_secs_f64()
+    );
     match &board.snapshot {
-        SnapshotUse::None => {}
+        SnapshotUse::None => say(cfg, &format!("{opened} (no stored snapshot)")),
         SnapshotUse::Restored { size } => say(
             cfg,
-            &format!("restored the stored snapshot of {size} entries; replayed only the rest"),
+            &format!(
+                "{opened}: restored the stored snapshot of {size} entries; replayed only the rest"
+            ),
         ),
         SnapshotUse::Discarded(e) => say(
             cfg,
             &format!(
-                "discarded the stored snapshot ({e} [{}]); replayed the log from zero",
+                "{opened}: discarded the stored snapshot ({e} [{}]); replayed the log from zero",
                 e.code()
             ),
         ),
     }
-    if sequencing {
-        board.snapshot_to(snapshot_sink(&shared), cfg.snapshot_every);
-    }
+    board.snapshot_to(snapshot_sink(&shared), snapshot_every(cfg, sequencing));
     let view = Arc::new(ArcSwap::from_pointee(board.view()));
     let (jobs, queue) = mpsc::channel(QUEUE);
     Ok(Generation {
@@ -359,16 +366,37 @@ pub fn stored_snapshot(
     )))
 }
 
-/// Where the sequencer stores its snapshots: the database, on a connection of their own.
+/// Where every board process stores its snapshots: the database, on a connection of their own
+/// (`specs/storage.md` §3a).
 pub fn snapshot_sink(shared: &Arc<SharedLog>) -> SnapshotSink {
-    let shared = Arc::clone(shared);
-    Arc::new(move |size: u64, bytes: Vec<u8>| {
-        shared
+    Arc::new(Stored(Arc::clone(shared)))
+}
+
+struct Stored(Arc<SharedLog>);
+
+impl SnapshotStore for Stored {
+    fn stored(&self) -> Result<u64, String> {
+        self.0.pg().snapshot_size().map_err(|e| e.to_string())
+    }
+
+    fn put(&self, size: u64, bytes: Vec<u8>) -> Result<(), String> {
+        self.0
             .pg()
             .put_snapshot(size, &bytes)
             .map(|_| ())
             .map_err(|e| format!("storing it in the database: {e} [{}]", e.code()))
-    })
+    }
+}
+
+/// The entries between two snapshots a process writes: a follower every `every` entries; the
+/// sequencer — whose CPU bounds admission — only once the stored one is twice that far behind,
+/// that is when no follower is writing them (`specs/storage.md` §3a).
+fn snapshot_every(cfg: &Config, sequencing: bool) -> u64 {
+    if sequencing {
+        cfg.snapshot_every.saturating_mul(2)
+    } else {
+        cfg.snapshot_every
+    }
 }
 
 /// The size a stored checkpoint states (its signature is checked when the board opens).
@@ -463,7 +491,10 @@ fn sequence(gen: &mut Generation) -> Result<(), String> {
             }
         })
     };
-    let r = writer::sequence(&mut gen.board, &mut gen.queue, &gen.view, &wake)
+    // The queue goes to the verifying stage: this generation ends with the sequencing.
+    let (_, closed) = mpsc::channel(1);
+    let queue = std::mem::replace(&mut gen.queue, closed);
+    let r = writer::sequence_verifying(&mut gen.board, queue, &gen.view, &wake)
         .map_err(|e| format!("storage failed: {e}"));
     stop.store(true, Ordering::Release);
     drop(watch);
@@ -529,7 +560,7 @@ fn follow(cfg: &Config, gen: &mut Generation) -> Result<(), String> {
                     ),
                 );
                 gen.board
-                    .snapshot_to(snapshot_sink(&gen.shared), cfg.snapshot_every);
+                    .snapshot_to(snapshot_sink(&gen.shared), snapshot_every(cfg, true));
                 gen.shared.start_sequencing();
                 gen.view.store(Arc::new(gen.board.view()));
                 return Ok(());

@@ -66,12 +66,29 @@ pub(super) fn spawn_owned(
     mut board: Board,
     view: Arc<ArcSwap<View>>,
 ) -> (super::Live, oneshot::Receiver<std::io::Error>) {
-    let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
-    // At most one group verified ahead of the one the writer commits.
-    let (checked_tx, mut checked) = mpsc::channel::<Job>(MAX_GROUP);
+    let (jobs, queue) = mpsc::channel::<Job>(QUEUE);
     let (fatal_tx, fatal_rx) = oneshot::channel();
     let live = super::Live::of(&board, Arc::clone(&view), jobs.clone());
     let wake = start_pusher(&board, &view, &jobs);
+    std::thread::spawn(move || {
+        if let Err(e) = sequence_verifying(&mut board, queue, &view, &wake) {
+            let _ = fatal_tx.send(e);
+        }
+    });
+    (live, fatal_rx)
+}
+
+/// [`sequence_checked`] behind the verifying stage ([`preverify`]), which runs on a thread of its own
+/// and owns `queue`: it ends once the writer has stopped and the next job reaches it, or the
+/// queue closes. The board on a file and the sequencer of a shared store both sequence so.
+pub(super) fn sequence_verifying(
+    board: &mut Board,
+    mut queue: mpsc::Receiver<Job>,
+    view: &ArcSwap<View>,
+    wake: &std::sync::mpsc::Sender<()>,
+) -> std::io::Result<()> {
+    // At most one group verified ahead of the one the writer commits.
+    let (checked_tx, mut checked) = mpsc::channel::<Job>(MAX_GROUP);
     let check: Arc<ArcSwapOption<ProofCheck>> = Arc::new(ArcSwapOption::new(
         board.election().proof_check().map(Arc::new),
     ));
@@ -79,12 +96,7 @@ pub(super) fn spawn_owned(
         let check = Arc::clone(&check);
         std::thread::spawn(move || preverify(&mut queue, &checked_tx, &check));
     }
-    std::thread::spawn(move || {
-        if let Err(e) = sequence_checked(&mut board, &mut checked, &view, &wake, Some(&check)) {
-            let _ = fatal_tx.send(e);
-        }
-    });
-    (live, fatal_rx)
+    sequence_checked(board, &mut checked, view, wake, &check)
 }
 
 /// The next group: the first job queued (waiting for it) and up to [`MAX_GROUP`] in all of
@@ -166,26 +178,17 @@ pub(super) fn start_pusher(
 }
 
 /// Sequences: takes the queued jobs in groups and commits each group (one state-machine
-/// batch, one durable write with its checkpoint), publishing the view before any reply.
-/// Returns when the queue closes, or with the storage error it stops on: the replies of that
-/// group are dropped unanswered (their handlers say 503) and `board` must not be used again.
-pub(super) fn sequence(
-    board: &mut Board,
-    queue: &mut mpsc::Receiver<Job>,
-    view: &ArcSwap<View>,
-    wake: &std::sync::mpsc::Sender<()>,
-) -> std::io::Result<()> {
-    sequence_checked(board, queue, view, wake, None)
-}
-
-/// [`sequence`], publishing to `check` what the verifying stage checks ballots against, once
-/// the board's state has it (the key ceremony is over).
+/// batch, one durable write with its checkpoint), publishing the view before any reply, and
+/// publishing to `check` what the verifying stage checks ballots against once the board's
+/// state has it (the key ceremony is over). Returns when the queue closes, or with the storage
+/// error it stops on: the replies of that group are dropped unanswered (their handlers say
+/// 503) and `board` must not be used again.
 fn sequence_checked(
     board: &mut Board,
     queue: &mut mpsc::Receiver<Job>,
     view: &ArcSwap<View>,
     wake: &std::sync::mpsc::Sender<()>,
-    check: Option<&ArcSwapOption<ProofCheck>>,
+    check: &ArcSwapOption<ProofCheck>,
 ) -> std::io::Result<()> {
     while let Some(group) = next_group(queue) {
         let mut entries = Vec::new();
@@ -218,8 +221,8 @@ fn sequence_checked(
         }
         let results = board.submit_decoded(entries, &verified)?;
         view.store(Arc::new(board.view()));
-        if let Some(c) = check.filter(|c| c.load().is_none()) {
-            c.store(board.election().proof_check().map(Arc::new));
+        if check.load().is_none() {
+            check.store(board.election().proof_check().map(Arc::new));
         }
         let _ = wake.send(());
         for (reply, r) in replies.into_iter().zip(results) {
