@@ -72,8 +72,6 @@ impl<'a> Chunked<'a> {
 
 /// Entries read from the log at a time while catching the index up.
 const READ_CHUNK: u64 = 4096;
-/// Keys written to sled in one batch while building the index from known leaves.
-const BATCH: usize = 1 << 16;
 
 /// A handle on the index: clones share it (sled is safe to use from many threads).
 #[derive(Clone)]
@@ -192,21 +190,18 @@ impl Index {
         log: &L,
     ) -> io::Result<()> {
         let size = tree.size();
-        for (k, chunk) in tree
+        let mut leaves = Chunked::new(&self.leaves);
+        for (i, leaf) in tree
             .leaves()
             .get(..size as usize)
             .unwrap_or_default()
-            .chunks(BATCH)
+            .iter()
             .enumerate()
         {
-            let mut leaves = sled::Batch::default();
-            for (j, leaf) in chunk.iter().enumerate() {
-                leaves.insert(&leaf[..], &((k * BATCH + j) as u64).to_be_bytes());
-            }
-            self.leaves.apply_batch(leaves).map_err(sled_err)?;
+            leaves.insert(&leaf[..], &(i as u64).to_be_bytes())?;
         }
-        let mut voters = sled::Batch::default();
-        let mut batched = 0;
+        leaves.flush()?;
+        let mut voters = Chunked::new(&self.voters);
         let mut next = 0;
         for (index, credential) in ballots.take_while(|&(i, _)| i < size) {
             if index < next {
@@ -216,17 +211,10 @@ impl Index {
             }
             // The entries before this ballot that are not ballots.
             self.add_from(next, index, log)?;
-            voters.insert(&voter_key(&credential, &index.to_be_bytes())[..], &[]);
-            batched += 1;
-            if batched == BATCH {
-                self.voters
-                    .apply_batch(std::mem::take(&mut voters))
-                    .map_err(sled_err)?;
-                batched = 0;
-            }
+            voters.insert(&voter_key(&credential, &index.to_be_bytes())[..], &[])?;
             next = index + 1;
         }
-        self.voters.apply_batch(voters).map_err(sled_err)?;
+        voters.flush()?;
         self.add_from(next, size, log)?;
         self.db
             .insert(SIZE, &size.to_be_bytes())
