@@ -45,7 +45,7 @@ export function feldman(commitments, j) {
   let acc = c.ZERO;
   let power = 1n;
   for (const C of commitments) {
-    acc = acc.add(c.mul(C, power));
+    acc = acc.add(c.mulPublic(C, power));
     power = c.mod(power * BigInt(j));
   }
   return acc;

@@ -189,7 +189,7 @@ export function ceremonyContext(manifestHash, n, dealt) {
     for (const cs of dealt) {
       let power = 1n;
       for (const C of cs) {
-        vk = vk.add(c.mul(C, power));
+        vk = vk.add(c.mulPublic(C, power));
         power = c.mod(power * BigInt(j));
       }
     }
