@@ -1155,6 +1155,9 @@ pub struct Light {
 /// Voters on the roll who vote in the booth (headless Chromium) after the measured ones.
 const BOOTH_VOTERS: usize = 5;
 
+/// Voters who cast through the light session (`urna vote`'s path), timed.
+const MEASURED: usize = 16;
+
 /// Has `BOOTH_VOTERS` voters vote in the booth this board serves, in headless Chromium driven
 /// by `web/test/e2e/booth.mjs` (mode `light-timing`), each from loading the booth to the
 /// receipt it verified; returns the times the script measured, and each step's.
@@ -1219,7 +1222,6 @@ pub fn light(ballots: usize, booth: Option<&Path>, say: &dyn Fn(&str)) -> Result
     use urna_election::payload::{RollEntry, VoterRoll};
     use urna_ledger::LogStore;
 
-    const MEASURED: usize = 16;
     let t = Instant::now();
     let dir = tempfile::tempdir()?;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(18);
@@ -1337,9 +1339,54 @@ pub fn light(ballots: usize, booth: Option<&Path>, say: &dyn Fn(&str)) -> Result
     say(&format!(
         "{size} entries ({log_bytes} bytes) written in {build_s:.1} s; opening the board…"
     ));
+    let m = measure(dir.path(), &id, &board, &voters[ballots..], booth, say)?;
+    Ok(Light {
+        ballots,
+        entries: size,
+        log_bytes,
+        build_s,
+        open_s: m.open_s,
+        vote_to_receipt_ms: m.times[0],
+        view_ms: m.times[1],
+        prepare_ms: m.times[2],
+        cast_ms: m.times[3],
+        view_bytes: m.view_bytes,
+        booth_ms: m.booth_ms,
+        booth_steps: m.booth_steps,
+    })
+}
+
+/// What [`measure`] measured on an open board.
+struct Measured {
+    open_s: f64,
+    /// Medians: the whole, the view, the ballot, the cast (ms).
+    times: [f64; 4],
+    view_bytes: usize,
+    booth_ms: Vec<f64>,
+    booth_steps: Value,
+}
+
+/// Opens the board of `dir` and serves it on loopback; the first `MEASURED` of `voters` (on
+/// the roll, not yet voted) cast through the light session, the next `BOOTH_VOTERS` in the
+/// booth if `booth` names the `web/` directory.
+fn measure(
+    dir: &Path,
+    id: &str,
+    board: &urna_crypto::sign::SigningKey,
+    voters: &[urna_crypto::sign::SigningKey],
+    booth: Option<&Path>,
+    say: &dyn Fn(&str),
+) -> Result<Measured> {
+    if voters.len() < MEASURED + BOOTH_VOTERS {
+        return Err(anyhow!("too few voters left to measure"));
+    }
     let t = Instant::now();
-    let opened = urna_board::board::Board::open(dir.path(), &id, board.clone())?;
+    let opened = urna_board::board::Board::open(dir, id, board.clone())?;
     let open_s = t.elapsed().as_secs_f64();
+    say(&format!(
+        "board open in {open_s:.1} s ({:?})",
+        opened.snapshot
+    ));
     let limits = urna_serve::limits::Limits::unlimited();
     let addr = crate::loopback::serve(move || {
         urna_board::server::app_with(urna_board::server::start(opened).0, limits)
@@ -1347,40 +1394,185 @@ pub fn light(ballots: usize, booth: Option<&Path>, say: &dyn Fn(&str)) -> Result
     let url = format!("http://{addr}");
     let client = BoardClient::new(&url);
     say(&format!(
-        "board open in {open_s:.1} s; {MEASURED} voters cast through the light session…"
+        "{MEASURED} voters cast through the light session…"
     ));
-    let [vote_to_receipt_ms, view_ms, prepare_ms, cast_ms] =
-        light_votes(&client, &id, &voters[ballots..ballots + MEASURED])?;
+    let times = light_votes(&client, id, &voters[..MEASURED])?;
     let (booth_ms, booth_steps) = match booth {
         Some(web) => {
             say(&format!(
                 "{BOOTH_VOTERS} voters vote in the booth (headless Chromium)…"
             ));
-            booth_votes(web, &url, &id, &voters[ballots + MEASURED..])?
+            booth_votes(web, &url, id, &voters[MEASURED..MEASURED + BOOTH_VOTERS])?
         }
         None => (Vec::new(), Value::Null),
     };
     let view_bytes = ureq::get(&format!(
         "{url}/voter/{}",
-        urna_crypto::hex::encode(voters[ballots].verifying_key().as_bytes())
+        urna_crypto::hex::encode(voters[0].verifying_key().as_bytes())
     ))
     .call()?
     .into_body()
     .read_to_vec()?
     .len();
+    Ok(Measured {
+        open_s,
+        times,
+        view_bytes,
+        booth_ms,
+        booth_steps,
+    })
+}
+
+/// [`light`] on the election of a record `urna bench record` wrote (its board, authority and
+/// registrar keys are the generator's): its entries up to the poll's close are written into a
+/// board directory (`dir`, which must not exist; a temporary one if `None`) as the board's
+/// writer would — log, index, signed checkpoint, and a snapshot of the rules' state at the end,
+/// so that the board opens from it as after a restart — with one more roll batch before
+/// `OpenVoting` naming the voters who then cast (the record's voters have all voted). A
+/// million ballots in minutes instead of the hours of making them.
+pub fn light_record(
+    record: &Path,
+    dir: Option<&Path>,
+    booth: Option<&Path>,
+    say: &dyn Fn(&str),
+) -> Result<Light> {
+    use urna_crypto::codec::Encode;
+    use urna_election::entry::EntryKind;
+    use urna_election::payload::{RollEntry, VoterRoll};
+    use urna_ledger::store::{FileLog, LogStore, Statement};
+    let t = Instant::now();
+    let temp = match dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir()?),
+    };
+    let dir = match (dir, &temp) {
+        (Some(d), _) => d.to_path_buf(),
+        (None, Some(t)) => t.path().to_path_buf(),
+        (None, None) => return Err(anyhow!("no directory")),
+    };
+    if dir.join(urna_ledger::store::LOG).exists() {
+        return Err(anyhow!(
+            "{} holds a log already: give a new directory",
+            dir.display()
+        ));
+    }
+    let (log, _) = FileLog::open(&dir)?;
+    let (index, fresh) = urna_board::index::Index::open(&dir.join(urna_board::board::INDEX))?;
+    index.reconcile(&urna_ledger::merkle::Tree::new(), &log, fresh)?;
+    let mut w = Filler {
+        index,
+        log,
+        tree: urna_ledger::merkle::Tree::new(),
+        state: Some(Election::reading_back()),
+        // Never reached: the state is taken whole at the end.
+        target: Some(u64::MAX),
+        ballots: 0,
+        tail: 0,
+        captured: None,
+        pause: 0.0,
+        failed: None,
+    };
+    let board = synth::board_key(1);
+    let registrar = synth::registrar_key(1);
+    let f = std::fs::File::open(record).with_context(|| format!("opening {}", record.display()))?;
+    let mut r = urna_verifier::record::Reader::open(std::io::BufReader::with_capacity(1 << 20, f))?;
+    let (mut batches, mut ballots, mut voters) = (0u32, 0usize, Vec::new());
+    'read: loop {
+        let chunk = r.chunk(4096)?;
+        if chunk.is_empty() {
+            break;
+        }
+        let entries = chunk
+            .into_par_iter()
+            .map(Entry::decode)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow!("{}: {e}", record.display()))?;
+        let mut from = 0;
+        for (i, e) in entries.iter().enumerate() {
+            match e.kind() {
+                EntryKind::VoterRoll => batches += 1,
+                EntryKind::Ballot => ballots += 1,
+                EntryKind::OpenVoting => {
+                    // The voters who will cast, on one more roll batch before the poll opens.
+                    w.take(&entries[from..i]);
+                    from = i;
+                    let first = 1usize << 40;
+                    voters = (first..first + MEASURED + BOOTH_VOTERS)
+                        .map(|n| synth::voter(1, n))
+                        .collect();
+                    let roll = Payload::VoterRoll(VoterRoll {
+                        batch: batches,
+                        voters: voters
+                            .iter()
+                            .map(|k| RollEntry {
+                                credential: k.verifying_key(),
+                                weight: 1,
+                                style: 0,
+                            })
+                            .collect(),
+                    });
+                    let entry =
+                        Entry::sign(synth::ORIGIN, roll.kind(), &roll.to_bytes(), &registrar)
+                            .map_err(|e| anyhow!("{e}"))?;
+                    w.take(&[entry]);
+                }
+                EntryKind::CloseVoting => {
+                    w.take(&entries[from..i]);
+                    break 'read;
+                }
+                _ => {}
+            }
+        }
+        w.take(&entries[from..]);
+        if r.read % 20_480 < 4096 {
+            say(&format!("{} entries written", r.read));
+        }
+    }
+    if let Some(e) = w.failed.take() {
+        return Err(anyhow!(e));
+    }
+    if voters.is_empty() {
+        return Err(anyhow!("{}: the poll never opens", record.display()));
+    }
+    let size = w.tree.size();
+    let note = signed_checkpoint(&w.tree, synth::ORIGIN, &board)?;
+    w.log.set_statement(Statement::Checkpoint, &note)?;
+    let election = w.state.take().context("no state")?;
+    if election.size() != size {
+        return Err(anyhow!(
+            "the rules admitted {} of {size} entries",
+            election.size()
+        ));
+    }
+    let leaves = w.tree.leaves()[..size as usize].to_vec();
+    let root = w.tree.root(size).map_err(|e| anyhow!("{e}"))?;
+    drop(w);
+    urna_board::snapshot::Capture {
+        size,
+        root,
+        leaves,
+        election,
+    }
+    .write(&dir, synth::ORIGIN, &board)?;
+    let log_bytes = std::fs::metadata(dir.join(urna_ledger::store::LOG))?.len();
+    let build_s = t.elapsed().as_secs_f64();
+    say(&format!(
+        "{size} entries ({log_bytes} bytes) written with a snapshot in {build_s:.1} s; opening the board…"
+    ));
+    let m = measure(&dir, synth::ORIGIN, &board, &voters, booth, say)?;
     Ok(Light {
         ballots,
         entries: size,
         log_bytes,
         build_s,
-        open_s,
-        vote_to_receipt_ms,
-        view_ms,
-        prepare_ms,
-        cast_ms,
-        view_bytes,
-        booth_ms,
-        booth_steps,
+        open_s: m.open_s,
+        vote_to_receipt_ms: m.times[0],
+        view_ms: m.times[1],
+        prepare_ms: m.times[2],
+        cast_ms: m.times[3],
+        view_bytes: m.view_bytes,
+        booth_ms: m.booth_ms,
+        booth_steps: m.booth_steps,
     })
 }
 

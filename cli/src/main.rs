@@ -779,6 +779,14 @@ enum BenchCommand {
         /// `node_modules`), from loading the booth to the verified receipt.
         #[arg(long, value_name = "WEB")]
         booth: Option<PathBuf>,
+        /// Take the election of this record (`urna bench record`) up to the poll's close,
+        /// instead of writing `--ballots` ballots: a million in minutes (`--ballots` is then
+        /// the record's).
+        #[arg(long)]
+        record: Option<PathBuf>,
+        /// With `--record`: the board directory to write (a new one), kept afterwards.
+        #[arg(long, requires = "record")]
+        dir: Option<PathBuf>,
         /// One JSON object instead of lines.
         #[arg(long)]
         json: bool,
@@ -1059,11 +1067,17 @@ fn run(cli: Cli) -> Result<u8> {
                 Some(BenchCommand::Light {
                     ballots,
                     booth,
+                    record,
+                    dir,
                     json,
                 }),
             ..
         } => {
-            let l = bench::light(ballots, booth.as_deref(), &|m| eprintln!("{m}"))?;
+            let say = |m: &str| eprintln!("{m}");
+            let l = match record {
+                Some(r) => bench::light_record(&r, dir.as_deref(), booth.as_deref(), &say)?,
+                None => bench::light(ballots, booth.as_deref(), &say)?,
+            };
             let booth_median = (!l.booth_ms.is_empty()).then(|| bench::median(l.booth_ms.clone()));
             let v = serde_json::json!({
                 "ballots": l.ballots,

@@ -165,6 +165,14 @@ pub fn board_key(seed: u64) -> SigningKey {
     SigningKey::generate(&mut rng)
 }
 
+/// The registrar key of the synthetic election made from `seed` (the second key its generator
+/// draws): what `urna bench light --record` signs one more roll batch with.
+pub fn registrar_key(seed: u64) -> SigningKey {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let _authority = SigningKey::generate(&mut rng);
+    SigningKey::generate(&mut rng)
+}
+
 /// [`plurality10`], handing the entries to `sink` as they are made instead of keeping them
 /// (the returned election's `entries` and `voters` are empty): a record of any size is written
 /// in bounded memory — the voters' keys derived when needed ([`voter`]), the rules' state the

@@ -155,6 +155,15 @@ export function mul(P, s) {
 }
 export const mulG = (s) => mul(G, s);
 
+/**
+ * s·P in variable time, for public points and scalars only (a verifier's): a small scalar such
+ * as a trustee index's power costs next to nothing, where `mul` takes a full constant-time ladder.
+ */
+export function mulPublic(P, s) {
+  const v = mod(s);
+  return v === 0n ? ZERO : P.multiplyUnsafe(v);
+}
+
 export function hashToScalar(label, data) {
   const l = utf8(label);
   return fromWide(sha512(concat(utf8('urna-v1 hash-to-scalar '), u16(l.length), l, data)));
@@ -312,7 +321,7 @@ export function cpVerify(p, U, X, Y, ctx) {
   const t = proofTranscript('chaum-pedersen-v1', ctx);
   for (const [l, P] of [['U', U], ['X', X], ['Y', Y], ['A', p.A], ['B', p.B]]) t.validateAndAppendPoint(l, P, true);
   const c = t.challengeScalar('c');
-  return mulG(p.s).equals(p.A.add(mul(X, c))) && mul(U, p.s).equals(p.B.add(mul(Y, c)));
+  return mulG(p.s).equals(p.A.add(mulPublic(X, c))) && mulPublic(U, p.s).equals(p.B.add(mulPublic(Y, c)));
 }
 
 // ---- disjunctive Chaum–Pedersen: (α, β) encrypts a value in [0, Lmax] (§5.3) ----
@@ -429,7 +438,7 @@ export function schnorrVerify(p, X, ctx) {
   t.validateAndAppendPoint('X', X, true);
   t.validateAndAppendPoint('A', p.A, true);
   const ch = t.challengeScalar('c');
-  return mulG(p.s).equals(p.A.add(mul(X, ch)));
+  return mulG(p.s).equals(p.A.add(mulPublic(X, ch)));
 }
 
 export function decodeSchnorr(r) {

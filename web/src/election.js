@@ -175,6 +175,31 @@ export function rule(contest) {
 // ---- the election as the ledger defines it ----
 
 /**
+ * The election context once the ceremony completed (§6.2, §6.4): over the qualified dealers'
+ * commitments `dealt`, `K = Σ C_{i,0}`, `VK_j = Σ_i Σ_k j^k·C_{i,k}` for `j = 1..n`, and
+ * `E`; null if `K` is the identity (the ceremony then cannot produce a key).
+ */
+export function ceremonyContext(manifestHash, n, dealt) {
+  let K = c.ZERO;
+  for (const cs of dealt) K = K.add(cs[0]);
+  if (K.equals(c.ZERO)) return null;
+  const vks = [];
+  for (let j = 1; j <= n; j++) {
+    let vk = c.ZERO;
+    for (const cs of dealt) {
+      let power = 1n;
+      for (const C of cs) {
+        vk = vk.add(c.mulPublic(C, power));
+        power = c.mod(power * BigInt(j));
+      }
+    }
+    vks.push(vk);
+  }
+  const E = c.sha256(c.concat(c.utf8('urna-v1 election-context'), manifestHash, K.toBytes(), c.u16(n), ...vks.map((v) => v.toBytes())));
+  return { K, vks, E };
+}
+
+/**
  * Derives what the booth needs from the ledger's entries: the manifest and its hash, the phase,
  * the joint key and verification keys of the qualified trustees, the context hash E, the roll
  * and the ballots. The board and the witnesses have checked every proof; the booth recomputes
@@ -247,22 +272,7 @@ export function electionState(entryBytes) {
   const qualified = [...Array(n).keys()].map((i) => i + 1).filter((i) => !disqualified.has(i));
   let context = null;
   if (qualified.every((i) => confirmed.has(i) && commitments.has(i)) && qualified.length >= m.threshold) {
-    let K = c.ZERO;
-    for (const i of qualified) K = K.add(commitments.get(i)[0]);
-    const vks = [];
-    for (let j = 1; j <= n; j++) {
-      let vk = c.ZERO;
-      for (const i of qualified) {
-        let power = 1n;
-        for (const C of commitments.get(i)) {
-          vk = vk.add(c.mul(C, power));
-          power = c.mod(power * BigInt(j));
-        }
-      }
-      vks.push(vk);
-    }
-    const E = c.sha256(c.concat(c.utf8('urna-v1 election-context'), manifestHash, K.toBytes(), c.u16(n), ...vks.map((v) => v.toBytes())));
-    context = { K, vks, E };
+    context = ceremonyContext(manifestHash, n, qualified.map((i) => commitments.get(i)));
   }
   // The ceremony done and voting not yet open: the registrar's turn.
   if (phase === 'key-ceremony' && context) phase = 'registration';

@@ -6,18 +6,25 @@
 //
 // The same checks as `urna-client`'s `light` module, with the same stable codes: the
 // checkpoint's signature, every inclusion proof, every entry's signature and author, the
-// ceremony through the booth's own rules (the joint key is computed here from the trustees'
-// commitments), the phase the poll's entries put the log in, and the credential's own entries.
+// manifest and the ceremony through the booth's own rules (./ceremony.js: every coefficient
+// proof and complaint judged, with the rules' rejection codes; the joint key is computed here
+// from the qualified trustees' commitments), the phase the poll's entries put the log in, and
+// the credential's own entries.
 
 import * as c from './crypto.js';
 import * as e from './election.js';
+import { Ceremony, Rejection } from './ceremony.js';
 
-/** Why a view, a receipt or a cosigned checkpoint does not check out (`code` is stable). */
+/**
+ * Why a view, a receipt or a cosigned checkpoint does not check out (`code` is stable; for
+ * `refused`, `rejection` is the election rules' code, specs/election.md).
+ */
 export class ViewError extends Error {
   constructor(code, index, detail) {
     super(index === null || index === undefined ? `${code}: ${detail}` : `${code}: entry ${index}: ${detail}`);
     this.code = code;
     this.index = index ?? null;
+    this.rejection = null;
   }
 }
 
@@ -30,7 +37,6 @@ export const CODES = [
 ];
 
 const EVERY_VOTER = new Set([e.KIND.Setup, e.KIND.DkgCommitment, e.KIND.DkgShares, e.KIND.DkgComplaint, e.KIND.DkgConfirm, e.KIND.OpenVoting, e.KIND.CloseVoting]);
-const DKG = new Set([e.KIND.DkgCommitment, e.KIND.DkgShares, e.KIND.DkgComplaint, e.KIND.DkgConfirm]);
 /** A proof has at most one hash per level of a 64-level tree. */
 const MAX_PROOF = 64;
 /** The most entries a view may carry in each list (the board serves at most 64 of a credential; the ceremony is bounded by 64 trustees). */
@@ -120,8 +126,9 @@ export function checkView(wire, origin, key, credential) {
   const stray = [...election, ...mine].find((x) => x.entry.electionId !== origin);
   if (stray) throw new ViewError('other-election', stray.index, 'for another election');
 
-  // The manifest and the ceremony, in log order; where the poll opened and closed.
-  let m = null;
+  // The manifest and the ceremony through the booth's own rules (./ceremony.js), in log
+  // order; where the poll opened and closed.
+  const rules = new Ceremony();
   let setup = null;
   let phase = 'awaiting-setup';
   let opened = null;
@@ -129,24 +136,9 @@ export function checkView(wire, origin, key, credential) {
   const ceremony = [];
   for (const { index, entry: x } of election) {
     if (!EVERY_VOTER.has(x.kind)) throw new ViewError('not-for-every-voter', index, `kind ${x.kind} is not one every voter is given`);
-    if (m === null) {
-      if (x.kind !== e.KIND.Setup) throw new ViewError('no-setup', index, 'the view has no Setup entry first');
-      try {
-        m = e.decodeManifest(x.payload);
-      } catch (ex) {
-        throw new ViewError('undecodable', index, ex.message);
-      }
-      signedBy(index, x, m.authorityKey, 'the election authority');
-      if (m.electionId !== origin) throw new ViewError('other-board', index, 'the manifest names another election id');
-      if (!same(m.boardKey, key)) throw new ViewError('other-board', index, 'the manifest names another board key');
-      phase = 'key-ceremony';
-      setup = x.bytes;
-      ceremony.push(x.bytes);
-      continue;
-    }
-    if (x.kind === e.KIND.Setup) throw new ViewError('refused', index, 'a second Setup');
+    if (phase === 'awaiting-setup' && x.kind !== e.KIND.Setup) throw new ViewError('no-setup', index, 'the view has no Setup entry first');
     if (x.kind === e.KIND.OpenVoting || x.kind === e.KIND.CloseVoting) {
-      signedBy(index, x, m.authorityKey, 'the election authority');
+      signedBy(index, x, rules.manifest.authorityKey, 'the election authority');
       const [from, to] = x.kind === e.KIND.OpenVoting ? ['registration', 'voting'] : ['voting', 'tallying'];
       if (phase !== from) throw new ViewError('wrong-phase', index, `in phase ${phase}`);
       phase = to;
@@ -155,21 +147,25 @@ export function checkView(wire, origin, key, credential) {
       ceremony.push(x.bytes);
       continue;
     }
-    // A ceremony entry: by the trustee its payload names, while the ceremony runs.
-    if (phase !== 'key-ceremony') throw new ViewError('wrong-phase', index, `a ceremony entry in phase ${phase}`);
-    const who = x.payload.length >= 2 ? (x.payload[0] << 8) | x.payload[1] : 0;
-    const trustee = m.trustees[who - 1];
-    if (!trustee) throw new ViewError('refused', index, `trustee ${who} is not in the manifest`);
-    signedBy(index, x, trustee.signingKey, `trustee ${who}`);
-    ceremony.push(x.bytes);
+    // The rules refuse a ceremony entry once the ceremony is over; they do not know of the
+    // poll's entries, which this view keeps out of them.
+    if (phase === 'voting' || phase === 'tallying') throw new ViewError('wrong-phase', index, `a ceremony entry in phase ${phase}`);
     try {
-      // The ceremony completes once every qualified trustee confirmed (the booth's rules).
-      if (x.kind === e.KIND.DkgConfirm && e.electionState(ceremony).context) phase = 'registration';
+      rules.apply(x);
     } catch (ex) {
-      throw new ViewError('refused', index, ex.message);
+      if (!(ex instanceof Rejection)) throw ex;
+      const err = new ViewError('refused', index, `refused by the election rules: ${ex.message}`);
+      err.rejection = ex.code;
+      throw err;
     }
+    phase = rules.phase;
+    if (x.kind === e.KIND.Setup) setup = x.bytes;
+    ceremony.push(x.bytes);
   }
+  const m = rules.manifest;
   if (m === null) throw new ViewError('no-setup', null, 'the view has no Setup entry');
+  if (m.electionId !== origin) throw new ViewError('other-board', null, 'the manifest names another election id');
+  if (!same(m.boardKey, key)) throw new ViewError('other-board', null, 'the manifest names another board key');
 
   let voter = null;
   const ballots = [];
@@ -200,6 +196,7 @@ export function checkView(wire, origin, key, credential) {
     throw new ViewError('refused', null, ex.message);
   }
   state.phase = phase;
+  state.context = rules.context;
   return { cp, note: wire.checkpoint, setup, state, voter, ballots, omitted: wire.omitted ?? 0, opened, closed };
 }
 

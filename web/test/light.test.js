@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import * as c from '../src/crypto.js';
 import * as e from '../src/election.js';
 import * as l from '../src/light.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha';
+import { dkgCtx, coefficientCtx, shareInfo, shareKey } from '../src/ceremony.js';
 
 const ORIGIN = 'light.example.org/2026';
 const seedOf = (n) => new Uint8Array(32).fill(n);
@@ -37,20 +39,75 @@ const sign = (kind, payload, who, origin = ORIGIN) => e.signEntry(origin, kind, 
 const roll = (...voters) => c.concat(c.u32(1), c.u32(voters.length), ...voters.map(([who, weight]) => c.concat(pub(who), c.u32(weight), c.u16(0))));
 const ballot = (n) => Uint8Array.of(0xba, n);
 
+// ---- the key ceremony as the trustees make it (specs/crypto.md §5.1, §5.2, §8) ----
+
+const MANIFEST_HASH = c.sha256(c.concat(c.utf8('urna-v1 manifest'), manifest()));
+const CTX = dkgCtx(MANIFEST_HASH);
+/** The trustees' ceremony secrets (their keys are point(11), point(12)) and polynomials. */
+const CEREMONY_SECRET = { 1: 11n, 2: 12n };
+const POLY = { 1: [21n, 22n], 2: [23n, 24n] };
+const evaluate = (a, j) => c.mod(a.reduce((acc, x, k) => acc + x * BigInt(j) ** BigInt(k), 0n));
+
+function schnorrProve(x, ctx) {
+  const w = c.randomScalar();
+  const A = c.mulG(w);
+  const t = c.proofTranscript('schnorr-v1', ctx);
+  t.validateAndAppendPoint('X', c.mulG(x), false);
+  t.validateAndAppendPoint('A', A, false);
+  return c.concat(A.toBytes(), c.encodeScalar(c.mod(w + t.challengeScalar('c') * x)));
+}
+
+/** Dealer i's commitments to `coefficients` (its polynomial unless told), each proven. */
+function commitment(i, coefficients = POLY[i]) {
+  const cs = coefficients.map((a) => c.mulG(a).toBytes());
+  const proofs = coefficients.map((a, k) => schnorrProve(a, coefficientCtx(CTX, i, k)));
+  return c.concat(c.u16(i), c.u16(cs.length), ...cs, ...proofs);
+}
+
+/** The share `s` dealer i encrypts to j: `{ bytes: R ‖ box, R }` (crypto §8). */
+function encryptShare(s, i, j) {
+  const eph = c.randomScalar();
+  const R = c.mulG(eph);
+  const Ej = c.mulG(CEREMONY_SECRET[j]);
+  const info = shareInfo(CTX, i, j, R, Ej);
+  const box = chacha20poly1305(shareKey(c.mul(Ej, eph), info), new Uint8Array(12), info).encrypt(c.encodeScalar(s));
+  return { bytes: c.concat(R.toBytes(), box), R };
+}
+
+/** Dealer i's shares to every other trustee; `override[j]` replaces the share to j. */
+function shares(i, override = {}) {
+  const to = [1, 2].filter((j) => j !== i);
+  return c.concat(c.u16(i), c.u16(to.length), ...to.map((j) => c.concat(c.u16(j), encryptShare(override[j] ?? evaluate(POLY[i], j), i, j).bytes)));
+}
+
+/** Trustee j's complaint about dealer i's share `enc` (the bytes of its EncryptedShare): `S = x_j·R` and its proof. */
+function complaint(j, i, enc, { secret = CEREMONY_SECRET[j] } = {}) {
+  const R = c.decodePoint(enc.subarray(0, 32));
+  const Ej = c.mulG(CEREMONY_SECRET[j]);
+  const S = c.mul(R, secret);
+  const proof = c.cpProve(secret, R, Ej, S, shareInfo(CTX, i, j, R, Ej));
+  return c.concat(c.u16(j), c.u16(i), S.toBytes(), c.encodeCp(proof));
+}
+
+/** The EncryptedShare to j in a DkgShares payload of two trustees. */
+const shareTo = (payload) => payload.subarray(6, 6 + 80);
+
 /** The honest log: Setup, the ceremony (two trustees), the roll, the poll opened, three ballots. */
 function honestLog() {
   return [
     sign(e.KIND.Setup, manifest(), 'authority'), // 0
-    sign(e.KIND.DkgCommitment, c.concat(c.u16(1), c.u16(2), point(21), point(22)), 't1'), // 1
-    sign(e.KIND.DkgCommitment, c.concat(c.u16(2), c.u16(2), point(23), point(24)), 't2'), // 2
-    sign(e.KIND.DkgConfirm, c.u16(1), 't1'), // 3
-    sign(e.KIND.DkgConfirm, c.u16(2), 't2'), // 4
-    sign(e.KIND.VoterRoll, roll(['ann', 2], ['bob', 1]), 'registrar'), // 5
-    sign(e.KIND.OpenVoting, new Uint8Array(0), 'authority'), // 6
-    sign(e.KIND.Ballot, ballot(1), 'bob'), // 7
-    sign(e.KIND.Ballot, ballot(2), 'ann'), // 8
-    sign(e.KIND.ChallengedBallot, ballot(3), 'ann'), // 9
-    sign(e.KIND.Ballot, ballot(4), 'ann'), // 10
+    sign(e.KIND.DkgCommitment, commitment(1), 't1'), // 1
+    sign(e.KIND.DkgCommitment, commitment(2), 't2'), // 2
+    sign(e.KIND.DkgShares, shares(1), 't1'), // 3
+    sign(e.KIND.DkgShares, shares(2), 't2'), // 4
+    sign(e.KIND.DkgConfirm, c.u16(1), 't1'), // 5
+    sign(e.KIND.DkgConfirm, c.u16(2), 't2'), // 6
+    sign(e.KIND.VoterRoll, roll(['ann', 2], ['bob', 1]), 'registrar'), // 7
+    sign(e.KIND.OpenVoting, new Uint8Array(0), 'authority'), // 8
+    sign(e.KIND.Ballot, ballot(1), 'bob'), // 9
+    sign(e.KIND.Ballot, ballot(2), 'ann'), // 10
+    sign(e.KIND.ChallengedBallot, ballot(3), 'ann'), // 11
+    sign(e.KIND.Ballot, ballot(4), 'ann'), // 12
   ];
 }
 
@@ -90,26 +147,29 @@ function note(log, { signer = 'board', cosigners = [] } = {}) {
 const item = (log, i) => ({ index: i, entry: c.hex(log[i]), proof: path(i, log.map(e.leafHash)).map(c.hex) });
 
 /** What an honest board serves at `GET /voter/<ann>` over `log`. */
-function view(log = honestLog(), { election = [0, 1, 2, 3, 4, 6], credential = [5, 8, 9, 10] } = {}) {
+function view(log = honestLog(), { election = [0, 1, 2, 3, 4, 5, 6, 8], credential = [7, 10, 11, 12] } = {}) {
   return { checkpoint: note(log), size: log.length, election: election.map((i) => item(log, i)), credential: credential.map((i) => item(log, i)), omitted: 0 };
 }
 
 const refused = (f, code) => assert.throws(f, (ex) => ex instanceof l.ViewError && ex.code === code, `expected ${code}`);
+/** Refused by the booth's election rules with the rejection code `rejection` (specs/election.md). */
+const ruled = (f, rejection) => assert.throws(f, (ex) => ex instanceof l.ViewError && ex.code === 'refused' && ex.rejection === rejection, `expected refused: ${rejection}`);
 const check = (wire, cred = pub('ann')) => l.checkView(wire, ORIGIN, BOARD, cred);
 
 test('an honest view: the manifest, the joint key, the phase, the voter and their ballots', () => {
   const v = check(view());
-  assert.equal(v.cp.size, 11);
+  assert.equal(v.cp.size, 13);
   assert.equal(v.state.phase, 'voting');
   assert.ok(v.state.context, 'the ceremony completed');
   assert.equal(c.hex(v.state.context.K.toBytes()), c.hex(c.mulG(21n + 23n).toBytes()));
-  assert.deepEqual({ weight: v.voter.weight, style: v.voter.style, index: v.voter.index }, { weight: 2, style: 0, index: 5 });
+  assert.equal(c.hex(v.state.context.vks[1].toBytes()), c.hex(c.mulG(evaluate(POLY[1], 2) + evaluate(POLY[2], 2)).toBytes()));
+  assert.deepEqual({ weight: v.voter.weight, style: v.voter.style, index: v.voter.index }, { weight: 2, style: 0, index: 7 });
   assert.equal(v.state.roll.get(c.hex(pub('ann'))).weight, 2);
-  assert.deepEqual(v.ballots.map((b) => b.index), [8, 9, 10]);
-  assert.deepEqual(l.standing(v, 8), { status: 'superseded', index: 8, by: 10 });
-  assert.deepEqual(l.standing(v, 9), { status: 'challenged', index: 9 });
-  assert.deepEqual(l.standing(v, 10), { status: 'counted', index: 10 });
-  assert.equal(l.standing(v, 7), null);
+  assert.deepEqual(v.ballots.map((b) => b.index), [10, 11, 12]);
+  assert.deepEqual(l.standing(v, 10), { status: 'superseded', index: 10, by: 12 });
+  assert.deepEqual(l.standing(v, 11), { status: 'challenged', index: 11 });
+  assert.deepEqual(l.standing(v, 12), { status: 'counted', index: 12 });
+  assert.equal(l.standing(v, 9), null);
   // Without a credential (the booth before the voter gives theirs): the election's entries only.
   const probe = l.checkView(view(), ORIGIN, BOARD, null);
   assert.equal(probe.state.phase, 'voting');
@@ -122,14 +182,14 @@ test('a wrong inclusion proof, or a proof for another leaf, is refused (inclusio
   const w = view();
   w.election[2].proof[0] = w.election[2].proof[0].replace(/^./, (d) => (d === '0' ? '1' : '0'));
   refused(() => check(w), 'inclusion');
-  // Entry 7's proof for entry 8.
+  // Entry 9's proof for entry 10.
   const log = honestLog();
   const x = view(log);
-  x.credential[1].proof = item(log, 7).proof;
+  x.credential[1].proof = item(log, 9).proof;
   refused(() => check(x), 'inclusion');
-  // Bob's ballot shown at Ann's index (the proof is for the leaf at 8, not Bob's).
+  // Bob's ballot shown at Ann's index (the proof is for the leaf at 10, not Bob's).
   const y = view(log);
-  y.credential[1].entry = c.hex(log[7]);
+  y.credential[1].entry = c.hex(log[9]);
   refused(() => check(y), 'inclusion');
   // A proof longer than any tree's.
   const z = view(log);
@@ -138,20 +198,24 @@ test('a wrong inclusion proof, or a proof for another leaf, is refused (inclusio
 });
 
 test('an entry of another credential is refused (other-credential)', () => {
-  refused(() => check(view(undefined, { credential: [5, 7, 8] })), 'other-credential');
+  refused(() => check(view(undefined, { credential: [7, 9, 10] })), 'other-credential');
   // The roll entry shown to a credential it does not name.
   refused(() => check(view(), pub('stranger')), 'other-credential');
   // Ballots without the roll entry first.
-  refused(() => check(view(undefined, { credential: [8, 10] })), 'other-credential');
+  refused(() => check(view(undefined, { credential: [10, 12] })), 'other-credential');
 });
 
-test('a missing ceremony entry or Setup is refused (wrong-phase, no-setup)', () => {
+test('a missing ceremony entry or Setup is refused (wrong-phase, no-setup, refused)', () => {
   // Without trustee 2's confirmation the ceremony has not completed: the poll cannot open.
-  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 6] })), 'wrong-phase');
-  refused(() => check(view(undefined, { election: [1, 2, 3, 4, 6] })), 'no-setup');
+  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 4, 5, 8] })), 'wrong-phase');
+  refused(() => check(view(undefined, { election: [1, 2, 3, 4, 5, 6, 8] })), 'no-setup');
   refused(() => check(view(undefined, { election: [] })), 'no-setup');
   // Without OpenVoting the ballots are outside the poll.
-  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 4] })), 'wrong-phase');
+  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 4, 5, 6] })), 'wrong-phase');
+  // Without trustee 2's shares, the confirmations come before every trustee dealt; without its
+  // commitments, its shares come before them.
+  ruled(() => check(view(undefined, { election: [0, 1, 2, 3, 5, 6, 8] })), 'confirm-before-shares');
+  ruled(() => check(view(undefined, { election: [0, 1, 3, 4, 5, 6, 8] })), 'shares-before-commitments');
 });
 
 test('a checkpoint not signed by the board, or a cosigned one without the quorum, is refused', () => {
@@ -173,38 +237,106 @@ test('a checkpoint not signed by the board, or a cosigned one without the quorum
 test('a manifest naming another board, entries of another election, a wrong author are refused', () => {
   const other = honestLog();
   other[0] = sign(e.KIND.Setup, manifest(ORIGIN, pub('stranger')), 'authority');
-  refused(() => check(view(other)), 'other-board');
+  refused(() => check(view(other, { election: [0], credential: [] }), null), 'other-board');
+  // With the ceremony after it, the rules refuse the first coefficient proof first: it binds the
+  // manifest the trustees saw (as the Rust client, which judges the manifest's board at the end).
+  ruled(() => check(view(other)), 'invalid-coefficient-proof');
   const foreign = honestLog();
-  foreign[3] = sign(e.KIND.DkgConfirm, c.u16(1), 't1', 'elsewhere.example.org');
+  foreign[5] = sign(e.KIND.DkgConfirm, c.u16(1), 't1', 'elsewhere.example.org');
   refused(() => check(view(foreign)), 'other-election');
   const forged = honestLog();
-  forged[6] = sign(e.KIND.OpenVoting, new Uint8Array(0), 'registrar');
+  forged[8] = sign(e.KIND.OpenVoting, new Uint8Array(0), 'registrar');
   refused(() => check(view(forged)), 'unauthorised');
-  const wrongTrustee = honestLog();
-  wrongTrustee[4] = sign(e.KIND.DkgConfirm, c.u16(2), 't1');
-  refused(() => check(view(wrongTrustee)), 'unauthorised');
   const rollForged = honestLog();
-  rollForged[5] = sign(e.KIND.VoterRoll, roll(['ann', 2]), 'authority');
+  rollForged[7] = sign(e.KIND.VoterRoll, roll(['ann', 2]), 'authority');
   refused(() => check(view(rollForged)), 'unauthorised');
+  // The Setup by another key than the manifest's authority: the rules refuse it.
+  const setupForged = honestLog();
+  setupForged[0] = sign(e.KIND.Setup, manifest(), 'registrar');
+  ruled(() => check(view(setupForged)), 'unauthorised-author');
   // A ballot in the election's list.
-  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 4, 6, 7] })), 'not-for-every-voter');
+  refused(() => check(view(undefined, { election: [0, 1, 2, 3, 4, 5, 6, 8, 9] })), 'not-for-every-voter');
+});
+
+test("the ceremony's entries through the rules: each hostile one refused with the rules' code", () => {
+  const at = (i, entry) => {
+    const log = honestLog();
+    log[i] = entry;
+    return view(log);
+  };
+  // A coefficient proof altered after signing: the signature no longer verifies.
+  const flipped = honestLog()[1].slice();
+  flipped[flipped.length - 64 - 1] ^= 1;
+  ruled(() => check(at(1, flipped)), 'bad-signature');
+  // A tampered proof, signed by the trustee: its s one more.
+  const p = commitment(1);
+  const s = c.decodeScalar(p.subarray(p.length - 32));
+  const tampered = c.concat(p.subarray(0, p.length - 32), c.encodeScalar(c.mod(s + 1n)));
+  ruled(() => check(at(1, sign(e.KIND.DkgCommitment, tampered, 't1'))), 'invalid-coefficient-proof');
+  // Two proofs swapped, and a proof under another dealer's context.
+  const swapped = c.concat(p.subarray(0, 4 + 64), p.subarray(4 + 64 + 64, 4 + 64 + 128), p.subarray(4 + 64, 4 + 64 + 64));
+  ruled(() => check(at(1, sign(e.KIND.DkgCommitment, swapped, 't1'))), 'invalid-coefficient-proof');
+  const asDealer2 = commitment(2, POLY[1]);
+  ruled(() => check(at(1, sign(e.KIND.DkgCommitment, c.concat(c.u16(1), asDealer2.subarray(2)), 't1'))), 'invalid-coefficient-proof');
+  // Commitments from a key that is no trustee's, and by trustee 1 in trustee 2's name.
+  ruled(() => check(at(1, sign(e.KIND.DkgCommitment, commitment(1), 'stranger'))), 'unauthorised-author');
+  ruled(() => check(at(2, sign(e.KIND.DkgCommitment, commitment(2), 't1'))), 'unauthorised-author');
+  ruled(() => check(at(6, sign(e.KIND.DkgConfirm, c.u16(2), 't1'))), 'unauthorised-author');
+  // A trustee the manifest does not have; the wrong number of commitments; a payload that does not decode.
+  ruled(() => check(at(6, sign(e.KIND.DkgConfirm, c.u16(9), 't2'))), 'unknown-trustee');
+  ruled(() => check(at(1, sign(e.KIND.DkgCommitment, commitment(1, [21n]), 't1'))), 'commitment-count');
+  ruled(() => check(at(1, sign(e.KIND.DkgCommitment, commitment(1, [21n, 22n, 5n]), 't1'))), 'commitment-count');
+  ruled(() => check(at(6, sign(e.KIND.DkgConfirm, c.concat(c.u16(2), c.u8(0)), 't2'))), 'malformed');
+  // Trustee 1 commits twice; shares to itself.
+  ruled(() => check(at(2, sign(e.KIND.DkgCommitment, commitment(1), 't1'))), 'already-posted');
+  ruled(() => check(at(3, sign(e.KIND.DkgShares, c.concat(c.u16(1), c.u16(1), c.u16(1), shareTo(shares(1))), 't1'))), 'share-recipients');
+  // The same entry twice.
+  const log = honestLog();
+  const twice = [...log.slice(0, 2), log[1], ...log.slice(2)];
+  ruled(() => check(view(twice, { election: [0, 1, 2, 3, 4, 5, 6, 7, 9], credential: [8, 11, 12, 13] })), 'duplicate');
+});
+
+test('complaints: a false one and a bad reveal are refused; an upheld one disqualifies the dealer', () => {
+  const log = honestLog();
+  const dealt = e.parseEntry(log[3]).payload;
+  // Trustee 2 complains about trustee 1's valid share, instead of confirming.
+  const falseComplaint = [...log.slice(0, 5), sign(e.KIND.DkgComplaint, complaint(2, 1, shareTo(dealt)), 't2'), ...log.slice(5)];
+  ruled(() => check(view(falseComplaint, { election: [0, 1, 2, 3, 4, 5], credential: [] })), 'false-complaint');
+  // A reveal with another secret: its proof of decryption does not verify.
+  const badReveal = [...log.slice(0, 5), sign(e.KIND.DkgComplaint, complaint(2, 1, shareTo(dealt), { secret: 13n }), 't2')];
+  ruled(() => check(view(badReveal, { election: [0, 1, 2, 3, 4, 5], credential: [] })), 'invalid-reveal');
+  // Against itself, and about a dealer that has not dealt.
+  const self = [...log.slice(0, 5), sign(e.KIND.DkgComplaint, complaint(2, 2, shareTo(dealt)), 't2')];
+  ruled(() => check(view(self, { election: [0, 1, 2, 3, 4, 5], credential: [] })), 'self-complaint');
+  const early = [...log.slice(0, 4), sign(e.KIND.DkgComplaint, complaint(1, 2, shareTo(dealt)), 't1')];
+  ruled(() => check(view(early, { election: [0, 1, 2, 3, 4], credential: [] })), 'no-share-posted');
+  // Trustee 1 deals trustee 2 a share that does not match its commitments; trustee 2's complaint
+  // is upheld, trustee 1 is disqualified, and with one qualified trustee of the two needed the
+  // ceremony fails: the poll cannot open, and no later ceremony entry is admissible.
+  const cheat = sign(e.KIND.DkgShares, shares(1, { 2: 99n }), 't1');
+  const upheld = [log[0], log[1], log[2], cheat, log[4], sign(e.KIND.DkgComplaint, complaint(2, 1, shareTo(e.parseEntry(cheat).payload)), 't2'), log[6], log[7], log[8]];
+  const failed = check(view(upheld, { election: [0, 1, 2, 3, 4, 5], credential: [] }), null);
+  assert.equal(failed.state.phase, 'ceremony-failed');
+  assert.equal(failed.state.context, null);
+  ruled(() => check(view(upheld, { election: [0, 1, 2, 3, 4, 5, 6], credential: [] }), null), 'ceremony-failed');
+  refused(() => check(view(upheld, { election: [0, 1, 2, 3, 4, 5, 8], credential: [] }), null), 'wrong-phase');
 });
 
 test('sizes and order: wrong-size, past-checkpoint, out-of-order, malformed, undecodable', () => {
-  refused(() => check({ ...view(), size: 12 }), 'wrong-size');
+  refused(() => check({ ...view(), size: 14 }), 'wrong-size');
   const past = view();
-  past.credential.push({ ...past.credential[3], index: 11 });
+  past.credential.push({ ...past.credential[3], index: 13 });
   refused(() => check(past), 'past-checkpoint');
-  refused(() => check(view(undefined, { credential: [5, 10, 8] })), 'out-of-order');
-  refused(() => check(view(undefined, { election: [0, 1, 1, 2, 3, 4, 6] })), 'out-of-order');
+  refused(() => check(view(undefined, { credential: [7, 12, 10] })), 'out-of-order');
+  refused(() => check(view(undefined, { election: [0, 1, 1, 2, 3, 4, 5, 6, 8] })), 'out-of-order');
   refused(() => check({ ...view(), election: 'x' }), 'malformed');
   refused(() => check(null), 'malformed');
   const notHex = view();
   notHex.election[1].entry = 'zz';
   refused(() => check(notHex), 'malformed');
   const junk = honestLog();
-  junk[7] = Uint8Array.of(1, 2, 3);
-  const w = view(junk, { credential: [5, 7] });
+  junk[9] = Uint8Array.of(1, 2, 3);
+  const w = view(junk, { credential: [7, 9] });
   refused(() => check(w), 'undecodable');
 });
 
@@ -216,20 +348,20 @@ test('the receipt: its inclusion, and its checkpoint extending the checked one',
   const leaves = after.map(e.leafHash);
   const receipt = (l2, i) => `c2sp.org/tlog-proof@v1\nindex ${i}\n${path(i, l2.map(e.leafHash)).map(e.b64).join('\n')}\n\n${note(l2)}`;
   const proof = consistency(log.length, leaves);
-  assert.equal(l.checkReceipt(receipt(after, 12), entry, v, ORIGIN, BOARD, proof).index, 12);
+  assert.equal(l.checkReceipt(receipt(after, 14), entry, v, ORIGIN, BOARD, proof).index, 14);
   // At the same size as the view (no consistency proof needed) it must be the same tree.
-  assert.equal(l.verifyConsistency(11, 11, [], v.cp.root, v.cp.root), true);
+  assert.equal(l.verifyConsistency(13, 13, [], v.cp.root, v.cp.root), true);
   // A receipt for another entry, or at another index.
-  refused(() => l.checkReceipt(receipt(after, 11), entry, v, ORIGIN, BOARD, proof), 'receipt');
+  refused(() => l.checkReceipt(receipt(after, 13), entry, v, ORIGIN, BOARD, proof), 'receipt');
   // A receipt not signed by the board.
-  refused(() => l.checkReceipt(receipt(after, 12).replace(/\u2014 .*\n$/, '— x AAAA\n'), entry, v, ORIGIN, BOARD, proof), 'receipt');
-  // A receipt under a log that rewrote history: entry 7 replaced (a fork).
-  const forked = [...log.slice(0, 7), sign(e.KIND.Ballot, ballot(9), 'bob'), ...log.slice(8), after[11], entry];
+  refused(() => l.checkReceipt(receipt(after, 14).replace(/\u2014 .*\n$/, '— x AAAA\n'), entry, v, ORIGIN, BOARD, proof), 'receipt');
+  // A receipt under a log that rewrote history: entry 9 replaced (a fork).
+  const forked = [...log.slice(0, 9), sign(e.KIND.Ballot, ballot(9), 'bob'), ...log.slice(10), after[13], entry];
   const forkProof = consistency(log.length, forked.map(e.leafHash));
-  refused(() => l.checkReceipt(receipt(forked, 12), entry, v, ORIGIN, BOARD, forkProof), 'not-extending');
+  refused(() => l.checkReceipt(receipt(forked, 14), entry, v, ORIGIN, BOARD, forkProof), 'not-extending');
   // The honest proof does not rescue a forked tree, and a truncated proof does not verify.
-  refused(() => l.checkReceipt(receipt(forked, 12), entry, v, ORIGIN, BOARD, proof), 'not-extending');
-  refused(() => l.checkReceipt(receipt(after, 12), entry, v, ORIGIN, BOARD, proof.slice(1)), 'not-extending');
+  refused(() => l.checkReceipt(receipt(forked, 14), entry, v, ORIGIN, BOARD, proof), 'not-extending');
+  refused(() => l.checkReceipt(receipt(after, 14), entry, v, ORIGIN, BOARD, proof.slice(1)), 'not-extending');
 });
 
 test('consistency proofs of every pair of sizes up to 20 verify, and altered ones do not', () => {
