@@ -5,8 +5,9 @@
 //!
 //! The log is streamed: read a chunk of [`CHUNK`] entries at a time (from a record file, or
 //! from a board's tiles), hashed onto the replica's tree, replayed (each batch of ballot proofs
-//! verified together on all cores), and dropped. What the verifier holds is the tree's hashes
-//! and the rules' state, never the entries. The findings are then reported in the order of
+//! verified together on all cores), and dropped. What the verifier holds is the tree's right
+//! edge and the roots the later checks compare ([`Tree::frontier`]) and the rules' state, never
+//! the entries. The findings are then reported in the order of
 //! §3, as if each check had run in turn: a log whose root does not match reports that, not
 //! what its replay found.
 
