@@ -18,6 +18,8 @@
 //! and the new one from the old) each cost O(log n) lookups. The leaf/node prefixes keep a leaf
 //! from ever passing for an inner node (second-preimage resistance of the tree).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -60,28 +62,139 @@ pub enum ProofError {
     WrongLength,
     #[error("the proof does not lead to the expected root")]
     RootMismatch,
+    /// A frontier tree ([`Tree::frontier`]) keeps no node this needs.
+    #[error("a frontier tree of size {log} keeps no root of size {size} and no proofs")]
+    Pruned { size: u64, log: u64 },
 }
 
 /// An append-only Merkle tree. `levels[h][i]` is the hash of the complete subtree of `2^h`
 /// leaves starting at leaf `i·2^h`; level 0 holds the leaf hashes.
+///
+/// A frontier tree ([`Tree::frontier`]) keeps only the right edge — the at most 64 roots of
+/// complete subtrees that the next leaves still hash with — and the roots at sizes named in
+/// advance: what a streaming observer needs to check a checkpoint and earlier ones, in O(log n)
+/// memory instead of 64 bytes a leaf.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     levels: Vec<Vec<Hash>>,
+    /// `Some` for a frontier tree.
+    pruned: Option<Box<Pruned>>,
+}
+
+/// What a frontier tree keeps besides its right edge.
+#[derive(Debug, Clone, Default)]
+struct Pruned {
+    size: u64,
+    /// The index, on each level, of the first node `levels` still holds there.
+    base: Vec<u64>,
+    /// The sizes whose roots are kept when the tree passes them.
+    wanted: BTreeSet<u64>,
+    roots: BTreeMap<u64, Hash>,
 }
 
 impl Tree {
     pub fn new() -> Self {
         Tree {
             levels: vec![Vec::new()],
+            pruned: None,
         }
     }
 
+    /// An empty tree that keeps only its right edge, and the root at each size of `wanted`
+    /// once it reaches it: [`Tree::root`] answers for its own size and those; leaves, nodes and
+    /// proofs are not kept ([`ProofError::Pruned`]).
+    pub fn frontier(wanted: impl IntoIterator<Item = u64>) -> Self {
+        Tree {
+            levels: vec![Vec::new()],
+            pruned: Some(Box::new(Pruned {
+                base: vec![0],
+                wanted: wanted.into_iter().collect(),
+                ..Pruned::default()
+            })),
+        }
+    }
+
+    /// Whether this is a frontier tree ([`Tree::frontier`]).
+    pub fn is_frontier(&self) -> bool {
+        self.pruned.is_some()
+    }
+
     pub fn size(&self) -> u64 {
+        if let Some(p) = &self.pruned {
+            return p.size;
+        }
         self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// A frontier tree's push: the subtrees the leaf completes replace their halves, and only
+    /// the right edge stays.
+    fn push_pruned(&mut self, leaf: Hash) {
+        let Some(p) = self.pruned.as_mut() else {
+            return;
+        };
+        p.size += 1;
+        let size = p.size;
+        if self.levels.is_empty() {
+            self.levels.push(Vec::new());
+        }
+        self.levels[0].push(leaf);
+        let mut h = 0;
+        while (size >> h) % 2 == 0 {
+            let n = self.levels[h].len();
+            let parent = match (self.levels[h].get(n.wrapping_sub(2)), self.levels[h].last()) {
+                (Some(l), Some(r)) if n >= 2 => node_hash(l, r),
+                _ => break,
+            };
+            if self.levels.len() == h + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.levels[h + 1].push(parent);
+            h += 1;
+        }
+        // Below `h` every level's count is even: nothing there waits for a sibling.
+        p.base.resize(self.levels.len(), 0);
+        for k in 0..self.levels.len() {
+            let count = size >> k;
+            let keep = (count % 2) as usize;
+            let l = &mut self.levels[k];
+            if l.len() > keep {
+                l.drain(..l.len() - keep);
+            }
+            p.base[k] = count - l.len() as u64;
+        }
+        if p.wanted.contains(&size) {
+            if let Some(root) = self.edge_root() {
+                if let Some(p) = self.pruned.as_mut() {
+                    p.roots.insert(size, root);
+                }
+            }
+        }
+    }
+
+    /// A frontier tree's root at its own size, from its right edge.
+    fn edge_root(&self) -> Option<Hash> {
+        let p = self.pruned.as_ref()?;
+        if p.size == 0 {
+            return Some(empty_root());
+        }
+        let mut acc: Option<Hash> = None;
+        for h in 0..64 {
+            if (p.size >> h) % 2 == 1 {
+                let node = *self.node(h, (p.size >> h) - 1)?;
+                acc = Some(match acc {
+                    None => node,
+                    Some(right) => node_hash(&node, &right),
+                });
+            }
+        }
+        acc
     }
 
     /// Appends a leaf hash and every subtree it completes.
     pub fn push(&mut self, leaf: Hash) {
+        if self.pruned.is_some() {
+            return self.push_pruned(leaf);
+        }
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
         }
@@ -98,25 +211,43 @@ impl Tree {
         }
     }
 
-    /// Drops every leaf at or after `size` (used when recovery cuts a torn tail).
+    /// Drops every leaf at or after `size` (used when recovery cuts a torn tail). A frontier
+    /// tree cut below its size keeps only the roots it was asked for up to `size`: its right
+    /// edge at `size` is gone, so it answers no root of its own size and takes no more leaves
+    /// that hash to anything (it is not used where logs are cut).
     pub fn truncate(&mut self, size: u64) {
+        if let Some(p) = self.pruned.as_mut() {
+            if size < p.size {
+                p.size = size;
+                p.roots.retain(|s, _| *s <= size);
+                self.levels.iter_mut().for_each(Vec::clear);
+                p.base.iter_mut().for_each(|b| *b = u64::MAX);
+            }
+            return;
+        }
         for (h, level) in self.levels.iter_mut().enumerate() {
             level.truncate((size >> h) as usize);
         }
     }
 
     pub fn leaf(&self, index: u64) -> Option<&Hash> {
-        self.levels.first()?.get(index as usize)
+        self.node(0, index)
     }
 
-    /// The leaf hashes, in order.
+    /// The leaf hashes, in order (of a frontier tree: the one its right edge may keep).
     pub fn leaves(&self) -> &[Hash] {
         self.levels.first().map_or(&[], Vec::as_slice)
     }
 
     /// The stored hash of a complete subtree, if present: level `h`, index `i`.
     pub fn node(&self, h: usize, i: u64) -> Option<&Hash> {
-        self.levels.get(h)?.get(i as usize)
+        let base = match &self.pruned {
+            Some(p) => *p.base.get(h)?,
+            None => 0,
+        };
+        self.levels
+            .get(h)?
+            .get(usize::try_from(i.checked_sub(base)?).ok()?)
     }
 
     /// `MTH(D[lo:hi])` for a range whose left end is aligned to the largest power of two that
@@ -142,7 +273,24 @@ impl Tree {
     /// The root of the tree's first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
         self.check_size(size)?;
+        if let Some(p) = &self.pruned {
+            let kept = match (size, p.roots.get(&size)) {
+                (0, _) => Some(empty_root()),
+                (_, Some(r)) => Some(*r),
+                (s, None) if s == p.size => self.edge_root(),
+                _ => None,
+            };
+            return kept.ok_or(ProofError::Pruned { size, log: p.size });
+        }
         Ok(self.range_hash(0, size))
+    }
+
+    /// A frontier tree keeps no proofs.
+    fn check_full(&self, size: u64) -> Result<(), ProofError> {
+        match &self.pruned {
+            Some(p) => Err(ProofError::Pruned { size, log: p.size }),
+            None => self.check_size(size),
+        }
     }
 
     fn check_size(&self, size: u64) -> Result<(), ProofError> {
@@ -157,7 +305,7 @@ impl Tree {
 
     /// RFC 9162 §2.1.3.1 `PATH(index, D[0:size])`.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
-        self.check_size(size)?;
+        self.check_full(size)?;
         if index >= size {
             return Err(ProofError::IndexOutOfRange { index, size });
         }
@@ -183,7 +331,7 @@ impl Tree {
 
     /// RFC 9162 §2.1.4.1 `PROOF(old, D[0:new])`.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
-        self.check_size(new)?;
+        self.check_full(new)?;
         if old > new {
             return Err(ProofError::SizeOutOfRange {
                 size: old,
@@ -329,6 +477,38 @@ pub fn verify_consistency(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frontier_tree_has_the_full_trees_roots_where_it_keeps_them() {
+        let wanted = [1u64, 2, 3, 5, 8, 64, 100, 129];
+        let mut full = Tree::new();
+        let mut edge = Tree::frontier(wanted);
+        assert_eq!(edge.root(0), Ok(empty_root()));
+        for i in 0..300u64 {
+            let leaf = leaf_hash(&i.to_be_bytes());
+            full.push(leaf);
+            edge.push(leaf);
+            assert_eq!(edge.size(), full.size());
+            assert_eq!(
+                edge.root(edge.size()),
+                full.root(full.size()),
+                "size {}",
+                i + 1
+            );
+            // The right edge: one node per set bit of the size.
+            assert!(edge.levels.iter().map(Vec::len).sum::<usize>() <= 9);
+        }
+        for s in wanted {
+            assert_eq!(edge.root(s), full.root(s), "wanted size {s}");
+        }
+        assert_eq!(edge.root(7), Err(ProofError::Pruned { size: 7, log: 300 }));
+        assert!(edge.root(301).is_err());
+        assert!(edge.inclusion_proof(3, 300).is_err());
+        assert!(edge.consistency_proof(3, 300).is_err());
+        edge.truncate(100);
+        assert_eq!(edge.root(100), full.root(100));
+        assert!(edge.root(129).is_err());
+    }
 
     fn h(s: &str) -> Hash {
         hex::decode(s).unwrap().try_into().unwrap()

@@ -266,9 +266,15 @@ impl Replica<StreamLog> {
     /// An empty replica over a passing store: a follower that streams a log through it, a
     /// chunk at a time ([`extend`](Replica::extend)), holding its tree and state but no entries.
     pub fn streaming() -> Replica<StreamLog> {
+        Self::streaming_onto(Tree::new())
+    }
+
+    /// [`streaming`](Replica::streaming) onto an empty `tree` — a [`Tree::frontier`] for an
+    /// observer that checks roots at sizes it knows in advance and keeps no leaf.
+    pub fn streaming_onto(tree: Tree) -> Replica<StreamLog> {
         Replica {
             store: Arc::new(StreamLog::new()),
-            tree: Arc::new(RwLock::new(Tree::new())),
+            tree: Arc::new(RwLock::new(tree)),
             election: Election::reading_back(),
             replayed: 0,
             spent: false,

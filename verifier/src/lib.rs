@@ -11,6 +11,7 @@
 //! crate (trustee, voter, registrar) and on no HTTP client.
 
 pub mod finding;
+pub mod malloc;
 pub mod record;
 mod verify;
 

@@ -5,8 +5,9 @@
 //!
 //! The log is streamed: read a chunk of [`CHUNK`] entries at a time (from a record file, or
 //! from a board's tiles), hashed onto the replica's tree, replayed (each batch of ballot proofs
-//! verified together on all cores), and dropped. What the verifier holds is the tree's hashes
-//! and the rules' state, never the entries. The findings are then reported in the order of
+//! verified together on all cores), and dropped. What the verifier holds is the tree's right
+//! edge and the roots the later checks compare ([`Tree::frontier`]) and the rules' state, never
+//! the entries. The findings are then reported in the order of
 //! §3, as if each check had run in turn: a log whose root does not match reports that, not
 //! what its replay found.
 
@@ -51,6 +52,28 @@ pub type Progress<'a> = &'a dyn Fn(u64, u64);
 /// Entries read from the source and verified at once: a few batches of the rules' replay, and
 /// a few dozen tiles fetched in parallel. What the verifier holds of the log at any time.
 pub const CHUNK: u64 = 4096;
+
+/// Entries read from a record file at once: one replay batch, so that what waits to be made
+/// ready is at most one batch's bytes (a file needs no round trips to amortize).
+const RECORD_CHUNK: u64 = REPLAY_BATCH as u64;
+
+/// The raw bytes of entries made ready for the rules at once, at most (one entry at least):
+/// above a batch of [`REPLAY_BATCH`] ballots (~3.2 MB), so that only entries larger than
+/// ballots — voter-roll batches — are made ready in smaller batches.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// Where the next batch to make ready ends in `raw`: [`REPLAY_BATCH`] entries, or fewer that
+/// hold [`BATCH_BYTES`].
+fn batch_end(raw: &[Vec<u8>]) -> usize {
+    let mut bytes = 0;
+    raw.iter()
+        .take(REPLAY_BATCH)
+        .position(|e| {
+            bytes += e.len();
+            bytes > BATCH_BYTES
+        })
+        .map_or(raw.len().min(REPLAY_BATCH), |i| i.max(1))
+}
 
 /// Reads entries `start..end` of a board's log (its tiles), or says why it cannot.
 pub type ReadEntries = Box<dyn FnMut(u64, u64) -> Result<Vec<Vec<u8>>, String> + Send>;
@@ -149,7 +172,7 @@ pub fn verify_record<R: Read + Seek + Send>(
         Err(RecordError::Malformed(why)) => return Ok(format_failure(why)),
     };
     // The first chunk is read ahead: its Setup names the board key, unless one is pinned.
-    let first = match reader.chunk(CHUNK) {
+    let first = match reader.chunk(RECORD_CHUNK) {
         Ok(c) => c,
         Err(RecordError::Io(e)) => return Err(e),
         Err(RecordError::Malformed(why)) => return Ok(format_failure(why)),
@@ -180,7 +203,7 @@ pub fn verify_record<R: Read + Seek + Send>(
         let chunk = reader
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .chunk(CHUNK);
+            .chunk(RECORD_CHUNK);
         chunk.map_err(|e| match e {
             RecordError::Io(e) => {
                 let why = e.to_string();
@@ -197,7 +220,7 @@ pub fn verify_record<R: Read + Seek + Send>(
             .reread(i)
             .map_err(|e| e.to_string())
     });
-    let mut streamed = stream(&read, &back, CHUNK, count, replay_to, opts, progress);
+    let mut streamed = stream(&read, &back, RECORD_CHUNK, count, replay_to, opts, progress);
     if let Some(e) = io_error
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
@@ -306,7 +329,7 @@ fn stream(
     progress: Progress<'_>,
 ) -> Streamed {
     let mut s = Streamed {
-        replica: Replica::streaming(),
+        replica: Replica::streaming_onto(Tree::frontier(sizes_checked(opts))),
         spent_tree: None,
         first: None,
         receipted: vec![None; opts.receipts.len()],
@@ -342,10 +365,13 @@ fn stream(
                         break;
                     }
                 };
-                // Made ready a replay batch at a time: decoded ballots are four times their
-                // bytes, so that is what bounds the memory in flight.
+                // Made ready a replay batch at a time, and at most BATCH_BYTES of entries:
+                // decoded, a ballot is four times its bytes and a voter-roll batch six (1,000
+                // credentials of 38 KB become 240 KB of keys), so bytes, not entries, bound
+                // the memory in flight — a million-voter roll is 1,000 such entries, which in
+                // one batch of 1,024 were the run's peak (274 MB at a million ballots).
                 while !raw.is_empty() {
-                    let rest = raw.split_off(raw.len().min(REPLAY_BATCH));
+                    let rest = raw.split_off(batch_end(&raw));
                     let c = std::mem::replace(&mut raw, rest);
                     let end = at + c.len() as u64;
                     let mut kinds = BTreeMap::new();
@@ -845,6 +871,22 @@ fn check_receipt(
     }
 }
 
+/// The sizes of the log whose roots the checks after the stream compare (besides the log's
+/// own): those of the checkpoints kept earlier and of the voters' receipts, read here without
+/// verifying them (the checks do). The streaming tree keeps only these roots and its right
+/// edge, not 64 bytes an entry.
+fn sizes_checked(opts: &Options) -> Vec<u64> {
+    let earlier = opts.earlier.iter().filter_map(|n| {
+        let (body, _) = urna_ledger::note::split_note(n).ok()?;
+        Some(Checkpoint::parse_body(&body).ok()?.size)
+    });
+    let receipts = opts
+        .receipts
+        .iter()
+        .filter_map(|r| r.verify_offline().ok().map(|cp| cp.size));
+    earlier.chain(receipts).collect()
+}
+
 /// That `cp` is a view of the log `tree` holds: it covers no more, and the first `cp.size`
 /// leaves hash to its root.
 fn prefix(tree: &Tree, cp: &Checkpoint) -> bool {
@@ -1049,5 +1091,24 @@ mod tests {
                 assert_eq!(s.spent_tree.map(|t| t.size()), Some(n), "{what}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_a_replay_batch_of_entries_or_fewer_that_hold_the_byte_budget() {
+        let ballots = vec![vec![0u8; 3_100]; 3_000];
+        assert_eq!(batch_end(&ballots), REPLAY_BATCH);
+        assert_eq!(batch_end(&ballots[..10]), 10);
+        let rolls = vec![vec![0u8; 38_144]; 1_000];
+        let n = batch_end(&rolls);
+        assert_eq!(n, BATCH_BYTES / 38_144);
+        assert!(rolls[..n].iter().map(Vec::len).sum::<usize>() <= BATCH_BYTES);
+        // One entry larger than the budget is still a batch of its own.
+        assert_eq!(batch_end(&[vec![0u8; BATCH_BYTES + 1], vec![1]]), 1);
+        assert_eq!(batch_end(&[]), 0);
     }
 }

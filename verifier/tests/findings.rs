@@ -95,6 +95,26 @@ fn each_damage_is_the_finding_its_code_names() {
     let report = verify(&note(k, &cut, &k.board), &cut, &pinned);
     assert_eq!(failure(&report), (Check::EntryFormat, Some(n as u64), None));
 
+    // Checkpoints kept earlier of the same history, at sizes on no power of two: prefixes (the
+    // streaming tree keeps the roots at their sizes, and no leaf).
+    let report = verify(
+        &good,
+        &entries,
+        &Options {
+            earlier: vec![
+                note(k, &entries[..ballot], &k.board),
+                note(k, &entries[..=ballot + 2], &k.board),
+                good.clone(),
+            ],
+            ..Options::default()
+        },
+    );
+    assert!(report.verified, "{:?}", report.failure);
+    assert_eq!(
+        report.of(Check::EarlierCheckpoint).filter(|f| f.ok).count(),
+        3
+    );
+
     // A checkpoint kept earlier from a forked history.
     let mut fork = entries[..=ballot].to_vec();
     fork[ballot] = entries[ballot + 1].clone();
