@@ -1336,14 +1336,9 @@ fn run(cli: Cli) -> Result<u8> {
             final_,
             json,
         } => {
-            // Under glibc, run again with its allocator tuned to hold the memory bound
-            // (urna_verifier::malloc); the exit status is that run's.
-            if let Some(status) = urna_verifier::malloc::respawn_tuned() {
-                return Ok(status
-                    .code()
-                    .and_then(|c| u8::try_from(c).ok())
-                    .unwrap_or(2));
-            }
+            // Under glibc, exec again with its allocator tuned to hold the memory bound
+            // (urna_verifier::malloc): the same process, so its exit status and signals are its own.
+            urna_verifier::malloc::exec_tuned();
             let verified = verify_cmd(
                 record.as_deref(),
                 board.as_deref(),

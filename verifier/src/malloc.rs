@@ -10,9 +10,7 @@
 //! default and 105 MB with the threshold fixed; at a million it was most of the excess over
 //! 512 MB. Fixing it (and capping the arenas at two) needs `mallopt`, which is `unsafe` here,
 //! or the environment variables glibc reads when the process starts: so the command that
-//! verifies runs itself again with them set ([`respawn_tuned`]), unless they are set already.
-
-use std::process::{Command, ExitStatus};
+//! verifies runs itself again with them set ([`exec_tuned`]), unless they are set already.
 
 /// What the verifier runs under: the `mmap` threshold fixed at glibc's own initial 128 KiB
 /// (setting it turns off the dynamic raise), and at most two arenas.
@@ -21,24 +19,31 @@ pub const TUNING: [(&str, &str); 2] = [
     ("MALLOC_ARENA_MAX", "2"),
 ];
 
-/// Runs this same program again with the same arguments and [`TUNING`] in its environment,
-/// waits for it and returns its exit status. `None` where that does not apply — not a glibc
-/// system, the threshold already set (by the person running it, or because this is the run
-/// again), or the program cannot be started again — and the caller then goes on untuned.
-pub fn respawn_tuned() -> Option<ExitStatus> {
-    if !cfg!(all(target_os = "linux", target_env = "gnu")) {
-        return None;
-    }
-    if std::env::var_os(TUNING[0].0).is_some() {
-        return None;
-    }
-    let exe = std::env::current_exe().ok()?;
-    let mut cmd = Command::new(exe);
-    cmd.args(std::env::args_os().skip(1));
-    for (k, v) in TUNING {
-        if std::env::var_os(k).is_none() {
-            cmd.env(k, v);
+/// Replaces this process by the same program with the same arguments and [`TUNING`] in its
+/// environment (`execve`: the same process id, so signals, exit status and a `kill -9` reach
+/// the verifier itself, and nothing is left running behind). Returns only where that does not
+/// apply — not a glibc system, or the threshold already set (by the person running it, or
+/// because this is the tuned run) — or where the program cannot be started again; the caller
+/// then goes on untuned.
+pub fn exec_tuned() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        use std::process::Command;
+        if std::env::var_os(TUNING[0].0).is_some() {
+            return;
         }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let mut cmd = Command::new(exe);
+        cmd.args(std::env::args_os().skip(1));
+        for (k, v) in TUNING {
+            if std::env::var_os(k).is_none() {
+                cmd.env(k, v);
+            }
+        }
+        // `exec` returns only its error; untuned is still correct, only larger.
+        let _ = cmd.exec();
     }
-    cmd.status().ok()
 }
