@@ -182,6 +182,9 @@ pub struct Board {
     pub snapshot: SnapshotUse,
     /// Where and how often to write snapshots (a board with a data directory).
     snapshots: Option<Snapshots>,
+    /// How long each phase of the opening took, in order (wall time): what `urna bench
+    /// restart` reports.
+    pub opening: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Entries between two snapshots of the rules' state, by default: a restart replays at most
@@ -226,6 +229,34 @@ struct Snapshots {
     busy: Arc<AtomicBool>,
 }
 
+/// The phases of an opening, timed one after the other.
+struct Phases {
+    at: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Default for Phases {
+    fn default() -> Phases {
+        Phases {
+            at: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+}
+
+impl Phases {
+    /// A phase that ran alongside others, ended by the next [`Phases::end`].
+    fn beside(&mut self, what: &'static str, took: std::time::Duration) {
+        self.done.push((what, took));
+    }
+
+    fn end(&mut self, what: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((what, now - self.at));
+        self.at = now;
+    }
+}
+
 impl Board {
     /// Opens the board's data directory, replays the log through the rules and checks it
     /// against every signed statement kept there.
@@ -245,6 +276,7 @@ impl Board {
         opts: OpenOptions,
     ) -> Result<Board, OpenError> {
         let vk = key.verifying_key();
+        let mut phases = Phases::default();
         // The snapshot's signature, body hash and leaves' root are checked before the log is
         // scanned, so that the scan compares the frames with its leaf hashes instead of
         // hashing them (`specs/board.md` §4.1.2).
@@ -257,8 +289,42 @@ impl Board {
                 None
             }
         };
+        phases.end("snapshot read and checked");
         let known = loaded.as_ref().map_or(&[][..], |l| l.leaves.as_slice());
-        let (log, rec, matched) = FileLog::open_known(dir, known)?;
+        // Three independent reads at once: the scan of the log, the index's opening, and the
+        // decoding of the snapshot's state — signed, so decoding it early trusts nothing; it
+        // is used only if the checks below pass.
+        let (scanned, index_opened, decoded) = std::thread::scope(|s| {
+            let decoding = loaded.as_ref().map(|l| {
+                s.spawn(move || {
+                    let t = std::time::Instant::now();
+                    (l.election(), t.elapsed())
+                })
+            });
+            let indexing = s.spawn(|| {
+                let t = std::time::Instant::now();
+                (Index::open(&dir.join(INDEX)), t.elapsed())
+            });
+            let t = std::time::Instant::now();
+            let scanned = (FileLog::open_known(dir, known), t.elapsed());
+            (scanned, indexing.join(), decoding.map(|d| d.join()))
+        });
+        let (scanned, took) = scanned;
+        phases.beside("log scanned", took);
+        let (index_opened, took) =
+            index_opened.map_err(|_| io::Error::other("opening the index failed"))?;
+        phases.beside("index opened", took);
+        let decoded = decoded.map(|d| match d {
+            Ok((e, took)) => {
+                phases.beside("snapshot's state decoded", took);
+                e
+            }
+            Err(_) => Err(Discarded::Io(io::Error::other(
+                "decoding the snapshot's state failed",
+            ))),
+        });
+        phases.end("log scanned, index opened and snapshot's state decoded, at once");
+        let (log, rec, matched) = scanned?;
         let store = Arc::new(log);
         let log = dir.join(store::LOG);
         let signed = |name: &str, note: &Option<String>| match note {
@@ -276,7 +342,7 @@ impl Board {
         let cosigned_note = store.statement(Statement::Cosigned)?;
         let head = signed(store::CHECKPOINT, &head_note)?;
         let cosigned_head = signed(store::COSIGNED, &cosigned_note)?;
-        let (index, fresh_index) = Index::open(&dir.join(INDEX))?;
+        let (index, fresh_index) = index_opened?;
         let recorded = if fresh_index {
             None
         } else {
@@ -347,7 +413,10 @@ impl Board {
                 bound: bound.0,
                 what: bound.1,
             }),
-            Some(l) => l.election().map(|e| Some((l, e))),
+            Some(l) => match decoded {
+                Some(d) => d.map(|e| Some((l, e))),
+                None => l.election().map(|e| Some((l, e))),
+            },
             None => Ok(None),
         };
         let checks = [
@@ -387,6 +456,7 @@ impl Board {
             Some(r) => r,
             None => Replica::load(store).map_err(replay_error)?,
         };
+        phases.end("tree completed and checked");
         if let Some((name, size)) = checked(&replica) {
             return Err(OpenError::RootMismatch {
                 file: dir.join(name),
@@ -400,10 +470,13 @@ impl Board {
         replica
             .replay_verified(signed_size, &|_, _| {})
             .map_err(replay_error)?;
+        phases.end("replayed to the signed checkpoint");
         replica
             .replay(replica.size(), &|_, _| {})
             .map_err(replay_error)?;
+        phases.end("replayed the rest");
         let index_state = index.reconcile(&replica.tree(), &**replica.store(), fresh_index)?;
+        phases.end("index reconciled");
         let mut board = Board {
             origin: origin.to_string(),
             key,
@@ -416,6 +489,7 @@ impl Board {
             index_state,
             snapshot: snapshot_use,
             snapshots: None,
+            opening: Vec::new(),
         };
         board.snapshots = Some(Snapshots {
             sink: Sink::Dir(dir.to_path_buf()),
@@ -424,6 +498,8 @@ impl Board {
             busy: Arc::new(AtomicBool::new(false)),
         });
         board.publish_checkpoint()?;
+        phases.end("checkpoint signed and stored");
+        board.opening = phases.done;
         Ok(board)
     }
 
@@ -662,6 +738,7 @@ impl Board {
             index_state,
             snapshot: snapshot_use,
             snapshots: None,
+            opening: Vec::new(),
         };
         if sequence {
             board.publish_checkpoint()?;

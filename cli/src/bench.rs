@@ -526,6 +526,14 @@ pub fn restart(o: RestartOptions<'_>, dir: &Path, json_out: bool) -> Result<()> 
         size - at
     ))?;
     restored(&b.snapshot)?;
+    for (what, d) in &b.opening {
+        say(&format!("  {what}: {:.1} ms", ms(*d)));
+    }
+    let phases: Vec<Value> = b
+        .opening
+        .iter()
+        .map(|(what, d)| json!({ "phase": what, "wall_ms": round(ms(*d), 1) }))
+        .collect();
     drop(b);
     let mut f = json!({
         "board_restart_entries": size,
@@ -539,6 +547,7 @@ pub fn restart(o: RestartOptions<'_>, dir: &Path, json_out: bool) -> Result<()> 
         "board_restart_snapshot_wall_ms": round(snap_wall, 0),
         "board_restart_snapshot_cpu_ms": round(snap_cpu, 0),
         "board_restart_tail_entries": size - at,
+        "board_restart_snapshot_phases": phases,
         "peak_rss_mb": peak_rss_mb(),
     });
     if let (Some((wall, cpu)), Some(m)) = (zero, f.as_object_mut()) {
@@ -557,6 +566,58 @@ pub fn restart(o: RestartOptions<'_>, dir: &Path, json_out: bool) -> Result<()> 
     }
     if json_out {
         println!("{f}");
+    }
+    Ok(())
+}
+
+/// `urna bench restart --existing`: reopens a data directory an earlier `urna bench restart`
+/// wrote (the synthetic election's origin and board key), as a board restarting after a
+/// `kill -9` does, and reports the opening's wall time and CPU, and each phase's wall time.
+pub fn reopen(dir: &Path, json_out: bool) -> Result<()> {
+    if !dir.join(urna_ledger::store::LOG).exists() {
+        return Err(anyhow!("{}: no board log there", dir.display()));
+    }
+    let board = synth::board_key(1);
+    let (t, cpu0) = (Instant::now(), process_cpu());
+    let b = urna_board::board::Board::open(dir, synth::ORIGIN, board)?;
+    let wall = ms(t.elapsed());
+    let cpu = match (cpu0, process_cpu()) {
+        (Some(a), Some(b)) => ms(b.saturating_sub(a)),
+        _ => wall,
+    };
+    let restored_at = match b.snapshot {
+        urna_board::board::SnapshotUse::Restored { size } => Some(size),
+        _ => None,
+    };
+    let phases: Vec<Value> = b
+        .opening
+        .iter()
+        .map(|(what, d)| json!({ "phase": what, "wall_ms": round(ms(*d), 1) }))
+        .collect();
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "board_restart_entries": b.size(),
+                "board_restart_snapshot_entries": restored_at,
+                "board_restart_snapshot": format!("{:?}", b.snapshot),
+                "board_restart_index": format!("{:?}", b.index_state),
+                "board_restart_wall_ms": round(wall, 0),
+                "board_restart_cpu_ms": round(cpu, 0),
+                "board_restart_phases": phases,
+                "peak_rss_mb": peak_rss_mb(),
+            })
+        );
+    } else {
+        eprintln!(
+            "reopened {} entries in {wall:.0} ms wall, {cpu:.0} ms CPU (snapshot: {:?}, index: {:?})",
+            b.size(),
+            b.snapshot,
+            b.index_state
+        );
+        for (what, d) in &b.opening {
+            eprintln!("  {what}: {:.1} ms", ms(*d));
+        }
     }
     Ok(())
 }

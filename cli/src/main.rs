@@ -761,7 +761,11 @@ enum BenchCommand {
         /// Also time a restart from zero (a replay of the whole log, no snapshot).
         #[arg(long)]
         from_zero: bool,
-        /// The data directory to create (it must not exist).
+        /// Write nothing: reopen --dir as it is (a directory an earlier `urna bench restart`
+        /// wrote, or a copy of one) and time that opening, phase by phase.
+        #[arg(long, conflicts_with_all = ["record", "from_zero"])]
+        existing: bool,
+        /// The data directory to create (it must not exist), or with --existing to reopen.
         #[arg(long)]
         dir: PathBuf,
         /// Print the figures as one JSON object.
@@ -1043,12 +1047,23 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Bench {
             command:
                 Some(BenchCommand::Restart {
+                    existing: true,
+                    dir,
+                    json,
+                    ..
+                }),
+            ..
+        } => bench::reopen(&dir, json).map(|()| 0),
+        Command::Bench {
+            command:
+                Some(BenchCommand::Restart {
                     ballots,
                     record,
                     tail,
                     from_zero,
                     dir,
                     json,
+                    ..
                 }),
             ..
         } => bench::restart(

@@ -11,11 +11,36 @@ use crate::errors::DecodeError;
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Whether proofs' commitment points are taken as encoded (see [`Reader::trusting_proofs`]).
+    trusted_proofs: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
+        Reader {
+            buf,
+            pos: 0,
+            trusted_proofs: false,
+        }
+    }
+
+    /// A reader of bytes whose proofs this party verified itself before and will not verify
+    /// again (a board replaying its own log up to a checkpoint it signed, `specs/board.md`
+    /// §4.1.2): the commitment points of sigma proofs and the value commitments of range
+    /// proofs are kept as their encodings, not decompressed — a ballot's proofs hold two thirds
+    /// of its points. Such a proof does not verify (its points are not its commitments), so
+    /// it must not be verified: everything else decodes exactly as with [`Reader::new`], and
+    /// ciphertexts and keys are always decompressed and checked.
+    pub fn trusting_proofs(buf: &'a [u8]) -> Self {
+        Reader {
+            trusted_proofs: true,
+            ..Reader::new(buf)
+        }
+    }
+
+    /// Whether this reader takes proofs' commitment points as encoded.
+    pub fn trusts_proofs(&self) -> bool {
+        self.trusted_proofs
     }
 
     /// Bytes not yet consumed.

@@ -55,6 +55,25 @@ impl Point {
         Ok(p)
     }
 
+    /// A proof's commitment point: [`Point::from_wire`], except from a reader of proofs
+    /// verified before ([`Reader::trusting_proofs`]), where only the encoding is kept — the
+    /// element is left as the identity, not decompressed, so that such a proof never verifies.
+    /// The identity's encoding is still refused, as by [`Point::from_wire`].
+    pub fn decode_commitment(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
+        let bytes = r.array()?;
+        if !r.trusts_proofs() {
+            return Self::from_wire(&bytes, field);
+        }
+        let compressed = CompressedRistretto(bytes);
+        if compressed == CompressedRistretto::identity() {
+            return Err(DecodeError::IdentityPoint(field));
+        }
+        Ok(Point {
+            point: RistrettoPoint::identity(),
+            compressed,
+        })
+    }
+
     /// Strict decoding of a field where the identity is a legitimate value.
     pub fn from_wire_allow_identity(bytes: &[u8; 32]) -> Result<Self, DecodeError> {
         let compressed = CompressedRistretto(*bytes);

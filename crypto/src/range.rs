@@ -479,7 +479,7 @@ impl Decode for EncryptedRangeProof {
         }
         let mut commitments = Vec::with_capacity(k);
         for _ in 0..k {
-            commitments.push(Point::from_wire(&r.array()?, "V")?);
+            commitments.push(Point::decode_commitment(r, "V")?);
         }
         let links = r.vec_of(k)?;
         let bp = r.bytes_u16()?;

@@ -211,7 +211,23 @@ impl Payload {
 
     /// Strictly decodes the payload of an entry of kind `kind`, rejecting trailing bytes.
     pub fn decode(kind: EntryKind, bytes: &[u8]) -> Result<Payload, DecodeError> {
-        let mut r = Reader::new(bytes);
+        Payload::decode_from(kind, Reader::new(bytes))
+    }
+
+    /// [`Payload::decode`] of an entry whose signature and ballot proofs this party verified
+    /// before and takes as valid ([`crate::state::Election::apply_batch_verified`]): a ballot's
+    /// (or challenged ballot's) proofs keep their commitment points as encoded, not
+    /// decompressed ([`Reader::trusting_proofs`]) — they are never verified — and every other
+    /// field, and every other kind, decodes as strictly as ever.
+    pub fn decode_verified(kind: EntryKind, bytes: &[u8]) -> Result<Payload, DecodeError> {
+        let r = match kind {
+            EntryKind::Ballot | EntryKind::ChallengedBallot => Reader::trusting_proofs(bytes),
+            _ => Reader::new(bytes),
+        };
+        Payload::decode_from(kind, r)
+    }
+
+    fn decode_from(kind: EntryKind, mut r: Reader<'_>) -> Result<Payload, DecodeError> {
         let p = match kind {
             EntryKind::Setup => Payload::Setup(Box::new(Manifest::decode_unvalidated(&mut r)?)),
             EntryKind::DkgCommitment => {

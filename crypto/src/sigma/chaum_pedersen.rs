@@ -130,8 +130,8 @@ impl Encode for ChaumPedersenProof {
 impl Decode for ChaumPedersenProof {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(ChaumPedersenProof {
-            a: Point::from_wire(&r.array()?, "A")?,
-            b: Point::from_wire(&r.array()?, "B")?,
+            a: Point::decode_commitment(r, "A")?,
+            b: Point::decode_commitment(r, "B")?,
             s: Scalar::decode(r)?,
         })
     }

@@ -262,8 +262,8 @@ impl Decode for DisjunctiveProof {
         }
         let mut commitments = Vec::with_capacity(n);
         for _ in 0..n {
-            let a = Point::from_wire(&r.array()?, "A")?;
-            let b = Point::from_wire(&r.array()?, "B")?;
+            let a = Point::decode_commitment(r, "A")?;
+            let b = Point::decode_commitment(r, "B")?;
             commitments.push((a, b));
         }
         let challenges = r.vec_of::<Scalar>(n - 1)?;
@@ -306,6 +306,58 @@ mod tests {
                 assert_eq!(DisjunctiveProof::from_bytes(&p.to_bytes()).as_ref(), Ok(&p));
             }
         }
+    }
+
+    /// A reader of proofs verified before keeps the commitments' encodings without
+    /// decompressing them: the proof re-encodes to the same bytes but no longer verifies (so
+    /// that it cannot pass for verified), and the identity's encoding, a truncated proof and
+    /// non-canonical scalars are still refused.
+    #[test]
+    fn trusting_reader_keeps_encodings_and_never_verifies() {
+        let (mut rng, pk) = setup();
+        let (ct, r) = Ciphertext::encrypt_random(&pk, 1, &mut rng);
+        let p = DisjunctiveProof::prove(&pk, &ct, 1, &r, 1, b"c", &mut rng).unwrap();
+        let bytes = p.to_bytes();
+        let mut reader = Reader::trusting_proofs(&bytes);
+        let trusted = DisjunctiveProof::decode(&mut reader).unwrap();
+        reader.finish().unwrap();
+        assert_eq!(trusted.to_bytes(), bytes);
+        assert!(trusted.verify(&pk, &ct, 1, b"c").is_err());
+        // Strict decoding of the same bytes verifies as ever.
+        assert_eq!(
+            DisjunctiveProof::from_bytes(&bytes)
+                .unwrap()
+                .verify(&pk, &ct, 1, b"c"),
+            Ok(())
+        );
+        // The identity as a commitment (bytes 1..33 hold the first A).
+        let mut identity = bytes.clone();
+        identity[1..33].fill(0);
+        assert_eq!(
+            DisjunctiveProof::decode(&mut Reader::trusting_proofs(&identity)).unwrap_err(),
+            DecodeError::IdentityPoint("A")
+        );
+        // A point that does not decompress is refused by the strict reader only.
+        let mut bad = bytes.clone();
+        bad[1..33].fill(0xff);
+        assert!(DisjunctiveProof::from_bytes(&bad).is_err());
+        assert!(DisjunctiveProof::decode(&mut Reader::trusting_proofs(&bad)).is_ok());
+        // Cut short, or a scalar ≥ ℓ: refused by both.
+        assert!(
+            DisjunctiveProof::decode(&mut Reader::trusting_proofs(&bytes[..bytes.len() - 1]))
+                .is_err()
+        );
+        let mut scalar = bytes.clone();
+        let last = scalar.len() - 32;
+        scalar[last..].fill(0xff);
+        assert_eq!(
+            DisjunctiveProof::decode(&mut Reader::trusting_proofs(&scalar)).unwrap_err(),
+            DecodeError::NonCanonicalScalar
+        );
+        // A ciphertext is decoded strictly whatever the reader.
+        let mut ct_bytes = ct.to_bytes();
+        ct_bytes[..32].fill(0xff);
+        assert!(Ciphertext::decode(&mut Reader::trusting_proofs(&ct_bytes)).is_err());
     }
 
     #[test]

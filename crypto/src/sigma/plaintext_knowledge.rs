@@ -158,7 +158,7 @@ impl Encode for PlaintextKnowledgeProof {
 impl Decode for PlaintextKnowledgeProof {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(PlaintextKnowledgeProof {
-            a: Point::from_wire(&r.array()?, "A")?,
+            a: Point::decode_commitment(r, "A")?,
             s: Scalar::decode(r)?,
         })
     }

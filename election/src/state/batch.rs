@@ -19,7 +19,7 @@ use urna_crypto::batch::verify_all_vartime;
 use urna_crypto::errors::VerifyError;
 
 use super::ballot_box::{verify_proofs, Pending};
-use super::{batch_seed, decode_payload, Admitted, Election, Phase};
+use super::{batch_seed, decode_payload, decode_payload_verified, Admitted, Election, Phase};
 use crate::ballot::Ballot;
 use crate::context::ElectionContext;
 use crate::entry::{Entry, EntryKind};
@@ -150,20 +150,25 @@ impl Election {
             .for_each(|(((p, e), fresh), &verified)| {
                 if fresh {
                     p.signature = Some(verified || e.verify_signature().is_ok());
-                    self.decode_if_reached(e, p);
+                    self.decode_if_reached(e, p, verified);
                 }
             });
         pre
     }
 
-    /// Decodes the payload if the entry passes every check before its decoding.
-    fn decode_if_reached(&self, e: &Entry, p: &mut Prechecked) {
+    /// Decodes the payload if the entry passes every check before its decoding; an entry whose
+    /// proofs are taken as valid (`verified`) without decompressing its proofs' points
+    /// ([`Payload::decode_verified`]).
+    fn decode_if_reached(&self, e: &Entry, p: &mut Prechecked, verified: bool) {
         if p.payload.is_none()
             && p.signature.is_some()
             && self.envelope(e, &p.leaf, p.signature).is_ok()
             && self.gate(e).is_ok()
         {
-            p.payload = Some(decode_payload(e));
+            p.payload = Some(match verified {
+                true => decode_payload_verified(e),
+                false => decode_payload(e),
+            });
         }
     }
 
@@ -177,7 +182,10 @@ impl Election {
             let this = &*self;
             pre.par_iter_mut()
                 .zip(run)
-                .for_each(|(p, e)| this.decode_if_reached(e, p));
+                .enumerate()
+                .for_each(|(k, (p, e))| {
+                    this.decode_if_reached(e, p, verified.get(k).copied().unwrap_or(false))
+                });
         }
         let (Some(m), Some(ctx)) = (&self.manifest, self.ceremony.context()) else {
             return;

@@ -897,6 +897,17 @@ fn decode_payload(entry: &Entry) -> Result<Payload, Rejection> {
     })
 }
 
+/// [`decode_payload`] of an entry whose signature and proofs are taken as valid: its proofs'
+/// points are not decompressed ([`Payload::decode_verified`]), since they are not verified.
+fn decode_payload_verified(entry: &Entry) -> Result<Payload, Rejection> {
+    if let Some(p) = entry.kept_payload() {
+        return Ok(p.clone());
+    }
+    Payload::decode_verified(entry.kind(), entry.payload()).map_err(|e| Rejection::Malformed {
+        reason: e.to_string(),
+    })
+}
+
 /// `SHA-256("urna-v1 batch-weights" ‖ leaf hashes)`: batch weights that are a hash of the
 /// entries they check.
 fn batch_seed<'a>(leaves: impl IntoIterator<Item = &'a [u8; 32]>) -> [u8; 32] {
