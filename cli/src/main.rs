@@ -1150,7 +1150,11 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Bench {
             command: Some(BenchCommand::IngestBoard { dir, record }),
             ..
-        } => bench_ingest::board_process(&dir, &record).map(|()| 0),
+        } => {
+            // The board as `board serve` runs it, allocator tuning included.
+            urna_verifier::malloc::exec_tuned();
+            bench_ingest::board_process(&dir, &record).map(|()| 0)
+        }
         Command::Bench {
             command: None,
             quick,
@@ -1922,6 +1926,9 @@ fn board_cmd(command: BoardCommand) -> Result<()> {
             snapshot_every,
             limits,
         } => {
+            // Before anything is read (a passphrase from the terminal): the board's threads free
+            // buffers other threads allocated, as the verifier's do (urna_verifier::malloc).
+            urna_verifier::malloc::exec_tuned();
             let origin = serve_origin(&key, origin)?;
             let key = secrets::open_sealed_key_from(&key, passphrase.passphrase_file.as_deref())?;
             let opts = urna_board::board::OpenOptions {
