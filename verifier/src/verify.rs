@@ -546,8 +546,9 @@ pub fn verify_board(
         e.pop().ok_or_else(|| format!("entry {i}: not served"))
     });
     // The next chunk's tiles download while this one is verified: a round trip per chunk would
-    // otherwise leave the cores idle (one chunk more in memory, ~13 MB of ballots).
-    let (tx, rx) = mpsc::sync_channel::<(u64, Result<Vec<Vec<u8>>, String>)>(1);
+    // otherwise leave the cores idle. Handed over, not queued: one chunk more in memory (~13 MB
+    // of ballots), not two.
+    let (tx, rx) = mpsc::sync_channel::<(u64, Result<Vec<Vec<u8>>, String>)>(0);
     let streamed = std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut at = 0;
