@@ -897,17 +897,17 @@ pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// What an observer takes from a board: its latest checkpoint and log, and what the witnesses
-/// the manifest names say of it (a log contradicting them is a finding, not an error).
+/// What an observer takes from a board before reading its log: its latest checkpoint, a reader
+/// of the log under it, and what the witnesses the manifest names say of it (a log
+/// contradicting them is a finding, not an error).
 pub(crate) fn observe(
     client: &BoardClient,
     origin: &str,
     stated: VerifyingKey,
     key: &VerifyingKey,
 ) -> Result<urna_verifier::FromBoard> {
-    let (log, view) = client.fetch_witnessed_tree(origin, key)?;
-    let latest_tree = log.tree().clone();
-    let witnessed = match view {
+    let o = client.observe_witnessed(origin, key)?;
+    let witnessed = match o.witnessed {
         None => None,
         Some(Err(urna_client::ClientError::Misbehaved(why))) => Some(Err(why)),
         Some(Err(e)) => return Err(e.into()),
@@ -916,9 +916,9 @@ pub(crate) fn observe(
     Ok(urna_verifier::FromBoard {
         origin: origin.to_string(),
         stated_key: stated,
-        latest_note: log.note.clone(),
-        latest_tree,
-        read: entry_reader(client.clone(), log.checkpoint.size),
+        latest_note: o.note,
+        first: o.first,
+        read: entry_reader(client.clone(), o.checkpoint.size),
         witnessed,
     })
 }
@@ -1304,8 +1304,9 @@ fn run(cli: Cli) -> Result<u8> {
             );
             // Streamed: each chunk checked onto a tree against the checkpoint as it is written.
             let cp = urna_ledger::note::Checkpoint::open(&t.note, &origin, &key)?;
-            let mut read = o.read;
-            let mut tree = urna_ledger::merkle::Tree::new();
+            let read = o.read;
+            // Its right edge only: the root at t.size is all that is compared.
+            let mut tree = urna_ledger::merkle::Tree::frontier([]);
             urna_verifier::record::write_header(&mut f, &t.note, t.size)?;
             let mut at = 0;
             while at < t.size {

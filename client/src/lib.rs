@@ -24,7 +24,7 @@ use urna_ledger::tiles;
 pub use urna_ledger::witnessed::{
     named_cosigners, quorum_cover, witness_policy, Covered, WitnessAnswer, WitnessView,
 };
-use urna_ledger::{LogStore, MemoryLog, Replica, ReplicaError, StreamLog};
+use urna_ledger::{LogStore, MemoryLog, Replica, ReplicaError};
 
 #[derive(Debug, Error)]
 pub enum ClientError {
@@ -418,17 +418,6 @@ impl BoardClient {
         self.fetch_into(Arc::new(MemoryLog::new()), checkpoint, note)
     }
 
-    /// Downloads the log up to a given (already verified) checkpoint and keeps only its tree:
-    /// each round of tiles is hashed and dropped ([`StreamLog`]), so memory stays bounded
-    /// whatever the log's size. For an observer, who streams the entries again to verify them.
-    pub fn fetch_tree_under(
-        &self,
-        checkpoint: Checkpoint,
-        note: String,
-    ) -> Result<LogCopy, ClientError> {
-        self.fetch_into(Arc::new(StreamLog::new()), checkpoint, note)
-    }
-
     /// Fetches the entry tiles a round at a time into `store` through a replica, then checks
     /// that the entries hash to the signed root.
     fn fetch_into(
@@ -586,24 +575,69 @@ impl BoardClient {
         origin: &str,
         key: &VerifyingKey,
     ) -> Result<(LogCopy, Option<Result<WitnessView, ClientError>>), ClientError> {
-        self.fetch_witnessed(origin, key, false)
+        self.fetch_witnessed(origin, key)
     }
 
-    /// [`BoardClient::fetch_witnessed_log`] keeping only the log's tree
-    /// ([`BoardClient::fetch_tree_under`]): for an observer, who streams the entries again.
-    pub fn fetch_witnessed_tree(
+    /// What an observer verifying the whole log needs before it streams it: the board's latest
+    /// checkpoint (its note), the first entry the witness policy was read from (`None` if the
+    /// log is empty), and what the witnesses say of it as [`BoardClient::fetch_witnessed_log`]
+    /// does — with each witness's checkpoint and the board's cosigned one shown a prefix of the
+    /// latest by an RFC 9162 consistency proof instead of a downloaded tree. Nothing of the log
+    /// is downloaded here: the observer hashes the entries once, as it verifies them, and
+    /// compares the roots then (the first entry too).
+    pub fn observe_witnessed(
         &self,
         origin: &str,
         key: &VerifyingKey,
-    ) -> Result<(LogCopy, Option<Result<WitnessView, ClientError>>), ClientError> {
-        self.fetch_witnessed(origin, key, true)
+    ) -> Result<Observed, ClientError> {
+        let first = match self.entry(0) {
+            Ok(b) => Some(b),
+            Err(ClientError::Status { status: 404, .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let manifest = first
+            .as_deref()
+            .and_then(manifest_of)
+            .filter(|m| !m.witnesses.is_empty());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let answers = manifest.as_ref().map(|m| ask_witnesses(m, origin, key));
+            let (checkpoint, note) = self.checkpoint(origin, key)?;
+            let view = match (&manifest, answers) {
+                (Some(m), Some(a)) => {
+                    let prefix = |cp: &Checkpoint| match self.check_consistency(cp, &checkpoint) {
+                        Ok(()) => Ok(true),
+                        Err(ClientError::Misbehaved(_)) => Ok(false),
+                        Err(e) => Err(e),
+                    };
+                    let at = Against {
+                        size: checkpoint.size,
+                        note: &note,
+                        prefix: &prefix,
+                    };
+                    Some(self.witness_view(&at, origin, key, m, a))
+                }
+                _ => None,
+            };
+            // The board moved on between its latest checkpoint and its cosigned one: again,
+            // so that the newest cosigned checkpoint is within the log (a few times at most).
+            let beyond = matches!(&view, Some(Ok(v)) if v.board_cosigned_beyond);
+            if !beyond || attempt >= 3 {
+                return Ok(Observed {
+                    checkpoint,
+                    note,
+                    first,
+                    witnessed: view,
+                });
+            }
+        }
     }
 
     fn fetch_witnessed(
         &self,
         origin: &str,
         key: &VerifyingKey,
-        tree_only: bool,
     ) -> Result<(LogCopy, Option<Result<WitnessView, ClientError>>), ClientError> {
         let first = match self.entry(0) {
             Ok(b) => Some(b),
@@ -619,10 +653,7 @@ impl BoardClient {
             attempt += 1;
             let answers = manifest.as_ref().map(|m| ask_witnesses(m, origin, key));
             let (checkpoint, note) = self.checkpoint(origin, key)?;
-            let log = match tree_only {
-                true => self.fetch_tree_under(checkpoint, note)?,
-                false => self.fetch_log_under(checkpoint, note)?,
-            };
+            let log = self.fetch_log_under(checkpoint, note)?;
             let first_hash = first.as_deref().map(merkle::leaf_hash);
             if first_hash.is_some() && log.tree().leaf(0).copied() != first_hash {
                 return Err(ClientError::Misbehaved(
@@ -826,6 +857,21 @@ const WITNESS_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// arrives and resubmits its latest checkpoint to witnesses that missed it, so it catches up
 /// well within this.
 pub const WITHHOLDING_GRACE: Duration = Duration::from_secs(15);
+
+/// What an observer learns of a board before streaming its log
+/// ([`BoardClient::observe_witnessed`]).
+pub struct Observed {
+    /// The board's latest checkpoint, its signature checked.
+    pub checkpoint: Checkpoint,
+    /// The signed note it was read from.
+    pub note: String,
+    /// Entry 0 as the board served it alone, which the witness policy was read from: the
+    /// stream must begin with the same bytes.
+    pub first: Option<Vec<u8>>,
+    /// `None` when the manifest names no witnesses; `Err(Misbehaved)` naming the contradiction
+    /// when the board's checkpoints contradict what a witness cosigned.
+    pub witnessed: Option<Result<WitnessView, ClientError>>,
+}
 
 /// The election as a party sees it under the witness policy.
 pub struct Checked {

@@ -75,21 +75,25 @@ fn batch_end(raw: &[Vec<u8>]) -> usize {
         .map_or(raw.len().min(REPLAY_BATCH), |i| i.max(1))
 }
 
-/// Reads entries `start..end` of a board's log (its tiles), or says why it cannot.
-pub type ReadEntries = Box<dyn FnMut(u64, u64) -> Result<Vec<Vec<u8>>, String> + Send>;
+/// Reads entries `start..end` of a board's log (its tiles), or says why it cannot; called
+/// from more than one thread (the next chunk is downloaded while one is verified).
+pub type ReadEntries = Box<dyn Fn(u64, u64) -> Result<Vec<Vec<u8>>, String> + Send + Sync>;
 
-/// What an observer downloaded from a board (`urna-client` fetches it): the board's latest
-/// checkpoint, the log under it, and, when the manifest names witnesses, what they said.
+/// What an observer learned of a board before reading its log (`urna-client` asks): the
+/// board's latest checkpoint, a reader of the log under it, and, when the manifest names
+/// witnesses, what they said. No tree: the log is hashed once, as it is verified.
 pub struct FromBoard {
     pub origin: String,
     /// The key the board states (used unless one is pinned; it must be the manifest's).
     pub stated_key: VerifyingKey,
-    /// The board's latest signed checkpoint note, and the tree of the log it covers (already
-    /// checked against it by the client).
+    /// The board's latest signed checkpoint note: the whole log it covers is streamed, and
+    /// its root checked at the end, as well as the root of the part verified.
     pub latest_note: String,
-    pub latest_tree: Tree,
-    /// Reads the log's entries again, a chunk at a time, to verify them: they are checked
-    /// against the checkpoint verified, not trusted for having been hashed before.
+    /// Entry 0 as the board served it on its own, which the witness policy was read from
+    /// (`None` if it served none): the log streamed must begin with the same bytes.
+    pub first: Option<Vec<u8>>,
+    /// Reads the log's entries, a chunk at a time, to verify them: nothing of them is trusted
+    /// before they hash to the signed roots.
     pub read: ReadEntries,
     /// `None` when the manifest names no witnesses; `Err` naming the contradiction when the
     /// board's log contradicts what a witness cosigned.
@@ -220,7 +224,16 @@ pub fn verify_record<R: Read + Seek + Send>(
             .reread(i)
             .map_err(|e| e.to_string())
     });
-    let mut streamed = stream(&read, &back, RECORD_CHUNK, count, replay_to, opts, progress);
+    let mut streamed = stream(
+        &read,
+        &back,
+        RECORD_CHUNK,
+        count,
+        replay_to,
+        &[],
+        opts,
+        progress,
+    );
     if let Some(e) = io_error
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
@@ -310,7 +323,9 @@ struct Ahead {
 }
 
 /// Reads `held` entries from `read` a `chunk` at a time, hashing each onto a replica's tree
-/// and replaying the first `replay_to` through the rules; keeps only what later checks need.
+/// (a frontier keeping the roots at `keep` and at the sizes [`sizes_checked`] names) and
+/// replaying the first `replay_to` through the rules; keeps only what later checks need of
+/// those (the entries past them are only hashed).
 /// A refused entry stops the replay, not the hashing. The replay reads the few earlier entries
 /// it needs again (ballots that revotes supersede) from `back`: the replica keeps none.
 ///
@@ -319,17 +334,20 @@ struct Ahead {
 /// replay chunk k on this one, taking what was verified ahead as valid; the verdicts are
 /// those of replaying in order. What is held of the log at a time is bounded: the chunk read,
 /// and three replay batches decoded (one replaying, one waiting, one being prepared).
+#[allow(clippy::too_many_arguments)]
 fn stream(
     read: Source<'_>,
     back: &dyn LookBack,
     chunk: u64,
     held: u64,
     replay_to: u64,
+    keep: &[u64],
     opts: &Options,
     progress: Progress<'_>,
 ) -> Streamed {
+    let wanted_roots = sizes_checked(opts).into_iter().chain(keep.iter().copied());
     let mut s = Streamed {
-        replica: Replica::streaming_onto(Tree::frontier(sizes_checked(opts))),
+        replica: Replica::streaming_onto(Tree::frontier(wanted_roots)),
         spent_tree: None,
         first: None,
         receipted: vec![None; opts.receipts.len()],
@@ -375,7 +393,8 @@ fn stream(
                     let c = std::mem::replace(&mut raw, rest);
                     let end = at + c.len() as u64;
                     let mut kinds = BTreeMap::new();
-                    for e in &c {
+                    let replayed = replay_to.saturating_sub(at).min(c.len() as u64) as usize;
+                    for e in &c[..replayed] {
                         if let Some(kind) = Entry::kind_of(e) {
                             *kinds.entry(kind.to_string()).or_default() += 1;
                         }
@@ -383,7 +402,7 @@ fn stream(
                     let receipted = wanted
                         .iter()
                         .enumerate()
-                        .filter(|(_, i)| (at..end).contains(i))
+                        .filter(|(_, i)| (at..end.min(replay_to)).contains(i))
                         .filter_map(|(k, i)| Some((k, c.get((i - at) as usize)?.clone())))
                         .collect();
                     let first = if at == 0 { c.first().cloned() } else { None };
@@ -478,7 +497,7 @@ pub fn verify_board(
     report.key_source = Some(source);
     let latest = Checkpoint::open(&b.latest_note, &b.origin, &key).ok();
     report.latest_size = latest.as_ref().map(|c| c.size);
-    let latest_size = latest.as_ref().map_or(b.latest_tree.size(), |c| c.size);
+    let latest_size = latest.as_ref().map_or(0, |c| c.size);
     let t = target(&b.latest_note, latest_size, &b.witnessed);
     report.size = t.size;
     let view = b.witnessed.as_ref().and_then(|w| w.as_ref().ok());
@@ -507,31 +526,70 @@ pub fn verify_board(
         }
         (None, None) => {}
     }
-    // Streamed only if it can verify: the checkpoint is signed and covers a prefix of the log
-    // the client hashed. The entries are read again and checked against it as they stream.
-    let size = Checkpoint::open(&t.note, &b.origin, &key)
+    // One pass over the latest log, if the checkpoint to verify is signed and within it: the
+    // part it covers replayed, the rest only hashed; the roots of both are compared at the end
+    // ([`Verification::run`]).
+    let replay_to = Checkpoint::open(&t.note, &b.origin, &key)
         .ok()
-        .filter(|cp| prefix(&b.latest_tree, cp))
-        .map_or(0, |cp| cp.size);
-    let read = Mutex::new(b.read);
+        .filter(|cp| cp.size <= latest_size)
+        .map(|cp| cp.size);
+    let held = replay_to.map_or(0, |_| latest_size);
+    let replay_to = replay_to.unwrap_or(0);
+    let read = &b.read;
     let failed = Mutex::new(None);
-    let source = |start: u64, end: u64| {
-        let got = (read.lock().unwrap_or_else(PoisonError::into_inner))(start, end);
-        got.map_err(|why| {
-            *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.clone());
-            Finding::fail(Check::TreeRoot, why)
-        })
+    let fail = |why: String| {
+        *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.clone());
+        why
     };
     let back = Reread(|i| {
-        let got = (read.lock().unwrap_or_else(PoisonError::into_inner))(i, i + 1);
-        let mut e = got.inspect_err(|why| {
-            *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.clone())
-        })?;
+        let mut e = read(i, i + 1).map_err(fail)?;
         e.pop().ok_or_else(|| format!("entry {i}: not served"))
     });
-    let streamed = stream(&source, &back, CHUNK, size, size, opts, progress);
+    // The next chunk's tiles download while this one is verified: a round trip per chunk would
+    // otherwise leave the cores idle. Handed over, not queued: one chunk more in memory (~13 MB
+    // of ballots), not two.
+    let (tx, rx) = mpsc::sync_channel::<(u64, Result<Vec<Vec<u8>>, String>)>(0);
+    let streamed = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut at = 0;
+            while at < held {
+                let end = (at + CHUNK).min(held);
+                let got = read(at, end);
+                let failed = got.is_err();
+                if tx.send((at, got)).is_err() || failed {
+                    return;
+                }
+                at = end;
+            }
+        });
+        let ahead = Mutex::new(rx);
+        let source = |start: u64, end: u64| {
+            let next = ahead.lock().unwrap_or_else(PoisonError::into_inner).recv();
+            let got = match next {
+                Ok((at, got)) if at == start => got,
+                _ => read(start, end),
+            };
+            got.map_err(|why| Finding::fail(Check::TreeRoot, fail(why)))
+        };
+        let streamed = stream(
+            &source,
+            &back,
+            CHUNK,
+            held,
+            replay_to,
+            &[replay_to],
+            opts,
+            progress,
+        );
+        // Dropping the receiver ends the downloading thread at its next chunk.
+        drop(ahead);
+        streamed
+    });
     if let Some(why) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {
         return Err(format!("the board stopped serving its log: {why}"));
+    }
+    if held > 0 && streamed.first.is_some() && streamed.first != b.first {
+        return Err("the board served two different first entries".into());
     }
     let mut v = Verification {
         report,
@@ -539,7 +597,7 @@ pub fn verify_board(
         key,
         opts,
     };
-    v.run(&t.note, streamed, latest.map(|l| (l, &b.latest_tree)));
+    v.run(&t.note, streamed, latest);
     if let Some(view) = view {
         if let Some(w) = v.report.witnesses.as_mut() {
             w.answers = view
@@ -583,10 +641,10 @@ struct Verification<'a> {
 
 impl Verification<'_> {
     /// §3 over the streamed log under the checkpoint `note`. From a record, the log must be
-    /// exactly the checkpoint's; from a board (`latest` given, with the tree of the board's
-    /// latest log), the checkpoint is a prefix of that log, and what was streamed is the part
-    /// it covers.
-    fn run(&mut self, note: &str, streamed: Streamed, latest: Option<(Checkpoint, &Tree)>) {
+    /// exactly the checkpoint's; from a board (`latest` given, the board's latest checkpoint),
+    /// what was streamed is the latest log, the checkpoint is a prefix of it, and what was
+    /// replayed is the part it covers.
+    fn run(&mut self, note: &str, streamed: Streamed, latest: Option<Checkpoint>) {
         let r = &mut self.report;
         let cp = match Checkpoint::open(note, &self.origin, &self.key) {
             Ok(cp) => cp,
@@ -623,13 +681,19 @@ impl Verification<'_> {
             }
         };
         let held = tree.size();
-        let root = if held == cp.size && prefix(tree, &cp) {
-            Ok(format!("{} entries", cp.size))
-        } else {
+        let whole = latest.as_ref().map_or(cp.size, |l| l.size);
+        let root = if held != whole || !prefix(tree, &cp) {
             Err(format!(
                 "the {held} entries do not hash to the signed root of size {} (an entry was removed, added, altered or reordered)",
                 cp.size
             ))
+        } else if let Some(l) = latest.as_ref().filter(|l| !prefix(tree, l)) {
+            Err(format!(
+                "the board's {held} entries do not hash to its latest signed root of size {} (an entry past the {} verified was removed, added, altered or reordered)",
+                l.size, cp.size
+            ))
+        } else {
+            Ok(format!("{} entries", cp.size))
         };
         if !r.add(Finding::of(Check::TreeRoot, root)) {
             return;
@@ -648,7 +712,7 @@ impl Verification<'_> {
                 },
             ));
         }
-        self.earlier(tree, &cp, latest);
+        self.earlier(tree, &cp, latest.as_ref());
         let r = &mut self.report;
         if let Some(m) = manifest.as_ref().filter(|m| !m.witnesses.is_empty()) {
             let (policy, quorum) = witness_policy(m);
@@ -735,7 +799,7 @@ impl Verification<'_> {
             let at = receipted.get(k).cloned().flatten();
             let f = Finding::of(
                 Check::VoterReceipt,
-                check_receipt(receipt, &self.key, tree, election, at.as_deref()),
+                check_receipt(receipt, &self.key, (tree, cp.size), election, at.as_deref()),
             )
             .in_field(format!("receipt {}", k + 1))
             .at_entry(receipt.receipt.index);
@@ -793,20 +857,21 @@ impl Verification<'_> {
     }
 
     /// §3.3: each kept checkpoint is a prefix of this log. From a board, one past the part
-    /// verified is checked against the board's latest log, which the replica holds.
-    fn earlier(&mut self, tree: &Tree, cp: &Checkpoint, latest: Option<(Checkpoint, &Tree)>) {
+    /// verified is checked against the board's latest log, which was streamed whole (`tree`
+    /// kept its root).
+    fn earlier(&mut self, tree: &Tree, cp: &Checkpoint, latest: Option<&Checkpoint>) {
         for (k, n) in self.opts.earlier.iter().enumerate() {
             let which = format!("checkpoint {}", k + 1);
             let res = match Checkpoint::open(n, &self.origin, &self.key) {
                 Err(e) => Err(format!("earlier checkpoint {}: {e}", k + 1)),
-                Ok(old) => match &latest {
-                    Some((l, latest_tree)) if old.size > cp.size => {
+                Ok(old) => match latest {
+                    Some(l) if old.size > cp.size => {
                         if old.size > l.size {
                             Err(format!(
                                 "a kept checkpoint has size {}, larger than the board's latest log ({})",
                                 old.size, l.size
                             ))
-                        } else if !prefix(latest_tree, &old) {
+                        } else if !prefix(tree, &old) {
                             Err(format!(
                                 "a kept checkpoint (size {}) is not a prefix of the board's log: the board forked its log",
                                 old.size
@@ -838,12 +903,13 @@ impl Verification<'_> {
     }
 }
 
-/// A voter's receipt against the verified log: signed by this board, its checkpoint a prefix
-/// of this log, its ballot at its index, and what became of it.
+/// A voter's receipt against the verified log (the first `verified` entries of `tree`): signed
+/// by this board, its checkpoint a prefix of that log, its ballot at its index, and what became
+/// of it.
 fn check_receipt(
     receipt: &BallotReceipt,
     board_key: &VerifyingKey,
-    tree: &Tree,
+    (tree, verified): (&Tree, u64),
     election: &Election,
     at: Option<&[u8]>,
 ) -> Result<String, String> {
@@ -851,7 +917,7 @@ fn check_receipt(
         return Err("the receipt is from another board key".into());
     }
     let cp = receipt.verify_offline().map_err(|e| e.to_string())?;
-    if !prefix(tree, &cp) {
+    if cp.size > verified || !prefix(tree, &cp) {
         return Err(format!(
             "the receipt's checkpoint (size {}) is not a prefix of this log: the board forked or rewrote its log",
             cp.size
@@ -982,7 +1048,16 @@ mod tests {
                 Ok(raw[a as usize..b as usize].to_vec())
             };
             let back = Reread(|i| Ok(raw[i as usize].clone()));
-            let s = stream(&read, &back, chunk, n, n, &Options::default(), &|_, _| {});
+            let s = stream(
+                &read,
+                &back,
+                chunk,
+                n,
+                n,
+                &[],
+                &Options::default(),
+                &|_, _| {},
+            );
             assert!(s.replay.is_ok() && s.stopped.is_none());
             let e = s.replica.election();
             assert_eq!(e.size(), whole.size());
@@ -1007,7 +1082,7 @@ mod tests {
             Ok(bad[a as usize..b as usize].to_vec())
         };
         let back = Reread(|i| Ok(bad[i as usize].clone()));
-        let s = stream(&read, &back, 5, n, n, &Options::default(), &|_, _| {});
+        let s = stream(&read, &back, 5, n, n, &[], &Options::default(), &|_, _| {});
         let t = s.spent_tree.as_ref().expect("the tree past the refusal");
         assert_eq!(t.size(), n, "hashing goes on past the refusal");
         let mut whole_tree = Tree::new();
@@ -1020,6 +1095,42 @@ mod tests {
             }
             other => panic!("{:?}", other.err()),
         }
+    }
+
+    /// What a board's log leaves in memory once streamed is a frontier tree: its right edge
+    /// and the roots at the sizes kept (the part verified), not 64 bytes an entry; the entries
+    /// past the part verified are hashed, not counted or replayed.
+    #[test]
+    fn a_streamed_log_leaves_a_frontier_not_a_tree() {
+        let r = urna_sim::kit::record(18);
+        let raw: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+        let n = raw.len() as u64;
+        let split = n / 2;
+        let read = |a: u64, b: u64| -> Result<Vec<Vec<u8>>, Finding> {
+            Ok(raw[a as usize..b as usize].to_vec())
+        };
+        let back = Reread(|i| Ok(raw[i as usize].clone()));
+        let s = stream(
+            &read,
+            &back,
+            7,
+            n,
+            split,
+            &[split],
+            &Options::default(),
+            &|_, _| {},
+        );
+        assert!(s.replay.is_ok() && s.stopped.is_none());
+        let tree = s.replica.tree();
+        assert!(tree.is_frontier());
+        let mut whole = Tree::new();
+        raw.iter().for_each(|e| whole.push(leaf_hash(e)));
+        assert_eq!(tree.size(), n);
+        assert_eq!(tree.root(n).unwrap(), whole.root(n).unwrap());
+        assert_eq!(tree.root(split).unwrap(), whole.root(split).unwrap());
+        assert!(tree.root(split - 1).is_err(), "no other size is kept");
+        assert_eq!(s.replica.election().size(), split);
+        assert_eq!(s.kinds.values().sum::<u64>(), split);
     }
 
     /// The replay of the whole log at once, entry by entry in batches, without reading ahead:
@@ -1082,7 +1193,16 @@ mod tests {
                     Ok(bad[a as usize..b as usize].to_vec())
                 };
                 let back = Reread(|i| Ok(bad[i as usize].clone()));
-                let s = stream(&read, &back, chunk, n, n, &Options::default(), &|_, _| {});
+                let s = stream(
+                    &read,
+                    &back,
+                    chunk,
+                    n,
+                    n,
+                    &[],
+                    &Options::default(),
+                    &|_, _| {},
+                );
                 let got = s
                     .replay
                     .err()
