@@ -1108,6 +1108,7 @@ fn run(cli: Cli) -> Result<u8> {
                 "booth_vote_to_receipt_ms": l.booth_ms,
                 "booth_vote_to_receipt_median_ms": booth_median,
                 "booth_steps_ms": l.booth_steps,
+                "booth_public": l.booth_public,
             });
             if json {
                 println!("{v}");
@@ -1121,6 +1122,10 @@ fn run(cli: Cli) -> Result<u8> {
                         "the booth (headless Chromium), from loading it to the verified receipt: median {m:.0} ms of {} voters ({:?} ms)",
                         l.booth_ms.len(),
                         l.booth_ms
+                    );
+                    println!(
+                        "the public pages without the log: a ballot looked up from a fresh election page {} ms, {} bytes; the ballot list's newest page {} ms, {} bytes",
+                        l.booth_public["lookup_ms"], l.booth_public["lookup_bytes"], l.booth_public["ballots_page_ms"], l.booth_public["ballots_page_bytes"]
                     );
                 }
             }
