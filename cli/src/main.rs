@@ -780,7 +780,11 @@ enum BenchCommand {
         ballots: usize,
         /// Also time voters in the browser booth against that board: headless Chromium driven
         /// by `<WEB>/test/e2e/booth.mjs` (the repository's `web/` directory, with its
-        /// `node_modules`), from loading the booth to the verified receipt.
+        /// `node_modules`), from loading the booth to the verified receipt; then the public
+        /// pages without the log: each of their ballots looked up from a fresh election page,
+        /// and the ballot list's newest page (time and bytes received). With the environment
+        /// variable `URNA_BENCH_FULL=1`, also the old path once: the whole log downloaded and
+        /// replayed in the browser to the full ballot list.
         #[arg(long, value_name = "WEB")]
         booth: Option<PathBuf>,
         /// Take the election of this record (`urna bench record`) up to the poll's close,

@@ -601,18 +601,20 @@ if (mode === 'vote') {
     await page.click('#encrypt');
     await page.waitForSelector('#tracking-code');
     const t4 = Date.now();
+    report.codes.push(await text('#tracking-code'));
     await page.click('#cast');
     await page.waitForSelector('#cast-done', { timeout: 120000 });
     const t5 = Date.now();
     report.light_ms.push(t5 - t0);
     if (report.tile_requests > 0) fail(`the voting path read ${report.tile_requests} tiles of the log`);
     report.light_steps_ms.push({ booth: t1 - t0, voter_view: t2 - t1, encrypt: t4 - t3, cast: t5 - t4 });
-    report.codes.push(await text('#tracking-code'));
   }
   // The public pages without the log: each cast ballot looked up on a fresh election page, and
-  // the newest page of the ballot list; time and the bytes of every response (bodies and headers).
+  // the newest page of the ballot list; time and the bytes of the board's answers (bodies and
+  // headers; the booth's own files under /booth/, which a browser caches, are left out).
   let bytes = 0;
   page.on('requestfinished', async (r) => {
+    if (new URL(r.url()).pathname.startsWith('/booth')) return;
     const sizes = await r.sizes().catch(() => null);
     if (sizes) bytes += sizes.responseBodySize + sizes.responseHeadersSize;
   });
