@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLockReadGuard};
 
 use thiserror::Error;
+use urna_crypto::elgamal::Ciphertext;
 use urna_crypto::sign::{SigningKey, VerifyingKey};
 use urna_election::entry::{Entry, EntryKind, MAX_ENTRY_SIZE};
 use urna_election::manifest::{Manifest, Witness};
@@ -154,6 +155,9 @@ pub struct View {
     pub witnesses: Vec<Witness>,
     pub quorum: usize,
     pub uncosigned: Vec<Witness>,
+    /// The encrypted tally once voting has closed (`GET /tally`): what the decryption shares
+    /// decrypt, for a reader who checks them without every ballot.
+    pub tally: Option<Arc<[Ciphertext]>>,
 }
 
 impl View {
@@ -1023,6 +1027,7 @@ impl Board {
             uncosigned: self.uncosigned_by(),
             witnesses,
             quorum,
+            tally: e.encrypted_tally().map(Arc::from),
         }
     }
 

@@ -486,3 +486,59 @@ async fn the_voter_view_survives_restarts_and_index_loss() {
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert!(v["credential"].as_array().unwrap().is_empty());
 }
+
+/// `GET /tally` (`specs/board.md` §5): `404 not-closed` while voting is open; after the close,
+/// the encrypted tally the rules summed, ciphertext by ciphertext, the same as a replay's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_encrypted_tally_is_served_once_voting_closes() {
+    let r = kit::record(36);
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::open(dir.path(), r.kit.id(), r.kit.board.clone()).unwrap();
+    let router = app(start(board).0);
+    let close = r
+        .entries
+        .iter()
+        .position(|e| e.kind() == urna_election::entry::EntryKind::CloseVoting)
+        .unwrap();
+    for e in &r.entries[..close] {
+        assert_eq!(
+            call(&router, post(e.bytes().to_vec())).await.0,
+            StatusCode::OK
+        );
+    }
+    let (status, body) = call(&router, get("/tally")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["code"], "not-closed");
+    for e in &r.entries[close..] {
+        assert_eq!(
+            call(&router, post(e.bytes().to_vec())).await.0,
+            StatusCode::OK
+        );
+    }
+    let (status, body) = call(&router, get("/tally")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["size"], r.entries.len() as u64);
+    let mut replay = urna_election::state::Election::new();
+    kit::apply_all(&mut replay, &r.entries);
+    let want: Vec<String> = replay
+        .encrypted_tally()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            use urna_crypto::codec::Encode;
+            let mut out = Vec::new();
+            c.encode(&mut out);
+            urna_crypto::hex::encode(&out)
+        })
+        .collect();
+    assert!(!want.is_empty());
+    let got: Vec<String> = v["tally"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want);
+}

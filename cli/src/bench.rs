@@ -1211,6 +1211,9 @@ pub struct Light {
     /// Of which, per voter: the booth loaded with the election's view, the voter's view read
     /// and checked, the ballot encrypted and proved, the cast with the receipt's checks (ms).
     pub booth_steps: Value,
+    /// The booth's public pages without the log (`--booth`): each cast ballot looked up on a
+    /// fresh election page, and the ballot list's newest page; ms and bytes received each.
+    pub booth_public: Value,
 }
 
 /// Voters on the roll who vote in the booth (headless Chromium) after the measured ones.
@@ -1221,13 +1224,14 @@ const MEASURED: usize = 16;
 
 /// Has `BOOTH_VOTERS` voters vote in the booth this board serves, in headless Chromium driven
 /// by `web/test/e2e/booth.mjs` (mode `light-timing`), each from loading the booth to the
-/// receipt it verified; returns the times the script measured, and each step's.
+/// receipt it verified, then each of their ballots looked up and the ballot list read; returns
+/// the times the script measured, each step's, and the public pages' times and bytes.
 fn booth_votes(
     web: &Path,
     url: &str,
     origin: &str,
     voters: &[urna_crypto::sign::SigningKey],
-) -> Result<(Vec<f64>, Value)> {
+) -> Result<(Vec<f64>, Value, Value)> {
     let dir = tempfile::tempdir()?;
     let mut creds = Vec::new();
     for (i, k) in voters.iter().enumerate() {
@@ -1262,7 +1266,15 @@ fn booth_votes(
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_f64).collect())
         .context("the booth run reported no times")?;
-    Ok((times, report["light_steps_ms"].clone()))
+    let public = serde_json::json!({
+        "lookup_ms": report["lookup_ms"],
+        "lookup_bytes": report["lookup_bytes"],
+        "ballots_page_ms": report["ballots_page_ms"],
+        "ballots_page_bytes": report["ballots_page_bytes"],
+        "full_ballots_ms": report["full_ballots_ms"],
+        "full_ballots_bytes": report["full_ballots_bytes"],
+    });
+    Ok((times, report["light_steps_ms"].clone(), public))
 }
 
 /// A voter's start to verified receipt on a board holding `ballots` ballots.
@@ -1414,6 +1426,7 @@ pub fn light(ballots: usize, booth: Option<&Path>, say: &dyn Fn(&str)) -> Result
         view_bytes: m.view_bytes,
         booth_ms: m.booth_ms,
         booth_steps: m.booth_steps,
+        booth_public: m.booth_public,
     })
 }
 
@@ -1425,6 +1438,7 @@ struct Measured {
     view_bytes: usize,
     booth_ms: Vec<f64>,
     booth_steps: Value,
+    booth_public: Value,
 }
 
 /// Opens the board of `dir` and serves it on loopback; the first `MEASURED` of `voters` (on
@@ -1458,14 +1472,14 @@ fn measure(
         "{MEASURED} voters cast through the light session…"
     ));
     let times = light_votes(&client, id, &voters[..MEASURED])?;
-    let (booth_ms, booth_steps) = match booth {
+    let (booth_ms, booth_steps, booth_public) = match booth {
         Some(web) => {
             say(&format!(
                 "{BOOTH_VOTERS} voters vote in the booth (headless Chromium)…"
             ));
             booth_votes(web, &url, id, &voters[MEASURED..MEASURED + BOOTH_VOTERS])?
         }
-        None => (Vec::new(), Value::Null),
+        None => (Vec::new(), Value::Null, Value::Null),
     };
     let view_bytes = ureq::get(&format!(
         "{url}/voter/{}",
@@ -1481,6 +1495,7 @@ fn measure(
         view_bytes,
         booth_ms,
         booth_steps,
+        booth_public,
     })
 }
 
@@ -1634,6 +1649,7 @@ pub fn light_record(
         view_bytes: m.view_bytes,
         booth_ms: m.booth_ms,
         booth_steps: m.booth_steps,
+        booth_public: m.booth_public,
     })
 }
 

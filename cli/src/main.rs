@@ -780,7 +780,11 @@ enum BenchCommand {
         ballots: usize,
         /// Also time voters in the browser booth against that board: headless Chromium driven
         /// by `<WEB>/test/e2e/booth.mjs` (the repository's `web/` directory, with its
-        /// `node_modules`), from loading the booth to the verified receipt.
+        /// `node_modules`), from loading the booth to the verified receipt; then the public
+        /// pages without the log: each of their ballots looked up from a fresh election page,
+        /// and the ballot list's newest page (time and bytes received). With the environment
+        /// variable `URNA_BENCH_FULL=1`, also the old path once: the whole log downloaded and
+        /// replayed in the browser to the full ballot list.
         #[arg(long, value_name = "WEB")]
         booth: Option<PathBuf>,
         /// Take the election of this record (`urna bench record`) up to the poll's close,
@@ -1108,6 +1112,7 @@ fn run(cli: Cli) -> Result<u8> {
                 "booth_vote_to_receipt_ms": l.booth_ms,
                 "booth_vote_to_receipt_median_ms": booth_median,
                 "booth_steps_ms": l.booth_steps,
+                "booth_public": l.booth_public,
             });
             if json {
                 println!("{v}");
@@ -1121,6 +1126,10 @@ fn run(cli: Cli) -> Result<u8> {
                         "the booth (headless Chromium), from loading it to the verified receipt: median {m:.0} ms of {} voters ({:?} ms)",
                         l.booth_ms.len(),
                         l.booth_ms
+                    );
+                    println!(
+                        "the public pages without the log: a ballot looked up from a fresh election page {} ms, {} bytes; the ballot list's newest page {} ms, {} bytes",
+                        l.booth_public["lookup_ms"], l.booth_public["lookup_bytes"], l.booth_public["ballots_page_ms"], l.booth_public["ballots_page_bytes"]
                     );
                 }
             }

@@ -811,6 +811,7 @@ fn view_of(cfg: &Config, copy: &Copy) -> View {
         witnesses,
         quorum,
         uncosigned: Vec::new(),
+        tally: e.encrypted_tally().map(Arc::from),
     }
 }
 

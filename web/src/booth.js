@@ -12,13 +12,17 @@ import * as l from './light.js';
 import { pickLanguage, t, TAGS } from './i18n.js';
 import { fetchRetrying } from './retry.js';
 import { readQrFromImage, startCamera } from './qr.js';
+import * as pub from './public.js';
 import * as s from './standing.js';
 
 const $ = (id) => document.getElementById(id);
 let lang = pickLanguage(localStorage.getItem('urna-lang'), navigator.languages);
 let board = null; // { origin, key, note, cp, entries, leaves, state, covered: { size, state, vouchers, withholding, unanswered } }
 // The booth's light session (specs/board.md §5.2): what voting needs, without the log.
-let session = null; // { origin, key, state, view, cp, note }
+let session = null; // { origin, key, state, view, cp, note, info, cosigned, withholding }
+// The public pages read the whole log only when the reader asks for it (`full`); otherwise they
+// read what they show, each piece proven in the cosigned checkpoint (./public.js).
+let full = false;
 
 /** A failure the voter is told about in their language (`key` in the catalogue). */
 class Failure extends Error {
@@ -264,6 +268,43 @@ async function consistencyProof(m, n) {
 }
 
 /**
+ * The first piece of a node's fork evidence (specs/board.md §7) that is proof against the
+ * checkpoint `cp` this booth checked, without the log: both notes signed by the board, and either
+ * two roots for one size, or one note that `cp` does not extend (the board's consistency proof
+ * does not verify). Null if none is.
+ */
+async function provenLight(list, origin, key, cp) {
+  if (!Array.isArray(list)) return null;
+  for (const ev of list.slice(0, fork.MAX_EVIDENCE)) {
+    if (!ev || typeof ev.validated !== 'string' || typeof ev.received !== 'string') continue;
+    let a;
+    let b;
+    try {
+      a = e.openCheckpoint(ev.validated, origin, key);
+      b = e.openCheckpoint(ev.received, origin, key);
+    } catch {
+      continue;
+    }
+    if (a.size === b.size && c.hex(a.root) !== c.hex(b.root)) return ev;
+    for (const x of [a, b]) {
+      if (x.size > cp.size) continue;
+      const r = await fetchBusy(`/consistency/${x.size}/${cp.size}`, { cache: 'no-store' });
+      // No answer proves nothing; only a proof that does not verify does.
+      if (!r.ok) continue;
+      const proof = await r.json().catch(() => null);
+      let ok = false;
+      try {
+        ok = l.verifyConsistency(x.size, cp.size, x.size === 0 || x.size === cp.size ? [] : l.parseConsistency(proof, x.size, cp.size), x.root, cp.root);
+      } catch {
+        ok = false;
+      }
+      if (!ok) return ev;
+    }
+  }
+  return null;
+}
+
+/**
  * Reads and checks the voter's view of the board (`GET /voter/<credential>`; the all-zero key
  * before the voter gives theirs, which gets the election's entries only): the manifest read first
  * (entry 0, which the view must prove), the checkpoint under the board's key, every inclusion
@@ -279,6 +320,8 @@ async function loadLight(cred) {
   const key = manifest.boardKey;
   const origin = manifest.electionId;
   if (info.board_key !== c.hex(key)) throw new Failure('errBoardKey');
+  // The public pages also read the validating nodes' fork evidence, as the whole log's did.
+  const evidence = current() === 'vote' ? Promise.resolve([]) : Promise.all(manifest.witnesses.filter((w) => w.role === 'node').map(askEvidence));
   const answers = await Promise.all(manifest.witnesses.map((w) => askWitness(w, manifest, key)));
   const r = await fetchBusy(`/voter/${c.hex(cred ?? new Uint8Array(32))}`, { cache: 'no-store' });
   if (!r.ok) throw new Failure('errView', { code: 'malformed' }, `/voter: ${r.status}`);
@@ -300,21 +343,48 @@ async function loadLight(cred) {
     }
   };
   for (const a of answers) if (a.cp) await extending(a.cp, `witness ${a.name}`, a.note);
+  let cosigned = null;
+  let withholding = null;
   if (manifest.witnesses.length > 0) {
-    const rc = await fetchBusy('/checkpoint/cosigned', { cache: 'no-store' });
-    if (rc.ok) {
+    const readCosigned = async () => {
+      const rc = await fetchBusy('/checkpoint/cosigned', { cache: 'no-store' });
+      if (rc.status === 404) return null;
+      if (!rc.ok) throw new Error(`/checkpoint/cosigned: ${rc.status}`);
       const cosignedNote = await rc.text();
-      let cosigned;
+      let checked;
       try {
-        cosigned = l.checkCosigned(cosignedNote, manifest, key);
+        checked = l.checkCosigned(cosignedNote, manifest, key);
       } catch (ex) {
         throw viewFailure(ex);
       }
       // Newer than the view: the board moved on in between, and nothing is decided on it here.
-      if (cosigned.cp.size <= view.cp.size) await extending(cosigned.cp, 'the board', cosignedNote);
-    } else if (rc.status !== 404) throw new Error(`/checkpoint/cosigned: ${rc.status}`);
+      if (checked.cp.size > view.cp.size) return null;
+      await extending(checked.cp, 'the board', cosignedNote);
+      return { ...checked, note: cosignedNote };
+    };
+    cosigned = await readCosigned();
+    // What the witnesses' quorum covers must be in the board's cosigned checkpoint (after a
+    // grace for the board to collect the cosignatures): else the board withholds it.
+    const cover = e.quorumCover(answers.filter((a) => a.cp).map((a) => a.cp.size), manifest.witnessQuorum);
+    const started = Date.now();
+    while (cover !== null && (cosigned?.cp.size ?? -1) < cover && Date.now() - started < WITHHOLDING_GRACE_MS) {
+      await new Promise((done) => setTimeout(done, 500));
+      cosigned = await readCosigned();
+    }
+    if (cover !== null && (cosigned?.cp.size ?? -1) < cover) withholding = { witnesses: cover, board: cosigned?.cp.size ?? 0 };
+    const vouchers = answers.filter((a) => a.cp && cosigned && a.cp.size >= cosigned.cp.size).map((a) => a.name);
+    for (const n of cosigned?.names ?? []) if (!vouchers.includes(n)) vouchers.push(n);
+    if (cosigned) cosigned.vouchers = vouchers;
   }
-  session = { origin, key, state: view.state, view, cp: view.cp, note: view.note };
+  for (const { name, list } of await evidence) {
+    const p = await provenLight(list, origin, key, view.cp);
+    if (p) {
+      throw new Forked('errForkEvidence', { name }, `validating node ${name} published two checkpoints signed by the board that cannot both be true`,
+        { key: 'forkValidated', vars: { name }, note: p.validated }, { key: 'forkReceived', vars: {}, note: p.received });
+    }
+  }
+  const unanswered = answers.filter((a) => a.error);
+  session = { origin, key, state: view.state, view, cp: view.cp, note: view.note, info, cosigned, withholding, unanswered };
 }
 
 const witnessed = (from = board) => from.state.manifest.witnesses.length > 0;
@@ -341,6 +411,7 @@ const verifyCommand = () => `urna verify --board ${location.origin}`;
 // ---- the public election page ----
 
 function renderPage() {
+  if (!full) return renderPageLight();
   const view = $('page-view');
   view.replaceChildren();
   if (!board) return;
@@ -358,8 +429,15 @@ function renderPage() {
 function lookupForm() {
   const input = el('input', { type: 'text', id: 'lookup-code', 'aria-describedby': 'lookup-help lookup-result', autocomplete: 'off', spellcheck: 'false' });
   const out = el('p', { id: 'lookup-result', role: 'status', 'aria-live': 'polite' });
-  return el('form', { id: 'lookup', on: { submit: (ev) => { ev.preventDefault(); out.textContent = lookup(input.value); } } },
-    el('label', { for: 'lookup-code' }, tr('lookup')), el('p', { class: 'hint', id: 'lookup-help' }, tr('lookupHelp')),
+  const submit = (ev) => {
+    ev.preventDefault();
+    out.textContent = '';
+    Promise.resolve(full && board ? lookup(input.value) : lookupLight(input.value))
+      .then((said) => { out.textContent = said; })
+      .catch((ex) => { out.textContent = ex instanceof Failure ? tr(ex.key, ex.vars) : tr('failedUnknown'); });
+  };
+  return el('form', { id: 'lookup', on: { submit } },
+    el('label', { for: 'lookup-code' }, tr('lookup')), el('p', { class: 'hint', id: 'lookup-help' }, tr(full ? 'lookupHelp' : 'lookupHelpLight')),
     el('div', { class: 'row' }, input, el('button', { type: 'submit', id: 'lookup-button' }, tr('lookupButton'))), out);
 }
 
@@ -403,6 +481,7 @@ function standingText(st) {
 }
 
 function renderBallots() {
+  if (!full) return renderBallotsLight();
   const view = $('ballots-view');
   view.replaceChildren();
   if (!board) return;
@@ -441,6 +520,7 @@ function renderBallots() {
 // ---- the result: turnout, counts, shares and winners; printable as the official record ----
 
 function renderResults() {
+  if (!full) return renderResultsLight();
   const view = $('results-view');
   view.replaceChildren();
   if (!board) return;
@@ -466,37 +546,47 @@ function renderResults() {
       view.append(rankedResult(contest, ci, state.rankedCounts.get(ci)));
       return;
     }
-    const name = (id) => optionName(contest, contest.options.find((o) => o.id === id));
-    let outcome;
-    if (cr.kind === 'referendum') outcome = cr.winners[0] === 'yes' ? tr('outAdopted') : cr.winners[0] === 'no' ? tr('outRejected') : cr.tie ? tr('outTied') : tr('outNone');
-    else if (cr.winners.length === 0) outcome = tr('outNone');
-    else if (cr.winners.length === 1) outcome = tr('outWinner', { name: name(cr.winners[0]) });
-    else outcome = tr('outTie', { names: list(cr.winners.map(name)) });
-    const hid = `contest-${ci}`;
-    view.append(el('section', { class: 'contest-result', 'aria-labelledby': hid },
-      el('h3', { id: hid }, contestTitle(contest)),
-      el('p', { class: 'hint' }, tr(`rule-${cr.kind}`)),
-      el('table', { class: 'result', 'aria-labelledby': hid },
-        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tr('colOption')), el('th', { scope: 'col', class: 'n' }, tr(`col-${cr.kind}`)),
-          el('th', { scope: 'col', class: 'n' }, tr('colShare')), cr.kind === 'referendum' ? null : el('th', { scope: 'col' }, tr('colWinner')))),
-        el('tbody', {}, cr.options.map((o, k) => {
-          // A referendum has an outcome, said below, not a winning option.
-          const won = cr.kind !== 'referendum' && cr.winners.includes(o.id);
-          return el('tr', { class: won ? 'won' : null },
-            el('th', { scope: 'row' }, optionName(contest, contest.options[k])), el('td', { class: 'n' }, String(o.count)),
-            el('td', { class: 'n' }, `${o.percent.toFixed(1)}%`), cr.kind === 'referendum' ? null : el('td', {}, won ? `✓ ${tr('winner')}` : ''));
-        }))),
-      el('p', { class: 'outcome' }, outcome)));
+    view.append(contestSection(contest, cr, ci));
   });
   const root = c.hex(e.merkleRoot(board.leaves.slice(0, size)));
+  view.append(recordSection(size, root));
+  view.append(el('button', { type: 'button', id: 'print', class: 'secondary no-print', on: { click: () => window.print() } }, tr('print')));
+}
+
+/** One contest counted homomorphically: each option's count and share, and the outcome. */
+function contestSection(contest, cr, ci) {
+  const name = (id) => optionName(contest, contest.options.find((o) => o.id === id));
+  let outcome;
+  if (cr.kind === 'referendum') outcome = cr.winners[0] === 'yes' ? tr('outAdopted') : cr.winners[0] === 'no' ? tr('outRejected') : cr.tie ? tr('outTied') : tr('outNone');
+  else if (cr.winners.length === 0) outcome = tr('outNone');
+  else if (cr.winners.length === 1) outcome = tr('outWinner', { name: name(cr.winners[0]) });
+  else outcome = tr('outTie', { names: list(cr.winners.map(name)) });
+  const hid = `contest-${ci}`;
+  return el('section', { class: 'contest-result', 'aria-labelledby': hid },
+    el('h3', { id: hid }, contestTitle(contest)),
+    el('p', { class: 'hint' }, tr(`rule-${cr.kind}`)),
+    el('table', { class: 'result', 'aria-labelledby': hid },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tr('colOption')), el('th', { scope: 'col', class: 'n' }, tr(`col-${cr.kind}`)),
+        el('th', { scope: 'col', class: 'n' }, tr('colShare')), cr.kind === 'referendum' ? null : el('th', { scope: 'col' }, tr('colWinner')))),
+      el('tbody', {}, cr.options.map((o, k) => {
+        // A referendum has an outcome, said below, not a winning option.
+        const won = cr.kind !== 'referendum' && cr.winners.includes(o.id);
+        return el('tr', { class: won ? 'won' : null },
+          el('th', { scope: 'row' }, optionName(contest, contest.options[k])), el('td', { class: 'n' }, String(o.count)),
+          el('td', { class: 'n' }, `${o.percent.toFixed(1)}%`), cr.kind === 'referendum' ? null : el('td', {}, won ? `✓ ${tr('winner')}` : ''));
+      }))),
+    el('p', { class: 'outcome' }, outcome));
+}
+
+/** The official record: the election, the checkpoint the result is read from, how to verify it. */
+function recordSection(size, root) {
   const command = `${verifyCommand()} --final`;
-  view.append(el('section', { class: 'record', 'aria-labelledby': 'record-heading' },
+  return el('section', { class: 'record', 'aria-labelledby': 'record-heading' },
     el('h3', { id: 'record-heading' }, tr('officialRecord')),
-    el('p', {}, tr('recordElection', { id: board.origin })),
+    el('p', {}, tr('recordElection', { id: (full && board ? board : session).origin })),
     el('p', {}, tr('recordCheckpoint', { size }), el('br'), el('code', { class: 'hash', id: 'record-root' }, root)),
     el('p', {}, tr('recordVerify'), el('br'), el('code', { id: 'record-command' }, command)),
-    el('p', { class: 'hint' }, tr('recordPrinted', { date: new Date().toLocaleString(TAGS[lang]) }))));
-  view.append(el('button', { type: 'button', id: 'print', class: 'secondary no-print', on: { click: () => window.print() } }, tr('print')));
+    el('p', { class: 'hint' }, tr('recordPrinted', { date: new Date().toLocaleString(TAGS[lang]) })));
 }
 
 /** A ranked contest's published count: the ballots, every round (IRV, STV) or the pairwise matrix (Schulze), and who is elected. */
@@ -538,6 +628,237 @@ function rankedResult(contest, ci, count) {
   }
   section.append(el('p', { class: 'outcome' }, count.elected.length ? tr('outElected', { names: list(count.elected.map(name)) }) : tr('outNone')));
   return section;
+}
+
+// ---- the public pages, light: what each shows, proven in the cosigned checkpoint ----
+
+/** The prefix the public pages decide on: the board's quorum-cosigned checkpoint (its latest signed one when the manifest names no witness). */
+const coveredSize = () => (witnessed(session) ? session.cosigned?.cp.size ?? 0 : session.cp.size);
+/** The receipt query for the covered checkpoint. */
+const coveredQuery = () => (witnessed(session) ? '?cosigned=true' : '');
+
+/** What this browser checked for the light pages, and what it leaves to the observers. */
+function lightCheckedLines() {
+  const m = session.state.manifest;
+  const lines = [el('p', { id: 'checked' }, tr('publicChecked'), details(el('p', {}, tr('publicCheckedDetails', { size: session.cp.size }))))];
+  if (!witnessed(session)) return lines;
+  const size = coveredSize();
+  if (session.withholding) {
+    lines.push(el('p', { class: 'error', role: 'alert', id: 'withholding' }, tr('withholding', { witnesses: session.withholding.witnesses, board: session.withholding.board })));
+  } else if (size > 0) {
+    const vouchers = session.cosigned.vouchers;
+    lines.push(el('p', { class: 'ok', id: 'cosigned' }, tr('cosigned', { size }),
+      details(el('p', {}, tr('cosignedDetails', { size, names: list(vouchers), got: vouchers.length, need: m.witnessQuorum })))));
+  }
+  if (size < session.cp.size) lines.push(el('p', { class: 'note' }, tr('notCosigned', { size })));
+  for (const u of session.unanswered) lines.push(el('p', { class: 'hint' }, tr('witnessUnanswered', { name: u.name, error: u.error })));
+  return lines;
+}
+
+/** The explicit choice of the old path: the whole log downloaded and every ballot replayed here. */
+function fullButton() {
+  return el('p', { class: 'no-print' }, el('button', { type: 'button', id: 'full-check', class: 'secondary', on: { click: () => { full = true; board = null; route(); } } }, tr('fullCheck')),
+    el('br'), el('span', { class: 'hint' }, tr('fullCheckHelp')));
+}
+
+function renderPageLight() {
+  const view = $('page-view');
+  view.replaceChildren();
+  if (!session) return;
+  const { state, info } = session;
+  view.append(el('h2', { id: 'page-heading' }, electionTitle(state.manifest)));
+  view.append(el('p', { id: 'phase' }, tr('phase', { phase: phaseName(state.phase) })));
+  if (info?.counts) view.append(el('p', { id: 'counts' }, tr('countsBoard', { ballots: info.counts.ballots, voters: info.counts.voters })));
+  view.append(...lightCheckedLines());
+  view.append(lookupForm());
+  view.append(el('p', {}, el('a', { href: '#ballots' }, tr('navBallots')), ' · ', el('a', { href: '#results' }, tr('navResults'))));
+  view.append(el('p', { class: 'hint' }, tr('verifyYourself', { command: verifyCommand() })));
+}
+
+/** A board's answer that does not check out, for the page: never a standing. */
+const lightFailure = (ex) => {
+  if (ex instanceof l.ViewError) return new Failure('publicLied', { code: ex.code }, ex.message);
+  return ex;
+};
+
+/** A receipt for `leaf` under the covered checkpoint, else under the latest: `{ text, covered }`, or null if the board has no such entry. */
+async function receiptFor(leaf) {
+  const hex = c.hex(leaf);
+  let r = await fetchBusy(`/receipt/${hex}${coveredQuery()}`, { cache: 'no-store' });
+  let covered = true;
+  if (r.status === 404 && witnessed(session)) {
+    covered = false;
+    r = await fetchBusy(`/receipt/${hex}`, { cache: 'no-store' });
+  }
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`/receipt: ${r.status}`);
+  return { text: await r.text(), covered };
+}
+
+/** One ballot's standing in one sentence, from the board's answers about it alone (./public.js). */
+async function lookupLight(text) {
+  const leaf = pub.leafOf(text);
+  if (!leaf) return tr('lookupWhole');
+  const m = session.state.manifest;
+  const got = await receiptFor(leaf);
+  if (!got) return tr('lookupMissing');
+  let index;
+  let rsize;
+  try {
+    const parsed = e.parseReceipt(got.text);
+    index = parsed.index;
+    rsize = e.openCheckpoint(parsed.checkpoint, session.origin, session.key).size;
+  } catch (ex) {
+    throw new Failure('publicLied', { code: 'receipt' }, ex.message);
+  }
+  const entry = await fetchBytes(`/entries/${index}`);
+  let x;
+  try {
+    x = e.parseEntry(entry);
+  } catch (ex) {
+    throw new Failure('publicLied', { code: 'undecodable' }, ex.message);
+  }
+  if (x.kind !== e.KIND.Ballot && x.kind !== e.KIND.ChallengedBallot) return tr('lookupMissing');
+  const vr = await fetchBusy(`/voter/${c.hex(x.author)}`, { cache: 'no-store' });
+  if (!vr.ok) throw new Failure('publicLied', { code: 'malformed' }, `/voter: ${vr.status}`);
+  const wire = await vr.json().catch(() => null);
+  let st;
+  try {
+    const consistency = await consistencyProof(rsize, wire?.size ?? 0);
+    st = pub.ballotStanding({ manifest: m, key: session.key, leaf, receipt: got.text, covered: got.covered, entry, view: wire, consistency, withholding: session.withholding !== null });
+  } catch (ex) {
+    throw lightFailure(ex);
+  }
+  const size = coveredSize();
+  switch (st.status) {
+    case 'not-a-ballot': return tr('lookupMissing');
+    case 'withheld': return tr('lookupWithholding', { index: st.index });
+    case 'pending': return tr('lookupPending', { index: st.index, size });
+    case 'unconfirmed': return tr('lookupNotCovered', { index: st.index, size });
+    case 'challenged': return tr('lookupChallenged', { index: st.index });
+    case 'superseded': return tr('lookupSuperseded', { index: st.index, by: st.by }) + (st.final ? tr('final') : '');
+    default: return tr('lookupCounted', { index: st.index }) + (st.final ? tr('final') : '');
+  }
+}
+
+/** The page of the light ballot list shown: 0 is the newest tile. */
+let tilePage = 0;
+
+/**
+ * The ballot list, a tile at a time: the 256 entries of one tile, hashed here and checked
+ * against the cosigned tree through the receipt of the tile's first entry (./public.js
+ * `checkTile`). A ballot's standing needs its credential's later ballots: the lookup asks for them.
+ */
+async function renderBallotsLight() {
+  const view = $('ballots-view');
+  view.replaceChildren();
+  if (!session) return;
+  view.append(el('h2', { id: 'ballots-heading' }, tr('ballotsHeading')), el('p', {}, tr('ballotsLightIntro')));
+  view.append(...lightCheckedLines());
+  const area = el('div', { id: 'ballots-list' });
+  view.append(area, lookupForm(), fullButton());
+  const size = coveredSize();
+  const tiles = Math.ceil(size / pub.TILE);
+  if (tiles === 0) {
+    area.append(el('p', { id: 'ballots-count', role: 'status' }, tr('ballotsEmpty')));
+    return;
+  }
+  tilePage = Math.min(Math.max(0, tilePage), tiles - 1);
+  const t = tiles - 1 - tilePage;
+  let checked;
+  try {
+    const first = await fetchBytes(`/entries/${t * pub.TILE}`);
+    const got = await receiptFor(e.leafHash(first));
+    if (!got || !got.covered) throw new l.ViewError('receipt', t * pub.TILE, 'no receipt under the cosigned checkpoint');
+    const rsize = e.openCheckpoint(e.parseReceipt(got.text).checkpoint, session.origin, session.key).size;
+    const width = Math.min(pub.TILE, rsize - t * pub.TILE);
+    const bundle = await fetchBytes(`/tile/entries/${e.tileIndex(t)}${width === pub.TILE ? '' : `.p/${width}`}`);
+    checked = pub.checkTile(bundle, t, got.text, session.state.manifest, session.key, true);
+  } catch (ex) {
+    throw lightFailure(ex);
+  }
+  const rows = checked.rows.reverse();
+  const to = Math.min(checked.cp.size, (t + 1) * pub.TILE) - 1;
+  area.append(el('p', { id: 'ballots-count', role: 'status', 'aria-live': 'polite' },
+    rows.length === 0 ? tr('ballotsTileEmpty', { from: t * pub.TILE, to }) : tr('ballotsTile', { n: rows.length, from: t * pub.TILE, to })));
+  if (rows.length > 0) {
+    area.append(el('table', { id: 'ballots-table', class: 'ballots', 'aria-labelledby': 'ballots-heading' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, tr('colEntry')), el('th', { scope: 'col' }, tr('colCode')), el('th', { scope: 'col' }, tr('colStanding')))),
+      el('tbody', {}, rows.map((row) => {
+        const challenged = row.kind === e.KIND.ChallengedBallot;
+        return el('tr', { 'data-status': challenged ? 'challenged' : 'recorded' },
+          el('td', { class: 'n' }, String(row.index)), el('td', {}, codeEl(row.code)), el('td', {}, tr(challenged ? 'stChallenged' : 'stRecorded')));
+      }))));
+  }
+  if (tiles > 1) {
+    const go = (d) => () => { tilePage -= d; renderBallotsLight().catch(sayFailure); };
+    area.append(el('nav', { class: 'pages', 'aria-label': tr('pageOf', { page: tilePage + 1, pages: tiles }) },
+      el('button', { type: 'button', id: 'page-prev', class: 'secondary', disabled: tilePage === 0, on: { click: go(-1) } }, tr('pagePrev')),
+      el('span', { id: 'page-of' }, tr('pageOf', { page: tilePage + 1, pages: tiles })),
+      el('button', { type: 'button', id: 'page-next', class: 'secondary', disabled: tilePage >= tiles - 1, on: { click: go(1) } }, tr('pageNext'))));
+  }
+}
+
+/**
+ * The result from the entries after the poll's close alone (./public.js `checkTally`), each
+ * proven in the cosigned checkpoint. Ranked contests' counts need the mixes' entries: the page
+ * offers the whole log for them.
+ */
+async function renderResultsLight() {
+  const view = $('results-view');
+  view.replaceChildren();
+  if (!session) return;
+  const m = session.state.manifest;
+  view.append(el('h2', { id: 'results-heading' }, `${tr('resultHeading')}: ${electionTitle(m)}`));
+  const size = coveredSize();
+  const closed = session.view.closed;
+  if (closed === null || closed >= size) {
+    view.append(el('p', { id: 'result-missing' }, `${tr('resultNotYet')} ${tr('phase', { phase: phaseName(session.state.phase) })}`));
+    view.append(...lightCheckedLines());
+    return;
+  }
+  if (m.contests.some((x) => x.ranked) || size - closed - 1 > pub.MAX_TALLY_ENTRIES) {
+    view.append(el('p', { id: 'result-full' }, tr('resultNeedsFull')), fullButton());
+    return;
+  }
+  let tally;
+  let cp = null;
+  try {
+    const items = [];
+    for (let i = closed + 1; i < (cp?.size ?? size); i++) {
+      const entry = await fetchBytes(`/entries/${i}`);
+      const got = await receiptFor(e.leafHash(entry));
+      if (!got || !got.covered) throw new l.ViewError('receipt', i, 'no receipt under the cosigned checkpoint');
+      const r = pub.openReceipt(got.text, m, session.key, true);
+      if (r.index !== i) throw new l.ViewError('receipt', i, `the receipt is for entry ${r.index}`);
+      if (cp === null) cp = r.cp;
+      else if (c.hex(cp.root) !== c.hex(r.cp.root) || cp.size !== r.cp.size) throw new l.ViewError('receipt', i, 'the receipts are under different checkpoints; look again');
+      items.push({ index: i, entry, proof: r.proof });
+    }
+    // The encrypted tally the board serves: the shares' proofs and the counts are checked
+    // against it here; that it is the sum of the counted ballots, by the observers.
+    const rt = await fetchBusy('/tally', { cache: 'no-store' });
+    if (!rt.ok) throw new l.ViewError('malformed', null, `/tally: ${rt.status}`);
+    const encrypted = pub.parseTally(await rt.json().catch(() => null), m);
+    tally = pub.checkTally(items, closed, cp ?? { size: closed + 1, root: new Uint8Array(32) }, m, session.state.context, encrypted);
+  } catch (ex) {
+    throw lightFailure(ex);
+  }
+  if (tally.counts === null) {
+    view.append(el('p', { id: 'result-missing' }, `${tr('resultNotYet')} ${tr('phase', { phase: phaseName(session.state.phase) })}`));
+    view.append(...lightCheckedLines());
+    return;
+  }
+  const r = s.summary({ manifest: m, ballots: [], roll: new Map() }, tally.counts);
+  const counts = session.info?.counts;
+  if (counts) view.append(el('p', { id: 'turnout-board' }, tr('turnoutBoard', { counted: counts.counted, roll: counts.voters })));
+  r.contests.forEach((cr, ci) => view.append(contestSection(m.contests[ci], cr, ci)));
+  view.append(el('section', { id: 'result-checked', 'aria-labelledby': 'result-checked-heading' },
+    el('h3', { id: 'result-checked-heading' }, tr('resultCheckedHeading')),
+    el('p', {}, tr('resultChecked', { shares: tally.shares.length, threshold: m.threshold, names: list(tally.shares.map((x) => x.name)), index: tally.resultIndex })),
+    el('p', { id: 'result-trust' }, tr('resultTrust'))));
+  view.append(recordSection(cp.size, c.hex(cp.root)));
+  view.append(el('button', { type: 'button', id: 'print', class: 'secondary no-print', on: { click: () => window.print() } }, tr('print')), fullButton());
 }
 
 // ---- the booth ----
@@ -1033,23 +1354,25 @@ async function cast(entry, code) {
 
 const VIEWS = { page: renderPage, ballots: renderBallots, results: renderResults, vote: renderVote };
 
-/** Reads the board again: the light view in the booth (the voter's, once known), else the whole log. */
+/** Reads the board again: the light view (the voter's, once known), or the whole log if the reader chose it. */
 async function refresh() {
-  if (current() === 'vote') {
+  if (current() === 'vote' || !full) {
     await loadLight(voter?.pub ?? null);
     // The public pages read the log again when next shown.
     board = null;
+    if (current() !== 'vote') await VIEWS[current()]();
     return;
   }
   await loadBoard();
   VIEWS[current()]();
 }
 
-/** The booth needs only the light view; the public pages (standings, result) the whole log. */
+/** The light view serves the booth and the public pages; the whole log only when the reader chose it (`full`). */
 async function ensureLoaded(name) {
-  if (name === 'vote' ? session : board) return;
+  const light = name === 'vote' || !full;
+  if (light ? session : board) return;
   say('loading', {}, 'hint');
-  if (name === 'vote') await loadLight(null);
+  if (light) await loadLight(null);
   else await loadBoard();
   say(null);
 }
@@ -1074,14 +1397,14 @@ function route() {
     .then(() => {
       if (current() !== name) return;
       applyLanguage();
-      VIEWS[name]();
+      return VIEWS[name]();
     })
     .catch(sayFailure);
 }
 
 function applyLanguage() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
-  const shown = current() === 'vote' ? session : board;
+  const shown = current() === 'vote' || !full ? session : board;
   document.title = shown ? `${electionTitle(shown.state.manifest)} — ${tr('title')}` : tr('title');
   $('title').textContent = tr('title');
   $('lang-label').textContent = tr('language');

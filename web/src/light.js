@@ -34,6 +34,8 @@ export const CODES = [
   'other-board', 'other-election', 'refused', 'unauthorised', 'wrong-phase', 'other-credential',
   // The booth's: the checkpoint, the witness quorum, the receipt after casting.
   'checkpoint', 'no-quorum', 'not-extending', 'receipt',
+  // The public pages' (./public.js): a voter view that leaves out the ballot a receipt proves.
+  'incomplete',
 ];
 
 const EVERY_VOTER = new Set([e.KIND.Setup, e.KIND.DkgCommitment, e.KIND.DkgShares, e.KIND.DkgComplaint, e.KIND.DkgConfirm, e.KIND.OpenVoting, e.KIND.CloseVoting]);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as c from '../src/crypto.js';
 import * as e from '../src/election.js';
 import * as l from '../src/light.js';
+import * as p from '../src/public.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha';
 import { dkgCtx, coefficientCtx, shareInfo, shareKey } from '../src/ceremony.js';
 
@@ -381,4 +382,196 @@ test('consistency proofs of every pair of sizes up to 20 verify, and altered one
     }
   }
   assert.equal(l.verifyConsistency(5, 4, [], new Uint8Array(32), new Uint8Array(32)), false);
+});
+
+// ---- the public pages without the log (src/public.js) ----
+
+/** The board's receipt for entry `i` under the checkpoint of the first `size` entries of `log`. */
+function receiptOf(log, i, size = log.length, opts = { cosigners: ['w1', 'w2'] }) {
+  const prefix = log.slice(0, size);
+  const proof = path(i, prefix.map(e.leafHash)).map(e.b64);
+  return `c2sp.org/tlog-proof@v1\nindex ${i}\n${proof.map((h) => `${h}\n`).join('')}\n${note(prefix, opts)}`;
+}
+const M = e.decodeManifest(manifest());
+/** What the booth gathers for one lookup, from an honest board, covered up to `covered`. */
+function lookupOf(log, i, { covered = log.length, credential, election = [0, 1, 2, 3, 4, 5, 6, 8] } = {}) {
+  const isCovered = i < covered;
+  const at = isCovered ? covered : log.length;
+  const author = e.parseEntry(log[i]).author;
+  const mine = credential ?? log.map((x, k) => k).filter((k) => {
+    const x = e.parseEntry(log[k]);
+    return (x.kind === e.KIND.VoterRoll && rollOfTest(x.payload).includes(c.hex(author))) || ((x.kind === e.KIND.Ballot || x.kind === e.KIND.ChallengedBallot) && c.hex(x.author) === c.hex(author));
+  });
+  return {
+    manifest: M, key: BOARD, leaf: e.leafHash(log[i]), covered: isCovered, entry: log[i],
+    receipt: receiptOf(log, i, at, isCovered ? undefined : { cosigners: [] }),
+    view: view(log, { election, credential: mine }), consistency: consistency(at, log.map(e.leafHash)), withholding: false,
+  };
+}
+function rollOfTest(payload) {
+  const r = new c.Reader(payload);
+  r.u32();
+  const out = [];
+  for (let n = r.u32(), k = 0; k < n; k++) {
+    out.push(c.hex(r.take(32)));
+    r.u32();
+    r.u16();
+  }
+  return out;
+}
+
+test('tracking codes decode to their leaf hash; partial or altered codes do not', () => {
+  const leaf = e.leafHash(honestLog()[10]);
+  const code = e.trackingCode(leaf);
+  assert.equal(c.hex(p.leafOf(code)), c.hex(leaf));
+  assert.equal(c.hex(p.leafOf(code.toUpperCase().replace(/-/g, ' '))), c.hex(leaf));
+  assert.equal(c.hex(p.leafOf(c.hex(leaf))), c.hex(leaf));
+  assert.equal(p.leafOf(code.slice(0, 14)), null);
+  assert.equal(p.leafOf(`${code.slice(0, -1)}u`), null);
+  // The last character carries 4 bits of padding: a nonzero padding is not a canonical code.
+  assert.equal(p.leafOf(`${code.slice(0, -1)}${'0123456789abcdefghjkmnpqrstvwxyz'['0123456789abcdefghjkmnpqrstvwxyz'.indexOf(code.at(-1)) ^ 1]}`), null);
+});
+
+test('one ballot looked up without the log: the same standings as the full replay', () => {
+  const log = honestLog();
+  assert.deepEqual(p.ballotStanding(lookupOf(log, 10)), { index: 10, status: 'superseded', by: 12, final: false, size: 13 });
+  assert.deepEqual(p.ballotStanding(lookupOf(log, 12)), { index: 12, status: 'counted', final: false, size: 13 });
+  assert.deepEqual(p.ballotStanding(lookupOf(log, 11)), { index: 11, status: 'challenged', final: false, size: 13 });
+  assert.deepEqual(p.ballotStanding(lookupOf(log, 9)), { index: 9, status: 'counted', final: false, size: 13 });
+  // Covered only to 11: Ann's ballot 10 is counted there (12 is not covered), 12 is pending.
+  assert.deepEqual(p.ballotStanding(lookupOf(log, 10, { covered: 11 })), { index: 10, status: 'counted', final: false, size: 11 });
+  assert.equal(p.ballotStanding(lookupOf(log, 12, { covered: 11 })).status, 'pending');
+  // The board withholding what the witnesses cosigned: nothing is confirmed.
+  assert.equal(p.ballotStanding({ ...lookupOf(log, 12), withholding: true }).status, 'withheld');
+  // After the close, in the covered prefix: final.
+  const closed = [...log, sign(e.KIND.CloseVoting, new Uint8Array(0), 'authority')];
+  const st = p.ballotStanding(lookupOf(closed, 12, { election: [0, 1, 2, 3, 4, 5, 6, 8, 13] }));
+  assert.deepEqual(st, { index: 12, status: 'counted', final: true, size: 14 });
+  const late = p.ballotStanding(lookupOf(closed, 12, { covered: 12, election: [0, 1, 2, 3, 4, 5, 6, 8, 13] }));
+  assert.equal(late.status, 'unconfirmed');
+  // Not a ballot: the roll entry's leaf.
+  assert.equal(p.ballotStanding(lookupOf(log, 7, { credential: [7, 10, 11, 12] })).status, 'not-a-ballot');
+});
+
+test('a board that lies about one ballot is caught, never shown counted', () => {
+  const log = honestLog();
+  const wrong = (f, code) => assert.throws(() => p.ballotStanding(f(lookupOf(log, 12))), (ex) => ex instanceof l.ViewError && ex.code === code, `expected ${code}`);
+  // A wrong inclusion proof in the receipt.
+  wrong((a) => ({ ...a, receipt: a.receipt.replace(/\nindex 12\n(.)/, (m, ch) => `\nindex 12\n${ch === 'A' ? 'B' : 'A'}`) }), 'inclusion');
+  // The receipt of another entry, or another entry served for the code.
+  wrong((a) => ({ ...a, receipt: receiptOf(log, 10) }), 'inclusion');
+  wrong((a) => ({ ...a, entry: log[10] }), 'receipt');
+  // A receipt's checkpoint the witnesses did not cosign, or not signed by the board.
+  wrong((a) => ({ ...a, receipt: receiptOf(log, 12, 13, { cosigners: ['w1'] }) }), 'no-quorum');
+  wrong((a) => ({ ...a, receipt: receiptOf(log, 12, 13, { signer: 'stranger', cosigners: [] }) }), 'checkpoint');
+  // A voter view that leaves out the ballot the receipt proves.
+  wrong((a) => ({ ...a, view: view(log, { credential: [7, 10, 11] }) }), 'incomplete');
+  // A voter view whose checkpoint does not extend the cosigned one (another history).
+  const other = [...log.slice(0, 12), sign(e.KIND.Ballot, ballot(9), 'ann')];
+  wrong((a) => ({ ...a, receipt: receiptOf(other, 10), leaf: e.leafHash(log[10]), entry: log[10] }), 'not-extending');
+  // A view's proof that does not verify.
+  wrong((a) => {
+    const w = view(log, { credential: [7, 10, 11, 12] });
+    w.credential[3].proof[0] = w.credential[3].proof[0].replace(/^./, (d) => (d === '0' ? '1' : '0'));
+    return { ...a, view: w };
+  }, 'inclusion');
+});
+
+/** A log of `n` entries: the honest one, then copies of Bob's ballot (the tree does not mind). */
+const longLog = (n) => {
+  const log = honestLog();
+  while (log.length < n) log.push(log[9]);
+  return log;
+};
+const bundle = (entries) => c.concat(...entries.map((x) => c.concat(c.u16(x.length), x)));
+
+test('a page of the ballot list: one tile, full or partial, checked against the cosigned root', () => {
+  const log = longLog(300);
+  const full = p.checkTile(bundle(log.slice(0, 256)), 0, receiptOf(log, 0), M, BOARD, true);
+  assert.equal(full.cp.size, 300);
+  assert.deepEqual(full.rows.slice(0, 4).map((r) => r.index), [9, 10, 11, 12]);
+  assert.equal(full.rows.length, 256 - 9);
+  const last = p.checkTile(bundle(log.slice(256)), 1, receiptOf(log, 256), M, BOARD, true);
+  assert.equal(last.rows.length, 44);
+  for (const size of [257, 258, 259, 263, 300]) p.checkTile(bundle(log.slice(256, size)), 1, receiptOf(log, 256, size), M, BOARD, true);
+  const small = p.checkTile(bundle(log.slice(0, 13)), 0, receiptOf(log, 0, 13), M, BOARD, true);
+  assert.equal(c.hex(small.rows[1].leaf), c.hex(e.leafHash(log[10])));
+  const refusedTile = (f, code) => assert.throws(f, (ex) => ex instanceof l.ViewError && ex.code === code, `expected ${code}`);
+  // An entry replaced, one left out, the tile of another place, a receipt for another entry.
+  const swapped = log.slice(0, 256);
+  swapped[100] = log[10];
+  refusedTile(() => p.checkTile(bundle(swapped), 0, receiptOf(log, 0), M, BOARD, true), 'inclusion');
+  refusedTile(() => p.checkTile(bundle(log.slice(0, 255)), 0, receiptOf(log, 0), M, BOARD, true), 'wrong-size');
+  refusedTile(() => p.checkTile(bundle(log.slice(0, 44)), 1, receiptOf(log, 256), M, BOARD, true), 'inclusion');
+  refusedTile(() => p.checkTile(bundle(log.slice(256)), 1, receiptOf(log, 255), M, BOARD, true), 'receipt');
+  refusedTile(() => p.checkTile(bundle(log.slice(0, 256)), 0, receiptOf(log, 0, 300, { cosigners: [] }), M, BOARD, true), 'no-quorum');
+});
+
+/** Trustee j's decryption share payload for the two options (points and proofs only shaped). */
+const share = (j, n = 2) => c.concat(c.u16(j), c.u16(n), ...Array.from({ length: n }, () => c.concat(point(5), point(6), point(7), c.encodeScalar(1n))));
+const result = (a, b) => c.concat(c.u16(1), c.u8(2), c.u64(BigInt(a)), c.u64(BigInt(b)));
+
+test('the result page: the tally entries proven in the cosigned checkpoint, shaped and signed', () => {
+  const log = [...honestLog(), sign(e.KIND.CloseVoting, new Uint8Array(0), 'authority'), // 13
+    sign(e.KIND.DecryptionShare, share(1), 't1'), sign(e.KIND.DecryptionShare, share(2), 't2'), sign(e.KIND.Result, result(1, 2), 'stranger')];
+  const cp = e.openCheckpoint(note(log), ORIGIN, BOARD);
+  const items = (lg = log) => [14, 15, 16].map((i) => ({ index: i, entry: lg[i], proof: path(i, lg.map(e.leafHash)) }));
+  const t = p.checkTally(items(), 13, cp, M);
+  assert.deepEqual(t.counts, [[1n, 2n]]);
+  assert.deepEqual(t.shares.map((s) => s.trustee), [1, 2]);
+  assert.equal(t.resultIndex, 16);
+  const bad = (its, code, at = cp, lg = log) => assert.throws(() => p.checkTally(its, 13, at, M), (ex) => ex instanceof l.ViewError && ex.code === code, `expected ${code}`);
+  bad(items().slice(0, 2), 'wrong-size');
+  const swapped = items();
+  swapped[2].proof = swapped[1].proof;
+  bad(swapped, 'inclusion');
+  // A share signed by the other trustee, a second share, a result before the threshold.
+  const forged = [...log.slice(0, 14), sign(e.KIND.DecryptionShare, share(1), 't2'), log[15], log[16]];
+  bad(items(forged), 'unauthorised', e.openCheckpoint(note(forged), ORIGIN, BOARD));
+  const early = [...log.slice(0, 14), log[14], log[16], log[15]];
+  bad(items(early), 'refused', e.openCheckpoint(note(early), ORIGIN, BOARD));
+  const shapeless = [...log.slice(0, 16), sign(e.KIND.Result, c.concat(c.u16(1), c.u8(1), c.u64(3n)), 'stranger')];
+  bad(items(shapeless), 'refused', e.openCheckpoint(note(shapeless), ORIGIN, BOARD));
+  const fewShares = [...log.slice(0, 14), sign(e.KIND.DecryptionShare, share(1, 3), 't1'), log[15], log[16]];
+  bad(items(fewShares), 'undecodable', e.openCheckpoint(note(fewShares), ORIGIN, BOARD));
+});
+
+test('the result page with the encrypted tally: every share proven, every count what the shares decrypt', () => {
+  const { context } = check(view()).state;
+  // The tally: option a holds 2 votes, option b 5; α = r·G, β = m·G + r·K.
+  const K = c.mulG(21n + 23n);
+  const ms = [2n, 5n];
+  const rs = [31n, 32n];
+  const tally = ms.map((m, i) => ({ alpha: c.mulG(rs[i]), beta: c.mulG(m).add(c.mul(K, rs[i])) }));
+  const wire = { tally: tally.map((ct) => c.hex(c.encodeCiphertext(ct))) };
+  const secret = (j) => c.mod(evaluate(POLY[1], j) + evaluate(POLY[2], j));
+  const realShare = (j, { lie = false } = {}) => c.concat(c.u16(j), c.u16(2), ...tally.map((ct, o) => {
+    const D = c.mul(ct.alpha, secret(j) + (lie && o === 1 ? 1n : 0n));
+    const proof = c.cpProve(secret(j), ct.alpha, c.mulG(secret(j)), D, c.concat(context.E, c.u16(j), c.u16(0), c.u16(o)));
+    return c.concat(D.toBytes(), c.encodeCp(proof));
+  }));
+  const make = (shares, counts) => [...honestLog(), sign(e.KIND.CloseVoting, new Uint8Array(0), 'authority'),
+    ...shares.map(([j, bytes]) => sign(e.KIND.DecryptionShare, bytes, `t${j}`)), sign(e.KIND.Result, result(...counts), 'stranger')];
+  const run = (log) => {
+    const cp = e.openCheckpoint(note(log), ORIGIN, BOARD);
+    const items = log.map((x, i) => ({ index: i, entry: x, proof: path(i, log.map(e.leafHash)) })).slice(14);
+    return p.checkTally(items, 13, cp, M, context, p.parseTally(wire, M));
+  };
+  const t = run(make([[1, realShare(1)], [2, realShare(2)]], [2, 5]));
+  assert.equal(t.proofs, true);
+  assert.deepEqual(t.counts, [[2n, 5n]]);
+  const lied = (log, code) => assert.throws(() => run(log), (ex) => ex instanceof l.ViewError && ex.code === code, `expected ${code}`);
+  // A count that is not what the shares decrypt; a share whose proof does not hold.
+  lied(make([[1, realShare(1)], [2, realShare(2)]], [2, 6]), 'refused');
+  lied(make([[1, realShare(1)], [2, realShare(2, { lie: true })]], [2, 5]), 'refused');
+  // The board serving another tally than the one the shares decrypt.
+  const other = { tally: [wire.tally[1], wire.tally[0]] };
+  assert.throws(() => {
+    const log = make([[1, realShare(1)], [2, realShare(2)]], [2, 5]);
+    const items = log.map((x, i) => ({ index: i, entry: x, proof: path(i, log.map(e.leafHash)) })).slice(14);
+    p.checkTally(items, 13, e.openCheckpoint(note(log), ORIGIN, BOARD), M, context, p.parseTally(other, M));
+  }, (ex) => ex instanceof l.ViewError && ex.code === 'refused');
+  // A tally of the wrong length or not hex.
+  assert.throws(() => p.parseTally({ tally: wire.tally.slice(1) }, M), (ex) => ex.code === 'malformed');
+  assert.throws(() => p.parseTally({ tally: ['zz', wire.tally[1]] }, M), (ex) => ex.code === 'malformed');
 });

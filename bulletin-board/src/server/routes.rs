@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::sync::oneshot;
+use urna_crypto::codec::Encode;
 use urna_crypto::hex;
 use urna_election::entry::{Entry, TrackingCode, MAX_ENTRY_SIZE};
 use urna_election::rejection::Rejection;
@@ -67,6 +68,7 @@ pub fn app_with(state: AppState, limits: Limits) -> Router {
         .route("/receipt/{hash}", get(receipt))
         .route("/consistency/{old}/{new}", get(consistency))
         .route("/voter/{credential}", get(voter))
+        .route("/tally", get(tally))
         .route("/info", get(info))
         .merge(super::test_hook::routes())
         .layer(axum::Extension(Arc::clone(&limiter)))
@@ -321,6 +323,32 @@ async fn consistency(State(st): State<AppState>, Path((old, new)): Path<(u64, u6
         Ok(p) => Json(json!({"old": old, "new": new, "proof": p.iter().map(|h| hex::encode(h)).collect::<Vec<_>>()})).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"code": "bad-range", "message": e.to_string()}))).into_response(),
     }
+}
+
+/// The encrypted tally (`specs/board.md` §5): once voting has closed, one ciphertext `α ‖ β`
+/// per option of each contest counted homomorphically, in manifest order, as the rules summed
+/// the counted ballots at `CloseVoting`. It lets a reader check every decryption share's proof
+/// and the result against it without every ballot; that it is the sum of the ballots is what a
+/// full replay (`urna verify`) checks. Its size is the manifest's options, never the ballots'.
+async fn tally(State(st): State<AppState>) -> Response {
+    let st = st.now();
+    let v = st.view();
+    let Some(tally) = &v.tally else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"code": "not-closed", "message": "voting has not closed: there is no encrypted tally yet"})),
+        )
+            .into_response();
+    };
+    let tally: Vec<String> = tally
+        .iter()
+        .map(|c| {
+            let mut out = Vec::with_capacity(64);
+            c.encode(&mut out);
+            hex::encode(&out)
+        })
+        .collect();
+    Json(json!({"size": v.size, "tally": tally})).into_response()
 }
 
 /// Most of one credential's entries (its roll entry and its latest ballots) a voter's view

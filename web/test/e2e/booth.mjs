@@ -235,13 +235,21 @@ async function lookUp(code, want) {
   }
 }
 
-/** The tracking page once every ballot's standing is decided (the witnesses caught up). */
-async function trackingPage(query = '') {
+/**
+ * The tracking page once the witnesses confirmed `ballots` ballots (the light list: a tile at a
+ * time), or, `full`, every ballot's standing decided from the whole log, which the reader asks for.
+ */
+async function trackingPage(query = '', { full = false, ballots = 0 } = {}) {
   for (let tries = 0; ; tries++) {
     await page.goto(`${url}/booth/?visit=${Date.now()}${query}#ballots`);
     await page.waitForSelector('#ballots-count');
+    if (full) {
+      await page.click('#full-check');
+      await page.waitForSelector('#ballots-search');
+    }
     const pending = await page.$$('tr[data-status="pending"]');
-    if (pending.length === 0) return;
+    const rows = await page.$$('#ballots-table tbody tr');
+    if (pending.length === 0 && rows.length >= ballots) return;
     if (tries >= 60) fail('the witnesses never confirmed the ballots');
     await new Promise((done) => setTimeout(done, 500));
   }
@@ -357,12 +365,19 @@ if (mode === 'vote') {
   // The public pages, once the witnesses vouch for the ballots.
   await lookUp(report.codes[0], 'replaced by a later ballot');
   await lookUp(report.codes[1], 'is the one counted');
-  await lookUp(report.codes[1].slice(0, 14), 'is the one counted');
+  // Without the whole log the board is asked about one whole code, never a prefix.
+  await lookUp(report.codes[1].slice(0, 14), 'Type the whole tracking code');
   await page.waitForSelector('#cosigned');
   await shot('9-lookup');
   await audit('election page');
-  // Every ballot, with its standing: five (one audited, one replaced).
-  await trackingPage();
+  // The light list: the five ballots of the confirmed record, checked a tile at a time.
+  await trackingPage('', { ballots: 5 });
+  const light = await page.$$eval('#ballots-table tbody tr', (trs) => trs.map((tr) => tr.dataset.status));
+  if (light.length !== 5 || light.filter((r) => r === 'recorded').length !== 4 || !light.includes('challenged')) fail(`light list: ${light}`);
+  await shot('10-tracking-light');
+  await audit('tracking page, light');
+  // Every ballot, with its standing, once the reader asks for the whole log: five (one audited, one replaced).
+  await trackingPage('', { full: true });
   const rows = await page.$$eval('#ballots-table tbody tr', (trs) => trs.map((tr) => tr.dataset.status));
   if (rows.length !== 5 || rows.filter((r) => r === 'counted').length !== 3 || !rows.includes('challenged') || !rows.includes('superseded')) fail(`standings: ${rows}`);
   const groups = await page.$$eval('#ballots-table .group', (gs) => gs.filter((g) => g.getClientRects().length !== 1).length);
@@ -374,7 +389,7 @@ if (mode === 'vote') {
   if (!(await text('#ballots-table tbody')).includes(`replaced by entry`)) fail('the search did not find the replaced ballot');
   await shot('11-tracking-search');
   // Two to a page: three pages, the next page reachable.
-  await trackingPage('&per=2');
+  await trackingPage('&per=2', { full: true });
   if ((await text('#page-of')) !== 'Page 1 of 3') fail(`pages: ${await text('#page-of')}`);
   await page.click('#page-next');
   await page.waitForFunction(() => document.querySelector('#page-of').textContent === 'Page 2 of 3');
@@ -515,6 +530,9 @@ if (mode === 'vote') {
   for (const [locale, words] of [['en-US', ['Round 1', 'excluded', 'Elected: ']], ['zh-CN', ['第 1 轮', '淘汰', '当选：']]]) {
     await open(locale, desktop);
     await page.goto(`${url}/booth/?visit=${Date.now()}#results`);
+    // Ranked counts are read from every mixed ballot: the page asks before reading the whole log.
+    await page.waitForSelector('#result-full');
+    await page.click('#full-check');
     await page.waitForSelector('#rounds-1');
     const body = await page.innerText('main');
     report[`result_${prefix}`] = body;
@@ -583,12 +601,66 @@ if (mode === 'vote') {
     await page.click('#encrypt');
     await page.waitForSelector('#tracking-code');
     const t4 = Date.now();
+    report.codes.push(await text('#tracking-code'));
     await page.click('#cast');
     await page.waitForSelector('#cast-done', { timeout: 120000 });
     const t5 = Date.now();
     report.light_ms.push(t5 - t0);
     if (report.tile_requests > 0) fail(`the voting path read ${report.tile_requests} tiles of the log`);
     report.light_steps_ms.push({ booth: t1 - t0, voter_view: t2 - t1, encrypt: t4 - t3, cast: t5 - t4 });
+  }
+  // The public pages without the log: each cast ballot looked up on a fresh election page, and
+  // the newest page of the ballot list; time and the bytes of the board's answers (bodies and
+  // headers; the booth's own files under /booth/, which a browser caches, are left out).
+  let bytes = 0;
+  page.on('requestfinished', async (r) => {
+    if (new URL(r.url()).pathname.startsWith('/booth')) return;
+    const sizes = await r.sizes().catch(() => null);
+    if (sizes) bytes += sizes.responseBodySize + sizes.responseHeadersSize;
+  });
+  const settle = () => new Promise((done) => setTimeout(done, 200));
+  report.lookup_ms = [];
+  report.lookup_bytes = [];
+  for (const code of report.codes) {
+    await settle();
+    bytes = 0;
+    const t0 = Date.now();
+    await page.goto(`${url}/booth/?visit=${Date.now()}#page`);
+    await page.waitForSelector('#lookup-code');
+    await page.fill('#lookup-code', code);
+    await page.click('#lookup-button');
+    await page.waitForFunction(() => document.querySelector('#lookup-result').textContent.length > 0);
+    report.lookup_ms.push(Date.now() - t0);
+    const said = await text('#lookup-result');
+    if (!said.includes('is the one counted')) fail(`lookup: ${said}`);
+    await settle();
+    report.lookup_bytes.push(bytes);
+  }
+  report.ballots_page_ms = [];
+  report.ballots_page_bytes = [];
+  for (let k = 0; k < 3; k++) {
+    await settle();
+    bytes = 0;
+    const t0 = Date.now();
+    await page.goto(`${url}/booth/?visit=${Date.now()}#ballots`);
+    await page.waitForSelector('#ballots-table');
+    report.ballots_page_ms.push(Date.now() - t0);
+    await settle();
+    report.ballots_page_bytes.push(bytes);
+  }
+  // The old path for comparison, when asked (URNA_BENCH_FULL=1): the whole log downloaded and
+  // replayed in the browser, to the full ballot list.
+  if (process.env.URNA_BENCH_FULL === '1') {
+    await settle();
+    await page.goto(`${url}/booth/?visit=${Date.now()}#ballots`);
+    await page.waitForSelector('#full-check');
+    bytes = 0;
+    const t0 = Date.now();
+    await page.click('#full-check');
+    await page.waitForSelector('#ballots-search', { timeout: 3600000 });
+    report.full_ballots_ms = Date.now() - t0;
+    await settle();
+    report.full_ballots_bytes = bytes;
   }
 } else if (mode === 'camera') {
   await open('en-US', phone);
@@ -608,6 +680,16 @@ if (mode === 'vote') {
   for (const [locale, words] of [['en-US', { phase: 'Status:', weighted: 'weighted', verify: 'urna verify --board' }], ['zh-CN', { phase: '状态：', weighted: '加权', verify: 'urna verify --board' }]]) {
     await open(locale, desktop);
     await page.goto(`${url}/booth/?visit=${Date.now()}#results`);
+    // Without the whole log: the result and the shares, proven in the confirmed record, and
+    // what is left to the observers said plainly.
+    await page.waitForSelector('#result-checked');
+    if (!(await text('#result-trust')).includes('urna verify --final')) fail('the page does not say what it leaves to the observers');
+    if (!/^[0-9a-f]{64}$/.test(await text('#record-root'))) fail('no checkpoint root on the light result');
+    report[`result_light_${prefix}`] = await page.innerText('main');
+    if (locale.startsWith('zh')) await noEnglishLeft('light result');
+    await audit('light result page');
+    await shot('0-result-light');
+    await page.click('#full-check');
     await page.waitForSelector('#turnout');
     const body = await page.innerText('main');
     report[`result_${prefix}`] = body;
