@@ -27,7 +27,7 @@ use urna_crypto::sigma::{
     ChaumPedersenProof, DisjunctiveProof, DleqStatement, PlaintextKnowledgeProof,
 };
 use urna_crypto::sign::VerifyingKey;
-use urna_crypto::Scalar;
+use urna_crypto::{RistrettoPoint, Scalar};
 
 use crate::context::{ElectionContext, SLOT_CONTEST, SLOT_OPTIONS_RANGE, SLOT_RANKED};
 use crate::manifest::{Contest, Manifest, RankedRules};
@@ -531,6 +531,19 @@ fn contest_sum(selections: &[Ciphertext]) -> Ciphertext {
     Ciphertext::from_points(a, b)
 }
 
+/// [`shifted`]`(`[`contest_sum`]`(selections), min)` as a verifier needs it, for the price of
+/// the two compressions the proof's statement needs (the sum's `β` is never compressed
+/// unshifted): a ballot's few ciphertexts are added on the calling thread, which is already
+/// one of a batch's workers, and each compression costs an inverse square root, about as much
+/// as decompressing a point.
+fn shifted_sum(selections: &[Ciphertext], min: u32) -> Ciphertext {
+    let (a, b) = selections.iter().fold(
+        (RistrettoPoint::default(), RistrettoPoint::default()),
+        |(a, b), ct| (a + ct.alpha.point(), b + ct.beta.point()),
+    );
+    Ciphertext::from_points(a, b - message_point(min.into()))
+}
+
 /// The sum shifted down by `min·G`, so that a total in `[min, max]` becomes `[0, max − min]`.
 fn shifted(sum: &Ciphertext, min: u32) -> Ciphertext {
     Ciphertext {
@@ -866,13 +879,12 @@ fn queue_contest(
                 .map_err(|e| proof_error(contest, "plaintext knowledge", e));
         }
     }
-    let sum = contest_sum(&cb.selections);
     let ctx = context.ballot_proof_ctx(credential, ci, SLOT_CONTEST);
     let total = |e| proof_error(contest, "contest total", e);
     match (total_check(contest), &cb.contest_proof) {
         (TotalCheck::None, ContestProof::None) => Ok(()),
         (TotalCheck::Exact(min), ContestProof::Exact(p)) => {
-            let ct = shifted(&sum, min);
+            let ct = shifted_sum(&cb.selections, min);
             let st = DleqStatement {
                 u: pk.point(),
                 x: &ct.alpha,
@@ -881,12 +893,18 @@ fn queue_contest(
             p.queue(st, &ctx, batch).map_err(total)
         }
         (TotalCheck::Bounded { min, max }, ContestProof::Bounded(p)) => p
-            .queue(pk, &shifted(&sum, min), u64::from(max - min), &ctx, batch)
+            .queue(
+                pk,
+                &shifted_sum(&cb.selections, min),
+                u64::from(max - min),
+                &ctx,
+                batch,
+            )
             .map_err(total),
         (TotalCheck::Range { min, max }, ContestProof::Range(p)) => p
             .queue(
                 pk,
-                &[shifted(&sum, min)],
+                &[shifted_sum(&cb.selections, min)],
                 &[u64::from(max - min)],
                 &ctx,
                 batch,

@@ -86,17 +86,20 @@ impl ChaumPedersenProof {
     }
 
     fn equations(&self, st: &DleqStatement<'_>, c: &Scalar, batch: &mut BatchVerifier) {
-        let minus_one = -Scalar::ONE;
+        // `A + c·X − s·G = 0` and `B + c·Y − s·U = 0`: the commitments' coefficient is the bare
+        // 128-bit weight, whose zero upper digits the multiscalar multiplication skips (see
+        // `DisjunctiveProof`'s equations).
+        let one = Scalar::ONE;
         batch
             .equation()
-            .g(&self.s)
-            .point(&minus_one, self.a.point())
-            .point(&-c, st.x.point());
+            .g(&-self.s)
+            .point(&one, self.a.point())
+            .point(c, st.x.point());
         batch
             .equation()
-            .fixed(&self.s, st.u)
-            .point(&minus_one, self.b.point())
-            .point(&-c, st.y.point());
+            .fixed(&-self.s, st.u)
+            .point(&one, self.b.point())
+            .point(c, st.y.point());
     }
 
     pub fn queue(

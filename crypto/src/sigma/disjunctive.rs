@@ -161,7 +161,7 @@ impl DisjunctiveProof {
         ct: &Ciphertext,
         l: u64,
         ctx: &[u8],
-    ) -> Result<(Vec<Scalar>, Transcript), VerifyError> {
+    ) -> Result<(Scalar, Transcript), VerifyError> {
         if self.branches.len() as u64 != l + 1 || self.challenges.len() as u64 != l {
             return Err(VerifyError::ShapeMismatch("disjunctive proof"));
         }
@@ -171,30 +171,42 @@ impl DisjunctiveProof {
             t.validate_and_append_point(b"B", &br.b)?;
         }
         let c = t.challenge_scalar(b"c");
-        let last = c - self.challenges.iter().sum::<Scalar>();
-        let mut cs = self.challenges.clone();
-        cs.push(last);
-        Ok((cs, t))
+        Ok((c - self.challenges.iter().sum::<Scalar>(), t))
     }
 
-    fn equations(&self, pk: &PublicKey, ct: &Ciphertext, cs: &[Scalar], batch: &mut BatchVerifier) {
+    /// The equations, given the last branch's challenge `last` (the others are the proof's).
+    fn equations(&self, pk: &PublicKey, ct: &Ciphertext, last: Scalar, batch: &mut BatchVerifier) {
         // For each j, with weights zⱼ, z'ⱼ:
-        //   zⱼ(sⱼ·G − Aⱼ − cⱼ·α) + z'ⱼ(sⱼ·K − Bⱼ − cⱼ·β + cⱼ·j·G) = 0.
+        //   zⱼ(Aⱼ + cⱼ·α − sⱼ·G) + z'ⱼ(Bⱼ + cⱼ·β − cⱼ·j·G − sⱼ·K) = 0.
         // α and β occur in every branch, so their coefficients are summed and each is added once.
+        // Each equation is written with its commitment's coefficient +1, so that the commitments
+        // — two thirds of the points — carry the bare 128-bit weights, every digit of which
+        // above bit 128 is zero and skipped by the multiscalar multiplication; `−z` (mod ℓ),
+        // that is `ℓ − z`, also has digits at ℓ's top. (Weighting an equation by `−z` instead of
+        // `z` changes nothing about soundness: `z ↦ −z` maps the weights' range one to one onto
+        // a set of the same size.)
         batch.reserve(self.branches.len() * 2 + 2);
         let (mut g, mut k, mut alpha, mut beta) =
             (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
+        let cs = self.challenges.iter().copied().chain([last]);
         for (j, (br, cj)) in self.branches.iter().zip(cs).enumerate() {
             let z1 = batch.weight();
             let z2 = batch.weight();
-            g += z1 * br.s + z2 * cj * Scalar::from(j as u64);
-            k += z2 * br.s;
-            alpha -= z1 * cj;
-            beta -= z2 * cj;
+            let z2c = z2 * cj;
+            g -= z1 * br.s;
+            // Branch 0 has no `j·G` term, and branch 1 (the other of a 0/1 proof) a bare one.
+            match j {
+                0 => {}
+                1 => g -= z2c,
+                _ => g -= z2c * Scalar::from(j as u64),
+            }
+            k -= z2 * br.s;
+            alpha += z1 * cj;
+            beta += z2c;
             batch
                 .weighted()
-                .point(-z1, br.a.point())
-                .point(-z2, br.b.point());
+                .point(z1, br.a.point())
+                .point(z2, br.b.point());
         }
         batch
             .weighted()
@@ -213,8 +225,8 @@ impl DisjunctiveProof {
         ctx: &[u8],
         batch: &mut BatchVerifier,
     ) -> Result<(), VerifyError> {
-        let (cs, _) = self.challenge(pk, ct, l, ctx)?;
-        self.equations(pk, ct, &cs, batch);
+        let (last, _) = self.challenge(pk, ct, l, ctx)?;
+        self.equations(pk, ct, last, batch);
         Ok(())
     }
 
@@ -225,7 +237,7 @@ impl DisjunctiveProof {
         l: u64,
         ctx: &[u8],
     ) -> Result<(), VerifyError> {
-        let (cs, mut t) = self.challenge(pk, ct, l, ctx)?;
+        let (last, mut t) = self.challenge(pk, ct, l, ctx)?;
         for (br, c) in self.branches.iter().zip(&self.challenges) {
             t.append_scalar(b"c", c);
             t.append_scalar(b"s", &br.s);
@@ -234,7 +246,7 @@ impl DisjunctiveProof {
             t.append_scalar(b"s", &last.s);
         }
         let mut batch = super::single_batch(&mut t);
-        self.equations(pk, ct, &cs, &mut batch);
+        self.equations(pk, ct, last, &mut batch);
         super::check(batch, "disjunctive Chaum-Pedersen")
     }
 }

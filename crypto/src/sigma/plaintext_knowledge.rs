@@ -101,10 +101,12 @@ impl PlaintextKnowledgeProof {
 
     fn equations(&self, cts: &[Ciphertext], z: &[Scalar], c: &Scalar, batch: &mut BatchVerifier) {
         batch.reserve(cts.len() + 1);
+        // `A + Σ c·zᵢ·αᵢ − s·G = 0`: the commitment's coefficient is the bare 128-bit weight (see
+        // `DisjunctiveProof`'s equations).
         let mut eq = batch.equation();
-        eq.g(&self.s).point(&-Scalar::ONE, self.a.point());
+        eq.g(&-self.s).point(&Scalar::ONE, self.a.point());
         for (ct, z) in cts.iter().zip(z) {
-            eq.point(&-(c * z), ct.alpha.point());
+            eq.point(&(c * z), ct.alpha.point());
         }
     }
 

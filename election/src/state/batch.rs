@@ -11,6 +11,7 @@
 //! ballot): it is verified alone when its turn comes. Either way each entry's verdict is computed
 //! by [`Election::apply_prechecked`] in log order, so it is the one-by-one verdict.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -274,6 +275,9 @@ pub struct ProofCheck {
     ctx: ElectionContext,
 }
 
+/// A ballot whose proofs [`ProofCheck::verify`] is to verify, with its leaf hash.
+type ToVerify<'a> = Option<(Cow<'a, Ballot>, [u8; 32])>;
+
 /// One submission as [`ProofCheck::verify`] judged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Preverified {
@@ -442,42 +446,21 @@ impl ProofCheck {
     }
 
     fn verify_all(check: Option<&ProofCheck>, entries: &[Entry]) -> Vec<Preverified> {
-        let mut out: Vec<Preverified> = entries
-            .par_iter()
-            .map(|e| match e.verify_signature() {
-                Ok(()) => Preverified::Verified,
-                Err(_) => Preverified::Refused(Rejection::BadSignature),
-            })
-            .collect();
-        let mut ballots: Vec<(usize, Box<Ballot>, &Entry)> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            if !is_ballot(e) || out[i] != Preverified::Verified {
-                continue;
+        let judged: Vec<(Preverified, ToVerify<'_>)> =
+            entries.par_iter().map(|e| Self::judge(check, e)).collect();
+        let mut out = Vec::with_capacity(entries.len());
+        let mut ballots: Vec<(usize, Cow<'_, Ballot>, &Entry)> = Vec::new();
+        let mut leaves: Vec<[u8; 32]> = Vec::new();
+        for (i, ((verdict, ballot), e)) in judged.into_iter().zip(entries).enumerate() {
+            out.push(verdict);
+            if let Some((b, leaf)) = ballot {
+                ballots.push((i, b, e));
+                leaves.push(leaf);
             }
-            let Some(c) = check else {
-                out[i] = Preverified::Unverified;
-                continue;
-            };
-            let ballot = match decode_payload(e) {
-                Ok(Payload::Ballot(b)) => b,
-                Ok(Payload::ChallengedBallot(c)) => Box::new(c.ballot),
-                Ok(_) => continue,
-                Err(r) => {
-                    out[i] = Preverified::Refused(r);
-                    continue;
-                }
-            };
-            if e.election_id() != c.manifest.election_id {
-                // The rules refuse it before its proofs (`wrong-election`).
-                out[i] = Preverified::Unverified;
-                continue;
-            }
-            ballots.push((i, ballot, e));
         }
         let Some(c) = check.filter(|_| !ballots.is_empty()) else {
             return out;
         };
-        let leaves: Vec<[u8; 32]> = ballots.iter().map(|(_, _, e)| e.leaf_hash()).collect();
         let failed: HashSet<usize> =
             match verify_all_vartime(&ballots, batch_seed(&leaves), |(_, b, e), batch| {
                 b.queue(&c.manifest, e.author(), &c.ctx, batch)
@@ -496,5 +479,36 @@ impl ProofCheck {
             }
         }
         out
+    }
+
+    /// One entry's verdict before its proofs, and — for a ballot whose proofs are to be
+    /// verified — the ballot (borrowed from the payload the entry kept, if it did, so that
+    /// nothing is decoded or copied twice) and its leaf hash, for the batch's weights.
+    fn judge<'a>(check: Option<&ProofCheck>, e: &'a Entry) -> (Preverified, ToVerify<'a>) {
+        if e.verify_signature().is_err() {
+            return (Preverified::Refused(Rejection::BadSignature), None);
+        }
+        if !is_ballot(e) {
+            return (Preverified::Verified, None);
+        }
+        let Some(c) = check else {
+            return (Preverified::Unverified, None);
+        };
+        let ballot = match e.kept_payload() {
+            Some(Payload::Ballot(b)) => Cow::Borrowed(&**b),
+            Some(Payload::ChallengedBallot(x)) => Cow::Borrowed(&x.ballot),
+            Some(_) => return (Preverified::Verified, None),
+            None => match decode_payload(e) {
+                Ok(Payload::Ballot(b)) => Cow::Owned(*b),
+                Ok(Payload::ChallengedBallot(x)) => Cow::Owned(x.ballot),
+                Ok(_) => return (Preverified::Verified, None),
+                Err(r) => return (Preverified::Refused(r), None),
+            },
+        };
+        if e.election_id() != c.manifest.election_id {
+            // The rules refuse it before its proofs (`wrong-election`).
+            return (Preverified::Unverified, None);
+        }
+        (Preverified::Verified, Some((ballot, e.leaf_hash())))
     }
 }
