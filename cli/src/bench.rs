@@ -570,6 +570,36 @@ pub fn restart(o: RestartOptions<'_>, dir: &Path, json_out: bool) -> Result<()> 
     Ok(())
 }
 
+/// `urna bench serve` (hidden): opens a data directory an earlier `urna bench restart` or
+/// `urna bench light --record --dir` wrote, as `board serve` would, and serves it on loopback
+/// until the process is stopped; the board's URL on standard output first.
+pub fn serve_dir(dir: &Path) -> Result<()> {
+    use std::io::Write;
+    if !dir.join(urna_ledger::store::LOG).exists() {
+        return Err(anyhow!("{}: no board log there", dir.display()));
+    }
+    let t = Instant::now();
+    let b = urna_board::board::Board::open(dir, synth::ORIGIN, synth::board_key(1))?;
+    eprintln!(
+        "{} entries opened in {:.1} s ({:?})",
+        b.size(),
+        t.elapsed().as_secs_f64(),
+        b.snapshot
+    );
+    let limits = urna_serve::limits::Limits::unlimited();
+    let addr = crate::loopback::serve(move || {
+        urna_board::server::app_with(urna_board::server::start(b).0, limits)
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "http://{addr}")?;
+    out.flush()?;
+    drop(out);
+    // The loopback thread serves; this one only waits for the signal that ends the process.
+    loop {
+        std::thread::park();
+    }
+}
+
 /// `urna bench restart --existing`: reopens a data directory an earlier `urna bench restart`
 /// wrote (the synthetic election's origin and board key), as a board restarting after a
 /// `kill -9` does, and reports the opening's wall time and CPU, and each phase's wall time.

@@ -337,8 +337,7 @@ pub fn run(opts: &Options) -> Result<bool> {
             bar.set_length(total);
             bar.set_position(done);
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     bar.finish_and_clear();
     mark("verify_ms", &mut timings);
 

@@ -823,6 +823,16 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a board directory `urna bench restart` or `urna bench light --record --dir` wrote
+    /// (the synthetic election's origin and board key) on a loopback port, read-only use
+    /// intended: for `urna verify --board` and the booth's pages at scale. Prints the board's
+    /// URL on a line, then serves until stopped (Ctrl-C).
+    #[command(hide = true)]
+    Serve {
+        /// The board data directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// The board `bench ingest` measures, in a process of its own (started by it).
     #[command(hide = true)]
     IngestBoard {
@@ -977,7 +987,7 @@ fn verify_cmd(
             let (origin, stated) = client.stated_key()?;
             let key = opts.key.unwrap_or(stated);
             let fetched = observe(&client, &origin, stated, &key)?;
-            urna_verifier::verify_board(fetched, &opts, &progress).map_err(anyhow::Error::msg)?
+            urna_verifier::verify_board(fetched, &opts, &progress)?
         }
         (None, None) => bail!("give a record file or --board"),
     };
@@ -1156,6 +1166,13 @@ fn run(cli: Cli) -> Result<u8> {
             json: json || own_json,
         })
         .map(|()| 0),
+        Command::Bench {
+            command: Some(BenchCommand::Serve { dir }),
+            ..
+        } => {
+            urna_verifier::malloc::exec_tuned();
+            bench::serve_dir(&dir).map(|()| 0)
+        }
         Command::Bench {
             command: Some(BenchCommand::IngestBoard { dir, record }),
             ..

@@ -52,6 +52,8 @@ pub fn code(e: &anyhow::Error) -> u8 {
     let io = e.chain().any(|c| {
         c.is::<Usage>()
             || c.is::<std::io::Error>()
+            || c.downcast_ref::<urna_verifier::BoardError>()
+                .is_some_and(urna_verifier::BoardError::could_not_run)
             || c.downcast_ref::<urna_office::OfficeError>()
                 .is_some_and(urna_office::OfficeError::is_usage_or_io)
             || c.downcast_ref::<ClientError>().is_some_and(|c| {
@@ -123,5 +125,15 @@ mod tests {
         assert_eq!(code(&e), ERROR);
         let e = anyhow::Error::new(Usage("add http://".into())).context("--board");
         assert_eq!(code(&e), ERROR);
+    }
+
+    /// specs/verifier.md §4: a board that stops serving its log leaves the verification
+    /// unrun (2); one that serves two first entries is found at fault (1).
+    #[test]
+    fn a_board_that_stops_is_an_error_and_one_that_equivocates_a_no() {
+        use urna_verifier::BoardError;
+        let stopped = anyhow::Error::new(BoardError::Stopped("connection reset".into()));
+        assert_eq!(code(&stopped), ERROR);
+        assert_eq!(code(&anyhow::Error::new(BoardError::TwoFirstEntries)), NO);
     }
 }

@@ -479,15 +479,33 @@ fn stream(
     s
 }
 
+/// Why a verification from a board ended without a report (specs/verifier.md §4).
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    /// The board stopped serving its log midway: the verification could not run (exit 2),
+    /// and says nothing of the election.
+    #[error("the board stopped serving its log: {0}")]
+    Stopped(String),
+    /// The first entry streamed is not the one the witness policy was read from: the board
+    /// answered the same question two ways, which is its misbehaviour (exit 1).
+    #[error("the board served two different first entries")]
+    TwoFirstEntries,
+}
+
+impl BoardError {
+    /// The verification could not run, rather than found the board at fault.
+    pub fn could_not_run(&self) -> bool {
+        matches!(self, BoardError::Stopped(_))
+    }
+}
+
 /// Verifies what was downloaded from a board (specs/verifier.md §4): what the witnesses say of
 /// it first, then the log under the checkpoint [`target`] picks.
-///
-/// `Err` when the board stops serving its log midway: the verification could not run.
 pub fn verify_board(
     b: FromBoard,
     opts: &Options,
     progress: Progress<'_>,
-) -> Result<Report, String> {
+) -> Result<Report, BoardError> {
     let (key, source) = match opts.key {
         Some(k) => (k, KeySource::Pinned),
         None => (b.stated_key, KeySource::Board),
@@ -586,10 +604,10 @@ pub fn verify_board(
         streamed
     });
     if let Some(why) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {
-        return Err(format!("the board stopped serving its log: {why}"));
+        return Err(BoardError::Stopped(why));
     }
     if held > 0 && streamed.first.is_some() && streamed.first != b.first {
-        return Err("the board served two different first entries".into());
+        return Err(BoardError::TwoFirstEntries);
     }
     let mut v = Verification {
         report,

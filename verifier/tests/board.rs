@@ -12,7 +12,7 @@ use urna_ledger::merkle::{leaf_hash, Tree};
 use urna_ledger::note::Checkpoint;
 use urna_ledger::witnessed::{Covered, WitnessAnswer, WitnessView};
 use urna_sim::kit;
-use urna_verifier::{verify_board, Check, FromBoard, Options, Report};
+use urna_verifier::{verify_board, BoardError, Check, FromBoard, Options, Report};
 
 fn note(k: &kit::Kit, entries: &[Vec<u8>], key: &SigningKey) -> String {
     let mut t = Tree::new();
@@ -212,9 +212,23 @@ fn a_board_serving_two_first_entries_is_an_error() {
     let (mut from, _) = board(k, note(k, &entries, &k.board), entries.clone(), None);
     from.first = Some(entries[1].clone());
     let err = verify_board(from, &Options::default(), &|_, _| {}).err();
+    assert!(matches!(err, Some(BoardError::TwoFirstEntries)), "{err:?}");
+    assert!(err.is_some_and(|e| !e.could_not_run()));
+}
+
+/// A board that stops serving its tiles gives no verdict on the election: the verification
+/// could not run (exit 2), unlike a board caught serving two logs.
+#[test]
+fn a_board_that_stops_serving_its_log_is_an_error_not_a_verdict() {
+    let r = kit::record(18);
+    let k = &r.kit;
+    let entries: Vec<Vec<u8>> = r.entries.iter().map(|e| e.bytes().to_vec()).collect();
+    let (mut from, _) = board(k, note(k, &entries, &k.board), entries.clone(), None);
+    from.read = Box::new(|a, _| Err(format!("tile holding entry {a}: connection reset")));
+    let err = verify_board(from, &Options::default(), &|_, _| {}).err();
     assert!(
-        err.as_deref()
-            .is_some_and(|e| e.contains("two different first entries")),
+        matches!(&err, Some(BoardError::Stopped(why)) if why.contains("connection reset")),
         "{err:?}"
     );
+    assert!(err.is_some_and(|e| e.could_not_run()));
 }
