@@ -641,6 +641,7 @@ impl Board {
         snapshot: Option<Result<snapshot::Loaded, Discarded>>,
     ) -> Result<Board, OpenError> {
         let vk = key.verifying_key();
+        let mut phases = Phases::default();
         let signed = |what: &'static str, note: &Option<String>| match note {
             Some(n) => Checkpoint::open(n, origin, &vk)
                 .map(Some)
@@ -663,6 +664,7 @@ impl Board {
             })
         };
         let signed_size = head.as_ref().map_or(0, |c| c.size);
+        phases.end("statements read and checked");
         let mut snapshot_use = SnapshotUse::None;
         let restored = match snapshot {
             None => None,
@@ -686,6 +688,7 @@ impl Board {
                     None
                 }
                 Ok(election) => {
+                    phases.end("snapshot's state decoded");
                     let size = l.size;
                     let r = Replica::restore(Arc::clone(&store), l.tree, election)
                         .map_err(replay_error)?;
@@ -706,6 +709,7 @@ impl Board {
         if let Some((what, size)) = mismatch(&replica) {
             return Err(OpenError::StatementMismatch { what, size });
         }
+        phases.end("tree completed and checked");
         // Up to the stored checkpoint — signed with this board's key, which only this
         // operator's board processes hold, and each signs only entries it admitted or replayed
         // under the full rules — the proofs were verified: not again (`specs/storage.md` §5).
@@ -714,9 +718,11 @@ impl Board {
         replica
             .replay_verified(signed_size, &|_, _| {})
             .map_err(replay_error)?;
+        phases.end("replayed to the signed checkpoint");
         replica
             .replay(replica.size(), &|_, _| {})
             .map_err(replay_error)?;
+        phases.end("replayed the rest");
         // The index from the leaf hashes and the state's ballot records: only the entries
         // that are not ballots are read again (`specs/storage.md` §3a).
         let index = Index::temporary()?;
@@ -729,6 +735,7 @@ impl Board {
                 .map(|b| (b.index, b.credential.0)),
             &**replica.store(),
         )?;
+        phases.end("index built");
         let index_state = IndexState::Derived;
         let mut board = Board {
             origin: origin.to_string(),
@@ -746,7 +753,9 @@ impl Board {
         };
         if sequence {
             board.publish_checkpoint()?;
+            phases.end("checkpoint signed and stored");
         }
+        board.opening = phases.done;
         Ok(board)
     }
 

@@ -8,11 +8,13 @@
 //! records is also a lower bound on the log: an index ahead of the log means the log lost
 //! entries it had made durable, which the board refuses rather than "rebuilds" away.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
 
+use urna_crypto::codec::Reader;
 use urna_election::entry::{Entry, EntryKind};
-use urna_election::payload::Payload;
 use urna_ledger::merkle::{leaf_hash, Hash, Tree};
 use urna_ledger::LogStore;
 
@@ -75,7 +77,18 @@ const READ_CHUNK: u64 = 4096;
 
 /// A handle on the index: clones share it (sled is safe to use from many threads).
 #[derive(Clone)]
-pub struct Index {
+pub struct Index(Kept);
+
+#[derive(Clone)]
+enum Kept {
+    /// In sled, on disk: a board with a data directory.
+    Disk(Disk),
+    /// In memory: a board over a shared store, whose index is built at every opening.
+    Memory(Arc<RwLock<Memory>>),
+}
+
+#[derive(Clone)]
+struct Disk {
     db: sled::Db,
     leaves: sled::Tree,
     /// `credential ‖ u64 index` → empty: the roll entry naming the credential and the
@@ -83,6 +96,90 @@ pub struct Index {
     voters: sled::Tree,
     /// `u64 index` → empty: the entries of [`EntryKind::for_every_voter`] kinds.
     election: sled::Tree,
+}
+
+/// The index of a board over a shared store: what the opening derives, in sorted vectors
+/// built and sorted once (40 bytes a leaf and a voter key: ≈ 120 MB at a million ballots,
+/// against tens of seconds of sled inserts at every opening), and what is admitted after it
+/// in small maps beside them.
+#[derive(Default)]
+struct Memory {
+    /// Leaf hash and index, sorted by leaf, one per leaf (the last in the log, as sled's
+    /// overwrite keeps).
+    leaves: Vec<(Hash, u64)>,
+    /// Sorted [`voter_key`]s.
+    voters: Vec<[u8; 40]>,
+    /// While the opening builds it, everything goes to the vectors, sorted at the end;
+    /// afterwards to the maps.
+    building: bool,
+    more_leaves: HashMap<Hash, u64>,
+    more_voters: BTreeSet<[u8; 40]>,
+    election: BTreeSet<u64>,
+    size: Option<u64>,
+}
+
+impl Memory {
+    fn start(&mut self) {
+        *self = Memory {
+            building: true,
+            ..Memory::default()
+        };
+    }
+
+    fn finish(&mut self, size: u64) {
+        // Last index first among equal leaves, so that the dedup keeps it.
+        self.leaves
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        self.leaves.dedup_by(|later, kept| later.0 == kept.0);
+        self.leaves.shrink_to_fit();
+        self.voters.sort_unstable();
+        self.voters.dedup();
+        self.voters.shrink_to_fit();
+        self.building = false;
+        self.size = Some(size);
+    }
+
+    fn leaf(&mut self, leaf: &Hash, index: u64) {
+        if self.building {
+            self.leaves.push((*leaf, index));
+        } else {
+            self.more_leaves.insert(*leaf, index);
+        }
+    }
+
+    fn voter(&mut self, key: [u8; 40]) {
+        if self.building {
+            self.voters.push(key);
+        } else {
+            self.more_voters.insert(key);
+        }
+    }
+
+    fn get(&self, leaf: &Hash) -> Option<u64> {
+        if let Some(&i) = self.more_leaves.get(leaf) {
+            return Some(i);
+        }
+        self.leaves
+            .binary_search_by(|(l, _)| l.cmp(leaf))
+            .ok()
+            .and_then(|k| self.leaves.get(k))
+            .map(|&(_, i)| i)
+    }
+
+    fn of_credential(&self, credential: &[u8; 32]) -> Vec<u64> {
+        let from = self.voters.partition_point(|k| k[..32] < credential[..]);
+        let low = voter_key(credential, &[0; 8]);
+        let high = voter_key(credential, &[0xff; 8]);
+        let mut all: Vec<u64> = self.voters[from..]
+            .iter()
+            .take_while(|k| k[..32] == credential[..])
+            .chain(self.more_voters.range(low..=high))
+            .filter_map(|k| Some(u64::from_be_bytes(k.get(32..40)?.try_into().ok()?)))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
 }
 
 /// What opening the index found.
@@ -103,6 +200,14 @@ fn sled_err(e: sled::Error) -> io::Error {
     io::Error::other(format!("index: {e}"))
 }
 
+fn lock(m: &RwLock<Memory>) -> std::sync::RwLockWriteGuard<'_, Memory> {
+    m.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn read(m: &RwLock<Memory>) -> std::sync::RwLockReadGuard<'_, Memory> {
+    m.read().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Index {
     fn open_db(path: &Path) -> Result<Index, sled::Error> {
         // No periodic flush: the index is caught up from the log at every start, so losing its
@@ -117,24 +222,18 @@ impl Index {
     }
 
     fn of(db: sled::Db) -> Result<Index, sled::Error> {
-        Ok(Index {
+        Ok(Index(Kept::Disk(Disk {
             leaves: db.open_tree("leaf")?,
             voters: db.open_tree("voter")?,
             election: db.open_tree("election")?,
             db,
-        })
+        })))
     }
 
     /// An index in memory only, for a board whose log is in a shared store: built from the
     /// log at every start.
     pub fn temporary() -> io::Result<Index> {
-        let db = sled::Config::new()
-            .temporary(true)
-            .cache_capacity(CACHE)
-            .flush_every_ms(None)
-            .open()
-            .map_err(sled_err)?;
-        Index::of(db).map_err(sled_err)
+        Ok(Index(Kept::Memory(Arc::default())))
     }
 
     /// Opens the index in `path`; one sled cannot open is removed and started afresh (it is
@@ -157,7 +256,10 @@ impl Index {
         log: &L,
         fresh: bool,
     ) -> io::Result<IndexState> {
-        let complete = matches!(self.db.get(VOTER_INDEX), Ok(Some(_)));
+        let complete = match &self.0 {
+            Kept::Disk(d) => matches!(d.db.get(VOTER_INDEX), Ok(Some(_))),
+            Kept::Memory(m) => read(m).size.is_some(),
+        };
         let state = match self.recorded_size() {
             Some(n) if !fresh && complete && n <= tree.size() && self.agrees(tree, n) => {
                 if n == tree.size() {
@@ -190,18 +292,23 @@ impl Index {
         log: &L,
     ) -> io::Result<()> {
         let size = tree.size();
-        let mut leaves = Chunked::new(&self.leaves);
-        for (i, leaf) in tree
-            .leaves()
-            .get(..size as usize)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            leaves.insert(&leaf[..], &(i as u64).to_be_bytes())?;
-        }
-        leaves.flush()?;
-        let mut voters = Chunked::new(&self.voters);
+        let known = tree.leaves().get(..size as usize).unwrap_or_default();
+        let mut voters = match &self.0 {
+            Kept::Disk(d) => {
+                let mut leaves = Chunked::new(&d.leaves);
+                for (i, leaf) in known.iter().enumerate() {
+                    leaves.insert(&leaf[..], &(i as u64).to_be_bytes())?;
+                }
+                leaves.flush()?;
+                Some(Chunked::new(&d.voters))
+            }
+            Kept::Memory(m) => {
+                let mut m = lock(m);
+                m.start();
+                m.leaves = known.iter().copied().zip(0..).collect();
+                None
+            }
+        };
         let mut next = 0;
         for (index, credential) in ballots.take_while(|&(i, _)| i < size) {
             if index < next {
@@ -211,15 +318,30 @@ impl Index {
             }
             // The entries before this ballot that are not ballots.
             self.add_from(next, index, log)?;
-            voters.insert(&voter_key(&credential, &index.to_be_bytes())[..], &[])?;
+            let key = voter_key(&credential, &index.to_be_bytes());
+            match (&mut voters, &self.0) {
+                (Some(v), _) => v.insert(&key[..], &[])?,
+                (None, Kept::Memory(m)) => lock(m).voter(key),
+                (None, Kept::Disk(_)) => {}
+            }
             next = index + 1;
         }
-        voters.flush()?;
+        if let Some(v) = &mut voters {
+            v.flush()?;
+        }
         self.add_from(next, size, log)?;
-        self.db
-            .insert(SIZE, &size.to_be_bytes())
-            .map_err(sled_err)?;
-        self.db.insert(VOTER_INDEX, &[1]).map_err(sled_err)?;
+        self.completed(size)
+    }
+
+    /// Records that the index covers the log's first `size` entries, the voters' indexes too.
+    fn completed(&self, size: u64) -> io::Result<()> {
+        match &self.0 {
+            Kept::Disk(d) => {
+                d.db.insert(SIZE, &size.to_be_bytes()).map_err(sled_err)?;
+                d.db.insert(VOTER_INDEX, &[1]).map_err(sled_err)?;
+            }
+            Kept::Memory(m) => lock(m).finish(size),
+        }
         Ok(())
     }
 
@@ -240,8 +362,13 @@ impl Index {
     /// The number of log entries the index says it holds (entries that were durable in the
     /// log when it recorded them).
     pub fn recorded_size(&self) -> Option<u64> {
-        let v = self.db.get(SIZE).ok()??;
-        Some(u64::from_be_bytes(v.as_ref().try_into().ok()?))
+        match &self.0 {
+            Kept::Disk(d) => {
+                let v = d.db.get(SIZE).ok()??;
+                Some(u64::from_be_bytes(v.as_ref().try_into().ok()?))
+            }
+            Kept::Memory(m) => read(m).size,
+        }
     }
 
     /// Spot-checks the first and the last `n` leaves it claims to hold.
@@ -251,12 +378,21 @@ impl Index {
     }
 
     fn rebuild<L: LogStore + ?Sized>(&self, tree: &Tree, log: &L) -> io::Result<()> {
-        for t in [&self.leaves, &self.voters, &self.election] {
-            t.clear().map_err(sled_err)?;
+        match &self.0 {
+            Kept::Disk(d) => {
+                for t in [&d.leaves, &d.voters, &d.election] {
+                    t.clear().map_err(sled_err)?;
+                }
+                d.db.remove(SIZE).map_err(sled_err)?;
+                self.add_from(0, tree.size(), log)?;
+                d.db.insert(VOTER_INDEX, &[1]).map_err(sled_err)?;
+            }
+            Kept::Memory(m) => {
+                lock(m).start();
+                self.add_from(0, tree.size(), log)?;
+                self.completed(tree.size())?;
+            }
         }
-        self.db.remove(SIZE).map_err(sled_err)?;
-        self.add_from(0, tree.size(), log)?;
-        self.db.insert(VOTER_INDEX, &[1]).map_err(sled_err)?;
         Ok(())
     }
 
@@ -295,39 +431,39 @@ impl Index {
         entries: impl Iterator<Item = (&'a Hash, Option<&'a Entry>)>,
         count: usize,
     ) -> io::Result<()> {
-        let mut leaves = Chunked::new(&self.leaves);
-        let mut voters = Chunked::new(&self.voters);
-        let mut election = Chunked::new(&self.election);
-        for (i, (leaf, e)) in entries.enumerate() {
-            let index = (from + i as u64).to_be_bytes();
-            leaves.insert(&leaf[..], &index)?;
-            let Some(e) = e else {
-                continue;
-            };
-            let kind = e.kind();
-            if kind.for_every_voter() {
-                election.insert(&index, &[])?;
+        match &self.0 {
+            Kept::Disk(d) => {
+                let mut leaves = Chunked::new(&d.leaves);
+                let mut voters = Chunked::new(&d.voters);
+                let mut election = Chunked::new(&d.election);
+                keys(from, entries, |k| match k {
+                    Key::Leaf(leaf, index) => leaves.insert(&leaf[..], &index.to_be_bytes()),
+                    Key::Voter(key) => voters.insert(&key[..], &[]),
+                    Key::Election(index) => election.insert(&index.to_be_bytes(), &[]),
+                })?;
+                leaves.flush()?;
+                voters.flush()?;
+                election.flush()?;
+                d.db.insert(SIZE, &(from + count as u64).to_be_bytes())
+                    .map_err(sled_err)?;
             }
-            match kind {
-                EntryKind::Ballot | EntryKind::ChallengedBallot => {
-                    voters.insert(&voter_key(e.author().as_bytes(), &index)[..], &[])?;
-                }
-                EntryKind::VoterRoll => {
-                    if let Ok(Payload::VoterRoll(r)) = Payload::decode(kind, e.payload()) {
-                        for v in &r.voters {
-                            voters.insert(&voter_key(v.credential.as_bytes(), &index)[..], &[])?;
+            Kept::Memory(m) => {
+                let mut m = lock(m);
+                keys(from, entries, |k| {
+                    match k {
+                        Key::Leaf(leaf, index) => m.leaf(leaf, index),
+                        Key::Voter(key) => m.voter(key),
+                        Key::Election(index) => {
+                            m.election.insert(index);
                         }
                     }
+                    Ok(())
+                })?;
+                if !m.building {
+                    m.size = Some(from + count as u64);
                 }
-                _ => {}
             }
         }
-        leaves.flush()?;
-        voters.flush()?;
-        election.flush()?;
-        self.db
-            .insert(SIZE, &(from + count as u64).to_be_bytes())
-            .map_err(sled_err)?;
         Ok(())
     }
 
@@ -335,15 +471,18 @@ impl Index {
     /// ballots), in log order, at most `limit` of them from the end, and how many earlier ones
     /// were left out.
     pub fn of_credential(&self, credential: &[u8; 32], size: u64, limit: usize) -> (Vec<u64>, u64) {
-        let mut all: Vec<u64> = self
-            .voters
-            .scan_prefix(credential)
-            .filter_map(|kv| {
-                let (k, _) = kv.ok()?;
-                Some(u64::from_be_bytes(k.get(32..40)?.try_into().ok()?))
-            })
-            .filter(|&i| i < size)
-            .collect();
+        let mut all: Vec<u64> = match &self.0 {
+            Kept::Disk(d) => d
+                .voters
+                .scan_prefix(credential)
+                .filter_map(|kv| {
+                    let (k, _) = kv.ok()?;
+                    Some(u64::from_be_bytes(k.get(32..40)?.try_into().ok()?))
+                })
+                .collect(),
+            Kept::Memory(m) => read(m).of_credential(credential),
+        };
+        all.retain(|&i| i < size);
         let omitted = all.len().saturating_sub(limit);
         if omitted > 0 {
             // The roll entry comes first: it is kept, and the earliest ballots are left out.
@@ -354,19 +493,86 @@ impl Index {
 
     /// The indices below `size` of the entries every voter needs, in log order.
     pub fn for_every_voter(&self, size: u64) -> Vec<u64> {
-        self.election
-            .range(..size.to_be_bytes())
-            .filter_map(|kv| {
-                let (k, _) = kv.ok()?;
-                Some(u64::from_be_bytes(k.as_ref().try_into().ok()?))
-            })
-            .collect()
+        match &self.0 {
+            Kept::Disk(d) => d
+                .election
+                .range(..size.to_be_bytes())
+                .filter_map(|kv| {
+                    let (k, _) = kv.ok()?;
+                    Some(u64::from_be_bytes(k.as_ref().try_into().ok()?))
+                })
+                .collect(),
+            Kept::Memory(m) => read(m).election.range(..size).copied().collect(),
+        }
     }
 
     pub fn get(&self, leaf: &Hash) -> Option<u64> {
-        let v = self.leaves.get(leaf).ok()??;
-        Some(u64::from_be_bytes(v.as_ref().try_into().ok()?))
+        match &self.0 {
+            Kept::Disk(d) => {
+                let v = d.leaves.get(leaf).ok()??;
+                Some(u64::from_be_bytes(v.as_ref().try_into().ok()?))
+            }
+            Kept::Memory(m) => read(m).get(leaf),
+        }
     }
+}
+
+/// What an entry puts in the index.
+enum Key<'a> {
+    Leaf(&'a Hash, u64),
+    Voter([u8; 40]),
+    Election(u64),
+}
+
+/// The keys of entries `from, from + 1, …`: each one's leaf hash; the credentials a ballot or
+/// a roll entry concerns; whether every voter needs it.
+fn keys<'a>(
+    from: u64,
+    entries: impl Iterator<Item = (&'a Hash, Option<&'a Entry>)>,
+    mut put: impl FnMut(Key<'a>) -> io::Result<()>,
+) -> io::Result<()> {
+    for (i, (leaf, e)) in entries.enumerate() {
+        let at = from + i as u64;
+        let index = at.to_be_bytes();
+        put(Key::Leaf(leaf, at))?;
+        let Some(e) = e else {
+            continue;
+        };
+        let kind = e.kind();
+        if kind.for_every_voter() {
+            put(Key::Election(at))?;
+        }
+        match kind {
+            EntryKind::Ballot | EntryKind::ChallengedBallot => {
+                put(Key::Voter(voter_key(e.author().as_bytes(), &index)))?;
+            }
+            EntryKind::VoterRoll => {
+                for credential in roll_credentials(e.payload()).unwrap_or_default() {
+                    put(Key::Voter(voter_key(&credential, &index)))?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The credentials a roll entry's payload names (`batch u32 ‖ n u32 ‖ n × (credential 32 ‖
+/// weight u32 ‖ style u16)`), as written: the rules decoded each one when they admitted the
+/// entry, and decoding them again — a curve point each, tens of seconds for a roll of a
+/// million — would tell the index nothing more. `None` if the payload is not of that shape.
+fn roll_credentials(payload: &[u8]) -> Option<Vec<[u8; 32]>> {
+    let mut r = Reader::new(payload);
+    r.u32().ok()?;
+    let n = r.u32().ok()? as usize;
+    let mut out = Vec::with_capacity(n.min(r.remaining() / 38));
+    for _ in 0..n {
+        out.push(r.array::<32>().ok()?);
+        r.u32().ok()?;
+        r.u16().ok()?;
+    }
+    r.finish().ok()?;
+    Some(out)
 }
 
 fn voter_key(credential: &[u8; 32], index: &[u8; 8]) -> [u8; 40] {
@@ -379,6 +585,36 @@ fn voter_key(credential: &[u8; 32], index: &[u8; 8]) -> [u8; 40] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A roll entry's credentials read as written are those the payload decodes to.
+    #[test]
+    fn roll_credentials_are_the_decoded_ones() {
+        use urna_crypto::codec::Encode;
+        use urna_election::payload::{Payload, RollEntry, VoterRoll};
+        let voters: Vec<RollEntry> = (1..=3u8)
+            .map(|i| RollEntry {
+                credential: urna_crypto::sign::SigningKey::from_seed(&[i; 32]).verifying_key(),
+                weight: u32::from(i),
+                style: 0,
+            })
+            .collect();
+        let roll = Payload::VoterRoll(VoterRoll { batch: 7, voters });
+        let mut bytes = Vec::new();
+        roll.encode(&mut bytes);
+        let Payload::VoterRoll(decoded) = Payload::decode(EntryKind::VoterRoll, &bytes).unwrap()
+        else {
+            panic!("not a roll");
+        };
+        let expected: Vec<[u8; 32]> = decoded
+            .voters
+            .iter()
+            .map(|v| *v.credential.as_bytes())
+            .collect();
+        assert_eq!(roll_credentials(&bytes), Some(expected));
+        assert_eq!(roll_credentials(&bytes[..bytes.len() - 1]), None);
+        bytes.push(0);
+        assert_eq!(roll_credentials(&bytes), None);
+    }
 
     /// Inserts spread over several sled batches all land, the last partial batch included, and
     /// none is applied twice.

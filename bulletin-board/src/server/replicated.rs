@@ -286,9 +286,11 @@ fn open(cfg: &Config) -> Result<Generation, StartError> {
     // entries the new one covers and open again (a few times; a sequencer that keeps outrunning
     // the opening is reported, and the caller tries again later).
     let mut attempts = 0;
-    let mut board = loop {
+    let (mut board, checked) = loop {
         let store: Arc<dyn LogStore> = shared.clone();
+        let t = Instant::now();
         let stored = stored_snapshot(&shared, &cfg.origin, &cfg.key)?;
+        let checked = t.elapsed();
         match Board::open_shared_from(store, &cfg.origin, cfg.key.clone(), sequencing, stored) {
             Err(OpenError::StatementMismatch { size, .. })
                 if !sequencing && size > shared.len() && attempts < 5 =>
@@ -296,13 +298,19 @@ fn open(cfg: &Config) -> Result<Generation, StartError> {
                 attempts += 1;
                 shared.len.store(size, Ordering::Release);
             }
-            r => break r?,
+            r => break (r?, checked),
         }
     };
+    // The phases on the same line, for whoever times openings (`specs/storage.md` §7).
+    let phases: Vec<String> = std::iter::once(("stored snapshot read and checked", checked))
+        .chain(board.opening.iter().copied())
+        .map(|(what, took)| format!("{what} {:.2} s", took.as_secs_f64()))
+        .collect();
     let opened = format!(
-        "opened the log's {} entries in {:.2} s",
+        "opened the log's {} entries in {:.2} s [{}]",
         board.size(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        phases.join(", ")
     );
     match &board.snapshot {
         SnapshotUse::None => say(cfg, &format!("{opened} (no stored snapshot)")),
