@@ -17,8 +17,8 @@ mod verify;
 
 pub use finding::{Check, Finding, KeySource, Report, WitnessAnswer, WitnessReport};
 pub use verify::{
-    manifest_of, target, verify_board, verify_record, FromBoard, Options, ReadEntries, Target,
-    CHUNK,
+    manifest_of, target, verify_board, verify_record, FromBoard, Options, ReadEntries, Spill,
+    Target, CHUNK,
 };
 
 use urna_election::manifest::Manifest;
