@@ -224,7 +224,7 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         spill_dir: Option<PathBuf>,
         /// MiB of prefixes held before a sorted run is written to the spill.
-        #[arg(long, value_name = "MIB", default_value_t = 32)]
+        #[arg(long, value_name = "MIB", default_value_t = urna_verifier::Spill::BUDGET >> 20)]
         spill_budget: usize,
         /// Hold the `α` prefixes in memory and check each ballot as it comes, as the board
         /// does (~150 bytes a ballot of ten selections), instead of spilling them.

@@ -62,9 +62,9 @@ pub struct Spill {
 }
 
 impl Spill {
-    /// Buffered prefixes by default: 32 MiB, a million pairs, ~100,000 ballots of ten
-    /// selections per run.
-    pub const BUDGET: usize = 32 << 20;
+    /// Buffered prefixes by default: 8 MiB, 262,144 pairs, ~26,000 ballots of ten selections
+    /// per run (about what the set in memory holds at 55,000 ballots).
+    pub const BUDGET: usize = 8 << 20;
 }
 
 /// Reports replay progress: entries replayed, of how many.

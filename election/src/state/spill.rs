@@ -129,6 +129,14 @@ impl CopySpill {
         self.runs.len()
     }
 
+    /// An error of the spill's disk, saying where.
+    fn named(&self, e: io::Error) -> io::Error {
+        io::Error::new(
+            e.kind(),
+            format!("spilling α prefixes to {}: {e}", self.dir.display()),
+        )
+    }
+
     /// Sorts the buffer into a run on disk, then merges the last [`FAN_IN`] runs while they
     /// are of one level.
     fn write_run(&mut self) -> io::Result<()> {
@@ -171,6 +179,11 @@ impl CopySpill {
     /// entry when the first was admitted (the first is refused only if it is the last entry
     /// noted, the sealing one). `Err` only when the disk failed.
     pub fn first_copy(&mut self) -> io::Result<Option<FirstCopy>> {
+        let found = self.find_first_copy();
+        found.map_err(|e| self.named(e))
+    }
+
+    fn find_first_copy(&mut self) -> io::Result<Option<FirstCopy>> {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
