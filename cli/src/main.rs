@@ -217,6 +217,19 @@ enum Command {
         /// Print the verification report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Where the ballots' `α` prefixes are spilled for the copied-ballot check, made at
+        /// the end so that memory does not grow with the ballots (the same verdict; ~240 bytes
+        /// of disk a ballot of ten selections, in files without a name: nothing is left).
+        /// Default: the record's directory, or the temporary directory with --board.
+        #[arg(long, value_name = "DIR")]
+        spill_dir: Option<PathBuf>,
+        /// MiB of prefixes held before a sorted run is written to the spill.
+        #[arg(long, value_name = "MIB", default_value_t = urna_verifier::Spill::BUDGET >> 20)]
+        spill_budget: usize,
+        /// Hold the `α` prefixes in memory and check each ballot as it comes, as the board
+        /// does (~150 bytes a ballot of ten selections), instead of spilling them.
+        #[arg(long, conflicts_with = "spill_dir")]
+        in_memory: bool,
     },
 }
 
@@ -946,6 +959,7 @@ fn entry_reader(client: BoardClient, size: u64) -> urna_verifier::ReadEntries {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn verify_cmd(
     record: Option<&std::path::Path>,
     board: Option<&str>,
@@ -954,6 +968,7 @@ fn verify_cmd(
     receipts: &[PathBuf],
     final_: bool,
     json: bool,
+    spill: Option<urna_verifier::Spill>,
 ) -> Result<bool> {
     let opts = urna_verifier::Options {
         key: board_key.map(parse_board_key).transpose()?,
@@ -969,6 +984,7 @@ fn verify_cmd(
             })
             .collect::<Result<_>>()?,
         require_result: final_,
+        spill,
     };
     let bar = progress_bar(0, "entries replayed");
     let progress = |done: u64, total: u64| {
@@ -1381,10 +1397,23 @@ fn run(cli: Cli) -> Result<u8> {
             voter_receipt,
             final_,
             json,
+            spill_dir,
+            spill_budget,
+            in_memory,
         } => {
             // Under glibc, exec again with its allocator tuned to hold the memory bound
             // (urna_verifier::malloc): the same process, so its exit status and signals are its own.
             urna_verifier::malloc::exec_tuned();
+            // Beside the record by default: it is on a disk large enough for the record, where
+            // the temporary directory may be memory (tmpfs).
+            let beside = record.as_deref().map(|r| match r.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            });
+            let spill = (!in_memory).then(|| urna_verifier::Spill {
+                dir: spill_dir.or(beside).unwrap_or_else(std::env::temp_dir),
+                budget: spill_budget.saturating_mul(1 << 20),
+            });
             let verified = verify_cmd(
                 record.as_deref(),
                 board.as_deref(),
@@ -1393,6 +1422,7 @@ fn run(cli: Cli) -> Result<u8> {
                 &voter_receipt,
                 final_,
                 json,
+                spill,
             )?;
             Ok(if verified { 0 } else { outcome::NO })
         }

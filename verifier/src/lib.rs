@@ -18,7 +18,7 @@ mod verify;
 pub use finding::{Check, Finding, KeySource, Report, WitnessAnswer, WitnessReport};
 pub use verify::{
     manifest_of, target, verify_board, verify_record, BoardError, FromBoard, Options, ReadEntries,
-    Target, CHUNK,
+    Spill, Target, CHUNK,
 };
 
 use urna_election::manifest::Manifest;

@@ -13,16 +13,18 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use urna_crypto::hex;
 use urna_crypto::sign::VerifyingKey;
 use urna_election::entry::{Entry, TrackingCode};
 use urna_election::manifest::Manifest;
 use urna_election::payload::Payload;
+use urna_election::rejection::Rejection;
 use urna_election::state::{BallotStatus, Phase};
-use urna_election::state::{Election, LookBack, ProofCheck, REPLAY_BATCH};
+use urna_election::state::{CopySpill, Election, LookBack, ProofCheck, REPLAY_BATCH};
 use urna_ledger::merkle::Tree;
 use urna_ledger::note::Checkpoint;
 use urna_ledger::receipt::BallotReceipt;
@@ -44,6 +46,25 @@ pub struct Options {
     pub receipts: Vec<BallotReceipt>,
     /// `--final`: fail unless the verified log contains the Result.
     pub require_result: bool,
+    /// Check `copied-ballot` at the end, the ballots' `α` prefixes spilled to disk
+    /// ([`Election::deferring_copies`]), rather than holding them in memory: the same verdict
+    /// at the same entry (specs/verifier.md §3 6).
+    pub spill: Option<Spill>,
+}
+
+/// Where and with how much memory the `α` prefixes are spilled ([`Options::spill`]).
+#[derive(Debug, Clone)]
+pub struct Spill {
+    /// The directory of the spill's files, which have no name (nothing is left there).
+    pub dir: PathBuf,
+    /// Bytes of prefixes buffered before a sorted run is written.
+    pub budget: usize,
+}
+
+impl Spill {
+    /// Buffered prefixes by default: 8 MiB, 262,144 pairs, ~26,000 ballots of ten selections
+    /// per run (about what the set in memory holds at 55,000 ballots).
+    pub const BUDGET: usize = 8 << 20;
 }
 
 /// Reports replay progress: entries replayed, of how many.
@@ -240,6 +261,9 @@ pub fn verify_record<R: Read + Seek + Send>(
     {
         return Err(e);
     }
+    if let Some(e) = streamed.spill_failed.take() {
+        return Err(e);
+    }
     let reader = reader.into_inner().unwrap_or_else(PoisonError::into_inner);
     let finished = match streamed.stopped.take() {
         Some(f) => Err(f.detail),
@@ -297,6 +321,8 @@ struct Streamed {
     replay: Result<(), ReplicaError>,
     /// The source failed: reading stopped there.
     stopped: Option<Finding>,
+    /// The spilled `copied-ballot` check could not run (its disk failed): no verdict.
+    spill_failed: Option<std::io::Error>,
 }
 
 /// Reads an earlier entry of the source again, for the rules (a ballot a revote supersedes).
@@ -346,14 +372,26 @@ fn stream(
     progress: Progress<'_>,
 ) -> Streamed {
     let wanted_roots = sizes_checked(opts).into_iter().chain(keep.iter().copied());
+    let tree = Tree::frontier(wanted_roots);
+    let replica = match &opts.spill {
+        // An empty store and an empty tree: restoring cannot fail.
+        Some(sp) => Replica::restore(
+            Arc::new(StreamLog::new()),
+            tree.clone(),
+            Election::deferring_copies(CopySpill::new(&sp.dir, sp.budget)),
+        )
+        .unwrap_or_else(|_| Replica::streaming_onto(tree)),
+        None => Replica::streaming_onto(tree),
+    };
     let mut s = Streamed {
-        replica: Replica::streaming_onto(Tree::frontier(wanted_roots)),
+        replica,
         spent_tree: None,
         first: None,
         receipted: vec![None; opts.receipts.len()],
         kinds: BTreeMap::new(),
         replay: Ok(()),
         stopped: None,
+        spill_failed: None,
     };
     let wanted: Vec<u64> = opts.receipts.iter().map(|r| r.receipt.index).collect();
     // What the reading thread verifies ballots' proofs against: the election's once its key
@@ -476,6 +514,9 @@ fn stream(
         // Dropping the receiver ends the reading thread at its next chunk.
         drop(rx);
     });
+    if s.stopped.is_none() && replay_to > 0 {
+        deferred_verdict(&mut s);
+    }
     s
 }
 
@@ -486,6 +527,9 @@ pub enum BoardError {
     /// and says nothing of the election.
     #[error("the board stopped serving its log: {0}")]
     Stopped(String),
+    /// The spilled copied-ballot check could not read or write its runs: no verdict (exit 2).
+    #[error("the spilled copied-ballot check failed: {0}")]
+    Spill(String),
     /// The first entry streamed is not the one the witness policy was read from: the board
     /// answered the same question two ways, which is its misbehaviour (exit 1).
     #[error("the board served two different first entries")]
@@ -495,7 +539,39 @@ pub enum BoardError {
 impl BoardError {
     /// The verification could not run, rather than found the board at fault.
     pub fn could_not_run(&self) -> bool {
-        matches!(self, BoardError::Stopped(_))
+        matches!(self, BoardError::Stopped(_) | BoardError::Spill(_))
+    }
+}
+
+/// With the `α` prefixes spilled: the first copied one, if it comes no later than where the
+/// replay stopped, is the verdict — the entry checking each ballot refuses first
+/// ([`Election::first_copy`]). The copies it finds were all noted before the replay stopped or
+/// at the entry it stopped at, so a stop at a later entry (or none) gives way to it.
+fn deferred_verdict(s: &mut Streamed) {
+    let found = match s.replica.election().first_copy() {
+        Ok(f) => f,
+        Err(e) => {
+            s.spill_failed = Some(e);
+            return;
+        }
+    };
+    let Some((index, kind)) = found else {
+        return;
+    };
+    let first = match &s.replay {
+        Err(ReplicaError::Refused { index: j, .. }) => index <= *j,
+        Err(ReplicaError::Malformed { index: j, .. }) => index < *j,
+        _ => true,
+    };
+    if first {
+        if s.spent_tree.is_none() {
+            s.spent_tree = Some(s.replica.tree().clone());
+        }
+        s.replay = Err(ReplicaError::Refused {
+            index,
+            kind,
+            rejection: Rejection::CopiedBallot,
+        });
     }
 }
 
@@ -606,6 +682,9 @@ pub fn verify_board(
     if let Some(why) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {
         return Err(BoardError::Stopped(why));
     }
+    if let Some(e) = &streamed.spill_failed {
+        return Err(BoardError::Spill(e.to_string()));
+    }
     if held > 0 && streamed.first.is_some() && streamed.first != b.first {
         return Err(BoardError::TwoFirstEntries);
     }
@@ -685,6 +764,8 @@ impl Verification<'_> {
             kinds,
             replay,
             stopped,
+            // Returned as an error before the report is made.
+            spill_failed: _,
         } = streamed;
         if let Some(f) = stopped {
             r.add(f);

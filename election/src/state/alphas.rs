@@ -11,10 +11,17 @@
 //! The prefixes sit in 65,536 buckets (by two bytes of the prefix, which the bucket then need
 //! not store: 14 bytes each) of sorted vectors that grow by an eighth at a time: no rehash ever
 //! copies the whole set, and the slack stays near 6 %.
+//!
+//! The set has two storages, chosen when the election is made. In memory (the default: a board,
+//! a node, a client), it answers each lookup. Deferred ([`super::Election::deferring_copies`]:
+//! a verifier), it holds nothing: every lookup says "not seen", each ballot that reached the
+//! lookup is written to a [`CopySpill`] on disk, and the spill names afterwards the first entry
+//! the lookup would have refused (`super::spill` argues why that is the same entry).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::cow::{buckets, Buckets};
+use super::spill::CopySpill;
 
 /// Buckets: two bytes of the prefix pick one.
 pub(super) const BUCKETS: usize = 1 << 16;
@@ -42,17 +49,35 @@ pub(super) struct Alphas {
     /// Copy-on-write ([`super::cow`]): a copy of the state shares them.
     pub(super) buckets: Buckets<[u8; 14]>,
     pub(super) len: u64,
+    /// The deferred storage, if chosen: the buckets stay empty. Shared by a copy of the state
+    /// (a deferring election is a verifier's, which never copies it).
+    pub(super) deferred: Option<Arc<Mutex<CopySpill>>>,
 }
 
 impl Alphas {
+    pub(super) fn deferring(spill: CopySpill) -> Alphas {
+        Alphas {
+            deferred: Some(Arc::new(Mutex::new(spill))),
+            ..Alphas::default()
+        }
+    }
+
+    /// Whether an admitted ballot had prefix `p`; always `false` when deferred.
     pub(super) fn contains(&self, p: u128) -> bool {
+        if self.deferred.is_some() {
+            return false;
+        }
         let (b, rest) = split(p);
         self.buckets
             .get(b)
             .is_some_and(|b| b.binary_search(&rest).is_ok())
     }
 
+    /// Adds an admitted ballot's prefix (deferred: [`Alphas::note`] wrote it).
     pub(super) fn insert(&mut self, p: u128) {
+        if self.deferred.is_some() {
+            return;
+        }
         if self.buckets.is_empty() {
             self.buckets = buckets(BUCKETS);
         }
@@ -72,6 +97,41 @@ impl Alphas {
 
     pub(super) fn len(&self) -> u64 {
         self.len
+    }
+
+    /// Deferred: the ballot at `index` reached the lookup and was `admitted` or not (refused
+    /// by a later check). In memory: nothing ([`Alphas::insert`] adds an admitted ballot's).
+    pub(super) fn note(
+        &mut self,
+        index: u64,
+        challenged: bool,
+        admitted: bool,
+        prefixes: impl Iterator<Item = u128>,
+    ) {
+        if let Some(s) = &self.deferred {
+            let mut s = s.lock().unwrap_or_else(PoisonError::into_inner);
+            let before = s.pairs();
+            s.note(index, challenged, admitted, prefixes);
+            if admitted {
+                self.len += s.pairs() - before;
+            }
+        }
+    }
+
+    /// Deferred: an entry was refused, so nothing after it counts.
+    pub(super) fn seal(&self) {
+        if let Some(s) = &self.deferred {
+            s.lock().unwrap_or_else(PoisonError::into_inner).seal();
+        }
+    }
+
+    /// The bytes held in memory for the prefixes once many (deferred: the spill's buffer, a
+    /// constant).
+    pub(super) fn size_estimate(&self) -> u64 {
+        match self.deferred {
+            Some(_) => 0,
+            None => self.len() * 14 * 17 / 16,
+        }
     }
 }
 

@@ -362,9 +362,8 @@ impl BallotBox {
     /// The bytes its `α` prefixes and records take once many (see
     /// [`super::Election::size_estimate`]).
     pub(super) fn size_estimate(&self) -> u64 {
-        let alphas = self.alphas.len() * 14 * 17 / 16;
         let records = self.records.len() * (std::mem::size_of::<BallotRecord>() + 4);
-        alphas + records as u64
+        self.alphas.size_estimate() + records as u64
     }
 }
 

@@ -52,12 +52,14 @@ mod look_back;
 mod mix;
 mod roll;
 mod snapshot;
+mod spill;
 mod tally;
 
 pub use cow::Chunked;
 pub use look_back::{LookBack, LookBackError, NoLog};
 pub use mix::{Decrypted, MixStatus};
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
+pub use spill::{CopySpill, FirstCopy};
 
 use ballot_box::{BallotBox, Pending};
 use batch::Prechecked;
@@ -185,6 +187,40 @@ impl Election {
     /// (`apply_batch` then refuses the whole batch, see [`NoLog`]).
     pub fn reading_back() -> Self {
         Self::with(false)
+    }
+
+    /// A [`Election::reading_back`] election that checks `copied-ballot` at the end rather than
+    /// at each ballot, its `α` prefixes on disk in `spill` (`specs/verifier.md` §3 6): for a
+    /// verifier, whose memory then does not grow with the ballots' ciphertexts. Every other rule
+    /// is checked as ever; [`Election::first_copy`] then names the first entry that copies an
+    /// `α`, which is the entry an election checking at each ballot refuses first if it is
+    /// before the first entry this one refused (`state::spill` gives the argument). Its state is
+    /// for that verdict only: a copied ballot was admitted, and its snapshot holds no `α` set.
+    pub fn deferring_copies(spill: CopySpill) -> Self {
+        let mut e = Self::with(false);
+        e.ballot_box.alphas = alphas::Alphas::deferring(spill);
+        e
+    }
+
+    /// For an election made by [`Election::deferring_copies`]: the first entry among those
+    /// applied up to and including the first refused one whose ballot repeats an `α` prefix of
+    /// an earlier admitted ballot, with its kind. `Ok(None)` for an election checking at each
+    /// ballot. `Err` when the spill's disk failed: no verdict.
+    pub fn first_copy(&self) -> std::io::Result<Option<(u64, EntryKind)>> {
+        let Some(s) = &self.ballot_box.alphas.deferred else {
+            return Ok(None);
+        };
+        let found = s
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .first_copy()?;
+        Ok(found.map(|c| {
+            let kind = match c.challenged {
+                true => EntryKind::ChallengedBallot,
+                false => EntryKind::Ballot,
+            };
+            (c.index, kind)
+        }))
     }
 
     fn with(keep: bool) -> Self {
@@ -495,6 +531,14 @@ impl Election {
     }
 
     fn apply_prechecked(&mut self, entry: &Entry, pre: Prechecked) -> Result<Admitted, Rejection> {
+        let r = self.admit_prechecked(entry, pre);
+        if r.is_err() {
+            self.ballot_box.alphas.seal();
+        }
+        r
+    }
+
+    fn admit_prechecked(&mut self, entry: &Entry, pre: Prechecked) -> Result<Admitted, Rejection> {
         let Prechecked {
             leaf,
             payload,
@@ -748,9 +792,17 @@ impl Election {
             _ => Ok(()),
         };
         self.proofs_verified += u64::from(verified_now);
+        let index = self.size;
+        self.ballot_box.alphas.note(
+            index,
+            openings.is_some(),
+            proofs.is_ok() && opened.is_ok(),
+            ballot
+                .ciphertexts()
+                .map(|ct| alphas::prefix(ct.alpha.as_bytes())),
+        );
         proofs?;
         opened?;
-        let index = self.size;
         Ok(match openings {
             Some(_) => {
                 self.ballot_box
