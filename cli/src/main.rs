@@ -226,8 +226,14 @@ enum Command {
         /// MiB of prefixes held before a sorted run is written to the spill.
         #[arg(long, value_name = "MIB", default_value_t = urna_verifier::Spill::BUDGET >> 20)]
         spill_budget: usize,
-        /// Hold the `α` prefixes in memory and check each ballot as it comes, as the board
-        /// does (~150 bytes a ballot of ten selections), instead of spilling them.
+        /// MiB of pages cached of the tables kept in the spill directory beside the prefixes:
+        /// the ballot records (85 bytes of disk a ballot), the roll and the record's entry
+        /// offsets (8 bytes an entry).
+        #[arg(long, value_name = "MIB", default_value_t = urna_verifier::Spill::CACHE >> 20)]
+        spill_cache: usize,
+        /// Hold the `α` prefixes, the ballot records and the roll in memory and check each
+        /// ballot as it comes, as the board does (~300 bytes a ballot of ten selections),
+        /// instead of keeping them on disk.
         #[arg(long, conflicts_with = "spill_dir")]
         in_memory: bool,
     },
@@ -1399,6 +1405,7 @@ fn run(cli: Cli) -> Result<u8> {
             json,
             spill_dir,
             spill_budget,
+            spill_cache,
             in_memory,
         } => {
             // Under glibc, exec again with its allocator tuned to hold the memory bound
@@ -1413,6 +1420,7 @@ fn run(cli: Cli) -> Result<u8> {
             let spill = (!in_memory).then(|| urna_verifier::Spill {
                 dir: spill_dir.or(beside).unwrap_or_else(std::env::temp_dir),
                 budget: spill_budget.saturating_mul(1 << 20),
+                cache: spill_cache.saturating_mul(1 << 20),
             });
             let verified = verify_cmd(
                 record.as_deref(),

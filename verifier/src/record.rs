@@ -10,8 +10,10 @@
 //! Integers are big-endian; an entry is at most 65,535 bytes; nothing may follow the last entry.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 
 use thiserror::Error;
+use urna_election::state::PagedTable;
 
 pub const MAGIC: &[u8] = b"urna-record-v1\n";
 const MAX_NOTE: u32 = 1 << 16;
@@ -79,7 +81,35 @@ pub struct Reader<R: Read> {
     pos: u64,
     /// Where each entry read so far starts (its length prefix): 8 bytes an entry, so that an
     /// earlier entry can be read again ([`Reader::reread`]).
-    offsets: Vec<u64>,
+    offsets: Offsets,
+}
+
+/// The entries' offsets: in memory, or in a table on disk ([`Reader::offsets_on_disk`]).
+enum Offsets {
+    Memory(Vec<u64>),
+    Disk(PagedTable),
+}
+
+impl Offsets {
+    fn push(&mut self, at: u64) -> io::Result<()> {
+        match self {
+            Offsets::Memory(v) => v.push(at),
+            Offsets::Disk(t) => t.push(&at.to_le_bytes())?,
+        }
+        Ok(())
+    }
+
+    fn get(&mut self, i: u64) -> io::Result<Option<u64>> {
+        match self {
+            Offsets::Memory(v) => Ok(v.get(i as usize).copied()),
+            Offsets::Disk(t) if i < t.len() => {
+                let mut b = [0u8; 8];
+                t.read(i, &mut b)?;
+                Ok(Some(u64::from_le_bytes(b)))
+            }
+            Offsets::Disk(_) => Ok(None),
+        }
+    }
 }
 
 impl<R: Read> Reader<R> {
@@ -104,8 +134,21 @@ impl<R: Read> Reader<R> {
             count,
             read: 0,
             pos: (MAGIC.len() + 4 + n as usize + 8) as u64,
-            offsets: Vec::new(),
+            offsets: Offsets::Memory(Vec::new()),
         })
+    }
+
+    /// Keeps the entries' offsets from now on in a table in `dir` through a cache of `cache`
+    /// bytes, rather than 8 bytes an entry in memory: before the first entry is read.
+    pub fn offsets_on_disk(&mut self, dir: &Path, cache: usize) -> io::Result<()> {
+        if self.read > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the offsets go to disk before the first entry is read",
+            ));
+        }
+        self.offsets = Offsets::Disk(PagedTable::new(dir, 8, cache)?);
+        Ok(())
     }
 
     /// The next entries, at most `max` of them (none once all `count` are read).
@@ -126,7 +169,7 @@ impl<R: Read> Reader<R> {
                 len as usize,
                 &format!("entry {i}"),
             )?);
-            self.offsets.push(at);
+            self.offsets.push(at)?;
             self.pos = at + 4 + u64::from(len);
             self.read += 1;
         }
@@ -153,9 +196,9 @@ impl<R: Read + Seek> Reader<R> {
     /// Entry `i` again, one read before (a ballot a revote supersedes, for the rules): the
     /// reader seeks back to it and then to where it was.
     pub fn reread(&mut self, i: u64) -> Result<Vec<u8>, RecordError> {
-        let at = *self
+        let at = self
             .offsets
-            .get(i as usize)
+            .get(i)?
             .ok_or_else(|| RecordError::Malformed(format!("entry {i} was not read yet")))?;
         self.r
             .seek(SeekFrom::Current(at as i64 - self.pos as i64))?;

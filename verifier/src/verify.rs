@@ -24,7 +24,7 @@ use urna_election::manifest::Manifest;
 use urna_election::payload::Payload;
 use urna_election::rejection::Rejection;
 use urna_election::state::{BallotStatus, Phase};
-use urna_election::state::{CopySpill, Election, LookBack, ProofCheck, REPLAY_BATCH};
+use urna_election::state::{Election, LookBack, ProofCheck, REPLAY_BATCH};
 use urna_ledger::merkle::Tree;
 use urna_ledger::note::Checkpoint;
 use urna_ledger::receipt::BallotReceipt;
@@ -52,19 +52,28 @@ pub struct Options {
     pub spill: Option<Spill>,
 }
 
-/// Where and with how much memory the `α` prefixes are spilled ([`Options::spill`]).
+/// Where and with how much memory the `α` prefixes are spilled, and the tables that grow with
+/// the election kept ([`Options::spill`]; [`Election::on_disk`]): the ballot records, the
+/// voter roll, a record file's entry offsets.
 #[derive(Debug, Clone)]
 pub struct Spill {
-    /// The directory of the spill's files, which have no name (nothing is left there).
+    /// The directory of the spill's and tables' files, which have no name (nothing is left
+    /// there).
     pub dir: PathBuf,
     /// Bytes of prefixes buffered before a sorted run is written.
     pub budget: usize,
+    /// Bytes of the tables' pages cached in memory: the ballot records and the roll each get
+    /// half, a record file's offsets an eighth more.
+    pub cache: usize,
 }
 
 impl Spill {
     /// Buffered prefixes by default: 8 MiB, 262,144 pairs, ~26,000 ballots of ten selections
     /// per run (about what the set in memory holds at 55,000 ballots).
     pub const BUDGET: usize = 8 << 20;
+    /// The tables' cache by default: 16 MiB. Most reads are of a voter's row or a revote's
+    /// superseded ballot, at random: a larger cache saves few of them.
+    pub const CACHE: usize = 16 << 20;
 }
 
 /// Reports replay progress: entries replayed, of how many.
@@ -196,6 +205,9 @@ pub fn verify_record<R: Read + Seek + Send>(
         Err(RecordError::Io(e)) => return Err(e),
         Err(RecordError::Malformed(why)) => return Ok(format_failure(why)),
     };
+    if let Some(sp) = &opts.spill {
+        reader.offsets_on_disk(&sp.dir, sp.cache / 8)?;
+    }
     // The first chunk is read ahead: its Setup names the board key, unless one is pinned.
     let first = match reader.chunk(RECORD_CHUNK) {
         Ok(c) => c,
@@ -373,14 +385,17 @@ fn stream(
 ) -> Streamed {
     let wanted_roots = sizes_checked(opts).into_iter().chain(keep.iter().copied());
     let tree = Tree::frontier(wanted_roots);
+    let mut spill_failed = None;
     let replica = match &opts.spill {
-        // An empty store and an empty tree: restoring cannot fail.
-        Some(sp) => Replica::restore(
-            Arc::new(StreamLog::new()),
-            tree.clone(),
-            Election::deferring_copies(CopySpill::new(&sp.dir, sp.budget)),
-        )
-        .unwrap_or_else(|_| Replica::streaming_onto(tree)),
+        Some(sp) => match Election::on_disk(&sp.dir, sp.budget, sp.cache) {
+            // An empty store and an empty tree: restoring cannot fail.
+            Ok(e) => Replica::restore(Arc::new(StreamLog::new()), tree.clone(), e)
+                .unwrap_or_else(|_| Replica::streaming_onto(tree)),
+            Err(e) => {
+                spill_failed = Some(e);
+                Replica::streaming_onto(tree)
+            }
+        },
         None => Replica::streaming_onto(tree),
     };
     let mut s = Streamed {
@@ -391,8 +406,12 @@ fn stream(
         kinds: BTreeMap::new(),
         replay: Ok(()),
         stopped: None,
-        spill_failed: None,
+        spill_failed,
     };
+    if s.spill_failed.is_some() {
+        // No table to keep the state in: nothing is verified (exit 2).
+        return s;
+    }
     let wanted: Vec<u64> = opts.receipts.iter().map(|r| r.receipt.index).collect();
     // What the reading thread verifies ballots' proofs against: the election's once its key
     // ceremony is over, as the rules know it after the chunks replayed so far. Cleared when the
@@ -514,7 +533,9 @@ fn stream(
         // Dropping the receiver ends the reading thread at its next chunk.
         drop(rx);
     });
-    if s.stopped.is_none() && replay_to > 0 {
+    if let Some(e) = s.replica.election().disk_failure() {
+        s.spill_failed = Some(e);
+    } else if s.stopped.is_none() && replay_to > 0 {
         deferred_verdict(&mut s);
     }
     s
@@ -881,12 +902,12 @@ impl Verification<'_> {
         r.manifest = election.manifest().cloned();
         r.phase = Some(election.phase());
         r.counts = Some(election.counts());
-        r.challenged = election
-            .ballots()
-            .iter()
-            .filter(|b| b.status == BallotStatus::Challenged)
-            .map(|b| format!("entry {} {}", b.index, TrackingCode::full(&b.tracking_code)))
-            .collect();
+        election.for_each_ballot(|b| {
+            if b.status == BallotStatus::Challenged {
+                let code = TrackingCode::full(&b.tracking_code);
+                r.challenged.push(format!("entry {} {code}", b.index));
+            }
+        });
         if !r.challenged.is_empty() {
             let n = r.challenged.len();
             r.add(Finding::pass(
@@ -1024,7 +1045,13 @@ fn check_receipt(
     }
     let i = receipt.receipt.index;
     let code = receipt.tracking_code().full();
-    match receipt.standing(at, election) {
+    // The receipt's ballot is the log's entry at its index, and what the rules made of it
+    // (found by its index among the records, wherever the election keeps them).
+    let standing = match at == Some(&receipt.entry[..]) {
+        true => election.ballot_status(i).ok_or(()),
+        false => Err(()),
+    };
+    match standing {
         Ok(BallotStatus::Counted) => Ok(format!("ballot {code} (entry {i}) is counted")),
         Ok(BallotStatus::Superseded { by }) => Ok(format!(
             "ballot {code} (entry {i}) was superseded by the same credential's ballot at entry {by}"

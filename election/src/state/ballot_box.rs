@@ -26,6 +26,7 @@ use urna_crypto::{CompressedRistretto, RistrettoPoint, Scalar};
 use super::alphas::{prefix, Alphas};
 use super::cow::Chunked;
 use super::layout::{Layout, Slot};
+use super::paged::Shared;
 use super::roll::{Roll, Voter, NONE};
 use super::{BallotRecord, BallotStatus, CredentialId};
 use crate::ballot::Ballot;
@@ -80,6 +81,9 @@ pub(super) struct BallotBox {
     /// For each record, the record of its credential's previous ballot or challenged ballot
     /// ([`NONE`]): the chain a ballot's `duplicate` check walks, from [`Voter::last`].
     pub(super) prev: Chunked<u32>,
+    /// The records and `prev` on disk instead ([`super::Election::on_disk`]: a verifier's),
+    /// one row each ([`RECORD_ROW`]); `records` and `prev` then stay empty.
+    pub(super) disk: Option<Shared>,
     /// Whether every counted ballot's tallied ciphertexts stay in [`BallotBox::held`] (an
     /// election with no log to read them back from), or only those of the batch being applied
     /// and those read back for it.
@@ -106,6 +110,7 @@ impl BallotBox {
             alphas: Alphas::default(),
             records: Chunked::default(),
             prev: Chunked::default(),
+            disk: None,
             keep,
             held: HashMap::new(),
             ranked: BTreeMap::new(),
@@ -132,11 +137,11 @@ impl BallotBox {
     /// is on that credential's chain.
     pub(super) fn is_duplicate(&self, roll: &Roll, author: &VerifyingKey, leaf: &[u8; 32]) -> bool {
         let mut at = roll.get(author).map_or(NONE, |v| v.last);
-        while let Some(r) = self.records.get(at as usize) {
+        while let Some((r, prev)) = self.record(at) {
             if &r.tracking_code.0 == leaf {
                 return true;
             }
-            at = self.prev.get(at as usize).copied().unwrap_or(NONE);
+            at = prev;
         }
         false
     }
@@ -152,7 +157,7 @@ impl BallotBox {
         if counted == NONE || self.held.contains_key(&counted) {
             return None;
         }
-        let r = self.records.get(counted as usize)?;
+        let (r, _) = self.record(counted)?;
         Some((counted, r.index, r.tracking_code.0))
     }
 
@@ -216,14 +221,15 @@ impl BallotBox {
         ballot: &Ballot,
         leaf: [u8; 32],
     ) -> Option<u64> {
-        let voter = roll.get_mut(author.as_bytes())?;
+        let mut voter = roll.get(author)?;
         self.burn(ballot);
+        let record = self.len() as u32;
+        let mut supersedes = None;
+        let old = self.record(voter.counted).map(|(r, _)| r.index);
         let sums = self.sums.entry(voter.weight).or_insert_with(|| {
             vec![(RistrettoPoint::default(), RistrettoPoint::default()); layout.len()]
         });
-        let record = self.records.len() as u32;
-        let mut supersedes = None;
-        if let Some(old) = self.records.get_mut(voter.counted as usize) {
+        if let Some(old) = old {
             match self.held.remove(&voter.counted) {
                 // Superseded ciphertexts were validated on admission, so they decompress.
                 Some(t) => {
@@ -241,11 +247,10 @@ impl BallotBox {
                         }
                     }
                 }
-                None => self.unread = self.unread.or(Some(old.index)),
+                None => self.unread = self.unread.or(Some(old)),
             }
             self.ranked.remove(&voter.counted);
-            old.status = BallotStatus::Superseded { by: index };
-            supersedes = Some(old.index);
+            supersedes = Some(old);
             self.superseded += 1;
         } else {
             self.counted += 1;
@@ -258,6 +263,9 @@ impl BallotBox {
             }
         }
         self.held.insert(record, t);
+        if supersedes.is_some() {
+            self.set_status(voter.counted, BallotStatus::Superseded { by: index });
+        }
         let mut ranked = Vec::new();
         for (slot, cb) in layout
             .style_slots(ballot.style)
@@ -272,7 +280,8 @@ impl BallotBox {
             self.ranked.insert(record, ranked);
         }
         voter.counted = record;
-        self.push(voter, index, author, leaf, BallotStatus::Counted);
+        self.push(&mut voter, index, author, leaf, BallotStatus::Counted);
+        roll.set(author.as_bytes(), voter);
         self.ballots += 1;
         supersedes
     }
@@ -287,11 +296,12 @@ impl BallotBox {
         ballot: &Ballot,
         leaf: [u8; 32],
     ) {
-        let Some(voter) = roll.get_mut(author.as_bytes()) else {
+        let Some(mut voter) = roll.get(author) else {
             return;
         };
         self.burn(ballot);
-        self.push(voter, index, author, leaf, BallotStatus::Challenged);
+        self.push(&mut voter, index, author, leaf, BallotStatus::Challenged);
+        roll.set(author.as_bytes(), voter);
         self.challenged += 1;
     }
 
@@ -303,14 +313,95 @@ impl BallotBox {
         leaf: [u8; 32],
         status: BallotStatus,
     ) {
-        self.prev.push(voter.last);
-        voter.last = self.records.len() as u32;
-        self.records.push(BallotRecord {
+        let prev = voter.last;
+        voter.last = self.len() as u32;
+        let r = BallotRecord {
             index,
             credential: CredentialId(*author.as_bytes()),
             tracking_code: TrackingCode(leaf),
             status,
-        });
+        };
+        match &self.disk {
+            Some(d) => {
+                d.push(&encode_record(&r, prev));
+            }
+            None => {
+                self.prev.push(prev);
+                self.records.push(r);
+            }
+        }
+    }
+
+    /// Records admitted.
+    pub(super) fn len(&self) -> usize {
+        match &self.disk {
+            Some(d) => d.len() as usize,
+            None => self.records.len(),
+        }
+    }
+
+    /// Record `i` and the record of its credential's ballot before it ([`NONE`]), if there is
+    /// one (`i` may be [`NONE`]). On disk, a row that cannot be read is none (the election
+    /// then has no verdict: [`super::Election::disk_failure`]).
+    pub(super) fn record(&self, i: u32) -> Option<(BallotRecord, u32)> {
+        if i == NONE {
+            return None;
+        }
+        match &self.disk {
+            Some(d) => {
+                if u64::from(i) >= d.len() {
+                    return None;
+                }
+                let mut row = [0u8; RECORD_ROW];
+                d.read(u64::from(i), &mut row)
+                    .then(|| decode_record(&row))?
+            }
+            None => Some((
+                self.records.get(i as usize)?.clone(),
+                self.prev.get(i as usize).copied().unwrap_or(NONE),
+            )),
+        }
+    }
+
+    fn set_status(&mut self, i: u32, status: BallotStatus) {
+        match &self.disk {
+            Some(d) => {
+                if let Some((mut r, prev)) = self.record(i) {
+                    r.status = status;
+                    d.write(u64::from(i), &encode_record(&r, prev));
+                }
+            }
+            None => {
+                if let Some(r) = self.records.get_mut(i as usize) {
+                    r.status = status;
+                }
+            }
+        }
+    }
+
+    /// Every record in log order, wherever they are kept.
+    pub(super) fn for_each_record(&self, mut f: impl FnMut(BallotRecord)) {
+        for i in 0..self.len() as u32 {
+            if let Some((r, _)) = self.record(i) {
+                f(r);
+            }
+        }
+    }
+
+    /// The status of the record of entry `index`, if it is a ballot or challenged ballot the
+    /// box admitted: the records are in log order, so a binary search.
+    pub(super) fn status_of(&self, index: u64) -> Option<BallotStatus> {
+        let (mut lo, mut hi) = (0u32, self.len() as u32);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (r, _) = self.record(mid)?;
+            match r.index.cmp(&index) {
+                std::cmp::Ordering::Equal => return Some(r.status),
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+            }
+        }
+        None
     }
 
     fn burn(&mut self, ballot: &Ballot) {
@@ -362,9 +453,58 @@ impl BallotBox {
     /// The bytes its `α` prefixes and records take once many (see
     /// [`super::Election::size_estimate`]).
     pub(super) fn size_estimate(&self) -> u64 {
+        // On disk, the records are the table's cache: a constant.
         let records = self.records.len() * (std::mem::size_of::<BallotRecord>() + 4);
         self.alphas.size_estimate() + records as u64
     }
+}
+
+/// A ballot record's row on disk: its entry index (8 bytes, little-endian), credential (32),
+/// tracking code (32), status (1: 0 counted, 1 superseded, 2 challenged), the superseding
+/// entry's index (8), and the record of its credential's ballot before it (4).
+pub(super) const RECORD_ROW: usize = 85;
+
+fn encode_record(r: &BallotRecord, prev: u32) -> [u8; RECORD_ROW] {
+    let mut row = [0u8; RECORD_ROW];
+    row[..8].copy_from_slice(&r.index.to_le_bytes());
+    row[8..40].copy_from_slice(&r.credential.0);
+    row[40..72].copy_from_slice(&r.tracking_code.0);
+    let (tag, by) = match r.status {
+        BallotStatus::Counted => (0, 0),
+        BallotStatus::Superseded { by } => (1, by),
+        BallotStatus::Challenged => (2, 0),
+    };
+    row[72] = tag;
+    row[73..81].copy_from_slice(&by.to_le_bytes());
+    row[81..].copy_from_slice(&prev.to_le_bytes());
+    row
+}
+
+fn decode_record(row: &[u8; RECORD_ROW]) -> Option<(BallotRecord, u32)> {
+    let u64_at = |at: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(row.get(at..at + 8)?.try_into().ok()?))
+    };
+    let mut credential = [0u8; 32];
+    credential.copy_from_slice(row.get(8..40)?);
+    let mut code = [0u8; 32];
+    code.copy_from_slice(row.get(40..72)?);
+    let status = match row[72] {
+        0 => BallotStatus::Counted,
+        1 => BallotStatus::Superseded { by: u64_at(73)? },
+        2 => BallotStatus::Challenged,
+        // Only what this process wrote is read: a zeroed row is a page never written.
+        _ => return None,
+    };
+    let prev = u32::from_le_bytes(row.get(81..85)?.try_into().ok()?);
+    Some((
+        BallotRecord {
+            index: u64_at(0)?,
+            credential: CredentialId(credential),
+            tracking_code: TrackingCode(code),
+            status,
+        },
+        prev,
+    ))
 }
 
 /// The ciphertexts of `ballot` the tally sums, decoded, with their positions.

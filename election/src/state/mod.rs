@@ -23,6 +23,7 @@
 //! with the same verdicts.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -50,6 +51,7 @@ mod cow;
 mod layout;
 mod look_back;
 mod mix;
+mod paged;
 mod roll;
 mod snapshot;
 mod spill;
@@ -58,6 +60,7 @@ mod tally;
 pub use cow::Chunked;
 pub use look_back::{LookBack, LookBackError, NoLog};
 pub use mix::{Decrypted, MixStatus};
+pub use paged::PagedTable;
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use spill::{CopySpill, FirstCopy};
 
@@ -202,6 +205,31 @@ impl Election {
         e
     }
 
+    /// A [`Election::deferring_copies`] election (its spill in `dir`, buffering `spill_budget`
+    /// bytes) that also keeps its ballot records and, once voting opens, its roll on disk, in
+    /// `dir` too, through caches of `cache` bytes in all ([`PagedTable`]): a verifier's, whose
+    /// memory then does not grow with the ballots and voters (`specs/verifier.md` §1). The rules and verdicts are those of every election;
+    /// the records are read with [`Election::for_each_ballot`] and
+    /// [`Election::ballot_status`] ([`Election::ballots`] holds none), and a failure of the
+    /// disk is [`Election::disk_failure`], after which no verdict stands. Its snapshot holds
+    /// neither the `α` set nor the records: it is not for taking one. Fails if `dir` cannot
+    /// hold a file.
+    pub fn on_disk(dir: &Path, spill_budget: usize, cache: usize) -> std::io::Result<Self> {
+        let mut e = Self::deferring_copies(CopySpill::new(dir, spill_budget));
+        let records = PagedTable::new(dir, ballot_box::RECORD_ROW, cache / 2)?;
+        e.ballot_box.disk = Some(paged::Shared::new(records));
+        let voters = PagedTable::new(dir, roll::VOTER_ROW, cache / 2)?;
+        e.roll.disk = Some(roll::OnDisk::new(paged::Shared::new(voters)));
+        Ok(e)
+    }
+
+    /// For an election made by [`Election::on_disk`]: the first error of its tables' disk, if
+    /// one failed (rows it could not read or write: the replay's verdicts are then void).
+    pub fn disk_failure(&self) -> Option<std::io::Error> {
+        let roll = self.roll.disk.as_ref().map(roll::OnDisk::table);
+        (self.ballot_box.disk.iter().chain(roll)).find_map(paged::Shared::failure)
+    }
+
     /// For an election made by [`Election::deferring_copies`]: the first entry among those
     /// applied up to and including the first refused one whose ballot repeats an `α` prefix of
     /// an earlier admitted ballot, with its kind. `Ok(None)` for an election checking at each
@@ -326,9 +354,21 @@ impl Election {
         }
     }
 
-    /// Every admitted ballot and challenged ballot, in log order.
+    /// Every admitted ballot and challenged ballot, in log order — held in memory: an
+    /// election [`Election::on_disk`] holds none here (see [`Election::for_each_ballot`]).
     pub fn ballots(&self) -> &Chunked<BallotRecord> {
         self.ballot_box.records()
+    }
+
+    /// Every admitted ballot and challenged ballot, in log order, wherever they are kept (an
+    /// election [`Election::on_disk`] reads them from its table).
+    pub fn for_each_ballot(&self, f: impl FnMut(BallotRecord)) {
+        self.ballot_box.for_each_record(f)
+    }
+
+    /// The standing of the ballot or challenged ballot admitted at entry `index`, if one was.
+    pub fn ballot_status(&self, index: u64) -> Option<BallotStatus> {
+        self.ballot_box.status_of(index)
     }
 
     /// The encrypted tally, flattened in manifest order, once voting has closed.
@@ -613,6 +653,7 @@ impl Election {
                 if self.roll.is_empty() {
                     return Err(Rejection::EmptyRoll);
                 }
+                self.roll.close_registration();
                 self.phase = Phase::Voting;
             }
             Payload::Ballot(b) => return self.ballot(entry, &b, None, proofs, leaf),

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use urna_crypto::sign::VerifyingKey;
 
 use super::cow::{buckets, Buckets};
+use super::paged::Shared;
 use crate::keys::is_prime_order;
 use crate::manifest::Manifest;
 use crate::payload::VoterRoll;
@@ -95,9 +96,86 @@ impl Voters {
     }
 }
 
+/// A voter's row on disk: its key (32 bytes), weight (4, little-endian), style (2), counted
+/// (4) and last (4).
+pub(super) const VOTER_ROW: usize = 46;
+
+/// The roll on disk, for an election [`super::Election::on_disk`]: once voting opens the roll
+/// is complete, and it is written out in the order its buckets hold it (by bucket, then by
+/// key) — a sorted table — with, in memory, where each bucket starts (512 KiB whatever the
+/// roll's size). A lookup is a binary search among its bucket's rows (about `n / 65,536`),
+/// through the table's cache; a ballot's `counted` and `last` are written in place.
+#[derive(Clone)]
+pub(super) struct OnDisk {
+    table: Shared,
+    /// The first row of each bucket, and the rows' count last: empty until voting opens.
+    starts: Vec<u64>,
+}
+
+impl OnDisk {
+    pub(super) fn new(table: Shared) -> OnDisk {
+        OnDisk {
+            table,
+            starts: Vec::new(),
+        }
+    }
+
+    fn row(&self, i: u64) -> Option<([u8; 32], Voter)> {
+        let mut r = [0u8; VOTER_ROW];
+        if !self.table.read(i, &mut r) {
+            return None;
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&r[..32]);
+        let u32_at = |at: usize| u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
+        Some((
+            key,
+            Voter {
+                weight: u32_at(32),
+                style: u16::from_le_bytes([r[36], r[37]]),
+                counted: u32_at(38),
+                last: u32_at(42),
+            },
+        ))
+    }
+
+    fn encode(key: &[u8; 32], v: &Voter) -> [u8; VOTER_ROW] {
+        let mut r = [0u8; VOTER_ROW];
+        r[..32].copy_from_slice(key);
+        r[32..36].copy_from_slice(&v.weight.to_le_bytes());
+        r[36..38].copy_from_slice(&v.style.to_le_bytes());
+        r[38..42].copy_from_slice(&v.counted.to_le_bytes());
+        r[42..46].copy_from_slice(&v.last.to_le_bytes());
+        r
+    }
+
+    pub(super) fn table(&self) -> &Shared {
+        &self.table
+    }
+
+    /// The row of `key` and its voter, by a binary search of its bucket's rows.
+    fn find(&self, key: &[u8; 32]) -> Option<(u64, Voter)> {
+        let b = Voters::bucket(key);
+        let (mut lo, mut hi) = (*self.starts.get(b)?, *self.starts.get(b + 1)?);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (k, v) = self.row(mid)?;
+            match k.cmp(key) {
+                std::cmp::Ordering::Equal => return Some((mid, v)),
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+            }
+        }
+        None
+    }
+}
+
 #[derive(Clone, Default)]
 pub(super) struct Roll {
     pub(super) voters: Voters,
+    /// The roll on disk once voting opened, if the election keeps it there: `voters` is then
+    /// empty (but for its count).
+    pub(super) disk: Option<OnDisk>,
     /// Batches admitted so far: the number the next one must carry.
     pub(super) batches: u32,
     /// The sum of the weights of the credentials of each ballot style.
@@ -106,15 +184,61 @@ pub(super) struct Roll {
 
 impl Roll {
     pub(super) fn get(&self, credential: &VerifyingKey) -> Option<Voter> {
-        self.voters.get(credential.as_bytes()).copied()
+        self.lookup(credential.as_bytes())
     }
 
-    pub(super) fn get_mut(&mut self, credential: &[u8; 32]) -> Option<&mut Voter> {
-        self.voters.get_mut(credential)
+    fn lookup(&self, key: &[u8; 32]) -> Option<Voter> {
+        match &self.disk {
+            Some(d) if !d.starts.is_empty() => d.find(key).map(|(_, v)| v),
+            _ => self.voters.get(key).copied(),
+        }
+    }
+
+    /// Voting opens: an election keeping its roll on disk writes it there, complete, and
+    /// lets go of it in memory.
+    pub(super) fn close_registration(&mut self) {
+        let Some(d) = &mut self.disk else {
+            return;
+        };
+        if !d.starts.is_empty() {
+            return;
+        }
+        let mut starts = Vec::with_capacity(self.voters.buckets.len() + 1);
+        let mut at = 0u64;
+        for b in &self.voters.buckets {
+            starts.push(at);
+            for (k, v) in b.iter() {
+                // A row not written is the table's failure, kept: no verdict stands then.
+                d.table.push(&OnDisk::encode(k, v));
+                at += 1;
+            }
+        }
+        starts.push(at);
+        d.starts = starts;
+        self.voters.buckets = Vec::new();
+    }
+
+    /// Writes back a credential's entry read by [`Roll::get`] (its `counted` and `last`).
+    pub(super) fn set(&mut self, credential: &[u8; 32], v: Voter) {
+        match &self.disk {
+            Some(d) if !d.starts.is_empty() => {
+                if let Some((row, _)) = d.find(credential) {
+                    d.table.write(row, &OnDisk::encode(credential, &v));
+                }
+            }
+            _ => {
+                if let Some(x) = self.voters.get_mut(credential) {
+                    *x = v;
+                }
+            }
+        }
     }
 
     /// The bytes its credentials take once many (see [`super::Election::size_estimate`]).
     pub(super) fn size_estimate(&self) -> u64 {
+        if self.disk.as_ref().is_some_and(|d| !d.starts.is_empty()) {
+            return 0;
+        }
         (self.voters.len * std::mem::size_of::<([u8; 32], Voter)>() * 17 / 16) as u64
     }
 
@@ -190,7 +314,7 @@ impl Roll {
                 });
             }
             let k = *v.credential.as_bytes();
-            if self.voters.get(&k).is_some() || !in_batch.insert(k) {
+            if self.lookup(&k).is_some() || !in_batch.insert(k) {
                 return Err(Rejection::RollRepeatedCredential {
                     credential: hex(&v.credential),
                 });
@@ -226,5 +350,60 @@ impl Roll {
             );
         }
         self.batches += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::state::paged::PagedTable;
+
+    /// Thousands of voters in four buckets (so a bucket is many rows, over many pages), read
+    /// and written on disk through a cache of two pages: what the same roll in memory says.
+    #[test]
+    fn the_roll_on_disk_is_the_roll_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = PagedTable::new(dir.path(), VOTER_ROW, 0).unwrap();
+        let mut disk = Roll {
+            disk: Some(OnDisk::new(Shared::new(table))),
+            ..Roll::default()
+        };
+        let mut mem = Roll::default();
+        let key = |i: u32| {
+            let mut k = [0u8; 32];
+            k[0] = (i % 4) as u8 * 2;
+            k[5..9].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_le_bytes());
+            k
+        };
+        let n = 3000;
+        for i in 0..n {
+            let v = Voter {
+                weight: 1 + i % 5,
+                style: (i % 3) as u16,
+                counted: NONE,
+                last: NONE,
+            };
+            mem.voters.insert(key(i), v);
+            disk.voters.insert(key(i), v);
+        }
+        disk.close_registration();
+        assert!(disk.voters.buckets.is_empty(), "let go of in memory");
+        assert_eq!(disk.len(), n as usize);
+        for i in (0..n).step_by(3) {
+            let mut v = mem.lookup(&key(i)).unwrap();
+            v.counted = i;
+            v.last = i + 1;
+            mem.set(&key(i), v);
+            disk.set(&key(i), v);
+        }
+        for i in 0..n {
+            assert_eq!(disk.lookup(&key(i)), mem.lookup(&key(i)), "voter {i}");
+        }
+        let mut absent = key(n + 1);
+        absent[31] = 1;
+        assert_eq!(disk.lookup(&absent), None);
+        assert_eq!(disk.lookup(&[9u8; 32]), None);
+        assert!(disk.disk.as_ref().unwrap().table().failure().is_none());
     }
 }

@@ -430,6 +430,7 @@ impl Roll {
         }
         Ok(Roll {
             voters,
+            disk: None,
             batches,
             style_weights,
         })
@@ -668,6 +669,7 @@ impl BallotBox {
             alphas,
             records,
             prev,
+            disk: None,
             keep,
             held,
             ranked,
