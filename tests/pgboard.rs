@@ -524,11 +524,11 @@ fn another_elections_or_another_versions_database_is_refused() {
     assert!(out.contains("pg-other-board-key"), "{out}");
     // A schema version this urna does not read.
     let mut su = cluster.superuser_on(cluster.primary(), DATABASE).unwrap();
-    su.batch_execute("UPDATE urna.meta SET schema_version = 3")
+    su.batch_execute("UPDATE urna.meta SET schema_version = 4")
         .unwrap();
     let out = serve_refuses(&key, origin, &store, &[]);
     assert!(
-        out.contains("pg-schema-version") && out.contains("version 3"),
+        out.contains("pg-schema-version") && out.contains("version 4"),
         "{out}"
     );
 }

@@ -986,6 +986,12 @@ impl Board {
         self.replica.election()
     }
 
+    /// The bytes a board over a shared store holds in its in-memory index (`None` for the
+    /// file board's sled index).
+    pub fn index_bytes(&self) -> Option<usize> {
+        self.index.heap_bytes()
+    }
+
     pub fn size(&self) -> u64 {
         self.replica.size()
     }

@@ -127,16 +127,33 @@ impl Memory {
     }
 
     fn finish(&mut self, size: u64) {
-        // Last index first among equal leaves, so that the dedup keeps it.
-        self.leaves
-            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        self.leaves.dedup_by(|later, kept| later.0 == kept.0);
-        self.leaves.shrink_to_fit();
-        self.voters.sort_unstable();
-        self.voters.dedup();
-        self.voters.shrink_to_fit();
+        // The two sorts are independent: one on each core (with a million voters on the roll,
+        // each is a few hundred milliseconds of the opening).
+        let (leaves, voters) = (&mut self.leaves, &mut self.voters);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Last index first among equal leaves, so that the dedup keeps it.
+                leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                leaves.dedup_by(|later, kept| later.0 == kept.0);
+                leaves.shrink_to_fit();
+            });
+            voters.sort_unstable();
+            voters.dedup();
+            voters.shrink_to_fit();
+        });
         self.building = false;
         self.size = Some(size);
+    }
+
+    /// The bytes its vectors and maps hold on the heap (the maps' nodes estimated at their
+    /// entries' size).
+    fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.leaves.capacity() * size_of::<(Hash, u64)>()
+            + self.voters.capacity() * size_of::<[u8; 40]>()
+            + self.more_leaves.capacity() * (size_of::<(Hash, u64)>() + 1)
+            + self.more_voters.len() * size_of::<[u8; 40]>()
+            + self.election.len() * size_of::<u64>()
     }
 
     fn leaf(&mut self, leaf: &Hash, index: u64) {
@@ -234,6 +251,15 @@ impl Index {
     /// log at every start.
     pub fn temporary() -> io::Result<Index> {
         Ok(Index(Kept::Memory(Arc::default())))
+    }
+
+    /// For an index in memory, the bytes it holds (≈ 40 a leaf and 40 a voter key); `None`
+    /// for sled's.
+    pub fn heap_bytes(&self) -> Option<usize> {
+        match &self.0 {
+            Kept::Memory(m) => Some(read(m).heap_bytes()),
+            Kept::Disk(_) => None,
+        }
     }
 
     /// Opens the index in `path`; one sled cannot open is removed and started afresh (it is

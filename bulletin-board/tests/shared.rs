@@ -191,6 +191,27 @@ fn a_process_opening_the_log_starts_from_the_stored_snapshot() {
     let mut su = cluster
         .superuser_on(cluster.primary(), urna_pgcluster::DATABASE)
         .unwrap();
+
+    // A process the server allows no more connections (reading the row and the leaf hashes at
+    // once takes two more than its own) still restores it, reading them one after the other
+    // on its readers' connection, rather than replaying the log from zero.
+    let sl = unleased(&cluster.url(), &r, "limited");
+    let limit = |n: i32| {
+        let role = urna_pgcluster::USER;
+        format!("ALTER ROLE {role} CONNECTION LIMIT {n}")
+    };
+    su.batch_execute(&limit(0)).unwrap();
+    let refused = sl.pg().snapshot_with_leaves().map(|_| ());
+    let l = open_from_store(&sl, &r, false);
+    su.batch_execute(&limit(-1)).unwrap();
+    assert!(refused.is_err(), "no connection to read at once with");
+    assert!(
+        matches!(l.snapshot, SnapshotUse::Restored { size } if size == n),
+        "{:?}",
+        l.snapshot
+    );
+    assert_eq!(l.election().snapshot(), want);
+    drop((l, sl));
     let (_, good) = sa.pg().snapshot().unwrap().unwrap();
     let other = kit::record(26);
     let foreign = {

@@ -33,6 +33,8 @@
 //!   processes open that log (each one's opening timed), and the failovers above are measured
 //!   on it, each new receipt a revote by one of the record's voters. Only the loading is not
 //!   the board's own: every opening, takeover and replay measured is.
+//!   `URNA_FIGURES_SCHEMA_2=1` leaves the database in schema version 2's layout, for a
+//!   `URNA_BIN` of before version 3 (`specs/storage.md` §3).
 //! - `URNA_FIGURES_MACHINES=F`: admission with 1, 2 and 3 board processes, each held to `F` of
 //!   a core (a cgroup v1 `cpu` quota under `/sys/fs/cgroup/cpu`, and `taskset` onto one CPU,
 //!   alternating) as stand-ins for machines of their own, the clients spread over all of
@@ -81,6 +83,23 @@ fn cpu_seconds(pid: u32) -> f64 {
     let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
         + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
     ticks / 100.0
+}
+
+/// Resident and peak resident memory of process `pid` (`VmRSS`, `VmHWM` from `/proc`), in MB.
+fn rss(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    format!(
+        "RSS {:.0} MB (peak {:.0} MB)",
+        kb("VmRSS:") / 1024.0,
+        kb("VmHWM:") / 1024.0
+    )
 }
 
 /// Where a board process runs: onto one CPU (`taskset`), and into a cgroup v1 `cpu` group that
@@ -442,10 +461,11 @@ impl Failovers<'_> {
         let d = first_receipt(b_url, &fresh[1], origin, vk, t0);
         println!(
             "primary kill -9 → node{new} promoted {} ms → first new receipt {} ms, the board's \
-             CPU meanwhile {:.2} s (a log of {} entries; the board reopening it: {})",
+             CPU meanwhile {:.2} s, {} (a log of {} entries; the board reopening it: {})",
             promoted.as_millis(),
             d.as_millis(),
             cpu_seconds(b.id()) - cpu0,
+            rss(b.id()),
             self.len + 1,
             opened(&b_log)
         );
@@ -526,12 +546,28 @@ fn load_record(path: &Path, url: &str, limit: Option<u64>, tail: u64) -> (u64, V
     let mut r =
         urna_verifier::record::Reader::open(std::io::BufReader::with_capacity(1 << 20, f)).unwrap();
     let mut tree = urna_ledger::merkle::Tree::new();
-    let mut state = Election::reading_back();
-    let mut captured: Option<Election> = None;
     // The record ends with the poll's closing, the trustees' shares and the result; the
     // log loaded stops before the closing, so that ballots are still taken.
     let end = limit.unwrap_or(u64::MAX).min(r.count.saturating_sub(4));
     let at = end.saturating_sub(tail);
+    // The rules' state to the snapshot's size, on a thread of its own while the entries are
+    // appended (each is most of a core at times: overlapped, the loading takes about the
+    // longer of the two).
+    let (to_state, chunks) = std::sync::mpsc::sync_channel::<Vec<Entry>>(4);
+    let applying = std::thread::spawn(move || {
+        let mut state = Election::reading_back();
+        for entries in chunks {
+            let upto = at.saturating_sub(state.size()).min(entries.len() as u64) as usize;
+            for v in state.apply_batch_verified(&entries[..upto]) {
+                v.unwrap();
+            }
+            if state.size() == at {
+                return Some(state);
+            }
+        }
+        None
+    });
+    let mut to_state = Some(to_state);
     let t = Instant::now();
     while tree.size() < end {
         let chunk = r.chunk(2048.min(end - tree.size())).unwrap();
@@ -557,17 +593,19 @@ fn load_record(path: &Path, url: &str, limit: Option<u64>, tail: u64) -> (u64, V
         }
         let raw: Vec<&[u8]> = entries.iter().map(|e| e.bytes()).collect();
         pg.append(from, &raw).unwrap();
-        if captured.is_none() {
-            let upto = at.saturating_sub(from).min(entries.len() as u64) as usize;
-            for v in state.apply_batch_verified(&entries[..upto]) {
-                v.unwrap();
-            }
-            if state.size() == at {
-                captured = Some(state.clone());
+        drop(raw);
+        if from <= at {
+            // The state thread stops taking chunks once it has the snapshot's size.
+            if let Some(tx) = &to_state {
+                if tx.send(entries).is_err() {
+                    to_state = None;
+                }
             }
         }
         eprint!("\r{} entries loaded", tree.size());
     }
+    drop(to_state);
+    let captured = applying.join().unwrap();
     let size = tree.size();
     assert_eq!(size, end, "not a record of `urna bench record`");
     let note = urna_ledger::note::Checkpoint {
@@ -627,15 +665,64 @@ fn reopening(record: &Path, limit: Option<u64>, tail: u64) {
     let (key, pass) = key_files(dir.path(), &board);
     let store = cluster.url();
     board_init(synth::ORIGIN, &store, &key, &pass);
+    // For a `URNA_BIN` that reads schema version 2 (before the leaf hashes were in the
+    // entries' primary key): loaded in this example's version, then taken back to 2's layout.
+    let v2 = std::env::var_os("URNA_FIGURES_SCHEMA_2").is_some();
+    let superuser = || {
+        cluster
+            .superuser_on(cluster.primary(), urna_pgcluster::DATABASE)
+            .unwrap()
+    };
+    if v2 {
+        superuser()
+            .batch_execute(urna_pgstore::MIGRATE_FROM_2)
+            .unwrap();
+    }
     let (len, revotes) = load_record(record, &store, limit, tail);
+    // A log that grew over an election has had autovacuum's pass every ~10,000 inserts (§3:
+    // the leaf hashes read from the primary key alone where the visibility map is current);
+    // one loaded in a minute or two has not. Wait for the pass that follows the loading, as
+    // a failover would find it at most a minute or so of inserts behind.
+    let t = Instant::now();
+    let behind = loop {
+        let left: i64 = superuser()
+            .query_one(
+                "SELECT coalesce(n_ins_since_vacuum, 0) FROM pg_stat_user_tables \
+                 WHERE relid = 'urna.entries'::regclass",
+                &[],
+            )
+            .map(|r| r.get(0))
+            .unwrap_or(-1);
+        if (0..10_000).contains(&left) || t.elapsed() > Duration::from_secs(150) {
+            break left;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    println!(
+        "autovacuum: {behind} entries inserted since its last pass on urna.entries (waited {:.0} s)",
+        t.elapsed().as_secs_f64()
+    );
+    if v2 {
+        let mut su = superuser();
+        su.batch_execute("SET synchronous_commit = on").unwrap();
+        su.batch_execute(
+            "ALTER TABLE urna.entries DROP CONSTRAINT entries_pkey, \
+             ADD CONSTRAINT entries_pkey PRIMARY KEY (idx); \
+             ALTER TABLE urna.entries RESET (autovacuum_vacuum_insert_threshold, \
+             autovacuum_vacuum_insert_scale_factor); \
+             UPDATE urna.meta SET schema_version = 2",
+        )
+        .unwrap();
+    }
     let open = |name: &str| {
         let log = dir.path().join(format!("{name}.log"));
         let t0 = Instant::now();
         let (child, url) = serve(&key, &pass, synth::ORIGIN, &store, &log, None);
         println!(
-            "board process {name} serving {} ms after its start, {:.2} s CPU: {}",
+            "board process {name} serving {} ms after its start, {:.2} s CPU, {}: {}",
             t0.elapsed().as_millis(),
             cpu_seconds(child.id()),
+            rss(child.id()),
             opened(&log)
         );
         (child, url)

@@ -30,7 +30,7 @@ mod settings;
 mod store;
 
 pub use error::{OpenError, SettingsError, StandbyState, StoreError};
-pub use schema::{Identity, SCHEMA, SCHEMA_VERSION};
+pub use schema::{Identity, MIGRATE_FROM_2, SCHEMA, SCHEMA_VERSION};
 pub use settings::{Durability, Guarantee};
-pub use store::{lease_key, LeasePolicy, Options, PgStore};
+pub use store::{lease_key, LeasePolicy, Options, PgStore, StoredSnapshot};
 pub use urna_ledger::{LogStore, Statement};

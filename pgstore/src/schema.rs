@@ -1,4 +1,4 @@
-//! The database's layout (schema version 2, `specs/storage.md` §3) and the check that a
+//! The database's layout (schema version 3, `specs/storage.md` §3) and the check that a
 //! database is this election's log in a layout this code reads.
 
 use postgres::Client;
@@ -6,7 +6,7 @@ use postgres::Client;
 use crate::error::OpenError;
 
 /// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The PostgreSQL schema (namespace) holding urna's tables.
 pub const SCHEMA: &str = "urna";
@@ -20,8 +20,11 @@ pub struct Identity {
     pub board_key: [u8; 32],
 }
 
-/// Version 2 (version 1 without `urna.snapshots`). `entry` and `snapshot` are stored out of line and uncompressed above the tuple target
-/// (entries are mostly ciphertexts and proofs, which do not compress), and inline up to it.
+/// Version 3. `entry` and `snapshot` are stored out of line and uncompressed above the tuple
+/// target (entries are mostly ciphertexts and proofs, which do not compress), and inline up to
+/// it. The primary key carries each entry's leaf hash (`INCLUDE (leaf)`) and autovacuum keeps
+/// the table's visibility map at most about 10,000 inserts behind, so that an opening reads the
+/// leaf hashes from the index alone rather than from the entries' pages (≈ 3 KB an entry).
 const CREATE: &str = "
 CREATE SCHEMA urna;
 CREATE TABLE urna.meta (
@@ -36,10 +39,12 @@ CREATE TABLE urna.head (
     len bigint NOT NULL CHECK (len >= 0)
 );
 CREATE TABLE urna.entries (
-    idx bigint PRIMARY KEY CHECK (idx >= 0),
+    idx bigint CHECK (idx >= 0),
     entry bytea NOT NULL,
-    leaf bytea NOT NULL CHECK (octet_length(leaf) = 32)
-) WITH (toast_tuple_target = 8160);
+    leaf bytea NOT NULL CHECK (octet_length(leaf) = 32),
+    CONSTRAINT entries_pkey PRIMARY KEY (idx) INCLUDE (leaf)
+) WITH (toast_tuple_target = 8160, autovacuum_vacuum_insert_threshold = 10000,
+        autovacuum_vacuum_insert_scale_factor = 0);
 ALTER TABLE urna.entries ALTER COLUMN entry SET STORAGE EXTERNAL;
 CREATE INDEX entries_leaf ON urna.entries (leaf);
 CREATE TABLE urna.notes (
@@ -60,6 +65,22 @@ CREATE TABLE urna.snapshots (
 );
 ALTER TABLE urna.snapshots ALTER COLUMN snapshot SET STORAGE EXTERNAL;
 INSERT INTO urna.head (len) VALUES (0);
+";
+
+/// The migration from schema version 2 (`specs/storage.md` §3), which a person runs with every
+/// board process stopped; urna never runs it. Version 3 only changes how the entries' leaf
+/// hashes are indexed: the primary key is rebuilt carrying them, and autovacuum is told to keep
+/// the visibility map current. Nothing stored changes. A `VACUUM (ANALYZE) urna.entries`
+/// afterwards (outside a transaction) sets the visibility map at once rather than at
+/// autovacuum's next pass.
+pub const MIGRATE_FROM_2: &str = "
+BEGIN;
+ALTER TABLE urna.entries DROP CONSTRAINT entries_pkey,
+    ADD CONSTRAINT entries_pkey PRIMARY KEY (idx) INCLUDE (leaf);
+ALTER TABLE urna.entries SET (autovacuum_vacuum_insert_threshold = 10000,
+    autovacuum_vacuum_insert_scale_factor = 0);
+UPDATE urna.meta SET schema_version = 3 WHERE schema_version = 2;
+COMMIT;
 ";
 
 /// An advisory lock key serialising creation, so two processes creating the same log at once

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use postgres::config::TargetSessionAttrs;
 use postgres::error::{Severity, SqlState};
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, IsolationLevel, NoTls, Transaction};
 use sha2::{Digest, Sha256};
 
 use crate::error::{OpenError, StoreError};
@@ -149,9 +149,6 @@ INSERT INTO urna.snapshots (size, snapshot) VALUES ($1, $2)
 ON CONFLICT (singleton) DO UPDATE SET size = EXCLUDED.size, snapshot = EXCLUDED.snapshot
 WHERE urna.snapshots.size < EXCLUDED.size
 RETURNING size";
-
-/// Leaf hashes read at a time (32 bytes each: 8 MiB).
-const LEAF_CHUNK: u64 = 1 << 18;
 
 const NEW_EPOCH: &str = "
 INSERT INTO urna.sequencers (epoch, holder, log_len)
@@ -424,6 +421,168 @@ fn read(client: &mut Client, start: u64, end: u64) -> Result<Vec<Vec<u8>>, Store
         });
     }
     Ok(out)
+}
+
+/// The stored snapshot of the rules' state as [`PgStore::snapshot_with_leaves`] reads it: the
+/// size its row says it covers, its bytes (which the store does not interpret), and the leaf
+/// hashes of the log's first `size` entries, or why they could not be read.
+#[derive(Debug)]
+pub struct StoredSnapshot {
+    pub size: u64,
+    pub bytes: Vec<u8>,
+    pub leaves: Result<Vec<[u8; 32]>, StoreError>,
+}
+
+/// A scoped thread's result; one that panicked is an error, not a panic here.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, StoreError>>) -> Result<T, StoreError> {
+    h.join().unwrap_or_else(|_| {
+        Err(StoreError::Damaged {
+            index: 0,
+            why: "a thread reading the stored snapshot failed".into(),
+        })
+    })
+}
+
+/// Leaf hashes as [`copy_leaves`] found them.
+enum Leaves {
+    All(Vec<[u8; 32]>),
+    /// Missing or malformed from entry `at` on.
+    Short {
+        at: u64,
+        why: String,
+    },
+}
+
+/// The binary COPY format's signature.
+const COPY_SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+
+/// Reads the leaf hashes of entries `start..end` with `COPY … TO STDOUT (FORMAT binary)` of
+/// `idx, leaf` in index order — from the primary key alone, which carries them (§3, version
+/// 3), where the table's visibility map is current — checking that the indices run on without
+/// a gap and that each hash is 32 bytes. Binary COPY sends each row as a few bytes of framing
+/// around its values: no aggregate to build on the server, no row objects in the client.
+fn copy_leaves(tx: &mut Transaction<'_>, start: u64, end: u64) -> Result<Leaves, StoreError> {
+    use std::io::{BufRead, Read};
+    let (from, to) = (index(start)?, index(end)?);
+    // A range of the primary key in its order: its index is the plan whatever the statistics
+    // say (on a table not yet analysed the planner would scan the pages and sort), and one
+    // statement is not worth compiling.
+    tx.batch_execute(
+        "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off",
+    )?;
+    // Integers formatted by this code: nothing else goes into the statement.
+    let copy = format!(
+        "COPY (SELECT idx, leaf FROM urna.entries WHERE idx >= {from} AND idx < {to} \
+         ORDER BY idx) TO STDOUT (FORMAT binary)"
+    );
+    let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0));
+    let mut r = tx.copy_out(&copy)?;
+    // Whether `buf` was filled (`false`: the stream ended first).
+    let mut fill = |buf: &mut [u8]| match r.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(copy_error(e)),
+    };
+    let short = |at: u64, why: &str| {
+        Ok(Leaves::Short {
+            at,
+            why: why.to_string(),
+        })
+    };
+    // Signature, flags, the header extension's length (and the extension, if any).
+    let mut head = [0u8; 19];
+    if !fill(&mut head)? || head[..11] != COPY_SIGNATURE[..] {
+        return short(start, "the leaf hashes' COPY has no binary header");
+    }
+    let ext = u32::from_be_bytes([head[15], head[16], head[17], head[18]]);
+    if ext > 1 << 16 || !fill(&mut vec![0u8; ext as usize])? {
+        return short(start, "the leaf hashes' COPY has a malformed header");
+    }
+    // Each row: i16 2 (fields), i32 8, i64 idx, i32 32, the 32 bytes; then the trailer, i16 −1.
+    let mut row = [0u8; 2 + 4 + 8 + 4 + 32];
+    let mut at = start;
+    loop {
+        if !fill(&mut row[..2])? {
+            return short(at, "the leaf hashes' COPY ended without its trailer");
+        }
+        if row[..2] == [0xff, 0xff] {
+            break;
+        }
+        if row[..2] != [0, 2] || !fill(&mut row[2..])? {
+            return short(at, "leaf hashes missing or malformed");
+        }
+        if row[2..6] != 8u32.to_be_bytes() || row[14..18] != 32u32.to_be_bytes() {
+            return short(at, "leaf hashes missing or malformed");
+        }
+        let mut idx = [0u8; 8];
+        idx.copy_from_slice(&row[6..14]);
+        if u64::from_be_bytes(idx) != at {
+            return short(at, "missing");
+        }
+        let mut l = [0u8; 32];
+        l.copy_from_slice(&row[18..]);
+        out.push(l);
+        at += 1;
+    }
+    if !r.fill_buf().map_err(copy_error)?.is_empty() {
+        return short(at, "the leaf hashes' COPY goes on after its trailer");
+    }
+    if at < end {
+        return short(at, "missing");
+    }
+    Ok(Leaves::All(out))
+}
+
+/// An error reading a COPY's stream: the server's or the connection's, as any query's.
+fn copy_error(e: std::io::Error) -> StoreError {
+    match e.into_inner().map(|b| b.downcast::<postgres::Error>()) {
+        Some(Ok(pg)) => StoreError::Postgres(*pg),
+        Some(Err(other)) => StoreError::Damaged {
+            index: 0,
+            why: format!("reading the leaf hashes: {other}"),
+        },
+        None => StoreError::Damaged {
+            index: 0,
+            why: "reading the leaf hashes failed".into(),
+        },
+    }
+}
+
+/// Bytes of the snapshot's row read at a time (`substring` of an uncompressed out-of-line
+/// value fetches only the chunks it covers).
+const SLICE: usize = 16 << 20;
+
+/// Connections reading the snapshot's row at once, beside the one reading the leaf hashes.
+const ROW_READERS: usize = 2;
+
+/// Reads the snapshot row's slices `(offset, buffer)` into their buffers.
+fn read_slices(
+    client: &mut impl postgres::GenericClient,
+    slices: Vec<(usize, &mut [u8])>,
+) -> Result<(), StoreError> {
+    for (at, buf) in slices {
+        let (from, n) = (
+            i32::try_from(at + 1).unwrap_or(i32::MAX),
+            i32::try_from(buf.len()).unwrap_or(i32::MAX),
+        );
+        let row = client.query_one(
+            "SELECT substring(snapshot FROM $1 FOR $2) FROM urna.snapshots",
+            &[&from, &n],
+        )?;
+        let got: &[u8] = row.get(0);
+        if got.len() != buf.len() {
+            return Err(StoreError::Damaged {
+                index: 0,
+                why: format!(
+                    "the snapshot's row read back {} bytes at {at}, not {}",
+                    got.len(),
+                    buf.len()
+                ),
+            });
+        }
+        buf.copy_from_slice(got);
+    }
+    Ok(())
 }
 
 /// The hosts of a configuration, for messages (never its password).
@@ -807,7 +966,7 @@ impl PgStore {
 
     /// The leaf hashes of entries `start..end`, as stored beside them (each read of an entry
     /// checks its own against its bytes): what a snapshot's tree is rebuilt from without
-    /// reading the entries.
+    /// reading the entries. One statement, so one view of the log.
     pub fn leaves(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
         if start > end {
             return Err(StoreError::OutOfRange {
@@ -816,38 +975,126 @@ impl PgStore {
                 len: self.len(),
             });
         }
-        let mut out = Vec::new();
-        let mut at = start;
-        while at < end {
-            let to = end.min(at + LEAF_CHUNK);
-            let (n, bytes) = self.with_reader(|client| {
-                let row = client.query_one(
-                    "SELECT count(*), string_agg(leaf, ''::bytea ORDER BY idx) \
-                     FROM urna.entries WHERE idx >= $1 AND idx < $2",
-                    &[&index(at)?, &index(to)?],
-                )?;
-                Ok((
-                    row.get::<_, i64>(0) as u64,
-                    row.get::<_, Option<Vec<u8>>>(1).unwrap_or_default(),
-                ))
-            })?;
-            if n != to - at || bytes.len() as u64 != 32 * n {
+        let read = self.with_reader(|client| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let read = copy_leaves(&mut tx, start, end)?;
+            tx.commit()?;
+            Ok(read)
+        })?;
+        self.leaves_read(start, end, read)
+    }
+
+    /// What [`copy_leaves`] read, or why not: an end past the log is out of range (asked
+    /// anew), any other shortfall damage.
+    fn leaves_read(&self, start: u64, end: u64, read: Leaves) -> Result<Vec<[u8; 32]>, StoreError> {
+        match read {
+            Leaves::All(v) => Ok(v),
+            Leaves::Short { at, why } => {
                 let len = self.refresh_len()?;
-                if to > len {
+                if end > len {
                     return Err(StoreError::OutOfRange { start, end, len });
                 }
+                Err(StoreError::Damaged { index: at, why })
+            }
+        }
+    }
+
+    /// The stored snapshot and the leaf hashes of the entries its row says it covers, read at
+    /// once (`specs/storage.md` §3a): the row in slices on [`ROW_READERS`] connections and the
+    /// leaf hashes on one more, all in one repeatable-read view of the database (the first
+    /// connection's, exported to the others), so that the row and the leaf hashes are of the
+    /// same moment, as one statement would read them. What a board process opening the log
+    /// waits for; read one after the other, they were most of its wall time at scale. `None`
+    /// if the database holds no snapshot. A failure to read the leaf hashes is returned beside
+    /// the row, for whoever checks the row's header first.
+    pub fn snapshot_with_leaves(&self) -> Result<Option<StoredSnapshot>, StoreError> {
+        type Read = (u64, Vec<u8>, Result<Leaves, StoreError>);
+        let read: Option<Read> = self.with_reader(|client| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let Some(row) = tx.query_opt(
+                "SELECT size, octet_length(snapshot), pg_export_snapshot() FROM urna.snapshots",
+                &[],
+            )?
+            else {
+                return Ok(None);
+            };
+            let size = row.get::<_, i64>(0) as u64;
+            let len = usize::try_from(row.get::<_, i32>(1)).unwrap_or(0);
+            let view: String = row.get(2);
+            // The exported view's name is the server's (hex digits and dashes); nothing else
+            // goes into a statement.
+            if view.is_empty() || !view.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
                 return Err(StoreError::Damaged {
-                    index: at,
-                    why: "leaf hashes missing or malformed".into(),
+                    index: 0,
+                    why: format!("the server exported a view named {view:?}"),
                 });
             }
-            out.extend(bytes.chunks_exact(32).map(|c| {
-                let mut l = [0u8; 32];
-                l.copy_from_slice(c);
-                l
-            }));
-            at = to;
-        }
+            let mut bytes = vec![0u8; len];
+            // The slices each connection reads, in turn; the first connection's on this thread.
+            let mut shares: Vec<Vec<(usize, &mut [u8])>> =
+                (0..ROW_READERS).map(|_| Vec::new()).collect();
+            for (k, slice) in bytes.chunks_mut(SLICE).enumerate() {
+                if let Some(share) = shares.get_mut(k % ROW_READERS) {
+                    share.push((k * SLICE, slice));
+                }
+            }
+            let mut shares = shares.into_iter();
+            let mine = shares.next().unwrap_or_default();
+            let view = view.as_str();
+            let (own, others, leaves) = std::thread::scope(|s| {
+                let leaves = s.spawn(move || self.in_view(view, |tx| copy_leaves(tx, 0, size)));
+                let others: Vec<_> = shares
+                    .map(|share| s.spawn(move || self.in_view(view, |tx| read_slices(tx, share))))
+                    .collect();
+                let own = read_slices(&mut tx, mine);
+                let others: Vec<_> = others.into_iter().map(joined).collect();
+                (own, others, joined(leaves))
+            });
+            own?;
+            for r in others {
+                r?;
+            }
+            tx.commit()?;
+            Ok(Some((size, bytes, leaves)))
+        })?;
+        let Some((size, bytes, leaves)) = read else {
+            return Ok(None);
+        };
+        let leaves = leaves.and_then(|l| self.leaves_read(0, size, l));
+        Ok(Some(StoredSnapshot {
+            size,
+            bytes,
+            leaves,
+        }))
+    }
+
+    /// Runs `f` in a read-only transaction of a connection of its own that sees the database
+    /// as the view `view` another connection exported (`SET TRANSACTION SNAPSHOT`).
+    fn in_view<T>(
+        &self,
+        view: &str,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self
+            .ctx
+            .connect_reader()
+            .map_err(|e| StoreError::Reconnect(Box::new(e)))?;
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{view}'"))?;
+        let out = f(&mut tx)?;
+        tx.commit()?;
         Ok(out)
     }
 

@@ -314,4 +314,31 @@ fn snapshots_only_move_forward_and_leaves_read_back() {
         .unwrap();
     let e = other.leaves(0, 10).unwrap_err();
     assert_eq!(e.code(), "pg-damaged-entry", "{e}");
+    // Read at once, the row comes back whole beside the error its leaf hashes met.
+    let both = other.snapshot_with_leaves().unwrap().expect("a snapshot");
+    assert_eq!((both.size, &both.bytes[..]), (10, &b"ten"[..]));
+    let e = both.leaves.unwrap_err();
+    assert_eq!(e.code(), "pg-damaged-entry", "{e}");
+}
+
+/// The row and its leaf hashes read at once (`PgStore::snapshot_with_leaves`): a row of several
+/// slices comes back byte for byte, with the leaf hashes of the entries its size covers, and
+/// none at all before one is stored.
+#[test]
+fn a_snapshot_reads_back_whole_with_its_leaves() {
+    let cluster = Cluster::start(1).expect("cluster");
+    let s = sequencer(&cluster.url());
+    assert!(s.snapshot_with_leaves().unwrap().is_none());
+    let a = entries("a", 0, 50, 300);
+    s.append(0, &refs(&a)).unwrap();
+    // Three slices of 16 MiB and a bit, over two connections.
+    let big: Vec<u8> = (0..(32usize << 20) + 12_345)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    assert!(s.put_snapshot(40, &big).unwrap());
+    let got = s.snapshot_with_leaves().unwrap().expect("a snapshot");
+    assert_eq!(got.size, 40);
+    assert!(got.bytes == big, "the row read back in slices differs");
+    let want: Vec<[u8; 32]> = a[..40].iter().map(|e| leaf(e)).collect();
+    assert_eq!(got.leaves.unwrap(), want);
 }

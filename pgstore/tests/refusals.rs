@@ -6,7 +6,9 @@ mod common;
 
 use common::{create, entries, identity, refs, sequencer};
 use urna_pgcluster::{Cluster, DATABASE, USER};
-use urna_pgstore::{Durability, Identity, OpenError, Options, PgStore, SettingsError};
+use urna_pgstore::{
+    Durability, Identity, OpenError, Options, PgStore, SettingsError, MIGRATE_FROM_2,
+};
 
 fn open(url: &str) -> Result<PgStore, OpenError> {
     PgStore::open(url, identity(), create())
@@ -232,7 +234,7 @@ fn databases_that_are_not_this_elections_log_are_refused() {
         Case {
             name: "a newer schema version",
             create_log: true,
-            sql: "UPDATE urna.meta SET schema_version = 3",
+            sql: "UPDATE urna.meta SET schema_version = 4",
             as_who: identity(),
             code: "pg-schema-version",
         },
@@ -244,7 +246,14 @@ fn databases_that_are_not_this_elections_log_are_refused() {
             code: "pg-schema-version",
         },
         Case {
-            name: "schema version 2 without its snapshots table",
+            name: "schema version 2 (before the leaf hashes in the primary key), not migrated",
+            create_log: true,
+            sql: TO_VERSION_2,
+            as_who: identity(),
+            code: "pg-schema-version",
+        },
+        Case {
+            name: "schema version 3 without its snapshots table",
             create_log: true,
             sql: "DROP TABLE urna.snapshots",
             as_who: identity(),
@@ -328,4 +337,63 @@ fn databases_that_are_not_this_elections_log_are_refused() {
         .err()
         .expect("bad url");
     assert_eq!(e.code(), "pg-url");
+}
+
+/// A version 3 log taken back to version 2's layout: the primary key without the leaf hashes,
+/// autovacuum's defaults.
+const TO_VERSION_2: &str = "
+    ALTER TABLE urna.entries DROP CONSTRAINT entries_pkey,
+        ADD CONSTRAINT entries_pkey PRIMARY KEY (idx);
+    ALTER TABLE urna.entries RESET (autovacuum_vacuum_insert_threshold,
+        autovacuum_vacuum_insert_scale_factor);
+    UPDATE urna.meta SET schema_version = 2";
+
+/// How the entries' primary key is defined, and the table's storage options.
+fn layout(cluster: &Cluster, db: &str) -> (String, Vec<String>) {
+    let mut su = cluster.superuser_on(cluster.primary(), db).unwrap();
+    let row = su
+        .query_one(
+            "SELECT pg_get_indexdef('urna.entries_pkey'::regclass), \
+             coalesce(reloptions, '{}') FROM pg_class WHERE oid = 'urna.entries'::regclass",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// A version 2 database (`specs/storage.md` §3) is refused until a person runs the migration
+/// the spec gives ([`MIGRATE_FROM_2`]); migrated, it opens with everything it held, and its
+/// layout is a new database's.
+#[test]
+fn a_version_2_log_is_refused_then_migrated() {
+    let cluster = Cluster::start(1).expect("cluster");
+    let url = cluster.url();
+    let a = entries("a", 0, 12, 200);
+    let want: Vec<[u8; 32]> = {
+        let s = sequencer(&url);
+        s.append(0, &refs(&a)).unwrap();
+        assert!(s.put_snapshot(10, b"ten").unwrap());
+        s.leaves(0, 12).unwrap()
+    };
+    let fresh = layout(&cluster, DATABASE);
+    assert!(fresh.0.contains("INCLUDE (leaf)"), "{fresh:?}");
+    let mut su = cluster.superuser_on(cluster.primary(), DATABASE).unwrap();
+    su.batch_execute(TO_VERSION_2).unwrap();
+    let e = open(&url).err().expect("a version 2 log refused");
+    assert_eq!(e.code(), "pg-schema-version", "{e}");
+    assert!(e.to_string().contains("migration"), "{e}");
+    su.batch_execute(MIGRATE_FROM_2).unwrap();
+    su.batch_execute("VACUUM (ANALYZE) urna.entries").unwrap();
+    assert_eq!(layout(&cluster, DATABASE), fresh, "migrated as created");
+    let s = sequencer(&url);
+    assert_eq!(s.read(0, 12).unwrap(), a);
+    assert_eq!(s.leaves(0, 12).unwrap(), want);
+    let stored = s
+        .snapshot_with_leaves()
+        .unwrap()
+        .expect("the snapshot kept");
+    assert_eq!((stored.size, &stored.bytes[..]), (10, &b"ten"[..]));
+    assert_eq!(stored.leaves.unwrap(), want[..10]);
+    s.append(12, &refs(&entries("a", 12, 2, 200))).unwrap();
+    assert_eq!(s.leaves(0, 14).unwrap().len(), 14);
 }
