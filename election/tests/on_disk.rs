@@ -9,7 +9,7 @@ mod common;
 use common::kit::{self, Config, Kit};
 
 use urna_election::entry::{Entry, EntryKind};
-use urna_election::payload::Payload;
+use urna_election::payload::{Payload, RollEntry, VoterRoll};
 use urna_election::state::{BallotRecord, Election, LookBack};
 
 /// The admitted entries, read back as the verifier's source does.
@@ -146,6 +146,60 @@ fn refusals_are_the_same_on_disk() {
         .any(|x| x.kind() == EntryKind::ChallengedBallot));
     // The repeated roll batch, duplicates, ineligible ballots, bad signatures.
     assert!(same_verdicts(&entries) >= 10);
+}
+
+/// A roll of thousands in batches, its table on disk rebuilt several times while it is
+/// registered (through a cache of two pages): the same verdicts as in memory, its credentials
+/// repeated within a batch and across batches refused alike, and its voters' ballots judged
+/// alike after.
+#[test]
+fn a_roll_of_thousands_registers_the_same_on_disk() {
+    let n = 3000;
+    let cfg = Config {
+        voters: (0..n).map(|i| (1, u16::from(i % 2 == 1))).collect(),
+        ..Config::default()
+    };
+    let mut k = Kit::new(12, cfg);
+    let batch = |k: &Kit, batch: u32, voters: &[usize]| {
+        let voters = voters
+            .iter()
+            .map(|&v| RollEntry {
+                credential: k.voters[v].key.verifying_key(),
+                weight: k.voters[v].weight,
+                style: k.voters[v].style,
+            })
+            .collect();
+        k.sign(
+            &k.registrar,
+            &Payload::VoterRoll(VoterRoll { batch, voters }),
+        )
+    };
+    let mut entries = vec![k.setup()];
+    entries.extend(k.ceremony());
+    entries.push(k.roll(0, 0..1000));
+    entries.push(k.roll(1, 1000..2200));
+    // A credential of batch 0 again, last: refused.
+    let mut across: Vec<usize> = (2200..2300).collect();
+    across.push(17);
+    entries.push(batch(&k, 2, &across));
+    // A credential twice in the batch: refused.
+    let mut within: Vec<usize> = (2200..2300).collect();
+    within.insert(50, 2260);
+    entries.push(batch(&k, 2, &within));
+    entries.push(k.roll(2, 2200..n));
+    entries.push(k.open());
+    let mut e = Election::new();
+    for x in &entries {
+        let _ = e.apply(x);
+    }
+    assert_eq!(e.counts().voters, n as u64);
+    let ctx = e.context().unwrap().clone();
+    for v in (0..n).step_by(271) {
+        let c = k.random_choices(k.voters[v].style);
+        entries.push(k.ballot(v, &c, &ctx));
+    }
+    entries.push(k.close());
+    assert_eq!(same_verdicts(&entries), 2);
 }
 
 #[test]

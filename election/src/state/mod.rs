@@ -206,7 +206,7 @@ impl Election {
     }
 
     /// A [`Election::deferring_copies`] election (its spill in `dir`, buffering `spill_budget`
-    /// bytes) that also keeps its ballot records and, once voting opens, its roll on disk, in
+    /// bytes) that also keeps its ballot records and its roll on disk (from its first batch), in
     /// `dir` too, through caches of `cache` bytes in all ([`PagedTable`]): a verifier's, whose
     /// memory then does not grow with the ballots and voters (`specs/verifier.md` §1). The rules and verdicts are those of every election;
     /// the records are read with [`Election::for_each_ballot`] and
@@ -653,7 +653,6 @@ impl Election {
                 if self.roll.is_empty() {
                     return Err(Rejection::EmptyRoll);
                 }
-                self.roll.close_registration();
                 self.phase = Phase::Voting;
             }
             Payload::Ballot(b) => return self.ballot(entry, &b, None, proofs, leaf),

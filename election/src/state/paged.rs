@@ -87,6 +87,26 @@ impl PagedTable {
         self.misses
     }
 
+    /// Appends `n` rows of zeros without writing them: a page never written reads as zeros
+    /// (an open-addressing table's empty slots, made at once).
+    pub fn extend_zeroed(&mut self, n: u64) {
+        self.len = self.len.saturating_add(n);
+    }
+
+    /// A new empty table of the same rows, in the same directory, with the same cache.
+    pub fn empty_like(&self) -> io::Result<PagedTable> {
+        PagedTable::new(&self.dir, self.row, self.max_pages * self.page_bytes())
+    }
+
+    /// Writes back and drops cached pages until at most [`MIN_PAGES`] remain: a table read
+    /// once more in order, beside a new one that is to have the cache.
+    pub fn shrink_cache(&mut self) -> io::Result<()> {
+        while self.pages.len() > MIN_PAGES {
+            self.evict()?;
+        }
+        Ok(())
+    }
+
     /// Appends a row (`row` must be a row's size).
     pub fn push(&mut self, row: &[u8]) -> io::Result<()> {
         let i = self.len;
@@ -255,6 +275,37 @@ impl Shared {
         let mut g = self.lock();
         let r = g.table.push(row);
         g.keep(r)
+    }
+
+    /// Appends `n` rows of zeros ([`PagedTable::extend_zeroed`]).
+    pub(super) fn extend_zeroed(&self, n: u64) {
+        self.lock().table.extend_zeroed(n);
+    }
+
+    /// A new empty table like this one ([`PagedTable::empty_like`]); `None` (the error kept
+    /// here) if its file could not be made.
+    pub(super) fn empty_like(&self) -> Option<Shared> {
+        let mut g = self.lock();
+        match g.table.empty_like() {
+            Ok(t) => Some(Shared::new(t)),
+            Err(e) => {
+                g.keep(Err(e));
+                None
+            }
+        }
+    }
+
+    /// Shrinks the cache ([`PagedTable::shrink_cache`]); `false` (the error kept) if a page
+    /// could not be written back.
+    pub(super) fn shrink_cache(&self) -> bool {
+        let mut g = self.lock();
+        let r = g.table.shrink_cache();
+        g.keep(r)
+    }
+
+    /// Keeps `e` as the table's failure (if it had none): no verdict stands then.
+    pub(super) fn fail(&self, e: io::Error) {
+        self.lock().keep(Err(e));
     }
 
     /// The first I/O error, if any (a copy: its kind and message).

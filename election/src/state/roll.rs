@@ -1,7 +1,9 @@
 //! The voter roll (`specs/election.md` §6.3): who may vote, with what weight and ballot style.
 //! Grown by the registrar's `VoterRoll` batches until voting opens; read by every ballot.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -100,35 +102,46 @@ impl Voters {
 /// (4) and last (4).
 pub(super) const VOTER_ROW: usize = 46;
 
-/// The roll on disk, for an election [`super::Election::on_disk`]: once voting opens the roll
-/// is complete, and it is written out in the order its buckets hold it (by bucket, then by
-/// key) — a sorted table — with, in memory, where each bucket starts (512 KiB whatever the
-/// roll's size). A lookup is a binary search among its bucket's rows (about `n / 65,536`),
-/// through the table's cache; a ballot's `counted` and `last` are written in place.
+/// The slots of the roll's table on disk before its first rebuild: 46 KiB.
+const FIRST_SLOTS: u64 = 1 << 10;
+
+/// No credential: an empty slot of the table on disk. No credential is all zeros: that encodes
+/// a point of order 4, which a key's decoding refuses (small order), before the rules of §6.3.
+const EMPTY: [u8; 32] = [0; 32];
+
+/// The roll on disk, for an election [`super::Election::on_disk`], from its first batch on:
+/// an open-addressing table of [`VOTER_ROW`]-byte rows (an all-zero key an empty slot),
+/// linear probing, its slots a power of two, rebuilt at twice the size once more than 60 %
+/// full — so that nothing of it in memory grows with the voters (but the table's cache). A
+/// probe starts at a keyed hash (SipHash, a random key per process) of the credential: the
+/// registrar chooses the credentials, and must not be able to choose ones that collide, which
+/// would make every lookup a scan. A lookup reads a row or a few through the table's cache; a
+/// ballot's `counted` and `last` are written in place.
 #[derive(Clone)]
 pub(super) struct OnDisk {
     table: Shared,
-    /// The first row of each bucket, and the rows' count last: empty until voting opens.
-    starts: Vec<u64>,
+    hasher: RandomState,
+    /// The table's slots: 0 before the first voter, then a power of two.
+    slots: u64,
+    /// Voters in it.
+    len: u64,
 }
 
 impl OnDisk {
     pub(super) fn new(table: Shared) -> OnDisk {
         OnDisk {
             table,
-            starts: Vec::new(),
+            hasher: RandomState::new(),
+            slots: 0,
+            len: 0,
         }
     }
 
-    fn row(&self, i: u64) -> Option<([u8; 32], Voter)> {
-        let mut r = [0u8; VOTER_ROW];
-        if !self.table.read(i, &mut r) {
-            return None;
-        }
+    fn decode(r: &[u8; VOTER_ROW]) -> ([u8; 32], Voter) {
         let mut key = [0u8; 32];
         key.copy_from_slice(&r[..32]);
         let u32_at = |at: usize| u32::from_le_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
-        Some((
+        (
             key,
             Voter {
                 weight: u32_at(32),
@@ -136,7 +149,7 @@ impl OnDisk {
                 counted: u32_at(38),
                 last: u32_at(42),
             },
-        ))
+        )
     }
 
     fn encode(key: &[u8; 32], v: &Voter) -> [u8; VOTER_ROW] {
@@ -153,28 +166,128 @@ impl OnDisk {
         &self.table
     }
 
-    /// The row of `key` and its voter, by a binary search of its bucket's rows.
-    fn find(&self, key: &[u8; 32]) -> Option<(u64, Voter)> {
-        let b = Voters::bucket(key);
-        let (mut lo, mut hi) = (*self.starts.get(b)?, *self.starts.get(b + 1)?);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let (k, v) = self.row(mid)?;
-            match k.cmp(key) {
-                std::cmp::Ordering::Equal => return Some((mid, v)),
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
+    /// Where `key`'s probe starts in a table of `slots` slots (a power of two).
+    fn home(&self, key: &[u8; 32], slots: u64) -> u64 {
+        self.hasher.hash_one(key) & (slots - 1)
+    }
+
+    /// The slot holding `key` in `table` (of `slots`), or the empty one where it would go;
+    /// `None` if a row could not be read (the error kept) or the table is full.
+    fn probe(&self, table: &Shared, slots: u64, key: &[u8; 32]) -> Option<(u64, Voter, bool)> {
+        if slots == 0 {
+            return None;
+        }
+        let mut at = self.home(key, slots);
+        let mut r = [0u8; VOTER_ROW];
+        for _ in 0..slots {
+            if !table.read(at, &mut r) {
+                return None;
             }
+            let (k, v) = Self::decode(&r);
+            if k == EMPTY {
+                return Some((at, v, false));
+            }
+            if &k == key {
+                return Some((at, v, true));
+            }
+            at = (at + 1) & (slots - 1);
         }
         None
+    }
+
+    /// The row of `key` and its voter.
+    fn find(&self, key: &[u8; 32]) -> Option<(u64, Voter)> {
+        if key == &EMPTY {
+            return None;
+        }
+        match self.probe(&self.table, self.slots, key)? {
+            (at, v, true) => Some((at, v)),
+            _ => None,
+        }
+    }
+
+    /// Adds (or replaces) `key`'s row, rebuilding the table at twice the size first if it
+    /// would be more than 60 % full. A failure is the table's, kept.
+    fn insert(&mut self, key: &[u8; 32], v: &Voter) {
+        if key == &EMPTY {
+            // No credential decodes to it (see [`EMPTY`]); never a row.
+            return;
+        }
+        if (self.len + 1) * 5 > self.slots * 3 && !self.grow() {
+            return;
+        }
+        match self.probe(&self.table, self.slots, key) {
+            Some((at, _, found)) => {
+                if self.table.write(at, &Self::encode(key, v)) && !found {
+                    self.len += 1;
+                }
+            }
+            None => self.full(),
+        }
+    }
+
+    /// A full table (a rebuild that failed before): the table's failure.
+    fn full(&self) {
+        self.table.fail(std::io::Error::other(format!(
+            "the roll's table of {} slots is full",
+            self.slots
+        )));
+    }
+
+    /// Rebuilds the table at twice its slots (a new file): its rows read in order and placed
+    /// anew. A key's new home is its old one or that plus the old size, so the writes advance
+    /// through two runs of the new table as the reads advance through the old: a few pages of
+    /// cache suffice, and the old table keeps two. `false` if it failed (kept as the table's failure).
+    fn grow(&mut self) -> bool {
+        if self.table.failure().is_some() {
+            return false;
+        }
+        let slots = (self.slots * 2).max(FIRST_SLOTS);
+        // The old table is read once, in order: its cache goes first, so that the two tables
+        // never hold more than one cache between them.
+        if !self.table.shrink_cache() {
+            return false;
+        }
+        let Some(new) = self.table.empty_like() else {
+            return false;
+        };
+        new.extend_zeroed(slots);
+        let mut r = [0u8; VOTER_ROW];
+        for i in 0..self.slots {
+            if !self.table.read(i, &mut r) {
+                return false;
+            }
+            if r[..32] == EMPTY {
+                continue;
+            }
+            let (k, _) = Self::decode(&r);
+            match self.probe(&new, slots, &k) {
+                Some((at, _, _)) => {
+                    if !new.write(at, &r) {
+                        if let Some(e) = new.failure() {
+                            self.table.fail(e);
+                        }
+                        return false;
+                    }
+                }
+                None => {
+                    if let Some(e) = new.failure() {
+                        self.table.fail(e);
+                    }
+                    return false;
+                }
+            }
+        }
+        self.table = new;
+        self.slots = slots;
+        true
     }
 }
 
 #[derive(Clone, Default)]
 pub(super) struct Roll {
     pub(super) voters: Voters,
-    /// The roll on disk once voting opened, if the election keeps it there: `voters` is then
-    /// empty (but for its count).
+    /// The roll on disk, if the election keeps it there: `voters` is then empty.
     pub(super) disk: Option<OnDisk>,
     /// Batches admitted so far: the number the next one must carry.
     pub(super) batches: u32,
@@ -189,44 +302,20 @@ impl Roll {
 
     fn lookup(&self, key: &[u8; 32]) -> Option<Voter> {
         match &self.disk {
-            Some(d) if !d.starts.is_empty() => d.find(key).map(|(_, v)| v),
-            _ => self.voters.get(key).copied(),
+            Some(d) => d.find(key).map(|(_, v)| v),
+            None => self.voters.get(key).copied(),
         }
-    }
-
-    /// Voting opens: an election keeping its roll on disk writes it there, complete, and
-    /// lets go of it in memory.
-    pub(super) fn close_registration(&mut self) {
-        let Some(d) = &mut self.disk else {
-            return;
-        };
-        if !d.starts.is_empty() {
-            return;
-        }
-        let mut starts = Vec::with_capacity(self.voters.buckets.len() + 1);
-        let mut at = 0u64;
-        for b in &self.voters.buckets {
-            starts.push(at);
-            for (k, v) in b.iter() {
-                // A row not written is the table's failure, kept: no verdict stands then.
-                d.table.push(&OnDisk::encode(k, v));
-                at += 1;
-            }
-        }
-        starts.push(at);
-        d.starts = starts;
-        self.voters.buckets = Vec::new();
     }
 
     /// Writes back a credential's entry read by [`Roll::get`] (its `counted` and `last`).
     pub(super) fn set(&mut self, credential: &[u8; 32], v: Voter) {
         match &self.disk {
-            Some(d) if !d.starts.is_empty() => {
+            Some(d) => {
                 if let Some((row, _)) = d.find(credential) {
                     d.table.write(row, &OnDisk::encode(credential, &v));
                 }
             }
-            _ => {
+            None => {
                 if let Some(x) = self.voters.get_mut(credential) {
                     *x = v;
                 }
@@ -236,18 +325,21 @@ impl Roll {
 
     /// The bytes its credentials take once many (see [`super::Election::size_estimate`]).
     pub(super) fn size_estimate(&self) -> u64 {
-        if self.disk.as_ref().is_some_and(|d| !d.starts.is_empty()) {
+        if self.disk.is_some() {
             return 0;
         }
         (self.voters.len * std::mem::size_of::<([u8; 32], Voter)>() * 17 / 16) as u64
     }
 
     pub(super) fn len(&self) -> usize {
-        self.voters.len
+        match &self.disk {
+            Some(d) => d.len as usize,
+            None => self.voters.len,
+        }
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.voters.len == 0
+        self.len() == 0
     }
 
     pub(super) fn batches(&self) -> u32 {
@@ -339,15 +431,16 @@ impl Roll {
             if let Some(w) = self.style_weights.get_mut(usize::from(v.style)) {
                 *w += u64::from(v.weight);
             }
-            self.voters.insert(
-                *v.credential.as_bytes(),
-                Voter {
-                    weight: v.weight,
-                    style: v.style,
-                    counted: NONE,
-                    last: NONE,
-                },
-            );
+            let voter = Voter {
+                weight: v.weight,
+                style: v.style,
+                counted: NONE,
+                last: NONE,
+            };
+            match &mut self.disk {
+                Some(d) => d.insert(v.credential.as_bytes(), &voter),
+                None => self.voters.insert(*v.credential.as_bytes(), voter),
+            }
         }
         self.batches += 1;
     }
@@ -359,8 +452,9 @@ mod tests {
     use super::*;
     use crate::state::paged::PagedTable;
 
-    /// Thousands of voters in four buckets (so a bucket is many rows, over many pages), read
-    /// and written on disk through a cache of two pages: what the same roll in memory says.
+    /// Thousands of voters, added to a table on disk through a cache of two pages (so that it
+    /// is rebuilt several times, and most reads miss), read and written: what the same roll
+    /// in memory says.
     #[test]
     fn the_roll_on_disk_is_the_roll_in_memory() {
         let dir = tempfile::tempdir().unwrap();
@@ -374,9 +468,10 @@ mod tests {
             let mut k = [0u8; 32];
             k[0] = (i % 4) as u8 * 2;
             k[5..9].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_le_bytes());
+            k[31] = 7;
             k
         };
-        let n = 3000;
+        let n = 5000;
         for i in 0..n {
             let v = Voter {
                 weight: 1 + i % 5,
@@ -385,11 +480,27 @@ mod tests {
                 last: NONE,
             };
             mem.voters.insert(key(i), v);
-            disk.voters.insert(key(i), v);
+            disk.disk.as_mut().unwrap().insert(&key(i), &v);
+            // Read back while it grows, across rebuilds.
+            if i % 397 == 0 {
+                for j in 0..=i {
+                    assert_eq!(
+                        disk.lookup(&key(j)),
+                        mem.lookup(&key(j)),
+                        "voter {j} of {i}"
+                    );
+                }
+            }
         }
-        disk.close_registration();
-        assert!(disk.voters.buckets.is_empty(), "let go of in memory");
+        let d = disk.disk.as_ref().unwrap();
+        assert!(disk.voters.buckets.is_empty(), "nothing in memory");
         assert_eq!(disk.len(), n as usize);
+        assert_eq!(
+            d.slots, 16_384,
+            "rebuilt past 60 %: 1,024 slots, 2,048, …, 16,384"
+        );
+        assert_eq!(d.table().len(), d.slots);
+        assert_eq!(disk.size_estimate(), 0);
         for i in (0..n).step_by(3) {
             let mut v = mem.lookup(&key(i)).unwrap();
             v.counted = i;
@@ -401,9 +512,17 @@ mod tests {
             assert_eq!(disk.lookup(&key(i)), mem.lookup(&key(i)), "voter {i}");
         }
         let mut absent = key(n + 1);
-        absent[31] = 1;
+        absent[30] = 1;
         assert_eq!(disk.lookup(&absent), None);
         assert_eq!(disk.lookup(&[9u8; 32]), None);
+        assert_eq!(disk.lookup(&EMPTY), None, "an empty slot is no voter");
         assert!(disk.disk.as_ref().unwrap().table().failure().is_none());
+    }
+
+    /// The all-zero key marks an empty slot on disk: it encodes a point of order 4, so no
+    /// credential is that key — a roll naming it does not even decode.
+    #[test]
+    fn the_empty_slots_key_is_no_credential() {
+        assert!(VerifyingKey::from_wire(&EMPTY).is_err());
     }
 }
