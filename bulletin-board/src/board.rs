@@ -1073,6 +1073,22 @@ impl Board {
         self.receipt_under(index, self.size(), &self.checkpoint)
     }
 
+    /// The index of `entry` if the log holds it already. The rules' state, when it covers the
+    /// whole log, knows in memory whether it admitted an entry of that leaf hash (a ballot by
+    /// its credential's chain of ballots); only then is the index on disk asked where. Nearly
+    /// every submission is new, and at a million entries that lookup in sled was 3 % of the
+    /// board's CPU during sustained ingest. A log with entries the rules did not apply (the
+    /// test hook's) is always looked up.
+    fn already_held(&self, entry: &Entry, leaf: &Hash) -> Option<u64> {
+        let size = self.replica.size();
+        let election = self.replica.election();
+        let covered = self.replica.replayed() == size && election.size() == size;
+        if covered && !election.admitted(entry, leaf) {
+            return None;
+        }
+        self.index.get(leaf)
+    }
+
     /// Checks the board's own admission conditions on top of the election rules: the entry is
     /// for this log, and a Setup's manifest names this board.
     fn board_rules(&self, entry: &Entry) -> Result<(), Rejection> {
@@ -1167,7 +1183,7 @@ impl Board {
                 },
             };
             let leaf = entry.leaf_hash();
-            if let Some(index) = self.index.get(&leaf) {
+            if let Some(index) = self.already_held(&entry, &leaf) {
                 out[i] = Some(Ok(index));
                 continue;
             }

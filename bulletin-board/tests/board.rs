@@ -41,6 +41,13 @@ fn a_whole_election_with_receipts_and_idempotence() {
     let again = b.submit(&raw[3..4]).unwrap();
     assert_eq!(again[0].as_ref().unwrap().index, 3);
     assert_eq!(b.size(), raw.len() as u64);
+    // Every kind of entry, ballots among them (which the board finds through the rules' state
+    // before its index), answers with its own index.
+    let all = b.submit(&raw).unwrap();
+    for (i, res) in all.iter().enumerate() {
+        assert_eq!(res.as_ref().unwrap().index, i as u64);
+    }
+    assert_eq!(b.size(), raw.len() as u64);
     // Bad input gets a typed rejection and leaves the log unchanged.
     let before = b.checkpoint().to_string();
     let mut garbled = raw[5].clone();

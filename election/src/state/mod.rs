@@ -493,6 +493,12 @@ impl Election {
         Ok(())
     }
 
+    /// Whether an entry with this leaf hash was admitted already (step 3 of §6): a board asks
+    /// this of its state, in memory, before it looks the entry up in its index on disk.
+    pub fn admitted(&self, entry: &Entry, leaf: &[u8; 32]) -> bool {
+        self.is_duplicate(entry, leaf)
+    }
+
     /// Step 3 of §6: an admitted entry has the same leaf hash.
     fn is_duplicate(&self, entry: &Entry, leaf: &[u8; 32]) -> bool {
         match entry.kind() {
