@@ -213,7 +213,7 @@ const SETUP_GROUP: usize = 1;
 /// admits `record`'s set-up in groups of [`SETUP_GROUP`] (in order, each group durable with
 /// its checkpoint, as the writer commits a group), serves on a loopback port, prints
 /// `<address> <set-up entries>` on a line, and serves until its standard input closes.
-pub fn board_process(dir: &Path, record: &Path) -> Result<()> {
+pub fn board_process(dir: &Path, record: &Path, snapshot_every: u64) -> Result<()> {
     use std::io::{Read, Write};
     let (mut reader, origin) = open_record(record)?;
     let (setup, _) = split_setup(&mut reader)?;
@@ -221,6 +221,7 @@ pub fn board_process(dir: &Path, record: &Path) -> Result<()> {
     // The set-up's manifest names the board's key: the synthetic election's (seed 1, as
     // `urna bench record` makes it).
     let mut board = urna_board::board::Board::open(dir, &origin, urna_sim::synth::board_key(1))?;
+    board.set_snapshot_every(snapshot_every);
     for group in setup.chunks(SETUP_GROUP) {
         for r in board.submit(group)? {
             r.map_err(|e| anyhow!("a set-up entry was refused: {e}"))?;
@@ -249,7 +250,7 @@ struct BoardProcess {
 }
 
 impl BoardProcess {
-    fn start(record: &Path, dir: &Path) -> Result<BoardProcess> {
+    fn start(record: &Path, dir: &Path, snapshot_every: u64) -> Result<BoardProcess> {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
         let t = Instant::now();
@@ -258,6 +259,8 @@ impl BoardProcess {
             .arg(dir)
             .arg("--record")
             .arg(record)
+            .arg("--snapshot-every")
+            .arg(snapshot_every.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -347,6 +350,8 @@ pub struct Options<'a> {
     pub limit: Option<usize>,
     /// Ballots over which to measure the all-core verification rate first (0: not measured).
     pub verify_sample: usize,
+    /// Entries between two of the board's snapshots (0: none).
+    pub snapshot_every: u64,
     pub json: bool,
 }
 
@@ -360,6 +365,7 @@ pub fn ingest(o: Options<'_>) -> Result<()> {
         every,
         limit,
         verify_sample,
+        snapshot_every,
         json,
     } = o;
     let say = |m: &str| {
@@ -370,7 +376,7 @@ pub fn ingest(o: Options<'_>) -> Result<()> {
     let (mut reader, _) = open_record(record)?;
     let (setup, mut pending) = split_setup(&mut reader)?;
     let dir = tempfile::tempdir()?;
-    let board = BoardProcess::start(record, dir.path())?;
+    let board = BoardProcess::start(record, dir.path(), snapshot_every)?;
     if board.setup != setup.len() {
         return Err(anyhow!(
             "the board admitted {} set-up entries, the record holds {}",

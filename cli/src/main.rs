@@ -838,6 +838,10 @@ enum BenchCommand {
         /// record's first ballots (0: not), to state the ingest rate against it.
         #[arg(long, default_value_t = 8192)]
         verify_sample: usize,
+        /// Entries between two snapshots of the board's state, as `board serve
+        /// --snapshot-every` (0: none), to measure what they cost the ingest.
+        #[arg(long, value_name = "N", default_value_t = urna_board::board::SNAPSHOT_EVERY)]
+        snapshot_every: u64,
         /// One JSON object (the summary and every interval) instead of text.
         #[arg(long)]
         json: bool,
@@ -861,6 +865,9 @@ enum BenchCommand {
         /// The record whose set-up the board admits before it serves.
         #[arg(long)]
         record: PathBuf,
+        /// Entries between two snapshots of its state (0: none).
+        #[arg(long, default_value_t = urna_board::board::SNAPSHOT_EVERY)]
+        snapshot_every: u64,
     },
 }
 
@@ -1175,6 +1182,7 @@ fn run(cli: Cli) -> Result<u8> {
                     every,
                     ballots,
                     verify_sample,
+                    snapshot_every,
                     json: own_json,
                 }),
             json,
@@ -1185,6 +1193,7 @@ fn run(cli: Cli) -> Result<u8> {
             every: every.max(1),
             limit: ballots,
             verify_sample,
+            snapshot_every,
             json: json || own_json,
         })
         .map(|()| 0),
@@ -1196,12 +1205,17 @@ fn run(cli: Cli) -> Result<u8> {
             bench::serve_dir(&dir).map(|()| 0)
         }
         Command::Bench {
-            command: Some(BenchCommand::IngestBoard { dir, record }),
+            command:
+                Some(BenchCommand::IngestBoard {
+                    dir,
+                    record,
+                    snapshot_every,
+                }),
             ..
         } => {
             // The board as `board serve` runs it, allocator tuning included.
             urna_verifier::malloc::exec_tuned();
-            bench_ingest::board_process(&dir, &record).map(|()| 0)
+            bench_ingest::board_process(&dir, &record, snapshot_every).map(|()| 0)
         }
         Command::Bench {
             command: None,
