@@ -191,6 +191,14 @@ pub struct Board {
     pub opening: Vec<(&'static str, std::time::Duration)>,
 }
 
+/// The CPU time the calling thread has used (Linux's `/proc/thread-self/schedstat`), where
+/// available.
+fn own_cpu() -> Option<std::time::Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(std::time::Duration::from_nanos(ns))
+}
+
 /// Entries between two snapshots of the rules' state, by default: a restart replays at most
 /// about this many entries after the one it restores (`specs/board.md` §4.1).
 pub const SNAPSHOT_EVERY: u64 = 20_000;
@@ -594,15 +602,27 @@ impl Board {
         let spawned = std::thread::Builder::new()
             .name("urna-snapshot".into())
             .spawn(move || {
+                let (wall, cpu) = (std::time::Instant::now(), own_cpu());
                 let written = match sink {
                     Sink::Dir(dir) => capture
                         .write(&dir, &origin, &key)
                         .map_err(|e| e.to_string()),
                     Sink::Shared(store) => store.put(size, capture.stored(&origin, &key)),
                 };
-                if let Err(e) = written {
+                match written {
+                    // What a snapshot costs grows with the state while their interval does
+                    // not: said each time, so that an operator sees it (README, issue 18).
+                    Ok(()) => eprintln!(
+                        "urna board: a snapshot of {size} entries written in {:.2} s ({} s of this thread's CPU)",
+                        wall.elapsed().as_secs_f64(),
+                        own_cpu()
+                            .zip(cpu)
+                            .map_or("?".into(), |(b, a)| format!("{:.2}", b.saturating_sub(a).as_secs_f64())),
+                    ),
                     // Not fatal: the log is the record; the next restart replays more.
-                    eprintln!("urna board: writing a snapshot of {size} entries failed: {e}");
+                    Err(e) => {
+                        eprintln!("urna board: writing a snapshot of {size} entries failed: {e}")
+                    }
                 }
                 busy.store(false, Ordering::Release);
             });
