@@ -191,9 +191,10 @@ pub struct Board {
     pub opening: Vec<(&'static str, std::time::Duration)>,
 }
 
-/// The CPU time the calling thread has used (Linux's `/proc/thread-self/schedstat`), where
-/// available.
-fn own_cpu() -> Option<std::time::Duration> {
+/// CPU time the calling thread has used, from the kernel's scheduler accounting
+/// (`/proc/thread-self/schedstat`, nanoseconds); `None` where that is not available. What a
+/// snapshot costs the board, and what `urna bench` charges a measurement.
+pub fn thread_cpu() -> Option<std::time::Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
     Some(std::time::Duration::from_nanos(ns))
@@ -602,7 +603,7 @@ impl Board {
         let spawned = std::thread::Builder::new()
             .name("urna-snapshot".into())
             .spawn(move || {
-                let (wall, cpu) = (std::time::Instant::now(), own_cpu());
+                let (wall, cpu) = (std::time::Instant::now(), thread_cpu());
                 let written = match sink {
                     Sink::Dir(dir) => capture
                         .write(&dir, &origin, &key)
@@ -615,7 +616,7 @@ impl Board {
                     Ok(()) => eprintln!(
                         "urna board: a snapshot of {size} entries written in {:.2} s ({} s of this thread's CPU)",
                         wall.elapsed().as_secs_f64(),
-                        own_cpu()
+                        thread_cpu()
                             .zip(cpu)
                             .map_or("?".into(), |(b, a)| format!("{:.2}", b.saturating_sub(a).as_secs_f64())),
                     ),

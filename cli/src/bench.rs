@@ -29,14 +29,6 @@ fn round(x: f64, places: i32) -> f64 {
     (x * p).round() / p
 }
 
-/// CPU time the calling thread has used, from the kernel's scheduler accounting
-/// (`/proc/thread-self/schedstat`, nanoseconds); `None` where that is not available.
-fn thread_cpu() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
 /// CPU time every thread of this process has used so far (the sum of
 /// `/proc/self/task/*/schedstat`, nanoseconds); `None` where that is not available. What an
 /// all-core measurement costs, whatever share of the machine other processes took meanwhile.
@@ -54,9 +46,9 @@ fn process_cpu() -> Option<Duration> {
 /// time spent waiting).
 fn cpu_on<T: Send>(pool: &rayon::ThreadPool, f: impl FnOnce() -> T + Send) -> (T, Duration) {
     pool.install(|| {
-        let (cpu0, wall0) = (thread_cpu(), Instant::now());
+        let (cpu0, wall0) = (urna_board::board::thread_cpu(), Instant::now());
         let out = f();
-        let used = match (cpu0, thread_cpu()) {
+        let used = match (cpu0, urna_board::board::thread_cpu()) {
             (Some(a), Some(b)) => b.saturating_sub(a),
             _ => wall0.elapsed(),
         };
